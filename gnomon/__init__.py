@@ -1,0 +1,24 @@
+"""gnomon: define, rewrite, differentiate and compile expressions over multi-dimensional arrays.
+
+Examples
+--------
+>>> import gnomon, gnomon.tensor as gt
+>>> a, b = gt.dscalar("a"), gt.dscalar("b")
+>>> f = gnomon.function([a, b], a + b)
+>>> float(f(1.5, 2.5))
+4.0
+"""
+
+from gnomon import tensor
+from gnomon.compile.function import Function, function
+from gnomon.compile.mode import Mode
+from gnomon.compile.shared import SharedVariable, shared
+from gnomon.config import config
+from gnomon.gradient import grad, pullback, pushforward
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function", "Mode", "SharedVariable", "config", "function", "grad", "pullback",
+    "pushforward", "shared", "tensor",
+]

@@ -1,0 +1,71 @@
+"""Compile a program for the reference backend: a Python loop over nodes calling ``perform``.
+
+Every failure is re-raised as :class:`~gnomon.errors.GnomonRuntimeError` naming the node, the
+input shapes and the user's line that built it. Outputs of ``perform`` are checked against the
+node's declared types, so a wrong shape rule or dtype rule is caught here, in the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gnomon.compile.schedule import Program
+from gnomon.errors import GnomonError, GnomonRuntimeError, node_context
+
+
+def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
+    slot = program.slot
+    n_in = len(program.inputs)
+    consts = [(slot[c], c.data) for c in program.constants]
+    steps = [
+        (node, [slot[v] for v in node.inputs], [slot[v] for v in node.outputs])
+        for node in program.nodes
+    ]
+    out_slots = [slot[o] for o in program.outputs]
+    n = program.n_slots
+
+    def thunk(values: list[Any]) -> list[Any]:
+        storage: list[Any] = [None] * n
+        storage[:n_in] = values
+        for i, c in consts:
+            storage[i] = c
+        for node, ins, outs in steps:
+            args = [storage[i] for i in ins]
+            try:
+                results = node.op.perform(node, args)
+            except Exception as e:
+                raise _runtime_error(node, args, e) from e
+            for i, r, v in zip(outs, results, node.outputs, strict=True):
+                storage[i] = _check_output(node, v, r)
+        return [storage[i] for i in out_slots]
+
+    return thunk
+
+
+def _check_output(node: Any, var: Any, value: Any) -> Any:
+    t = var.type
+    if not isinstance(value, np.ndarray):
+        value = np.asarray(value)
+    if value.dtype.name != t.dtype or value.ndim != t.ndim or any(
+        s is not None and s != v for s, v in zip(t.shape, value.shape, strict=True)
+    ):
+        raise GnomonRuntimeError(
+            f"{node.op} produced an array of dtype {value.dtype} and shape {value.shape}, but its "
+            f"output type is {t} (this is a bug in the op, or a run-time shape mismatch).\n"
+            f"{node_context(node)}"
+        )
+    return value
+
+
+def _runtime_error(node: Any, args: list[Any], e: Exception) -> GnomonError:
+    shapes = ", ".join(str(getattr(a, "shape", "?")) for a in args)
+    msg = (
+        f"{type(e).__name__} while computing {node.op}: {e}\n"
+        f"  Input shapes: {shapes}\n{node_context(node)}"
+    )
+    if isinstance(e, GnomonError):
+        return type(e)(msg) if type(e).__init__ is Exception.__init__ else GnomonRuntimeError(msg)
+    return GnomonRuntimeError(msg)

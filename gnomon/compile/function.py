@@ -1,0 +1,372 @@
+"""``gnomon.function``: from symbolic inputs and outputs to a Python callable.
+
+The steps, in order: substitute ``givens``; collect shared variables and ``updates``; run the
+rewrite pipeline of the mode; schedule; let the backend compile the program; wrap it in a
+:class:`Function` that checks inputs, applies updates atomically and never returns an array that
+aliases an input, a constant or a shared variable's storage.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from gnomon.errors import (
+    GnomonTypeError,
+    GnomonValueError,
+    MissingInputError,
+    UnusedInputError,
+    with_hint,
+)
+from gnomon.graph.basic import Constant, Variable
+from gnomon.graph.replace import graph_replace
+from gnomon.graph.traversal import graph_inputs
+from gnomon.compile.mode import Mode, get_mode
+from gnomon.compile.schedule import Program, schedule
+from gnomon.compile.shared import SharedVariable
+
+
+class Function:
+    """A compiled function. Call it with values for its inputs, positionally or by name.
+
+    Attributes
+    ----------
+    inputs, outputs : list of Variable
+        The symbolic inputs and the outputs as given by the user.
+    program : Program
+        The scheduled graph after rewriting (what ``debugprint(f)`` shows).
+    mode : Mode
+    trust_input : bool
+        Skip input checks and conversions (faster calls; wrong values give wrong results or
+        crashes, so only set it for values you have checked).
+    """
+
+    def __init__(
+        self,
+        inputs: list[Variable],
+        outputs: list[Variable],
+        single: bool,
+        updates: list[tuple[SharedVariable, Variable]],
+        program: Program,
+        thunk: Callable[[list[Any]], list[Any]],
+        mode: Mode,
+        allow_input_downcast: bool,
+        shared_inputs: list[SharedVariable],
+        rewrite_trace: list[Any],
+    ) -> None:
+        self.inputs = inputs
+        self.outputs = outputs
+        self.updates = updates
+        self.program = program
+        self.mode = mode
+        self.trust_input = False
+        self.rewrite_trace = rewrite_trace
+        self._single = single
+        self._thunk = thunk
+        self._n_out = len(outputs)
+        self._shared = shared_inputs
+        self._update_targets = [s for s, _ in updates]
+        self._allow_downcast = allow_input_downcast
+        self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
+        self._copy = program.outputs_needing_copy()
+        self._filters = [
+            (v.type.filter, v.name or f"input {i} ({v.type})") for i, v in enumerate(inputs)
+        ]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        n = len(self.inputs)
+        if kwargs:
+            args = self._bind_kwargs(args, kwargs)
+        elif len(args) != n:
+            raise GnomonTypeError(with_hint(
+                f"this function takes {n} argument(s) ({self._signature()}), got {len(args)}",
+                "pass one value per input, in the order of gnomon.function's inputs list",
+            ))
+        if self.trust_input:
+            values = list(args)
+        else:
+            down = self._allow_downcast
+            values = [f(a, name=nm, allow_downcast=down)
+                      for (f, nm), a in zip(self._filters, args, strict=True)]
+        for s in self._shared:
+            values.append(s._value)
+        results = self._thunk(values)
+        outs = results[: self._n_out]
+        for i, c in enumerate(self._copy):
+            if c:
+                outs[i] = np.array(outs[i], copy=True)
+        if self._update_targets:
+            # Atomic: every output is computed before any shared value changes.
+            new = results[self._n_out:]
+            taken = {id(o) for o in outs} | {id(v) for v in values}
+            for s, v in zip(self._update_targets, new, strict=True):
+                s._value = np.array(v, copy=True) if id(v) in taken else v
+                taken.add(id(s._value))
+        return outs[0] if self._single else outs
+
+    def _bind_kwargs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        vals: list[Any] = list(args) + [_MISSING] * (len(self.inputs) - len(args))
+        if len(args) > len(self.inputs):
+            raise GnomonTypeError(f"too many arguments: expected {self._signature()}")
+        for k, v in kwargs.items():
+            if k not in self._names:
+                raise GnomonTypeError(with_hint(
+                    f"unexpected keyword argument {k!r}; inputs are ({self._signature()})",
+                    "name inputs when you create them, e.g. gt.dvector('x')",
+                ))
+            i = self._names[k]
+            if vals[i] is not _MISSING:
+                raise GnomonTypeError(f"got two values for input {k!r}")
+            vals[i] = v
+        missing = [self._label(i) for i, v in enumerate(vals) if v is _MISSING]
+        if missing:
+            raise GnomonTypeError(f"missing value for input(s) {', '.join(missing)}")
+        return tuple(vals)
+
+    def _label(self, i: int) -> str:
+        v = self.inputs[i]
+        return v.name or f"#{i}"
+
+    def _signature(self) -> str:
+        return ", ".join(f"{self._label(i)}: {v.type}" for i, v in enumerate(self.inputs))
+
+    def copy_with(self, **settings: Any) -> Function:  # pragma: no cover - convenience
+        f = object.__new__(Function)
+        f.__dict__.update(self.__dict__)
+        f.__dict__.update(settings)
+        return f
+
+    def __repr__(self) -> str:
+        return f"<gnomon.Function ({self._signature()}) -> {len(self.outputs)} output(s), " \
+               f"mode={self.mode.backend}>"
+
+
+_MISSING = object()
+
+
+def _as_outputs(outputs: Any) -> tuple[list[Variable], bool]:
+    from gnomon.tensor.basic import as_tensor
+
+    if outputs is None:
+        return [], False
+    if isinstance(outputs, list | tuple):
+        return [as_tensor(o) for o in outputs], False
+    return [as_tensor(outputs)], True
+
+
+def _as_pairs(x: Any, what: str) -> list[tuple[Any, Any]]:
+    if x is None:
+        return []
+    if isinstance(x, Mapping):
+        return list(x.items())
+    pairs = list(x)
+    for p in pairs:
+        if not (isinstance(p, tuple | list) and len(p) == 2):
+            raise GnomonTypeError(
+                f"{what} must be a dict or a list of (variable, new_value) pairs; got {p!r}"
+            )
+    return [tuple(p) for p in pairs]  # type: ignore[misc]
+
+
+def function(
+    inputs: Sequence[Variable],
+    outputs: Any = None,
+    *,
+    updates: Any = None,
+    givens: Any = None,
+    mode: Any = None,
+    on_unused_input: str | None = None,
+    allow_input_downcast: bool = False,
+    name: str | None = None,
+) -> Function:
+    """Compile a function from symbolic ``inputs`` to ``outputs``.
+
+    Parameters
+    ----------
+    inputs : list of Variable
+        Root variables the caller provides, in call order. Shared variables are not listed:
+        their current value is read on each call.
+    outputs : Variable or list of Variable
+        A single variable gives a function returning one array; a list, a list of arrays.
+    updates : dict or list of (SharedVariable, Variable)
+        New values for shared variables, applied after all outputs are computed.
+    givens : dict or list of (Variable, Variable)
+        Substitutions made in the graph before compiling.
+    mode : str or Mode
+        ``'numba'`` (the default when installed), ``'numpy'`` (the reference), ``'jax'``, or a
+        :class:`gnomon.Mode` with rewrites included or excluded.
+    on_unused_input : {'raise', 'warn', 'ignore'}
+        What to do with an input the outputs do not need (default ``config.on_unused_input``).
+    allow_input_downcast : bool
+        Convert arguments to the input dtype even when that loses precision.
+
+    Examples
+    --------
+    >>> import gnomon, gnomon.tensor as gt
+    >>> a, b = gt.dscalar("a"), gt.dscalar("b")
+    >>> f = gnomon.function([a, b], a + b, mode="numpy")
+    >>> float(f(1.5, 2.5))
+    4.0
+    """
+    from gnomon.config import config
+
+    on_unused_input = on_unused_input or config.on_unused_input
+    if on_unused_input not in ("raise", "warn", "ignore"):
+        raise GnomonValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', not "
+                               f"{on_unused_input!r}")
+    inputs = _check_inputs(inputs)
+    outs, single = _as_outputs(outputs)
+    update_pairs = _check_updates(_as_pairs(updates, "updates"))
+    m = get_mode(mode)
+
+    # 1. givens
+    given_pairs = _as_pairs(givens, "givens")
+    if given_pairs:
+        from gnomon.tensor.basic import as_tensor
+
+        repl = {k: as_tensor(v) for k, v in given_pairs}
+        for k in repl:
+            if not isinstance(k, Variable):
+                raise GnomonTypeError(f"givens keys must be variables, got {k!r}")
+        n_out = len(outs)
+        all_out = graph_replace(outs + [u for _, u in update_pairs], repl)
+        outs = all_out[:n_out]
+        update_pairs = [(s, u) for (s, _), u in zip(update_pairs, all_out[n_out:], strict=True)]
+
+    targets = outs + [u for _, u in update_pairs]
+    # 2. check that every root is provided, and every input used
+    _check_roots(inputs, targets, on_unused_input)
+
+    # 3. rewrite
+    trace: list[Any] = []
+    if m.optimize and targets:
+        targets, trace = _rewrite(targets, m)
+
+    # 4. schedule and compile
+    shared_inputs = [v for v in graph_inputs(targets) if isinstance(v, SharedVariable)
+                     and v not in inputs]
+    program = schedule(list(inputs) + shared_inputs, targets)
+    thunk = _backend(m.backend).compile_program(program)
+    return Function(list(inputs), outs, single, update_pairs, program, thunk, m,
+                    allow_input_downcast, shared_inputs, trace)
+
+
+def _rewrite(targets: list[Variable], mode: Mode) -> tuple[list[Variable], list[Any]]:
+    try:
+        pipeline = importlib.import_module("gnomon.rewrite.pipeline")
+    except ModuleNotFoundError:
+        return targets, []
+    out, trace = pipeline.rewrite_for_mode(targets, mode)
+    return list(out), trace
+
+
+def _backend(name: str) -> Any:
+    from gnomon.backends import get_backend
+
+    return get_backend(name)
+
+
+def _check_inputs(inputs: Any) -> list[Variable]:
+    if isinstance(inputs, Variable):
+        raise GnomonTypeError(with_hint(
+            "gnomon.function's inputs must be a list of variables, got a single variable",
+            f"write gnomon.function([{inputs}], ...)",
+        ))
+    inputs = list(inputs)
+    seen: set[int] = set()
+    for i, v in enumerate(inputs):
+        if not isinstance(v, Variable):
+            raise GnomonTypeError(
+                f"input {i} of gnomon.function is a {type(v).__name__}, not a symbolic variable"
+            )
+        if v.owner is not None:
+            raise GnomonTypeError(with_hint(
+                f"input {i} ({v}) is computed from other variables, so it cannot be an input",
+                "list root variables as inputs, or use givens={expr: value_variable}",
+            ))
+        if isinstance(v, Constant):
+            raise GnomonTypeError(f"input {i} is a constant ({v}); constants cannot be inputs")
+        if id(v) in seen:
+            raise GnomonValueError(f"input {v} appears twice in the inputs list")
+        seen.add(id(v))
+    return inputs
+
+
+def _check_updates(pairs: list[tuple[Any, Any]]) -> list[tuple[SharedVariable, Variable]]:
+    from gnomon.tensor.basic import as_tensor
+
+    out: list[tuple[SharedVariable, Variable]] = []
+    seen: set[int] = set()
+    for s, u in pairs:
+        if not isinstance(s, SharedVariable):
+            raise GnomonTypeError(with_hint(
+                f"updates can only change shared variables, but {s!r} is not one",
+                "create it with gnomon.shared(value)",
+            ))
+        if id(s) in seen:
+            raise GnomonValueError(f"shared variable {s} is updated twice")
+        seen.add(id(s))
+        u = as_tensor(u)
+        if u.type != s.type:
+            conv = s.type.convert_variable(u) if u.dtype == s.dtype else None
+            if conv is None:
+                raise GnomonTypeError(with_hint(
+                    f"the update of shared variable {s} has type {u.type}, but {s} has type "
+                    f"{s.type}",
+                    f"cast the new value: (…).astype('{s.dtype}')" if u.ndim == s.ndim else
+                    "the new value must have the same number of dimensions",
+                ))
+        out.append((s, u))
+    return out
+
+
+def _check_roots(inputs: list[Variable], targets: list[Variable], on_unused: str) -> None:
+    roots = [v for v in graph_inputs(targets) if not isinstance(v, SharedVariable)]
+    given = set(map(id, inputs))
+    missing = [v for v in roots if id(v) not in given]
+    if missing:
+        v = missing[0]
+        from gnomon.errors import format_location
+
+        raise MissingInputError(with_hint(
+            f"the outputs depend on {v} ({v.type}), which is not among the inputs.\n"
+            f"It was created at:\n{format_location(v.trace)}",
+            f"add {v} to the inputs list, or replace it with givens={{{v}: ...}}",
+        ))
+    used = {id(v) for v in roots}
+    unused = [v for v in inputs if id(v) not in used]
+    if unused and on_unused != "ignore":
+        msg = with_hint(
+            f"input(s) {', '.join(str(v) for v in unused)} are not used to compute the outputs",
+            "remove them, or pass on_unused_input='ignore' (or 'warn')",
+        )
+        if on_unused == "raise":
+            raise UnusedInputError(msg)
+        warnings.warn(msg, stacklevel=3)
+
+
+# --- Variable.eval ---------------------------------------------------------------------------
+
+_EVAL_CACHE: dict[tuple[Any, ...], Function] = {}
+
+
+def eval_variable(var: Variable, inputs_to_values: Mapping[Variable, Any], **kw: Any) -> Any:
+    """Compile ``var`` for the given inputs (cached) and return its value."""
+    keys = tuple(inputs_to_values)
+    for k in keys:
+        if not isinstance(k, Variable):
+            raise GnomonTypeError(
+                f"eval() takes a dict from variables to values; got the key {k!r}"
+            )
+    cache_key = (var, keys, kw.get("mode"))
+    f = _EVAL_CACHE.get(cache_key)
+    if f is None:
+        if len(_EVAL_CACHE) > 256:
+            _EVAL_CACHE.clear()
+        f = function(list(keys), var, on_unused_input="ignore", **kw)
+        _EVAL_CACHE[cache_key] = f
+    return f(*[inputs_to_values[k] for k in keys])

@@ -1,0 +1,79 @@
+"""``Mode``: which backend compiles a function and which rewrites run first."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gnomon.errors import GnomonValueError
+
+BACKENDS = ("numpy", "numba", "jax")
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A backend name plus the rewrite groups or rules to include or exclude.
+
+    Examples
+    --------
+    >>> m = Mode("numpy").excluding("fusion")
+    >>> m.exclude
+    ('fusion',)
+    """
+
+    backend: str = "numpy"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    #: run the rewrite pipeline at all (``Mode(..., optimize=False)`` compiles the graph as built)
+    optimize: bool = True
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise GnomonValueError(
+                f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}"
+            )
+
+    def including(self, *names: str) -> Mode:
+        """This mode with the named rewrite rules or groups added."""
+        return replace(self, include=self.include + names,
+                       exclude=tuple(n for n in self.exclude if n not in names))
+
+    def excluding(self, *names: str) -> Mode:
+        """This mode with the named rewrite rules or groups left out."""
+        return replace(self, exclude=self.exclude + names,
+                       include=tuple(n for n in self.include if n not in names))
+
+
+def default_backend() -> str:
+    """``numba`` when it is installed, else ``numpy``."""
+    return "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+
+
+def get_mode(mode: Any) -> Mode:
+    """Normalize ``mode=`` (``None``, a backend name, ``'FAST_COMPILE'``, or a Mode)."""
+    from gnomon.config import config
+
+    if isinstance(mode, Mode):
+        return mode
+    if mode is None:
+        mode = config.mode
+    if isinstance(mode, str):
+        name = mode.lower()
+        if name in ("auto", "fast_run", "default"):
+            return Mode(_available(default_backend()))
+        if name == "fast_compile":
+            return Mode("numpy", optimize=False)
+        if name in BACKENDS:
+            return Mode(name)
+    raise GnomonValueError(
+        f"mode={mode!r} is not a mode; use one of {', '.join(BACKENDS)}, 'auto', "
+        "'FAST_COMPILE' or a gnomon.Mode(...)"
+    )
+
+
+def _available(backend: str) -> str:
+    # A backend package that is not written yet falls back to the reference backend.
+    if importlib.util.find_spec(f"gnomon.backends.{backend}.linker") is None:
+        return "numpy"
+    return backend

@@ -1,0 +1,94 @@
+"""Shared variables: graph roots whose value lives between calls of compiled functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gnomon.errors import GnomonTypeError
+from gnomon.graph.basic import Variable
+from gnomon.tensor.type import TensorType
+from gnomon.tensor.variable import TensorOperators
+
+
+class SharedVariable(Variable):
+    """A root variable with a value stored in the variable itself.
+
+    Every compiled function that uses it reads the current value when called; ``updates`` of
+    :func:`gnomon.function` write new values after the outputs are computed.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, type: Any, value: Any, name: str | None = None) -> None:
+        super().__init__(type, None, None, name)
+        self._value = value
+
+    def get_value(self, borrow: bool = False) -> Any:
+        """The current value; a copy unless ``borrow=True`` (then mutating it changes this
+        variable's value)."""
+        return self._value if borrow else np.array(self._value, copy=True)
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        """Replace the value, checked against the type; copied unless ``borrow=True``."""
+        v = self.type.filter(value, name=f"shared variable {self.name or '<unnamed>'}")
+        if not borrow and v is value:
+            v = np.array(v, copy=True)
+        self._value = v
+
+    @property
+    def value(self) -> Any:
+        return self.get_value()
+
+    def clone(self, name: str | None = None) -> SharedVariable:
+        return self  # shared variables keep their identity in cloned graphs
+
+
+class TensorSharedVariable(TensorOperators, SharedVariable):
+    """A shared array."""
+
+    __slots__ = ()
+
+
+def shared(
+    value: Any,
+    name: str | None = None,
+    *,
+    borrow: bool = False,
+    shape: tuple[int | None, ...] | None = None,
+    dtype: Any = None,
+) -> TensorSharedVariable:
+    """A variable whose value persists between calls and that ``updates`` can change.
+
+    Parameters
+    ----------
+    value : array-like
+        The initial value; copied unless ``borrow=True``.
+    name : str, optional
+    borrow : bool
+        Alias ``value`` instead of copying it.
+    shape : tuple of int or None, optional
+        Static shape; by default every dimension may change with ``set_value``.
+    dtype : dtype-like, optional
+        Convert the value to this dtype.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon
+    >>> w = gnomon.shared(np.zeros(3), name="w")
+    >>> w.set_value(np.ones(3))
+    >>> w.get_value().tolist()
+    [1.0, 1.0, 1.0]
+    """
+    if isinstance(value, Variable):
+        raise GnomonTypeError(
+            f"shared() needs a value, got the symbolic variable {value}.\n"
+            "Hint: evaluate it first (value.eval()) or use it directly in the graph."
+        )
+    arr = np.asarray(value, dtype=dtype) if borrow else np.array(value, dtype=dtype, copy=True)
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise GnomonTypeError(f"shared() needs a numeric array, got {type(value).__name__}")
+    t = TensorType(arr.dtype.name, shape if shape is not None else (None,) * arr.ndim)
+    t.filter(arr, name=f"shared variable {name or '<unnamed>'}")
+    return TensorSharedVariable(t, arr, name)

@@ -1,0 +1,81 @@
+"""``gnomon.config``: the one configuration object, with a context manager for local changes.
+
+Defaults come from environment variables ``GNOMON_<NAME>`` (e.g. ``GNOMON_FLOATX=float32``) or
+``GNOMON_FLAGS="floatX=float32,mode=numpy"``.
+
+Examples
+--------
+>>> from gnomon.config import config
+>>> with config.change(floatX="float32"):
+...     config.floatX
+'float32'
+>>> config.floatX
+'float64'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+def _default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "gnomon")
+
+
+@dataclass
+class Config:
+    """gnomon's settings. Change them with attribute assignment or :meth:`change`."""
+
+    #: dtype of ``'floatX'`` (the default dtype of constructors such as ``gt.matrix``).
+    floatX: str = "float64"
+    #: default compilation mode name: ``'numpy'`` (reference), ``'numba'``, ``'jax'``, or ``'auto'``
+    #: (numba when installed, otherwise numpy).
+    mode: str = "auto"
+    #: where compiled code is cached on disk.
+    cache_dir: str = field(default_factory=_default_cache_dir)
+    #: what ``gnomon.function`` does with an input the outputs do not need.
+    on_unused_input: str = "raise"
+    #: check each compiled function's inputs (dtype, rank, static shape) on every call.
+    check_inputs: bool = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in {f.name for f in fields(self)}:
+            raise AttributeError(f"gnomon.config has no setting {name!r}")
+        if name == "floatX" and value not in ("float16", "float32", "float64"):
+            raise ValueError(f"config.floatX must be float16, float32 or float64, not {value!r}")
+        object.__setattr__(self, name, value)
+
+    @contextlib.contextmanager
+    def change(self, **settings: Any) -> Iterator[Config]:
+        """Change settings inside a ``with`` block, restoring them afterwards."""
+        old = {k: getattr(self, k) for k in settings}
+        try:
+            for k, v in settings.items():
+                setattr(self, k, v)
+            yield self
+        finally:
+            for k, v in old.items():
+                object.__setattr__(self, k, v)
+
+
+def _from_environment(cfg: Config) -> Config:
+    flags = os.environ.get("GNOMON_FLAGS", "")
+    pairs = [p.split("=", 1) for p in flags.split(",") if "=" in p]
+    for f in fields(cfg):
+        env = os.environ.get(f"GNOMON_{f.name.upper()}")
+        if env is not None:
+            pairs.append([f.name, env])
+    for k, v in pairs:
+        k = k.strip()
+        cur = getattr(cfg, k)
+        setattr(cfg, k, v.strip().lower() in ("1", "true", "yes") if isinstance(cur, bool)
+                else type(cur)(v.strip()))
+    return cfg
+
+
+config = _from_environment(Config())

@@ -1,0 +1,113 @@
+"""Error classes and the helpers that write gnomon's long error messages.
+
+Every error that can be traced to a node of a graph names the node and the line of the
+user's code that built it (recorded in :attr:`gnomon.graph.basic.Apply.trace`), and ends with
+a hint that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+from typing import Any
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class GnomonError(Exception):
+    """Base class of every error gnomon raises on purpose."""
+
+
+class GnomonTypeError(GnomonError, TypeError):
+    """A value or variable has the wrong type, dtype or number of dimensions."""
+
+
+class GnomonValueError(GnomonError, ValueError):
+    """A value is of the right type but unacceptable (a shape that cannot match, say)."""
+
+
+class ShapeError(GnomonValueError):
+    """Shapes that cannot be broadcast or combined, found at graph-build or at run time."""
+
+
+class GnomonRuntimeError(GnomonError, RuntimeError):
+    """A node failed while a compiled function ran; the message names the node and its line."""
+
+
+class UnusedInputError(GnomonValueError):
+    """An input given to :func:`gnomon.function` is not needed to compute the outputs."""
+
+
+class MissingInputError(GnomonValueError):
+    """A graph needs a root variable that was not given as an input of :func:`gnomon.function`."""
+
+
+class GradientError(GnomonError, TypeError):
+    """A gradient was asked for that cannot be built (undefined, disconnected, not implemented)."""
+
+
+class NullGradientError(GradientError):
+    """An op declares its gradient undefined or not implemented for one of its inputs."""
+
+
+class DisconnectedInputError(GradientError, ValueError):
+    """``grad`` was asked for a variable the cost does not depend on."""
+
+
+class BackendUnavailableError(GnomonError, ImportError):
+    """A backend was selected whose library is not installed."""
+
+
+class NotLoweredError(GnomonError, NotImplementedError):
+    """A backend has no lowering for an op; the message names the op and the fallback."""
+
+
+SourceLocation = tuple[str, int]
+
+
+def user_location(skip_internal: bool = True) -> SourceLocation | None:
+    """Return ``(filename, lineno)`` of the innermost frame outside the gnomon package.
+
+    Called when a node is built, so that errors found later can point at the user's line.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not (skip_internal and os.path.abspath(filename).startswith(_PACKAGE_DIR)):
+            return (filename, frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+def format_location(loc: SourceLocation | None) -> str:
+    """Format a recorded location as ``File "...", line N`` followed by the source text."""
+    if loc is None:
+        return "  (no user source line recorded)"
+    filename, lineno = loc
+    text = linecache.getline(filename, lineno).strip()
+    out = f'  File "{filename}", line {lineno}'
+    if text:
+        out += f"\n    {text}"
+    return out
+
+
+def node_context(node: Any) -> str:
+    """Describe a node (op and inputs) and where the user built it, for error messages."""
+    try:
+        ins = ", ".join(_describe_var(v) for v in node.inputs)
+        text = f"{node.op}({ins})"
+    except Exception:  # pragma: no cover - describing must never mask the real error
+        text = repr(node)
+    return f"  Node: {text}\n  Built at:\n{format_location(getattr(node, 'trace', None))}"
+
+
+def _describe_var(v: Any) -> str:
+    name = getattr(v, "name", None)
+    t = getattr(v, "type", None)
+    return f"{name}: {t}" if name else str(t)
+
+
+def with_hint(message: str, hint: str | None) -> str:
+    """Append a ``Hint:`` paragraph to a message."""
+    return message if not hint else f"{message}\nHint: {hint}"

@@ -1,0 +1,270 @@
+"""Automatic differentiation: ``grad``, ``pullback`` (VJP, Lop), ``pushforward`` (JVP, Rop).
+
+Reverse mode walks the graph from the cost back to the variables, calling each op's
+``pullback`` and summing contributions. Forward mode uses each op's ``pushforward`` when every
+op on the way has one, and otherwise transposes the pullback (the gradient of a linear function
+of a dummy cotangent), which works for every differentiable op.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from gnomon.errors import (
+    DisconnectedInputError,
+    GnomonTypeError,
+    NullGradientError,
+    format_location,
+    with_hint,
+)
+from gnomon.graph.basic import Apply, Variable
+from gnomon.graph.traversal import toposort
+
+
+class NullGrad:
+    """Returned by a pullback for an input whose gradient is undefined or not implemented.
+
+    Harmless unless the gradient is actually needed, in which case :func:`grad` raises
+    :class:`~gnomon.errors.NullGradientError` naming the op and the user's line.
+    """
+
+    __slots__ = ("op", "index", "reason")
+
+    def __init__(self, op: Any, index: int, reason: str) -> None:
+        self.op, self.index, self.reason = op, index, reason
+
+
+def grad_undefined(op: Any, index: int, x: Any, why: str = "") -> NullGrad:
+    """Mark the gradient of input ``index`` of ``op`` as mathematically undefined."""
+    return NullGrad(op, index, f"the gradient is undefined{': ' + why if why else ''}")
+
+
+def grad_not_implemented(op: Any, index: int, x: Any, why: str = "") -> NullGrad:
+    """Mark the gradient of input ``index`` of ``op`` as not implemented (yet)."""
+    return NullGrad(op, index, f"the gradient is not implemented{': ' + why if why else ''}")
+
+
+def _is_float(v: Variable) -> bool:
+    return v.dtype[0] in "fc"
+
+
+def _connected(wrt: Sequence[Variable], nodes: list[Apply], stop: set[int]) -> set[int]:
+    """ids of variables that depend on some ``wrt`` (not through a ``stop`` variable)."""
+    conn = {id(w) for w in wrt}
+    for node in nodes:
+        if any(id(i) in conn and id(i) not in stop for i in node.inputs):
+            conn.update(id(o) for o in node.outputs)
+    return conn
+
+
+def _accumulate(
+    outputs_and_grads: Sequence[tuple[Variable, Variable]],
+    wrt: Sequence[Variable],
+    consider_constant: Sequence[Variable] = (),
+) -> dict[int, Variable]:
+    """Reverse-mode sweep; returns the gradient of each connected variable, keyed by id."""
+    from gnomon.tensor import math as tm
+    from gnomon.tensor.basic import as_tensor, cast, zeros_like
+
+    outs = [o for o, _ in outputs_and_grads]
+    nodes = toposort(outs)
+    stop = {id(v) for v in consider_constant}
+    conn = _connected(wrt, nodes, stop)
+    grads: dict[int, Variable] = {}
+    for o, g in outputs_and_grads:
+        if id(o) in conn:
+            g = as_tensor(g)
+            if g.ndim != o.ndim:
+                raise GnomonTypeError(
+                    f"the gradient given for {o} has {g.ndim} dimensions, but {o} has {o.ndim}"
+                )
+            grads[id(o)] = tm.add(grads[id(o)], g) if id(o) in grads else cast(g, o.dtype)
+    for node in reversed(nodes):
+        if not any(id(o) in grads for o in node.outputs):
+            continue
+        if not any(id(i) in conn and id(i) not in stop for i in node.inputs):
+            continue
+        ogs = [
+            grads.get(id(o)) if id(o) in grads else (zeros_like(o) if _is_float(o) else None)
+            for o in node.outputs
+        ]
+        in_grads = node.op.pullback(node, ogs)
+        if len(in_grads) != len(node.inputs):
+            raise GnomonTypeError(
+                f"{node.op}.pullback returned {len(in_grads)} gradients for "
+                f"{len(node.inputs)} inputs"
+            )
+        for x, gx in zip(node.inputs, in_grads, strict=True):
+            if id(x) not in conn or id(x) in stop or gx is None:
+                continue
+            if isinstance(gx, NullGrad):
+                raise NullGradientError(with_hint(
+                    f"cannot differentiate through {gx.op} with respect to its input "
+                    f"{gx.index} ({x}): {gx.reason}.\nThe node was built at:\n"
+                    f"{format_location(node.trace)}",
+                    "wrap that input in gnomon.gradient.disconnected_grad(...) if you do not "
+                    "need a gradient through it",
+                ))
+            if not _is_float(x):
+                continue
+            gx = as_tensor(gx)
+            if gx.dtype != x.dtype:
+                gx = cast(gx, x.dtype)
+            grads[id(x)] = tm.add(grads[id(x)], gx) if id(x) in grads else gx
+    return grads
+
+
+def grad(
+    cost: Any,
+    wrt: Variable | Sequence[Variable],
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+    known_grads: dict[Variable, Any] | None = None,
+    return_disconnected: str = "zero",
+) -> Any:
+    """Symbolic gradient of a scalar ``cost`` with respect to ``wrt``.
+
+    Parameters
+    ----------
+    cost : scalar Variable or None
+        ``None`` is allowed when ``known_grads`` gives the starting gradients.
+    wrt : Variable or list of Variable
+        Inputs, shared variables or intermediate variables.
+    consider_constant : list of Variable
+        Variables treated as constants: no gradient flows through them.
+    disconnected_inputs : {'raise', 'warn', 'ignore'}
+        What to do when ``cost`` does not depend on some ``wrt``.
+    known_grads : dict
+        Gradients of intermediate variables to start from (added to the cost's).
+    return_disconnected : {'zero', 'none'}
+        For disconnected ``wrt``: a zero array of its shape, or ``None``.
+
+    Examples
+    --------
+    >>> import gnomon, gnomon.tensor as gt
+    >>> x = gt.dscalar("x")
+    >>> float(gnomon.grad(x ** 3, x).eval({x: 2.0}))
+    12.0
+    """
+    from gnomon.tensor.basic import as_tensor, ones_like, zeros_like
+
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)  # type: ignore[list-item]
+    for w in wrt_list:
+        if not isinstance(w, Variable):
+            raise GnomonTypeError(f"grad: wrt must be variables, got {w!r}")
+        if not _is_float(w):
+            raise GnomonTypeError(with_hint(
+                f"grad: cannot differentiate with respect to {w}, of integer/boolean type "
+                f"{w.type}", "cast it to a float dtype where it is created",
+            ))
+    pairs: list[tuple[Variable, Variable]] = []
+    if cost is not None:
+        cost = as_tensor(cost)
+        if cost.ndim != 0:
+            raise GnomonTypeError(with_hint(
+                f"grad: the cost must be a scalar, but {cost} has type {cost.type}",
+                "reduce it first (gt.sum(cost)), or use gnomon.jacobian / gnomon.pullback",
+            ))
+        if not _is_float(cost):
+            raise GnomonTypeError(f"grad: the cost {cost} has non-float type {cost.type}")
+        pairs.append((cost, ones_like(cost)))
+    for k, v in (known_grads or {}).items():
+        pairs.append((k, as_tensor(v)))
+    if not pairs:
+        raise GnomonTypeError("grad: give a cost or known_grads")
+    grads = _accumulate(pairs, wrt_list, consider_constant or ())
+    out = []
+    for w in wrt_list:
+        g = grads.get(id(w))
+        if g is None:
+            msg = (f"grad: the cost does not depend on {w} (it is disconnected)."
+                   f"\n  {w} was created at:\n{format_location(w.trace)}")
+            if disconnected_inputs == "raise":
+                raise DisconnectedInputError(with_hint(
+                    msg, "pass disconnected_inputs='ignore' (or 'warn') to get zeros"))
+            if disconnected_inputs == "warn":
+                warnings.warn(msg, stacklevel=2)
+            g = zeros_like(w) if return_disconnected == "zero" else None
+        out.append(g)
+    return out[0] if single else out
+
+
+def pullback(
+    f: Any, wrt: Variable | Sequence[Variable], cotangent: Any, **kw: Any
+) -> Any:
+    """Vector-Jacobian product ``v^T J`` (a.k.a. Lop): gradients given the output's cotangent.
+
+    ``f`` may be one variable or a list, with ``cotangent`` matching it.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon, gnomon.tensor as gt
+    >>> x = gt.dvector("x")
+    >>> vjp = gnomon.pullback(x ** 2, x, gt.constant(np.ones(2)))
+    >>> vjp.eval({x: np.array([1.0, 3.0])}).tolist()
+    [2.0, 6.0]
+    """
+    fs = [f] if isinstance(f, Variable) else list(f)
+    cs = [cotangent] if isinstance(f, Variable) else list(cotangent)
+    return grad(None, wrt, known_grads=dict(zip(fs, cs, strict=True)),
+                disconnected_inputs=kw.pop("disconnected_inputs", "ignore"), **kw)
+
+
+def pushforward(f: Any, wrt: Variable | Sequence[Variable], tangent: Any) -> Any:
+    """Jacobian-vector product ``J v`` (a.k.a. Rop): the change of ``f`` along ``tangent``.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon, gnomon.tensor as gt
+    >>> x = gt.dvector("x")
+    >>> jvp = gnomon.pushforward(x ** 2, x, gt.constant(np.ones(2)))
+    >>> jvp.eval({x: np.array([1.0, 3.0])}).tolist()
+    [2.0, 6.0]
+    """
+    from gnomon.graph.replace import graph_replace
+    from gnomon.tensor import math as tm
+    from gnomon.tensor.basic import as_tensor, zeros_like
+    from gnomon.tensor.reduce import sum as tsum
+
+    single_f = isinstance(f, Variable)
+    fs = [f] if single_f else list(f)
+    ws = [wrt] if isinstance(wrt, Variable) else list(wrt)
+    ts = [tangent] if isinstance(wrt, Variable) else list(tangent)
+    ts = [as_tensor(t) for t in ts]
+    fwd = _forward(fs, ws, ts)
+    if fwd is not None:
+        return fwd[0] if single_f else fwd
+    # Transpose the pullback: with u a dummy cotangent, J^T u is linear in u, and the gradient
+    # of <J^T u, v> with respect to u is J v.
+    us = [o.type(f"u_{i}") for i, o in enumerate(fs)]
+    vjps = grad(None, ws, known_grads=dict(zip(fs, us, strict=True)),
+                disconnected_inputs="ignore")
+    terms = [tsum(tm.mul(g, t)) for g, t in zip(vjps, ts, strict=True)]
+    inner = terms[0] if len(terms) == 1 else tm.add(*terms)
+    jvps = grad(inner, us, disconnected_inputs="ignore")
+    # The result does not depend on u (it is linear in u): cut u out of the graph.
+    jvps = graph_replace(jvps, {u: zeros_like(o) for u, o in zip(us, fs, strict=True)},
+                         strict=False)
+    return jvps[0] if single_f else jvps
+
+
+def _forward(
+    fs: list[Variable], ws: list[Variable], ts: list[Variable]
+) -> list[Variable] | None:
+    """Forward mode with each op's ``pushforward``; ``None`` if some op has none."""
+    from gnomon.tensor.basic import zeros_like
+
+    tan: dict[int, Variable | None] = {id(w): t for w, t in zip(ws, ts, strict=True)}
+    for node in toposort(fs):
+        ins = [tan.get(id(i)) for i in node.inputs]
+        if all(t is None for t in ins):
+            continue
+        outs = node.op.pushforward(node, ins)
+        if outs is None:
+            return None
+        for o, t in zip(node.outputs, outs, strict=True):
+            tan[id(o)] = t
+    return [tan.get(id(f)) if tan.get(id(f)) is not None else zeros_like(f) for f in fs]

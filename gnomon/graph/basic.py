@@ -1,0 +1,210 @@
+"""The nodes of gnomon's immutable, hash-consed graph: Variable, Constant and Apply.
+
+* A root :class:`Variable` (an input, a shared variable) is a unique object: it is equal only to
+  itself.
+* A :class:`Constant` is interned by its type and value: ``constant(2.0)`` built twice is the same
+  object, so constant merging is free.
+* An :class:`Apply` is interned by ``(op, inputs)``: applying an equal op to the same inputs returns
+  the node built before, so common-subexpression elimination is free and graphs compare by identity.
+
+Names and source locations are metadata, not identity. Nothing here is mutated after construction
+except ``Variable.name`` (a label).
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from gnomon.errors import SourceLocation, user_location
+
+if TYPE_CHECKING:
+    from gnomon.graph.op import Op
+    from gnomon.graph.type import Type
+
+_counter = itertools.count()
+
+
+class Variable:
+    """A value in a graph: the output of an :class:`Apply`, or a root (``owner is None``).
+
+    Users build variables with the type constructors (``gnomon.tensor.dvector("x")``), never by
+    calling this class.
+    """
+
+    __slots__ = ("type", "owner", "index", "name", "trace", "_uid", "__weakref__")
+
+    def __init__(
+        self,
+        type: Type,
+        owner: Apply | None = None,
+        index: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.trace: SourceLocation | None = user_location() if owner is None else None
+        self._uid = next(_counter)
+
+    # Identity semantics on purpose: variables are dictionary keys everywhere.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+    def __bool__(self) -> bool:
+        from gnomon.errors import GnomonTypeError
+
+        raise GnomonTypeError(
+            f"The truth value of symbolic variable {self} is unknown until the graph runs.\n"
+            "Hint: use gnomon.ifelse(cond, a, b) or gt.where(cond, a, b) for a symbolic branch, "
+            "and `x is y` to compare variables."
+        )
+
+    @property
+    def ndim(self) -> int:
+        return self.type.ndim  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def dtype(self) -> str:
+        return self.type.dtype  # type: ignore[attr-defined,no-any-return]
+
+    def clone(self, name: str | None = None) -> Variable:
+        """A new root variable of the same type (a fresh identity)."""
+        v = type(self)(self.type, name=name if name is not None else self.name)
+        return v
+
+    def eval(self, inputs_to_values: dict[Variable, Any] | None = None, **kw: Any) -> Any:
+        """Compile (cached) and evaluate this variable.
+
+        Examples
+        --------
+        >>> import gnomon.tensor as gt
+        >>> x = gt.dscalar("x")
+        >>> float((x * 2).eval({x: 3.0}))
+        6.0
+        """
+        from gnomon.compile.function import eval_variable
+
+        return eval_variable(self, inputs_to_values or {}, **kw)
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            op = self.owner.op
+            if len(self.owner.outputs) == 1:
+                return f"{op}.0"
+            return f"{op}.{self.index}"
+        return f"<{self.type}>"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class Constant(Variable):
+    """A root variable with a fixed value, interned by ``(type, value)``.
+
+    Use :func:`gnomon.tensor.constant` or :func:`gnomon.tensor.as_tensor` to build one.
+    """
+
+    __slots__ = ("data", "_key")
+
+    _table: weakref.WeakValueDictionary[Any, Constant] = weakref.WeakValueDictionary()
+
+    def __init__(self, type: Type, data: Any, name: str | None = None) -> None:
+        super().__init__(type, None, None, name)
+        self.data = data
+        self.trace = None
+
+    @classmethod
+    def make(cls, type: Type, data: Any, key: Any, name: str | None = None) -> Constant:
+        """Return the interned constant for ``key`` (built by the type from the value)."""
+        full_key = (cls, type, key)
+        c = cls._table.get(full_key)
+        if c is None:
+            c = cls(type, data, name)
+            c._key = full_key
+            cls._table[full_key] = c
+        return c
+
+    def clone(self, name: str | None = None) -> Constant:
+        return self
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        return self.type.constant_str(self.data)  # type: ignore[attr-defined,no-any-return]
+
+
+class Apply:
+    """An op applied to input variables, producing output variables. Interned by (op, inputs).
+
+    Build nodes with :meth:`Op.make_node` (through ``op(*inputs)``), which calls :meth:`Apply.make`.
+    """
+
+    __slots__ = ("op", "inputs", "outputs", "trace", "_uid", "__weakref__")
+
+    _table: weakref.WeakValueDictionary[Any, Apply] = weakref.WeakValueDictionary()
+
+    op: Op
+    inputs: tuple[Variable, ...]
+    outputs: tuple[Variable, ...]
+
+    def __init__(self) -> None:  # pragma: no cover - use Apply.make
+        raise TypeError("Build nodes with Apply.make(op, inputs, output_types).")
+
+    @classmethod
+    def make(
+        cls,
+        op: Op,
+        inputs: Sequence[Variable],
+        output_types: Sequence[Type],
+    ) -> Apply:
+        """Return the node ``op(*inputs)``, reusing an equal node if one exists."""
+        inputs = tuple(inputs)
+        for i, v in enumerate(inputs):
+            if not isinstance(v, Variable):
+                raise TypeError(f"input {i} of {op} is {type(v).__name__}, not a Variable")
+        key = (op, inputs)
+        node = cls._table.get(key)
+        if node is not None:
+            return node
+        node = object.__new__(cls)
+        node.op = op
+        node.inputs = inputs
+        node.trace = user_location()
+        node._uid = next(_counter)
+        node.outputs = tuple(
+            t.variable_class(t, owner=node, index=i) for i, t in enumerate(output_types)
+        )
+        cls._table[key] = node
+        return node
+
+    @property
+    def out(self) -> Variable:
+        """The single output (raises if the node has several)."""
+        if len(self.outputs) != 1:
+            raise ValueError(f"{self.op} has {len(self.outputs)} outputs; use .outputs")
+        return self.outputs[0]
+
+    def __hash__(self) -> int:
+        return object.__hash__(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __repr__(self) -> str:
+        return f"Apply({self.op}, {list(self.inputs)})"
+
+
+def is_root(v: Variable) -> bool:
+    """True for variables with no owner (inputs, shared variables, constants)."""
+    return v.owner is None

@@ -1,0 +1,272 @@
+"""Turning Python and NumPy values into graph variables, the type constructors, ``cast`` and
+``alloc`` (the op behind ``zeros``/``ones``/``full`` and their ``_like`` forms)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError
+from gnomon.graph.basic import Apply, Constant, Variable
+from gnomon.graph.op import Op
+from gnomon.tensor.type import DTYPE_PREFIX, TensorType, normalize_dtype
+from gnomon.tensor.variable import TensorConstant, TensorVariable
+
+TensorType.variable_class = TensorVariable
+TensorType.constant_class = TensorConstant
+
+
+def constant(value: Any, dtype: Any = None, name: str | None = None) -> TensorConstant:
+    """A constant array (interned: equal values give the same variable).
+
+    Examples
+    --------
+    >>> constant(2.0) is constant(2.0)
+    True
+    >>> constant([1, 2]).type
+    TensorType('int64', (2,))
+    """
+    arr = np.array(value, dtype=None if dtype is None else normalize_dtype(dtype), copy=True)
+    if arr.dtype == object:
+        raise GnomonTypeError(f"cannot make a constant from {value!r}: it is not a numeric array")
+    if arr.dtype.kind == "U" or arr.dtype.kind == "S":
+        raise GnomonTypeError(f"cannot make a constant from the string {value!r}")
+    arr.setflags(write=False)
+    t = TensorType(arr.dtype.name, arr.shape)
+    key = (arr.shape, arr.tobytes())
+    c = TensorConstant.make(t, arr, key, name)
+    return c  # type: ignore[return-value]
+
+
+def as_tensor(x: Any, dtype: Any = None, name: str | None = None) -> TensorVariable:
+    """Return ``x`` as a tensor variable: variables pass through, values become constants.
+
+    Examples
+    --------
+    >>> as_tensor(3).type
+    TensorType('int64', ())
+    """
+    if isinstance(x, Variable):
+        if not isinstance(x.type, TensorType):
+            raise GnomonTypeError(f"{x} has type {x.type}, not a tensor type")
+        if dtype is not None and x.dtype != normalize_dtype(dtype):
+            return cast(x, dtype)
+        return x  # type: ignore[return-value]
+    if isinstance(x, list | tuple) and any(isinstance(e, Variable) for e in _flat(x)):
+        from gnomon.tensor.shape import stack
+
+        return stack([as_tensor(e) for e in x]) if dtype is None else cast(
+            stack([as_tensor(e) for e in x]), dtype
+        )
+    return constant(x, dtype=dtype, name=name)
+
+
+as_tensor_variable = as_tensor
+
+
+def _flat(x: Any) -> list[Any]:
+    out = []
+    for e in x:
+        out.extend(_flat(e) if isinstance(e, list | tuple) else [e])
+    return out
+
+
+def get_scalar_constant_value(v: Any) -> Any:
+    """The value of ``v`` if it is a constant known at graph time, else raise ``ValueError``."""
+    if isinstance(v, Constant):
+        return v.data
+    if isinstance(v, int | float | np.number | np.ndarray):
+        return np.asarray(v)
+    raise ValueError(f"{v} is not a constant")
+
+
+# --- constructors -------------------------------------------------------------------------
+
+
+def tensor(
+    name: str | None = None,
+    *,
+    dtype: Any = "floatX",
+    shape: Sequence[int | None] | None = None,
+    ndim: int | None = None,
+) -> TensorVariable:
+    """A symbolic input array.
+
+    Parameters
+    ----------
+    name : str, optional
+        Shown when printing and in error messages.
+    dtype : dtype-like
+        ``'floatX'`` (the default) is ``gnomon.config.floatX``.
+    shape : sequence of int or None
+        Static shape; ``None`` marks a dimension known only at run time.
+    ndim : int, optional
+        Number of dimensions, when ``shape`` is not given.
+
+    Examples
+    --------
+    >>> x = tensor("x", dtype="float32", shape=(None, 3))
+    >>> x.type
+    TensorType('float32', (None, 3))
+    """
+    if shape is None:
+        if ndim is None:
+            raise GnomonValueError("tensor() needs shape= or ndim=")
+        shape = (None,) * ndim
+    elif ndim is not None and ndim != len(shape):
+        raise GnomonValueError(f"tensor(): shape={tuple(shape)} does not have ndim={ndim}")
+    return TensorType(dtype, tuple(shape))(name)  # type: ignore[no-any-return]
+
+
+def _maker(ndim: int, dtype: str | None) -> Any:
+    def make(
+        name: str | None = None, *, dtype: Any = dtype or "floatX", shape: Any = None
+    ) -> TensorVariable:
+        return tensor(name, dtype=dtype, shape=shape if shape is not None else (None,) * ndim)
+
+    return make
+
+
+scalar = _maker(0, None)
+vector = _maker(1, None)
+matrix = _maker(2, None)
+tensor3 = _maker(3, None)
+tensor4 = _maker(4, None)
+_KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4}
+for _p, _dt in DTYPE_PREFIX.items():
+    for _kind, _nd in _KINDS.items():
+        globals()[f"{_p}{_kind}"] = _maker(_nd, _dt)
+del _p, _dt, _kind, _nd
+
+
+# --- cast ---------------------------------------------------------------------------------
+
+
+def cast(x: Any, dtype: Any) -> TensorVariable:
+    """Convert ``x`` to ``dtype`` (a no-op when it already has it).
+
+    Examples
+    --------
+    >>> cast(dvector("x"), "float32").dtype
+    'float32'
+    """
+    from gnomon.scalar.basic import Cast
+    from gnomon.tensor.elemwise import Elemwise
+
+    x = as_tensor(x)
+    dtype = normalize_dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    return Elemwise(Cast(dtype))(x)  # type: ignore[no-any-return]
+
+
+# --- alloc --------------------------------------------------------------------------------
+
+
+def as_shape_scalars(shape: Any, what: str = "shape") -> list[Variable]:
+    """Normalize a shape given as ints, scalar variables or an int vector to int64 scalars."""
+    from gnomon.tensor.shape import shape_scalars_of_vector
+
+    if isinstance(shape, Variable):
+        if shape.ndim == 0:
+            shape = [shape]
+        elif shape.ndim == 1:
+            return shape_scalars_of_vector(shape)
+        else:
+            raise ShapeError(f"{what} must be a vector of ints, got {shape.type}")
+    if isinstance(shape, int | np.integer):
+        shape = [shape]
+    out = []
+    for s in shape:
+        v = as_tensor(s)
+        if v.ndim != 0 or v.dtype not in ("int8", "int16", "int32", "int64", "uint8", "uint16",
+                                          "uint32", "uint64"):
+            raise GnomonTypeError(f"{what} entries must be integer scalars, got {s!r} ({v.type})")
+        if isinstance(v, Constant) and int(v.data) < 0:
+            raise ShapeError(f"{what} {tuple(shape)!r} has a negative dimension")
+        out.append(cast(v, "int64"))
+    return out
+
+
+@dataclass(frozen=True)
+class Alloc(Op):
+    """``alloc(value, *shape)``: an array of the given shape filled by broadcasting ``value``."""
+
+    def make_node(self, value: Any, *shape: Any) -> Apply:
+        v = as_tensor(value)
+        dims = as_shape_scalars(list(shape))
+        if v.ndim > len(dims):
+            raise ShapeError(f"alloc: value with {v.ndim} dims cannot fill a {len(dims)}-d shape")
+        static = tuple(int(d.data) if isinstance(d, Constant) else None for d in dims)
+        return Apply.make(self, [v, *dims], [TensorType(v.dtype, static)])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> tuple[Any, ...]:
+        v, *shape = inputs
+        out = np.empty(tuple(int(s) for s in shape), dtype=node.outputs[0].dtype)
+        out[...] = v
+        return (out,)
+
+    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+        return [tuple(node.inputs[1:])]
+
+    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+        from gnomon.tensor.elemwise import sum_to
+
+        v = node.inputs[0]
+        gv = sum_to(output_grads[0], v) if v.dtype[0] in "fc" else None
+        return [gv] + [None] * (len(node.inputs) - 1)
+
+    def __str__(self) -> str:
+        return "Alloc"
+
+
+alloc_op = Alloc()
+
+
+def alloc(value: Any, *shape: Any) -> TensorVariable:
+    """Broadcast ``value`` to ``shape`` into a new array."""
+    return alloc_op(value, *shape)  # type: ignore[no-any-return]
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
+    """An array of ``shape`` filled with ``fill_value`` (like ``np.full``).
+
+    Examples
+    --------
+    >>> full((2, 3), 1.5).eval().tolist()
+    [[1.5, 1.5, 1.5], [1.5, 1.5, 1.5]]
+    """
+    v = as_tensor(fill_value) if dtype is None else cast(as_tensor(fill_value), dtype)
+    return alloc(v, *as_shape_scalars(shape))
+
+
+def zeros(shape: Any, dtype: Any = "floatX") -> TensorVariable:
+    """An array of zeros (like ``np.zeros``; dtype defaults to ``config.floatX``)."""
+    return full(shape, constant(0, dtype=normalize_dtype(dtype)))
+
+
+def ones(shape: Any, dtype: Any = "floatX") -> TensorVariable:
+    """An array of ones (like ``np.ones``; dtype defaults to ``config.floatX``)."""
+    return full(shape, constant(1, dtype=normalize_dtype(dtype)))
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
+    """An array of ``x``'s shape filled with ``fill_value`` (dtype of ``x`` by default)."""
+    from gnomon.tensor.shape import shape_tuple
+
+    x = as_tensor(x)
+    dtype = normalize_dtype(dtype) if dtype is not None else x.dtype
+    return alloc(constant(fill_value, dtype=dtype), *shape_tuple(x))
+
+
+def zeros_like(x: Any, dtype: Any = None) -> TensorVariable:
+    """Zeros of ``x``'s shape (like ``np.zeros_like``)."""
+    return full_like(x, 0, dtype)
+
+
+def ones_like(x: Any, dtype: Any = None) -> TensorVariable:
+    """Ones of ``x``'s shape (like ``np.ones_like``)."""
+    return full_like(x, 1, dtype)

@@ -1,0 +1,74 @@
+"""Run every row of the op-records table: reference values, gradients, other backends."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gnomon
+from gnomon.testing import available_modes, check_grads, compare_backends, tolerance
+from tests.records import OpRecord, all_records
+
+RECORDS = all_records()
+CASES = [(r, i) for r in RECORDS for i in range(len(r.cases))]
+IDS = [f"{r.name}-{i}" for r, i in CASES]
+
+
+def _inputs(rec: OpRecord, case: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(abs(hash((rec.name, case))) % 2**32)
+    return [a.draw(rng) for a in rec.cases[case]]
+
+
+def _symbolic(rec: OpRecord, case: int, values: list[np.ndarray]) -> list:
+    import gnomon.tensor as gt
+
+    return [
+        gt.tensor(f"x{k}", dtype=v.dtype, shape=v.shape if a.static else (None,) * v.ndim)
+        for k, (a, v) in enumerate(zip(rec.cases[case], values, strict=True))
+    ]
+
+
+def _as_list(x):  # type: ignore[no-untyped-def]
+    return list(x) if isinstance(x, list | tuple) else [x]
+
+
+@pytest.mark.parametrize(("rec", "case"), CASES, ids=IDS)
+def test_reference(rec: OpRecord, case: int) -> None:
+    values = _inputs(rec, case)
+    xs = _symbolic(rec, case, values)
+    outs = _as_list(rec.fn(*xs))
+    gnomon.graph.verify(outs)
+    got = _as_list(gnomon.function(xs, outs, mode="numpy", on_unused_input="ignore")(*values))
+    want = _as_list(rec.ref(*[v.copy() for v in values]))
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        w = np.asarray(w)
+        assert g.shape == w.shape, f"shape {g.shape} != numpy's {w.shape}"
+        assert g.dtype == w.dtype, f"dtype {g.dtype} != numpy's {w.dtype}"
+        rt, at = tolerance(w.dtype)
+        np.testing.assert_allclose(g, w, rtol=rec.rtol or rt, atol=rec.atol or at)
+
+
+GRAD_CASES = [(r, i) for r, i in CASES if r.grad >= 1]
+
+
+@pytest.mark.parametrize(("rec", "case"), GRAD_CASES, ids=[f"{r.name}-{i}" for r, i in GRAD_CASES])
+def test_grad(rec: OpRecord, case: int) -> None:
+    values = _inputs(rec, case)
+    if not any(v.dtype.kind == "f" for v in values):
+        pytest.skip("no float input in this case")
+    check_grads(rec.fn, values, order=1, wrt=rec.grad_wrt, rtol=rec.grad_rtol)
+    if rec.grad >= 2 and all(v.dtype != np.float32 for v in values if v.dtype.kind == "f"):
+        check_grads(rec.fn, values, order=2, wrt=rec.grad_wrt, rtol=rec.grad_rtol,
+                    modes=("pullback",))
+
+
+OTHER = [m for m in available_modes() if m != "numpy"]
+BACKEND_CASES = [(m, r, i) for m in OTHER for r, i in CASES]
+
+
+@pytest.mark.parametrize(("mode", "rec", "case"), BACKEND_CASES,
+                         ids=[f"{m}-{r.name}-{i}" for m, r, i in BACKEND_CASES])
+def test_backend_matches_reference(mode: str, rec: OpRecord, case: int) -> None:
+    values = _inputs(rec, case)
+    compare_backends(rec.fn, values, modes=[mode], rtol=rec.rtol, atol=rec.atol)
