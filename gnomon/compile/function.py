@@ -72,9 +72,17 @@ class Function:
         self._update_targets = [s for s, _ in updates]
         self._allow_downcast = allow_input_downcast
         self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
-        self._copy = program.outputs_needing_copy()
+        # Backends whose outputs are immutable (JAX arrays) or freshly allocated by a memory
+        # plan that never aliases inputs say so on the thunk; the reference backend copies.
+        if getattr(thunk, "outputs_never_alias", False):
+            self._copy = [False] * len(outputs)
+        else:
+            self._copy = program.outputs_needing_copy()[: len(outputs)]
+        # A backend may accept its own array types (JAX arrays) without a host copy.
+        filt = getattr(thunk, "input_filter", None)
         self._filters = [
-            (v.type.filter, v.name or f"input {i} ({v.type})") for i, v in enumerate(inputs)
+            (filt(v.type) if filt else v.type.filter, v.name or f"input {i} ({v.type})")
+            for i, v in enumerate(inputs)
         ]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

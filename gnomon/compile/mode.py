@@ -73,7 +73,12 @@ def get_mode(mode: Any) -> Mode:
 
 
 def _available(backend: str) -> str:
-    # A backend package that is not written yet falls back to the reference backend.
-    if importlib.util.find_spec(f"gnomon.backends.{backend}.linker") is None:
+    # A backend becomes the default only once its package declares READY = True (it lowers
+    # every op and passes the backend tests); until then 'auto' means the reference backend.
+    import importlib
+
+    try:
+        pkg = importlib.import_module(f"gnomon.backends.{backend}")
+    except ImportError:
         return "numpy"
-    return backend
+    return backend if getattr(pkg, "READY", False) else "numpy"
