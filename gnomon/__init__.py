@@ -9,16 +9,29 @@ Examples
 4.0
 """
 
-from gnomon import tensor
+from gnomon import printing, tensor
 from gnomon.compile.function import Function, function
 from gnomon.compile.mode import Mode
 from gnomon.compile.shared import SharedVariable, shared
 from gnomon.config import config
-from gnomon.gradient import grad, pullback, pushforward
+from gnomon.gradient import (
+    consider_constant,
+    disconnected_grad,
+    grad,
+    grad_clip,
+    grad_scale,
+    hessian,
+    hessian_vector_product,
+    jacobian,
+    pullback,
+    pushforward,
+    zero_grad,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "Mode", "SharedVariable", "config", "function", "grad", "pullback",
-    "pushforward", "shared", "tensor",
+    "Function", "Mode", "SharedVariable", "config", "consider_constant", "disconnected_grad",
+    "function", "grad", "grad_clip", "grad_scale", "hessian", "hessian_vector_product",
+    "jacobian", "printing", "pullback", "pushforward", "shared", "tensor", "zero_grad",
 ]

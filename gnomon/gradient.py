@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gnomon.errors import (
@@ -20,6 +21,7 @@ from gnomon.errors import (
     with_hint,
 )
 from gnomon.graph.basic import Apply, Variable
+from gnomon.graph.op import Op
 from gnomon.graph.traversal import toposort
 
 
@@ -268,3 +270,202 @@ def _forward(
         for o, t in zip(node.outputs, outs, strict=True):
             tan[id(o)] = t
     return [tan.get(id(f)) if tan.get(id(f)) is not None else zeros_like(f) for f in fs]
+
+
+# --- Jacobians and Hessians -----------------------------------------------------------------
+
+
+def jacobian(
+    expression: Any, wrt: Variable | Sequence[Variable], vectorize: bool = False,
+    disconnected_inputs: str = "raise",
+) -> Any:
+    """The Jacobian of ``expression`` with respect to each of ``wrt``.
+
+    The result for one ``wrt`` has shape ``expression.shape + wrt.shape``. It is built by one
+    pullback per element of ``expression`` with a one-hot cotangent, so ``expression`` must have
+    a static shape (known when the graph is built). ``vectorize`` is accepted for PyTensor
+    compatibility; both settings build the same unrolled graph (a scan-based Jacobian for
+    expressions of unknown length is not available yet).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon, gnomon.tensor as gt
+    >>> x = gt.dvector("x", shape=(2,))
+    >>> J = gnomon.gradient.jacobian(x ** 2, x)
+    >>> J.eval({x: np.array([1.0, 3.0])}).tolist()
+    [[2.0, 0.0], [0.0, 6.0]]
+    """
+    import numpy as np
+
+    from gnomon.tensor.basic import as_tensor, constant
+    from gnomon.tensor.shape import reshape, stack
+
+    expression = as_tensor(expression)
+    single = isinstance(wrt, Variable)
+    ws = [wrt] if single else list(wrt)  # type: ignore[list-item]
+    shp = expression.type.shape
+    if any(s is None for s in shp):
+        raise GnomonTypeError(with_hint(
+            f"jacobian: {expression} has static shape {expression.type.shape_str()}; the "
+            "Jacobian is built one output element at a time, so every dimension must be known "
+            "when the graph is built",
+            "give the input a static shape, e.g. gt.dvector('x', shape=(3,))",
+        ))
+    n = int(np.prod(shp, dtype=int))
+    rows: list[list[Variable]] = [[] for _ in ws]
+    for i in range(n):
+        onehot = np.zeros(n, dtype=expression.dtype)
+        onehot[i] = 1
+        gs = grad(None, ws, known_grads={expression: constant(onehot.reshape(shp))},
+                  disconnected_inputs=disconnected_inputs)
+        for k, g in enumerate(gs):
+            rows[k].append(g)
+    if n == 0:
+        raise GnomonTypeError(f"jacobian: {expression} has no elements (shape {shp})")
+    out = []
+    for w, r in zip(ws, rows, strict=True):
+        j = stack(r) if shp else r[0]
+        if len(shp) > 1:
+            from gnomon.tensor.shape import shape_tuple
+
+            j = reshape(j, (*shp, *shape_tuple(w)))
+        out.append(j)
+    return out[0] if single else out
+
+
+def hessian(cost: Any, wrt: Variable | Sequence[Variable], **kw: Any) -> Any:
+    """The Hessian of a scalar ``cost`` with respect to each (vector or array) ``wrt``.
+
+    For an array ``wrt`` of shape ``s`` the result has shape ``s + s``. Needs static shapes (see
+    :func:`jacobian`).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon, gnomon.tensor as gt
+    >>> x = gt.dvector("x", shape=(2,))
+    >>> H = gnomon.gradient.hessian(gt.sum(x ** 3), x)
+    >>> H.eval({x: np.array([1.0, 2.0])}).tolist()
+    [[6.0, 0.0], [0.0, 12.0]]
+    """
+    single = isinstance(wrt, Variable)
+    ws = [wrt] if single else list(wrt)  # type: ignore[list-item]
+    out = [jacobian(grad(cost, w, **kw), w) for w in ws]
+    return out[0] if single else out
+
+
+def hessian_vector_product(cost: Any, wrt: Variable, vector: Any) -> Variable:
+    """``H v`` for the Hessian ``H`` of ``cost`` at ``wrt``, without building ``H``.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon, gnomon.tensor as gt
+    >>> x = gt.dvector("x")
+    >>> hv = gnomon.gradient.hessian_vector_product(gt.sum(x ** 3), x, gt.constant([1.0, 1.0]))
+    >>> hv.eval({x: np.array([1.0, 2.0])}).tolist()
+    [6.0, 12.0]
+    """
+    from gnomon.tensor import math as tm
+    from gnomon.tensor.basic import as_tensor
+    from gnomon.tensor.reduce import sum as tsum
+
+    g = grad(cost, wrt)
+    return grad(tsum(tm.mul(g, as_tensor(vector))), wrt)  # type: ignore[no-any-return]
+
+
+# --- gradient modifiers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradientModifier(Op):
+    """Identity in the forward pass; changes what flows back in :func:`grad`.
+
+    ``kind`` is ``'zero'`` (gradient 0), ``'disconnected'`` (no gradient at all), ``'scale'``
+    (multiply by ``a``) or ``'clip'`` (clip to ``[a, b]``). The rewrite pipeline removes these
+    nodes before compiling.
+    """
+
+    kind: str
+    a: float = 0.0
+    b: float = 0.0
+
+    view_map = {0: 0}  # type: ignore[assignment]  # noqa: RUF012
+
+    def make_node(self, x: Any) -> Apply:
+        from gnomon.tensor.basic import as_tensor
+
+        x = as_tensor(x)
+        return Apply.make(self, [x], [x.type])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> tuple[Any, ...]:
+        return (inputs[0],)
+
+    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+        return [input_shapes[0]]
+
+    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+        from gnomon.tensor import math as tm
+        from gnomon.tensor.basic import zeros_like
+
+        g = output_grads[0]
+        if self.kind == "zero":
+            return [zeros_like(node.inputs[0])]
+        if self.kind == "disconnected":
+            return [None]
+        if self.kind == "scale":
+            return [tm.mul(g, self.a)]
+        return [tm.clip(g, self.a, self.b)]
+
+    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+        from gnomon.tensor import math as tm
+        from gnomon.tensor.basic import zeros_like
+
+        t = tangents[0]
+        if self.kind in ("zero", "disconnected") or t is None:
+            return [zeros_like(node.outputs[0])]
+        if self.kind == "scale":
+            return [tm.mul(t, self.a)]
+        return [t]
+
+    def __str__(self) -> str:
+        args = {"scale": f"{self.a}", "clip": f"{self.a}, {self.b}"}.get(self.kind)
+        return f"{self.kind}_grad" + (f"{{{args}}}" if args else "")
+
+
+def zero_grad(x: Any) -> Variable:
+    """``x`` in the forward pass; its gradient is zero (still connected).
+
+    Examples
+    --------
+    >>> import gnomon, gnomon.tensor as gt
+    >>> x = gt.dscalar("x")
+    >>> float(gnomon.grad(x * zero_grad(x), x).eval({x: 3.0}))
+    3.0
+    """
+    return GradientModifier("zero")(x)  # type: ignore[no-any-return]
+
+
+def disconnected_grad(x: Any) -> Variable:
+    """``x`` in the forward pass, with no gradient flowing through it (stop-gradient)."""
+    return GradientModifier("disconnected")(x)  # type: ignore[no-any-return]
+
+
+stop_gradient = disconnected_grad
+
+
+def grad_scale(x: Any, multiplier: float) -> Variable:
+    """``x`` in the forward pass; its gradient is multiplied by ``multiplier``."""
+    return GradientModifier("scale", float(multiplier))(x)  # type: ignore[no-any-return]
+
+
+def grad_clip(x: Any, lower: float, upper: float) -> Variable:
+    """``x`` in the forward pass; its gradient is clipped to ``[lower, upper]``."""
+    if lower > upper:
+        from gnomon.errors import GnomonValueError
+
+        raise GnomonValueError(f"grad_clip: lower={lower} is above upper={upper}")
+    return GradientModifier("clip", float(lower), float(upper))(x)  # type: ignore[no-any-return]
+
+
+def consider_constant(x: Any) -> Variable:
+    """``x`` treated as a constant by :func:`grad` (same as :func:`disconnected_grad`)."""
+    return disconnected_grad(x)
