@@ -74,10 +74,22 @@ def user_location(skip_internal: bool = True) -> SourceLocation | None:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not (skip_internal and os.path.abspath(filename).startswith(_PACKAGE_DIR)):
+        if not (skip_internal and os.path.abspath(filename).startswith(_PACKAGE_DIR)) and not (
+            frame.f_code.co_name in _OP_METHODS and _is_op(frame.f_locals.get("self"))
+        ):
             return (filename, frame.f_lineno)
         frame = frame.f_back
     return None
+
+
+# Methods of a user's own Op subclass are part of the library from the user's point of view:
+# the line to show is where the op was applied.
+_OP_METHODS = frozenset({"make_node", "__call__", "pullback", "pushforward"})
+
+
+def _is_op(obj: Any) -> bool:
+    return obj is not None and any(c.__name__ == "Op" and c.__module__ == "gnomon.graph.op"
+                                   for c in type(obj).__mro__)
 
 
 def format_location(loc: SourceLocation | None) -> str:

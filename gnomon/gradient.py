@@ -298,7 +298,6 @@ def jacobian(
     import numpy as np
 
     from gnomon.tensor.basic import as_tensor, constant
-    from gnomon.tensor.shape import reshape, stack
 
     expression = as_tensor(expression)
     single = isinstance(wrt, Variable)
@@ -322,6 +321,8 @@ def jacobian(
             rows[k].append(g)
     if n == 0:
         raise GnomonTypeError(f"jacobian: {expression} has no elements (shape {shp})")
+    from gnomon.tensor.shape import reshape, stack
+
     out = []
     for w, r in zip(ws, rows, strict=True):
         j = stack(r) if shp else r[0]

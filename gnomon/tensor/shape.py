@@ -278,4 +278,7 @@ def pad_left(x: Variable, ndim: int) -> Variable:
     """Prepend length-1 dimensions to reach ``ndim`` (NumPy's broadcasting alignment)."""
     if x.ndim >= ndim:
         return x
+    if isinstance(x, Constant):
+        # Constants stay constants (no node), so printing and rewrites see the value.
+        return constant(x.data.reshape((1,) * (ndim - x.ndim) + x.data.shape))
     return dimshuffle(x, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))

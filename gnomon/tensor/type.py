@@ -178,8 +178,10 @@ class TensorType(Type):
         )
 
     def constant_str(self, data: Any) -> str:
+        if data.size == 1:
+            return repr(data.item())
         if data.size <= 6:
-            return np.array2string(data, separator=", ") if data.ndim else repr(data.item())
+            return np.array2string(data, separator=", ")
         return f"Constant{{{self.dtype}, shape={data.shape}}}"
 
     def __str__(self) -> str:

@@ -1,0 +1,162 @@
+"""gnomon.grad and friends: API behaviour, modifiers, errors, higher order."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import gnomon
+import gnomon.tensor as gt
+from gnomon.errors import DisconnectedInputError, GnomonTypeError, NullGradientError
+from gnomon.graph.basic import Apply
+from gnomon.graph.op import Op
+from gnomon.testing import check_grads
+
+M = "numpy"
+
+
+def ev(out, inputs, values):
+    return gnomon.function(inputs, out, mode=M, on_unused_input="ignore")(*values)
+
+
+def test_grad_list_and_shared():
+    x = gt.dvector("x")
+    w = gnomon.shared(np.array([1.0, 2.0]), name="w")
+    cost = gt.sum(w * x ** 2)
+    gx, gw = gnomon.grad(cost, [x, w])
+    xv = np.array([3.0, -1.0])
+    np.testing.assert_allclose(ev(gx, [x], [xv]), 2 * np.array([1.0, 2.0]) * xv)
+    np.testing.assert_allclose(ev(gw, [x], [xv]), xv ** 2)
+
+
+def test_grad_needs_scalar_cost():
+    x = gt.dvector("x")
+    with pytest.raises(GnomonTypeError, match="must be a scalar"):
+        gnomon.grad(x * 2, x)
+
+
+def test_grad_wrt_int_refused():
+    i = gt.ivector("i")
+    with pytest.raises(GnomonTypeError, match="integer"):
+        gnomon.grad(gt.sum(i * 2.0), i)
+
+
+def test_disconnected_inputs():
+    x, y = gt.dscalar("x"), gt.dscalar("y_unused")
+    with pytest.raises(DisconnectedInputError, match="y_unused"):
+        gnomon.grad(x * 2, [x, y])
+    with pytest.warns(UserWarning):
+        gnomon.grad(x * 2, [x, y], disconnected_inputs="warn")
+    gx, gy = gnomon.grad(x * 2, [x, y], disconnected_inputs="ignore")
+    assert float(ev(gy, [y], [1.0])) == 0.0
+    _, none = gnomon.grad(x * 2, [x, y], disconnected_inputs="ignore",
+                          return_disconnected="none")
+    assert none is None
+
+
+def test_integer_path_is_disconnected():
+    x = gt.dscalar("x")
+    through_int = gt.cast(gt.cast(x, "int64"), "float64")
+    with pytest.raises(DisconnectedInputError):
+        gnomon.grad(through_int * 3, x)
+
+
+def test_consider_constant_and_known_grads():
+    x = gt.dscalar("x")
+    y = x ** 2
+    g = gnomon.grad(y * x, x, consider_constant=[y])
+    assert float(ev(g, [x], [3.0])) == 9.0  # d/dx (c * x) with c = x**2 held constant
+    g2 = gnomon.grad(None, x, known_grads={y: gt.constant(2.0)})
+    assert float(ev(g2, [x], [3.0])) == 12.0
+
+
+def test_modifiers():
+    x = gt.dscalar("x")
+    assert float(ev(gnomon.grad(x * gnomon.zero_grad(x), x), [x], [3.0])) == 3.0
+    assert float(ev(gnomon.grad(x * gnomon.disconnected_grad(x), x), [x], [3.0])) == 3.0
+    assert float(ev(gnomon.grad(gnomon.grad_scale(x ** 2, 0.5), x), [x], [3.0])) == 3.0
+    assert float(ev(gnomon.grad(gnomon.grad_clip(x ** 2, -1.0, 1.0), x), [x], [3.0])) == 1.0
+    # forward pass unchanged
+    assert float(ev(gnomon.grad_clip(x ** 2, -1.0, 1.0), [x], [3.0])) == 9.0
+    with pytest.raises(DisconnectedInputError):
+        gnomon.grad(gnomon.disconnected_grad(x) * 2, x)
+
+
+@dataclass(frozen=True)
+class NoGradOp(Op):
+    def make_node(self, x):
+        x = gt.as_tensor(x)
+        return Apply.make(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        return (inputs[0] * 2,)
+
+
+def test_not_implemented_gradient_names_op_and_line():
+    x = gt.dscalar("x")
+    y = NoGradOp()(x)  # this line is reported
+    with pytest.raises(NullGradientError) as e:
+        gnomon.grad(y, x)
+    msg = str(e.value)
+    assert "NoGradOp" in msg and "not implemented" in msg and "y = NoGradOp()(x)" in msg
+    # Not needed -> no error.
+    z = gt.dscalar("z")
+    g = gnomon.grad(z * y, z)
+    assert float(ev(g, [x, z], [2.0, 1.0])) == 4.0
+
+
+def test_pullback_pushforward_multi():
+    x, y = gt.dvector("x"), gt.dvector("y")
+    f = [x * y, gt.exp(x)]
+    rng = np.random.default_rng(0)
+    xv, yv, u1, u2, t1, t2 = (rng.standard_normal(3) for _ in range(6))
+    gx, gy = gnomon.pullback(f, [x, y], [gt.constant(u1), gt.constant(u2)])
+    np.testing.assert_allclose(ev(gx, [x, y], [xv, yv]), u1 * yv + u2 * np.exp(xv))
+    np.testing.assert_allclose(ev(gy, [x, y], [xv, yv]), u1 * xv)
+    j1, j2 = gnomon.pushforward(f, [x, y], [gt.constant(t1), gt.constant(t2)])
+    np.testing.assert_allclose(ev(j1, [x, y], [xv, yv]), t1 * yv + xv * t2)
+    np.testing.assert_allclose(ev(j2, [x, y], [xv, yv]), np.exp(xv) * t1)
+
+
+def test_second_order_logistic_regression_hessian():
+    rng = np.random.default_rng(3)
+    Xv = rng.standard_normal((6, 3))
+    yv = (rng.random(6) < 0.5).astype(float)
+
+    def nll(w):
+        z = gt.dot(gt.constant(Xv), w)
+        return gt.sum(gt.softplus(z) - gt.constant(yv) * z)
+
+    check_grads(nll, [rng.standard_normal(3)], order=2)
+
+
+def test_hessian_matches_finite_differences():
+    x = gt.dvector("x", shape=(3,))
+    cost = gt.sum(gt.exp(x) * x[::-1])
+    H = gnomon.hessian(cost, x)
+    g = gnomon.function([x], gnomon.grad(cost, x), mode=M)
+    xv = np.array([0.1, -0.3, 0.5])
+    eps = 1e-6
+    fd = np.stack([(g(xv + eps * e) - g(xv - eps * e)) / (2 * eps) for e in np.eye(3)], 1)
+    np.testing.assert_allclose(ev(H, [x], [xv]), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_jacobian_needs_static_shape():
+    x = gt.dvector("x")
+    with pytest.raises(GnomonTypeError, match="static shape"):
+        gnomon.jacobian(x ** 2, x)
+
+
+def test_hessian_vector_product():
+    x = gt.dvector("x")
+    v = gt.dvector("v")
+    hv = gnomon.hessian_vector_product(gt.sum(x ** 3), x, v)
+    xv, vv = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    np.testing.assert_allclose(ev(hv, [x, v], [xv, vv]), 6 * xv * vv)
+
+
+def test_grad_of_broadcast_float32_keeps_dtype():
+    x = gt.fmatrix("x")
+    b = gt.fvector("b")
+    gb = gnomon.grad(gt.sum((x + b) ** 2), b)
+    assert gb.dtype == "float32"
