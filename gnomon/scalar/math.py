@@ -1,16 +1,105 @@
-"""Scalar ops of elementwise math functions (exp, log, trigonometric, special functions ...)."""
+"""Scalar ops of elementwise math functions (exp, log, trigonometric, special functions ...).
+
+Every op here has a vectorized NumPy/SciPy ``impl`` (the reference), NumPy's output dtype (read
+off ``impl`` by :meth:`ScalarOp.output_dtypes`, so ``exp(int32)`` is ``float64`` as in NumPy)
+and a ``pullback`` written with gnomon tensor functions, so gradients are differentiable again.
+
+Complex numbers: pullbacks follow JAX's convention. A cotangent ``c`` of a complex value ``w``
+pairs with a change ``dw`` as ``Re(c * dw)`` (no conjugation). Then a holomorphic ``f`` pulls
+``c`` back to ``c * f'(z)`` (the same formula as for real inputs), ``real`` to ``c``, ``imag`` to
+``-1j * c``, ``conj`` to ``conj(c)``, ``abs`` to ``c * conj(z) / |z|`` and ``angle`` to
+``-1j * c * conj(z) / |z|**2``. For a real-valued ``f(z)`` the gradient is therefore
+``df/dx - 1j * df/dy``; use its conjugate to take a steepest-ascent step.
+
+Backends lower these ops by class; the class names say what they compute.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.special as sp
 
-from gnomon.scalar.basic import UnaryScalarOp
+from gnomon.errors import GnomonTypeError
+from gnomon.scalar.basic import ScalarOp
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
+
+
+def _tm() -> ModuleType:
+    # Imported lazily: gnomon.tensor.math imports this module.
+    from gnomon.tensor import math as tm
+
+    return tm
+
+
+def _zeros(like: Any, dtype: str) -> Any:
+    from gnomon.tensor.basic import zeros_like
+
+    return zeros_like(like, dtype=dtype)
+
+
+def _is_complex(v: Any) -> bool:
+    return np.dtype(v.dtype).kind == "c"
+
+
+class MathOp(ScalarOp):
+    """Base of the math scalar ops: NumPy's dtype rule, with a clear error where NumPy/SciPy
+    has no implementation for the input dtypes (``floor`` of complex numbers, say)."""
+
+    def output_dtypes(self, *dtypes: str) -> tuple[str, ...]:
+        try:
+            return super().output_dtypes(*dtypes)
+        except TypeError as e:
+            raise GnomonTypeError(
+                f"{self.name} is not defined for inputs of dtype {', '.join(dtypes)} "
+                f"(NumPy/SciPy says: {e}).\n"
+                "Hint: cast the input first, e.g. gt.cast(x, 'float64') or x.astype('float64')."
+            ) from None
+
+
+class UnaryMathOp(MathOp):
+    nin = 1
+
+
+class BinaryMathOp(MathOp):
+    nin = 2
+
+
+class PiecewiseConstantOp(UnaryMathOp):
+    """A real function that is constant between jumps: its gradient is zero (almost
+    everywhere; at the jumps the zero is a convention)."""
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        x = inputs[0]
+        if _is_complex(x):
+            from gnomon.gradient import grad_not_implemented
+
+            return [grad_not_implemented(self, 0, x, "complex inputs")]
+        return [_zeros(x, grads[0].dtype)]
+
+
+class PredicateOp(UnaryMathOp):
+    """A test with a boolean result (``isnan`` ...): no gradient."""
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [None]
+
+
+# --- exponentials and logarithms ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Exp(UnaryScalarOp):
+class Exp(UnaryMathOp):
     name = "exp"
     impl = staticmethod(np.exp)  # type: ignore[assignment]
 
@@ -19,9 +108,581 @@ class Exp(UnaryScalarOp):
 
 
 @dataclass(frozen=True)
-class Log(UnaryScalarOp):
+class Exp2(UnaryMathOp):
+    name = "exp2"
+    impl = staticmethod(np.exp2)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * (outputs[0] * _LN2)]
+
+
+@dataclass(frozen=True)
+class Expm1(UnaryMathOp):
+    name = "expm1"
+    impl = staticmethod(np.expm1)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * (outputs[0] + 1)]
+
+
+@dataclass(frozen=True)
+class Log(UnaryMathOp):
     name = "log"
     impl = staticmethod(np.log)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         return [grads[0] / inputs[0]]
+
+
+@dataclass(frozen=True)
+class Log2(UnaryMathOp):
+    name = "log2"
+    impl = staticmethod(np.log2)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] / (inputs[0] * _LN2)]
+
+
+@dataclass(frozen=True)
+class Log10(UnaryMathOp):
+    name = "log10"
+    impl = staticmethod(np.log10)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] / (inputs[0] * _LN10)]
+
+
+@dataclass(frozen=True)
+class Log1p(UnaryMathOp):
+    name = "log1p"
+    impl = staticmethod(np.log1p)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] / (inputs[0] + 1)]
+
+
+@dataclass(frozen=True)
+class Sqrt(UnaryMathOp):
+    name = "sqrt"
+    impl = staticmethod(np.sqrt)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] / (outputs[0] * 2)]
+
+
+@dataclass(frozen=True)
+class Square(UnaryMathOp):
+    name = "square"
+    impl = staticmethod(np.square)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * (inputs[0] * 2)]
+
+
+@dataclass(frozen=True)
+class Reciprocal(UnaryMathOp):
+    """``1 / x`` (integer division for integer inputs, as ``np.reciprocal``)."""
+
+    name = "reciprocal"
+    impl = staticmethod(np.reciprocal)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [_tm().neg(grads[0] * _tm().square(outputs[0]))]
+
+
+# --- trigonometric and hyperbolic -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sin(UnaryMathOp):
+    name = "sin"
+    impl = staticmethod(np.sin)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * _tm().cos(inputs[0])]
+
+
+@dataclass(frozen=True)
+class Cos(UnaryMathOp):
+    name = "cos"
+    impl = staticmethod(np.cos)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [_tm().neg(grads[0] * _tm().sin(inputs[0]))]
+
+
+@dataclass(frozen=True)
+class Tan(UnaryMathOp):
+    name = "tan"
+    impl = staticmethod(np.tan)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * (_tm().square(outputs[0]) + 1)]
+
+
+@dataclass(frozen=True)
+class ArcSin(UnaryMathOp):
+    name = "arcsin"
+    impl = staticmethod(np.arcsin)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        return [grads[0] / tm.sqrt(1 - tm.square(inputs[0]))]
+
+
+@dataclass(frozen=True)
+class ArcCos(UnaryMathOp):
+    name = "arccos"
+    impl = staticmethod(np.arccos)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        return [tm.neg(grads[0] / tm.sqrt(1 - tm.square(inputs[0])))]
+
+
+@dataclass(frozen=True)
+class ArcTan(UnaryMathOp):
+    name = "arctan"
+    impl = staticmethod(np.arctan)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] / (_tm().square(inputs[0]) + 1)]
+
+
+@dataclass(frozen=True)
+class ArcTan2(BinaryMathOp):
+    """``arctan2(y, x)``: the angle of the point ``(x, y)``, in ``[-pi, pi]``."""
+
+    name = "arctan2"
+    impl = staticmethod(np.arctan2)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        y, x = inputs
+        r2 = tm.square(x) + tm.square(y)
+        g = grads[0]
+        return [g * x / r2, tm.neg(g * y / r2)]
+
+
+@dataclass(frozen=True)
+class Sinh(UnaryMathOp):
+    name = "sinh"
+    impl = staticmethod(np.sinh)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * _tm().cosh(inputs[0])]
+
+
+@dataclass(frozen=True)
+class Cosh(UnaryMathOp):
+    name = "cosh"
+    impl = staticmethod(np.cosh)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * _tm().sinh(inputs[0])]
+
+
+@dataclass(frozen=True)
+class Tanh(UnaryMathOp):
+    name = "tanh"
+    impl = staticmethod(np.tanh)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * (1 - _tm().square(outputs[0]))]
+
+
+@dataclass(frozen=True)
+class ArcSinh(UnaryMathOp):
+    name = "arcsinh"
+    impl = staticmethod(np.arcsinh)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        return [grads[0] / tm.sqrt(tm.square(inputs[0]) + 1)]
+
+
+@dataclass(frozen=True)
+class ArcCosh(UnaryMathOp):
+    name = "arccosh"
+    impl = staticmethod(np.arccosh)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        x = inputs[0]
+        # sqrt(x-1)*sqrt(x+1) rather than sqrt(x*x-1): no cancellation near x = 1.
+        return [grads[0] / (tm.sqrt(x - 1) * tm.sqrt(x + 1))]
+
+
+@dataclass(frozen=True)
+class ArcTanh(UnaryMathOp):
+    name = "arctanh"
+    impl = staticmethod(np.arctanh)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] / (1 - _tm().square(inputs[0]))]
+
+
+# --- logistic family ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sigmoid(UnaryMathOp):
+    """The logistic function ``1 / (1 + exp(-x))`` (``scipy.special.expit``)."""
+
+    name = "sigmoid"
+    impl = staticmethod(sp.expit)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        # s(x) * s(-x) rather than s * (1 - s): no cancellation where s is close to 1.
+        return [grads[0] * (outputs[0] * _tm().sigmoid(_tm().neg(inputs[0])))]
+
+
+def _softplus(x: Any) -> Any:
+    # logaddexp(0, x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): never overflows.
+    return np.logaddexp(0, x)
+
+
+@dataclass(frozen=True)
+class Softplus(UnaryMathOp):
+    """``log(1 + exp(x))``, computed without overflow or underflow."""
+
+    name = "softplus"
+    impl = staticmethod(_softplus)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * _tm().sigmoid(inputs[0])]
+
+
+def _log1mexp(x: Any) -> Any:
+    x = np.asarray(x)
+    # Maechler (2012): expm1 is accurate near 0, log1p(-exp) for large negative x.
+    with np.errstate(all="ignore"):
+        return np.where(x > -_LN2, np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+
+
+@dataclass(frozen=True)
+class Log1mexp(UnaryMathOp):
+    """``log(1 - exp(x))`` for ``x < 0``, accurate over the whole range."""
+
+    name = "log1mexp"
+    impl = staticmethod(_log1mexp)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        # d/dx log(1 - e^x) = -e^x / (1 - e^x) = -1 / expm1(-x)
+        return [tm.neg(grads[0] / tm.expm1(tm.neg(inputs[0])))]
+
+
+@dataclass(frozen=True)
+class Logit(UnaryMathOp):
+    """``log(p / (1 - p))``, the inverse of the sigmoid."""
+
+    name = "logit"
+    impl = staticmethod(sp.logit)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        p = inputs[0]
+        return [grads[0] / (p * (1 - p))]
+
+
+# --- special functions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Erf(UnaryMathOp):
+    name = "erf"
+    impl = staticmethod(sp.erf)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        return [grads[0] * (tm.exp(tm.neg(tm.square(inputs[0]))) * _TWO_OVER_SQRT_PI)]
+
+
+@dataclass(frozen=True)
+class Erfc(UnaryMathOp):
+    name = "erfc"
+    impl = staticmethod(sp.erfc)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        return [tm.neg(grads[0] * (tm.exp(tm.neg(tm.square(inputs[0]))) * _TWO_OVER_SQRT_PI))]
+
+
+@dataclass(frozen=True)
+class Erfcx(UnaryMathOp):
+    """The scaled complementary error function ``exp(x**2) * erfc(x)``."""
+
+    name = "erfcx"
+    impl = staticmethod(sp.erfcx)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * (inputs[0] * outputs[0] * 2 - _TWO_OVER_SQRT_PI)]
+
+
+@dataclass(frozen=True)
+class Erfinv(UnaryMathOp):
+    name = "erfinv"
+    impl = staticmethod(sp.erfinv)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        return [grads[0] * (tm.exp(tm.square(outputs[0])) * _SQRT_PI_OVER_TWO)]
+
+
+@dataclass(frozen=True)
+class GammaLn(UnaryMathOp):
+    """``log|Gamma(x)|``."""
+
+    name = "gammaln"
+    impl = staticmethod(sp.gammaln)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * _tm().digamma(inputs[0])]
+
+
+@dataclass(frozen=True)
+class Gamma(UnaryMathOp):
+    name = "gamma"
+    impl = staticmethod(sp.gamma)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * (outputs[0] * _tm().digamma(inputs[0]))]
+
+
+@dataclass(frozen=True)
+class Digamma(UnaryMathOp):
+    """``psi(x) = d/dx log Gamma(x)``."""
+
+    name = "digamma"
+    impl = staticmethod(sp.psi)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * _tm().polygamma(1, inputs[0])]
+
+
+@dataclass(frozen=True)
+class Polygamma(UnaryMathOp):
+    """The ``n``-th derivative of the digamma function (``n >= 0``); a parameter, not an input,
+    so that each order is its own op and the gradient is ``Polygamma(n + 1)``."""
+
+    n: int
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"polygamma{{{self.n}}}"
+
+    def impl(self, x: Any) -> Any:
+        x = np.asarray(x)
+        # scipy's polygamma always returns float64; keep psi's dtype rule (float32 stays).
+        dtype = sp.psi(np.zeros(0, x.dtype)).dtype
+        return np.asarray(sp.polygamma(self.n, x)).astype(dtype)
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        return [grads[0] * _tm().polygamma(self.n + 1, inputs[0])]
+
+
+# --- rounding and sign (piecewise constant: zero gradient) ----------------------------------
+
+
+@dataclass(frozen=True)
+class Sign(PiecewiseConstantOp):
+    """``-1, 0, 1`` by the sign of ``x`` (``z / |z|`` for complex ``z``, no gradient there)."""
+
+    name = "sign"
+    impl = staticmethod(np.sign)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Floor(PiecewiseConstantOp):
+    name = "floor"
+    impl = staticmethod(np.floor)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Ceil(PiecewiseConstantOp):
+    name = "ceil"
+    impl = staticmethod(np.ceil)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Trunc(PiecewiseConstantOp):
+    name = "trunc"
+    impl = staticmethod(np.trunc)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Round(PiecewiseConstantOp):
+    """Round half to even to ``decimals`` decimals, as ``np.round``."""
+
+    decimals: int = 0
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return "round" if self.decimals == 0 else f"round{{{self.decimals}}}"
+
+    def impl(self, x: Any) -> Any:
+        return np.round(x, self.decimals)
+
+
+# --- comparisons that select a value --------------------------------------------------------
+
+
+def _select_grads(x: Any, y: Any, g: Any, x_wins: Any, y_wins: Any) -> list[Any]:
+    tm = _tm()
+    # Neither wins at a tie (half each) nor where one is NaN (comparisons are false: zero).
+    half = tm.where(tm.eq(x, y), g * 0.5, 0)
+    return [tm.where(x_wins, g, half), tm.where(y_wins, g, half)]
+
+
+@dataclass(frozen=True)
+class Maximum(BinaryMathOp):
+    """The larger of two values (NaN if either is NaN).
+
+    Gradient: to the larger input; at a tie each input gets half (so the sum of the two is the
+    derivative of ``maximum(x, x) = x``). Where an input is NaN, both get zero.
+    """
+
+    name = "maximum"
+    commutative = True
+    impl = staticmethod(np.maximum)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        x, y = inputs
+        return _select_grads(x, y, grads[0], _tm().gt(x, y), _tm().lt(x, y))
+
+
+@dataclass(frozen=True)
+class Minimum(BinaryMathOp):
+    """The smaller of two values (NaN if either is NaN). Gradient as :class:`Maximum`: to the
+    smaller input, split equally at a tie."""
+
+    name = "minimum"
+    commutative = True
+    impl = staticmethod(np.minimum)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        x, y = inputs
+        return _select_grads(x, y, grads[0], _tm().lt(x, y), _tm().gt(x, y))
+
+
+@dataclass(frozen=True)
+class Clip(MathOp):
+    """``np.clip(x, lo, hi)``, i.e. ``minimum(maximum(x, lo), hi)`` (``hi`` wins if
+    ``lo > hi``).
+
+    Gradient: the output gradient goes to whichever input the output equals: ``hi`` where
+    ``x > hi`` or ``lo > hi``, else ``lo`` where ``x < lo``, else ``x`` (so ``x`` on the closed
+    interval ``[lo, hi]``, including its ends).
+    """
+
+    name = "clip"
+    nin = 3
+    impl = staticmethod(np.clip)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        x, lo, hi = inputs
+        g = grads[0]
+        hi_on = tm.bitwise_or(tm.gt(x, hi), tm.gt(lo, hi))
+        lo_on = tm.bitwise_and(tm.invert(hi_on), tm.lt(x, lo))
+        x_on = tm.invert(tm.bitwise_or(hi_on, lo_on))
+        return [tm.where(x_on, g, 0), tm.where(lo_on, g, 0), tm.where(hi_on, g, 0)]
+
+
+# --- absolute value and complex parts -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Abs(UnaryMathOp):
+    """``|x|``; real-valued for complex ``x``. Gradient ``sign(x)`` (0 at 0) for real ``x``,
+    ``conj(z) / |z|`` (0 at 0) for complex ``z`` (JAX's convention, see the module docs)."""
+
+    name = "abs"
+    impl = staticmethod(np.abs)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        x, g = inputs[0], grads[0]
+        if not _is_complex(x):
+            return [g * tm.sign(x)]
+        r = outputs[0]
+        return [g * tm.conj(x) / tm.where(tm.eq(r, 0), 1, r)]
+
+
+def _copy(fn: Any) -> Any:
+    # np.real / np.imag return a view (or a read-only array) of real input; outputs of a node
+    # must be fresh arrays, or a later in-place op would write into the input.
+    def impl(x: Any) -> Any:
+        return np.array(fn(x))
+
+    impl.__name__ = fn.__name__
+    return impl
+
+
+@dataclass(frozen=True)
+class Real(UnaryMathOp):
+    name = "real"
+    impl = staticmethod(_copy(np.real))  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        # JAX convention: the cotangent passes unchanged (and becomes complex).
+        return [grads[0]]
+
+
+@dataclass(frozen=True)
+class Imag(UnaryMathOp):
+    name = "imag"
+    impl = staticmethod(_copy(np.imag))  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        x, g = inputs[0], grads[0]
+        if not _is_complex(x):
+            return [_zeros(g, g.dtype)]  # imag of a real number is the constant 0
+        return [g * -1j]
+
+
+@dataclass(frozen=True)
+class Conj(UnaryMathOp):
+    name = "conj"
+    impl = staticmethod(np.conjugate)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        g = grads[0]
+        return [_tm().conj(g) if _is_complex(g) else g]
+
+
+@dataclass(frozen=True)
+class Angle(UnaryMathOp):
+    """The argument of a complex number, ``arctan2(imag, real)`` (0 or pi for real input)."""
+
+    name = "angle"
+    impl = staticmethod(np.angle)  # type: ignore[assignment]
+
+    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+        tm = _tm()
+        x, g = inputs[0], grads[0]
+        if not _is_complex(x):
+            return [_zeros(x, g.dtype)]  # piecewise constant for real input
+        r2 = tm.square(tm.abs(x))
+        return [g * -1j * tm.conj(x) / tm.where(tm.eq(r2, 0), 1, r2)]
+
+
+# --- floating-point class tests -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IsNan(PredicateOp):
+    name = "isnan"
+    impl = staticmethod(np.isnan)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class IsInf(PredicateOp):
+    name = "isinf"
+    impl = staticmethod(np.isinf)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class IsFinite(PredicateOp):
+    name = "isfinite"
+    impl = staticmethod(np.isfinite)  # type: ignore[assignment]
