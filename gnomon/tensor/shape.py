@@ -1,5 +1,13 @@
 """Shape ops: reading shapes (``shape``, ``Shape_i``), building shape vectors (``MakeVector``),
-and rearranging dimensions (``DimShuffle``: transpose, expand_dims, squeeze)."""
+rearranging dimensions (``DimShuffle``: transpose, expand_dims, squeeze, moveaxis), and the ops
+that change shapes or combine arrays: ``Reshape``, ``BroadcastTo``, ``Join`` / ``Split``
+(concatenate, stack, split) and ``Repeat`` (repeat; tile is built from reshape and broadcast_to).
+
+Shapes given by users may mix Python ints and int scalar variables, or be an int vector whose
+length is known at graph time. Every op computes the static output shape it can, raises
+:class:`~gnomon.errors.ShapeError` at build time for shapes that can never match (naming the
+user's line), and checks the rest at run time with a message that names the sizes.
+"""
 
 from __future__ import annotations
 
@@ -120,8 +128,7 @@ class MakeVector(Op):
     def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
         if self.dtype[0] not in "fc":
             return [None] * len(node.inputs)
-        g = output_grads[0]
-        return [g[i] for i in range(len(node.inputs))]
+        return _vector_entries(output_grads[0], len(node.inputs))
 
 
 def make_vector(*scalars: Any, dtype: str = "int64") -> Variable:
@@ -144,7 +151,17 @@ def shape_scalars_of_vector(v: Variable) -> list[Variable]:
         return [cast(s, "int64") for s in v.owner.inputs]
     if v.owner is not None and isinstance(v.owner.op, Shape):
         return list(shape_tuple(v.owner.inputs[0]))
-    return [cast(v[i], "int64") for i in range(n)]  # type: ignore[index]
+    return [cast(s, "int64") for s in _vector_entries(v, n)]
+
+
+def _vector_entries(v: Variable, n: int) -> list[Variable]:
+    """The ``n`` entries of vector ``v`` as scalars, with one :class:`Split` node (which checks
+    at run time that ``v`` has length ``n``); no dependence on indexing."""
+    one = constant(1, "int64")
+    if n == 0:
+        return []
+    parts = Split(0, n).make_node(v, *([one] * n)).outputs
+    return [DimShuffle(1, ())(p) for p in parts]
 
 
 # --- DimShuffle ---------------------------------------------------------------------------
@@ -197,7 +214,9 @@ class DimShuffle(Op):
             if x.type.shape[d] not in (1, None):
                 raise ShapeError(
                     f"cannot drop dimension {d} of {x} (static shape {x.type.shape_str()}): "
-                    "only length-1 dimensions can be dropped"
+                    f"only length-1 dimensions can be dropped{_where()}.\n"
+                    "Hint: squeeze only axes of length 1; use reshape or a reduction to remove "
+                    "a longer axis."
                 )
         out_shape = tuple(1 if d == "x" else x.type.shape[d] for d in self.new_order)
         return Apply.make(self, [x], [TensorType(x.dtype, out_shape)])
@@ -207,7 +226,9 @@ class DimShuffle(Op):
         for d in self.dropped:
             if x.shape[d] != 1:
                 raise ShapeError(
-                    f"cannot drop dimension {d} of an array of shape {x.shape}: it is not 1"
+                    f"cannot drop dimension {d} of an array of shape {x.shape}: its length is "
+                    f"{x.shape[d]}, not 1.\nHint: squeeze only axes of length 1; use reshape "
+                    "or a reduction to remove a longer axis."
                 )
         kept = [d for d in self.new_order if d != "x"]
         y = np.transpose(x, kept + list(self.dropped))
