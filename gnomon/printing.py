@@ -205,8 +205,8 @@ def dot(obj: Any, file: str | None = None) -> str:
             shape = "box" if isinstance(v, Constant) else "ellipse"
             style = ', style=filled, fillcolor="#e8f0ff"' if v.owner is None and not isinstance(
                 v, Constant) else ""
-            buf.write(f'  {names[id(v)]} [label="{_esc(str(v) if v.owner is None else str(v.type))}"'
-                      f", shape={shape}{style}];\n")
+            text = _esc(str(v) if v.owner is None else str(v.type))
+            buf.write(f'  {names[id(v)]} [label="{text}", shape={shape}{style}];\n')
         return names[id(v)]
 
     for k, node in enumerate(toposort(outs)):

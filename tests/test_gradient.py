@@ -47,7 +47,7 @@ def test_disconnected_inputs():
         gnomon.grad(x * 2, [x, y])
     with pytest.warns(UserWarning):
         gnomon.grad(x * 2, [x, y], disconnected_inputs="warn")
-    gx, gy = gnomon.grad(x * 2, [x, y], disconnected_inputs="ignore")
+    _, gy = gnomon.grad(x * 2, [x, y], disconnected_inputs="ignore")
     assert float(ev(gy, [y], [1.0])) == 0.0
     _, none = gnomon.grad(x * 2, [x, y], disconnected_inputs="ignore",
                           return_disconnected="none")
@@ -74,8 +74,9 @@ def test_modifiers():
     x = gt.dscalar("x")
     assert float(ev(gnomon.grad(x * gnomon.zero_grad(x), x), [x], [3.0])) == 3.0
     assert float(ev(gnomon.grad(x * gnomon.disconnected_grad(x), x), [x], [3.0])) == 3.0
-    assert float(ev(gnomon.grad(gnomon.grad_scale(x ** 2, 0.5), x), [x], [3.0])) == 3.0
-    assert float(ev(gnomon.grad(gnomon.grad_clip(x ** 2, -1.0, 1.0), x), [x], [3.0])) == 1.0
+    # The modifier acts on the gradient arriving at its input: d(x**2)/d(...) = 2x = 6.
+    assert float(ev(gnomon.grad(gnomon.grad_scale(x, 0.5) ** 2, x), [x], [3.0])) == 3.0
+    assert float(ev(gnomon.grad(gnomon.grad_clip(x, -1.0, 1.0) ** 2, x), [x], [3.0])) == 1.0
     # forward pass unchanged
     assert float(ev(gnomon.grad_clip(x ** 2, -1.0, 1.0), [x], [3.0])) == 9.0
     with pytest.raises(DisconnectedInputError):

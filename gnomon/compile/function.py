@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from gnomon.compile.mode import Mode, get_mode
+from gnomon.compile.schedule import Program, schedule
+from gnomon.compile.shared import SharedVariable
 from gnomon.errors import (
     GnomonTypeError,
     GnomonValueError,
@@ -25,9 +28,6 @@ from gnomon.errors import (
 from gnomon.graph.basic import Constant, Variable
 from gnomon.graph.replace import graph_replace
 from gnomon.graph.traversal import graph_inputs
-from gnomon.compile.mode import Mode, get_mode
-from gnomon.compile.schedule import Program, schedule
-from gnomon.compile.shared import SharedVariable
 
 
 class Function:

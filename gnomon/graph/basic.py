@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gnomon.errors import SourceLocation, user_location
 
@@ -117,7 +117,7 @@ class Constant(Variable):
 
     __slots__ = ("data", "_key")
 
-    _table: weakref.WeakValueDictionary[Any, Constant] = weakref.WeakValueDictionary()
+    _table: ClassVar[weakref.WeakValueDictionary[Any, Constant]] = weakref.WeakValueDictionary()
 
     def __init__(self, type: Type, data: Any, name: str | None = None) -> None:
         super().__init__(type, None, None, name)
@@ -152,7 +152,7 @@ class Apply:
 
     __slots__ = ("op", "inputs", "outputs", "trace", "_uid", "__weakref__")
 
-    _table: weakref.WeakValueDictionary[Any, Apply] = weakref.WeakValueDictionary()
+    _table: ClassVar[weakref.WeakValueDictionary[Any, Apply]] = weakref.WeakValueDictionary()
 
     op: Op
     inputs: tuple[Variable, ...]
@@ -173,7 +173,10 @@ class Apply:
         for i, v in enumerate(inputs):
             if not isinstance(v, Variable):
                 raise TypeError(f"input {i} of {op} is {type(v).__name__}, not a Variable")
-        key = (op, inputs)
+        # Keyed by the inputs' ids, not the inputs: a live entry's node holds its inputs, so
+        # their ids cannot be reused while the entry exists, and the key keeps nothing alive
+        # (a dead graph is freed in one garbage collection, whatever its depth).
+        key = (op, tuple(map(id, inputs)))
         node = cls._table.get(key)
         if node is not None:
             return node

@@ -25,7 +25,7 @@ def verify(outputs: Iterable[Variable]) -> None:
         for i, out in enumerate(node.outputs):
             if out.owner is not node or out.index != i:
                 raise IRError(f"output {i} of {node} does not point back at its node")
-        if Apply._table.get((node.op, node.inputs)) is not node:
+        if Apply._table.get((node.op, tuple(map(id, node.inputs)))) is not node:
             raise IRError(f"{node} is not the interned node for its (op, inputs)")
         rebuilt = node.op.make_node(*node.inputs)
         if rebuilt is not node:

@@ -145,7 +145,7 @@ class TrueDiv(BinaryScalarOp):
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         from gnomon.tensor import math as tm
 
-        x, y = inputs
+        y = inputs[1]
         g = grads[0]
         return [g / y, tm.neg(g * outputs[0] / y)]
 

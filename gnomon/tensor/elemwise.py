@@ -128,9 +128,14 @@ class Elemwise(Op):
     def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
         grads = self.scalar_op.pullback(node.inputs, node.outputs, output_grads)
         out = []
+        from gnomon.gradient import NullGrad
+
         for x, g in zip(node.inputs, grads, strict=True):
             if g is None or x.dtype[0] not in "fc":
                 out.append(None)
+                continue
+            if isinstance(g, NullGrad):  # undefined / not implemented: grad() reports it
+                out.append(g)
                 continue
             out.append(sum_to(as_tensor(g), x))
         return out

@@ -20,3 +20,14 @@ def _alloc(op: Alloc, node: Apply) -> JaxFn:
         return jnp.broadcast_to(jnp.asarray(value, dtype=dtype), dims)
 
     return f
+
+
+def _register_gradient_modifier() -> None:
+    # GradientModifier (gnomon.gradient) is the identity when run; the rewrite pipeline
+    # normally removes it, but a graph compiled without rewrites may still hold one.
+    from gnomon.gradient import GradientModifier
+
+    jax_funcify.register(GradientModifier)(lambda op, node: (lambda x: x))
+
+
+_register_gradient_modifier()

@@ -131,10 +131,6 @@ def _log1pexp(x: Any) -> Any:
     return jnp.logaddexp(x, jnp.zeros_like(x))
 
 
-def _round_half_even(x: Any) -> Any:
-    return jnp.round(x)
-
-
 def _round_half_away(x: Any) -> Any:
     return jnp.sign(x) * jnp.floor(jnp.abs(x) + 0.5)
 
@@ -181,16 +177,16 @@ MATH_OPS: dict[str, tuple[Callable[..., Any], str]] = {
     "Inv": (_reciprocal, "out"), "Hypot": (jnp.hypot, "out"),
     # trigonometric and hyperbolic
     "Sin": (jnp.sin, "out"), "Cos": (jnp.cos, "out"), "Tan": (jnp.tan, "out"),
-    "Arcsin": (jnp.arcsin, "out"), "Arccos": (jnp.arccos, "out"),
-    "Arctan": (jnp.arctan, "out"), "Arctan2": (jnp.arctan2, "out"),
+    "ArcSin": (jnp.arcsin, "out"), "ArcCos": (jnp.arccos, "out"),
+    "ArcTan": (jnp.arctan, "out"), "ArcTan2": (jnp.arctan2, "out"),
     "Sinh": (jnp.sinh, "out"), "Cosh": (jnp.cosh, "out"), "Tanh": (jnp.tanh, "out"),
-    "Arcsinh": (jnp.arcsinh, "out"), "Arccosh": (jnp.arccosh, "out"),
-    "Arctanh": (jnp.arctanh, "out"), "Deg2Rad": (jnp.deg2rad, "out"),
+    "ArcSinh": (jnp.arcsinh, "out"), "ArcCosh": (jnp.arccosh, "out"),
+    "ArcTanh": (jnp.arctanh, "out"), "Deg2Rad": (jnp.deg2rad, "out"),
     "Rad2Deg": (jnp.rad2deg, "out"),
     # rounding and sign
     "Abs": (jnp.abs, "in"), "Sign": (jnp.sign, "out"), "Ceil": (jnp.ceil, "out"),
     "Floor": (jnp.floor, "out"), "Trunc": (jnp.trunc, "out"),
-    "Round": (_round_half_even, "out"), "RoundHalfToEven": (_round_half_even, "out"),
+    "RoundHalfToEven": (jnp.round, "out"),
     "RoundHalfAwayFromZero": (_round_half_away, "out"), "Rint": (jnp.rint, "out"),
     "Maximum": (jnp.maximum, "out"), "Minimum": (jnp.minimum, "out"),
     "ScalarMaximum": (jnp.maximum, "out"), "ScalarMinimum": (jnp.minimum, "out"),
@@ -223,18 +219,19 @@ MATH_OPS: dict[str, tuple[Callable[..., Any], str]] = {
     "Sinc": (jnp.sinc, "out"), "Zeta": (jss.zeta, "out"),
 }
 
-#: Math ops whose first input is an integer order (``polygamma(n, x)``): keep its dtype.
-_ORDER_FIRST: dict[str, Callable[..., Any]] = {
-    "Polygamma": jss.polygamma, "PolyGamma": jss.polygamma,
-}
+def _polygamma(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
+    n, out = op.n, out_dtypes[0]
+    return lambda x: as_dtype(jss.polygamma(n, as_dtype(x, out)), out)
 
 
-def _order_first(fn: Callable[..., Any]) -> Callable[..., JaxFn]:
-    def lower(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
-        out = out_dtypes[0]
-        return lambda n, x: as_dtype(fn(n, as_dtype(x, out)), out)
+def _round(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
+    decimals, out = op.decimals, out_dtypes[0]
+    # Half to even, like np.round (which also scales by 10**decimals first).
+    return lambda x: as_dtype(jnp.round(as_dtype(x, out), decimals), out)
 
-    return lower
+
+#: Math ops with parameters: class name -> lowering (``op, in_dtypes, out_dtypes -> fn``).
+PARAM_OPS: dict[str, Callable[..., JaxFn]] = {"Polygamma": _polygamma, "Round": _round}
 
 
 def register_math_ops() -> list[str]:
@@ -250,10 +247,10 @@ def register_math_ops() -> list[str]:
         if isinstance(cls, type) and cls not in jax_scalar_funcify.registry:
             register(cls, fn, style)
             done.append(name)
-    for name, fn in _ORDER_FIRST.items():
+    for name, lower in PARAM_OPS.items():
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and cls not in jax_scalar_funcify.registry:
-            jax_scalar_funcify.register(cls)(_order_first(fn))
+            jax_scalar_funcify.register(cls)(lower)
             done.append(name)
     return done
 

@@ -67,5 +67,9 @@ def _runtime_error(node: Any, args: list[Any], e: Exception) -> GnomonError:
         f"  Input shapes: {shapes}\n{node_context(node)}"
     )
     if isinstance(e, GnomonError):
-        return type(e)(msg) if type(e).__init__ is Exception.__init__ else GnomonRuntimeError(msg)
+        # Keep the class (ShapeError stays a ShapeError) and add the node's context.
+        try:
+            return type(e)(msg)
+        except TypeError:
+            return GnomonRuntimeError(msg)
     return GnomonRuntimeError(msg)

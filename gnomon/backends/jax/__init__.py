@@ -1,0 +1,65 @@
+"""The JAX backend (``mode="jax"``): a whole gnomon graph becomes one ``jax.jit`` function.
+
+* :mod:`~gnomon.backends.jax.linker` -- :func:`compile_program`, the entry point, and the JAX
+  callable for users (:func:`to_jax`, :func:`jax_fn`), :func:`numpy_outputs`;
+* :mod:`~gnomon.backends.jax.dispatch` -- the registries :func:`jax_funcify` (per op class) and
+  :func:`jax_scalar_funcify` (per scalar op class);
+* one module per op family registering its lowerings: ``scalar``, ``elemwise``, ``basic``,
+  ``shape``, ``reduce``, ``creation``, ``indexing``, ``sort``, ``blas``, ``linalg``, ``control``.
+
+JAX is an optional dependency: ``pip install 'gnomon[jax]'``. See ``docs/backends.md`` ("JAX")
+for float64, static shapes, and the ops that have no lowering.
+
+Examples
+--------
+>>> import numpy as np, gnomon, gnomon.tensor as gt
+>>> x = gt.dmatrix("x")
+>>> f = gnomon.function([x], gt.sum(x ** 2, axis=1), mode="jax")
+>>> np.asarray(f(np.ones((2, 3)))).tolist()
+[3.0, 3.0]
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from gnomon.backends.jax.dispatch import (
+    NeedsConcreteValue,
+    jax_funcify,
+    jax_scalar_funcify,
+)
+from gnomon.backends.jax.linker import (
+    JaxFallbackWarning,
+    JaxThunk,
+    compile_program,
+    jax_fn,
+    numpy_outputs,
+    to_jax,
+)
+
+#: The modules that register lowerings, one per op family. A family whose gnomon module does
+#: not exist (yet) is skipped: its ops cannot appear in a graph.
+FAMILIES = (
+    "scalar", "elemwise", "basic", "shape", "reduce", "creation", "indexing", "sort", "blas",
+    "linalg", "extra", "composite", "control", "random",
+)
+
+
+def _load_families() -> None:
+    for fam in FAMILIES:
+        try:
+            importlib.import_module(f"{__name__}.{fam}")
+        except ModuleNotFoundError as e:
+            # Only "this lowering module does not exist" or "the gnomon module it lowers does
+            # not exist yet" are expected; anything else is a real error.
+            if e.name and (e.name == f"{__name__}.{fam}" or e.name.startswith("gnomon.")):
+                continue
+            raise
+
+
+_load_families()
+
+__all__ = [
+    "JaxFallbackWarning", "JaxThunk", "NeedsConcreteValue", "compile_program", "jax_fn",
+    "jax_funcify", "jax_scalar_funcify", "numpy_outputs", "to_jax",
+]

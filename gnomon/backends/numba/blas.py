@@ -1,0 +1,3 @@
+"""Lowerings of the ops in gnomon/tensor/blas.py (registered when those ops exist)."""
+
+from __future__ import annotations

@@ -1,0 +1,204 @@
+"""Compile a scheduled program with Numba.
+
+Every node is lowered to a small kernel (``numba_funcify``), cached by its source, which is a
+function of the op and the input types only, so the same kernel serves every program that uses
+the op. The program itself is generated as one more function that calls the kernels in order:
+
+* when every node lowers in nopython mode, that function is itself ``@njit``-compiled, so a call
+  from Python enters machine code once, and LLVM can inline the kernels into each other;
+* otherwise it is a Python function calling compiled kernels and, for the nodes without a
+  lowering, the op's NumPy ``perform`` (those ops are listed in ``docs/backends.md``).
+
+All generated code goes through the disk cache (:mod:`gnomon.backends.numba.cache`), so a warm
+cache skips Numba's compilation entirely. The memory plan (:mod:`gnomon.compile.memory`) lets
+elementwise kernels write into an input buffer that is dead, and outputs that would alias an
+input, a constant or another output are copied inside the compiled code, so the thunk can tell
+:class:`~gnomon.compile.function.Function` that its outputs never alias anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gnomon.backends.numba import cache
+from gnomon.backends.numba.dispatch import load_lowerings, numba_funcify
+from gnomon.compile.memory import plan_inplace
+from gnomon.compile.schedule import Program
+from gnomon.errors import GnomonError, GnomonRuntimeError, node_context
+from gnomon.graph.basic import Apply
+
+_DECORATOR = '@numba.njit(cache=True, error_model="numpy", nogil=True)'
+_PRELUDE = "import math\n\nimport numba\nimport numpy as np\n"
+
+# In-process memo: kernel source -> compiled dispatcher
+_KERNELS: dict[str, Any] = {}
+
+
+def kernel_module_source(source: str) -> str:
+    """The full module text of a kernel (prelude, helpers it uses, decorated function)."""
+    from gnomon.backends.numba.scalar import HELPERS
+
+    helpers = HELPERS if ("_expit(" in source or "_log_expit(" in source) else ""
+    return _PRELUDE + helpers + "\n\n" + _DECORATOR + "\n" + source
+
+
+def compile_kernel(source: str) -> Any:
+    """The Numba dispatcher of a kernel source (from memory, the disk cache, or compiled)."""
+    k = _KERNELS.get(source)
+    if k is None:
+        k = cache.load_module(kernel_module_source(source)).kernel
+        _KERNELS[source] = k
+    return k
+
+
+def lower_node(node: Apply, inplace: int | None = None) -> str:
+    """Kernel source of ``node``; raises NotImplementedError when it must run in Python."""
+    load_lowerings()
+    for v in (*node.inputs, *node.outputs):
+        if getattr(v.type, "dtype", None) == "float16":
+            raise NotImplementedError("Numba has no float16 arithmetic")
+    if inplace is not None:
+        from gnomon.backends.numba.elemwise import elemwise_source
+
+        return elemwise_source(node, inplace)
+    return numba_funcify(node.op, node)
+
+
+def _can_inplace(node: Apply) -> bool:
+    from gnomon.tensor.elemwise import Elemwise
+
+    return isinstance(node.op, Elemwise) and len(node.outputs) == 1
+
+
+def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
+    """Compile ``program`` to ``thunk(values) -> outputs`` (see the module docstring)."""
+    slot = program.slot
+    sources: list[str | None] = []
+    for node in program.nodes:
+        try:
+            sources.append(lower_node(node))
+        except NotImplementedError:
+            sources.append(None)
+    nopython = all(s is not None for s in sources)
+    plan: dict[int, int] = {}
+    if nopython:
+        # Python fallbacks may return views of their inputs without saying so: no reuse then.
+        lowered = {node for node, s in zip(program.nodes, sources, strict=True)
+                   if s is not None and not node.op.view_map}
+        plan = plan_inplace(program, _can_inplace, lambda n: n in lowered)
+        for i, k in plan.items():
+            sources[i] = lower_node(program.nodes[i], k)
+
+    n_in = len(program.inputs)
+    args = [f"v{slot[v]}" for v in program.inputs] + [f"v{slot[c]}" for c in program.constants]
+    consts = tuple(c.data for c in program.constants)
+    namespace: dict[str, Any] = {}
+    lines = [f"def program({', '.join(args)}):"]
+    for i, (node, src) in enumerate(zip(program.nodes, sources, strict=True)):
+        outs = "".join(f"v{slot[o]}, " for o in node.outputs)
+        ins = ", ".join(f"v{slot[v]}" for v in node.inputs)
+        if src is not None:
+            kname = "k_" + hashlib.sha256(src.encode()).hexdigest()[:16]
+            namespace[kname] = compile_kernel(src)
+        else:
+            kname = f"py_{i}"
+            namespace[kname] = _python_node(node)
+        lines.append(f"    ({outs}) = {kname}({ins})")
+    copies = program.outputs_needing_copy()
+    rets = [f"v{slot[o]}.copy()" if c else f"v{slot[o]}"
+            for o, c in zip(program.outputs, copies, strict=True)]
+    lines.append("    return (" + "".join(r + ", " for r in rets) + ")")
+    body = "\n".join(lines) + "\n"
+    if nopython:
+        # kernel names are content hashes, so this text identifies the whole program
+        prog = cache.load_module(_PRELUDE + "\n\n" + _DECORATOR + "\n" + body,
+                                 namespace).program
+    else:
+        glb: dict[str, Any] = {"np": np, **namespace}
+        exec(compile(body, f"<gnomon numba program {id(program):x}>", "exec"), glb)
+        prog = glb["program"]
+
+    if consts:
+        def thunk(values: list[Any]) -> list[Any]:
+            try:
+                return list(prog(*values, *consts))
+            except Exception as e:
+                raise _explain(program, values, e) from e
+    else:
+        def thunk(values: list[Any]) -> list[Any]:
+            try:
+                return list(prog(*values))
+            except Exception as e:
+                raise _explain(program, values, e) from e
+
+    # Outputs are fresh arrays or copies made inside the compiled code (never views of inputs,
+    # constants, shared storage or each other); Python fallbacks give no such guarantee.
+    thunk.outputs_never_alias = nopython  # type: ignore[attr-defined]
+    thunk.input_filter = input_filter  # type: ignore[attr-defined]
+    thunk.nopython = nopython  # type: ignore[attr-defined]
+    thunk.inplace = dict(plan)  # type: ignore[attr-defined]
+    thunk.fallback_nodes = [n for n, s in zip(program.nodes, sources, strict=True)  # type: ignore[attr-defined]
+                            if s is None]
+    del n_in
+    return thunk
+
+
+def input_filter(t: Any) -> Callable[..., Any]:
+    """A fast input check for type ``t``: the common cases (an ndarray of the right dtype and
+    rank, a Python float for a float scalar) are accepted with a few identity tests, anything
+    else goes to ``t.filter`` with its full conversion rules and error messages."""
+    slow = t.filter
+    dt = np.dtype(t.dtype)
+    nd = t.ndim
+    static = tuple((i, s) for i, s in enumerate(t.shape) if s is not None)
+    ndarray = np.ndarray
+    py_float = nd == 0 and dt.kind == "f" and dt.itemsize >= 4
+
+    def f(a: Any, name: str = "input", allow_downcast: bool = False) -> Any:
+        tp = type(a)
+        if tp is ndarray:
+            if a.dtype is dt and a.ndim == nd and all(a.shape[i] == s for i, s in static):
+                return a
+        elif tp is float and py_float:
+            return np.array(a, dtype=dt)
+        return slow(a, name=name, allow_downcast=allow_downcast)
+
+    return f
+
+
+def _python_node(node: Apply) -> Callable[..., tuple[Any, ...]]:
+    """Run ``node`` with its NumPy ``perform`` (for ops without a Numba lowering)."""
+    op = node.op
+    outs = node.outputs
+
+    def run(*args: Any) -> tuple[Any, ...]:
+        res = op.perform(node, list(args))
+        return tuple(np.asarray(r) if not isinstance(r, np.ndarray) else r for r in res)
+
+    del outs
+    return run
+
+
+def _explain(program: Program, values: list[Any], e: Exception) -> Exception:
+    """Turn a failure inside compiled code into the reference backend's precise error."""
+    if isinstance(e, GnomonError):
+        return e
+    from gnomon.backends.numpy.linker import compile_program as reference
+
+    try:
+        reference(program)(list(values))
+    except GnomonError as ref_err:
+        return ref_err
+    except Exception as ref_err:  # pragma: no cover - the reference wraps its errors
+        return ref_err
+    first = program.nodes[0] if program.nodes else None
+    where = node_context(first) if first is not None else ""
+    return GnomonRuntimeError(
+        f"{type(e).__name__} in Numba-compiled code: {e}\n(The NumPy reference backend runs "
+        f"this program without error, so this is a bug in gnomon's Numba backend.)\n{where}\n"
+        "Hint: use mode='numpy' for now and report the bug."
+    )

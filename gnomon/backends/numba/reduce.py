@@ -1,0 +1,255 @@
+"""Reductions as loop nests: ``Sum`` (and, as they exist, ``Prod``, ``Max``, ``Min``, ``All``,
+``Any``, arg-reductions, cumulative ops, ``LogSumExp``, softmax).
+
+A reduction over the trailing axes keeps a scalar accumulator in a register; any other set of
+axes walks the input in memory order and accumulates into the output array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
+from gnomon.backends.numba.scalar import ctor
+from gnomon.graph.basic import Apply
+from gnomon.tensor.reduce import Sum
+
+
+def reduce_source(
+    nd: int,
+    axes: Sequence[int],
+    out_dtype: str,
+    init: str,
+    update: Callable[[str, str], str],
+    cast_input: bool = True,
+) -> str:
+    """Kernel reducing a ``nd``-d input over ``axes`` with ``acc = update(acc, x)``."""
+    axes = sorted(axes)
+    kept = [d for d in range(nd) if d not in axes]
+    t = ctor(out_dtype)
+    xin = "x[{}]"
+    body: list[str] = []
+    out_shape = shape_tuple_text([f"x.shape[{d}]" for d in kept])
+    idx_all = ", ".join(f"i{d}" for d in range(nd)) or "()"
+    idx_kept = ", ".join(f"i{d}" for d in kept) or "()"
+    val = f"{t}({xin.format(idx_all)})" if cast_input else xin.format(idx_all)
+    if axes == list(range(nd - len(axes), nd)):
+        # trailing axes: register accumulator per output element
+        body.append(f"out = np.empty({out_shape}, {t})")
+        loops = [f"for i{d} in range(x.shape[{d}]):" for d in range(nd)]
+        nk = len(kept)
+        lines = ["    " * k + loops[k] for k in range(nk)]
+        lines.append("    " * nk + f"acc = {t}({init})")
+        lines += ["    " * (nk + j) + loops[nk + j] for j in range(len(axes))]
+        lines.append("    " * nd + f"acc = {update('acc', val)}")
+        lines.append("    " * nk + f"out[{idx_kept}] = acc")
+        body += lines
+    else:
+        body.append(f"out = np.full({out_shape}, {t}({init}))")
+        lines = ["    " * d + f"for i{d} in range(x.shape[{d}]):" for d in range(nd)]
+        lines.append("    " * nd
+                     + f"out[{idx_kept}] = {update(f'out[{idx_kept}]', val)}")
+        body += lines
+    body.append("return (out,)")
+    return "def kernel(x):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+@numba_funcify.register
+def _(op: Sum, node: Apply) -> str:
+    return reduce_source(node.inputs[0].ndim, op.axes, node.outputs[0].dtype, "0",
+                         lambda a, x: f"{a} + {x}")
+
+
+# --- rows form: reduced axes moved last and flattened, one row per output element --------
+
+
+def _rows_prelude(nd: int, axes: Sequence[int], dtype: str | None) -> list[str]:
+    """Lines making ``y``, a C-contiguous ``(R, C)`` copy/view of ``x`` with the reduced axes
+    flattened into columns, and ``R``, ``C`` (``kshape`` is the kept shape)."""
+    axes = sorted(axes)
+    kept = [d for d in range(nd) if d not in axes]
+    perm = kept + axes
+    lines = []
+    src = "x" if dtype is None else f"x.astype({ctor(dtype)})"
+    if nd == 0:
+        lines.append(f"y = np.ascontiguousarray({src}).reshape((1, 1))")
+    else:
+        t = src if perm == list(range(nd)) else f"np.transpose({src}, {shape_tuple_text([str(p) for p in perm])})"
+        lines.append(f"xt = np.ascontiguousarray({t})")
+        r = " * ".join(f"x.shape[{d}]" for d in kept) or "1"
+        c = " * ".join(f"x.shape[{d}]" for d in axes) or "1"
+        lines.append(f"y = xt.reshape(({r}, {c}))")
+    lines += ["R = y.shape[0]", "C = y.shape[1]"]
+    return lines
+
+
+def _kshape(nd: int, axes: Sequence[int]) -> str:
+    return shape_tuple_text([f"x.shape[{d}]" for d in range(nd) if d not in axes])
+
+
+def rows_reduce_source(nd: int, axes: Sequence[int], out_dtype: str, row: list[str],
+                       in_dtype: str | None = None) -> str:
+    """Kernel computing ``res`` for each row ``r`` of ``y`` with the statements ``row``."""
+    body = _rows_prelude(nd, axes, in_dtype)
+    body.append(f"flat = np.empty(R, {ctor(out_dtype)})")
+    body.append("for r in range(R):")
+    body += indent(row, 1)
+    body.append(f"    flat[r] = {ctor(out_dtype)}(res)")
+    body.append(f"return (flat.reshape({_kshape(nd, axes)}),)")
+    return "def kernel(x):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+def rows_map_source(nd: int, axes: Sequence[int], out_dtype: str, row: list[str]) -> str:
+    """Kernel writing ``o[r, c]`` for each row of ``y``; the result has ``x``'s shape."""
+    axes = sorted(axes)
+    kept = [d for d in range(nd) if d not in axes]
+    perm = kept + axes
+    inv = [perm.index(d) for d in range(nd)]
+    body = _rows_prelude(nd, axes, out_dtype)
+    body.append(f"o = np.empty((R, C), {ctor(out_dtype)})")
+    body.append("for r in range(R):")
+    body += indent(row, 1)
+    tshape = shape_tuple_text([f"x.shape[{d}]" for d in perm])
+    if nd == 0:
+        body.append("return (o.reshape(()),)")
+    elif perm == list(range(nd)):
+        body.append(f"return (o.reshape({tshape}),)")
+    else:
+        body.append(f"return (np.ascontiguousarray(np.transpose(o.reshape({tshape}), "
+                    f"{shape_tuple_text([str(i) for i in inv])})),)")
+    return "def kernel(x):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+_EMPTY = ["if C == 0:",
+          "    raise ValueError('zero-size array to reduction operation with no identity')"]
+
+
+def _extreme_row(cmp: str, want_index: bool) -> list[str]:
+    # NumPy: NaN wins (max/min propagate it; argmax/argmin return its first index).
+    return [
+        "best = y[r, 0]", "bi = 0",
+        "if not np.isnan(best):",
+        "    for c in range(1, C):",
+        "        v = y[r, c]",
+        "        if np.isnan(v):",
+        "            best = v",
+        "            bi = c",
+        "            break",
+        f"        if v {cmp} best:",
+        "            best = v",
+        "            bi = c",
+        f"res = {'bi' if want_index else 'best'}",
+    ]
+
+
+def _register_reduce_family() -> None:
+    try:
+        from gnomon.tensor import reduce as tr
+    except ImportError:  # pragma: no cover
+        return
+
+    if hasattr(tr, "Prod"):
+        @numba_funcify.register(tr.Prod)
+        def _(op, node):  # type: ignore[no-untyped-def]
+            return reduce_source(node.inputs[0].ndim, op.axes, node.outputs[0].dtype, "1",
+                                 lambda a, x: f"{a} * {x}")
+
+    for name, cmp in (("Max", ">"), ("Min", "<")):
+        cls = getattr(tr, name, None)
+        if cls is None:
+            continue
+
+        def _mm(op, node, cmp=cmp):  # type: ignore[no-untyped-def]
+            x = node.inputs[0]
+            if x.dtype[0] == "c":
+                raise NotImplementedError("max/min of complex numbers")
+            body = _EMPTY if op.axes else []
+            return rows_reduce_source(x.ndim, op.axes, node.outputs[0].dtype,
+                                      _extreme_row(cmp, False)).replace(
+                "    R = y.shape[0]\n", "    R = y.shape[0]\n" + "".join(
+                    "    " + ln + "\n" for ln in body), 1) if body else rows_reduce_source(
+                x.ndim, op.axes, node.outputs[0].dtype, _extreme_row(cmp, False))
+
+        numba_funcify.register(cls)(_mm)
+
+    for name, cmp in (("Argmax", ">"), ("Argmin", "<")):
+        cls = getattr(tr, name, None)
+        if cls is None:
+            continue
+
+        def _am(op, node, cmp=cmp):  # type: ignore[no-untyped-def]
+            x = node.inputs[0]
+            axes = tuple(range(x.ndim)) if op.axis is None else (op.axis,)
+            src = rows_reduce_source(x.ndim, axes, "int64", _extreme_row(cmp, True))
+            return src.replace("    C = y.shape[1]\n", "    C = y.shape[1]\n" + "".join(
+                "    " + ln + "\n" for ln in _EMPTY), 1)
+
+        numba_funcify.register(cls)(_am)
+
+    for name, init, upd in (("AllTrue", "True", "&"), ("AnyTrue", "False", "|")):
+        cls = getattr(tr, name, None)
+        if cls is None:
+            continue
+
+        def _logic(op, node, init=init, upd=upd):  # type: ignore[no-untyped-def]
+            return reduce_source(node.inputs[0].ndim, op.axes, "bool", init,
+                                 lambda a, x: f"{a} {upd} ({x} != 0)", cast_input=False)
+
+        numba_funcify.register(cls)(_logic)
+
+    _lse_row = [
+        "m = -np.inf",
+        "for c in range(C):",
+        "    if y[r, c] > m:",
+        "        m = y[r, c]",
+        "shift = m if np.isfinite(m) else 0.0",
+        "s = 0.0",
+        "for c in range(C):",
+        "    s += np.exp(y[r, c] - shift)",
+    ]
+    if hasattr(tr, "LogSumExp"):
+        @numba_funcify.register(tr.LogSumExp)
+        def _(op, node):  # type: ignore[no-untyped-def]
+            x, dt = node.inputs[0], node.outputs[0].dtype
+            if dt[0] == "c":
+                raise NotImplementedError("logsumexp of complex numbers")
+            return rows_reduce_source(x.ndim, op.axes, dt, [*_lse_row, "res = np.log(s) + shift"],
+                                      in_dtype=dt)
+
+    if hasattr(tr, "Softmax"):
+        @numba_funcify.register(tr.Softmax)
+        def _(op, node):  # type: ignore[no-untyped-def]
+            x, dt = node.inputs[0], node.outputs[0].dtype
+            t = ctor(dt)
+            row = [*_lse_row[:5], f"shift = {t}(shift)", f"s = {t}(0)",
+                   "for c in range(C):", f"    e = {t}(np.exp(y[r, c] - shift))",
+                   "    o[r, c] = e", "    s += e",
+                   "for c in range(C):", "    o[r, c] = o[r, c] / s"]
+            return rows_map_source(x.ndim, op.axes, dt, row)
+
+    if hasattr(tr, "LogSoftmax"):
+        @numba_funcify.register(tr.LogSoftmax)
+        def _(op, node):  # type: ignore[no-untyped-def]
+            x, dt = node.inputs[0], node.outputs[0].dtype
+            t = ctor(dt)
+            row = [*_lse_row, f"lse = {t}(np.log(s) + shift)",
+                   "for c in range(C):", "    o[r, c] = y[r, c] - lse"]
+            return rows_map_source(x.ndim, op.axes, dt, row)
+
+    for name, init, upd in (("Cumsum", "0", "+"), ("Cumprod", "1", "*")):
+        cls = getattr(tr, name, None)
+        if cls is None:
+            continue
+
+        def _cum(op, node, init=init, upd=upd):  # type: ignore[no-untyped-def]
+            x, dt = node.inputs[0], node.outputs[0].dtype
+            t = ctor(dt)
+            order = "range(C - 1, -1, -1)" if op.reverse else "range(C)"
+            row = [f"acc = {t}({init})", f"for c in {order}:",
+                   f"    acc = acc {upd} y[r, c]", "    o[r, c] = acc"]
+            return rows_map_source(x.ndim, (op.axis,), dt, row)
+
+        numba_funcify.register(cls)(_cum)
+
+
+_register_reduce_family()

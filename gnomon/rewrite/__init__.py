@@ -1,0 +1,40 @@
+"""Rewriting graphs: the engine, the patterns rules are written with, and the standard pipeline.
+
+* :mod:`gnomon.rewrite.pattern` — patterns (``P``, ``Var``, ``Const``) over the graph.
+* :mod:`gnomon.rewrite.engine` — rules, the registry, the memoised bottom-up rewrite, the trace.
+* :mod:`gnomon.rewrite.pipeline` — the one ordered list of stages
+  (canonicalize, stabilize, specialize, fusion).
+* :mod:`gnomon.rewrite.rules` — the standard rules, one module per stage.
+
+Examples
+--------
+>>> import gnomon, gnomon.tensor as gt
+>>> x = gt.dvector("x")
+>>> out, trace = gnomon.rewrite_graph(gt.log(1 + gt.exp(x)) * 1)
+>>> [s.rule for s in trace]
+['mul_one', 'log1p_from_log_one_plus', 'softplus_from_log1p_exp']
+"""
+
+from gnomon.rewrite.engine import (
+    GraphRule,
+    RewriteError,
+    RewriteStep,
+    Rule,
+    disable,
+    enable,
+    format_trace,
+    get_rule,
+    list_rules,
+    register,
+    register_graph_rule,
+    register_rule,
+    rewrite_graph,
+    unregister_rule,
+)
+from gnomon.rewrite.pattern import P, Const, Var, elemwise_of, op_of
+
+__all__ = [
+    "Const", "GraphRule", "P", "RewriteError", "RewriteStep", "Rule", "Var", "disable",
+    "elemwise_of", "enable", "format_trace", "get_rule", "list_rules", "op_of", "register",
+    "register_graph_rule", "register_rule", "rewrite_graph", "unregister_rule",
+]

@@ -1,0 +1,609 @@
+"""Canonicalization: algebraic simplification into one canonical form, shapes, constant folding.
+
+Every rule returns a value equal to the node's output *up to broadcasting and dtype*: the engine
+casts and broadcasts (``Alloc``) the replacement where its type or run-time shape may differ
+(:func:`gnomon.rewrite.engine.fit_replacement`).
+
+IEEE special values. Like PyTensor, the algebraic rules treat ``x`` as a finite number:
+``x * 0 -> 0``, ``x - x -> 0``, ``x / x -> 1`` and ``x * y / x -> y`` ignore that the left side
+is NaN where ``x`` is inf or NaN (and, for the last two, where ``x`` is 0). Exclude the group
+``'algebra_ieee'`` (``Mode(...).excluding('algebra_ieee')``) to keep those exact IEEE results.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gnomon.graph.basic import Apply, Constant, Variable
+from gnomon.rewrite.engine import ShapeOracle, register_rule, symbolic_shape
+from gnomon.rewrite.pattern import (
+    Const,
+    P,
+    Var,
+    constant_equals,
+    is_float,
+    op_class,
+    scalar_value,
+)
+from gnomon.scalar.basic import Add, Cast, Identity, Mul, Neg, Pow, Sub, Switch, TrueDiv
+from gnomon.scalar.math import Exp, Log
+from gnomon.tensor.basic import Alloc, alloc, cast, constant
+from gnomon.tensor.elemwise import Elemwise
+from gnomon.tensor.reduce import Sum
+from gnomon.tensor.shape import DimShuffle, Shape, ShapeI, dimshuffle, shape_tuple
+
+CANON = ("canonicalize",)
+IEEE = ("canonicalize", "algebra_ieee")
+
+
+def _tm() -> Any:
+    from gnomon.tensor import math as tm
+
+    return tm
+
+
+def _zero(dtype: str) -> Variable:
+    return constant(0, dtype=dtype)
+
+
+def _one(dtype: str) -> Variable:
+    return constant(1, dtype=dtype)
+
+
+def _mul_all(factors: list[Variable], dtype: str) -> Variable:
+    if not factors:
+        return _one(dtype)
+    return factors[0] if len(factors) == 1 else _tm().mul(*factors)
+
+
+def _add_all(terms: list[Variable], dtype: str) -> Variable:
+    if not terms:
+        return _zero(dtype)
+    return terms[0] if len(terms) == 1 else _tm().add(*terms)
+
+
+# --- negation, addition, subtraction --------------------------------------------------------
+
+
+@register_rule(P(Elemwise(Neg), P(Elemwise(Neg), "x")), groups=CANON)
+def neg_neg(node: Apply, x: Variable) -> Variable:
+    """``-(-x) -> x``."""
+    return x
+
+
+@register_rule(P(Elemwise(Add), Const(value=0), rest="others"), groups=CANON)
+def add_zero(node: Apply, others: tuple[Variable, ...]) -> Variable:
+    """``x + 0 -> x`` (the zero may be any broadcast array of zeros)."""
+    return _add_all(list(others), node.outputs[0].dtype)
+
+
+@register_rule(P(Elemwise(Sub), "x", Const(value=0)), groups=CANON)
+def sub_zero(node: Apply, x: Variable) -> Variable:
+    """``x - 0 -> x``."""
+    return x
+
+
+@register_rule(P(Elemwise(Sub), Const(value=0), "x"), groups=CANON)
+def zero_sub(node: Apply, x: Variable) -> Variable:
+    """``0 - x -> -x``."""
+    return _tm().neg(x) if x.dtype != "bool" else None  # type: ignore[return-value]
+
+
+@register_rule(P(Elemwise(Sub), "x", "x"), groups=IEEE)
+def sub_self(node: Apply, x: Variable) -> Variable:
+    """``x - x -> 0`` (NaN for infinite or NaN ``x`` before the rewrite; see the module)."""
+    return _zero(node.outputs[0].dtype)
+
+
+def _flatten(node: Apply, cls: type) -> Variable | None:
+    # Splice nested add/mul nodes of the same dtype into one variadic node. Only when the inner
+    # node's dtype is the outer one's: NumPy evaluates add(int8, int8) in int8 (wrapping), so
+    # re-associating across a promotion would change results.
+    out_dtype = node.outputs[0].dtype
+    new: list[Variable] = []
+    changed = False
+    for x in node.inputs:
+        o = x.owner
+        if (o is not None and isinstance(o.op, Elemwise) and isinstance(o.op.scalar_op, cls)
+                and x.dtype == out_dtype and all(i.dtype == out_dtype for i in o.inputs)):
+            new.extend(o.inputs)
+            changed = True
+        else:
+            new.append(x)
+    if not changed or not all(x.dtype == out_dtype for x in new):
+        return None
+    return Elemwise(cls())(*new)
+
+
+@register_rule(None, ops=[Elemwise(Add)], groups=CANON)
+def flatten_add(node: Apply) -> Variable | None:
+    """``(a + b) + c -> add(a, b, c)`` (same dtype throughout)."""
+    return _flatten(node, Add) if isinstance(node.op.scalar_op, Add) else None
+
+
+@register_rule(None, ops=[Elemwise(Mul)], groups=CANON)
+def flatten_mul(node: Apply) -> Variable | None:
+    """``(a * b) * c -> mul(a, b, c)`` (same dtype throughout)."""
+    return _flatten(node, Mul) if isinstance(node.op.scalar_op, Mul) else None
+
+
+def _coef_term(t: Variable) -> tuple[Any, Variable]:
+    """Split a term into (Python number coefficient, base): ``3*x -> (3, x)``, ``-x -> (-1, x)``."""
+    o = t.owner
+    if o is not None and isinstance(o.op, Elemwise):
+        so = o.op.scalar_op
+        if isinstance(so, Neg):
+            c, b = _coef_term(o.inputs[0])
+            return -c, b
+        if isinstance(so, Mul) and len(o.inputs) >= 2:
+            consts = [i for i in o.inputs if isinstance(i, Constant) and scalar_value(i) is not None
+                      and _is_scalar_shaped(i)]
+            if len(consts) == 1:
+                rest = [i for i in o.inputs if i is not consts[0]]
+                base = rest[0] if len(rest) == 1 else _tm().mul(*rest)
+                return scalar_value(consts[0]), base
+    return 1, t
+
+
+def _is_scalar_shaped(v: Variable) -> bool:
+    return all(s == 1 for s in v.type.shape)  # type: ignore[attr-defined]
+
+
+@register_rule(None, ops=[Elemwise(Add)], groups=CANON)
+def collect_add_terms(node: Apply) -> Variable | None:
+    """Collect like terms: ``x + 2*x + y - x... -> 3*x + y`` (inexact dtypes)."""
+    out = node.outputs[0]
+    if not isinstance(node.op.scalar_op, Add) or np.dtype(out.dtype).kind not in "fc":
+        return None
+    order: list[int] = []
+    coefs: dict[int, Any] = {}
+    bases: dict[int, Variable] = {}
+    for t in node.inputs:
+        c, b = _coef_term(t)
+        k = id(b)
+        if k not in coefs:
+            order.append(k)
+            coefs[k] = 0
+            bases[k] = b
+        coefs[k] = coefs[k] + c
+    if len(order) == len(node.inputs):
+        return None
+    terms = []
+    for k in order:
+        c, b = coefs[k], bases[k]
+        if c == 0:
+            continue
+        terms.append(b if c == 1 else _tm().neg(b) if c == -1 else _tm().mul(c, b))
+    return _add_all(terms, out.dtype)
+
+
+# --- multiplication and division --------------------------------------------------------------
+
+
+@register_rule(P(Elemwise(Mul), Const(value=1), rest="others"), groups=CANON)
+def mul_one(node: Apply, others: tuple[Variable, ...]) -> Variable:
+    """``x * 1 -> x``."""
+    return _mul_all(list(others), node.outputs[0].dtype)
+
+
+@register_rule(P(Elemwise(Mul), Const(value=0), rest="others"), groups=IEEE)
+def mul_zero(node: Apply, others: tuple[Variable, ...]) -> Variable:
+    """``x * 0 -> 0``, keeping the broadcast shape and dtype (NaN/inf ``x``: see the module)."""
+    return _zero(node.outputs[0].dtype)
+
+
+@register_rule(P(Elemwise(Mul), Const(value=-1), rest="others"), groups=CANON)
+def mul_minus_one(node: Apply, others: tuple[Variable, ...]) -> Variable | None:
+    """``x * -1 -> -x``."""
+    if node.outputs[0].dtype == "bool":
+        return None
+    return _tm().neg(_mul_all(list(others), node.outputs[0].dtype))
+
+
+@register_rule(P(Elemwise(TrueDiv), "x", Const(value=1)), groups=CANON)
+def div_one(node: Apply, x: Variable) -> Variable:
+    """``x / 1 -> x``."""
+    return x
+
+
+@register_rule(P(Elemwise(TrueDiv), "x", "x"), groups=IEEE)
+def div_self(node: Apply, x: Variable) -> Variable:
+    """``x / x -> 1`` (NaN for 0, inf or NaN ``x`` before the rewrite; see the module)."""
+    return _one(node.outputs[0].dtype)
+
+
+def _factors(v: Variable) -> list[Variable]:
+    o = v.owner
+    if o is not None and isinstance(o.op, Elemwise) and isinstance(o.op.scalar_op, Mul):
+        return list(o.inputs)
+    return [v]
+
+
+@register_rule(P(Elemwise(TrueDiv), "num", "den"), groups=IEEE)
+def mul_div_cancel(node: Apply, num: Variable, den: Variable) -> Variable | None:
+    """Cancel common factors: ``x * y / x -> y``, ``(x*y) / (x*z) -> y / z``."""
+    dtype = node.outputs[0].dtype
+    if np.dtype(dtype).kind not in "fc":
+        return None
+    nf, df = _factors(num), _factors(den)
+    left = list(df)
+    kept: list[Variable] = []
+    cancelled = False
+    for f in nf:
+        for i, g in enumerate(left):
+            if g is f:
+                del left[i]
+                cancelled = True
+                break
+        else:
+            kept.append(f)
+    if not cancelled:
+        return None
+    top = _mul_all(kept, dtype)
+    return top if not left else _tm().true_divide(top, _mul_all(left, dtype))
+
+
+@register_rule(None, ops=[Elemwise(Mul)], groups=CANON)
+def collect_mul_factors(node: Apply) -> Variable | None:
+    """Collect powers of like factors: ``x * x -> x**2``, ``x**2 * x -> x**3`` (inexact)."""
+    out = node.outputs[0]
+    if not isinstance(node.op.scalar_op, Mul) or np.dtype(out.dtype).kind not in "fc":
+        return None
+    order: list[int] = []
+    exps: dict[int, Any] = {}
+    bases: dict[int, Variable] = {}
+    for f in node.inputs:
+        b, e = f, 1
+        o = f.owner
+        if (o is not None and isinstance(o.op, Elemwise) and isinstance(o.op.scalar_op, Pow)
+                and f.dtype == out.dtype):
+            ev = scalar_value(o.inputs[1])
+            if ev is not None and _is_scalar_shaped(o.inputs[1]) and float(ev).is_integer():
+                b, e = o.inputs[0], int(ev)
+        if isinstance(b, Constant):
+            b, e = f, 1
+        k = id(b)
+        if k not in exps:
+            order.append(k)
+            exps[k] = 0
+            bases[k] = b
+        exps[k] += e
+    if len(order) == len(node.inputs):
+        return None
+    factors = []
+    for k in order:
+        e, b = exps[k], bases[k]
+        factors.append(b if e == 1 else _tm().power(b, e))
+    return _mul_all(factors, out.dtype)
+
+
+# --- powers, exp and log ----------------------------------------------------------------------
+
+
+@register_rule(P(Elemwise(Pow), "x", Const(value=1)), groups=CANON)
+def pow_one(node: Apply, x: Variable) -> Variable:
+    """``x ** 1 -> x``."""
+    return x
+
+
+@register_rule(P(Elemwise(Pow), "x", Const(value=0)), groups=CANON)
+def pow_zero(node: Apply, x: Variable) -> Variable:
+    """``x ** 0 -> 1`` (also for 0, inf and NaN, as in NumPy)."""
+    return _one(node.outputs[0].dtype)
+
+
+@register_rule(P(Elemwise(Pow), P(Elemwise(Pow), "x", Const("a")), Const("b"), where=is_float),
+               groups=CANON)
+def pow_pow(node: Apply, x: Variable, a: Constant, b: Constant) -> Variable | None:
+    """``(x ** a) ** b -> x ** (a*b)`` for integer constants ``a`` and ``b`` (exact then)."""
+    av, bv = scalar_value(a), scalar_value(b)
+    if av is None or bv is None or not (_is_scalar_shaped(a) and _is_scalar_shaped(b)):
+        return None
+    if not (float(av).is_integer() and float(bv).is_integer()):
+        return None
+    if node.inputs[0].dtype != node.outputs[0].dtype:
+        return None
+    return _tm().power(x, int(av) * int(bv))
+
+
+@register_rule(P(Elemwise(Exp), P(Elemwise(Log), Var("x", where=is_float))), groups=CANON)
+def exp_log(node: Apply, x: Variable) -> Variable:
+    """``exp(log(x)) -> x`` where ``x >= 0`` (NaN elsewhere, as before)."""
+    tm = _tm()
+    return tm.where(tm.ge(x, 0), x, constant(np.nan, dtype=x.dtype))
+
+
+@register_rule(P(Elemwise(Log), P(Elemwise(Exp), Var("x", where=is_float))), groups=CANON)
+def log_exp(node: Apply, x: Variable) -> Variable:
+    """``log(exp(x)) -> x`` (real ``x``; also right where ``exp(x)`` would overflow)."""
+    return x
+
+
+# --- casts, copies, switches ------------------------------------------------------------------
+
+
+@register_rule(P(Elemwise(Cast), "x"), groups=CANON)
+def useless_cast(node: Apply, x: Variable) -> Variable | None:
+    """``cast(x, x.dtype) -> x``."""
+    return x if x.dtype == node.outputs[0].dtype else None
+
+
+@register_rule(P(Elemwise(Cast), P(Elemwise(Cast), "x", name="mid")), groups=CANON)
+def cast_cast(node: Apply, x: Variable, mid: Variable) -> Variable | None:
+    """``cast(cast(x, a), b) -> cast(x, b)`` when the first cast loses nothing."""
+    if not np.can_cast(np.dtype(x.dtype), np.dtype(mid.dtype), casting="safe"):
+        return None
+    return cast(x, node.outputs[0].dtype)
+
+
+@register_rule(P(Elemwise(Identity), "x"), groups=CANON)
+def remove_identity(node: Apply, x: Variable) -> Variable:
+    """``identity(x) -> x`` (a compiled function still never returns its own input's memory)."""
+    return x
+
+
+@register_rule(P(Elemwise(Switch), Const("c"), "a", "b"), groups=CANON)
+def switch_constant_condition(
+    node: Apply, c: Constant, a: Variable, b: Variable
+) -> Variable | None:
+    """``where(True, a, b) -> a`` and ``where(False, a, b) -> b``."""
+    if constant_equals(c, True):
+        return a
+    if constant_equals(c, False):
+        return b
+    return None
+
+
+@register_rule(P(Elemwise(Switch), "c", "a", "a"), groups=CANON)
+def switch_same_branches(node: Apply, c: Variable, a: Variable) -> Variable:
+    """``where(c, a, a) -> a``."""
+    return a
+
+
+# --- dimshuffle, alloc, reductions --------------------------------------------------------------
+
+
+@register_rule(P(DimShuffle, "x"), groups=CANON)
+def useless_dimshuffle(node: Apply, x: Variable) -> Variable | None:
+    """A DimShuffle that keeps every dimension in place is ``x``."""
+    op = node.op
+    return x if op.new_order == tuple(range(x.ndim)) else None
+
+
+@register_rule(P(DimShuffle, P(DimShuffle, "x")), groups=CANON)
+def dimshuffle_dimshuffle(node: Apply, x: Variable) -> Variable:
+    """Two DimShuffles (double transpose, expand then squeeze ...) become one (or none)."""
+    outer = node.op
+    inner = node.inputs[0].owner.op  # type: ignore[union-attr]
+    composed = tuple("x" if d == "x" else inner.new_order[int(d)] for d in outer.new_order)
+    return dimshuffle(x, composed)
+
+
+@register_rule(None, ops=[Alloc], groups=CANON)
+def useless_alloc(node: Apply) -> Variable | None:
+    """``alloc(v, *v.shape) -> v`` when the shape is provably ``v``'s own."""
+    v, dims = node.inputs[0], node.inputs[1:]
+    out = node.outputs[0]
+    if v.ndim != out.ndim:
+        return None
+    if any(o is not None and o != s for o, s in zip(out.type.shape, v.type.shape, strict=True)):
+        return None
+    oracle = ShapeOracle()
+    for d, s in enumerate(dims):
+        if oracle.key(v, d) != oracle.dim_value_key(s):
+            return None
+    return v
+
+
+@register_rule(None, ops=[Alloc], groups=CANON)
+def alloc_alloc(node: Apply) -> Variable | None:
+    """``alloc(alloc(v, *s1), *s2) -> alloc(v, *s2)`` (broadcasting twice is broadcasting once)."""
+    inner = node.inputs[0].owner
+    if inner is None or not isinstance(inner.op, Alloc):
+        return None
+    return alloc(inner.inputs[0], *node.inputs[1:])
+
+
+@register_rule(None, ops=[Sum], groups=CANON)
+def sum_of_alloc(node: Apply) -> Variable | None:
+    """``sum(alloc(v, *shape), axes)`` without materializing the broadcast: a summed axis
+    along which ``v`` is broadcast becomes a factor ``shape[axis]``, the others are summed on
+    ``v`` itself (``sum(zeros((n, m)) + c) -> c * n * m``). Declines when it cannot tell
+    whether ``v`` is broadcast along a summed axis."""
+    from gnomon.tensor.reduce import sum as tsum
+    from gnomon.tensor.shape import pad_left
+
+    a = node.inputs[0]
+    if a.owner is None or not isinstance(a.owner.op, Alloc):
+        return None
+    out = node.outputs[0]
+    if np.dtype(out.dtype).kind not in "fciu":
+        return None
+    dims = a.owner.inputs[1:]
+    v = pad_left(a.owner.inputs[0], len(dims))
+    axes = node.op.axes
+    oracle = ShapeOracle()
+    counts, summed = [], []
+    for ax in axes:
+        if v.type.shape[ax] == 1:  # type: ignore[attr-defined]
+            counts.append(cast(dims[ax], out.dtype))
+        elif oracle.key(v, ax) == oracle.dim_value_key(dims[ax]):
+            summed.append(ax)
+        else:
+            return None
+    part = tsum(v, axis=summed, keepdims=True, dtype=out.dtype) if summed else cast(v, out.dtype)
+    kept = [i for i in range(len(dims)) if i not in axes]
+    part = dimshuffle(part, kept)  # the summed / broadcast axes have length 1 here
+    total = _tm().mul(part, *counts) if counts else part
+    rest = [dims[i] for i in kept]
+    return alloc(total, *rest) if rest else total
+
+
+# --- shapes ----------------------------------------------------------------------------------------
+
+
+@register_rule(P(ShapeI, "x"), groups=("canonicalize", "shape"))
+def shape_i_of_expression(node: Apply, x: Variable) -> Variable | None:
+    """``x.shape[i]`` from the static shape, or from the shapes of the inputs of ``x``'s node
+    (``op.infer_shape``), so the shape of an expression never computes the expression."""
+    i = node.op.i
+    s = x.type.shape[i]  # type: ignore[attr-defined]
+    if s is not None:
+        return constant(s, "int64")
+    if x.owner is None:
+        return None
+    shp = symbolic_shape(x)
+    if shp is None:
+        return None
+    d = shp[i]
+    if d.owner is not None and d.owner is node:
+        return None
+    return cast(d, "int64") if d.dtype != "int64" else d
+
+
+@register_rule(P(Shape, "x"), groups=("canonicalize", "shape"))
+def shape_to_shape_i(node: Apply, x: Variable) -> Variable:
+    """``shape(x) -> make_vector(x.shape[0], ...)`` (each entry then simplifies on its own)."""
+    from gnomon.tensor.shape import make_vector
+
+    if x.ndim == 0:
+        return constant(np.zeros((0,), dtype="int64"))
+    return make_vector(*shape_tuple(x))
+
+
+# --- constant folding ------------------------------------------------------------------------------
+
+#: Outputs larger than this many elements are not folded (a graph should not carry big arrays
+#: that are cheap to compute, such as ``zeros((1000, 1000))``).
+MAX_FOLD_SIZE = 2**16
+
+
+@register_rule(None, groups=("constant_folding",))
+def constant_fold(node: Apply) -> list[Variable] | None:
+    """A node whose inputs are all constants is replaced by its value (computed with the
+    op's reference ``perform``). Ops can opt out with ``constant_foldable = False``
+    (random number generators, say)."""
+    if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
+        return None
+    if not getattr(node.op, "constant_foldable", True):
+        return None
+    for o in node.outputs:
+        shp = getattr(o.type, "shape", None)
+        if shp is None:
+            return None
+        if all(s is not None for s in shp) and math.prod(shp) > MAX_FOLD_SIZE:
+            return None
+    try:
+        with np.errstate(all="ignore"):
+            values = node.op.perform(node, [i.data for i in node.inputs])
+    except Exception:
+        return None  # leave the error to run time, where it names the user's line
+    outs = []
+    for v, o in zip(values, node.outputs, strict=True):
+        arr = np.asarray(v)
+        if arr.size > MAX_FOLD_SIZE or arr.dtype.name != o.dtype:
+            return None
+        outs.append(constant(arr))
+    return outs
+
+
+
+# --- reshapes, joins, indexing ------------------------------------------------------------------
+# These ops live in modules other developers extend; the rules find them lazily.
+
+RESHAPE = op_class("gnomon.tensor.shape:Reshape")
+SUBTENSOR = op_class("gnomon.tensor.indexing:Subtensor")
+
+
+@register_rule(None, ops=[RESHAPE], groups=CANON, exact_shape=True)
+def reshape_reshape(node: Apply) -> Variable | None:
+    """``reshape(reshape(x, s1), s2) -> reshape(x, s2)`` (C order is kept by both)."""
+    inner = node.inputs[0].owner
+    if inner is None or type(inner.op) is not type(node.op):
+        return None
+    return node.op.make_node(inner.inputs[0], *node.inputs[1:]).outputs[0]  # type: ignore
+
+
+@register_rule(None, ops=[RESHAPE], groups=CANON)
+def useless_reshape(node: Apply) -> Variable | None:
+    """``reshape(x, x.shape) -> x`` when every new length is provably ``x``'s own."""
+    x, dims = node.inputs[0], node.inputs[1:]
+    out = node.outputs[0]
+    if x.ndim != len(dims):
+        return None
+    if any(o is not None and o != s for o, s in zip(out.type.shape, x.type.shape, strict=True)):
+        return None
+    oracle = ShapeOracle()
+    for d, s in enumerate(dims):
+        if oracle.key(x, d) != oracle.dim_value_key(s):
+            return None
+    return x
+
+
+def _leading_int(node: Apply) -> int | None:
+    idx = node.op.idx_list
+    if not idx or type(idx[0]) is not int:
+        return None
+    return idx[0]
+
+
+@register_rule(None, ops=[SUBTENSOR], groups=CANON, exact_shape=True)
+def index_of_join(node: Apply) -> Variable | None:
+    """``concatenate([a, b, ...])[k, ...] -> a[k, ...]`` (or ``b[k - len(a), ...]`` ...) for a
+    constant ``k`` and parts of static length along axis 0; covers ``stack``."""
+    from gnomon.tensor.shape import Join
+
+    k = _leading_int(node)
+    j = node.inputs[0]
+    if k is None or j.owner is None or not isinstance(j.owner.op, Join) or j.owner.op.axis != 0:
+        return None
+    lengths = [p.type.shape[0] for p in j.owner.inputs]  # type: ignore[attr-defined]
+    if any(n is None for n in lengths):
+        return None
+    total = sum(lengths)
+    if not -total <= k < total:
+        return None  # out of bounds: leave the error to run time
+    k %= total
+    for part, n in zip(j.owner.inputs, lengths, strict=True):
+        if k < n:
+            op = type(node.op)((k, *node.op.idx_list[1:]))
+            return op.make_node(part, *node.inputs[1:]).outputs[0]  # type: ignore[no-any-return]
+        k -= n
+    return None  # pragma: no cover
+
+
+@register_rule(None, ops=[SUBTENSOR], groups=CANON, exact_shape=True)
+def index_of_expand_dims(node: Apply) -> Variable | None:
+    """``expand_dims(x, 0)[0, ...] -> x[...]``: indexing a new length-1 axis removes it."""
+    k = _leading_int(node)
+    d = node.inputs[0]
+    if k not in (0, -1) or d.owner is None or not isinstance(d.owner.op, DimShuffle):
+        return None
+    order = d.owner.op.new_order
+    if not order or order[0] != "x":
+        return None
+    inner = dimshuffle(d.owner.inputs[0], order[1:])
+    rest = node.op.idx_list[1:]
+    if not rest:
+        return inner
+    return type(node.op)(rest).make_node(inner, *node.inputs[1:]).outputs[0]  # type: ignore
+
+
+@register_rule(None, ops=[SUBTENSOR], groups=CANON, exact_shape=True)
+def index_of_make_vector(node: Apply) -> Variable | None:
+    """``make_vector(a, b, ...)[k] -> a`` (or ``b`` ...) for a constant ``k``."""
+    from gnomon.tensor.shape import MakeVector
+
+    k = _leading_int(node)
+    v = node.inputs[0]
+    if k is None or len(node.op.idx_list) != 1 or v.owner is None:
+        return None
+    if not isinstance(v.owner.op, MakeVector):
+        return None
+    n = len(v.owner.inputs)
+    if not -n <= k < n:
+        return None
+    return v.owner.inputs[k]

@@ -1,0 +1,368 @@
+"""The JAX backend (mode="jax"): coverage of every op, float64, retracing, shared variables,
+JAX array inputs, the JAX callable (jax.grad / jax.vmap), and gradients of the op-records table
+compared with the reference backend."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import pathlib
+import pkgutil
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+jax = pytest.importorskip("jax")
+jnp = pytest.importorskip("jax.numpy")
+
+import gnomon  # noqa: E402
+import gnomon.tensor as gt  # noqa: E402
+from gnomon.backends.jax import (  # noqa: E402
+    JaxFallbackWarning,
+    NeedsConcreteValue,
+    jax_fn,
+    jax_funcify,
+    jax_scalar_funcify,
+    numpy_outputs,
+    to_jax,
+)
+from gnomon.errors import (  # noqa: E402
+    GnomonError,
+    GnomonTypeError,
+    NotLoweredError,
+    ShapeError,
+)
+from gnomon.graph.basic import Apply  # noqa: E402
+from gnomon.graph.op import Op  # noqa: E402
+from gnomon.scalar.basic import ScalarOp  # noqa: E402
+from gnomon.tensor.type import TensorType  # noqa: E402
+
+M = "jax"
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "backends.md"
+
+
+# --- coverage: every op gnomon defines has a lowering -------------------------------------
+
+
+def _import_all_gnomon_modules() -> None:
+    for m in pkgutil.walk_packages(gnomon.__path__, "gnomon."):
+        if ".backends." in m.name and not m.name.startswith("gnomon.backends.jax"):
+            continue  # other backends' modules may need their own optional packages
+        try:
+            importlib.import_module(m.name)
+        except ImportError:
+            continue
+
+
+def _concrete_subclasses(base: type) -> list[type]:
+    out, todo = [], list(base.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        # Concrete ops are frozen dataclasses defined in gnomon; private bases start with "_".
+        if (cls.__module__.startswith("gnomon.") and dataclasses.is_dataclass(cls)
+                and not cls.__name__.startswith("_") and not inspect.isabstract(cls)):
+            out.append(cls)
+    return sorted(set(out), key=lambda c: (c.__module__, c.__name__))
+
+
+def _jax_section() -> str:
+    text = DOCS.read_text() if DOCS.exists() else ""
+    m = re.search(r"^## JAX\b(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
+    return m.group(1) if m else ""
+
+
+def test_every_op_has_a_jax_lowering_or_a_documented_gap() -> None:
+    _import_all_gnomon_modules()
+    default_op = jax_funcify.dispatch(object)
+    default_scalar = jax_scalar_funcify.dispatch(object)
+    from gnomon.backends.jax.scalar import register_math_ops
+
+    register_math_ops()
+    missing = [c for c in _concrete_subclasses(Op) if jax_funcify.dispatch(c) is default_op]
+    missing += [c for c in _concrete_subclasses(ScalarOp)
+                if jax_scalar_funcify.dispatch(c) is default_scalar]
+    section = _jax_section()
+    undocumented = [f"{c.__module__}.{c.__qualname__}" for c in missing
+                    if f"`{c.__name__}`" not in section]
+    assert not undocumented, (
+        "ops with no JAX lowering and no explanation in the JAX section of docs/backends.md: "
+        + ", ".join(undocumented)
+    )
+
+
+def test_an_op_without_lowering_fails_at_compile_time_with_a_hint() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Twice(Op):
+        def make_node(self, x):  # type: ignore[no-untyped-def]
+            x = gt.as_tensor(x)
+            return Apply.make(self, [x], [x.type])
+
+        def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+            return (inputs[0] * 2,)
+
+    x = gt.dvector("x")
+    with pytest.raises(NotLoweredError, match="(?s)no lowering for the op Twice.*Hint"):
+        gnomon.function([x], Twice()(x), mode=M)
+    # The reference still runs it.
+    assert gnomon.function([x], Twice()(x), mode="numpy")([1.0]).tolist() == [2.0]
+
+
+# --- float64 and the user's JAX configuration ---------------------------------------------
+
+
+def test_float64_is_computed_in_float64() -> None:
+    rng = np.random.default_rng(0)
+    xv = rng.uniform(1.0, 2.0, 1000)
+    x = gt.dvector("x")
+    # (x + 1e-9) - x is ~1e-9 in float64 and 0 or ~1e-7 in float32.
+    f = gnomon.function([x], [(x + 1e-9) - x, gt.sum(gt.exp(x) / 3.0)], mode=M)
+    small, total = f(xv)
+    assert small.dtype == np.float64 and total.dtype == np.float64
+    np.testing.assert_allclose(np.asarray(small), (xv + 1e-9) - xv, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(float(total), np.sum(np.exp(xv) / 3.0), rtol=1e-13)
+
+
+def test_users_x64_setting_is_unchanged() -> None:
+    before = jax.config.jax_enable_x64
+    x = gt.dvector("x")
+    f = gnomon.function([x], x * 2, mode=M)
+    out = f(np.arange(3.0))
+    assert out.dtype == np.float64
+    assert jax.config.jax_enable_x64 == before
+    if not before:
+        # JAX's own defaults outside gnomon's calls are still 32-bit.
+        assert jnp.asarray(np.arange(3.0)).dtype == np.float32
+        assert jnp.zeros(2).dtype == np.float32
+
+
+def test_int64_and_float32_dtypes_follow_numpy() -> None:
+    a, b = gt.vector("a", dtype="int32"), gt.vector("b", dtype="float32")
+    f = gnomon.function([a, b], [a + b, a // 2, a / 2, gt.exp(a)], mode=M)
+    av, bv = np.arange(1, 5, dtype="int32"), np.linspace(0, 1, 4, dtype="float32")
+    got = f(av, bv)
+    want = [av + bv, av // 2, av / 2, np.exp(av)]
+    for g, w in zip(got, want, strict=True):
+        assert np.asarray(g).dtype == w.dtype  # NumPy's promotion, not JAX's
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-6)
+
+
+# --- retracing, shared variables, inputs --------------------------------------------------
+
+
+def test_new_shapes_retrace_and_are_cached() -> None:
+    x = gt.dmatrix("x")
+    f = gnomon.function([x], gt.sum(x, axis=0) * x.shape[0], mode=M)
+    rng = np.random.default_rng(1)
+    for shape in [(3, 4), (5, 2), (3, 4), (1, 7)]:
+        xv = rng.standard_normal(shape)
+        np.testing.assert_allclose(np.asarray(f(xv)), xv.sum(axis=0) * shape[0], rtol=1e-12)
+    assert f._thunk.jitted._cache_size() == 3  # one trace per distinct shape
+    assert not f._thunk.eager
+
+
+def test_shapes_from_input_shapes_are_static_under_jit() -> None:
+    x = gt.dvector("x")
+    out = gt.zeros((x.shape[0] * 2, 3)) + gt.sum(x)
+    f = gnomon.function([x], gt.reshape(out, (-1,)), mode=M)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JaxFallbackWarning)
+        got = np.asarray(f(np.arange(4.0)))
+    assert got.shape == (24,) and np.all(got == 6.0)
+    assert not f._thunk.eager
+
+
+def test_shapes_from_input_values_fall_back_with_a_warning() -> None:
+    n = gt.lscalar("n")
+    x = gt.dvector("x")
+    f = gnomon.function([n, x], gt.arange(n) * gt.sum(x), mode=M)
+    with pytest.warns(JaxFallbackWarning, match="arange"):
+        got = f(4, np.ones(2))
+    np.testing.assert_array_equal(np.asarray(got), np.arange(4) * 2.0)
+    assert f._thunk.eager
+    np.testing.assert_array_equal(np.asarray(f(2, np.ones(3))), np.arange(2) * 3.0)
+    # The JAX callable cannot fall back inside the user's jax.jit: it says why.
+    g = jax.jit(to_jax(gt.arange(n) * 1.0, [n]))
+    with jax.enable_x64(True), pytest.raises(NeedsConcreteValue, match="values of the inputs"):
+        g(3)
+
+
+def test_boolean_mask_falls_back() -> None:
+    x = gt.dvector("x")
+    f = gnomon.function([x], x[x > 0], mode=M)
+    xv = np.array([1.0, -2.0, 3.0, -4.0])
+    with pytest.warns(JaxFallbackWarning):
+        np.testing.assert_array_equal(np.asarray(f(xv)), xv[xv > 0])
+
+
+def test_shared_variables_and_updates() -> None:
+    rng = np.random.default_rng(2)
+    Xv, yv = rng.standard_normal((20, 3)), rng.standard_normal(20)
+    X, y = gt.dmatrix("X"), gt.dvector("y")
+    w = gnomon.shared(np.zeros(3), name="w")
+    count = gnomon.shared(np.array(0, dtype="int64"), name="count")
+    loss = gt.mean((X @ w - y) ** 2)
+    gw = gnomon.grad(loss, w)
+    step = gnomon.function([X, y], loss, updates=[(w, w - 0.1 * gw), (count, count + 1)],
+                           mode=M)
+    wv = np.zeros(3)
+    for _ in range(4):
+        lv = step(Xv, yv)
+        np.testing.assert_allclose(float(lv), np.mean((Xv @ wv - yv) ** 2), rtol=1e-12)
+        wv = wv - 0.1 * (2 * Xv.T @ (Xv @ wv - yv) / 20)
+        np.testing.assert_allclose(w.get_value(), wv, rtol=1e-12)
+    assert int(count.get_value()) == 4
+    # The updated value (a JAX array) is usable by a function of another backend.
+    ref = gnomon.function([X], X @ w, mode="numpy")(Xv)
+    np.testing.assert_allclose(ref, Xv @ wv, rtol=1e-12)
+
+
+def test_updates_are_atomic() -> None:
+    a = gnomon.shared(np.array(1.0), name="a")
+    b = gnomon.shared(np.array(10.0), name="b")
+    f = gnomon.function([], [a, b], updates=[(a, b), (b, a)], mode=M)
+    assert [float(o) for o in f()] == [1.0, 10.0]
+    assert float(a.get_value()) == 10.0 and float(b.get_value()) == 1.0
+
+
+def test_jax_array_inputs() -> None:
+    x = gt.dvector("x")
+    i = gt.vector("i", dtype="int32")
+    f = gnomon.function([x, i], [x * 2, i + 1], mode=M)
+    with jax.enable_x64(True):
+        xj = jnp.arange(3.0)
+    out = f(xj, jnp.arange(3, dtype="int32"))
+    assert isinstance(out[0], jax.Array) and isinstance(out[1], jax.Array)
+    np.testing.assert_array_equal(np.asarray(out[0]), [0.0, 2.0, 4.0])
+    assert out[1].dtype == np.int32
+    # A float32 JAX array converts losslessly to float64; int16 to int32 too.
+    np.testing.assert_array_equal(np.asarray(f(jnp.ones(2), jnp.ones(2, "int16"))[0]), [2, 2])
+    with pytest.raises(GnomonTypeError, match="could lose information.*\n.*Hint"):
+        f(xj, jnp.ones(2, dtype="float32"))
+    with pytest.raises(GnomonTypeError, match="dimension"):
+        f(jnp.ones((2, 2)), jnp.ones(2, "int32"))
+    s = gt.tensor("s", dtype="float64", shape=(3,))
+    g = gnomon.function([s], s + 1, mode=M)
+    with pytest.raises(ShapeError, match="static shape"):
+        g(jnp.ones(4))
+
+
+def test_outputs_are_jax_arrays_or_numpy_on_request() -> None:
+    x = gt.dvector("x")
+    f = gnomon.function([x], [x + 1, x], mode=M)
+    out = f(np.ones(2))
+    assert all(isinstance(o, jax.Array) for o in out)
+    numpy_outputs(f)
+    out = f(np.ones(2))
+    assert all(type(o) is np.ndarray for o in out)
+    with pytest.raises(GnomonError, match="not compiled with mode='jax'"):
+        numpy_outputs(gnomon.function([x], x + 1, mode="numpy"))
+
+
+def test_runtime_shape_mismatch_is_a_gnomon_error() -> None:
+    x, y = gt.dvector("x"), gt.dvector("y")
+    f = gnomon.function([x, y], x + y, mode=M)
+    with pytest.raises(GnomonError, match="add"):
+        f(np.ones(3), np.ones(4))
+
+
+# --- the JAX callable ---------------------------------------------------------------------
+
+
+def test_to_jax_composes_with_grad_and_vmap() -> None:
+    rng = np.random.default_rng(3)
+    x, w = gt.dvector("x"), gt.dmatrix("w")
+    cost = gt.sum(gt.tanh(w @ x) ** 2) + gt.logsumexp(x)
+    f = to_jax(cost, [x, w])
+    xv, wv = rng.standard_normal(3), rng.standard_normal((4, 3))
+    ref_grads = gnomon.function([x, w], gnomon.grad(cost, [x, w]), mode="numpy")(xv, wv)
+    with jax.enable_x64(True):
+        gx, gw = jax.grad(f, argnums=(0, 1))(jnp.asarray(xv), jnp.asarray(wv))
+        np.testing.assert_allclose(np.asarray(gx), ref_grads[0], rtol=1e-10)
+        np.testing.assert_allclose(np.asarray(gw), ref_grads[1], rtol=1e-10)
+        xs = rng.standard_normal((5, 3))
+        batched = jax.vmap(f, in_axes=(0, None))(jnp.asarray(xs), jnp.asarray(wv))
+        ref = gnomon.function([x, w], cost, mode="numpy")
+        np.testing.assert_allclose(np.asarray(batched), [ref(r, wv) for r in xs], rtol=1e-12)
+        # jit of grad of the callable, and the callable of a compiled function
+        g2 = jax.jit(jax.grad(jax_fn(gnomon.function([x, w], cost, mode=M))))
+        np.testing.assert_allclose(np.asarray(g2(jnp.asarray(xv), jnp.asarray(wv))),
+                                   ref_grads[0], rtol=1e-10)
+
+
+def test_to_jax_needs_x64_for_float64_and_says_so() -> None:
+    if jax.config.jax_enable_x64:
+        pytest.skip("x64 is enabled globally here")
+    x = gt.dvector("x")
+    f = to_jax(gt.sum(x * x), [x])
+    with pytest.raises(GnomonTypeError, match="jax_enable_x64.*\n.*Hint.*enable_x64"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # JAX's own truncation warning
+        f(np.ones(3))
+    xf = gt.vector("xf", dtype="float32")
+    g = jax.grad(to_jax(gt.sum(xf * xf), [xf]))  # float32 graphs need nothing
+    np.testing.assert_allclose(np.asarray(g(np.ones(2, "float32"))), [2.0, 2.0])
+
+
+def test_to_jax_reads_shared_values_when_called() -> None:
+    x = gt.dvector("x")
+    s = gnomon.shared(np.array(2.0), name="s")
+    f = to_jax(x * s, [x])
+    with jax.enable_x64(True):
+        np.testing.assert_array_equal(np.asarray(f(jnp.ones(2))), [2.0, 2.0])
+        s.set_value(np.array(3.0))
+        np.testing.assert_array_equal(np.asarray(f(jnp.ones(2))), [3.0, 3.0])
+
+
+# --- gradients of the op-records table on JAX vs the reference ------------------------------
+
+
+def _grad_rows() -> list:
+    from tests.records import all_records
+
+    return [r for r in all_records() if r.grad >= 1]
+
+
+@pytest.mark.parametrize("rec", _grad_rows(), ids=lambda r: r.name)
+def test_op_record_gradient_graphs_match_reference(rec) -> None:  # type: ignore[no-untyped-def]
+    from gnomon.testing import compare_backends
+    from tests.test_op_records import _inputs
+
+    values = _inputs(rec, 0)
+    idx = [k for k, v in enumerate(values) if v.dtype.kind == "f"
+           and (rec.grad_wrt is None or k in rec.grad_wrt)]
+    if not idx:
+        pytest.skip("no float input to differentiate")
+    rng = np.random.default_rng(0)
+
+    def grads(*xs):  # type: ignore[no-untyped-def]
+        outs = rec.fn(*xs)
+        outs = list(outs) if isinstance(outs, list | tuple) else [outs]
+        outs = [o for o in outs if o.dtype[0] == "f"]
+        if not outs:
+            pytest.skip("no float output")
+        shapes = gnomon.function(list(xs), outs, mode="numpy", on_unused_input="ignore")(
+            *values)
+        shapes = shapes if isinstance(shapes, list) else [shapes]
+        cost = gt.add(*[gt.sum(o * gt.constant(rng.standard_normal(np.shape(v)).astype(o.dtype)))
+                        for o, v in zip(outs, shapes, strict=True)], 0.0)
+        return gnomon.grad(cost, [xs[k] for k in idx], disconnected_inputs="ignore")
+
+    rtol = 1e-4 if any(v.dtype == np.float32 for v in values) else None
+    compare_backends(grads, values, modes=[M], rtol=rtol if rec.rtol is None else rec.rtol,
+                     atol=rec.atol)
+
+
+def test_tensor_type_filter_messages_match_jax_filter() -> None:
+    # The JAX input filter gives the same kind of errors as TensorType.filter.
+    t = TensorType("float64", (None, 2))
+    from gnomon.backends.jax.linker import filter_jax_array
+
+    with pytest.raises(ShapeError) as e_np:
+        t.filter(np.ones((3, 3)), name="x")
+    with pytest.raises(ShapeError) as e_jax:
+        filter_jax_array(t, jnp.ones((3, 3)), name="x")
+    assert str(e_np.value).split("(")[0] == str(e_jax.value).split("(")[0]
