@@ -27,6 +27,7 @@ from gnomon.gradient import (
     pushforward,
     zero_grad,
 )
+from gnomon.rewrite.engine import rewrite_graph as rewrite_graph
 
 __version__ = "0.1.0"
 

@@ -583,14 +583,48 @@ def rewrite_stage(
     Iterative (no recursion limit), memoised per variable: every node is visited once, and
     replacements are normalised before they are used.
     """
+    from gnomon.tensor.elemwise import Elemwise
+    from gnomon.tensor.shape import DimShuffle
+
+    fast_ops = (Elemwise, DimShuffle)
     index = _Index(rules)
     oracle = oracle or ShapeOracle()
+    _current_oracle.append(oracle)
+    try:
+        return _rewrite_stage(outputs, index, stage, trace, oracle, fast_ops)
+    finally:
+        _current_oracle.pop()
+
+
+_current_oracle: list[ShapeOracle] = []
+
+
+def current_oracle() -> ShapeOracle:
+    """The shape oracle of the stage being run (its memo is shared by the rules of the stage);
+    a fresh one outside a rewrite."""
+    return _current_oracle[-1] if _current_oracle else ShapeOracle()
+
+
+def _rewrite_stage(
+    outputs: Sequence[Variable],
+    index: _Index,
+    stage: str,
+    trace: list[RewriteStep],
+    oracle: ShapeOracle,
+    fast_ops: tuple[type, ...],
+) -> list[Variable]:
     memo: dict[Variable, Variable] = {}
     fired: set[Apply] = set()  # nodes a rule rewrote; met again (a cycle), they are kept
     budget = [0]
     limit = 10_000
 
     def rebuild(node: Apply, new_inputs: list[Variable]) -> Apply:
+        if type(node.op) in fast_ops and all(
+            a.type == b.type for a, b in zip(new_inputs, node.inputs, strict=True)
+        ):
+            # Elemwise and DimShuffle types are functions of the input types alone: same input
+            # types, same output types, so skip make_node's checks (a large share of the time).
+            return Apply.make(node.op, new_inputs, [o.type for o in node.outputs])
         try:
             return node.op.make_node(*new_inputs)
         except Exception as e:

@@ -108,8 +108,9 @@ class Composite(ScalarOp):
     def nout(self) -> int:  # type: ignore[override]
         return len(self.out_slots)
 
-    @property
+    @functools.cached_property
     def name(self) -> str:  # type: ignore[override]
+        # Cached: printed in every make_node's messages, and the program never changes.
         return "Composite{" + ", ".join(self.expressions()) + "}"
 
     def slot_dtypes(self, *dtypes: str) -> tuple[str, ...]:

@@ -443,6 +443,10 @@ def _norm_axis(ax: Any, ndim: int, which: str) -> int:
 # --- Einsum --------------------------------------------------------------------------------
 
 
+# Above this many multiply-adds (product of all label lengths) einsum plans a BLAS contraction.
+_EINSUM_LOOP_MAX = 1 << 15
+
+
 def _parse(subscripts: str) -> tuple[list[str], str]:
     ins, out = subscripts.split("->")
     return ins.split(","), out
@@ -527,11 +531,17 @@ class Einsum(Op):
     def perform(self, node, inputs):  # type: ignore[no-untyped-def]
         self._check_summed_lengths(node, inputs)
         dtype = node.outputs[0].dtype
-        if len(inputs) == 1:
-            out = np.einsum(self.subscripts, inputs[0])
-        else:
-            # optimize=True lets NumPy contract pairs with BLAS (tensordot) instead of its loop.
-            out = np.einsum(self.subscripts, *inputs, optimize=True)
+        # optimize=True lets NumPy contract pairs with BLAS (tensordot) and order the pairs,
+        # but planning costs tens of microseconds: small problems run NumPy's loop directly.
+        sizes: dict[str, int] = {}
+        for x, sub in zip(inputs, _parse(self.subscripts)[0], strict=True):
+            for c, d in zip(sub, x.shape, strict=True):
+                sizes[c] = max(sizes.get(c, 1), d)
+        work = 1
+        for d in sizes.values():
+            work *= d
+        optimize = len(inputs) > 1 and work > _EINSUM_LOOP_MAX
+        out = np.einsum(self.subscripts, *inputs, optimize=optimize)
         out = np.asarray(out, dtype=dtype)
         # einsum may return a view (transposes, diagonals); outputs must own their memory.
         if any(np.may_share_memory(out, x) for x in inputs):

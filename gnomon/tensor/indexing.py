@@ -42,6 +42,8 @@ __all__ = [
     "NEWAXIS",
     "AdvancedIncSubtensor",
     "AdvancedSubtensor",
+    "ELLIPSIS",
+    "EllipsisIndex",
     "FromInput",
     "IncSubtensor",
     "IndexOutOfBoundsError",
@@ -83,10 +85,24 @@ class NewAxis:
         return "None"
 
 
+@dataclass(frozen=True)
+class EllipsisIndex:
+    """An ``...`` that stands for no dimension but separates advanced indices.
+
+    NumPy puts the advanced dimensions first when anything, even an empty ``...``, stands
+    between advanced indices; every other ``...`` is expanded into full slices when parsing.
+    """
+
+    def __str__(self) -> str:
+        return "..."
+
+
 #: The marker of a dynamic index part (see the module docstring).
 INPUT = FromInput()
 #: The marker of a new axis.
 NEWAXIS = NewAxis()
+#: The marker of an empty ``...`` between advanced indices.
+ELLIPSIS = EllipsisIndex()
 
 Part = int | FromInput | None
 
@@ -111,7 +127,7 @@ class SliceIndex:
         return f"{s[0]}:{s[1]}" + (f":{s[2]}" if self.step is not None else "")
 
 
-Entry = int | FromInput | SliceIndex | NewAxis
+Entry = int | FromInput | SliceIndex | NewAxis | EllipsisIndex
 
 
 def _n_inputs(idx_list: Sequence[Entry]) -> int:
@@ -152,14 +168,17 @@ def _layout(idx_list: Sequence[Entry], x_ndim: int, dyn: Sequence[Variable],
             advanced: bool) -> _Layout:
     dims: list[tuple[Any, ...]] = []
     adv: list[tuple[Any, ...]] = []
-    adv_entries: list[int] = []  # positions among the non-newaxis entries
+    adv_entries: list[int] = []  # positions of the advanced entries in idx_list
     first_adv_out: int | None = None
     axis = 0
     k = 0
     pos = 0
     for e in idx_list:
-        if isinstance(e, NewAxis):
-            dims.append(("new",))
+        if isinstance(e, NewAxis | EllipsisIndex):
+            # Both separate advanced indices (NumPy counts them as non-advanced entries).
+            if isinstance(e, NewAxis):
+                dims.append(("new",))
+            pos += 1
             continue
         if isinstance(e, SliceIndex):
             ks = []
@@ -278,7 +297,7 @@ def _int_axes(idx_list: Sequence[Entry]) -> list[tuple[int, int]]:
     """(constant int, axis) pairs of a basic index."""
     out, axis = [], 0
     for e in idx_list:
-        if isinstance(e, NewAxis):
+        if isinstance(e, NewAxis | EllipsisIndex):
             continue
         if isinstance(e, int):
             out.append((e, axis))
@@ -372,6 +391,8 @@ def _index_tuple(idx_list: Sequence[Entry], dyn: Sequence[Any]) -> tuple[Any, ..
     for e in idx_list:
         if isinstance(e, NewAxis):
             key.append(None)
+        elif isinstance(e, EllipsisIndex):
+            key.append(Ellipsis)
         elif isinstance(e, SliceIndex):
             start = part(e.start)
             stop = part(e.stop)
@@ -798,19 +819,21 @@ def _parse(x: Variable, idx: Any) -> tuple[tuple[Entry, ...], list[Variable], bo
             f"too many indices for {x} of type {x.type}: the array is {x.ndim}-dimensional, "
             f"but {used} were indexed{extra}{_where()}",
             "use one index per dimension at most; add dimensions with None (np.newaxis)"))
+    advanced = any(k in ("array", "mask") for k, _ in parsed)
     if n_ell:
         at = next(i for i, (k, _) in enumerate(parsed) if k == "ellipsis")
-        parsed[at:at + 1] = [("slice", (None, None, None))] * (x.ndim - used)
-    while parsed and parsed[-1] == ("slice", (None, None, None)):
-        parsed.pop()  # trailing full slices change nothing: drop them for one canonical op
-    advanced = any(k in ("array", "mask") for k, _ in parsed)
+        adv_kinds = ("array", "mask", "int", "dyn")
+        between = (advanced and x.ndim == used and any(k in adv_kinds for k, _ in parsed[:at])
+                   and any(k in adv_kinds for k, _ in parsed[at + 1:]))
+        parsed[at:at + 1] = ([("ellipsis", None)] if between
+                             else [("slice", (None, None, None))] * (x.ndim - used))
     xs = x.type.shape  # type: ignore[attr-defined]
     entries: list[Entry] = []
     dyn: list[Variable] = []
     axis = 0
     for kind, val in parsed:
-        if kind == "new":
-            entries.append(NEWAXIS)
+        if kind in ("new", "ellipsis"):
+            entries.append(NEWAXIS if kind == "new" else ELLIPSIS)
             continue
         n = xs[axis] if axis < len(xs) else None
         if kind == "int":
@@ -822,6 +845,11 @@ def _parse(x: Variable, idx: Any) -> tuple[tuple[Entry, ...], list[Variable], bo
             entries.append(INPUT)
             dyn.append(val)
         axis += val.ndim if kind == "mask" else 1
+    # Trailing full slices change nothing: drop them for one canonical op (unless a kept
+    # ``...`` must keep standing for no dimension at run time).
+    while (entries and isinstance(entries[-1], SliceIndex) and entries[-1].is_full
+           and ELLIPSIS not in entries):
+        entries.pop()
     return tuple(entries), dyn, advanced
 
 

@@ -566,8 +566,13 @@ class Cumsum(_Cumulative):
 class Cumprod(_Cumulative):
     """Cumulative product along ``axis`` (NumPy's dtype: small ints accumulate in int64).
 
-    The gradient is ``reverse_cumsum(g * y) / x``: exact where ``x`` has no zeros; where an
-    element is zero, the gradients of that slice are ``inf`` / ``nan`` (not the true values).
+    With ``y = cumprod(x)``, ``dy_k / dx_i`` is the product of ``x_j`` for ``j <= k, j != i``.
+    The gradient is computed exactly when ``x`` has zeros, without dividing by one: in a slice
+    whose first zero is at ``z``, elements before ``z`` get ``reverse_cumsum(g * y) / x``
+    (``y`` is 0 from ``z`` on, so no later term is lost), the element ``z`` gets
+    ``reverse_cumsum(g * y')`` with ``y'`` the cumulative product with ``x_z`` replaced by 1,
+    and elements after ``z`` get 0. Second derivatives are exact for slices without zeros;
+    in a slice with a zero, those of elements after the first zero come out as 0.
     """
 
     @staticmethod
@@ -575,13 +580,25 @@ class Cumprod(_Cumulative):
         return np.cumprod(x, axis=axis)
 
     def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+        from gnomon.tensor import math as tm
         from gnomon.tensor.basic import cast
 
         x, y = node.inputs[0], node.outputs[0]
         if x.dtype[0] not in "fc":
             return [None]
         g = cast(output_grads[0], x.dtype)
-        return [Cumsum(self.axis, not self.reverse)(g * y) / x]
+        forward = Cumsum(self.axis, self.reverse)      # in the direction of the product
+        backward = Cumsum(self.axis, not self.reverse)  # each input feeds the later outputs
+        is_zero = tm.eq(x, 0)
+        zeros_so_far = forward(is_zero)
+        before = tm.eq(zeros_so_far, 0)
+        first_zero = tm.and_(is_zero, tm.eq(zeros_so_far, 1))
+        # Before the first zero, x is nonzero and dividing by it is exact.
+        g_before = backward(g * y) / tm.where(before, x, 1)
+        # At the first zero: the products of the others, i.e. restarted after the zero.
+        y_restart = Cumprod(self.axis, self.reverse)(tm.where(first_zero, 1, x))
+        g_zero = backward(g * y_restart)
+        return [tm.where(before, g_before, tm.where(first_zero, g_zero, 0))]
 
 
 # --- user functions -----------------------------------------------------------------------
@@ -971,9 +988,9 @@ def cumprod(x: Any, axis: int | None = None) -> Variable:
 
     Notes
     -----
-    The gradient is exact when ``x`` has no zeros. Where ``x`` has a zero, the gradient of that
-    slice comes out ``inf`` or ``nan`` instead of its true (finite) value; use :func:`prod`,
-    whose gradient handles zeros, when you only need the full product.
+    The gradient is exact, also when ``x`` has zeros (computed without dividing by them).
+    Second derivatives are exact when ``x`` has no zeros; in a slice with a zero, those of the
+    elements after the first zero come out as 0 (see :class:`Cumprod`).
 
     Examples
     --------

@@ -20,6 +20,7 @@ jnp = pytest.importorskip("jax.numpy")
 
 import gnomon  # noqa: E402
 import gnomon.tensor as gt  # noqa: E402
+import gnomon.testing  # noqa: E402
 from gnomon.backends.jax import (  # noqa: E402
     JaxFallbackWarning,
     NeedsConcreteValue,
@@ -105,7 +106,7 @@ def test_an_op_without_lowering_fails_at_compile_time_with_a_hint() -> None:
             return (inputs[0] * 2,)
 
     x = gt.dvector("x")
-    with pytest.raises(NotLoweredError, match="(?s)no lowering for the op Twice.*Hint"):
+    with pytest.raises(NotLoweredError, match=r"(?s)no lowering for the op Twice.*Hint"):
         gnomon.function([x], Twice()(x), mode=M)
     # The reference still runs it.
     assert gnomon.function([x], Twice()(x), mode="numpy")([1.0]).tolist() == [2.0]
@@ -148,6 +149,16 @@ def test_int64_and_float32_dtypes_follow_numpy() -> None:
     for g, w in zip(got, want, strict=True):
         assert np.asarray(g).dtype == w.dtype  # NumPy's promotion, not JAX's
         np.testing.assert_allclose(np.asarray(g), w, rtol=1e-6)
+
+
+def test_integer_division_by_zero_matches_numpy() -> None:
+    a, b = gt.lvector("a"), gt.lvector("b")
+    av, bv = np.array([5, -5, 7, 0]), np.array([0, 0, -2, 0])
+    got = gnomon.function([a, b], [a // b, a % b], mode=M)(av, bv)
+    with np.errstate(all="ignore"):
+        want = [av // bv, av % bv]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.asarray(g), w)
 
 
 # --- retracing, shared variables, inputs --------------------------------------------------
@@ -220,6 +231,18 @@ def test_shared_variables_and_updates() -> None:
     np.testing.assert_allclose(ref, Xv @ wv, rtol=1e-12)
 
 
+def test_numpy_outputs_store_numpy_updates_for_other_backends() -> None:
+    w = gnomon.shared(np.zeros(3), name="w")
+    x = gt.dvector("x")
+    f = numpy_outputs(gnomon.function([x], gt.sum(x * w), updates=[(w, w + x)], mode=M))
+    out = f(np.ones(3))
+    assert type(out) is np.ndarray and out.flags.writeable
+    assert type(w.get_value(borrow=True)) is np.ndarray
+    for mode in [m for m in gnomon.testing.available_modes() if m != M]:
+        got = gnomon.function([x], x * w, mode=mode)(np.full(3, 2.0))
+        np.testing.assert_array_equal(np.asarray(got), [2.0, 2.0, 2.0])
+
+
 def test_updates_are_atomic() -> None:
     a = gnomon.shared(np.array(1.0), name="a")
     b = gnomon.shared(np.array(10.0), name="b")
@@ -240,7 +263,7 @@ def test_jax_array_inputs() -> None:
     assert out[1].dtype == np.int32
     # A float32 JAX array converts losslessly to float64; int16 to int32 too.
     np.testing.assert_array_equal(np.asarray(f(jnp.ones(2), jnp.ones(2, "int16"))[0]), [2, 2])
-    with pytest.raises(GnomonTypeError, match="could lose information.*\n.*Hint"):
+    with pytest.raises(GnomonTypeError, match=r"could lose information.*\n.*Hint"):
         f(xj, jnp.ones(2, dtype="float32"))
     with pytest.raises(GnomonTypeError, match="dimension"):
         f(jnp.ones((2, 2)), jnp.ones(2, "int32"))
@@ -298,7 +321,7 @@ def test_to_jax_needs_x64_for_float64_and_says_so() -> None:
         pytest.skip("x64 is enabled globally here")
     x = gt.dvector("x")
     f = to_jax(gt.sum(x * x), [x])
-    with pytest.raises(GnomonTypeError, match="jax_enable_x64.*\n.*Hint.*enable_x64"), \
+    with pytest.raises(GnomonTypeError, match=r"jax_enable_x64.*\n.*Hint.*enable_x64"), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # JAX's own truncation warning
         f(np.ones(3))

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import gnomon
 import gnomon.tensor as gt
-from gnomon.errors import GnomonRuntimeError, GnomonTypeError, ShapeError
+from gnomon.errors import GnomonTypeError, ShapeError
 from gnomon.graph.basic import Variable
 from gnomon.tensor.indexing import (
     AdvancedIncSubtensor,
@@ -26,7 +26,7 @@ from gnomon.tensor.indexing import (
 from gnomon.tensor.shape import ShapeI, shape_tuple
 from gnomon.testing import check_grads
 
-SETTINGS = settings(max_examples=150, deadline=None,
+SETTINGS = settings(max_examples=1000, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -86,7 +86,7 @@ def index_cases(draw: Any, allow_advanced: bool = True) -> Case:
     shape = tuple(draw(st.integers(0, 4)) if draw(st.integers(0, 9)) == 0
                   else draw(st.integers(1, 4)) for _ in range(ndim))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    x = rng.standard_normal(shape).round(2)
+    x = np.asarray(rng.standard_normal(shape).round(2))
     inputs: list[Variable] = []
     values: list[Any] = []
     kinds = ["int", "slice", "full"] + (["array", "array", "mask"] if allow_advanced else [])
@@ -136,11 +136,12 @@ def index_cases(draw: Any, allow_advanced: bool = True) -> Case:
             plan.append(("mask", mask, _array(draw, mask, inputs, values)))
             has_mask = True
             axis += m
-        if kind == "mask" and any(k == "array" and np.ndim(v) > 1 for k, v, _ in plan):
+        if kind == "mask":
             # Arrays drawn before the mask must broadcast with its 1-d nonzero count.
-            plan = [(k, np.zeros((1,), int), np.zeros((1,), int)) if k == "array" else (k, v, s)
+            plan = [(k, np.zeros((1,), int), np.zeros((1,), int))
+                    if k == "array" and np.shape(v) not in ((), (1,)) else (k, v, s)
                     for k, v, s in plan]
-    # Replace a run of full slices by an ellipsis, or drop trailing full slices.
+    # Replace a run of full slices by an ellipsis; drop some trailing full slices.
     if draw(st.booleans()):
         fulls = [i for i, (k, _, _) in enumerate(plan) if k == "full"] + [len(plan)]
         start = draw(st.sampled_from(fulls))
@@ -148,9 +149,8 @@ def index_cases(draw: Any, allow_advanced: bool = True) -> Case:
         while stop < len(plan) and plan[stop][0] == "full" and draw(st.booleans()):
             stop += 1
         plan[start:stop] = [("ellipsis", Ellipsis, Ellipsis)]
-    else:
-        while plan and plan[-1][0] == "full" and draw(st.booleans()):
-            plan.pop()
+    while plan and plan[-1][0] == "full" and draw(st.booleans()):
+        plan.pop()
     for _ in range(draw(st.integers(0, 2))):
         plan.insert(draw(st.integers(0, len(plan))), ("new", None, None))
     np_index = tuple(v for _, v, _ in plan)
@@ -182,6 +182,8 @@ def test_getitem_matches_numpy(case: Case) -> None:
     x = _x_var(case)
     want = case.x[_key(case)]
     out = x[_sym_key(case)]
+    event(type(out.owner.op).__name__)
+    event(f"symbolic inputs: {min(len(case.inputs), 2)}")
     assert _compatible(out.type.shape, np.shape(want)), (out.type, np.shape(want))
     f = _f([x, *case.inputs], [out, *shape_tuple(out)])
     got, *shape = f(case.x, *case.values)
@@ -204,7 +206,7 @@ def update_cases(draw: Any) -> tuple[Case, np.ndarray]:
     # Values broadcastable to the indexed shape: leading dims dropped, some lengths set to 1.
     yshape = target[draw(st.integers(0, len(target))):]
     yshape = tuple(1 if draw(st.integers(0, 3)) == 0 else s for s in yshape)
-    y = np.random.default_rng(len(yshape)).standard_normal(yshape).round(2)
+    y = np.asarray(np.random.default_rng(len(yshape)).standard_normal(yshape).round(2))
     return case, y
 
 
@@ -278,7 +280,7 @@ def test_basic_index_is_a_view_with_static_shape() -> None:
     # Constant ints are stored in the op (normalized), trailing full slices are dropped.
     assert x[-1, :, :].owner.op.idx_list == (4,)
     assert x[-1] is x[4]
-    assert x[0:5:1] .owner.op.idx_list == ()
+    assert x[0:5:1].owner.op.idx_list == ()
 
 
 def test_symbolic_scalars_are_node_inputs() -> None:
@@ -296,7 +298,9 @@ def test_advanced_dims_placement_follows_numpy() -> None:
     i = np.array([[0, 1]])
     v = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
     for idx in [(i, i), (slice(None), i, i), (i, slice(None), i), (0, slice(None), i),
-                (slice(None), 0, i), (i, None, i), (None, slice(None), 0, i)]:
+                (slice(None), 0, i), (i, None, i), (None, slice(None), 0, i),
+                (slice(None), i, None, i), (slice(None), i, ..., i, slice(None)),
+                (slice(None), i, i, ...), (i, ..., i)]:
         y = x[idx]
         assert isinstance(y.owner.op, AdvancedSubtensor)
         assert y.type.shape == v[idx].shape, idx
@@ -355,16 +359,36 @@ def test_update_ops_and_value_conversion() -> None:
     assert z.owner.inputs[1].ndim == 1
 
 
+def test_shape_rules_of_updates_and_nonzero() -> None:
+    x = gt.dmatrix("x")
+    v = np.array([[0.0, 1.0, 2.0], [3.0, 0.0, 0.0]])
+    z = gt.inc_subtensor(x[[1, 1], 1:], 1.0)
+    (zs,) = z.owner.op.infer_shape(z.owner, [shape_tuple(a) for a in z.owner.inputs])
+    assert [int(s) for s in _f([x], list(zs))(v)] == [2, 3]
+    r, c = gt.nonzero(x)
+    (rs,), _ = r.owner.op.infer_shape(r.owner, [shape_tuple(x)])
+    assert int(_f([x], rs)(v)) == 3
+
+
+def test_list_of_symbolic_scalars_is_an_index_array() -> None:
+    x = gt.dvector("x")
+    i, j = gt.lscalar("i"), gt.iscalar("j")
+    y = x[[i, j]]
+    assert isinstance(y.owner.op, AdvancedSubtensor)
+    np.testing.assert_array_equal(_f([x, i, j], y)(np.arange(5.0), 1, -1), [1.0, 4.0])
+
+
 def test_take_and_nonzero() -> None:
     x = gt.dmatrix("x")
     v = np.arange(12.0).reshape(3, 4)
     idx = np.array([[0, 3], [-1, 1]])
     np.testing.assert_array_equal(_f([x], gt.take(x, idx, axis=1))(v), np.take(v, idx, axis=1))
-    np.testing.assert_array_equal(_f([x], gt.take(x, idx, axis=-2))(v),
-                                  np.take(v, idx, axis=-2))
+    np.testing.assert_array_equal(_f([x], gt.take(x, idx % 3, axis=-2))(v),
+                                  np.take(v, idx % 3, axis=-2))
     np.testing.assert_array_equal(_f([x], gt.take(x, 2, axis=0))(v), np.take(v, 2, axis=0))
-    if hasattr(gt, "flatten"):
-        np.testing.assert_array_equal(_f([x], gt.take(x, idx))(v), np.take(v, idx))
+    np.testing.assert_array_equal(_f([x], gt.take(x, idx))(v), np.take(v, idx))
+    np.testing.assert_array_equal(_f([x], gt.take(x, [True, False], axis=1))(v),
+                                  np.take(v, [True, False], axis=1))
     m = gt.lmatrix("m")
     mv = np.array([[0, 2, 0], [1, 0, 3]])
     outs = gt.nonzero(m)
@@ -386,7 +410,7 @@ def test_grad_accumulates_repeated_indices_and_second_order() -> None:
     want = np.zeros(3)
     np.add.at(want, iv, 3 * xv[iv] ** 2)
     np.testing.assert_allclose(_f([x, i], g)(xv, iv), want)
-    check_grads(lambda a: gt.inc_subtensor(a[[0, 0, 2]], a[1:] * 2.0), [xv], order=2)
+    check_grads(lambda a: gt.inc_subtensor(a[[0, 0, 2]], a * 2.0), [xv], order=2)
     check_grads(lambda a, b: gt.set_subtensor(a[1:, ::-1], b), [np.ones((3, 2)), np.ones(2)],
                 order=2)
 
@@ -396,21 +420,21 @@ def test_grad_accumulates_repeated_indices_and_second_order() -> None:
 
 def test_too_many_indices() -> None:
     x = gt.dmatrix("x")
-    with pytest.raises(IndexOutOfBoundsError, match=r"too many indices.*Hint:"):
+    with pytest.raises(IndexOutOfBoundsError, match=r"too many indices[\s\S]*Hint:"):
         x[0, 1, 2]
-    with pytest.raises(IndexOutOfBoundsError, match=r"boolean mask counts.*Hint:"):
+    with pytest.raises(IndexOutOfBoundsError, match=r"boolean mask counts[\s\S]*Hint:"):
         x[0, np.ones((2, 2), bool)]
 
 
 def test_float_and_bad_indices() -> None:
     x = gt.dvector("x")
-    with pytest.raises(GnomonTypeError, match=r"integer or boolean type, not float64.*Hint:"):
+    with pytest.raises(GnomonTypeError, match=r"integer or boolean type, not float64[\s\S]*Hint:"):
         x[np.array([0.0, 1.0])]
-    with pytest.raises(GnomonTypeError, match=r"integer or boolean type.*Hint:"):
+    with pytest.raises(GnomonTypeError, match=r"integer or boolean type[\s\S]*Hint:"):
         x[gt.dscalar("f")]
-    with pytest.raises(GnomonTypeError, match=r"slice bounds must be integers.*Hint:"):
+    with pytest.raises(GnomonTypeError, match=r"slice bounds must be integers[\s\S]*Hint:"):
         x[: gt.dscalar("f")]
-    with pytest.raises(GnomonTypeError, match=r"boolean scalar.*Hint:"):
+    with pytest.raises(GnomonTypeError, match=r"boolean scalar[\s\S]*Hint:"):
         x[True]
     with pytest.raises(gnomon.errors.GnomonValueError, match=r"single ellipsis"):
         x[..., ...]
@@ -421,35 +445,35 @@ def test_float_and_bad_indices() -> None:
 def test_out_of_bounds_at_build_and_run_time() -> None:
     x = gt.tensor("x", shape=(3, None))
     with pytest.raises(IndexOutOfBoundsError, match=r"index 3 is out of bounds for axis 0 "
-                                                    r"with size 3.*Hint:"):
+                                                    r"with size 3[\s\S]*Hint:"):
         x[3]
     with pytest.raises(IndexOutOfBoundsError, match=r"index -4 is out of bounds"):
         x[[0, -4]]
-    with pytest.raises(IndexOutOfBoundsError, match=r"boolean index did not match.*Hint:"):
+    with pytest.raises(IndexOutOfBoundsError, match=r"boolean index did not match[\s\S]*Hint:"):
         x[np.ones(4, bool)]
     f = _f([x], x[:, 5])
-    with pytest.raises(GnomonRuntimeError, match=r"index 5 is out of bounds[\s\S]*Hint:"
+    with pytest.raises(IndexOutOfBoundsError, match=r"index 5 is out of bounds[\s\S]*Hint:"
                                                  r"[\s\S]*test_indexing.py"):
         f(np.zeros((3, 2)))
 
 
 def test_update_errors() -> None:
     x = gt.dmatrix("x")
-    with pytest.raises(GnomonTypeError, match=r"expects the result of indexing.*Hint:"):
+    with pytest.raises(GnomonTypeError, match=r"expects the result of indexing[\s\S]*Hint:"):
         gt.set_subtensor(x, 1.0)
     with pytest.raises(GnomonTypeError, match=r"expects the result of indexing"):
         gt.inc_subtensor(x * 2, 1.0)
     with pytest.raises(GnomonTypeError, match=r"shape scalar"):
         gt.set_subtensor(x.shape[0], 1)
-    with pytest.raises(GnomonTypeError, match=r"same_kind.*Hint:"):
+    with pytest.raises(GnomonTypeError, match=r"same_kind[\s\S]*Hint:"):
         gt.inc_subtensor(gt.lvector("n")[0], 1.5)
     s = gt.tensor("s", shape=(4, 3))
-    with pytest.raises(ShapeError, match=r"cannot be broadcast.*Hint:"):
+    with pytest.raises(ShapeError, match=r"cannot be broadcast[\s\S]*Hint:"):
         gt.set_subtensor(s[1:], np.ones(2))
-    with pytest.raises(ShapeError, match=r"more dimensions.*Hint:"):
+    with pytest.raises(ShapeError, match=r"more dimensions[\s\S]*Hint:"):
         gt.set_subtensor(s[0], gt.dmatrix("y"))
 
 
 def test_nonzero_of_scalar_is_an_error() -> None:
-    with pytest.raises(gnomon.errors.GnomonValueError, match="0-d.*Hint:"):
+    with pytest.raises(gnomon.errors.GnomonValueError, match=r"0-d[\s\S]*Hint:"):
         gt.nonzero(gt.dscalar("s"))

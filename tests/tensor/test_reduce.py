@@ -256,6 +256,30 @@ def test_cumsum_cumprod_grads() -> None:
         check_grads(lambda x, a=axis: gt.cumprod(x, axis=a), [v], order=2)
 
 
+def _cumprod_jacobian(v: np.ndarray) -> np.ndarray:
+    """J[k, i] = d cumprod(v)_k / d v_i = prod of v_j for j <= k, j != i (brute force)."""
+    n = v.size
+    return np.array([[np.prod([v[j] for j in range(k + 1) if j != i]) if i <= k else 0.0
+                      for i in range(n)] for k in range(n)])
+
+
+@pytest.mark.parametrize("zeros", [[], [2], [0], [1, 3], [2, 3, 5]])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_cumprod_grad_with_zeros(zeros: list[int], reverse: bool) -> None:
+    from gnomon.tensor.reduce import Cumprod
+
+    v = RNG.uniform(0.5, 2.0, 6) * RNG.choice([-1, 1], 6)
+    v[zeros] = 0.0
+    w = RNG.standard_normal(6)
+    x = gt.dvector("x")
+    y = Cumprod(0, reverse)(x) if reverse else gt.cumprod(x)
+    g = gnomon.function([x], gnomon.grad(gt.sum(y * gt.constant(w)), x), mode="numpy")(v)
+    jac = _cumprod_jacobian(v[::-1])[::-1, ::-1] if reverse else _cumprod_jacobian(v)
+    np.testing.assert_allclose(g, w @ jac, rtol=1e-12, atol=1e-15)
+    check_grads(lambda x: Cumprod(0, reverse)(x), [v], order=1)
+    check_grads(lambda x: gt.cumprod(gt.stack([x, x * 2.0]), axis=1), [v], order=1)
+
+
 def test_sort_grad_scatters_through_permutation() -> None:
     v = RNG.permutation(12).reshape(3, 4).astype("float64")
     w = RNG.standard_normal((3, 4))

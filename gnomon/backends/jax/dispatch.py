@@ -49,12 +49,12 @@ def jax_funcify(op: Op, node: Apply) -> JaxFn:
 
     Examples
     --------
-    >>> import gnomon.tensor as gt
-    >>> from gnomon.backends.jax.dispatch import jax_funcify
+    >>> import jax, gnomon.tensor as gt
     >>> x = gt.dmatrix("x")
     >>> node = gt.sum(x, axis=0).owner
     >>> f = jax_funcify(node.op, node)
-    >>> f(np.ones((2, 3))).tolist()
+    >>> with jax.enable_x64(True):  # the node computes in float64
+    ...     f(np.ones((2, 3))).tolist()
     [2.0, 2.0, 2.0]
     """
     raise NotLoweredError(with_hint(

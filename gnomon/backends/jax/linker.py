@@ -203,9 +203,27 @@ class JaxThunk:
         self.jitted = jax.jit(self.jax_fn)
         self.numpy_outputs = False
         self.eager = False
-        self._types = [v.type for v in program.inputs]
+        # Switching JAX's x64 flag costs several microseconds a call; programs without a
+        # 64-bit value skip it, and so does every program when the user enabled x64 already.
+        self.needs_x64 = _has_64bit(program)
 
     def __call__(self, values: list[Any]) -> list[Any]:
+        if self.eager or self.numpy_outputs:
+            return self._call_slow(values)
+        if not self.needs_x64 or jax.config.jax_enable_x64:
+            try:
+                return list(self.jitted(*values))
+            except NeedsConcreteValue as e:
+                self._fall_back(e)
+                return self._call_slow(values)
+        with jax.enable_x64(True):
+            try:
+                return list(self.jitted(*values))
+            except NeedsConcreteValue as e:
+                self._fall_back(e)
+        return self._call_slow(values)
+
+    def _call_slow(self, values: list[Any]) -> list[Any]:
         with jax.enable_x64(True):
             if self.eager:
                 outs = self._run_eager(values)
@@ -213,17 +231,21 @@ class JaxThunk:
                 try:
                     outs = self.jitted(*values)
                 except NeedsConcreteValue as e:
-                    warnings.warn(
-                        f"mode='jax' cannot trace this function with jax.jit, so it runs op by "
-                        f"op (slowly) from now on:\n{e}",
-                        JaxFallbackWarning,
-                        stacklevel=3,
-                    )
-                    self.eager = True
+                    self._fall_back(e)
                     outs = self._run_eager(values)
         if self.numpy_outputs:
-            return [np.asarray(o) for o in outs]
+            # A copy: np.asarray of a CPU JAX array is a read-only view.
+            return [np.array(o) for o in outs]
         return list(outs)
+
+    def _fall_back(self, e: NeedsConcreteValue) -> None:
+        warnings.warn(
+            f"mode='jax' cannot trace this function with jax.jit, so it runs op by op (slowly) "
+            f"from now on:\n{e}",
+            JaxFallbackWarning,
+            stacklevel=4,
+        )
+        self.eager = True
 
     def _run_eager(self, values: list[Any]) -> tuple[Any, ...]:
         # Inputs become JAX arrays, so they are computed by the lowerings rather than folded
@@ -234,6 +256,13 @@ class JaxThunk:
     def input_filter(self, ttype: Any) -> Callable[..., Any]:
         """The input check for ``ttype``: JAX arrays pass without a host copy."""
         return make_input_filter(ttype)
+
+
+def _has_64bit(program: Program) -> bool:
+    wide = ("int64", "uint64", "float64", "complex128")
+    vs = [*program.inputs, *program.outputs, *program.constants]
+    vs += [v for node in program.nodes for v in (*node.inputs, *node.outputs)]
+    return any(getattr(v.type, "dtype", None) in wide for v in vs)
 
 
 def compile_program(program: Program) -> JaxThunk:
@@ -263,8 +292,15 @@ def make_input_filter(ttype: Any) -> Callable[..., Any]:
     base = ttype.filter
     if not isinstance(ttype, TensorType):
         return base  # type: ignore[no-any-return]
+    np_dtype, ndim = ttype.numpy_dtype, ttype.ndim
+    known = tuple((i, s) for i, s in enumerate(ttype.shape) if s is not None)
 
     def filt(value: Any, *, name: str = "input", allow_downcast: bool = False) -> Any:
+        # Fast path (checked per call, so it matters): an array of exactly this type passes.
+        t = type(value)
+        if (t is np.ndarray or isinstance(value, jax.Array)) and value.dtype == np_dtype \
+                and value.ndim == ndim and all(value.shape[i] == s for i, s in known):
+            return value
         if isinstance(value, jax.Array):
             return filter_jax_array(ttype, value, name=name, allow_downcast=allow_downcast)
         return base(value, name=name, allow_downcast=allow_downcast)
@@ -331,7 +367,8 @@ def numpy_outputs(f: Function, enable: bool = True) -> Function:
     """Make the ``mode='jax'`` function ``f`` return NumPy arrays (``enable=False``: JAX arrays,
     the default). Returns ``f``.
 
-    Update values of shared variables are converted too (they are then stored as NumPy arrays).
+    The arrays are writable copies. Update values of shared variables are converted too (they
+    are then stored as NumPy arrays, which every backend reads).
 
     Examples
     --------

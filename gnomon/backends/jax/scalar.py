@@ -71,7 +71,6 @@ register(ps.Add, _variadic(jnp.add))
 register(ps.Mul, _variadic(jnp.multiply))
 register(ps.Sub, jnp.subtract)
 register(ps.TrueDiv, jnp.true_divide)
-register(ps.FloorDiv, jnp.floor_divide)
 register(ps.Mod, jnp.remainder)
 register(ps.Pow, jnp.power)
 register(ps.Neg, jnp.negative)
@@ -85,6 +84,21 @@ for _cls, _fn in (
 for _cls, _fn in ((ps.AND, jnp.bitwise_and), (ps.OR, jnp.bitwise_or),
                   (ps.XOR, jnp.bitwise_xor)):
     register(_cls, _fn, "out")
+
+
+@jax_scalar_funcify.register(ps.FloorDiv)
+def _floor_div(op: ps.FloorDiv, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
+    out = out_dtypes[0]
+    if np.dtype(out).kind not in "iub":
+        return _styled(jnp.floor_divide, "out")(op, in_dtypes, out_dtypes)
+
+    def f(a: Any, b: Any) -> Any:
+        # NumPy gives 0 for an integer division by zero; XLA gives -1 or garbage.
+        a, b = as_dtype(a, out), as_dtype(b, out)
+        zero = b == 0
+        return jnp.where(zero, jnp.zeros((), out), jnp.floor_divide(a, jnp.where(zero, 1, b)))
+
+    return f
 
 
 @jax_scalar_funcify.register(ps.Cast)

@@ -124,6 +124,12 @@ _EMPTY = ["if C == 0:",
           "    raise ValueError('zero-size array to reduction operation with no identity')"]
 
 
+def _check_empty(src: str) -> str:
+    """Insert the empty-reduction check right after ``C`` is known."""
+    return src.replace("    C = y.shape[1]\n", "    C = y.shape[1]\n" + "".join(
+        "    " + ln + "\n" for ln in _EMPTY), 1)
+
+
 def _extreme_row(cmp: str, want_index: bool) -> list[str]:
     # NumPy: NaN wins (max/min propagate it; argmax/argmin return its first index).
     return [
@@ -144,7 +150,9 @@ def _extreme_row(cmp: str, want_index: bool) -> list[str]:
 
 def _register_reduce_family() -> None:
     try:
-        from gnomon.tensor import reduce as tr
+        import importlib
+
+        tr = importlib.import_module("gnomon.tensor.reduce")
     except ImportError:  # pragma: no cover
         return
 
@@ -163,12 +171,9 @@ def _register_reduce_family() -> None:
             x = node.inputs[0]
             if x.dtype[0] == "c":
                 raise NotImplementedError("max/min of complex numbers")
-            body = _EMPTY if op.axes else []
-            return rows_reduce_source(x.ndim, op.axes, node.outputs[0].dtype,
-                                      _extreme_row(cmp, False)).replace(
-                "    R = y.shape[0]\n", "    R = y.shape[0]\n" + "".join(
-                    "    " + ln + "\n" for ln in body), 1) if body else rows_reduce_source(
-                x.ndim, op.axes, node.outputs[0].dtype, _extreme_row(cmp, False))
+            src = rows_reduce_source(x.ndim, op.axes, node.outputs[0].dtype,
+                                     _extreme_row(cmp, False))
+            return _check_empty(src)
 
         numba_funcify.register(cls)(_mm)
 
@@ -180,9 +185,8 @@ def _register_reduce_family() -> None:
         def _am(op, node, cmp=cmp):  # type: ignore[no-untyped-def]
             x = node.inputs[0]
             axes = tuple(range(x.ndim)) if op.axis is None else (op.axis,)
-            src = rows_reduce_source(x.ndim, axes, "int64", _extreme_row(cmp, True))
-            return src.replace("    C = y.shape[1]\n", "    C = y.shape[1]\n" + "".join(
-                "    " + ln + "\n" for ln in _EMPTY), 1)
+            return _check_empty(rows_reduce_source(x.ndim, axes, "int64",
+                                                   _extreme_row(cmp, True)))
 
         numba_funcify.register(cls)(_am)
 

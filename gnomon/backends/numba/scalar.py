@@ -151,3 +151,89 @@ def _log_expit(x):
         return -math.log1p(math.exp(-x))
     return x - math.log1p(math.exp(x))
 '''
+
+
+def _register_math() -> None:
+    import importlib
+
+    sm = importlib.import_module("gnomon.scalar.math")
+
+    def reg(name: str, fn):  # type: ignore[no-untyped-def]
+        cls = getattr(sm, name, None)
+        if cls is not None:
+            scalar_source.register(cls)(fn)
+
+    def real_only(fn):  # type: ignore[no-untyped-def]
+        def wrapped(op, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+            if any(np.dtype(d).kind == "c" for d in in_dtypes):
+                raise NotImplementedError(f"{op} of complex numbers")
+            return fn(op, args, in_dtypes, out_dtypes)
+        return wrapped
+
+    reg("Softplus", real_only(lambda op, a, i, o: f"np.logaddexp({ctor(o[0])}(0), {a[0]})"))
+    reg("Log1mexp", real_only(lambda op, a, i, o: (
+        f"(np.log(-np.expm1({a[0]})) if {a[0]} > -0.6931471805599453 "
+        f"else np.log1p(-np.exp({a[0]})))")))
+    reg("Logit", real_only(lambda op, a, i, o: f"np.log({a[0]} / (1.0 - {a[0]}))"))
+    reg("Clip", real_only(lambda op, a, i, o: f"np.minimum(np.maximum({a[0]}, {a[1]}), {a[2]})"))
+
+    def _round(op, a, i, o):  # type: ignore[no-untyped-def]
+        if np.dtype(i[0]).kind != "f":
+            raise NotImplementedError("round of non-float input")
+        d = op.decimals
+        if d == 0:
+            return f"np.rint({a[0]})"
+        # NumPy: rint(x * 10**d) / 10**d, or rint(x / 10**-d) * 10**-d for d < 0
+        t = ctor(o[0])
+        if d > 0:
+            return f"(np.rint({a[0]} * {t}({10.0 ** d!r})) / {t}({10.0 ** d!r}))"
+        return f"(np.rint({a[0]} / {t}({10.0 ** -d!r})) * {t}({10.0 ** -d!r}))"
+
+    reg("Round", _round)
+
+    def _part(attr: str):  # type: ignore[no-untyped-def]
+        def f(op, a, i, o):  # type: ignore[no-untyped-def]
+            if np.dtype(i[0]).kind == "c":
+                return f"({a[0]}).{attr}"
+            return a[0] if attr == "real" else f"{ctor(o[0])}(0)"
+        return f
+
+    reg("Real", _part("real"))
+    reg("Imag", _part("imag"))
+    reg("Angle", lambda op, a, i, o: (
+        f"math.atan2(({a[0]}).imag, ({a[0]}).real)" if np.dtype(i[0]).kind == "c"
+        else f"math.atan2(0.0, {ctor('float64')}({a[0]}))"))
+    reg("Digamma", real_only(lambda op, a, i, o: f"_digamma({a[0]})"))
+    reg("Polygamma", real_only(lambda op, a, i, o: (
+        f"_digamma({a[0]})" if op.n == 0 else _no(op))))
+
+
+def _no(op: object) -> str:
+    raise NotImplementedError(f"no Numba lowering for {op}")
+
+
+HELPERS += '''
+
+@numba.njit(inline="always", error_model="numpy")
+def _digamma(x):
+    # reflection for x < 0.5, recurrence up to x >= 6, then the asymptotic series
+    x = float(x)
+    if np.isnan(x) or x == -np.inf:
+        return np.nan
+    if x <= 0.0 and math.floor(x) == x:
+        return np.nan
+    res = 0.0
+    if x < 0.5:
+        res = -math.pi / math.tan(math.pi * x)
+        x = 1.0 - x
+    while x < 6.0:
+        res -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    t = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (
+        -1.0 / 132 + f * (691.0 / 32760 + f * (-1.0 / 12)))))))
+    return res + math.log(x) - 0.5 / x + t
+'''
+
+
+_register_math()

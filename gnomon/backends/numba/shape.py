@@ -44,3 +44,55 @@ def _(op: DimShuffle, node: Apply) -> str:
     body.append("return (np.lib.stride_tricks.as_strided("
                 f"x, shape={shape_tuple_text(shp)}, strides={shape_tuple_text(strides)}),)")
     return "def kernel(x):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+def _register_more() -> None:
+    import importlib
+
+    ts = importlib.import_module("gnomon.tensor.shape")
+
+    if hasattr(ts, "Reshape"):
+        @numba_funcify.register(ts.Reshape)
+        def _(op, node):  # type: ignore[no-untyped-def]
+            n = len(node.inputs) - 1
+            args = ", ".join(["x"] + [f"s{d}" for d in range(n)])
+            shp = shape_tuple_text([f"s{d}[()]" for d in range(n)])
+            # copies only when x is not contiguous (NumPy's reshape would copy there too)
+            return (f"def kernel({args}):\n"
+                    f"    return (np.ascontiguousarray(x).reshape({shp}),)\n")
+
+    if hasattr(ts, "BroadcastTo"):
+        @numba_funcify.register(ts.BroadcastTo)
+        def _(op, node):  # type: ignore[no-untyped-def]
+            x = node.inputs[0]
+            n = len(node.inputs) - 1
+            off = n - x.ndim
+            args = ", ".join(["x"] + [f"s{d}" for d in range(n)])
+            body = [f"n{d} = s{d}[()]" for d in range(n)]
+            strides = []
+            for d in range(n):
+                if d < off:
+                    strides.append("0")
+                    continue
+                j = d - off
+                body += [f"if x.shape[{j}] != 1 and x.shape[{j}] != n{d}:",
+                         "    raise ValueError('cannot broadcast to the requested shape')"]
+                strides.append(f"(x.strides[{j}] if x.shape[{j}] == n{d} else 0)")
+            body.append("return (np.lib.stride_tricks.as_strided(x, shape="
+                        f"{shape_tuple_text([f'n{d}' for d in range(n)])}, "
+                        f"strides={shape_tuple_text(strides)}),)")
+            return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
+
+    if hasattr(ts, "Join"):
+        @numba_funcify.register(ts.Join)
+        def _(op, node):  # type: ignore[no-untyped-def]
+            n = len(node.inputs)
+            if len({v.dtype for v in node.inputs}) != 1 or node.inputs[0].ndim == 0:
+                raise NotImplementedError("join of mixed dtypes")
+            args = ", ".join(f"a{k}" for k in range(n))
+            parts = "".join(f"np.ascontiguousarray(a{k}).copy(), " for k in range(n))
+            return (f"def kernel({args}):\n"
+                    f"    return (np.concatenate(({parts}), axis={op.axis}),)\n")
+
+
+_register_more()

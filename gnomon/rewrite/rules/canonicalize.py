@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from gnomon.graph.basic import Apply, Constant, Variable
-from gnomon.rewrite.engine import ShapeOracle, register_rule, symbolic_shape
+from gnomon.rewrite.engine import current_oracle, register_rule, symbolic_shape
 from gnomon.rewrite.pattern import (
     Const,
     P,
     Var,
     constant_equals,
     is_float,
+    is_inexact,
     op_class,
     scalar_value,
 )
@@ -37,6 +38,9 @@ from gnomon.tensor.shape import DimShuffle, Shape, ShapeI, dimshuffle, shape_tup
 
 CANON = ("canonicalize",)
 IEEE = ("canonicalize", "algebra_ieee")
+#: Clean-up rules also run in the specialize stage, whose rules build new nodes (``dot`` of
+#: vectors adds dimshuffles) that would otherwise be left for the next compilation.
+CLEANUP = ("canonicalize", "specialize", "cleanup")
 
 
 def _tm() -> Any:
@@ -68,7 +72,7 @@ def _add_all(terms: list[Variable], dtype: str) -> Variable:
 # --- negation, addition, subtraction --------------------------------------------------------
 
 
-@register_rule(P(Elemwise(Neg), P(Elemwise(Neg), "x")), groups=CANON)
+@register_rule(P(Elemwise(Neg), P(Elemwise(Neg), "x")), groups=CLEANUP)
 def neg_neg(node: Apply, x: Variable) -> Variable:
     """``-(-x) -> x``."""
     return x
@@ -90,6 +94,15 @@ def sub_zero(node: Apply, x: Variable) -> Variable:
 def zero_sub(node: Apply, x: Variable) -> Variable:
     """``0 - x -> -x``."""
     return _tm().neg(x) if x.dtype != "bool" else None  # type: ignore[return-value]
+
+
+@register_rule(P(Elemwise(Sub), "x", Const("c"), where=is_inexact), groups=CANON)
+def sub_constant_to_add(node: Apply, x: Variable, c: Constant) -> Variable | None:
+    """``x - c -> x + (-c)`` for a constant ``c`` (inexact dtypes), so that additions of
+    constants meet in one add chain (``exp(x) + y - 1`` is ``add(exp(x), y, -1)``)."""
+    if isinstance(x, Constant):
+        return None
+    return _tm().add(x, constant(np.negative(c.data)))
 
 
 @register_rule(P(Elemwise(Sub), "x", "x"), groups=IEEE)
@@ -325,13 +338,13 @@ def log_exp(node: Apply, x: Variable) -> Variable:
 # --- casts, copies, switches ------------------------------------------------------------------
 
 
-@register_rule(P(Elemwise(Cast), "x"), groups=CANON)
+@register_rule(P(Elemwise(Cast), "x"), groups=CLEANUP)
 def useless_cast(node: Apply, x: Variable) -> Variable | None:
     """``cast(x, x.dtype) -> x``."""
     return x if x.dtype == node.outputs[0].dtype else None
 
 
-@register_rule(P(Elemwise(Cast), P(Elemwise(Cast), "x", name="mid")), groups=CANON)
+@register_rule(P(Elemwise(Cast), P(Elemwise(Cast), "x", name="mid")), groups=CLEANUP)
 def cast_cast(node: Apply, x: Variable, mid: Variable) -> Variable | None:
     """``cast(cast(x, a), b) -> cast(x, b)`` when the first cast loses nothing."""
     if not np.can_cast(np.dtype(x.dtype), np.dtype(mid.dtype), casting="safe"):
@@ -339,7 +352,7 @@ def cast_cast(node: Apply, x: Variable, mid: Variable) -> Variable | None:
     return cast(x, node.outputs[0].dtype)
 
 
-@register_rule(P(Elemwise(Identity), "x"), groups=CANON)
+@register_rule(P(Elemwise(Identity), "x"), groups=CLEANUP)
 def remove_identity(node: Apply, x: Variable) -> Variable:
     """``identity(x) -> x`` (a compiled function still never returns its own input's memory)."""
     return x
@@ -366,14 +379,14 @@ def switch_same_branches(node: Apply, c: Variable, a: Variable) -> Variable:
 # --- dimshuffle, alloc, reductions --------------------------------------------------------------
 
 
-@register_rule(P(DimShuffle, "x"), groups=CANON)
+@register_rule(P(DimShuffle, "x"), groups=CLEANUP)
 def useless_dimshuffle(node: Apply, x: Variable) -> Variable | None:
     """A DimShuffle that keeps every dimension in place is ``x``."""
     op = node.op
     return x if op.new_order == tuple(range(x.ndim)) else None
 
 
-@register_rule(P(DimShuffle, P(DimShuffle, "x")), groups=CANON)
+@register_rule(P(DimShuffle, P(DimShuffle, "x")), groups=CLEANUP)
 def dimshuffle_dimshuffle(node: Apply, x: Variable) -> Variable:
     """Two DimShuffles (double transpose, expand then squeeze ...) become one (or none)."""
     outer = node.op
@@ -382,7 +395,7 @@ def dimshuffle_dimshuffle(node: Apply, x: Variable) -> Variable:
     return dimshuffle(x, composed)
 
 
-@register_rule(None, ops=[Alloc], groups=CANON)
+@register_rule(None, ops=[Alloc], groups=CLEANUP)
 def useless_alloc(node: Apply) -> Variable | None:
     """``alloc(v, *v.shape) -> v`` when the shape is provably ``v``'s own."""
     v, dims = node.inputs[0], node.inputs[1:]
@@ -391,14 +404,14 @@ def useless_alloc(node: Apply) -> Variable | None:
         return None
     if any(o is not None and o != s for o, s in zip(out.type.shape, v.type.shape, strict=True)):
         return None
-    oracle = ShapeOracle()
+    oracle = current_oracle()
     for d, s in enumerate(dims):
         if oracle.key(v, d) != oracle.dim_value_key(s):
             return None
     return v
 
 
-@register_rule(None, ops=[Alloc], groups=CANON)
+@register_rule(None, ops=[Alloc], groups=CLEANUP)
 def alloc_alloc(node: Apply) -> Variable | None:
     """``alloc(alloc(v, *s1), *s2) -> alloc(v, *s2)`` (broadcasting twice is broadcasting once)."""
     inner = node.inputs[0].owner
@@ -425,7 +438,7 @@ def sum_of_alloc(node: Apply) -> Variable | None:
     dims = a.owner.inputs[1:]
     v = pad_left(a.owner.inputs[0], len(dims))
     axes = node.op.axes
-    oracle = ShapeOracle()
+    oracle = current_oracle()
     counts, summed = [], []
     for ax in axes:
         if v.type.shape[ax] == 1:  # type: ignore[attr-defined]
@@ -536,7 +549,7 @@ def useless_reshape(node: Apply) -> Variable | None:
         return None
     if any(o is not None and o != s for o, s in zip(out.type.shape, x.type.shape, strict=True)):
         return None
-    oracle = ShapeOracle()
+    oracle = current_oracle()
     for d, s in enumerate(dims):
         if oracle.key(x, d) != oracle.dim_value_key(s):
             return None

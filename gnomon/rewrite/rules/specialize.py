@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from gnomon.graph.basic import Apply, Variable
-from gnomon.rewrite.engine import ShapeOracle, register_rule
+from gnomon.rewrite.engine import current_oracle, register_rule
 from gnomon.rewrite.pattern import Const, P, Var, is_inexact, op_class, scalar_value
 from gnomon.rewrite.rules import apply_scalar, tensor_function
 from gnomon.scalar.basic import Mul, Pow
@@ -85,7 +85,7 @@ def sum_mul_to_dot(node: Apply, x: Variable, y: Variable) -> Variable | None:
     if not (x.dtype == y.dtype == out.dtype):
         return None
     # A length-1 vector broadcast against a longer one sums fine but is no inner product.
-    oracle = ShapeOracle()
+    oracle = current_oracle()
     if oracle.key(x, 0) != oracle.key(y, 0) or x.type.shape[0] == 1:  # type: ignore[attr-defined]
         return None
     return dot(x, y)  # type: ignore[no-any-return]

@@ -83,19 +83,13 @@ def log1mexp_from_log1p_neg_exp(node: Apply, x: Variable) -> Variable | None:
     return apply_scalar("Log1mexp", x, function="log1mexp")
 
 
-@register_rule(P(Elemwise(Sub), P(Elemwise(Exp), Var("x", where=_real)), Const(value=1)),
-               groups=STAB)
-def expm1_from_exp_minus_one(node: Apply, x: Variable) -> Variable | None:
-    """``exp(x) - 1 -> expm1(x)`` (accurate for small ``x``)."""
-    return apply_scalar("Expm1", x, function="expm1")
-
-
 @register_rule(P(Elemwise(Add), P(Elemwise(Exp), Var("x", where=_real)), Const(value=-1),
                  rest="others"), groups=STAB)
-def expm1_from_exp_plus_minus_one(
+def expm1_from_exp_minus_one(
     node: Apply, x: Variable, others: tuple[Variable, ...]
 ) -> Variable | None:
-    """``exp(x) + (-1) + ... -> expm1(x) + ...``."""
+    """``exp(x) - 1 + ... -> expm1(x) + ...`` (accurate for small ``x``; canonicalization has
+    turned ``- 1`` into ``+ (-1)``)."""
     e = apply_scalar("Expm1", x, function="expm1")
     if e is None:
         return None
