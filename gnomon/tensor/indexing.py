@@ -37,12 +37,10 @@ from gnomon.tensor.basic import as_tensor, cast, constant
 from gnomon.tensor.shape import Shape, ShapeI
 from gnomon.tensor.type import TensorType
 
+# The INPUT / NEWAXIS / ELLIPSIS markers stay in this module (backends import them from here).
 __all__ = [
-    "INPUT",
-    "NEWAXIS",
     "AdvancedIncSubtensor",
     "AdvancedSubtensor",
-    "ELLIPSIS",
     "EllipsisIndex",
     "FromInput",
     "IncSubtensor",
@@ -53,10 +51,15 @@ __all__ = [
     "Subtensor",
     "getitem",
     "inc_subtensor",
+    "newaxis",
     "nonzero",
     "set_subtensor",
     "take",
 ]
+
+
+#: ``gt.newaxis`` is ``None``, as in NumPy.
+newaxis = None
 
 
 class IndexOutOfBoundsError(GnomonValueError, IndexError):
@@ -162,6 +165,7 @@ class _Layout:
     dims: tuple[tuple[Any, ...], ...]
     adv: tuple[tuple[Any, ...], ...]
     adv_ndim: int
+    consumed: int  # how many dimensions of x the index uses
 
 
 def _layout(idx_list: Sequence[Entry], x_ndim: int, dyn: Sequence[Variable],
@@ -219,7 +223,7 @@ def _layout(idx_list: Sequence[Entry], x_ndim: int, dyn: Sequence[Variable],
         contiguous = adv_entries[-1] - adv_entries[0] + 1 == len(adv_entries)
         at = first_adv_out if contiguous and first_adv_out is not None else 0
         dims[at:at] = [("adv", j) for j in range(adv_ndim)]
-    return _Layout(tuple(dims), tuple(adv), adv_ndim)
+    return _Layout(tuple(dims), tuple(adv), adv_ndim, axis)
 
 
 def _static_slice_len(n: int | None, sl: SliceIndex, ks: tuple[int | None, ...]) -> int | None:
@@ -250,6 +254,11 @@ def _static_shape(x: Variable, idx_list: Sequence[Entry], dyn: Sequence[Variable
 
     xs = x.type.shape  # type: ignore[attr-defined]
     lay = _layout(idx_list, x.ndim, dyn, advanced)
+    if lay.consumed > x.ndim:
+        raise IndexOutOfBoundsError(with_hint(
+            f"too many indices for {x} of type {x.type}: the array is {x.ndim}-dimensional, "
+            f"but the index {_fmt_idx(idx_list)} uses {lay.consumed} dimensions{_where()}",
+            "use one index per dimension at most"))
     comp_shapes = []
     for c in lay.adv:
         kind, ref, axis = c
@@ -440,6 +449,8 @@ def _check_dyn(op: Op, dyn: Sequence[Variable], advanced: bool) -> None:
             raise GnomonTypeError(f"{op}: index input {v} of type {v.type} is not "
                                   + ("an integer scalar" if scalar_only else
                                      "an integer scalar, an integer array or a boolean mask"))
+    if not advanced and any(isinstance(e, EllipsisIndex) for e in idx_list):
+        raise GnomonTypeError(f"{op}: an ELLIPSIS entry only belongs in an advanced index")
     if advanced and not n_arrays:
         raise GnomonTypeError(f"{op} needs at least one index array; use Subtensor instead")
 

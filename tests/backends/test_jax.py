@@ -389,3 +389,55 @@ def test_tensor_type_filter_messages_match_jax_filter() -> None:
     with pytest.raises(ShapeError) as e_jax:
         filter_jax_array(t, jnp.ones((3, 3)), name="x")
     assert str(e_np.value).split("(")[0] == str(e_jax.value).split("(")[0]
+
+
+# --- the rewrite-rule soundness cases, compiled for JAX -------------------------------------
+
+
+def _rule_cases() -> list:
+    from tests.rewrite.test_rules import CASES
+
+    return list(CASES)
+
+
+@pytest.mark.parametrize("case", _rule_cases(), ids=lambda c: str(c))
+def test_rewritten_graphs_on_jax_match_the_unrewritten_reference(case) -> None:  # type: ignore[no-untyped-def]
+    from gnomon.testing import tolerance
+    from tests.rewrite.test_rules import REF
+
+    xs = [a.variable(k) for k, a in enumerate(case.args)]
+    outs = case.fn(*xs)
+    outs = list(outs) if isinstance(outs, list | tuple) else [outs]
+    f_ref = gnomon.function(xs, outs, mode=REF, on_unused_input="ignore")
+    f_jax = gnomon.function(xs, outs, mode=gnomon.Mode(M).including(*case.include),
+                            on_unused_input="ignore")
+    rng = np.random.default_rng(0)
+    base = (2, 3, 3)
+    for _ in range(3):
+        values = []
+        for a in case.args:
+            shape = a.static if a.static is not None else base[len(base) - a.ndim:]
+            dt = np.dtype(a.dtype)
+            v = (rng.integers(int(a.lo), int(a.hi) + 1, shape) if dt.kind in "iu"
+                 else rng.uniform(a.lo, a.hi, shape))
+            values.append(np.asarray(v).astype(dt))
+        want = f_ref(*values)
+        got = f_jax(*values)
+        for g, w in zip(got, want, strict=True):
+            g = np.asarray(g)
+            assert g.shape == w.shape and g.dtype == w.dtype
+            rt, at = tolerance(w.dtype)
+            np.testing.assert_allclose(g, w, rtol=rt * 10, atol=at * 10, equal_nan=True)
+
+
+def test_indices_known_at_trace_time_are_bounds_checked() -> None:
+    from gnomon.tensor.indexing import IndexOutOfBoundsError
+
+    x = gt.dvector("x")
+    f = gnomon.function([x], x[5], mode=M)
+    assert float(f(np.arange(7.0))) == 5.0
+    with pytest.raises(IndexOutOfBoundsError, match=r"(?s)out of bounds.*Hint"):
+        f(np.arange(3.0))
+    g = gnomon.function([x], gt.set_subtensor(x[[0, 4]], 1.0), mode=M)
+    with pytest.raises(IndexOutOfBoundsError):
+        g(np.arange(3.0))

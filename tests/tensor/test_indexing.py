@@ -26,7 +26,7 @@ from gnomon.tensor.indexing import (
 from gnomon.tensor.shape import ShapeI, shape_tuple
 from gnomon.testing import check_grads
 
-SETTINGS = settings(max_examples=1000, deadline=None,
+SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -141,16 +141,16 @@ def index_cases(draw: Any, allow_advanced: bool = True) -> Case:
             plan = [(k, np.zeros((1,), int), np.zeros((1,), int))
                     if k == "array" and np.shape(v) not in ((), (1,)) else (k, v, s)
                     for k, v, s in plan]
-    # Replace a run of full slices by an ellipsis; drop some trailing full slices.
+    # Replace a run of full slices (maybe empty) by an ellipsis, or drop trailing full slices.
     if draw(st.booleans()):
-        fulls = [i for i, (k, _, _) in enumerate(plan) if k == "full"] + [len(plan)]
-        start = draw(st.sampled_from(fulls))
+        start = draw(st.integers(0, len(plan)))
         stop = start
         while stop < len(plan) and plan[stop][0] == "full" and draw(st.booleans()):
             stop += 1
         plan[start:stop] = [("ellipsis", Ellipsis, Ellipsis)]
-    while plan and plan[-1][0] == "full" and draw(st.booleans()):
-        plan.pop()
+    else:  # (with an ellipsis, the entries after it align with the last axes: keep them)
+        while plan and plan[-1][0] == "full" and draw(st.booleans()):
+            plan.pop()
     for _ in range(draw(st.integers(0, 2))):
         plan.insert(draw(st.integers(0, len(plan))), ("new", None, None))
     np_index = tuple(v for _, v, _ in plan)
@@ -365,8 +365,8 @@ def test_shape_rules_of_updates_and_nonzero() -> None:
     z = gt.inc_subtensor(x[[1, 1], 1:], 1.0)
     (zs,) = z.owner.op.infer_shape(z.owner, [shape_tuple(a) for a in z.owner.inputs])
     assert [int(s) for s in _f([x], list(zs))(v)] == [2, 3]
-    r, c = gt.nonzero(x)
-    (rs,), _ = r.owner.op.infer_shape(r.owner, [shape_tuple(x)])
+    r, _ = gt.nonzero(x)
+    (rs,), _c = r.owner.op.infer_shape(r.owner, [shape_tuple(x)])
     assert int(_f([x], rs)(v)) == 3
 
 
@@ -424,6 +424,8 @@ def test_too_many_indices() -> None:
         x[0, 1, 2]
     with pytest.raises(IndexOutOfBoundsError, match=r"boolean mask counts[\s\S]*Hint:"):
         x[0, np.ones((2, 2), bool)]
+    with pytest.raises(IndexOutOfBoundsError, match=r"uses 3 dimensions[\s\S]*Hint:"):
+        Subtensor((0, 0, 0))(x)  # an op built directly is checked too
 
 
 def test_float_and_bad_indices() -> None:

@@ -164,6 +164,15 @@ def _check(node: Apply, var: Variable, value: Any) -> Any:
     return value
 
 
+def x64_context() -> Any:
+    """A thread-local ``jax_enable_x64 = True`` context (``jax.enable_x64(True)``; older JAX
+    versions only have ``jax.experimental.enable_x64``)."""
+    cm = getattr(jax, "enable_x64", None)
+    if cm is None:  # pragma: no cover - older JAX
+        from jax.experimental import enable_x64 as cm
+    return cm(True)
+
+
 def x64_error(dtype: str, where: str) -> GnomonTypeError:
     """The error for a 64-bit value met while JAX's x64 mode is off."""
     return GnomonTypeError(with_hint(
@@ -216,7 +225,7 @@ class JaxThunk:
             except NeedsConcreteValue as e:
                 self._fall_back(e)
                 return self._call_slow(values)
-        with jax.enable_x64(True):
+        with x64_context():
             try:
                 return list(self.jitted(*values))
             except NeedsConcreteValue as e:
@@ -224,7 +233,7 @@ class JaxThunk:
         return self._call_slow(values)
 
     def _call_slow(self, values: list[Any]) -> list[Any]:
-        with jax.enable_x64(True):
+        with x64_context():
             if self.eager:
                 outs = self._run_eager(values)
             else:
@@ -319,7 +328,7 @@ def filter_jax_array(
     dtype = np.dtype(value.dtype)
     if dtype.name != ttype.dtype:
         ok = allow_downcast or np.can_cast(dtype, ttype.dtype, casting="safe")
-        with jax.enable_x64(True):
+        with x64_context():
             converted = value.astype(ttype.dtype)
             if not ok and dtype.kind in "iub" and ttype.dtype.startswith("float") and not \
                     is_tracer(value):

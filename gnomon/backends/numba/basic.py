@@ -30,3 +30,33 @@ def _(op: Alloc, node: Apply) -> str:
     src = ", ".join(f"i{j + off} * m{j}" for j in range(vr)) or "()"
     body += loops + ["    " * nd + f"out[{dst}] = {ctor(dt)}(v[{src}])", "return (out,)"]
     return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+def _register_more() -> None:
+    import importlib
+
+    from gnomon.gradient import GradientModifier
+
+    @numba_funcify.register(GradientModifier)
+    def _(op, node):  # type: ignore[no-untyped-def]
+        # identity forward (normally removed by rewriting); a copy, so it never aliases
+        return "def kernel(x):\n    return (x.copy(),)\n"
+
+    creation = importlib.import_module("gnomon.tensor.creation")
+    if hasattr(creation, "Eye"):
+        @numba_funcify.register(creation.Eye)
+        def _(op, node):  # type: ignore[no-untyped-def]
+            t = ctor(op.dtype)
+            return ("def kernel(n, m, k):\n"
+                    "    N = n[()]\n    M = m[()]\n    K = k[()]\n"
+                    "    if N < 0 or M < 0:\n"
+                    "        raise ValueError('eye: negative size')\n"
+                    f"    out = np.zeros((N, M), {t})\n"
+                    "    for i in range(N):\n"
+                    "        j = i + K\n"
+                    "        if j >= 0 and j < M:\n"
+                    f"            out[i, j] = {t}(1)\n"
+                    "    return (out,)\n")
+
+
+_register_more()

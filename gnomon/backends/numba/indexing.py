@@ -1,3 +1,108 @@
-"""Lowerings of the ops in gnomon/tensor/indexing.py (registered when those ops exist)."""
+"""Basic indexing (``Subtensor``: ints, slices, new axes) as a strided view.
+
+Integer indices are bounds-checked explicitly (Numba does not check), so an out-of-range
+index fails like it does in the reference. Advanced indexing, ``IncSubtensor`` and ``Nonzero``
+run with the NumPy ``perform`` (see ``docs/backends.md``).
+"""
 
 from __future__ import annotations
+
+from gnomon.backends.numba.dispatch import indent, numba_funcify
+from gnomon.backends.numba.scalar import ctor
+
+
+def _register() -> None:
+    import importlib
+
+    ti = importlib.import_module("gnomon.tensor.indexing")
+    if not hasattr(ti, "Subtensor"):
+        return
+
+    def build_key(op, ndyn: int, first_dyn: int = 0):  # type: ignore[no-untyped-def]
+        """Statements and the index text for ``op.idx_list`` applied to ``x``."""
+        body: list[str] = []
+        key: list[str] = []
+        j = first_dyn
+        dim = 0
+
+        def part(p: object) -> str:
+            nonlocal j
+            if p is None:
+                return ""
+            if p is ti.INPUT:
+                j += 1
+                return f"d{j - 1}[()]"
+            return str(int(p))  # type: ignore[call-overload]
+
+        for e in op.idx_list:
+            if isinstance(e, ti.NewAxis):
+                key.append("None")
+            elif isinstance(e, ti.SliceIndex):
+                s = [part(p) for p in e.parts()]
+                if s[2] == "0":
+                    raise NotImplementedError("slice step 0")
+                key.append(f"{s[0]}:{s[1]}" + (f":{s[2]}" if s[2] else ""))
+                dim += 1
+            elif e is ti.INPUT or isinstance(e, int):
+                v = part(e)
+                name = f"k{dim}"
+                body += [f"{name} = {v}",
+                         f"if {name} < -x.shape[{dim}] or {name} >= x.shape[{dim}]:",
+                         "    raise IndexError('index out of bounds')"]
+                key.append(name)
+                dim += 1
+            else:
+                raise NotImplementedError(f"index entry {e}")
+        if j != first_dyn + ndyn:
+            raise NotImplementedError("unexpected dynamic inputs")
+        return body, (", ".join(key) if key else "...")
+
+    @numba_funcify.register(ti.Subtensor)
+    def _(op, node):  # type: ignore[no-untyped-def]
+        x = node.inputs[0]
+        ndyn = len(node.inputs) - 1
+        body, k = build_key(op, ndyn)
+        if node.outputs[0].ndim == 0:
+            body += [f"out = np.empty((), {ctor(x.dtype)})", f"out[()] = x[{k}]",
+                     "return (out,)"]
+        else:
+            body.append(f"return (x[{k}],)")
+        args = ", ".join(["x"] + [f"d{i}" for i in range(ndyn)])
+        return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
+
+    if not hasattr(ti, "IncSubtensor"):
+        return
+
+    @numba_funcify.register(ti.IncSubtensor)
+    def _(op, node):  # type: ignore[no-untyped-def]
+        x, y = node.inputs[:2]
+        ndyn = len(node.inputs) - 2
+        body, k = build_key(op, ndyn)
+        t = ctor(x.dtype)
+        # rank of the indexed region: what x[key] would have
+        r = sum(1 for e in op.idx_list if isinstance(e, ti.SliceIndex | ti.NewAxis)) + (
+            x.ndim - sum(1 for e in op.idx_list if not isinstance(e, ti.NewAxis)))
+        if y.ndim > r:
+            raise NotImplementedError("value of higher rank than the indexed region")
+        body.insert(0, "out = x.copy()")
+        upd = "=" if op.set_instead_of_inc else "+="
+        if r == 0:
+            body.append(f"out[{k}] {upd} {t}(y[()])")
+        else:
+            body.append(f"v = out[{k}]")
+            off = r - y.ndim
+            for jj in range(y.ndim):
+                d = jj + off
+                body += [f"if y.shape[{jj}] != 1 and y.shape[{jj}] != v.shape[{d}]:",
+                         "    raise ValueError('the value cannot be broadcast to the region')",
+                         f"m{jj} = 1 if y.shape[{jj}] == v.shape[{d}] else 0"]
+            loops = ["    " * d + f"for i{d} in range(v.shape[{d}]):" for d in range(r)]
+            dst = ", ".join(f"i{d}" for d in range(r))
+            src = ", ".join(f"i{jj + off} * m{jj}" for jj in range(y.ndim)) or "()"
+            body += loops + ["    " * r + f"v[{dst}] {upd} {t}(y[{src}])"]
+        body.append("return (out,)")
+        args = ", ".join(["x", "y"] + [f"d{i}" for i in range(ndyn)])
+        return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+_register()

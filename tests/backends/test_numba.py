@@ -1,0 +1,340 @@
+"""The Numba backend: op coverage, fused loops, run-time broadcasting, aliasing and in-place
+safety, and the disk cache (concurrent compiles, corrupt entries, version changes).
+
+Values are compared with NumPy on random inputs; the op-records table
+(``tests/test_op_records.py -k numba``) covers every op against the reference backend.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import pkgutil
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+import gnomon  # noqa: E402
+import gnomon.tensor as gt  # noqa: E402
+from gnomon.backends.numba import cache  # noqa: E402
+from gnomon.backends.numba import linker  # noqa: E402
+from gnomon.backends.numba.dispatch import has_lowering  # noqa: E402
+from gnomon.config import config  # noqa: E402
+from gnomon.graph.op import Op  # noqa: E402
+from gnomon.scalar.basic import ScalarOp  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+NO_REWRITE = gnomon.Mode("numba", optimize=False)
+RNG = np.random.default_rng(7)
+
+
+# --- coverage ------------------------------------------------------------------------------
+
+
+def _all_subclasses(base: type) -> set[type]:
+    out: set[type] = set()
+    for s in base.__subclasses__():
+        out.add(s)
+        out |= _all_subclasses(s)
+    return out
+
+
+def _import_gnomon() -> None:
+    for m in pkgutil.walk_packages(gnomon.__path__, "gnomon."):
+        if ".backends." in m.name or m.name.endswith("__main__"):
+            continue
+        importlib.import_module(m.name)
+
+
+def _documented_python_ops() -> set[str]:
+    text = (ROOT / "docs" / "backends.md").read_text()
+    sec = text.split("## Numba", 1)[1]
+    sec = sec.split("\n## ", 1)[0]
+    sec = sec.split("### Ops that run in Python", 1)[1].split("\n### ", 1)[0]
+    sec = sec.split("Some lowered ops still run in Python", 1)[0]
+    return set(re.findall(r"`([A-Z][A-Za-z0-9]*)`", sec))
+
+
+def _scalar_lowered(cls: type) -> bool:
+    from gnomon.backends.numba import scalar as ns
+
+    if ns.scalar_source.dispatch(cls) is not ns.scalar_source.dispatch(ScalarOp):
+        return True
+    impl = inspect.getattr_static(cls, "impl", None)
+    impl = getattr(impl, "__func__", impl)
+    if impl in ns._special_table():
+        return True
+    return isinstance(impl, np.ufunc) and impl.__name__ in ns._numba_ufuncs()
+
+
+def test_every_op_is_lowered_or_documented() -> None:
+    """Ops without a nopython lowering run in Python between compiled nodes: each is listed
+    (and explained) in docs/backends.md, and the list there has no stale entries."""
+    _import_gnomon()
+    ops = {c for c in _all_subclasses(Op)
+           if not inspect.isabstract(c) and not c.__name__.startswith("_")
+           and c.__module__.startswith("gnomon.")}
+    missing = {c.__name__ for c in ops if not has_lowering(c)}
+    from gnomon.scalar.composite import Composite, ScalarConstant
+
+    scalars = {c for c in _all_subclasses(ScalarOp)
+               if c.__module__.startswith("gnomon.") and not c.__name__.startswith("_")
+               and c not in (Composite, ScalarConstant) and "Unary" not in c.__name__
+               and "Binary" not in c.__name__ and not c.__name__.endswith(("MathOp", "Op"))}
+    missing |= {c.__name__ for c in scalars if not _scalar_lowered(c)}
+    documented = _documented_python_ops()
+    assert missing <= documented, (
+        f"ops with no Numba lowering and not explained in docs/backends.md: "
+        f"{sorted(missing - documented)}")
+    known = {c.__name__ for c in ops | scalars}
+    stale = {n for n in documented - missing if n in known}
+    assert not stale, f"docs/backends.md lists ops that are now lowered: {sorted(stale)}"
+
+
+def test_python_fallback_nodes_run_between_compiled_nodes() -> None:
+    from gnomon.tensor.math import erfinv
+
+    x = gt.dvector("x")
+    f = gnomon.function([x], gt.exp(erfinv(x)) * 2.0, mode=NO_REWRITE)
+    assert not f._thunk.nopython and f._thunk.fallback_nodes
+    import scipy.special as sp
+
+    v = RNG.uniform(-0.9, 0.9, 7)
+    np.testing.assert_allclose(f(v), np.exp(sp.erfinv(v)) * 2.0, rtol=1e-12)
+
+
+# --- elementwise loops ---------------------------------------------------------------------
+
+
+def test_fused_composite_is_one_loop() -> None:
+    x, y, z = gt.dmatrix("x"), gt.dmatrix("y"), gt.dmatrix("z")
+    f = gnomon.function([x, y, z], (x * 2 + y) * z - gt.exp(-x ** 2), mode="numba")
+    assert len(f.program.nodes) == 1, [str(n.op) for n in f.program.nodes]
+    assert f._thunk.nopython
+    # run-time broadcasting inside the fused loop too
+    for sa, sb, sc in [((3, 5), (3, 5), (3, 5)), ((3, 1), (1, 5), (3, 5)), ((1, 1), (4, 1), (1, 2))]:
+        a, b, c = RNG.random(sa), RNG.random(sb), RNG.random(sc)
+        np.testing.assert_allclose(f(a, b, c), (a * 2 + b) * c - np.exp(-a ** 2), rtol=1e-14)
+
+
+@pytest.mark.parametrize(("sa", "sb"), [((3, 1), (1, 4)), ((1, 1), (2, 3)), ((2, 3), (2, 1)),
+                                        ((1,), (5,)), ((4, 1, 2), (3, 1))])
+def test_runtime_broadcasting_of_length_one_dims(sa: tuple, sb: tuple) -> None:
+    a, b = RNG.random(sa), RNG.random(sb)
+    x = gt.tensor("x", dtype="float64", shape=(None,) * a.ndim)
+    y = gt.tensor("y", dtype="float64", shape=(None,) * b.ndim)
+    for mode in (NO_REWRITE, "numba"):
+        f = gnomon.function([x, y], [x * y + 1.0, gt.sum(x - y)], mode=mode)
+        got = f(a, b)
+        np.testing.assert_allclose(got[0], a * b + 1.0)
+        np.testing.assert_allclose(got[1], np.sum(a - b))
+        # the gradient reduces over the dims broadcast at run time
+        g = gnomon.function([x, y], gnomon.grad(gt.sum(x * y), x), mode=mode)(a, b)
+        full = np.broadcast_to(b, np.broadcast_shapes(sa, sb))
+        np.testing.assert_allclose(g, _sum_to(full, sa))
+
+
+def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    g = g.sum(axis=tuple(range(g.ndim - len(shape))))
+    return g.sum(axis=tuple(i for i, s in enumerate(shape) if s == 1), keepdims=True)
+
+
+def test_incompatible_shapes_raise_the_reference_error() -> None:
+    x, y = gt.dvector("x"), gt.dvector("y")
+    f = gnomon.function([x, y], x + y, mode=NO_REWRITE)
+    with pytest.raises(gnomon.errors.GnomonError, match="broadcast"):
+        f(np.ones(3), np.ones(4))
+
+
+def test_dtypes_follow_numpy() -> None:
+    cases = [("int32", "int32"), ("float32", "int64"), ("int8", "uint8"), ("bool", "bool")]
+    for da, db in cases:
+        x, y = gt.vector("x", dtype=da), gt.vector("y", dtype=db)
+        a = RNG.integers(1, 5, 4).astype(da)
+        b = RNG.integers(1, 5, 4).astype(db)
+        f = gnomon.function([x, y], [x + y, x * y, x // y, x > y], mode=NO_REWRITE)
+        for got, want in zip(f(a, b), [a + b, a * b, a // b, a > b], strict=True):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+
+
+# --- aliasing and in-place ---------------------------------------------------------------
+
+
+def test_outputs_never_alias_inputs_or_each_other() -> None:
+    x = gt.dmatrix("x")
+    s = gnomon.shared(RNG.random((3, 3)), name="s")
+    outs = [x, x.T, gt.dimshuffle(x, (1, 0)), x + 1.0, s, s.T, x[1:]]
+    f = gnomon.function([x], outs, mode=NO_REWRITE)
+    assert f._thunk.outputs_never_alias
+    a = RNG.random((3, 3))
+    a0 = a.copy()
+    res = f(a)
+    for i, r in enumerate(res):
+        assert not np.shares_memory(r, a), i
+        assert not np.shares_memory(r, s.get_value(borrow=True)), i
+        for j, q in enumerate(res[:i]):
+            assert not np.shares_memory(r, q), (i, j)
+    for r in res:
+        r[...] = -1.0
+    np.testing.assert_array_equal(a, a0)
+    np.testing.assert_array_equal(f(a)[0], a0)
+
+
+def test_inplace_reuse_keeps_results_and_inputs() -> None:
+    x = gt.dmatrix("x")
+    y = gt.exp(x)
+    t = y.T                      # a view of y that is read after y's last direct use
+    z = gt.log(y) + 1.0          # would like to overwrite y
+    out = z * 2.0 + t
+    f = gnomon.function([x], [out, gt.sqrt(gt.exp(x) + 1.0) * 3.0], mode=NO_REWRITE)
+    assert f._thunk.inplace, "the plan should reuse at least one dead buffer"
+    a = RNG.random((4, 4))
+    a0 = a.copy()
+    got = f(a)
+    np.testing.assert_allclose(got[0], (np.log(np.exp(a)) + 1.0) * 2.0 + np.exp(a).T)
+    np.testing.assert_allclose(got[1], np.sqrt(np.exp(a) + 1.0) * 3.0)
+    np.testing.assert_array_equal(a, a0)
+
+
+def test_inplace_plan_never_writes_into_inputs_constants_or_shared() -> None:
+    from gnomon.compile.memory import plan_inplace
+    from gnomon.compile.schedule import schedule
+
+    x = gt.dvector("x")
+    s = gnomon.shared(np.arange(3.0), name="s")
+    c = gt.constant(np.arange(3.0))
+    e = gt.exp(x)
+    outs = [x + 1.0, s * 2.0, c - x, e, e + 1.0]
+    prog = schedule([x, s], outs)
+    plan = plan_inplace(prog, lambda n: True, lambda n: True)
+    for i, k in plan.items():
+        v = prog.nodes[i].inputs[k]
+        assert v.owner is not None and v not in prog.outputs
+
+
+def test_shared_updates_and_borrowed_values() -> None:
+    w = gnomon.shared(RNG.random(4), name="w")
+    x = gt.dvector("x")
+    cost = gt.sum((w * x - 1.0) ** 2)
+    f = gnomon.function([x], [cost, w], updates=[(w, w - 0.1 * gnomon.grad(cost, w))],
+                        mode="numba")
+    a = RNG.random(4)
+    a0, w0 = a.copy(), w.get_value()
+    c, wout = f(a)
+    np.testing.assert_allclose(c, np.sum((w0 * a - 1.0) ** 2))
+    np.testing.assert_array_equal(wout, w0)
+    np.testing.assert_allclose(w.get_value(), w0 - 0.1 * 2 * (w0 * a - 1.0) * a)
+    np.testing.assert_array_equal(a, a0)
+    assert not np.shares_memory(wout, w.get_value(borrow=True))
+
+
+def test_trust_input_and_fast_input_filter() -> None:
+    a, b = gt.dscalar("a"), gt.fscalar("b")
+    f = gnomon.function([a, b], a * b, mode="numba")
+    assert float(f(1.5, 2.0)) == 3.0
+    assert f(np.array(2.0), np.float32(3.0)).dtype == np.float64
+    with pytest.raises(gnomon.errors.GnomonTypeError):
+        f(np.ones(2), 1.0)
+    f.trust_input = True
+    assert float(f(np.array(2.0), np.array(4.0, dtype="float32"))) == 8.0
+
+
+# --- disk cache --------------------------------------------------------------------------
+
+
+_SCRIPT = textwrap.dedent("""
+    import sys, numpy as np, gnomon, gnomon.tensor as gt
+    from gnomon.backends.numba import cache
+    x = gt.dvector("x")
+    f = gnomon.function([x], gt.tanh(x) * {k} + gt.sum(x), mode=gnomon.Mode("numba", optimize=False))
+    v = np.linspace(-1, 1, 5)
+    assert np.allclose(f(v), np.tanh(v) * {k} + v.sum())
+    print("OK", len(cache.entries()))
+""")
+
+
+def _run(code: str, cache_dir: Path) -> subprocess.Popen:
+    env = dict(os.environ, GNOMON_CACHE_DIR=str(cache_dir), PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=str(ROOT),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_processes_compile_the_same_graph_at_once(tmp_path: Path) -> None:
+    code = _SCRIPT.format(k=3.25)
+    procs = [_run(code, tmp_path), _run(code, tmp_path)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert out.startswith("OK")
+    # and a third process finds a complete, valid cache
+    p = _run(code, tmp_path)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    assert not list((tmp_path / "numba").glob(".tmp-*"))
+
+
+def _fresh_process_state() -> None:
+    cache._MODULES.clear()
+    linker._KERNELS.clear()
+
+
+def test_truncated_entry_is_rebuilt_not_loaded(tmp_path: Path) -> None:
+    x = gt.dvector("x")
+    with config.change(cache_dir=str(tmp_path)):
+        _fresh_process_state()
+        f = gnomon.function([x], gt.cosh(x) - 0.5, mode=NO_REWRITE)
+        v = RNG.random(6)
+        np.testing.assert_allclose(f(v), np.cosh(v) - 0.5)
+        files = sorted((tmp_path / "numba").glob("gnomon_nb_*.py"))
+        assert files
+        for p in files:  # half-written sources
+            text = p.read_text()
+            p.write_text(text[: len(text) // 2])
+        for p in (tmp_path / "numba" / "__pycache__").glob("*.nb*"):  # and Numba's files
+            p.write_bytes(p.read_bytes()[:10])
+        _fresh_process_state()
+        f2 = gnomon.function([x], gt.cosh(x) - 0.5, mode=NO_REWRITE)
+        np.testing.assert_allclose(f2(v), np.cosh(v) - 0.5)
+        for p in files:
+            head, _, body = p.read_text().partition("\n")
+            assert head == cache._HEADER + cache._checksum(body)
+    _fresh_process_state()
+
+
+def test_version_change_invalidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    x = gt.dvector("x")
+    with config.change(cache_dir=str(tmp_path)):
+        _fresh_process_state()
+        gnomon.function([x], gt.sinh(x), mode=NO_REWRITE)(np.ones(2))
+        before = {n for n, _ in cache.entries()}
+        monkeypatch.setattr(gnomon, "__version__", gnomon.__version__ + ".post999")
+        _fresh_process_state()
+        np.testing.assert_allclose(
+            gnomon.function([x], gt.sinh(x), mode=NO_REWRITE)(np.ones(2)), np.sinh(np.ones(2)))
+        after = {n for n, _ in cache.entries()}
+        assert before and after - before, "a new gnomon version must give new cache entries"
+    _fresh_process_state()
+
+
+def test_cache_cli_list_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with config.change(cache_dir=str(tmp_path)):
+        _fresh_process_state()
+        x = gt.dvector("x")
+        gnomon.function([x], x * 3.5, mode=NO_REWRITE)(np.ones(2))
+        assert cache.main(["list"]) == 0
+        assert "entries" in capsys.readouterr().out
+        n = len(cache.entries())
+        assert n > 0
+        assert cache.main(["clear"]) == 0
+        assert cache.entries() == []
+        assert cache.main(["bogus"]) == 2
+    _fresh_process_state()
