@@ -14,6 +14,7 @@ from gnomon.compile.function import Function, function
 from gnomon.compile.mode import Mode
 from gnomon.compile.shared import SharedVariable, shared
 from gnomon.config import config
+from gnomon.control import OpFromGraph, foldl, foldr, ifelse, map, reduce, scan
 from gnomon.gradient import (
     consider_constant,
     disconnected_grad,
@@ -35,4 +36,5 @@ __all__ = [
     "Function", "Mode", "SharedVariable", "config", "consider_constant", "disconnected_grad",
     "function", "grad", "grad_clip", "grad_scale", "hessian", "hessian_vector_product",
     "jacobian", "printing", "pullback", "pushforward", "shared", "tensor", "zero_grad",
+    "OpFromGraph", "foldl", "foldr", "ifelse", "map", "reduce", "scan",
 ]

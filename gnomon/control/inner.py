@@ -68,6 +68,16 @@ class InnerGraph:
                              strict=False)
         return cls(fresh, outs)
 
+    @classmethod
+    def cut(cls, inputs: Sequence[Variable], outputs: Sequence[Variable]) -> InnerGraph:
+        """Clone the part of ``outputs`` above the *cut* ``inputs`` (any variables, not only
+        roots) into a closed inner graph; every path from ``outputs`` to a non-constant root
+        must pass through one of ``inputs``."""
+        fresh = [v.type(v.name) for v in inputs]  # type: ignore[operator]
+        outs = graph_replace(list(outputs), dict(zip(inputs, fresh, strict=True)),
+                             strict=False)
+        return cls(fresh, outs)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, InnerGraph) and (
             self is other or (self._hash == other._hash and self.key == other.key)

@@ -27,7 +27,6 @@ from gnomon.control.inner import InnerGraph, inner_shapes
 from gnomon.errors import GnomonTypeError, with_hint
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.graph.op import Op
-from gnomon.graph.replace import graph_replace
 from gnomon.graph.traversal import graph_inputs
 from gnomon.rewrite.engine import register_rule
 
@@ -252,11 +251,7 @@ def _grad_op(op: OpFromGraph) -> tuple[OpFromGraph | None, list[int], list[int]]
 
 
 @register_rule(ops=(OpFromGraph,), groups=("specialize", "inline_opfromgraph"),
-               name="inline_opfromgraph")
+               name="inline_opfromgraph", exact_shape=True)
 def inline_opfromgraph(node: Apply) -> list[Variable]:
     """Expand an OpFromGraph node into its inner graph (after canonicalize and stabilize)."""
     return node.op.graph.apply(node.inputs)  # type: ignore[attr-defined,no-any-return]
-
-
-def _unused() -> None:  # keeps the import list honest for readers of the module
-    del graph_replace

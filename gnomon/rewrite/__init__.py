@@ -31,7 +31,7 @@ from gnomon.rewrite.engine import (
     rewrite_graph,
     unregister_rule,
 )
-from gnomon.rewrite.pattern import P, Const, Var, elemwise_of, op_of
+from gnomon.rewrite.pattern import Const, P, Var, elemwise_of, op_of
 
 __all__ = [
     "Const", "GraphRule", "P", "RewriteError", "RewriteStep", "Rule", "Var", "disable",

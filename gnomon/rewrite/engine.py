@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gnomon.errors import GnomonValueError, with_hint
@@ -138,7 +138,7 @@ def _as_replacement(out: Any, node: Apply, rule: str) -> list[Variable] | None:
             f"{len(node.outputs)} output(s)",
             "return one variable per output of the matched node (a list for several)",
         ))
-    res = [as_tensor(o) for o in outs]
+    res = [o if isinstance(o, Variable) else as_tensor(o) for o in outs]
     if all(r is o for r, o in zip(res, node.outputs, strict=True)):
         return None
     return res
@@ -309,6 +309,9 @@ def _load_standard_rules() -> None:
 
 def check_names(names: Iterable[str]) -> None:
     """Raise for a name that is no rule, group or stage (a typo would silently do nothing)."""
+    names = list(names)
+    if not names:
+        return
     known = known_names()
     bad = [n for n in names if n not in known]
     if bad:
@@ -332,6 +335,23 @@ def select_rules(
     exclude list.
     """
     _load_standard_rules()
+    key = (_version[0], tuple(stage_groups), tuple(sorted(include)), tuple(sorted(exclude)))
+    hit = _select_cache.get(key)
+    if hit is not None:
+        return hit
+    res = _select(stage_groups, include, exclude)
+    if len(_select_cache) > 256:
+        _select_cache.clear()
+    _select_cache[key] = res
+    return res
+
+
+_select_cache: dict[tuple[Any, ...], list[Rule | GraphRule]] = {}
+
+
+def _select(
+    stage_groups: Iterable[str], include: Iterable[str], exclude: Iterable[str]
+) -> list[Rule | GraphRule]:
     include = set(include) | (_GLOBAL_INCLUDE - set(exclude))
     exclude = set(exclude) | (_GLOBAL_EXCLUDE - include)
     sg = set(stage_groups)
@@ -506,9 +526,12 @@ def fit_replacement(
     """``new`` made to stand for ``old``: same dtype, same run-time shape, and a static type at
     least as specific. ``None`` if that cannot be done (the rewrite is then skipped)."""
     from gnomon.tensor.basic import alloc, cast, constant
+    from gnomon.tensor.type import TensorType
 
-    if new is old:
+    if new is old or (new.type == old.type and not isinstance(old.type, TensorType)):
         return new
+    if not (isinstance(new.type, TensorType) and isinstance(old.type, TensorType)):
+        return None  # other types (random generators ...) must match exactly
     if new.dtype != old.dtype:
         new = cast(new, old.dtype)
     if new.ndim > old.ndim:
@@ -587,7 +610,7 @@ def rewrite_stage(
     from gnomon.tensor.shape import DimShuffle
 
     fast_ops = (Elemwise, DimShuffle)
-    index = _Index(rules)
+    index = _index_for(rules)
     oracle = oracle or ShapeOracle()
     _current_oracle.append(oracle)
     try:
@@ -597,6 +620,23 @@ def rewrite_stage(
 
 
 _current_oracle: list[ShapeOracle] = []
+_index_cache: dict[tuple[Any, ...], _Index] = {}
+
+
+def _index_for(rules: Sequence[Rule]) -> _Index:
+    # Compiling many small functions must not rebuild the index each time. The key is the
+    # registry version plus the rules' identities; an index with a lazy op that did not
+    # resolve yet (its module is not there) is not cached, so the rule wakes up later.
+    key = (_version[0], *map(id, rules))
+    hit = _index_cache.get(key)
+    if hit is not None:
+        return hit
+    index = _Index(rules)
+    if all(r.pattern is None or r.keys() != [] for r in rules):
+        if len(_index_cache) > 64:
+            _index_cache.clear()
+        _index_cache[key] = index
+    return index
 
 
 def current_oracle() -> ShapeOracle:
@@ -707,12 +747,6 @@ def _rewrite_stage(
     return [memo[o] for o in outputs]
 
 
-@dataclass
-class StageResult:
-    outputs: list[Variable]
-    trace: list[RewriteStep] = field(default_factory=list)
-
-
 def run_stage(
     outputs: Sequence[Variable],
     rules: Sequence[Rule | GraphRule],
@@ -755,8 +789,8 @@ def rewrite_graph(
     include, exclude : names of rules, groups or stages to add or leave out (like
         ``Mode.including`` / ``Mode.excluding``)
     backend : str, optional
-        The backend the graph is meant for; ``'numpy'`` leaves out fusion unless included.
-        Default: fusion runs.
+        The backend the graph is meant for (default: the backend of the default mode,
+        ``gnomon.config.mode``); ``'numpy'`` leaves out fusion unless it is included.
 
     Returns
     -------
@@ -774,6 +808,10 @@ def rewrite_graph(
     """
     from gnomon.rewrite.pipeline import rewrite_with
 
+    if backend is None:
+        from gnomon.compile.mode import get_mode
+
+        backend = get_mode(None).backend
     single = isinstance(outputs, Variable)
     outs = [outputs] if single else list(outputs)  # type: ignore[list-item]
     new, trace = rewrite_with(outs, tuple(include), tuple(exclude), backend)

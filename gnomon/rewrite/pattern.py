@@ -265,8 +265,16 @@ class P(Pattern):
         self.output = output
 
     # -- the op test --------------------------------------------------------------------
+    _spec: tuple[str, Any] | None = None
+
     def _op_spec(self) -> tuple[str, Any] | None:
         """``(kind, what)``: kind is 'elemwise-class', 'elemwise-eq', 'class' or 'eq'."""
+        if self._spec is None:
+            # Cached once known; a lazy op that does not resolve yet is asked again next time.
+            self._spec = self._compute_spec()
+        return self._spec
+
+    def _compute_spec(self) -> tuple[str, Any] | None:
         from gnomon.tensor.elemwise import Elemwise
 
         op = self.op

@@ -19,12 +19,13 @@ Merging (common-subexpression elimination, equal constants) needs no stage: the 
 hash-consed, so equal nodes and equal constants are the same object as soon as they are built.
 
 ``include`` / ``exclude`` names may be rules, groups or stages. Excluding a stage name skips the
-stage; excluding a group leaves out its rules wherever they run (``constant_folding`` runs in
-three stages).
+stage (except for rules included by their own name); excluding a group leaves out its rules
+wherever they run (``constant_folding`` runs in three stages).
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,7 +70,7 @@ def rewrite_with(
     backend: str | None = None,
 ) -> tuple[list[Variable], list[Any]]:
     """Run the pipeline on ``outputs`` with rules included / excluded by name."""
-    from gnomon.rewrite.engine import check_names, run_stage, select_rules
+    from gnomon.rewrite.engine import check_names
 
     check_names(include + exclude)
     excl = set(exclude)
@@ -77,14 +78,33 @@ def rewrite_with(
         excl.add("fusion")
     trace: list[Any] = []
     outs = list(outputs)
-    for stage in PIPELINE:
-        if stage.name in excl and stage.name not in include:
-            continue
-        rules = select_rules(stage.groups, include, excl)
-        if rules:
-            outs = run_stage(outs, rules, stage.name, trace)
+    # The rewrite allocates many small, cyclic objects (a node and its outputs point at each
+    # other) and frees few: Python's cyclic collector would scan the whole growing heap again
+    # and again, which makes compile time grow faster than the graph. Pause it meanwhile.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        outs = _run_stages(outs, include, excl, trace)
+    finally:
+        if was_enabled:
+            gc.enable()
     outs = [_keep_type(new, old) for new, old in zip(outs, outputs, strict=True)]
     return outs, trace
+
+
+def _run_stages(
+    outs: list[Variable], include: tuple[str, ...], excl: set[str], trace: list[Any]
+) -> list[Variable]:
+    from gnomon.rewrite.engine import run_stage, select_rules
+
+    for stage in PIPELINE:
+        rules = select_rules(stage.groups, include, excl)
+        if stage.name in excl and stage.name not in include:
+            # An excluded stage runs only the rules included by their own name.
+            rules = [r for r in rules if r.name in include]
+        if rules:
+            outs = run_stage(outs, rules, stage.name, trace)
+    return outs
 
 
 def rewrite_for_mode(outputs: Sequence[Variable], mode: Any) -> tuple[list[Variable], list[Any]]:
@@ -103,16 +123,22 @@ def rewrite_for_mode(outputs: Sequence[Variable], mode: Any) -> tuple[list[Varia
 
 def _keep_type(new: Variable, old: Variable) -> Variable:
     """An output keeps its dtype and a static shape at least as specific as before."""
+    from gnomon.rewrite.engine import RewriteError
     from gnomon.tensor.basic import alloc, cast, constant
     from gnomon.tensor.shape import shape_i
+    from gnomon.tensor.type import TensorType
 
     if new is old or new.type == old.type:
         return new
+    if not isinstance(old.type, TensorType) or new.ndim != old.ndim:
+        # fit_replacement broadcasts every replacement to its node's rank, so this is a bug.
+        raise RewriteError(f"the pipeline changed the type of output {old} ({old.type} -> "
+                           f"{new.type}).\nHint: this is a bug in a rewrite rule; exclude the "
+                           "rules of the trace one by one to find it, and report it.")
     if new.dtype != old.dtype:
         new = cast(new, old.dtype)
     ot, nt = old.type.shape, new.type.shape  # type: ignore[attr-defined]
-    if new.ndim == old.ndim and all(o is None or o == n for o, n in zip(ot, nt, strict=True)):
+    if all(o is None or o == n for o, n in zip(ot, nt, strict=True)):
         return new
-    dims = [constant(o, "int64") if o is not None else shape_i(new, d - (old.ndim - new.ndim))
-            for d, o in enumerate(ot)]
+    dims = [constant(o, "int64") if o is not None else shape_i(new, d) for d, o in enumerate(ot)]
     return alloc(new, *dims)

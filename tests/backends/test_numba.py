@@ -22,14 +22,16 @@ import pytest
 
 pytest.importorskip("numba")
 
-import gnomon  # noqa: E402
-import gnomon.tensor as gt  # noqa: E402
-from gnomon.backends.numba import cache  # noqa: E402
-from gnomon.backends.numba import linker  # noqa: E402
-from gnomon.backends.numba.dispatch import has_lowering  # noqa: E402
-from gnomon.config import config  # noqa: E402
-from gnomon.graph.op import Op  # noqa: E402
-from gnomon.scalar.basic import ScalarOp  # noqa: E402
+import gnomon
+import gnomon.tensor as gt
+from gnomon.backends.numba import (
+    cache,
+    linker,
+)
+from gnomon.backends.numba.dispatch import has_lowering
+from gnomon.config import config
+from gnomon.graph.op import Op
+from gnomon.scalar.basic import ScalarOp
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_REWRITE = gnomon.Mode("numba", optimize=False)
@@ -120,7 +122,8 @@ def test_fused_composite_is_one_loop() -> None:
     assert len(f.program.nodes) == 1, [str(n.op) for n in f.program.nodes]
     assert f._thunk.nopython
     # run-time broadcasting inside the fused loop too
-    for sa, sb, sc in [((3, 5), (3, 5), (3, 5)), ((3, 1), (1, 5), (3, 5)), ((1, 1), (4, 1), (1, 2))]:
+    cases = [((3, 5), (3, 5), (3, 5)), ((3, 1), (1, 5), (3, 5)), ((1, 1), (4, 1), (1, 2))]
+    for sa, sb, sc in cases:
         a, b, c = RNG.random(sa), RNG.random(sb), RNG.random(sc)
         np.testing.assert_allclose(f(a, b, c), (a * 2 + b) * c - np.exp(-a ** 2), rtol=1e-14)
 
@@ -255,7 +258,8 @@ _SCRIPT = textwrap.dedent("""
     import sys, numpy as np, gnomon, gnomon.tensor as gt
     from gnomon.backends.numba import cache
     x = gt.dvector("x")
-    f = gnomon.function([x], gt.tanh(x) * {k} + gt.sum(x), mode=gnomon.Mode("numba", optimize=False))
+    m = gnomon.Mode("numba", optimize=False)
+    f = gnomon.function([x], gt.tanh(x) * {k} + gt.sum(x), mode=m)
     v = np.linspace(-1, 1, 5)
     assert np.allclose(f(v), np.tanh(v) * {k} + v.sum())
     print("OK", len(cache.entries()))
@@ -338,3 +342,24 @@ def test_cache_cli_list_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture)
         assert cache.entries() == []
         assert cache.main(["bogus"]) == 2
     _fresh_process_state()
+
+
+def test_a_numba_compile_failure_falls_back_to_the_reference(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """If Numba cannot compile a program (a gap in a lowering), the function still works."""
+    from gnomon.backends.numba import elemwise as ne
+
+    real = ne.elemwise_source
+
+    def broken(node, inplace=None):  # type: ignore[no-untyped-def]
+        return real(node, inplace).replace("out0[", "undefined_name[", 1)
+
+    monkeypatch.setattr(ne, "elemwise_source", broken)
+    x = gt.dvector("x")
+    f = gnomon.function([x], [gt.exp(x) * 3.0, x], mode=NO_REWRITE)
+    v = RNG.random(3)
+    with pytest.warns(RuntimeWarning, match="reference backend"):
+        got = f(v)
+    np.testing.assert_allclose(got[0], np.exp(v) * 3.0)
+    assert not np.shares_memory(got[1], v)
+    np.testing.assert_allclose(f(v)[0], np.exp(v) * 3.0)

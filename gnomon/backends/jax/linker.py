@@ -134,7 +134,8 @@ def _call(node: Apply, lowered: Callable[..., Any], vals: list[Any]) -> tuple[An
             f"{type(e).__name__} while computing {node.op} with JAX: {e}\n"
             f"  Input shapes: {shapes}\n{node_context(node)}"
         ) from e
-    results = res if len(node.outputs) != 1 else (res,)
+    # One output: a bare array (a 1-tuple is accepted too).
+    results = res if len(node.outputs) != 1 or isinstance(res, tuple) else (res,)
     if len(results) != len(node.outputs):
         raise GnomonRuntimeError(
             f"the JAX lowering of {node.op} returned {len(results)} values for "

@@ -9,9 +9,13 @@ therefore casts its inputs first, in one of two styles:
 * ``"in"``: cast every input to NumPy's common input dtype, compute, cast the result to the
   output dtype (comparisons, predicates, complex-to-real functions).
 
-Math ops are matched to JAX functions by class name (:data:`UNARY` and friends), so a scalar op
-class added to :mod:`gnomon.scalar.math` under a known name is lowered without code here; ops
-with parameters or unusual dtype rules are registered by hand below.
+Math ops are matched to JAX functions by class name (:data:`MATH_OPS`, :data:`PARAM_OPS`), so a
+scalar op class added to :mod:`gnomon.scalar.math` under a known name is lowered without code
+here; ops of :mod:`gnomon.scalar.basic` with unusual dtype rules are registered by hand.
+
+Piecewise formulas use the "double where" form (each branch computed on inputs that are safe for
+it), so ``jax.grad`` of a :func:`~gnomon.backends.jax.to_jax` callable has no NaN from the branch
+not taken.
 """
 
 from __future__ import annotations
@@ -129,12 +133,18 @@ def _sigmoid(x: Any) -> Any:
 
 
 def _log1mexp(x: Any) -> Any:
-    # log(1 - exp(x)) for x <= 0, accurate near 0 and for very negative x.
-    return jnp.where(x > -0.6931471805599453, jnp.log(-jnp.expm1(x)), jnp.log1p(-jnp.exp(x)))
+    # log(1 - exp(x)) for x <= 0: expm1 is accurate near 0, log1p(-exp) for very negative x.
+    near = x > -0.6931471805599453
+    one = jnp.ones_like(x)
+    a = jnp.where(near, x, -one)
+    b = jnp.where(near, -one, x)
+    return jnp.where(near, jnp.log(-jnp.expm1(a)), jnp.log1p(-jnp.exp(b)))
 
 
 def _xlogx(x: Any) -> Any:
-    return jnp.where(x == 0, jnp.zeros_like(x), x * jnp.log(x))
+    zero = x == 0
+    safe = jnp.where(zero, jnp.ones_like(x), x)
+    return jnp.where(zero, jnp.zeros_like(x), safe * jnp.log(safe))
 
 
 def _softplus(x: Any) -> Any:

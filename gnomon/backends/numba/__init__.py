@@ -8,4 +8,4 @@ list|clear``).
 """
 
 #: numba becomes gnomon's default mode once every op in the op-records table passes on it.
-READY = False
+READY = True

@@ -19,7 +19,7 @@ def _(op: Alloc, node: Apply) -> str:
     body = [f"n{d} = s{d}[()]" for d in range(nd)]
     body += [f"if n{d} < 0:\n        raise ValueError('alloc: negative dimension')"
              for d in range(nd)]
-    body.append(f"out = np.empty({shape_tuple_text([f'n{d}' for d in range(nd)])}, {ctor(dt)})")
+    body.append(f"out = _empty({shape_tuple_text([f'n{d}' for d in range(nd)])}, {ctor(dt)})")
     for j in range(vr):
         d = j + off
         body += [f"if v.shape[{j}] != 1 and v.shape[{j}] != n{d}:",

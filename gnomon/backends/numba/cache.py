@@ -15,7 +15,7 @@ Layout and safety:
 * Files are written to a temporary name and moved into place with :func:`os.replace`, so
   several processes compiling the same function at once each see either nothing or a whole
   file. Numba writes its own index and data files the same way; an index or data file that does
-  not unpickle is deleted before import so that Numba recompiles instead of failing.
+  is not a whole pickle is deleted before import so that Numba recompiles instead of failing.
 
 Command line::
 
@@ -29,6 +29,7 @@ import hashlib
 import importlib.util
 import os
 import pickle
+import pickletools
 import shutil
 import sys
 import tempfile
@@ -116,21 +117,37 @@ def _numba_files(directory: str, name: str) -> list[str]:
             if e.startswith(name + ".") and e.endswith((".nbi", ".nbc"))]
 
 
+def _complete_pickle(data: bytes) -> bool:
+    """Whether ``data`` is one whole pickle (walks the opcodes without building objects, which
+    would need the generated module imported)."""
+    try:
+        ops = list(pickletools.genops(data))
+    except Exception:
+        return False
+    return bool(ops) and ops[-1][0].name == "STOP" and ops[-1][2] == len(data) - 1
+
+
 def _check_numba_files(directory: str, name: str) -> None:
-    """Delete Numba's cache files of module ``name`` if any of them does not unpickle."""
+    """Delete Numba's cache files of module ``name`` if any of them is not a whole pickle."""
     files = _numba_files(directory, name)
     bad = False
     for p in files:
         try:
             with open(p, "rb") as f:
-                if p.endswith(".nbi"):
-                    pickle.load(f)
-                    pickle.loads(f.read())
-                else:
-                    pickle.loads(f.read())
+                data = f.read()
         except FileNotFoundError:
             continue
-        except Exception:
+        if p.endswith(".nbi"):
+            # a pickled version string, then the pickled index
+            try:
+                with open(p, "rb") as f:
+                    pickle.load(f)
+                    rest = f.read()
+            except Exception:
+                bad = True
+                break
+            data = rest
+        if not _complete_pickle(data):
             bad = True
             break
     if bad:

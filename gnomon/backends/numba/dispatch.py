@@ -33,7 +33,7 @@ def numba_funcify(op: Op, node: Apply) -> str:
 
 
 _FAMILIES = ("scalar", "elemwise", "basic", "shape", "reduce", "indexing", "blas", "linalg",
-             "sort")
+             "sort", "control")
 
 
 @functools.cache

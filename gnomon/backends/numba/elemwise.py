@@ -93,9 +93,9 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
     for j, dt in enumerate(out_dtypes):
         if j == 0 and inplace is not None:
             body += [f"if a{inplace}.shape == {shape}:", f"    out0 = a{inplace}",
-                     "else:", f"    out0 = np.empty({shape}, {ctor(dt)})"]
+                     "else:", f"    out0 = _empty({shape}, {ctor(dt)})"]
         else:
-            body.append(f"out{j} = np.empty({shape}, {ctor(dt)})")
+            body.append(f"out{j} = _empty({shape}, {ctor(dt)})")
 
     # 3. the loop body
     def loop(general: bool) -> list[str]:

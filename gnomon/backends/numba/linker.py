@@ -18,7 +18,6 @@ input, a constant or another output are copied inside the compiled code, so the 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +31,8 @@ from gnomon.errors import GnomonError, GnomonRuntimeError, node_context
 from gnomon.graph.basic import Apply
 
 _DECORATOR = '@numba.njit(cache=True, error_model="numpy", nogil=True)'
-_PRELUDE = "import math\n\nimport numba\nimport numpy as np\n"
+_PRELUDE = ("import math\n\nimport numba\nimport numpy as np\n\n"
+            "from gnomon.backends.numba.runtime import empty as _empty\n")
 
 # In-process memo: kernel source -> compiled dispatcher
 _KERNELS: dict[str, Any] = {}
@@ -93,7 +93,6 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
         for i, k in plan.items():
             sources[i] = lower_node(program.nodes[i], k)
 
-    n_in = len(program.inputs)
     args = [f"v{slot[v]}" for v in program.inputs] + [f"v{slot[c]}" for c in program.constants]
     consts = tuple(c.data for c in program.constants)
     namespace: dict[str, Any] = {}
@@ -102,7 +101,9 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
         outs = "".join(f"v{slot[o]}, " for o in node.outputs)
         ins = ", ".join(f"v{slot[v]}" for v in node.inputs)
         if src is not None:
-            kname = "k_" + hashlib.sha256(src.encode()).hexdigest()[:16]
+            # named after the whole kernel module (helpers included): a cached program
+            # refers to its kernels' modules by name
+            kname = "k_" + cache.module_name(kernel_module_source(src))[len("gnomon_nb_"):]
             namespace[kname] = compile_kernel(src)
         else:
             kname = f"py_{i}"
@@ -122,18 +123,20 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
         exec(compile(body, f"<gnomon numba program {id(program):x}>", "exec"), glb)
         prog = glb["program"]
 
-    if consts:
-        def thunk(values: list[Any]) -> list[Any]:
-            try:
-                return list(prog(*values, *consts))
-            except Exception as e:
-                raise _explain(program, values, e) from e
-    else:
-        def thunk(values: list[Any]) -> list[Any]:
-            try:
-                return list(prog(*values))
-            except Exception as e:
-                raise _explain(program, values, e) from e
+    from numba.core.errors import NumbaError
+
+    call: list[Callable[..., Any]] = [prog]
+
+    def thunk(values: list[Any]) -> list[Any]:
+        try:
+            return list(call[0](*values, *consts))
+        except NumbaError as e:
+            # Numba could not compile this program for these argument types: a gap in a
+            # lowering. Run the reference backend from now on rather than fail the user.
+            call[0] = _reference_fallback(program, e)
+            return list(call[0](*values, *consts))
+        except Exception as e:
+            raise _explain(program, values, e) from e
 
     # Outputs are fresh arrays or copies made inside the compiled code (never views of inputs,
     # constants, shared storage or each other); Python fallbacks give no such guarantee.
@@ -143,7 +146,6 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
     thunk.inplace = dict(plan)  # type: ignore[attr-defined]
     thunk.fallback_nodes = [n for n, s in zip(program.nodes, sources, strict=True)  # type: ignore[attr-defined]
                             if s is None]
-    del n_in
     return thunk
 
 
@@ -158,28 +160,62 @@ def input_filter(t: Any) -> Callable[..., Any]:
     ndarray = np.ndarray
     py_float = nd == 0 and dt.kind == "f" and dt.itemsize >= 4
 
-    def f(a: Any, name: str = "input", allow_downcast: bool = False) -> Any:
-        tp = type(a)
-        if tp is ndarray:
-            if a.dtype is dt and a.ndim == nd and all(a.shape[i] == s for i, s in static):
-                return a
-        elif tp is float and py_float:
-            return np.array(a, dtype=dt)
-        return slow(a, name=name, allow_downcast=allow_downcast)
+    if static:
+        def f(a: Any, name: str = "input", allow_downcast: bool = False) -> Any:
+            tp = type(a)
+            if tp is ndarray:
+                if a.dtype is dt and a.ndim == nd and all(a.shape[i] == s for i, s in static):
+                    return a
+            elif tp is float and py_float:
+                return np.array(a, dtype=dt)
+            return slow(a, name=name, allow_downcast=allow_downcast)
+    else:
+        # no static lengths to check: two identity tests on the common path
+        def f(a: Any, name: str = "input", allow_downcast: bool = False) -> Any:
+            tp = type(a)
+            if tp is ndarray:
+                if a.dtype is dt and a.ndim == nd:
+                    return a
+            elif tp is float and py_float:
+                return np.array(a, dtype=dt)
+            return slow(a, name=name, allow_downcast=allow_downcast)
 
     return f
+
+
+def _reference_fallback(program: Program, err: Exception) -> Callable[..., Any]:
+    """The NumPy reference program, with the output copies the no-alias promise needs."""
+    import warnings
+
+    from gnomon.backends.numpy.linker import compile_program as reference
+
+    warnings.warn(
+        f"Numba could not compile this function ({type(err).__name__}: "
+        f"{str(err).splitlines()[0] if str(err) else ''}); it runs on the NumPy reference "
+        "backend instead (correct, slower). This is a gap in gnomon's Numba backend.\n"
+        "Hint: please report it; pass mode='numpy' to silence this warning.",
+        RuntimeWarning, stacklevel=4,
+    )
+    ref = reference(program)
+    n_in = len(program.inputs)
+    copies = program.outputs_needing_copy()
+
+    def run(*args: Any) -> tuple[Any, ...]:
+        outs = ref(list(args[:n_in]))
+        return tuple(np.array(o, copy=True) if c else o
+                     for o, c in zip(outs, copies, strict=True))
+
+    return run
 
 
 def _python_node(node: Apply) -> Callable[..., tuple[Any, ...]]:
     """Run ``node`` with its NumPy ``perform`` (for ops without a Numba lowering)."""
     op = node.op
-    outs = node.outputs
 
     def run(*args: Any) -> tuple[Any, ...]:
         res = op.perform(node, list(args))
         return tuple(np.asarray(r) if not isinstance(r, np.ndarray) else r for r in res)
 
-    del outs
     return run
 
 

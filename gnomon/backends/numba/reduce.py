@@ -74,7 +74,8 @@ def _rows_prelude(nd: int, axes: Sequence[int], dtype: str | None) -> list[str]:
     if nd == 0:
         lines.append(f"y = np.ascontiguousarray({src}).reshape((1, 1))")
     else:
-        t = src if perm == list(range(nd)) else f"np.transpose({src}, {shape_tuple_text([str(p) for p in perm])})"
+        ptext = shape_tuple_text([str(p) for p in perm])
+        t = src if perm == list(range(nd)) else f"np.transpose({src}, {ptext})"
         lines.append(f"xt = np.ascontiguousarray({t})")
         r = " * ".join(f"x.shape[{d}]" for d in kept) or "1"
         c = " * ".join(f"x.shape[{d}]" for d in axes) or "1"

@@ -91,9 +91,11 @@ def sub_zero(node: Apply, x: Variable) -> Variable:
 
 
 @register_rule(P(Elemwise(Sub), Const(value=0), "x"), groups=CANON)
-def zero_sub(node: Apply, x: Variable) -> Variable:
-    """``0 - x -> -x``."""
-    return _tm().neg(x) if x.dtype != "bool" else None  # type: ignore[return-value]
+def zero_sub(node: Apply, x: Variable) -> Variable | None:
+    """``0 - x -> -x`` (when no dtype promotion happens: ``-x`` of an unsigned ``x`` wraps)."""
+    if x.dtype == "bool" or x.dtype != node.outputs[0].dtype:
+        return None
+    return _tm().neg(x)
 
 
 @register_rule(P(Elemwise(Sub), "x", Const("c"), where=is_inexact), groups=CANON)
@@ -210,8 +212,9 @@ def mul_zero(node: Apply, others: tuple[Variable, ...]) -> Variable:
 
 @register_rule(P(Elemwise(Mul), Const(value=-1), rest="others"), groups=CANON)
 def mul_minus_one(node: Apply, others: tuple[Variable, ...]) -> Variable | None:
-    """``x * -1 -> -x``."""
-    if node.outputs[0].dtype == "bool":
+    """``x * -1 -> -x`` (when no dtype promotion happens: ``-x`` of an unsigned ``x`` wraps)."""
+    dtype = node.outputs[0].dtype
+    if dtype == "bool" or any(o.dtype != dtype for o in others):
         return None
     return _tm().neg(_mul_all(list(others), node.outputs[0].dtype))
 
@@ -455,7 +458,7 @@ def sum_of_alloc(node: Apply) -> Variable | None:
     return alloc(total, *rest) if rest else total
 
 
-# --- shapes ----------------------------------------------------------------------------------------
+# --- shapes --------------------------------------------------------------------------------
 
 
 @register_rule(P(ShapeI, "x"), groups=("canonicalize", "shape"))
@@ -487,7 +490,7 @@ def shape_to_shape_i(node: Apply, x: Variable) -> Variable:
     return make_vector(*shape_tuple(x))
 
 
-# --- constant folding ------------------------------------------------------------------------------
+# --- constant folding ----------------------------------------------------------------------
 
 #: Outputs larger than this many elements are not folded (a graph should not carry big arrays
 #: that are cheap to compute, such as ``zeros((1000, 1000))``).

@@ -100,7 +100,9 @@ def elemwise_fusion(
     return [memo.get(o, o) for o in outputs], steps
 
 
-def _fuse(members: list[Apply], root: Apply, memo: dict[Variable, Variable]) -> Variable | None:
+def _fuse(
+    members: list[Apply], root: Apply, memo: dict[Variable, Variable]
+) -> Variable | None:
     """Build the Composite of ``members`` (topologically sorted, ``root`` last)."""
     inside = {n.outputs[0]: None for n in members}
     ext: list[Variable] = []
