@@ -7,6 +7,7 @@ a hint that says how to fix it.
 
 from __future__ import annotations
 
+import functools
 import linecache
 import os
 import sys
@@ -74,12 +75,18 @@ def user_location(skip_internal: bool = True) -> SourceLocation | None:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not (skip_internal and os.path.abspath(filename).startswith(_PACKAGE_DIR)) and not (
+        if not (skip_internal and _is_internal(filename)) and not (
             frame.f_code.co_name in _OP_METHODS and _is_op(frame.f_locals.get("self"))
         ):
             return (filename, frame.f_lineno)
         frame = frame.f_back
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_internal(filename: str) -> bool:
+    # Called for every node built: the path test is cached per file.
+    return os.path.abspath(filename).startswith(_PACKAGE_DIR)
 
 
 # Methods of a user's own Op subclass are part of the library from the user's point of view:

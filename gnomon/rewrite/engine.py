@@ -98,12 +98,23 @@ class Rule:
 
     def apply(self, node: Apply) -> list[Variable] | None:
         """The replacement of ``node``'s outputs, or ``None`` if the rule does not apply."""
-        if self.pattern is None:
-            return _as_replacement(self.fn(node), node, self.name)
-        for b in self.pattern.match(node.outputs[0]):
-            out = self.fn(node, **b)
-            if out is not None:
-                return _as_replacement(out, node, self.name)
+        try:
+            if self.pattern is None:
+                return _as_replacement(self.fn(node), node, self.name)
+            for b in self.pattern.match(node.outputs[0]):
+                out = self.fn(node, **b)
+                if out is not None:
+                    return _as_replacement(out, node, self.name)
+        except RewriteError:
+            raise
+        except Exception as e:
+            from gnomon.errors import node_context
+
+            raise RewriteError(with_hint(
+                f"rewrite rule {self.name!r} failed on {node.op}: {type(e).__name__}: {e}\n"
+                f"{node_context(node)}",
+                f"fix the rule, or compile with Mode(...).excluding({self.name!r})",
+            )) from e
         return None
 
 

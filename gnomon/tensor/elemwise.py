@@ -9,6 +9,7 @@ Elemwise node has the output's rank, which keeps backends and gradients simple.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,17 +61,25 @@ def _fmt(shape: tuple[int | None, ...]) -> str:
 def _weak_constant(value: Any, tensors: Sequence[Variable]) -> Variable:
     """A Python number next to tensors takes their dtype kind, as in NumPy 2 (NEP 50)."""
     if isinstance(value, bool | int | float | complex) and tensors:
-        dtypes = [np.dtype(t.dtype) for t in tensors]
-        dtype = np.result_type(*dtypes, value)
-        with np.errstate(all="ignore"):
-            arr = np.array(value).astype(dtype)
-        if isinstance(value, int) and not isinstance(value, bool) and arr.item() != value:
-            raise GnomonValueError(
-                f"the Python integer {value} does not fit in {dtype.name}, the dtype of the other "
-                f"operand.\nHint: cast the other operand to a wider dtype first."
-            )
-        return constant(arr)
+        dtypes = tuple(sorted({t.dtype for t in tensors}))
+        # repr keeps -0.0 apart from 0.0 (equal as keys) in the cache.
+        return _weak_scalar(dtypes, type(value), repr(value), value)
     return as_tensor(value)
+
+
+@functools.lru_cache(maxsize=2048)
+def _weak_scalar(dtypes: tuple[str, ...], pytype: type, text: str, value: Any) -> Variable:
+    # Cached: literals such as `x * 2` are built on every node, and constants are interned
+    # anyway (the cache only keeps a few small scalars alive).
+    dtype = np.result_type(*[np.dtype(d) for d in dtypes], value)
+    with np.errstate(all="ignore"):
+        arr = np.array(value).astype(dtype)
+    if pytype is int and arr.item() != value:
+        raise GnomonValueError(
+            f"the Python integer {value} does not fit in {dtype.name}, the dtype of the other "
+            f"operand.\nHint: cast the other operand to a wider dtype first."
+        )
+    return constant(arr)
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,15 @@ COMPLEX_DTYPES = ("complex64", "complex128")
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 DISCRETE_DTYPES = ("bool", *INT_DTYPES)
 
+_DTYPE_SET = frozenset(ALL_DTYPES)
+
 Shape = tuple[int | None, ...]
 
 
 def normalize_dtype(dtype: Any) -> str:
     """Return the canonical dtype name (``'float64'``), resolving ``'floatX'`` from the config."""
+    if type(dtype) is str and dtype in _DTYPE_SET:
+        return dtype  # the common case, on every node built: no NumPy call
     if dtype == "floatX":
         from gnomon.config import config
 
@@ -66,6 +70,9 @@ class TensorType(Type):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dtype", normalize_dtype(self.dtype))
+        if type(self.shape) is tuple and all(s is None or type(s) is int for s in self.shape):
+            if all(s is None or s >= 0 for s in self.shape):
+                return
         shape = tuple(None if s is None else int(s) for s in self.shape)
         for s in shape:
             if s is not None and s < 0:

@@ -363,3 +363,34 @@ def test_a_numba_compile_failure_falls_back_to_the_reference(
     np.testing.assert_allclose(got[0], np.exp(v) * 3.0)
     assert not np.shares_memory(got[1], v)
     np.testing.assert_allclose(f(v)[0], np.exp(v) * 3.0)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_gradient_graphs_of_sort_and_searchsorted(axis: int) -> None:
+    """The gradient of sort gathers with PermuteAlongAxis; compare whole graphs with NumPy."""
+    from gnomon.testing import compare_backends
+
+    x = RNG.permutation(12).reshape(3, 4).astype("float64") + RNG.random((3, 4)) * 0.1
+    w = RNG.random((3, 4))
+
+    def fn(a, b):  # type: ignore[no-untyped-def]
+        s = gt.sort(a, axis=axis)
+        return [gnomon.grad(gt.sum(s * b), a), gt.searchsorted(gt.sort(gt.flatten(a)), b)]
+
+    compare_backends(fn, [x, w], modes=["numba"])
+
+
+def test_indices_are_bounds_checked() -> None:
+    x = gt.dmatrix("x")
+    i = gt.lscalar("i")
+    idx = gt.lvector("idx")
+    f = gnomon.function([x, i, idx], [x[i], x[idx], x[idx, :] * 2.0], mode=NO_REWRITE)
+    a = RNG.random((4, 3))
+    got = f(a, -1, np.array([3, 0, -4]))
+    np.testing.assert_array_equal(got[0], a[-1])
+    np.testing.assert_array_equal(got[1], a[[3, 0, -4]])
+    np.testing.assert_array_equal(got[2], a[[3, 0, -4], :] * 2.0)
+    with pytest.raises(IndexError):
+        f(a, 4, np.array([0]))
+    with pytest.raises(IndexError):
+        f(a, 0, np.array([0, 5]))

@@ -281,3 +281,15 @@ def test_ieee_group_documents_and_controls_x_times_zero() -> None:
         wants = [v * 0.0, v - v, v / v]
     for got, want in zip(exact(v), wants, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_failing_rule_is_named_in_the_error() -> None:
+    @register_rule(P(Elemwise(Log), "a"), groups=("canonicalize",), default=False)
+    def broken_rule(node, a):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("oops")
+
+    try:
+        with pytest.raises(RewriteError, match=r"broken_rule.*oops"):
+            rewrite_graph(gt.log(gt.dvector("x")), include=["broken_rule"])
+    finally:
+        unregister_rule("broken_rule")

@@ -7,7 +7,7 @@ run with the NumPy ``perform`` (see ``docs/backends.md``).
 
 from __future__ import annotations
 
-from gnomon.backends.numba.dispatch import indent, numba_funcify
+from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor
 
 
@@ -69,6 +69,36 @@ def _register() -> None:
             body.append(f"return (x[{k}],)")
         args = ", ".join(["x"] + [f"d{i}" for i in range(ndyn)])
         return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
+
+    if hasattr(ti, "AdvancedSubtensor"):
+        @numba_funcify.register(ti.AdvancedSubtensor)
+        def _(op, node):  # type: ignore[no-untyped-def]
+            # only x[int_array, :, ...]: a gather along the first axis (the common case of
+            # indexing parameters by group); everything else runs with the NumPy perform
+            x, *dyn = node.inputs
+            idx = op.idx_list
+            if not (len(dyn) == 1 and idx and idx[0] is ti.INPUT and dyn[0].ndim >= 1
+                    and dyn[0].dtype[0] in "iu" and x.ndim >= 1
+                    and all(isinstance(e, ti.SliceIndex) and e.is_full for e in idx[1:])):
+                raise NotImplementedError("general advanced indexing")
+            rest = " * ".join(f"x.shape[{d}]" for d in range(1, x.ndim)) or "1"
+            oshape = shape_tuple_text([f"d0.shape[{i}]" for i in range(dyn[0].ndim)]
+                                      + [f"x.shape[{d}]" for d in range(1, x.ndim)])
+            return ("def kernel(x, d0):\n"
+                    "    n = x.shape[0]\n"
+                    f"    m = {rest}\n"
+                    "    fi = np.ascontiguousarray(d0).reshape(d0.size)\n"
+                    "    xr = np.ascontiguousarray(x).reshape((n, m))\n"
+                    f"    o = np.empty((d0.size, m), {ctor(x.dtype)})\n"
+                    "    for k in range(d0.size):\n"
+                    "        j = fi[k]\n"
+                    "        if j < -n or j >= n:\n"
+                    "            raise IndexError('index out of bounds')\n"
+                    "        if j < 0:\n"
+                    "            j += n\n"
+                    "        for c in range(m):\n"
+                    "            o[k, c] = xr[j, c]\n"
+                    f"    return (o.reshape({oshape}),)\n")
 
     if not hasattr(ti, "IncSubtensor"):
         return
