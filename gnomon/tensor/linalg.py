@@ -326,7 +326,7 @@ def inv(a: Any) -> Variable:
     --------
     >>> import numpy as np, gnomon.tensor as gt
     >>> a = gt.dmatrix("a")
-    >>> inv(a).eval({a: np.array([[2.0, 0.0], [0.0, 4.0]])}).tolist()
+    >>> (inv(a).eval({a: np.array([[2.0, 0.0], [0.0, 4.0]])}) + 0.0).tolist()  # + 0.0: no -0.0
     [[0.5, 0.0], [0.0, 0.25]]
     """
     return MatrixInverse()(a)  # type: ignore[no-any-return]
@@ -1228,7 +1228,7 @@ def matrix_power(a: Any, n: int) -> Variable:
     >>> a = gt.dmatrix("a")
     >>> matrix_power(a, 3).eval({a: np.array([[1.0, 1.0], [0.0, 1.0]])}).tolist()
     [[1.0, 3.0], [0.0, 1.0]]
-    >>> matrix_power(a, -1).eval({a: np.diag([2.0, 4.0])}).tolist()
+    >>> (matrix_power(a, -1).eval({a: np.diag([2.0, 4.0])}) + 0.0).tolist()
     [[0.5, 0.0], [0.0, 0.25]]
     """
     if not isinstance(n, int | np.integer) or isinstance(n, bool):
