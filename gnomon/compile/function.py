@@ -8,6 +8,7 @@ aliases an input, a constant or a shared variable's storage.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -84,6 +85,13 @@ class Function:
             (filt(v.type) if filt else v.type.filter, v.name or f"input {i} ({v.type})")
             for i, v in enumerate(inputs)
         ]
+        # One bound checker per input, so a call does no keyword plumbing.
+        self._checkers = [
+            functools.partial(f, name=nm, allow_downcast=allow_input_downcast)
+            for f, nm in self._filters
+        ]
+        self._copy_idx = [i for i, c in enumerate(self._copy) if c]
+        self._plain = not self._copy_idx and not updates and len(program.outputs) == len(outputs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         n = len(self.inputs)
@@ -97,16 +105,16 @@ class Function:
         if self.trust_input:
             values = list(args)
         else:
-            down = self._allow_downcast
-            values = [f(a, name=nm, allow_downcast=down)
-                      for (f, nm), a in zip(self._filters, args, strict=True)]
-        for s in self._shared:
-            values.append(s._value)
+            values = [f(a) for f, a in zip(self._checkers, args)]
+        if self._shared:
+            values.extend([s._value for s in self._shared])
         results = self._thunk(values)
+        if self._plain:
+            # No copies, no updates: the hot path of small functions.
+            return results[0] if self._single else results
         outs = results[: self._n_out]
-        for i, c in enumerate(self._copy):
-            if c:
-                outs[i] = np.array(outs[i], copy=True)
+        for i in self._copy_idx:
+            outs[i] = np.array(outs[i], copy=True)
         if self._update_targets:
             # Atomic: every output is computed before any shared value changes.
             new = results[self._n_out:]
