@@ -22,7 +22,7 @@ from gnomon.errors import (
 )
 from gnomon.graph.basic import Apply, Variable
 from gnomon.graph.op import Op
-from gnomon.graph.traversal import toposort
+from gnomon.graph.traversal import graph_inputs, toposort
 
 
 class NullGrad:
@@ -172,6 +172,8 @@ def grad(
             ))
         if not _is_float(cost):
             raise GnomonTypeError(f"grad: the cost {cost} has non-float type {cost.type}")
+        if not known_grads and not consider_constant:
+            cost = _stabilized(cost, wrt_list)
         pairs.append((cost, ones_like(cost)))
     for k, v in (known_grads or {}).items():
         pairs.append((k, as_tensor(v)))
@@ -192,6 +194,30 @@ def grad(
             g = zeros_like(w) if return_disconnected == "zero" else None
         out.append(g)
     return out[0] if single else out
+
+
+def _stabilized(cost: Variable, wrt: Sequence[Variable]) -> Variable:
+    """``cost`` after the canonicalize and stabilize rewrites, when that is safe.
+
+    Differentiating ``log(1 + exp(x))`` as written gives ``exp(x) / (1 + exp(x))``, which is
+    nan at ``x = 1000``; differentiating its stable form ``softplus(x)`` gives ``sigmoid(x)``.
+    Only done when every ``wrt`` is a root (rewrites may remove intermediate variables) and
+    stays connected (``grad(x - x, x)`` must still be 0, not "disconnected").
+    """
+    if any(w.owner is not None for w in wrt):
+        return cost
+    try:
+        from gnomon.rewrite.engine import rewrite_graph
+    except ImportError:  # pragma: no cover - the rewrite package is part of gnomon
+        return cost
+    (new,), _ = rewrite_graph([cost], exclude=("specialize", "fusion"), backend="numpy")
+    if new is cost:
+        return cost
+    roots = {id(v) for v in graph_inputs([new])}
+    old_roots = {id(v) for v in graph_inputs([cost])}
+    if any((id(w) in old_roots) != (id(w) in roots) for w in wrt):
+        return cost
+    return new
 
 
 def pullback(
