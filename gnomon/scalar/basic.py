@@ -77,43 +77,39 @@ class BinaryScalarOp(ScalarOp):
 # --- arithmetic ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Add(ScalarOp):
-    name = "add"
+class VariadicScalarOp(ScalarOp):
+    """An associative, commutative op of any number of inputs, folding a binary ufunc."""
+
     nin = -1
     commutative = True
     associative = True
-    identity = 0
+    ufunc: ClassVar[Callable[..., Any]]
 
     def impl(self, *args: Any) -> Any:
         out = args[0]
         for a in args[1:]:
-            out = np.add(out, a)
+            out = self.ufunc(out, a)
         return out
 
     def output_dtypes(self, *dtypes: str) -> tuple[str, ...]:
         return (np.result_type(*[np.dtype(d) for d in dtypes]).name,)
+
+
+@dataclass(frozen=True)
+class Add(VariadicScalarOp):
+    name = "add"
+    identity = 0
+    ufunc = np.add
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         return [grads[0]] * len(inputs)
 
 
 @dataclass(frozen=True)
-class Mul(ScalarOp):
+class Mul(VariadicScalarOp):
     name = "mul"
-    nin = -1
-    commutative = True
-    associative = True
     identity = 1
-
-    def impl(self, *args: Any) -> Any:
-        out = args[0]
-        for a in args[1:]:
-            out = np.multiply(out, a)
-        return out
-
-    def output_dtypes(self, *dtypes: str) -> tuple[str, ...]:
-        return (np.result_type(*[np.dtype(d) for d in dtypes]).name,)
+    ufunc = np.multiply
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         from gnomon.tensor import math as tm
