@@ -90,6 +90,7 @@ class Function:
             functools.partial(f, name=nm, allow_downcast=allow_input_downcast)
             for f, nm in self._filters
         ]
+        self._foreign_ok = filt is not None and getattr(thunk, "accepts_foreign_arrays", False)
         self._copy_idx = [i for i, c in enumerate(self._copy) if c]
         self._plain = not self._copy_idx and not updates and len(program.outputs) == len(outputs)
 
@@ -107,7 +108,12 @@ class Function:
         else:
             values = [f(a) for f, a in zip(self._checkers, args)]
         if self._shared:
-            values.extend([s._value for s in self._shared])
+            shared_vals = [s._value for s in self._shared]
+            if not self._foreign_ok:
+                # A shared value may hold another backend's array (a JAX update): convert it.
+                shared_vals = [v if type(v) is np.ndarray else np.asarray(v)
+                               for v in shared_vals]
+            values.extend(shared_vals)
         results = self._thunk(values)
         if self._plain:
             # No copies, no updates: the hot path of small functions.
@@ -123,6 +129,19 @@ class Function:
                 s._value = np.array(v, copy=True) if id(v) in taken else v
                 taken.add(id(s._value))
         return outs[0] if self._single else outs
+
+    @property
+    def jax_fn(self) -> Callable[..., Any]:
+        """For ``mode='jax'``: the pure JAX callable of this function's outputs (see
+        :func:`gnomon.backends.jax.linker.jax_fn`)."""
+        if self.mode.backend != "jax":
+            raise AttributeError(
+                f"jax_fn is only available for mode='jax' functions; this one is "
+                f"mode={self.mode.backend!r}.\nHint: compile with gnomon.function(..., mode='jax')."
+            )
+        from gnomon.backends.jax.linker import jax_fn
+
+        return jax_fn(self)
 
     def _bind_kwargs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         vals: list[Any] = list(args) + [_MISSING] * (len(self.inputs) - len(args))

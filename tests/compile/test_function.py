@@ -228,3 +228,17 @@ def test_config_change_context():
     assert gt.vector("v").dtype == "float64"
     with pytest.raises(AttributeError):
         gnomon.config.nonsense = 1
+
+
+def test_shared_value_written_by_jax_is_read_by_other_backends():
+    pytest.importorskip("jax")
+    x = gt.dvector("x")
+    w = gnomon.shared(np.zeros(2), name="w")
+    fj = gnomon.function([x], w + x, updates=[(w, w + x)], mode="jax")
+    fj(np.ones(2))
+    for mode in ("numba", "numpy"):
+        f = gnomon.function([x], w * 2 + x, mode=mode)
+        np.testing.assert_allclose(f(np.ones(2)), [3.0, 3.0])
+    assert callable(fj.jax_fn)
+    with pytest.raises(AttributeError, match="mode='jax'"):
+        gnomon.function([x], x, mode="numpy").jax_fn

@@ -206,6 +206,8 @@ class JaxThunk:
 
     #: JAX arrays are immutable: outputs can never alias an input the user could mutate.
     outputs_never_alias = True
+    #: shared variables may hold JAX arrays (from earlier updates); no host copy needed.
+    accepts_foreign_arrays = True
 
     def __init__(self, program: Program) -> None:
         self.program = program
