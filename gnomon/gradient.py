@@ -307,36 +307,51 @@ def jacobian(
 ) -> Any:
     """The Jacobian of ``expression`` with respect to each of ``wrt``.
 
-    The result for one ``wrt`` has shape ``expression.shape + wrt.shape``. It is built by one
-    pullback per element of ``expression`` with a one-hot cotangent, so ``expression`` must have
-    a static shape (known when the graph is built). ``vectorize`` is accepted for PyTensor
-    compatibility; both settings build the same unrolled graph (a scan-based Jacobian for
-    expressions of unknown length is not available yet).
+    The result for one ``wrt`` has shape ``expression.shape + wrt.shape``. Row ``i`` is the
+    pullback of the one-hot cotangent of element ``i``. When ``expression`` has a static shape
+    with at most 64 elements (or any static shape with ``vectorize=True``) the rows are built
+    unrolled, one pullback each, which compiles to straight-line code; otherwise a
+    :func:`gnomon.scan` over the elements computes one row per step, so expressions whose length
+    is known only at run time work too.
 
     Examples
     --------
     >>> import numpy as np, gnomon, gnomon.tensor as gt
-    >>> x = gt.dvector("x", shape=(2,))
+    >>> x = gt.dvector("x")
     >>> J = gnomon.gradient.jacobian(x ** 2, x)
     >>> J.eval({x: np.array([1.0, 3.0])}).tolist()
     [[2.0, 0.0], [0.0, 6.0]]
     """
     import numpy as np
 
-    from gnomon.tensor.basic import as_tensor, constant
+    from gnomon.tensor.basic import as_tensor
 
     expression = as_tensor(expression)
     single = isinstance(wrt, Variable)
     ws = [wrt] if single else list(wrt)  # type: ignore[list-item]
+    if expression.ndim == 0:
+        return grad(expression, wrt, disconnected_inputs=disconnected_inputs)
     shp = expression.type.shape
-    if any(s is None for s in shp):
-        raise GnomonTypeError(with_hint(
-            f"jacobian: {expression} has static shape {expression.type.shape_str()}; the "
-            "Jacobian is built one output element at a time, so every dimension must be known "
-            "when the graph is built",
-            "give the input a static shape, e.g. gt.dvector('x', shape=(3,))",
-        ))
-    n = int(np.prod(shp, dtype=int))
+    static = all(s is not None for s in shp)
+    n = int(np.prod(shp, dtype=int)) if static else None
+    if static and n == 0:
+        raise GnomonTypeError(f"jacobian: {expression} has no elements (shape {shp})")
+    if static and (vectorize or n <= 64):  # type: ignore[operator]
+        out = _jacobian_unrolled(expression, ws, n, disconnected_inputs)  # type: ignore[arg-type]
+    else:
+        out = _jacobian_scan(expression, ws, disconnected_inputs)
+    return out[0] if single else out
+
+
+def _jacobian_unrolled(
+    expression: Variable, ws: list[Variable], n: int, disconnected_inputs: str
+) -> list[Variable]:
+    import numpy as np
+
+    from gnomon.tensor.basic import constant
+    from gnomon.tensor.shape import reshape, shape_tuple, stack
+
+    shp = expression.type.shape  # type: ignore[attr-defined]
     rows: list[list[Variable]] = [[] for _ in ws]
     for i in range(n):
         onehot = np.zeros(n, dtype=expression.dtype)
@@ -345,26 +360,41 @@ def jacobian(
                   disconnected_inputs=disconnected_inputs)
         for k, g in enumerate(gs):
             rows[k].append(g)
-    if n == 0:
-        raise GnomonTypeError(f"jacobian: {expression} has no elements (shape {shp})")
-    from gnomon.tensor.shape import reshape, stack
-
     out = []
     for w, r in zip(ws, rows, strict=True):
-        j = stack(r) if shp else r[0]
+        j = stack(r)
         if len(shp) > 1:
-            from gnomon.tensor.shape import shape_tuple
-
             j = reshape(j, (*shp, *shape_tuple(w)))
         out.append(j)
-    return out[0] if single else out
+    return out
+
+
+def _jacobian_scan(
+    expression: Variable, ws: list[Variable], disconnected_inputs: str
+) -> list[Variable]:
+    from gnomon.control.scan import scan
+    from gnomon.tensor.creation import arange
+    from gnomon.tensor.shape import flatten, reshape, shape_tuple
+
+    flat = flatten(expression, 1) if expression.ndim > 1 else expression
+    n = shape_tuple(flat)[0]
+
+    def row(i: Variable) -> list[Variable]:
+        return grad(flat[i], ws, disconnected_inputs=disconnected_inputs)  # type: ignore[index]
+
+    rows, _ = scan(row, sequences=[arange(n)])
+    rows = list(rows) if isinstance(rows, list | tuple) else [rows]
+    if expression.ndim > 1:
+        rows = [reshape(r, (*shape_tuple(expression), *shape_tuple(w)))
+                for r, w in zip(rows, ws, strict=True)]
+    return rows
 
 
 def hessian(cost: Any, wrt: Variable | Sequence[Variable], **kw: Any) -> Any:
     """The Hessian of a scalar ``cost`` with respect to each (vector or array) ``wrt``.
 
-    For an array ``wrt`` of shape ``s`` the result has shape ``s + s``. Needs static shapes (see
-    :func:`jacobian`).
+    For an array ``wrt`` of shape ``s`` the result has shape ``s + s`` (see :func:`jacobian`
+    for how it is built).
 
     Examples
     --------

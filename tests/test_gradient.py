@@ -142,10 +142,33 @@ def test_hessian_matches_finite_differences():
     np.testing.assert_allclose(ev(H, [x], [xv]), fd, rtol=1e-6, atol=1e-8)
 
 
-def test_jacobian_needs_static_shape():
+@pytest.mark.parametrize("mode", ["numpy", "numba"])
+def test_jacobian_of_unknown_length_uses_scan(mode):
     x = gt.dvector("x")
-    with pytest.raises(GnomonTypeError, match="static shape"):
-        gnomon.jacobian(x ** 2, x)
+    y = gt.exp(x) * gt.sum(x)
+    J = gnomon.jacobian(y, x)
+    xv = np.array([0.1, -0.2, 0.3, 0.7])
+    want = np.diag(np.exp(xv)) * xv.sum() + np.exp(xv)[:, None]
+    np.testing.assert_allclose(gnomon.function([x], J, mode=mode)(xv), want, rtol=1e-12)
+    # the unrolled and scan versions agree on a static shape
+    xs = gt.dvector("xs", shape=(4,))
+    ys = gt.exp(xs) * gt.sum(xs)
+    J1 = gnomon.function([xs], gnomon.jacobian(ys, xs), mode=mode)(xv)
+    np.testing.assert_allclose(J1, want, rtol=1e-12)
+
+
+def test_jacobian_of_matrix_expression_and_hessian_of_unknown_length():
+    m = gt.dmatrix("m")
+    w = gt.dvector("w")
+    J = gnomon.jacobian(m * w, w)
+    mv, wv = np.arange(6.0).reshape(2, 3), np.array([1.0, 2.0, 3.0])
+    got = ev(J, [m, w], [mv, wv])
+    want = np.zeros((2, 3, 3))
+    for i in range(2):
+        want[i] = np.diag(mv[i])
+    np.testing.assert_allclose(got, want)
+    H = gnomon.hessian(gt.sum(w ** 3), w)
+    np.testing.assert_allclose(ev(H, [w], [wv]), np.diag(6 * wv))
 
 
 def test_hessian_vector_product():
