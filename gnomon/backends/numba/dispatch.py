@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
 from gnomon.graph.op import Op
 
@@ -29,7 +30,7 @@ from gnomon.graph.op import Op
 @functools.singledispatch
 def numba_funcify(op: Op, node: Apply) -> str:
     """Source of an njit-able ``kernel(*inputs) -> tuple(outputs)`` computing ``node``."""
-    raise NotImplementedError(f"no Numba lowering for {type(op).__name__}")
+    raise NotLoweredError(f"no Numba lowering for {type(op).__name__}")
 
 
 _FAMILIES = ("scalar", "elemwise", "basic", "shape", "reduce", "indexing", "blas", "linalg",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor
+from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
 from gnomon.tensor.reduce import Sum
 
@@ -171,7 +172,7 @@ def _register_reduce_family() -> None:
         def _mm(op, node, cmp=cmp):  # type: ignore[no-untyped-def]
             x = node.inputs[0]
             if x.dtype[0] == "c":
-                raise NotImplementedError("max/min of complex numbers")
+                raise NotLoweredError("max/min of complex numbers")
             src = rows_reduce_source(x.ndim, op.axes, node.outputs[0].dtype,
                                      _extreme_row(cmp, False))
             return _check_empty(src)
@@ -217,7 +218,7 @@ def _register_reduce_family() -> None:
         def _(op, node):  # type: ignore[no-untyped-def]
             x, dt = node.inputs[0], node.outputs[0].dtype
             if dt[0] == "c":
-                raise NotImplementedError("logsumexp of complex numbers")
+                raise NotLoweredError("logsumexp of complex numbers")
             return rows_reduce_source(x.ndim, op.axes, dt, [*_lse_row, "res = np.log(s) + shift"],
                                       in_dtype=dt)
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from gnomon.errors import NotLoweredError
 from gnomon.scalar import basic as sb
 
 
@@ -93,7 +94,7 @@ def scalar_source(
         expr = None
     if expr is not None and op.nout == 1:
         return expr.format(*args)
-    raise NotImplementedError(f"no Numba lowering for the scalar op {op}")
+    raise NotLoweredError(f"no Numba lowering for the scalar op {op}")
 
 
 def _chain(fn: str, args: Sequence[str]) -> str:
@@ -166,7 +167,7 @@ def _register_math() -> None:
     def real_only(fn):  # type: ignore[no-untyped-def]
         def wrapped(op, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
             if any(np.dtype(d).kind == "c" for d in in_dtypes):
-                raise NotImplementedError(f"{op} of complex numbers")
+                raise NotLoweredError(f"{op} of complex numbers")
             return fn(op, args, in_dtypes, out_dtypes)
         return wrapped
 
@@ -179,7 +180,7 @@ def _register_math() -> None:
 
     def _round(op, a, i, o):  # type: ignore[no-untyped-def]
         if np.dtype(i[0]).kind != "f":
-            raise NotImplementedError("round of non-float input")
+            raise NotLoweredError("round of non-float input")
         d = op.decimals
         if d == 0:
             return f"np.rint({a[0]})"
@@ -209,7 +210,7 @@ def _register_math() -> None:
 
 
 def _no(op: object) -> str:
-    raise NotImplementedError(f"no Numba lowering for {op}")
+    raise NotLoweredError(f"no Numba lowering for {op}")
 
 
 HELPERS += '''
