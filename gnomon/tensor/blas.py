@@ -15,6 +15,11 @@ Two ops carry all of them:
 
 ``outer`` is a broadcast multiplication (an ``Elemwise``), ``dot`` of a 0-d operand is a
 multiplication.
+
+Two BLAS-shaped ops are built only by the "specialize" rewrites
+(:mod:`gnomon.rewrite.rules.specialize`), never by the functions above: :class:`Gemm`
+(``beta * z + alpha * op(a) @ op(b)`` with transpose flags; gemm for a matrix ``b``, gemv for a
+vector) and :class:`Ger` (``z + alpha * outer(x, y)``), for float32/float64 operands.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from gnomon.tensor.type import TensorType
 
 __all__ = [
     "Einsum",
+    "Gemm",
+    "Ger",
     "MatMul",
     "dot",
     "einsum",
@@ -354,6 +361,212 @@ def outer(a: Any, b: Any) -> Variable:
 
     a, b = _ravel(as_tensor(a)), _ravel(as_tensor(b))
     return mul(expand_dims(a, 1), expand_dims(b, 0))  # type: ignore[no-any-return]
+
+
+# --- BLAS-shaped ops: Gemm (gemm / gemv) and Ger -------------------------------------------
+#
+# They are not built by user functions: the "specialize" rewrites of gnomon.rewrite.rules
+# .specialize fold transposes and scalings of 2-d float matmuls into them, so that a backend
+# makes one BLAS call instead of a transpose copy, a product and elementwise passes.
+
+_BLAS_DTYPES = ("float32", "float64")
+
+
+def _blas_scalar(x: Any, dtype: str, what: str, name: str) -> Variable:
+    x = as_tensor(x)
+    if x.ndim != 0:
+        raise ShapeError(
+            f"{what}: {name} must be a scalar (0-d), got {x.type}{_where()}.\n"
+            f"Hint: pass a 0-d tensor or a Python number as {name}."
+        )
+    return cast(x, dtype) if x.dtype != dtype else x
+
+
+def _blas_check_dtypes(what: str, *xs: Variable) -> str:
+    dt = xs[0].dtype
+    if dt not in _BLAS_DTYPES or any(x.dtype != dt for x in xs):
+        raise GnomonTypeError(
+            f"{what} takes float32 or float64 operands of one dtype, got "
+            f"{', '.join(str(x.type) for x in xs)}{_where()}.\n"
+            "Hint: cast the operands to one float dtype, or use gnomon.tensor.matmul."
+        )
+    return dt
+
+
+def _bcast_out(what: str, z: Variable, core: tuple) -> tuple:
+    zs = (1,) * (len(core) - z.ndim) + tuple(z.type.shape)
+    return tuple(broadcast_static_shapes(zs, core, what=what))
+
+
+def _bcast_out_sym(z: Variable, sz: tuple, core_vars: list, core_static: tuple) -> list:
+    """Run-time shape of ``z`` broadcast against the product (the product's lengths given)."""
+    out = []
+    off = len(core_static) - z.ndim
+    for i, (c, cs) in enumerate(zip(core_vars, core_static, strict=True)):
+        cands = [] if cs == 1 else [c]
+        k = i - off
+        if k >= 0 and z.type.shape[k] != 1:
+            cands.append(sz[k])
+        out.append(_broadcast_dim(cands))
+    return out
+
+
+@dataclass(frozen=True)
+class Gemm(Op):
+    """``beta * z + alpha * op(a) @ op(b)``: BLAS ``gemm`` (``b`` a matrix) and ``gemv`` (``b``
+    a vector), where ``op(x)`` is ``x.T`` when ``trans_a`` / ``trans_b`` is set.
+
+    Inputs are ``(z, alpha, a, b, beta)``: ``a`` a float32/float64 matrix, ``b`` a matrix or
+    (``gemv``) a vector of the same dtype, ``alpha`` and ``beta`` scalars (cast to that dtype),
+    ``z`` of at most the product's rank, broadcast against the product like NumPy's ``+``
+    (a product without ``z`` uses ``z = 0`` and ``beta = 0``). The output has the operands'
+    dtype. ``trans_b`` must be ``False`` for a vector ``b``.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> a, b, z = gt.dmatrix("a"), gt.dmatrix("b"), gt.dmatrix("z")
+    >>> out = Gemm(trans_a=True, trans_b=False)(z, 2.0, a, b, 0.5)
+    >>> x, y, w = np.ones((3, 2)), np.ones((3, 4)), np.ones((2, 4))
+    >>> out.eval({a: x, b: y, z: w})[0].tolist()
+    [6.5, 6.5, 6.5, 6.5]
+    """
+
+    trans_a: bool = False
+    trans_b: bool = False
+
+    def make_node(self, z: Any, alpha: Any, a: Any, b: Any, beta: Any) -> Apply:
+        a, b = as_tensor(a), as_tensor(b)
+        if a.ndim != 2 or b.ndim not in (1, 2) or (b.ndim == 1 and self.trans_b):
+            raise ShapeError(
+                f"Gemm takes a matrix and a matrix or vector, got {a.type} and {b.type} "
+                f"(trans_b={self.trans_b}){_where()}.\n"
+                "Hint: Gemm is built by the specialize rewrites; use gnomon.tensor.matmul."
+            )
+        z = as_tensor(z)
+        dt = _blas_check_dtypes("Gemm", a, b)
+        if z.dtype != dt:
+            z = cast(z, dt)
+        sa = a.type.shape[::-1] if self.trans_a else a.type.shape
+        sb = b.type.shape if b.ndim == 1 else (
+            b.type.shape[::-1] if self.trans_b else b.type.shape)
+        _check_core("Gemm", sa, sb, -1, 0)
+        core = (sa[0],) if b.ndim == 1 else (sa[0], sb[1])
+        if z.ndim > len(core):
+            raise ShapeError(
+                f"Gemm: z has rank {z.ndim}, more than the product's {len(core)}{_where()}.\n"
+                "Hint: z is added to the product and must broadcast to its shape."
+            )
+        shape = _bcast_out("Gemm: z and the product", z, core)
+        ins = [z, _blas_scalar(alpha, dt, "Gemm", "alpha"), a, b,
+               _blas_scalar(beta, dt, "Gemm", "beta")]
+        return Apply.make(self, ins, [TensorType(dt, shape)])
+
+    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+        z, alpha, a, b, beta = inputs
+        a = a.T if self.trans_a else a
+        b = b.T if self.trans_b else b
+        if a.shape[1] != b.shape[0]:
+            raise ShapeError(
+                f"Gemm: operands of shapes {a.shape} and {b.shape} (after transposes) are not "
+                "aligned.\nHint: the contracted lengths must be equal."
+            )
+        dt = node.outputs[0].dtype
+        out = beta * z + alpha * np.dot(a, b)
+        return (np.asarray(out, dtype=dt),)
+
+    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+        z = node.inputs[0]
+        sz, _, sa, sb, _ = input_shapes
+        sa = sa[::-1] if self.trans_a else sa
+        core_vars = [sa[0]] if len(sb) == 1 else [sa[0], sb[0] if self.trans_b else sb[1]]
+        a, b = node.inputs[2], node.inputs[3]
+        ta = a.type.shape[::-1] if self.trans_a else a.type.shape
+        tb = b.type.shape[::-1] if self.trans_b else b.type.shape
+        core_static = (ta[0],) if b.ndim == 1 else (ta[0], tb[1])
+        return [tuple(_bcast_out_sym(z, sz, core_vars, core_static))]
+
+    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+        from gnomon.tensor.math import mul
+        from gnomon.tensor.reduce import sum as _sum
+
+        z, alpha, a, b, beta = node.inputs
+        (g,) = output_grads
+        opa = matrix_transpose(a) if self.trans_a else a
+        opb = matrix_transpose(b) if self.trans_b else b
+        prod = matmul(opa, opb)
+        # g has the broadcast shape of z and the product: sum it back onto the product first.
+        gp = sum_to(g, prod)
+        ga_op = matmul(gp, matrix_transpose(opb)) if b.ndim == 2 else outer(gp, b)
+        gb_op = matmul(matrix_transpose(opa), gp)
+        ga = mul(alpha, matrix_transpose(ga_op) if self.trans_a else ga_op)
+        gb = mul(alpha, matrix_transpose(gb_op) if self.trans_b else gb_op)
+        gz = sum_to(mul(beta, g), z) if _is_float(z) else None
+        return [gz, _sum(mul(gp, prod)), ga, gb, _sum(mul(g, z))]
+
+    def __str__(self) -> str:
+        t = "".join(["T" if self.trans_a else "N", "T" if self.trans_b else "N"])
+        return f"Gemm{{{t}}}"
+
+
+@dataclass(frozen=True)
+class Ger(Op):
+    """``z + alpha * outer(x, y)``: BLAS ``ger`` (rank-1 update).
+
+    Inputs are ``(z, alpha, x, y)``: ``x``, ``y`` float32/float64 vectors of one dtype,
+    ``alpha`` a scalar (cast to that dtype), ``z`` of rank <= 2 broadcast against the outer
+    product like NumPy's ``+``.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> z, x, y = gt.dmatrix("z"), gt.dvector("x"), gt.dvector("y")
+    >>> Ger()(z, 3.0, x, y).eval({z: np.zeros((2, 2)), x: np.ones(2), y: np.ones(2)}).tolist()
+    [[3.0, 3.0], [3.0, 3.0]]
+    """
+
+    def make_node(self, z: Any, alpha: Any, x: Any, y: Any) -> Apply:
+        x, y, z = as_tensor(x), as_tensor(y), as_tensor(z)
+        if x.ndim != 1 or y.ndim != 1 or z.ndim > 2:
+            raise ShapeError(
+                f"Ger takes two vectors and z of rank <= 2, got {x.type}, {y.type} and "
+                f"{z.type}{_where()}.\nHint: Ger is built by the specialize rewrites; use "
+                "gnomon.tensor.outer."
+            )
+        dt = _blas_check_dtypes("Ger", x, y)
+        if z.dtype != dt:
+            z = cast(z, dt)
+        shape = _bcast_out("Ger: z and the outer product", z, (x.type.shape[0], y.type.shape[0]))
+        return Apply.make(self, [z, _blas_scalar(alpha, dt, "Ger", "alpha"), x, y],
+                          [TensorType(dt, shape)])
+
+    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+        z, alpha, x, y = inputs
+        out = z + alpha * np.outer(x, y)
+        return (np.asarray(out, dtype=node.outputs[0].dtype),)
+
+    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+        z, _, x, y = node.inputs
+        sz, _, sx, sy = input_shapes
+        core_static = (x.type.shape[0], y.type.shape[0])
+        return [tuple(_bcast_out_sym(z, sz, [sx[0], sy[0]], core_static))]
+
+    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+        from gnomon.tensor.math import mul
+        from gnomon.tensor.reduce import sum as _sum
+
+        z, alpha, x, y = node.inputs
+        (g,) = output_grads
+        gz = sum_to(g, z) if _is_float(z) else None
+        # g has the broadcast shape; sum it back onto the outer product's (m, n) first.
+        gp = sum_to(g, outer(x, y))
+        galpha = _sum(mul(gp, outer(x, y)))
+        gx = mul(alpha, matmul(gp, y))
+        gy = mul(alpha, matmul(matrix_transpose(gp), x))
+        return [gz, galpha, gx, gy]
+
+    def __str__(self) -> str:
+        return "Ger"
 
 
 # --- tensordot -----------------------------------------------------------------------------

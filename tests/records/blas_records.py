@@ -3,7 +3,7 @@
 import numpy as np
 
 import gnomon.tensor as gt
-from gnomon.tensor.blas import Einsum, MatMul
+from gnomon.tensor.blas import Einsum, Gemm, Ger, MatMul
 from gnomon.tensor.elemwise import Elemwise
 from tests.records import F, I, OpRecord
 
@@ -17,6 +17,16 @@ def _np_ein(subs):  # type: ignore[no-untyped-def]
 
 
 F32 = "float32"
+
+
+def _np_gemm(ta, tb):  # type: ignore[no-untyped-def]
+    def f(z, alpha, a, b, beta):  # type: ignore[no-untyped-def]
+        return beta * z + alpha * np.matmul(a.T if ta else a, b.T if tb else b)
+    return f
+
+
+def _gemm(ta, tb):  # type: ignore[no-untyped-def]
+    return lambda z, alpha, a, b, beta: Gemm(trans_a=ta, trans_b=tb)(z, alpha, a, b, beta)
 
 RECORDS = [
     OpRecord("matmul", lambda a, b: a @ b, np.matmul, [
@@ -100,4 +110,32 @@ RECORDS = [
              [(F(3, 1), F(3, 4)), (F(1, 4), F(3, 1))], grad=2, ops=(Einsum,)),
     OpRecord("einsum_int", _ein("ij,jk->ik"), _np_ein("ij,jk->ik"), [(I(2, 3), I(3, 2))],
              grad=0, ops=(Einsum,)),
+    OpRecord("gemm_nn", _gemm(False, False), _np_gemm(False, False), [
+        (F(3, 5), F(), F(3, 4), F(4, 5), F()),
+        (F(5), F(), F(3, 4), F(4, 5), F()),              # z broadcast along the rows
+        (F(3, 5, dtype=F32), F(dtype=F32), F(3, 4, dtype=F32), F(4, 5, dtype=F32),
+         F(dtype=F32)),
+    ], grad=2, ops=(Gemm,)),
+    OpRecord("gemm_tn", _gemm(True, False), _np_gemm(True, False),
+             [(F(3, 5), F(), F(4, 3), F(4, 5), F()),
+              (F(3, 5, static=True), F(), F(4, 3, static=True), F(4, 5), F())],
+             grad=2, ops=(Gemm,)),
+    OpRecord("gemm_nt", _gemm(False, True), _np_gemm(False, True),
+             [(F(3, 5), F(), F(3, 4), F(5, 4), F())], grad=2, ops=(Gemm,)),
+    OpRecord("gemm_tt", _gemm(True, True), _np_gemm(True, True),
+             [(F(3, 5), F(), F(4, 3), F(5, 4), F()),
+              (F(1, 5), F(), F(4, 3), F(5, 4), F())],    # z broadcast (run time)
+             grad=2, ops=(Gemm,)),
+    OpRecord("gemv", _gemm(False, False), _np_gemm(False, False),
+             [(F(3), F(), F(3, 4), F(4), F()),
+              (F(3, dtype=F32), F(dtype=F32), F(3, 4, dtype=F32), F(4, dtype=F32),
+               F(dtype=F32))], grad=2, ops=(Gemm,)),
+    OpRecord("gemv_t", _gemm(True, False), _np_gemm(True, False),
+             [(F(3), F(), F(4, 3), F(4), F())], grad=2, ops=(Gemm,)),
+    OpRecord("ger", lambda z, alpha, x, y: Ger()(z, alpha, x, y),
+             lambda z, alpha, x, y: z + alpha * np.outer(x, y), [
+                 (F(3, 4), F(), F(3), F(4)),
+                 (F(4), F(), F(3), F(4)),                 # z broadcast along the rows
+                 (F(3, 4, dtype=F32), F(dtype=F32), F(3, dtype=F32), F(4, dtype=F32)),
+             ], grad=2, ops=(Ger,)),
 ]

@@ -55,6 +55,11 @@ F0, F1, F2 = A(0), A(1), A(2)
 POS0, POS1, POS2 = A(0, lo=0.5, hi=3.0), A(1, lo=0.5, hi=3.0), A(2, lo=0.5, hi=3.0)
 
 
+def _m(*shape: int, dtype: str = "float64") -> A:
+    """A matrix or vector of a fixed shape (products need aligned operands)."""
+    return A(len(shape), dtype, static=shape)
+
+
 def _cast64(x: Any) -> Any:
     return Elemwise(Cast("float64"))(x)
 
@@ -140,6 +145,33 @@ CASES = [
     Case("pow_minus_half_to_rsqrt", lambda x: x ** -0.5, (POS1,)),
     Case("sum_mul_to_dot", lambda x, y: gt.sum(x * y), (A(static=(4,)), A(static=(4,)))),
     Case("sum_mul_to_dot", lambda x: gt.sum(x ** 2), (F1,)),
+    Case("matmul_transpose_to_gemm", lambda a, b: a.T @ b, (_m(4, 3), _m(4, 5))),
+    Case("matmul_transpose_to_gemm", lambda a, b: gt.dot(a, b.T), (_m(3, 4), _m(5, 4))),
+    Case("matmul_transpose_to_gemm", lambda a, b: a.T @ b.T,
+         (_m(4, 3, dtype="float32"), _m(5, 4, dtype="float32"))),
+    Case("matvec_to_gemv", lambda a, v: a @ v, (_m(3, 4), _m(4))),
+    Case("matvec_to_gemv", lambda a, v: gt.dot(a.T, v), (_m(4, 3), _m(4))),
+    Case("matvec_to_gemv", lambda v, a: v @ a, (_m(3, dtype="float32"),
+                                                 _m(3, 4, dtype="float32"))),
+    Case("matvec_to_gemv", lambda v, a: v @ a.T, (_m(4), _m(3, 4))),
+    Case("scaled_product_to_gemm", lambda a, b: 2.5 * (a @ b), (_m(3, 4), _m(4, 5))),
+    Case("scaled_product_to_gemm", lambda s, a, b: s * (a.T @ b) * 3, (F0, _m(4, 3), _m(4, 5))),
+    Case("scaled_product_to_gemm", lambda s, a, v: (a @ v) * s, (F0, _m(3, 4), _m(4))),
+    Case("add_to_gemm", lambda a, b, z: a @ b + z, (_m(3, 4), _m(4, 5), _m(3, 5))),
+    Case("add_to_gemm", lambda a, b, z: z + a @ b, (_m(3, 4), _m(4, 5), _m(5))),
+    Case("add_to_gemm", lambda a, b, z, s, t: s * (a.T @ b) + t * z,
+         (_m(4, 3), _m(4, 5), _m(3, 5), F0, F0)),
+    Case("sub_to_gemm", lambda a, b, z, w: 0.5 * z - 2 * (a @ b) + w,
+         (_m(3, 4, dtype="float32"), _m(4, 5, dtype="float32"), _m(3, 5, dtype="float32"),
+          _m(3, 5, dtype="float32"))),
+    Case("add_to_gemm", lambda a, v, z: a @ v + z, (_m(3, 4), _m(4), _m(3))),
+    Case("sub_to_gemm", lambda a, b, z, s: s * (a @ b.T) - z, (_m(3, 4), _m(5, 4), _m(3, 5), F0)),
+    Case("sub_to_gemm", lambda a, b, z: z - a.T @ b, (_m(4, 3), _m(4, 5), _m(1, 5))),
+    Case("outer_add_to_ger", lambda x, y, z: gt.outer(x, y) + z, (_m(3), _m(4), _m(3, 4))),
+    Case("outer_add_to_ger", lambda x, y, z, s: gt.outer(x, y) * s + z,
+         (_m(3), _m(4), _m(3, 4), F0)),
+    Case("outer_sub_to_ger", lambda x, y, z: z - 2 * gt.outer(x, y),
+         (_m(3, dtype="float32"), _m(4, dtype="float32"), _m(4, dtype="float32"))),
     # fusion
     Case("elemwise_fusion", lambda x, y: gt.exp(x) * 2 + y - gt.log(gt.abs(y) + 1), (F1, F2),
          include=("fusion",)),
@@ -218,3 +250,39 @@ def test_pipeline_is_idempotent(case: Case) -> None:
     once, _ = rewrite_graph(_as_list(case.fn(*xs)), include=case.include)
     twice, trace = rewrite_graph(once, include=case.include)
     assert all(a is b for a, b in zip(once, twice, strict=True)), [s.rule for s in trace]
+
+
+def _op_names(f: Any) -> list[str]:
+    return [type(n.op).__name__ for n in f.program.nodes]
+
+
+def test_scaled_transposed_matmul_plus_scaled_matrix_is_one_gemm() -> None:
+    a, b, c = gt.dmatrix("a"), gt.dmatrix("b"), gt.dmatrix("c")
+    alpha, beta = gt.dscalar("alpha"), gt.dscalar("beta")
+    f = gnomon.function([a, b, c, alpha, beta], alpha * (a.T @ b) + beta * c, mode="numba")
+    assert _op_names(f) == ["Gemm"], _op_names(f)
+    (node,) = f.program.nodes
+    assert node.op.trans_a and not node.op.trans_b
+    rng = np.random.default_rng(0)
+    x, y, z = rng.normal(size=(4, 3)), rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
+    np.testing.assert_allclose(f(x, y, z, 1.5, -0.25), 1.5 * (x.T @ y) - 0.25 * z, rtol=1e-12)
+    # Non-contiguous operands (strided views) and a broadcast z work too.
+    g = gnomon.function([a, b, c, alpha, beta], alpha * (a.T @ b) + beta * c[0], mode="numba")
+    xs = rng.normal(size=(8, 3))[::2]
+    np.testing.assert_allclose(g(xs, y, z, 2.0, 3.0), 2.0 * (xs.T @ y) + 3.0 * z[0],
+                               rtol=1e-12)
+
+
+def test_blas_rules_decline_batched_integer_and_mixed_products() -> None:
+    from gnomon.graph.traversal import toposort
+    from gnomon.tensor.blas import Gemm, Ger
+
+    a3, b2 = gt.tensor("a3", shape=(None, None, None)), gt.dmatrix("b2")
+    ia, ib = gt.lmatrix("ia"), gt.lmatrix("ib")
+    fa, fb = gt.fmatrix("fa"), gt.dmatrix("fb")
+    x, y = gt.lvector("x"), gt.lvector("y")
+    for out in [2.0 * (a3 @ b2) + 1.0, 2 * (ia.T @ ib) + ia, fa.T @ fb + 1.0,
+                gt.outer(x, y) + ia]:
+        new, _ = rewrite_graph([out])
+        ops = {type(n.op) for n in toposort(new)}
+        assert not ops & {Gemm, Ger}, ops

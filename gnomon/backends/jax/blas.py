@@ -1,6 +1,7 @@
-"""JAX lowerings of products (:mod:`gnomon.tensor.blas`): ``MatMul`` and ``Einsum``.
+"""JAX lowerings of products (:mod:`gnomon.tensor.blas`): ``MatMul``, ``Einsum`` and the
+BLAS-shaped ``Gemm`` / ``Ger`` built by the specialize rewrites.
 
-Both run at ``precision="highest"``: on GPUs JAX otherwise multiplies float32 matrices in
+All run at ``precision="highest"``: on GPUs JAX otherwise multiplies float32 matrices in
 reduced precision (TF32/bf16 passes), which would not match the NumPy reference.
 """
 
@@ -13,7 +14,7 @@ import jax.numpy as jnp
 from gnomon.backends.jax.dispatch import JaxFn, jax_funcify
 from gnomon.backends.jax.scalar import as_dtype
 from gnomon.graph.basic import Apply
-from gnomon.tensor.blas import Einsum, MatMul
+from gnomon.tensor.blas import Einsum, Gemm, Ger, MatMul
 
 
 @jax_funcify.register(MatMul)
@@ -45,5 +46,30 @@ def _einsum(op: Einsum, node: Apply) -> JaxFn:
             operands.append(as_dtype(jnp.asarray(x), dtype))
             subs.append(s)
         return jnp.einsum(f"{','.join(subs)}->{out}", *operands, precision="highest")
+
+    return f
+
+
+@jax_funcify.register(Gemm)
+def _gemm(op: Gemm, node: Apply) -> JaxFn:
+    dtype = node.outputs[0].type.dtype
+    ta, tb = op.trans_a, op.trans_b
+
+    def f(z: Any, alpha: Any, a: Any, b: Any, beta: Any) -> Any:
+        a, b = as_dtype(a, dtype), as_dtype(b, dtype)
+        # Transposes are free in XLA (a layout change folded into the dot).
+        p = jnp.matmul(a.T if ta else a, b.T if tb else b, precision="highest")
+        return as_dtype(beta * as_dtype(z, dtype) + alpha * p, dtype)
+
+    return f
+
+
+@jax_funcify.register(Ger)
+def _ger(op: Ger, node: Apply) -> JaxFn:
+    dtype = node.outputs[0].type.dtype
+
+    def f(z: Any, alpha: Any, x: Any, y: Any) -> Any:
+        outer = jnp.outer(as_dtype(x, dtype), as_dtype(y, dtype))
+        return as_dtype(as_dtype(z, dtype) + alpha * outer, dtype)
 
     return f
