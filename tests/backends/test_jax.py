@@ -341,45 +341,6 @@ def test_to_jax_reads_shared_values_when_called() -> None:
         np.testing.assert_array_equal(np.asarray(f(jnp.ones(2))), [3.0, 3.0])
 
 
-# --- gradients of the op-records table on JAX vs the reference ------------------------------
-
-
-def _grad_rows() -> list:
-    from tests.records import all_records
-
-    return [r for r in all_records() if r.grad >= 1]
-
-
-@pytest.mark.parametrize("rec", _grad_rows(), ids=lambda r: r.name)
-def test_op_record_gradient_graphs_match_reference(rec) -> None:  # type: ignore[no-untyped-def]
-    from gnomon.testing import compare_backends
-    from tests.test_op_records import _inputs
-
-    values = _inputs(rec, 0)
-    idx = [k for k, v in enumerate(values) if v.dtype.kind == "f"
-           and (rec.grad_wrt is None or k in rec.grad_wrt)]
-    if not idx:
-        pytest.skip("no float input to differentiate")
-    rng = np.random.default_rng(0)
-
-    def grads(*xs):  # type: ignore[no-untyped-def]
-        outs = rec.fn(*xs)
-        outs = list(outs) if isinstance(outs, list | tuple) else [outs]
-        outs = [o for o in outs if o.dtype[0] == "f"]
-        if not outs:
-            pytest.skip("no float output")
-        shapes = gnomon.function(list(xs), outs, mode="numpy", on_unused_input="ignore")(
-            *values)
-        shapes = shapes if isinstance(shapes, list) else [shapes]
-        cost = gt.add(*[gt.sum(o * gt.constant(rng.standard_normal(np.shape(v)).astype(o.dtype)))
-                        for o, v in zip(outs, shapes, strict=True)], 0.0)
-        return gnomon.grad(cost, [xs[k] for k in idx], disconnected_inputs="ignore")
-
-    rtol = 1e-4 if any(v.dtype == np.float32 for v in values) else None
-    compare_backends(grads, values, modes=[M], rtol=rtol if rec.rtol is None else rec.rtol,
-                     atol=rec.atol)
-
-
 def test_tensor_type_filter_messages_match_jax_filter() -> None:
     # The JAX input filter gives the same kind of errors as TensorType.filter.
     t = TensorType("float64", (None, 2))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor
+from gnomon.errors import NotLoweredError
 
 
 def _register() -> None:
@@ -40,7 +41,7 @@ def _register() -> None:
             elif isinstance(e, ti.SliceIndex):
                 s = [part(p) for p in e.parts()]
                 if s[2] == "0":
-                    raise NotImplementedError("slice step 0")
+                    raise NotLoweredError("slice step 0")
                 key.append(f"{s[0]}:{s[1]}" + (f":{s[2]}" if s[2] else ""))
                 dim += 1
             elif e is ti.INPUT or isinstance(e, int):
@@ -52,16 +53,19 @@ def _register() -> None:
                 key.append(name)
                 dim += 1
             else:
-                raise NotImplementedError(f"index entry {e}")
+                raise NotLoweredError(f"index entry {e}")
         if j != first_dyn + ndyn:
-            raise NotImplementedError("unexpected dynamic inputs")
-        return body, (", ".join(key) if key else "...")
+            raise NotLoweredError("unexpected dynamic inputs")
+        # An empty index is the whole array: Numba has no x[...] for n-d arrays, but x[:] works.
+        return body, (", ".join(key) if key else "__whole__")
 
     @numba_funcify.register(ti.Subtensor)
     def _(op, node):  # type: ignore[no-untyped-def]
         x = node.inputs[0]
         ndyn = len(node.inputs) - 1
         body, k = build_key(op, ndyn)
+        if k == "__whole__":
+            k = ":" if x.ndim else "()"
         if node.outputs[0].ndim == 0:
             body += [f"out = np.empty((), {ctor(x.dtype)})", f"out[()] = x[{k}]",
                      "return (out,)"]
@@ -80,7 +84,7 @@ def _register() -> None:
             if not (len(dyn) == 1 and idx and idx[0] is ti.INPUT and dyn[0].ndim >= 1
                     and dyn[0].dtype[0] in "iu" and x.ndim >= 1
                     and all(isinstance(e, ti.SliceIndex) and e.is_full for e in idx[1:])):
-                raise NotImplementedError("general advanced indexing")
+                raise NotLoweredError("general advanced indexing")
             rest = " * ".join(f"x.shape[{d}]" for d in range(1, x.ndim)) or "1"
             oshape = shape_tuple_text([f"d0.shape[{i}]" for i in range(dyn[0].ndim)]
                                       + [f"x.shape[{d}]" for d in range(1, x.ndim)])
@@ -108,12 +112,14 @@ def _register() -> None:
         x, y = node.inputs[:2]
         ndyn = len(node.inputs) - 2
         body, k = build_key(op, ndyn)
+        if k == "__whole__":
+            k = ":" if x.ndim else "()"
         t = ctor(x.dtype)
         # rank of the indexed region: what x[key] would have
         r = sum(1 for e in op.idx_list if isinstance(e, ti.SliceIndex | ti.NewAxis)) + (
             x.ndim - sum(1 for e in op.idx_list if not isinstance(e, ti.NewAxis)))
         if y.ndim > r:
-            raise NotImplementedError("value of higher rank than the indexed region")
+            raise NotLoweredError("value of higher rank than the indexed region")
         body.insert(0, "out = x.copy()")
         upd = "=" if op.set_instead_of_inc else "+="
         if r == 0:
