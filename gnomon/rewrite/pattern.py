@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import abc
 import importlib
 import itertools
 from collections.abc import Callable, Iterator
@@ -47,15 +48,16 @@ Predicate = Callable[[Variable], bool]
 MAX_PERMUTE = 5
 
 
-class Pattern:
+class Pattern(abc.ABC):
     """Abstract base: a pattern yields every binding under which it matches a variable."""
 
     def match(self, v: Variable, bindings: Bindings | None = None) -> Iterator[Bindings]:
         """Yield each extension of ``bindings`` under which this pattern matches ``v``."""
         yield from self._match(v, dict(bindings or {}))
 
-    def _match(self, v: Variable, b: Bindings) -> Iterator[Bindings]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _match(self, v: Variable, b: Bindings) -> Iterator[Bindings]:
+        """Yield the bindings under which this pattern matches ``v``."""
 
     def root_keys(self) -> list[Any] | None:
         """The op classes (or Elemwise scalar-op classes) a matching node must have; ``None``

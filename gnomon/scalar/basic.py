@@ -15,6 +15,7 @@ Backends lower a scalar op by class (see ``gnomon/backends/*/scalar.py``).
 
 from __future__ import annotations
 
+import abc
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ def _numpy_result_dtypes(impl: Callable[..., Any], dtypes: tuple[str, ...]) -> t
     return tuple(np.asarray(o).dtype.name for o in outs)
 
 
-class ScalarOp:
+class ScalarOp(abc.ABC):
     """Abstract base of scalar ops; subclasses are ``@dataclass(frozen=True)``.
 
     Class attributes: ``name`` (for printing), ``nin`` (-1 for variadic), ``nout``,
@@ -49,8 +50,9 @@ class ScalarOp:
     associative: ClassVar[bool] = False
     identity: ClassVar[Any] = None
 
+    @abc.abstractmethod
     def impl(self, *args: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} has no reference implementation")
+        """The NumPy reference implementation (vectorized over arrays)."""
 
     def output_dtypes(self, *dtypes: str) -> tuple[str, ...]:
         return _numpy_result_dtypes(self.impl, tuple(dtypes))

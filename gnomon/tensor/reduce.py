@@ -10,6 +10,7 @@ output dtypes are NumPy's (``np.sum`` of ``int8`` is ``int64``, ``np.mean`` of i
 
 from __future__ import annotations
 
+import abc
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -520,8 +521,9 @@ class _Cumulative(Op):
         return Apply.make(self, [x], [TensorType(dtype, x.type.shape)])
 
     @staticmethod
+    @abc.abstractmethod
     def _numpy(x: np.ndarray, axis: int) -> np.ndarray:
-        raise NotImplementedError
+        """The NumPy function of the subclass (np.cumsum or np.cumprod)."""
 
     def perform(self, node, inputs):  # type: ignore[no-untyped-def]
         x = inputs[0]

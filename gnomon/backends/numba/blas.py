@@ -9,6 +9,7 @@ is BLAS-only); ``Einsum`` too (see ``docs/backends.md``).
 from __future__ import annotations
 
 from gnomon.backends.numba.dispatch import numba_funcify
+from gnomon.errors import NotLoweredError
 
 
 def _register() -> None:
@@ -23,7 +24,7 @@ def _register() -> None:
             dt = node.outputs[0].dtype
             if a.ndim != 2 or b.ndim != 2 or not (a.dtype == b.dtype == dt) or dt not in (
                     "float32", "float64", "complex64", "complex128"):
-                raise NotImplementedError("batched or non-float matmul")
+                raise NotLoweredError("batched or non-float matmul")
             return ("def kernel(a, b):\n"
                     "    if a.shape[1] != b.shape[0]:\n"
                     "        raise ValueError('matmul: the inner dimensions differ')\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gnomon.backends.numba.scalar import ctor, literal, scalar_source
+from gnomon.errors import NotLoweredError
 
 
 def composite_body(
@@ -28,7 +29,7 @@ def composite_body(
         if isinstance(sop, ScalarConstant):
             lit = literal(sop.value, dt)
             if lit is None:
-                raise NotImplementedError(f"no Numba literal for the constant {sop}")
+                raise NotLoweredError(f"no Numba literal for the constant {sop}")
             names.append(lit)
             continue
         expr = scalar_source(sop, [names[i] for i in ins], [sd[i] for i in ins], [dt])

@@ -34,6 +34,7 @@ from gnomon.control.ifelse import IfElse
 from gnomon.control.inner import InnerGraph
 from gnomon.control.opfromgraph import OpFromGraph
 from gnomon.control.scan import Scan
+from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
 
 _INNER: dict[str, Any] = {}
@@ -59,7 +60,7 @@ def inner_program(graph: InnerGraph) -> str:
 
     key = graph.cached(("numba",), build)
     if key == _FAILED:
-        raise NotImplementedError("an inner graph has a node without a Numba lowering")
+        raise NotLoweredError("an inner graph has a node without a Numba lowering")
     return key  # type: ignore[no-any-return]
 
 

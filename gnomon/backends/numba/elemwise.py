@@ -19,6 +19,7 @@ import numpy as np
 
 from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor, literal, scalar_source
+from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.tensor.elemwise import Elemwise, SumToShape
 
@@ -144,7 +145,7 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
 @numba_funcify.register
 def _(op: Elemwise, node: Apply) -> str:
     if any(v.dtype == "float16" for v in (*node.inputs, *node.outputs)):
-        raise NotImplementedError("Numba has no float16 arithmetic")
+        raise NotLoweredError("Numba has no float16 arithmetic")
     return elemwise_source(node)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from gnomon.backends.numba.dispatch import numba_funcify
 from gnomon.backends.numba.scalar import ctor
+from gnomon.errors import NotLoweredError
 
 _OK = ("float32", "float64")
 
@@ -19,7 +20,7 @@ def _check(node, nd_out: tuple[int, ...] | None = None) -> str:  # type: ignore[
     a = node.inputs[0]
     dt = node.outputs[0].dtype
     if a.ndim != 2 or a.dtype != dt or dt not in _OK:
-        raise NotImplementedError("batched or non-float linear algebra")
+        raise NotLoweredError("batched or non-float linear algebra")
     return dt
 
 
@@ -77,7 +78,7 @@ def _register() -> None:
             if b.dtype != dt or b.ndim not in (1, 2) or type(op).__name__ != "Solve" or any(
                     getattr(op, f, None) not in (None, False, "gen") for f in
                     ("assume_a", "lower", "transposed")):
-                raise NotImplementedError("solve with options, batches or mixed dtypes")
+                raise NotLoweredError("solve with options, batches or mixed dtypes")
             return ("def kernel(a, b):\n" + sq +
                     "    if a.shape[0] != b.shape[0]:\n"
                     "        raise ValueError('solve: a and b do not match')\n"

@@ -27,7 +27,7 @@ from gnomon.backends.numba import cache
 from gnomon.backends.numba.dispatch import load_lowerings, numba_funcify
 from gnomon.compile.memory import plan_inplace
 from gnomon.compile.schedule import Program
-from gnomon.errors import GnomonError, GnomonRuntimeError, node_context
+from gnomon.errors import GnomonError, GnomonRuntimeError, NotLoweredError, node_context
 from gnomon.graph.basic import Apply
 
 _DECORATOR = '@numba.njit(cache=True, error_model="numpy", nogil=True)'
@@ -56,11 +56,11 @@ def compile_kernel(source: str) -> Any:
 
 
 def lower_node(node: Apply, inplace: int | None = None) -> str:
-    """Kernel source of ``node``; raises NotImplementedError when it must run in Python."""
+    """Kernel source of ``node``; raises NotLoweredError when it must run in Python."""
     load_lowerings()
     for v in (*node.inputs, *node.outputs):
         if getattr(v.type, "dtype", None) == "float16":
-            raise NotImplementedError("Numba has no float16 arithmetic")
+            raise NotLoweredError("Numba has no float16 arithmetic")
     if inplace is not None:
         from gnomon.backends.numba.elemwise import elemwise_source
 

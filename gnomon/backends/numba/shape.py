@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor
+from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
 from gnomon.tensor.shape import DimShuffle, MakeVector, Shape, ShapeI
 
@@ -88,7 +89,7 @@ def _register_more() -> None:
         def _(op, node):  # type: ignore[no-untyped-def]
             n = len(node.inputs)
             if len({v.dtype for v in node.inputs}) != 1 or node.inputs[0].ndim == 0:
-                raise NotImplementedError("join of mixed dtypes")
+                raise NotLoweredError("join of mixed dtypes")
             args = ", ".join(f"a{k}" for k in range(n))
             parts = "".join(f"np.ascontiguousarray(a{k}).copy(), " for k in range(n))
             return (f"def kernel({args}):\n"

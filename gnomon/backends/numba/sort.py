@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from gnomon.backends.numba.dispatch import numba_funcify, shape_tuple_text
 from gnomon.backends.numba.reduce import rows_map_source
+from gnomon.errors import NotLoweredError
 
 
 def _register() -> None:
@@ -18,7 +19,7 @@ def _register() -> None:
         def _(op, node):  # type: ignore[no-untyped-def]
             x = node.inputs[0]
             if x.dtype[0] == "c" or x.ndim == 0:
-                raise NotImplementedError("sorting complex numbers")
+                raise NotLoweredError("sorting complex numbers")
             return rows_map_source(x.ndim, (op.axis,), node.outputs[0].dtype,
                                    ["o[r, :] = np.sort(y[r])"])
 
@@ -27,7 +28,7 @@ def _register() -> None:
         def _(op, node):  # type: ignore[no-untyped-def]
             x = node.inputs[0]
             if x.dtype[0] == "c" or x.ndim == 0:
-                raise NotImplementedError("argsort of complex numbers")
+                raise NotLoweredError("argsort of complex numbers")
             src = rows_map_source(x.ndim, (op.axis,), "int64",
                                   ["o[r, :] = np.argsort(y[r], kind='mergesort')"])
             # the rows form casts x to the output dtype; argsort must see the original values
@@ -64,7 +65,7 @@ def _register() -> None:
             x = node.inputs[0]
             nd = x.ndim
             if nd == 0:
-                raise NotImplementedError("0-d permutation")
+                raise NotLoweredError("0-d permutation")
             ax = op.axis
             perm = [d for d in range(nd) if d != ax] + [ax]
             inv = [perm.index(d) for d in range(nd)]
