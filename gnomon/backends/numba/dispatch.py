@@ -7,7 +7,7 @@ in nopython mode with ``math``, ``np`` (NumPy) and ``numba`` in scope; the linke
 ``@numba.njit(cache=True)`` decorator and writes it to the disk cache (Numba can only cache
 functions that live in real files, which is why lowerings produce source, not closures).
 
-Ops without a lowering raise :class:`~gnomon.errors.NotLoweredError` here; the linker then runs the node
+Ops without a lowering raise ``NotLoweredError`` here; the linker then runs the node
 with its NumPy ``perform`` between compiled nodes (listed in ``docs/backends.md``).
 
 Lowerings live in one module per op family and register themselves on import::

@@ -8,7 +8,7 @@ sources are what Numba can cache on disk.
 Where NumPy has a ufunc for the op and Numba implements it, the snippet calls that ufunc
 (``np.add(a, b)``): Numba resolves ufunc loops with NumPy's own type rules, so results have the
 dtypes and the edge-case behaviour (integer division by zero, ``mod`` signs) of the reference.
-A scalar op without a lowering raises :class:`~gnomon.errors.NotLoweredError`; the Elemwise node holding it
+A scalar op without a lowering raises ``NotLoweredError``; the Elemwise node holding it
 then runs in Python with the op's NumPy ``perform`` (see ``docs/backends.md``).
 """
 
