@@ -118,7 +118,12 @@ def node_context(node: Any) -> str:
         text = f"{node.op}({ins})"
     except Exception:  # pragma: no cover - describing must never mask the real error
         text = repr(node)
-    return f"  Node: {text}\n  Built at:\n{format_location(getattr(node, 'trace', None))}"
+    out = f"  Node: {text}\n  Built at:\n{format_location(getattr(node, 'trace', None))}"
+    earlier = getattr(node, "earlier_traces", ())
+    if earlier:
+        # the same expression built in several places is one (interned) node
+        out += "\n  Also built at:\n" + "\n".join(format_location(t) for t in earlier)
+    return out
 
 
 def _describe_var(v: Any) -> str:

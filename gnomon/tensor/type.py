@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gnomon.errors import GnomonTypeError, ShapeError
+from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, with_hint
 from gnomon.graph.type import Type
 
 #: dtype names gnomon accepts, with their one-letter prefix in constructors (``dvector`` ...).
@@ -101,7 +101,9 @@ class TensorType(Type):
         a dtype that converts without loss is converted; anything lossy raises with a hint.
         """
         if type(value) is np.ndarray and value.dtype.name == self.dtype:
-            arr = value
+            # Compiled code assumes native byte order (a big-endian array of the right dtype
+            # name would otherwise send the function to a slower fallback).
+            arr = value if value.dtype.isnative else value.astype(value.dtype.newbyteorder("="))
         else:
             arr = self._convert(value, name, allow_downcast)
         if arr.ndim != len(self.shape):
@@ -120,10 +122,19 @@ class TensorType(Type):
         return arr
 
     def _convert(self, value: Any, name: str, allow_downcast: bool) -> np.ndarray:
+        if isinstance(value, np.ma.MaskedArray):
+            if np.ma.getmask(value) is not np.ma.nomask and np.ma.getmask(value).any():
+                raise GnomonTypeError(with_hint(
+                    f"{name} got a masked array with masked entries; gnomon computes on plain "
+                    "arrays and would silently ignore the mask",
+                    "pass value.filled(fill_value) to choose what masked entries become, or "
+                    "value.data to use the stored values",
+                ))
+            value = np.ma.getdata(value)
         if hasattr(value, "__array__") or isinstance(value, np.ndarray | np.generic):
             arr = np.asarray(value)
         elif isinstance(value, bool | int | float | complex | list | tuple):
-            arr = np.asarray(value)
+            arr = _python_value_array(value, self, name)
             # Python numbers and lists are "weak" (NEP 50): they take our dtype when the kind
             # fits -- a Python float goes into a float32 input -- and ints must fit exactly.
             if arr.dtype != object and _weak_kind_ok(arr.dtype.kind, self.numpy_dtype.kind):
@@ -136,13 +147,19 @@ class TensorType(Type):
                 f"{name} expects an array of type {self}, but got a {type(value).__name__}."
             )
         if arr.dtype.name == self.dtype:
-            return arr
+            return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
         if arr.dtype == object:
-            raise GnomonTypeError(f"{name} got an object array, which gnomon cannot compute on.")
-        if allow_downcast or np.can_cast(arr.dtype, self.dtype, casting="safe"):
+            raise GnomonTypeError(with_hint(
+                f"{name} got an array of Python objects, which gnomon cannot compute on",
+                f"pass numbers or an array of a numeric dtype ({self.dtype})",
+            ))
+        if allow_downcast or _lossless_cast(arr.dtype, self.numpy_dtype):
             return arr.astype(self.dtype)
-        if arr.dtype.kind in "iub" and self.dtype.startswith("float") and arr.size:
-            out = arr.astype(self.dtype)
+        if arr.dtype.kind in "iub" and self.numpy_dtype.kind in "fc" and arr.size:
+            # int64 -> float64 is a "safe" cast for NumPy, but not every int64 is a float64:
+            # convert when these values are exact
+            with np.errstate(all="ignore"):
+                out = arr.astype(self.dtype)
             if _same_value(arr, out):
                 return out
         raise GnomonTypeError(
@@ -199,6 +216,48 @@ class TensorType(Type):
 
     def __repr__(self) -> str:
         return f"TensorType({self.dtype!r}, {self.shape!r})"
+
+
+def _lossless_cast(src: np.dtype[Any], dst: np.dtype[Any]) -> bool:
+    """Whether every value of ``src`` converts exactly to ``dst`` (NumPy's "safe" casting,
+    except that integers wider than the float's mantissa are not)."""
+    if not np.can_cast(src, dst, casting="safe"):
+        return False
+    if src.kind in "iu" and dst.kind in "fc":
+        mantissa = {2: 11, 4: 24, 8: 53, 16: 64}[dst.itemsize if dst.kind == "f"
+                                                 else dst.itemsize // 2]
+        return src.itemsize * 8 - (src.kind == "i") <= mantissa
+    return True
+
+
+def _python_value_array(value: Any, t: TensorType, name: str) -> np.ndarray:
+    """``np.asarray`` of a Python number or (nested) list, with errors that name the input."""
+    try:
+        arr = np.asarray(value)
+    except ValueError as e:
+        raise GnomonValueError(with_hint(
+            f"{name} got a nested list that is not rectangular ({e})",
+            "give every row the same length, or pass a NumPy array",
+        )) from e
+    if arr.dtype == object:
+        # Python ints beyond int64/uint64: exact floats can still take them
+        flat = arr.reshape(-1).tolist()
+        if t.numpy_dtype.kind in "fc" and all(type(v) is int for v in flat):
+            out = np.array([float(v) for v in flat], dtype=t.dtype).reshape(arr.shape)
+            if all(int(f) == v for f, v in zip(out.reshape(-1).tolist(), flat, strict=True)):
+                return out
+            raise GnomonTypeError(with_hint(
+                f"{name} has type {t} but got a Python int that {t.dtype} cannot hold exactly",
+                "convert it yourself (float(value)) if rounding is fine",
+            ))
+        big = next((v for v in flat if type(v) is int), None)
+        if big is not None:
+            raise GnomonTypeError(with_hint(
+                f"{name} has type {t} but got the Python int {big}, which does not fit in "
+                f"{t.dtype}",
+                "use a wider integer input type, or a float input type",
+            ))
+    return arr
 
 
 def _weak_kind_ok(src: str, dst: str) -> bool:

@@ -138,7 +138,11 @@ def _scan(op: Scan, node: Apply) -> str:
     keep = [op.kept(k) for k in range(len(node.outputs))]
     params = ["n_", *(f"s{k}" for k in range(ns)), *(f"b{j}" for j in range(nr)),
               *(f"q{k}" for k in range(nq))]
-    body = ["    n = n_[()]"]
+    body = ["    n = n_[()]",
+            # a negative count would size the history buffers below their lags and write
+            # past them (heap corruption), so it is refused as the reference refuses it
+            "    if n < 0:",
+            "        raise ValueError('scan: n_steps must be >= 0')"]
     for k in range(ns):
         body += [f"    if s{k}.shape[0] < n:",
                  f"        raise ValueError('scan: sequence {k} is shorter than n_steps')"]

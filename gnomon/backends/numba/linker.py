@@ -25,9 +25,16 @@ import numpy as np
 
 from gnomon.backends.numba import cache
 from gnomon.backends.numba.dispatch import load_lowerings, numba_funcify
+from gnomon.backends.numpy.linker import runtime_error
 from gnomon.compile.memory import plan_inplace
 from gnomon.compile.schedule import Program
-from gnomon.errors import GnomonError, GnomonRuntimeError, NotLoweredError, node_context
+from gnomon.errors import (
+    GnomonError,
+    GnomonRuntimeError,
+    NotLoweredError,
+    node_context,
+    with_hint,
+)
 from gnomon.graph.basic import Apply
 
 _DECORATOR = '@numba.njit(cache=True, error_model="numpy", nogil=True)'
@@ -96,6 +103,7 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
     args = [f"v{slot[v]}" for v in program.inputs] + [f"v{slot[c]}" for c in program.constants]
     consts = tuple(c.data for c in program.constants)
     namespace: dict[str, Any] = {}
+    steps: list[tuple[Apply, Callable[..., Any]]] = []
     lines = [f"def program({', '.join(args)}):"]
     for i, (node, src) in enumerate(zip(program.nodes, sources, strict=True)):
         outs = "".join(f"v{slot[o]}, " for o in node.outputs)
@@ -108,6 +116,7 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
         else:
             kname = f"py_{i}"
             namespace[kname] = _python_node(node)
+        steps.append((node, namespace[kname]))
         lines.append(f"    ({outs}) = {kname}({ins})")
     copies = program.outputs_needing_copy()
     rets = [f"v{slot[o]}.copy()" if c else f"v{slot[o]}"
@@ -136,7 +145,7 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
             call[0] = _reference_fallback(program, e)
             return list(call[0](*values, *consts))
         except Exception as e:
-            raise _explain(program, values, e) from e
+            raise _explain(program, steps, values, consts, e) from e
 
     # Outputs are fresh arrays or copies made inside the compiled code (never views of inputs,
     # constants, shared storage or each other); Python fallbacks give no such guarantee.
@@ -209,32 +218,59 @@ def _reference_fallback(program: Program, err: Exception) -> Callable[..., Any]:
 
 
 def _python_node(node: Apply) -> Callable[..., tuple[Any, ...]]:
-    """Run ``node`` with its NumPy ``perform`` (for ops without a Numba lowering)."""
+    """Run ``node`` with its NumPy ``perform`` (for ops without a Numba lowering); errors name
+    the node and the user's line, as the reference backend's do."""
     op = node.op
 
     def run(*args: Any) -> tuple[Any, ...]:
-        res = op.perform(node, list(args))
+        try:
+            res = op.perform(node, list(args))
+        except Exception as e:
+            raise runtime_error(node, list(args), e) from e
         return tuple(np.asarray(r) if not isinstance(r, np.ndarray) else r for r in res)
 
     return run
 
 
-def _explain(program: Program, values: list[Any], e: Exception) -> Exception:
-    """Turn a failure inside compiled code into the reference backend's precise error."""
+def _explain(program: Program, steps: list[tuple[Apply, Callable[..., Any]]],
+             values: list[Any], consts: tuple[Any, ...], e: Exception) -> Exception:
+    """Turn a failure inside compiled code into an error that names the node and the line.
+
+    Compiled code reports only the exception, so the program is replayed one node at a time,
+    with the same compiled kernels and the same values, up to the node that fails (never more
+    work than the failed call did). That node's reference ``perform`` then gives the precise
+    message; a MemoryError is reported as it is (the reference would try the same allocation).
+    """
     if isinstance(e, GnomonError):
         return e
-    from gnomon.backends.numpy.linker import compile_program as reference
-
-    try:
-        reference(program)(list(values))
-    except GnomonError as ref_err:
-        return ref_err
-    except Exception as ref_err:  # pragma: no cover - the reference wraps its errors
-        return ref_err
+    slot = program.slot
+    storage: dict[int, Any] = {slot[v]: x for v, x in zip(program.inputs, values, strict=True)}
+    storage.update({slot[c]: x for c, x in zip(program.constants, consts, strict=True)})
+    for node, fn in steps:
+        args = [storage[slot[v]] for v in node.inputs]
+        try:
+            res = fn(*args)
+        except GnomonError as err:
+            return err
+        except Exception as err:
+            if isinstance(err, MemoryError):
+                return runtime_error(node, args, err)
+            try:
+                node.op.perform(node, [np.asarray(a) for a in args])
+            except Exception as ref_err:
+                return runtime_error(node, args, ref_err)
+            return GnomonRuntimeError(with_hint(
+                f"{type(err).__name__} in Numba-compiled code: {err}\n(The NumPy reference "
+                f"runs this node without error, so this is a bug in gnomon's Numba "
+                f"backend.)\n{node_context(node)}",
+                "use mode='numpy' for now and report the bug",
+            ))
+        for o, r in zip(node.outputs, res, strict=True):
+            storage[slot[o]] = r
     first = program.nodes[0] if program.nodes else None
     where = node_context(first) if first is not None else ""
-    return GnomonRuntimeError(
-        f"{type(e).__name__} in Numba-compiled code: {e}\n(The NumPy reference backend runs "
-        f"this program without error, so this is a bug in gnomon's Numba backend.)\n{where}\n"
-        "Hint: use mode='numpy' for now and report the bug."
-    )
+    return GnomonRuntimeError(with_hint(
+        f"{type(e).__name__} in Numba-compiled code: {e}\n(Replaying the program node by node "
+        f"did not fail again, so this is a bug in gnomon's Numba backend.)\n{where}",
+        "use mode='numpy' for now and report the bug",
+    ))

@@ -85,7 +85,7 @@ def scalar_source(
     global _SPECIAL
     impl = getattr(op, "impl", None)
     if isinstance(impl, np.ufunc) and impl.__name__ in _numba_ufuncs() and op.nout == 1:
-        return f"np.{impl.__name__}({', '.join(args)})"
+        return ufunc_call(impl, args, in_dtypes)
     if _SPECIAL is None:
         _SPECIAL = _special_table()
     try:
@@ -97,21 +97,59 @@ def scalar_source(
     raise NotLoweredError(f"no Numba lowering for the scalar op {op}")
 
 
-def _chain(fn: str, args: Sequence[str]) -> str:
-    out = args[0]
-    for a in args[1:]:
-        out = f"{fn}({out}, {a})"
+def loop_dtypes(ufunc: np.ufunc, in_dtypes: Sequence[str]) -> tuple[str, ...]:
+    """The dtypes of the inner loop NumPy picks for ``ufunc`` on these input dtypes (inputs,
+    then outputs)."""
+    dts = ufunc.resolve_dtypes(tuple(np.dtype(d) for d in in_dtypes) + (None,) * ufunc.nout)
+    return tuple(d.name for d in dts)
+
+
+def ufunc_call(ufunc: np.ufunc, args: Sequence[str], in_dtypes: Sequence[str]) -> str:
+    """``np.<ufunc>(args)`` computed in the dtype of NumPy's loop for ``in_dtypes``.
+
+    Numba promotes scalar arguments by its own rules (``int64 + float32`` runs in float32
+    there, in float64 in NumPy), so arguments whose dtype differs from NumPy's loop are cast
+    first. Signed integer floor division and remainder by -1 are spelled out: the hardware
+    instruction traps on ``INT_MIN // -1`` (SIGFPE kills the process), where NumPy wraps.
+    """
+    loop = loop_dtypes(ufunc, in_dtypes)
+    if "float16" in loop:
+        raise NotLoweredError("Numba has no float16 arithmetic")
+    cast = [a if d == ld else f"{ctor(ld)}({a})"
+            for a, d, ld in zip(args, in_dtypes, loop, strict=False)]
+    name = ufunc.__name__
+    if name in ("floor_divide", "remainder") and np.dtype(loop[0]).kind == "i":
+        a, b = cast
+        t = ctor(loop[0])
+        if name == "floor_divide":
+            # x // -1 == -x, wrapping at INT_MIN as NumPy does
+            return f"({t}({t}(0) - {a}) if {b} == -1 else np.floor_divide({a}, {b}))"
+        return f"({t}(0) if {b} == -1 else np.remainder({a}, {b}))"
+    return f"np.{name}({', '.join(cast)})"
+
+
+def _fold(ufunc: np.ufunc, args: Sequence[str], in_dtypes: Sequence[str]) -> str:
+    """A variadic op as nested binary calls, each in NumPy's loop dtype (as the reference's
+    pairwise fold computes it)."""
+    out, dt = args[0], in_dtypes[0]
+    for a, d in zip(args[1:], in_dtypes[1:], strict=True):
+        out = ufunc_call(ufunc, [out, a], [dt, d])
+        dt = loop_dtypes(ufunc, [dt, d])[-1]
     return out
 
 
 @scalar_source.register
 def _(op: sb.Add, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
-    return _chain("np.add", args) if len(args) > 1 else f"{ctor(out_dtypes[0])}({args[0]})"
+    if len(args) == 1:
+        return f"{ctor(out_dtypes[0])}({args[0]})"
+    return _fold(np.add, args, in_dtypes)
 
 
 @scalar_source.register
 def _(op: sb.Mul, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
-    return _chain("np.multiply", args) if len(args) > 1 else f"{ctor(out_dtypes[0])}({args[0]})"
+    if len(args) == 1:
+        return f"{ctor(out_dtypes[0])}({args[0]})"
+    return _fold(np.multiply, args, in_dtypes)
 
 
 @scalar_source.register

@@ -37,7 +37,7 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
             try:
                 results = node.op.perform(node, args)
             except Exception as e:
-                raise _runtime_error(node, args, e) from e
+                raise runtime_error(node, args, e) from e
             for i, r, v in zip(outs, results, node.outputs, strict=True):
                 storage[i] = _check_output(node, v, r)
         return [storage[i] for i in out_slots]
@@ -60,7 +60,7 @@ def _check_output(node: Any, var: Any, value: Any) -> Any:
     return value
 
 
-def _runtime_error(node: Any, args: list[Any], e: Exception) -> GnomonError:
+def runtime_error(node: Any, args: list[Any], e: Exception) -> GnomonError:
     shapes = ", ".join(str(getattr(a, "shape", "?")) for a in args)
     msg = (
         f"{type(e).__name__} while computing {node.op}: {e}\n"
