@@ -506,3 +506,16 @@ def test_missing_jax_gives_an_install_hint(monkeypatch: pytest.MonkeyPatch) -> N
     x = gt.dvector("x")
     with pytest.raises(BackendUnavailableError, match=r"(?s)pip install 'gnomon\[jax\]'"):
         gnomon.function([x], x + 1, mode=M)
+
+
+def test_scan_with_negative_steps_is_refused() -> None:
+    # issue 16: the reference refuses n_steps < 0; JAX failed deep inside XLA instead
+    from gnomon.errors import GnomonValueError
+
+    v0, n = gt.dvector("v0"), gt.lscalar("n")
+    out, _ = gnomon.scan(lambda h: h * 2.0 + 1.0, outputs_info=[v0], n_steps=n)
+    with pytest.warns(Warning):
+        f = gnomon.function([v0, n], out, mode="jax")
+        assert f(np.ones(3), 2).shape == (2, 3)
+    with pytest.raises(GnomonValueError, match="n_steps must be >= 0"):
+        f(np.ones(3), -1)

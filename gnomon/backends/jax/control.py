@@ -32,7 +32,7 @@ from gnomon.control.ifelse import IfElse
 from gnomon.control.inner import InnerGraph
 from gnomon.control.opfromgraph import OpFromGraph
 from gnomon.control.scan import Scan
-from gnomon.errors import node_context, with_hint
+from gnomon.errors import GnomonValueError, node_context, with_hint
 from gnomon.graph.basic import Apply
 
 
@@ -106,6 +106,8 @@ def _scan(op: Scan, node: Apply) -> JaxFn:
     def f(*inputs: Any) -> Any:
         n_arr, seqs, bufs, nonseqs = op.split(inputs)
         n = static_int(n_arr, node, "the number of steps")
+        if n < 0:
+            raise GnomonValueError(with_hint(f"scan: n_steps is {n}", "n_steps must be >= 0"))
         if n == 0:
             # No step runs: empty traces (the shape of an output without recurrence is not
             # known without a step; like the reference, unknown dimensions are 0).
