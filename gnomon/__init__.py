@@ -9,7 +9,7 @@ Examples
 4.0
 """
 
-from gnomon import printing, tensor
+from gnomon import printing, random, tensor
 from gnomon.compile.function import Function, function
 from gnomon.compile.mode import Mode
 from gnomon.compile.shared import SharedVariable, shared
@@ -28,6 +28,7 @@ from gnomon.gradient import (
     pushforward,
     zero_grad,
 )
+from gnomon.random import draw
 from gnomon.rewrite.engine import rewrite_graph as rewrite_graph
 
 __version__ = "0.1.0"
@@ -36,5 +37,5 @@ __all__ = [
     "Function", "Mode", "SharedVariable", "config", "consider_constant", "disconnected_grad",
     "function", "grad", "grad_clip", "grad_scale", "hessian", "hessian_vector_product",
     "jacobian", "printing", "pullback", "pushforward", "shared", "tensor", "zero_grad",
-    "OpFromGraph", "foldl", "foldr", "ifelse", "map", "reduce", "scan",
+    "OpFromGraph", "foldl", "foldr", "ifelse", "map", "reduce", "scan", "random", "draw",
 ]

@@ -18,7 +18,7 @@ import numpy as np
 
 from gnomon.compile.mode import Mode, get_mode
 from gnomon.compile.schedule import Program, schedule
-from gnomon.compile.shared import SharedVariable
+from gnomon.compile.shared import SharedVariable, TensorSharedVariable
 from gnomon.errors import (
     GnomonTypeError,
     GnomonValueError,
@@ -111,8 +111,8 @@ class Function:
             shared_vals = [s._value for s in self._shared]
             if not self._foreign_ok:
                 # A shared value may hold another backend's array (a JAX update): convert it.
-                shared_vals = [v if type(v) is np.ndarray else np.asarray(v)
-                               for v in shared_vals]
+                shared_vals = [v if type(v) is np.ndarray or not _is_array_like(v)
+                               else np.asarray(v) for v in shared_vals]
             values.extend(shared_vals)
         results = self._thunk(values)
         if self._plain:
@@ -183,14 +183,20 @@ class Function:
 _MISSING = object()
 
 
+def _is_array_like(v: Any) -> bool:
+    # shared values that are not arrays: JAX arrays (converted) or generators (passed as is)
+    return not isinstance(v, np.random.Generator)
+
+
 def _as_outputs(outputs: Any) -> tuple[list[Variable], bool]:
     from gnomon.tensor.basic import as_tensor
 
     if outputs is None:
         return [], False
+    # variables of other types (random generators) are outputs as they are
     if isinstance(outputs, list | tuple):
-        return [as_tensor(o) for o in outputs], False
-    return [as_tensor(outputs)], True
+        return [o if isinstance(o, Variable) else as_tensor(o) for o in outputs], False
+    return [outputs if isinstance(outputs, Variable) else as_tensor(outputs)], True
 
 
 def _as_pairs(x: Any, what: str) -> list[tuple[Any, Any]]:
@@ -217,6 +223,7 @@ def function(
     on_unused_input: str | None = None,
     allow_input_downcast: bool = False,
     name: str | None = None,
+    no_default_updates: bool | Sequence[SharedVariable] = False,
 ) -> Function:
     """Compile a function from symbolic ``inputs`` to ``outputs``.
 
@@ -238,6 +245,9 @@ def function(
         What to do with an input the outputs do not need (default ``config.on_unused_input``).
     allow_input_downcast : bool
         Convert arguments to the input dtype even when that loses precision.
+    no_default_updates : bool or list of SharedVariable
+        Leave out the ``default_update`` of every shared variable (``True``) or of those listed
+        (see :mod:`gnomon.compile.updates`; random generators use them to advance at each call).
 
     Examples
     --------
@@ -272,6 +282,9 @@ def function(
         outs = all_out[:n_out]
         update_pairs = [(s, u) for (s, _), u in zip(update_pairs, all_out[n_out:], strict=True)]
 
+    from gnomon.compile.updates import default_updates
+
+    update_pairs += default_updates(outs, update_pairs, no_default_updates)
     targets = outs + [u for _, u in update_pairs]
     # 2. check that every root is provided, and every input used
     _check_roots(inputs, targets, on_unused_input)
@@ -345,7 +358,11 @@ def _check_updates(pairs: list[tuple[Any, Any]]) -> list[tuple[SharedVariable, V
         if id(s) in seen:
             raise GnomonValueError(f"shared variable {s} is updated twice")
         seen.add(id(s))
-        u = as_tensor(u)
+        u = u if isinstance(u, Variable) and not isinstance(s, TensorSharedVariable) \
+            else as_tensor(u)
+        if u.type != s.type and not isinstance(s, TensorSharedVariable):
+            raise GnomonTypeError(f"the update of shared variable {s} has type {u.type}, but {s} "
+                                  f"has type {s.type}")
         if u.type != s.type:
             conv = s.type.convert_variable(u) if u.dtype == s.dtype else None
             if conv is None:

@@ -63,8 +63,9 @@ def shared(
 
     Parameters
     ----------
-    value : array-like
-        The initial value; copied unless ``borrow=True``.
+    value : array-like or numpy.random.Generator
+        The initial value; copied unless ``borrow=True``. A generator gives a shared random
+        generator (:class:`gnomon.random.RandomGeneratorSharedVariable`).
     name : str, optional
     borrow : bool
         Alias ``value`` instead of copying it.
@@ -81,6 +82,10 @@ def shared(
     >>> w.get_value().tolist()
     [1.0, 1.0, 1.0]
     """
+    if isinstance(value, np.random.Generator):
+        from gnomon.random.type import shared_rng
+
+        return shared_rng(value, name, borrow=borrow)  # type: ignore[return-value]
     if isinstance(value, Variable):
         raise GnomonTypeError(
             f"shared() needs a value, got the symbolic variable {value}.\n"

@@ -47,6 +47,12 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
 
 def _check_output(node: Any, var: Any, value: Any) -> Any:
     t = var.type
+    if not hasattr(t, "dtype"):  # not an array type (a random generator): the type checks it
+        if not t.is_valid_value(value):
+            raise GnomonRuntimeError(f"{node.op} produced a {type(value).__name__}, but its "
+                                     f"output type is {t} (a bug in the op).\n"
+                                     f"{node_context(node)}")
+        return value
     if not isinstance(value, np.ndarray):
         value = np.asarray(value)
     if value.dtype.name != t.dtype or value.ndim != t.ndim or any(

@@ -1,0 +1,512 @@
+"""The distributions: one short :class:`~gnomon.random.op.RandomVariable` subclass each, and the
+user function that builds a draw (NumPy's / PyTensor's parametrizations).
+
+Every user function takes the distribution's parameters, ``size`` (NumPy's meaning), and the
+keywords ``rng`` and ``dtype``, and returns the draw. ``rng`` is a shared generator
+(``gnomon.shared(np.random.default_rng(seed))``) or a symbolic one; with ``rng=None`` a new shared
+generator is made, seeded from the operating system, with a default update, so that a compiled
+function returns new draws at every call (unlike PyTensor, where such a draw repeats). The
+generator after the draw is ``draw.owner.outputs[0]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gnomon.errors import GnomonValueError, with_hint
+from gnomon.graph.basic import Apply, Variable
+from gnomon.random.op import Check, RandomVariable, _at
+from gnomon.random.type import shared_rng
+
+__all__ = [
+    "Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Exponential", "Gamma",
+    "Integers", "MultivariateNormal", "Normal", "Poisson", "StandardNormal", "Uniform",
+    "bernoulli", "beta", "binomial", "categorical", "dirichlet", "exponential", "gamma",
+    "integers", "multivariate_normal", "normal", "poisson", "standard_normal", "uniform",
+]
+
+
+def _draw(op: RandomVariable, rng: Any, size: Any, *params: Any) -> Variable:
+    """Apply ``op``; a missing ``rng`` becomes a fresh shared generator that updates itself."""
+    own = rng is None
+    if own:
+        rng = shared_rng(np.random.default_rng(), borrow=True)
+    next_rng, draw = op(rng, size, *params)
+    if own:
+        rng.default_update = next_rng
+    return draw  # type: ignore[no-any-return]
+
+
+def _loop(fn: Any, batch: tuple[int, ...], supp: tuple[int, ...], dtype: str,
+          *params: np.ndarray) -> np.ndarray:
+    """Draw one core sample per batch index with ``fn(*core_params)``: for NumPy methods that
+    take no batched parameters (``dirichlet``, ``multivariate_normal``)."""
+    out = np.empty(batch + supp, dtype=dtype)
+    views = [np.broadcast_to(p, batch + p.shape[p.ndim - nd:]) for p, nd in params]
+    for idx in np.ndindex(*batch):
+        out[idx] = fn(*[v[idx] for v in views])
+    return out
+
+
+# --- continuous, scalar support ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Normal(RandomVariable):
+    """Normal (Gaussian) draws, ``loc + scale * z`` with ``z`` standard normal."""
+
+    name: ClassVar[str] = "normal"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("loc", "scale")
+    checks: ClassVar[tuple[Check, ...]] = (Check("scale >= 0", "parameter 'scale' must be >= 0"),)
+    reparameterized: ClassVar[bool] = True
+
+    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.normal(loc, scale, size)
+
+    def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
+        _, _, loc, scale = node.inputs
+        draw = node.outputs[1]
+        return [g, g * ((draw - loc) / scale)]
+
+
+def normal(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, *, rng: Any = None,
+           dtype: str | None = None) -> Variable:
+    """Normal draws with mean ``loc`` and standard deviation ``scale``.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon, gnomon.random as gr
+    >>> rng = gnomon.shared(np.random.default_rng(0))
+    >>> x = gr.normal(np.zeros(3), 1.0, rng=rng)
+    >>> x.type
+    TensorType('float64', (3,))
+    >>> gnomon.function([], x, mode="numpy")().round(3).tolist()
+    [0.126, -0.132, 0.64]
+    """
+    return _draw(Normal(dtype or ""), rng, size, loc, scale)
+
+
+@dataclass(frozen=True)
+class StandardNormal(RandomVariable):
+    """Standard normal draws (mean 0, standard deviation 1)."""
+
+    name: ClassVar[str] = "standard_normal"
+    reparameterized: ClassVar[bool] = True
+
+    def rng_fn(self, rng, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.standard_normal(size)
+
+
+def standard_normal(size: Any = None, *, rng: Any = None, dtype: str | None = None) -> Variable:
+    """Standard normal draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.standard_normal(size=(2, 3)).type
+    TensorType('float64', (2, 3))
+    """
+    return _draw(StandardNormal(dtype or ""), rng, size)
+
+
+@dataclass(frozen=True)
+class Uniform(RandomVariable):
+    """Uniform draws on ``[low, high)``."""
+
+    name: ClassVar[str] = "uniform"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("low", "high")
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("np.isfinite(high - low)", "'high - low' must be finite"),)
+    reparameterized: ClassVar[bool] = True
+
+    def rng_fn(self, rng, low, high, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.uniform(low, high, size)
+
+    def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
+        _, _, low, high = node.inputs
+        u = (node.outputs[1] - low) / (high - low)
+        return [g * (1.0 - u), g * u]
+
+
+def uniform(low: Any = 0.0, high: Any = 1.0, size: Any = None, *, rng: Any = None,
+            dtype: str | None = None) -> Variable:
+    """Uniform draws on ``[low, high)``.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> x = gr.uniform(-1.0, 1.0, size=1000)
+    >>> v = x.eval(mode="numpy")
+    >>> bool(v.min() >= -1.0 and v.max() < 1.0)
+    True
+    """
+    return _draw(Uniform(dtype or ""), rng, size, low, high)
+
+
+@dataclass(frozen=True)
+class Gamma(RandomVariable):
+    """Gamma draws with ``shape`` (k) and ``scale`` (theta): mean ``shape * scale``."""
+
+    name: ClassVar[str] = "gamma"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("shape", "scale")
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("shape >= 0", "parameter 'shape' must be >= 0"),
+        Check("scale >= 0", "parameter 'scale' must be >= 0"),
+    )
+
+    def rng_fn(self, rng, shape, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.gamma(shape, scale, size)
+
+
+def gamma(shape: Any, scale: Any = None, size: Any = None, *, rate: Any = None, rng: Any = None,
+          dtype: str | None = None) -> Variable:
+    """Gamma draws with ``shape`` and ``scale`` (or ``rate = 1 / scale``; default scale 1).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> x = gr.gamma(2.0, rate=4.0, size=20000)
+    >>> round(float(x.eval(mode="numpy").mean()), 1)
+    0.5
+    """
+    if scale is not None and rate is not None:
+        raise GnomonValueError(_at(with_hint("gamma: give scale or rate, not both",
+                                             "rate is 1 / scale")))
+    if rate is not None:
+        from gnomon.tensor.math import true_divide
+
+        scale = true_divide(1.0, rate)
+    return _draw(Gamma(dtype or ""), rng, size, shape, 1.0 if scale is None else scale)
+
+
+@dataclass(frozen=True)
+class Beta(RandomVariable):
+    """Beta draws on ``[0, 1]`` with shape parameters ``a`` and ``b``."""
+
+    name: ClassVar[str] = "beta"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("a", "b")
+    checks: ClassVar[tuple[Check, ...]] = (Check("a > 0", "parameter 'a' must be > 0"),
+                                           Check("b > 0", "parameter 'b' must be > 0"))
+
+    def rng_fn(self, rng, a, b, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.beta(a, b, size)
+
+
+def beta(a: Any, b: Any, size: Any = None, *, rng: Any = None,
+         dtype: str | None = None) -> Variable:
+    """Beta draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.beta(2.0, [1.0, 3.0]).type
+    TensorType('float64', (2,))
+    """
+    return _draw(Beta(dtype or ""), rng, size, a, b)
+
+
+@dataclass(frozen=True)
+class Exponential(RandomVariable):
+    """Exponential draws with mean ``scale`` (NumPy's parametrization; rate is ``1 / scale``)."""
+
+    name: ClassVar[str] = "exponential"
+    ndims_params: ClassVar[tuple[int, ...]] = (0,)
+    param_names: ClassVar[tuple[str, ...]] = ("scale",)
+    checks: ClassVar[tuple[Check, ...]] = (Check("scale >= 0", "parameter 'scale' must be >= 0"),)
+    reparameterized: ClassVar[bool] = True
+
+    def rng_fn(self, rng, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.exponential(scale, size)
+
+    def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
+        scale = node.inputs[2]
+        return [g * (node.outputs[1] / scale)]
+
+
+def exponential(scale: Any = 1.0, size: Any = None, *, rng: Any = None,
+                dtype: str | None = None) -> Variable:
+    """Exponential draws with mean ``scale``.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.exponential(2.0, size=(4,)).type
+    TensorType('float64', (4,))
+    """
+    return _draw(Exponential(dtype or ""), rng, size, scale)
+
+
+# --- discrete, scalar support ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Poisson(RandomVariable):
+    """Poisson counts with mean ``lam``."""
+
+    name: ClassVar[str] = "poisson"
+    ndims_params: ClassVar[tuple[int, ...]] = (0,)
+    param_names: ClassVar[tuple[str, ...]] = ("lam",)
+    default_dtype: ClassVar[str] = "int64"
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("lam >= 0", "parameter 'lam' must be >= 0"),
+        # NumPy's limit: larger means overflow int64 counts
+        Check("lam < 9.2e18", "parameter 'lam' must be < 9.2e18 (counts are int64)"),
+    )
+
+    def rng_fn(self, rng, lam, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.poisson(lam, size)
+
+
+def poisson(lam: Any = 1.0, size: Any = None, *, rng: Any = None,
+            dtype: str | None = None) -> Variable:
+    """Poisson counts.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.poisson(3.0, size=5).dtype
+    'int64'
+    """
+    return _draw(Poisson(dtype or ""), rng, size, lam)
+
+
+@dataclass(frozen=True)
+class Binomial(RandomVariable):
+    """Binomial counts of successes in ``n`` trials with probability ``p``."""
+
+    name: ClassVar[str] = "binomial"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("n", "p")
+    default_dtype: ClassVar[str] = "int64"
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("n >= 0", "parameter 'n' must be >= 0"),
+        Check("(p >= 0) & (p <= 1)", "parameter 'p' must be in [0, 1]"),
+    )
+
+    def rng_fn(self, rng, n, p, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.binomial(n, p, size)
+
+
+def binomial(n: Any, p: Any, size: Any = None, *, rng: Any = None,
+             dtype: str | None = None) -> Variable:
+    """Binomial counts.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.binomial(10, [0.1, 0.5, 0.9]).type
+    TensorType('int64', (3,))
+    """
+    return _draw(Binomial(dtype or ""), rng, size, n, p)
+
+
+@dataclass(frozen=True)
+class Bernoulli(RandomVariable):
+    """Bernoulli draws: 1 with probability ``p``, else 0."""
+
+    name: ClassVar[str] = "bernoulli"
+    ndims_params: ClassVar[tuple[int, ...]] = (0,)
+    param_names: ClassVar[tuple[str, ...]] = ("p",)
+    default_dtype: ClassVar[str] = "int64"
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("(p >= 0) & (p <= 1)", "parameter 'p' must be in [0, 1]"),)
+
+    def rng_fn(self, rng, p, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.binomial(1, p, size)
+
+
+def bernoulli(p: Any = 0.5, size: Any = None, *, rng: Any = None,
+              dtype: str | None = None) -> Variable:
+    """Bernoulli draws (0 or 1).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.bernoulli(0.3, size=(2, 2)).type
+    TensorType('int64', (2, 2))
+    """
+    return _draw(Bernoulli(dtype or ""), rng, size, p)
+
+
+@dataclass(frozen=True)
+class Integers(RandomVariable):
+    """Integers drawn uniformly from ``[low, high)`` (NumPy's ``Generator.integers``)."""
+
+    name: ClassVar[str] = "integers"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("low", "high")
+    default_dtype: ClassVar[str] = "int64"
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("low < high", "'low' must be less than 'high' (high is excluded)"),)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.dtype[0] not in "iu":
+            raise GnomonValueError(_at(with_hint(
+                f"integers: dtype must be an integer dtype, not {self.dtype}",
+                "use uniform() for floats")))
+
+    def rng_fn(self, rng, low, high, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.integers(low, high, size, dtype=self.dtype)
+
+
+def integers(low: Any, high: Any = None, size: Any = None, *, rng: Any = None,
+             dtype: str | None = None) -> Variable:
+    """Integers uniform on ``[low, high)``; with one bound, on ``[0, low)`` (as in NumPy).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon, gnomon.random as gr
+    >>> rng = gnomon.shared(np.random.default_rng(0))
+    >>> gr.integers(10, size=4, rng=rng).eval(mode="numpy").tolist()
+    [8, 6, 5, 2]
+    """
+    if high is None:
+        low, high = 0, low
+    return _draw(Integers(dtype or ""), rng, size, low, high)
+
+
+@dataclass(frozen=True)
+class Categorical(RandomVariable):
+    """Category indices ``0..k-1`` drawn with probabilities ``p`` (its last dimension)."""
+
+    name: ClassVar[str] = "categorical"
+    ndims_params: ClassVar[tuple[int, ...]] = (1,)
+    param_names: ClassVar[tuple[str, ...]] = ("p",)
+    default_dtype: ClassVar[str] = "int64"
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("(p >= 0) & (p <= 1)", "parameter 'p' must be in [0, 1]"),
+        Check("np.abs(np.sum(p, axis=-1) - 1) <= 1e-6", "parameter 'p' must sum to 1 "
+              "(within 1e-6) along its last dimension"),
+    )
+
+    def rng_fn(self, rng, p, *, size):  # type: ignore[no-untyped-def,override]
+        # The inverse CDF of one uniform per draw (as PyTensor does).
+        batch = self.batch_shape([p], size)
+        cdf = np.cumsum(np.broadcast_to(p, batch + p.shape[-1:]), axis=-1)
+        u = rng.random(batch)
+        out = np.sum(cdf <= u[..., None], axis=-1)
+        return np.minimum(out, p.shape[-1] - 1)  # u beyond a cdf that rounds below 1
+
+
+def categorical(p: Any, size: Any = None, *, rng: Any = None,
+                dtype: str | None = None) -> Variable:
+    """Category indices with probabilities ``p`` (last dimension; the others are batched).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.categorical([[0.2, 0.8], [0.5, 0.5]], size=(3, 2)).type
+    TensorType('int64', (3, 2))
+    """
+    return _draw(Categorical(dtype or ""), rng, size, p)
+
+
+# --- multivariate ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dirichlet(RandomVariable):
+    """Dirichlet draws: probability vectors of length ``k`` with concentrations ``alpha``."""
+
+    name: ClassVar[str] = "dirichlet"
+    ndim_supp: ClassVar[int] = 1
+    ndims_params: ClassVar[tuple[int, ...]] = (1,)
+    param_names: ClassVar[tuple[str, ...]] = ("alpha",)
+    checks: ClassVar[tuple[Check, ...]] = (Check("alpha > 0", "parameter 'alpha' must be > 0"),)
+
+    def support_shape(self, param_shapes):  # type: ignore[no-untyped-def]
+        return (param_shapes[0][-1],)
+
+    def rng_fn(self, rng, alpha, *, size):  # type: ignore[no-untyped-def,override]
+        if alpha.ndim == 1:
+            return rng.dirichlet(alpha, size)
+        batch = self.batch_shape([alpha], size)
+        return _loop(rng.dirichlet, batch, alpha.shape[-1:], "float64", (alpha, 1))
+
+
+def dirichlet(alpha: Any, size: Any = None, *, rng: Any = None,
+              dtype: str | None = None) -> Variable:
+    """Dirichlet draws (the last dimension of ``alpha`` is the number of categories).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.dirichlet([1.0, 2.0, 3.0], size=5).type
+    TensorType('float64', (5, 3))
+    """
+    return _draw(Dirichlet(dtype or ""), rng, size, alpha)
+
+
+@dataclass(frozen=True)
+class MultivariateNormal(RandomVariable):
+    """Multivariate normal draws with ``mean`` (..., k) and covariance ``cov`` (..., k, k)."""
+
+    name: ClassVar[str] = "multivariate_normal"
+    ndim_supp: ClassVar[int] = 1
+    ndims_params: ClassVar[tuple[int, ...]] = (1, 2)
+    param_names: ClassVar[tuple[str, ...]] = ("mean", "cov")
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("is_psd(cov)", "parameter 'cov' must be a symmetric positive semi-definite "
+              "matrix"),)
+
+    def support_shape(self, param_shapes):  # type: ignore[no-untyped-def]
+        k = param_shapes[0][-1]
+        if k is None:  # static shapes: the covariance may know it
+            k = param_shapes[1][-1]
+        return (k,)
+
+    def make_node(self, rng: Any, size: Any, *params: Any) -> Apply:
+        node = super().make_node(rng, size, *params)
+        mean, cov = node.inputs[2:]
+        ks = {d for d in (mean.type.shape[-1], *cov.type.shape[-2:])  # type: ignore[attr-defined]
+              if d is not None}
+        if len(ks) > 1:
+            from gnomon.errors import ShapeError
+
+            raise ShapeError(_at(with_hint(
+                f"multivariate_normal: mean has shape {mean.type} and cov {cov.type}; the "
+                "mean's last dimension and both of the covariance's last two must be equal",
+                "pass mean (..., k) and cov (..., k, k)")))
+        return node
+
+    def validate(self, params, size):  # type: ignore[no-untyped-def]
+        mean, cov = params
+        k = mean.shape[-1]
+        if cov.shape[-2:] != (k, k):
+            from gnomon.errors import ShapeError
+
+            raise ShapeError(with_hint(
+                f"multivariate_normal: mean has shape {mean.shape} and cov {cov.shape}; the "
+                "mean's last dimension and both of the covariance's last two must be equal",
+                "pass mean (..., k) and cov (..., k, k)"))
+        super().validate(params, size)
+
+    def rng_fn(self, rng, mean, cov, *, size):  # type: ignore[no-untyped-def,override]
+        def one(m: np.ndarray, c: np.ndarray, sz: Any = None) -> np.ndarray:
+            return rng.multivariate_normal(m, c, sz, check_valid="ignore")
+
+        if mean.ndim == 1 and cov.ndim == 2:
+            return one(mean, cov, size)
+        batch = self.batch_shape([mean, cov], size)
+        return _loop(one, batch, mean.shape[-1:], "float64", (mean, 1), (cov, 2))
+
+
+def multivariate_normal(mean: Any, cov: Any, size: Any = None, *, rng: Any = None,
+                        dtype: str | None = None) -> Variable:
+    """Multivariate normal draws (``cov`` symmetric positive semi-definite).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.random as gr
+    >>> gr.multivariate_normal(np.zeros(2), np.eye(2), size=(10,)).type
+    TensorType('float64', (10, 2))
+    """
+    return _draw(MultivariateNormal(dtype or ""), rng, size, mean, cov)
