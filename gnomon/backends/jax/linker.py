@@ -289,6 +289,10 @@ def compile_program(program: Program) -> JaxThunk:
     >>> str(out.dtype), np.round(np.asarray(out), 4).tolist()
     ('float64', [2.0, 5.4366])
     """
+    from gnomon.backends.jax.random import RandomJaxThunk, has_generators
+
+    if has_generators(program):  # random generators at the boundary become JAX keys
+        return RandomJaxThunk(program)
     return JaxThunk(program)
 
 

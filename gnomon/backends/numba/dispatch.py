@@ -34,7 +34,7 @@ def numba_funcify(op: Op, node: Apply) -> str:
 
 
 _FAMILIES = ("scalar", "elemwise", "basic", "shape", "reduce", "indexing", "blas", "linalg",
-             "sort", "control")
+             "sort", "control", "random")
 
 
 @functools.cache

@@ -163,6 +163,8 @@ def input_filter(t: Any) -> Callable[..., Any]:
     rank, a Python float for a float scalar) are accepted with a few identity tests, anything
     else goes to ``t.filter`` with its full conversion rules and error messages."""
     slow = t.filter
+    if not hasattr(t, "dtype"):  # not an array type (a random generator)
+        return slow  # type: ignore[no-any-return]
     dt = np.dtype(t.dtype)
     nd = t.ndim
     static = tuple((i, s) for i, s in enumerate(t.shape) if s is not None)
@@ -227,7 +229,9 @@ def _python_node(node: Apply) -> Callable[..., tuple[Any, ...]]:
             res = op.perform(node, list(args))
         except Exception as e:
             raise runtime_error(node, list(args), e) from e
-        return tuple(np.asarray(r) if not isinstance(r, np.ndarray) else r for r in res)
+        # arrays, or values of other types (random generators) as they are
+        return tuple(r if isinstance(r, np.ndarray | np.random.Generator) else np.asarray(r)
+                     for r in res)
 
     return run
 

@@ -1,0 +1,166 @@
+"""Random variables in JAX: ``jax.random`` with a key threaded as the generator state.
+
+Inside the traced program an RNG value is a raw ``jax.random`` key (``uint32[2]``, the
+``PRNGKey`` format). A random variable splits its key: one half draws, the other is
+``next_rng``. At the function's boundary (:class:`RandomJaxThunk`) generators and keys are
+converted, deterministically:
+
+* a ``numpy.random.Generator`` becomes the key made of two 32-bit words drawn from a *copy* of
+  it (the caller's generator is never advanced);
+* a key becomes ``Generator(PCG64(key words))`` (seeded through NumPy's ``SeedSequence``).
+
+So a shared generator's state stays a NumPy ``Generator`` between calls (every backend reads
+it), a call with a default update advances it and the next call draws new values, and the same
+seed reproduces the same draws. The streams differ from NumPy's and Numba's.
+
+Parameter checks cannot raise inside ``jax.jit``: like ``jax.random``, invalid parameters give
+``nan`` (float draws) or ``-1`` (integer draws) where they are invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gnomon.backends.jax.dispatch import jax_funcify, static_ints
+from gnomon.backends.jax.linker import JaxThunk
+from gnomon.compile.schedule import Program
+from gnomon.graph.basic import Apply
+from gnomon.random import distributions as d
+from gnomon.random.op import RandomVariable
+from gnomon.random.type import NoneConst, RandomGeneratorType, copy_generator
+
+#: ``draw(key, shape, dtype, *params) -> array``; ``params`` are broadcast to ``shape`` (plus
+#: their core dimensions), ``shape`` is the batch shape plus the support shape.
+Draw = Callable[..., Any]
+
+
+def _categorical(key: Any, shape: tuple[int, ...], dtype: Any, p: Any) -> Any:
+    with np.errstate(divide="ignore"):
+        logits = jnp.log(p)
+    return jax.random.categorical(key, logits, axis=-1, shape=shape).astype(dtype)
+
+
+DRAWS: dict[type[RandomVariable], Draw] = {
+    d.Normal: lambda k, s, t, loc, scale: loc + scale * jax.random.normal(k, s, t),
+    d.StandardNormal: lambda k, s, t: jax.random.normal(k, s, t),
+    d.Uniform: lambda k, s, t, lo, hi: lo + (hi - lo) * jax.random.uniform(k, s, t),
+    d.Gamma: lambda k, s, t, a, scale: jax.random.gamma(k, a, s, t) * scale,
+    d.Beta: lambda k, s, t, a, b: jax.random.beta(k, a, b, s, t),
+    d.Exponential: lambda k, s, t, scale: jax.random.exponential(k, s, t) * scale,
+    d.Poisson: lambda k, s, t, lam: jax.random.poisson(k, lam, s, t),
+    d.Binomial: lambda k, s, t, n, p: jax.random.binomial(k, n, p, s).astype(t),
+    d.Bernoulli: lambda k, s, t, p: jax.random.bernoulli(k, p, s).astype(t),
+    d.Integers: lambda k, s, t, lo, hi: jax.random.randint(k, s, lo, hi, t),
+    d.Categorical: _categorical,
+    d.Dirichlet: lambda k, s, t, a: jax.random.dirichlet(k, a, s[:-1], t),
+    d.MultivariateNormal: lambda k, s, t, m, c: jax.random.multivariate_normal(
+        k, m, c, s[:-1], t, method="svd"),
+}
+
+
+def _lower(op: RandomVariable, node: Apply) -> Callable[..., Any]:
+    draw = DRAWS[type(op)]
+    dtype = np.dtype(op.dtype)
+    sized = node.inputs[1] is not NoneConst
+    cores = op.ndims_params
+    n_supp = op.ndim_supp
+
+    def fn(key: Any, size: Any, *ps: Any) -> tuple[Any, Any]:
+        ps = [jnp.asarray(p) for p in ps]
+        bshapes = [tuple(p.shape[: p.ndim - c]) for p, c in zip(ps, cores, strict=True)]
+        # under jit a constant size is a NumPy array; one computed from inputs is a tracer,
+        # which static_ints refuses (the function then runs op by op)
+        batch = (static_ints([size[i] for i in range(len(size))], node, "size") if sized
+                 else jnp.broadcast_shapes(*bshapes))
+        supp = tuple(int(s) for s in op.support_shape([p.shape for p in ps]))
+        # floats compute in the output dtype; integer parameters stay integers
+        cast = [p.astype(dtype) if dtype.kind == "f" else p for p in ps]
+        full = [jnp.broadcast_to(p, batch + p.shape[p.ndim - c:])
+                for p, c in zip(cast, cores, strict=True)]
+        key = jnp.asarray(key, jnp.uint32)
+        nxt, sub = jax.random.split(key)
+        out = draw(sub, batch + supp, dtype, *full).astype(dtype)
+        ok = _valid(op, ps, batch)
+        if ok is not None:
+            bad = jnp.nan if dtype.kind == "f" else -1
+            ok = ok.reshape(ok.shape + (1,) * n_supp)
+            out = jnp.where(ok, out, jnp.asarray(bad, dtype))
+        return nxt, out
+
+    return fn
+
+
+def _valid(op: RandomVariable, ps: Sequence[Any], batch: tuple[int, ...]) -> Any:
+    """Where the parameters pass ``op.checks``, as a boolean array of the batch shape."""
+    values = dict(zip(op.param_names, ps, strict=True))
+    ok = None
+    for c in op.checks:
+        if c.expr == "is_psd(cov)":
+            continue  # an SVD of an invalid covariance gives nan or garbage, as in jax.random
+        names = c.names(op.param_names)
+        r = jnp.asarray(eval(c.expr, {"np": jnp}, {n: values[n] for n in names}))
+        # reduce core dimensions the expression kept (p >= 0 on p of shape (..., k))
+        core = max((op.ndims_params[op.param_names.index(n)] for n in names), default=0)
+        nd_batch = max(values[n].ndim - op.ndims_params[op.param_names.index(n)]
+                       for n in names)
+        if r.ndim > nd_batch and core:
+            r = jnp.all(r, axis=tuple(range(nd_batch, r.ndim)))
+        r = jnp.broadcast_to(r, batch)
+        ok = r if ok is None else ok & r
+    return ok
+
+
+for _cls in DRAWS:
+    jax_funcify.register(_cls)(_lower)
+
+
+# --- generators at the boundary ---------------------------------------------------------------
+
+
+def key_from_generator(rng: np.random.Generator) -> np.ndarray:
+    """The JAX key (``uint32[2]``) standing for ``rng``'s state; ``rng`` is not advanced.
+
+    Examples
+    --------
+    >>> g = np.random.default_rng(0)
+    >>> bool((key_from_generator(g) == key_from_generator(g)).all())
+    True
+    """
+    return copy_generator(rng).integers(0, 2**32, size=2, dtype=np.uint32)
+
+
+def generator_from_key(key: Any) -> np.random.Generator:
+    """The NumPy generator a JAX key stands for after a call (deterministic)."""
+    return np.random.Generator(np.random.PCG64(np.asarray(key, dtype=np.uint32)))
+
+
+def has_generators(program: Program) -> bool:
+    """Whether ``program`` takes or returns random generators."""
+    return any(isinstance(v.type, RandomGeneratorType)
+               for v in (*program.inputs, *program.outputs))
+
+
+class RandomJaxThunk(JaxThunk):
+    """A :class:`~gnomon.backends.jax.linker.JaxThunk` whose generator inputs become keys and
+    whose key outputs become generators (see the module docstring)."""
+
+    def __init__(self, program: Program) -> None:
+        super().__init__(program)
+        self._rng_in = [i for i, v in enumerate(program.inputs)
+                        if isinstance(v.type, RandomGeneratorType)]
+        self._rng_out = [i for i, v in enumerate(program.outputs)
+                         if isinstance(v.type, RandomGeneratorType)]
+
+    def __call__(self, values: list[Any]) -> list[Any]:
+        values = list(values)
+        for i in self._rng_in:
+            values[i] = key_from_generator(values[i])
+        outs = super().__call__(values)
+        for i in self._rng_out:
+            outs[i] = generator_from_key(outs[i])
+        return outs

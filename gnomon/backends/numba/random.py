@@ -1,0 +1,259 @@
+"""Random variables in Numba: kernels that take the ``numpy.random.Generator`` itself.
+
+Numba compiles calls to a ``Generator``'s methods (``rng.normal(loc, scale)`` ...) in nopython
+mode, with NumPy's algorithms, so a kernel is a plain loop over the batch shape drawing one
+value (or one core vector) per index from broadcast parameters; no per-element Python.
+Distributions that Numba's ``Generator`` lacks are built from the primitives it has
+(``bernoulli`` and ``categorical`` from ``random()``, ``dirichlet`` from ``standard_gamma``,
+``multivariate_normal`` from ``standard_normal`` and an SVD, as NumPy does).
+
+A generator passed into compiled code *is* the caller's object: drawing advances it. So only
+nodes marked ``inplace`` (by the ``random_inplace`` rewrite, when nothing else reads their
+generator) are lowered; such a kernel advances its input and returns it as ``next_rng``. A node
+whose generator must be copied first raises ``NotLoweredError`` and runs with its NumPy
+``perform`` in Python (copying costs ~4 us there; in nopython code it would need object mode,
+~150 us). That happens for a generator given as an explicit input of ``gnomon.function``, one
+read by several random variables, or one returned as an output.
+
+Parameter checks (``RandomVariable.checks``) run in the kernel and raise ``ValueError``; the
+linker then replays the node with the reference ``perform``, which gives the full message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from gnomon.backends.numba.dispatch import numba_funcify
+from gnomon.errors import NotLoweredError
+from gnomon.graph.basic import Apply
+from gnomon.random import distributions as d
+from gnomon.random.op import RandomVariable
+from gnomon.random.type import NoneConst
+
+#: Per class: ``body(node, rng, params, out, ind) -> lines`` drawing one value (scalar support:
+#: assign to ``out``) or filling the core view ``out`` (vector support), from the parameter
+#: expressions ``params`` (scalars for 0-core parameters, core views otherwise).
+Body = Callable[[Apply, list[str], str], list[str]]
+
+
+def _scalar(expr: str) -> Body:
+    """A body assigning ``expr`` (with ``{0}``, ``{1}`` ... for the parameters)."""
+    return lambda node, ps, out: [f"{out} = {expr.format(*ps)}"]
+
+
+def _categorical(node: Apply, ps: list[str], out: str) -> list[str]:
+    (p,) = ps
+    return [
+        "pc = " + p,
+        "kk = pc.shape[0]",
+        "tot = 0.0",
+        "for j in range(kk):",
+        "    tot += pc[j]",
+        "if abs(tot - 1.0) > 1e-6:",
+        "    raise ValueError(\"categorical: parameter 'p' must sum to 1 along its last "
+        "dimension\")",
+        "u = rng.random()",
+        "c = 0.0",
+        "j = 0",
+        "while j < kk - 1:",
+        "    c += pc[j]",
+        "    if u < c:",
+        "        break",
+        "    j += 1",
+        f"{out} = j",
+    ]
+
+
+def _dirichlet(node: Apply, ps: list[str], out: str) -> list[str]:
+    (alpha,) = ps
+    return [
+        "ac = " + alpha,
+        "row = " + out,
+        "tot = 0.0",
+        "for j in range(ac.shape[0]):",
+        "    g = rng.standard_gamma(ac[j])",
+        "    row[j] = g",
+        "    tot += g",
+        "for j in range(ac.shape[0]):",
+        "    row[j] = row[j] / tot",
+    ]
+
+
+def mvn_factor(cov: str) -> list[str]:
+    """``fac`` with ``x = mean + z @ fac``: ``sqrt(s)[:, None] * vh`` of the SVD of ``cov``,
+    the factor of NumPy's default ``method="svd"`` (valid for singular covariances too)."""
+    return [
+        f"uu, ss, vh = np.linalg.svd(np.ascontiguousarray({cov}).astype(np.float64))",
+        "fac = np.empty_like(vh)",
+        "for q in range(vh.shape[0]):",
+        "    sq = math.sqrt(max(ss[q], 0.0))",
+        "    for j in range(vh.shape[1]):",
+        "        fac[q, j] = sq * vh[q, j]",
+    ]
+
+
+def _mvnormal(node: Apply, ps: list[str], out: str) -> list[str]:
+    mean, cov = ps
+    # a covariance without batch dimensions is factored once, before the loops
+    pre = [] if cov == "a1" else mvn_factor(cov)
+    return [
+        *pre,
+        "mc = " + mean,
+        "kk = mc.shape[0]",
+        "row = " + out,
+        "z = np.empty(kk)",
+        "for j in range(kk):",
+        "    z[j] = rng.standard_normal()",
+        "for j in range(kk):",
+        "    acc = 0.0",
+        "    for q in range(kk):",
+        "        acc += z[q] * fac[q, j]",
+        "    row[j] = mc[j] + acc",
+    ]
+
+
+BODIES: dict[type[RandomVariable], Body] = {
+    d.Normal: _scalar("rng.normal({0}, {1})"),
+    d.StandardNormal: _scalar("rng.standard_normal()"),
+    d.Uniform: _scalar("rng.uniform({0}, {1})"),
+    d.Gamma: _scalar("rng.gamma({0}, {1})"),
+    d.Beta: _scalar("rng.beta({0}, {1})"),
+    d.Exponential: _scalar("rng.exponential({0})"),
+    d.Poisson: _scalar("rng.poisson({0})"),
+    d.Binomial: _scalar("rng.binomial(np.int64({0}), {1})"),
+    d.Bernoulli: _scalar("1 if rng.random() < {0} else 0"),
+    d.Integers: _scalar("rng.integers(np.int64({0}), np.int64({1}))"),
+    d.Categorical: _categorical,
+    d.Dirichlet: _dirichlet,
+    d.MultivariateNormal: _mvnormal,
+}
+
+#: Checks whose NumPy form does not compile, done in the body instead (categorical sums) or
+#: with a helper below (positive semi-definite covariances).
+_SKIP_CHECKS = {"np.abs(np.sum(p, axis=-1) - 1) <= 1e-6", "is_psd(cov)"}
+
+
+def _psd_check(node: Apply) -> list[str]:
+    """The covariance check of ``multivariate_normal``: symmetric, eigenvalues >= -tol."""
+    cov_nd = node.inputs[3].ndim
+    return [
+        f"cf = np.ascontiguousarray(p1).reshape((-1, p1.shape[{cov_nd - 2}], "
+        f"p1.shape[{cov_nd - 1}]))",
+        "if cf.shape[1] != cf.shape[2] or cf.shape[1] != p0.shape[-1]:",
+        "    raise ValueError('multivariate_normal: mean (..., k) and cov (..., k, k) must "
+        "agree')",
+        "for b in range(cf.shape[0]):",
+        "    m = cf[b].astype(np.float64)",
+        "    if not np.all(np.isfinite(m)):",
+        "        raise ValueError('multivariate_normal: cov must be finite')",
+        "    if not np.all(np.abs(m - m.T) <= 1e-8 * (1.0 + np.abs(m))):",
+        "        raise ValueError('multivariate_normal: cov must be symmetric')",
+        "    w = np.linalg.eigvalsh(m)",
+        "    if w.size and w.min() < -1e-8 * max(np.abs(w).max(), 1e-300):",
+        "        raise ValueError('multivariate_normal: cov must be positive semi-definite')",
+    ]
+
+
+def kernel_source(node: Apply) -> str:
+    """Source of ``kernel(rng, size, *params) -> (rng, draw)`` for a random variable node."""
+    op: RandomVariable = node.op  # type: ignore[assignment]
+    body = BODIES.get(type(op))
+    if body is None:
+        raise NotLoweredError(f"no Numba lowering for {type(op).__name__}")
+    if not op.inplace:
+        raise NotLoweredError(
+            f"{op} must copy its generator first (it is an input of the function, read by "
+            "several nodes or an output), which compiled code cannot do cheaply")
+    _, size, *params = node.inputs
+    out_t = node.outputs[1].type
+    nb = out_t.ndim - op.ndim_supp  # type: ignore[attr-defined]
+    pn = [f"p{i}" for i in range(len(params))]
+    bnd = op.batch_ndims(params)
+    lines = [f"def kernel(rng, size{''.join(', ' + p for p in pn)}):"]
+    add = lines.append
+    # 1. the batch shape: NumPy's broadcasting of the parameters' batch shapes, or size
+    if size is NoneConst:
+        for k in range(nb):
+            add(f"    b{k} = 1")
+        for i, bi in enumerate(bnd):
+            for j in range(bi):
+                k = nb - bi + j
+                add(f"    n = p{i}.shape[{j}]")
+                add("    if n != 1:")
+                add(f"        if b{k} != 1 and b{k} != n:")
+                add(f"            raise ValueError('{op.name}: the parameters\\' batch shapes "
+                    f"cannot be broadcast together')")
+                add(f"        b{k} = n")
+    else:
+        for k in range(nb):
+            add(f"    b{k} = size[{k}]")
+            add(f"    if b{k} < 0:")
+            add(f"        raise ValueError('{op.name}: size has a negative entry')")
+        for i, bi in enumerate(bnd):
+            for j in range(bi):
+                k = nb - bi + j
+                add(f"    if p{i}.shape[{j}] != 1 and p{i}.shape[{j}] != b{k}:")
+                add(f"        raise ValueError('{op.name}: parameter {op.param_names[i]} does "
+                    f"not broadcast to size')")
+    # 2. parameter values (the reference perform gives the full message on replay)
+    for c in op.checks:
+        if c.expr in _SKIP_CHECKS:
+            continue
+        expr = c.numba or c.expr
+        for i, name in enumerate(op.param_names):
+            expr = re.sub(rf"\b{name}\b", f"p{i}", expr)
+        add(f"    if not np.all({expr}):")
+        add(f"        raise ValueError({op.name + ': ' + c.message!r})")
+    if isinstance(op, d.MultivariateNormal):
+        lines += ["    " + ln for ln in _psd_check(node)]
+    # 3. the output and the loops
+    supp = [f"p{i}.shape[{params[i].ndim - 1}]" for i in _support_params(op)]
+    shape = [f"b{k}" for k in range(nb)] + supp
+    add(f"    out = _empty(({''.join(s + ', ' for s in shape)}), np.{out_t.dtype})")  # type: ignore[attr-defined]
+    for i, bi in enumerate(bnd):
+        for j in range(bi):
+            add(f"    m{i}_{j} = 0 if p{i}.shape[{j}] == 1 else 1")
+    pexpr = []
+    for i, bi in enumerate(bnd):
+        idx = [f"i{nb - bi + j} * m{i}_{j}" for j in range(bi)]
+        core = op.ndims_params[i]
+        if core == 0:
+            pexpr.append(f"p{i}[{', '.join(idx)}]" if idx else f"p{i}[()]")
+        else:
+            pexpr.append(f"p{i}[{', '.join(idx)}]" if idx else f"p{i}")
+    # parameters without batch dimensions are read once, before the loops
+    hoisted = []
+    for i, bi in enumerate(bnd):
+        if bi == 0:
+            add(f"    a{i} = {pexpr[i]}")
+            hoisted.append(f"a{i}")
+        else:
+            hoisted.append(pexpr[i])
+    if isinstance(op, d.MultivariateNormal) and hoisted[1] == "a1":
+        lines += ["    " + ln for ln in mvn_factor("a1")]
+    ind = "    "
+    for k in range(nb):
+        add(f"{ind}for i{k} in range(b{k}):")
+        ind += "    "
+    target = f"out[{', '.join(f'i{k}' for k in range(nb))}]" if nb else (
+        "out[()]" if op.ndim_supp == 0 else "out")
+    for ln in body(node, hoisted, target):
+        add(ind + ln)
+    add("    return rng, out")
+    return "\n".join(lines) + "\n"
+
+
+def _support_params(op: RandomVariable) -> list[int]:
+    """Which parameter's last dimension gives each support dimension."""
+    if op.ndim_supp == 0:
+        return []
+    return [0]  # dirichlet: alpha; multivariate_normal: mean (checked against cov)
+
+
+def _register() -> None:
+    for cls in BODIES:
+        numba_funcify.register(cls)(lambda op, node: kernel_source(node))
+
+
+_register()
