@@ -129,9 +129,13 @@ def debugprint(
             return
         done.add(id(key))
         ins = v.owner.inputs
+        # an op may name its inputs (a random variable: rng, size, loc, scale)
+        names = getattr(v.owner.op, "input_labels", None)
+        labels = names(v.owner) if names is not None else [""] * len(ins)
         for i, inp in enumerate(ins):
             last = i == len(ins) - 1
-            walk(inp, child_prefix + ("└─ " if last else "├─ "),
+            lab = f"{labels[i]}=" if labels[i] else ""
+            walk(inp, child_prefix + ("└─ " if last else "├─ ") + lab,
                  child_prefix + ("   " if last else "│  "), level + 1)
 
     for o in outs:
@@ -170,6 +174,11 @@ def pprint(obj: Any) -> str:
                 text = f"{_PREFIX[name]}{args[0]}"
             else:
                 text = f"{name}({', '.join(args)})"
+        elif hasattr(op, "pprint_node"):  # its own notation, one text per output
+            texts = op.pprint_node(node, args)
+            for o, t in zip(node.outputs, texts, strict=True):
+                memo[id(o)] = t
+            continue
         else:
             text = f"{op}({', '.join(args)})"
         for j, o in enumerate(node.outputs):

@@ -353,6 +353,25 @@ class RandomVariable(Op):
         (reduced to each parameter's shape by the caller). Location-scale classes define it."""
         raise NotImplementedError
 
+    # --- printing -------------------------------------------------------------------------------
+
+    def input_labels(self, node: Apply) -> list[str]:
+        """Names of the inputs, for ``debugprint``."""
+        return ["rng", "size", *self.param_names]
+
+    def pprint_node(self, node: Apply, args: Sequence[str]) -> list[str]:
+        """``pprint`` texts of ``(next_rng, draw)``: ``normal(0.0, 1.0, size=(3,), rng=r)``."""
+        rng, size, *params = args
+        size_v = node.inputs[1]
+        if size_v is NoneConst:
+            sz = ""
+        elif isinstance(size_v, Constant):
+            sz = f", size={tuple(int(x) for x in size_v.data)}"
+        else:
+            sz = f", size={size}"
+        draw = f"{self.name}({', '.join(params)}{sz}, rng={rng})"
+        return [f"next_rng({draw})", draw]
+
     def __str__(self) -> str:
         flags = [f for f, on in ((self.dtype, self.dtype != normalize_dtype(self.default_dtype)),
                                  ("inplace", self.inplace)) if on]

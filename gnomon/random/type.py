@@ -185,6 +185,11 @@ class RandomGeneratorSharedVariable(SharedVariable):
     def value(self) -> np.random.Generator:
         return self.get_value()
 
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        return f"RNG({type(_STORAGE.__get__(self).bit_generator).__name__})"
+
     def __getstate__(self) -> dict[str, Any]:
         # The generator pickles as itself (not as an array, as tensor values do); a lock, if the
         # base class has one, is per process.
