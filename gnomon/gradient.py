@@ -349,7 +349,7 @@ def _jacobian_unrolled(
     import numpy as np
 
     from gnomon.tensor.basic import constant
-    from gnomon.tensor.shape import reshape, shape_tuple, stack
+    from gnomon.tensor.shapes import reshape, shape_tuple, stack
 
     shp = expression.type.shape  # type: ignore[attr-defined]
     rows: list[list[Variable]] = [[] for _ in ws]
@@ -374,7 +374,7 @@ def _jacobian_scan(
 ) -> list[Variable]:
     from gnomon.control.scan import scan
     from gnomon.tensor.creation import arange
-    from gnomon.tensor.shape import flatten, reshape, shape_tuple
+    from gnomon.tensor.shapes import flatten, reshape, shape_tuple
 
     flat = flatten(expression, 1) if expression.ndim > 1 else expression
     n = shape_tuple(flat)[0]

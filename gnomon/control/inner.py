@@ -152,7 +152,7 @@ def inner_shapes(
     """
     from gnomon.rewrite.engine import rewrite_graph
     from gnomon.tensor.basic import constant
-    from gnomon.tensor.shape import Shape, ShapeI, make_vector, shape_i
+    from gnomon.tensor.shapes import Shape, ShapeI, make_vector, shape_i
 
     def build() -> list[Variable] | None:
         flat: list[Variable] = []

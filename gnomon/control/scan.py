@@ -348,7 +348,7 @@ def scan(
     from gnomon.compile.shared import SharedVariable
     from gnomon.tensor import math as tm
     from gnomon.tensor.basic import as_tensor, cast
-    from gnomon.tensor.shape import expand_dims, shape_i
+    from gnomon.tensor.shapes import expand_dims, shape_i
 
     seq_list = [] if sequences is None else (
         list(sequences) if isinstance(sequences, list | tuple) else [sequences])
@@ -644,7 +644,7 @@ def _kept_pullback(op: Scan, node: Apply, output_grads: Sequence[Variable | None
 
     from gnomon.tensor.basic import zeros_like
     from gnomon.tensor.indexing import set_subtensor
-    from gnomon.tensor.shape import shape_i
+    from gnomon.tensor.shapes import shape_i
 
     full_op = dataclasses.replace(op, keep=())
     full = full_op.make_node(*node.inputs)
@@ -664,7 +664,7 @@ def _scan_pullback(op: Scan, node: Apply, output_grads: Sequence[Variable | None
     from gnomon.tensor import math as tm
     from gnomon.tensor.basic import zeros_like
     from gnomon.tensor.indexing import inc_subtensor, set_subtensor
-    from gnomon.tensor.shape import concatenate
+    from gnomon.tensor.shapes import concatenate
 
     n, seqs, bufs, nonseqs = op.split(node.inputs)
     nr, ns = op.n_rec, op.n_seqs
@@ -900,7 +900,7 @@ def scan_vectorize(node: Apply) -> list[Variable] | None:
     whole sequences (no loop). Bodies with other ops are left as loops: vectorizing them
     needs a batching rule per op, which gnomon does not have yet."""
     from gnomon.tensor.elemwise import Elemwise
-    from gnomon.tensor.shape import dimshuffle, expand_dims
+    from gnomon.tensor.shapes import dimshuffle, expand_dims
 
     op: Scan = node.op  # type: ignore[assignment]
     if op.n_rec or op.keep:
@@ -941,7 +941,7 @@ def _steps_fit(n: Variable, seqs: Sequence[Variable]) -> bool:
     """Whether ``n <= len(s)`` provably holds for every sequence (``n`` is the length of a
     sequence, a minimum of such lengths, or a constant within the static lengths)."""
     from gnomon.tensor.elemwise import Elemwise
-    from gnomon.tensor.shape import ShapeI
+    from gnomon.tensor.shapes import ShapeI
 
     def bounded(v: Variable) -> set[int]:
         """Indices of the sequences ``v`` is provably no longer than."""

@@ -455,7 +455,7 @@ class ShapeOracle:
     def _compute(self, v: Variable, d: int, depth: int) -> Any:
         from gnomon.tensor.basic import Alloc
         from gnomon.tensor.elemwise import Elemwise
-        from gnomon.tensor.shape import DimShuffle
+        from gnomon.tensor.shapes import DimShuffle
 
         node = v.owner
         if node is None:
@@ -491,7 +491,7 @@ class ShapeOracle:
 
     def dim_value_key(self, s: Variable, depth: int = 0) -> Any:
         """The key of a symbolic length (an int64 scalar such as ``Shape_i(x)``)."""
-        from gnomon.tensor.shape import ShapeI
+        from gnomon.tensor.shapes import ShapeI
 
         if isinstance(s, Constant):
             return int(s.data)
@@ -517,7 +517,7 @@ class _Dim:
 def symbolic_shape(v: Variable) -> tuple[Variable, ...] | None:
     """The shape of ``v`` as int64 scalars computed from its node's input shapes (without
     computing ``v``), or ``None`` when its op has no ``infer_shape``."""
-    from gnomon.tensor.shape import shape_tuple
+    from gnomon.tensor.shapes import shape_tuple
 
     node = v.owner
     if node is None:
@@ -618,7 +618,7 @@ def rewrite_stage(
     replacements are normalised before they are used.
     """
     from gnomon.tensor.elemwise import Elemwise
-    from gnomon.tensor.shape import DimShuffle
+    from gnomon.tensor.shapes import DimShuffle
 
     fast_ops = (Elemwise, DimShuffle)
     index = _index_for(rules)

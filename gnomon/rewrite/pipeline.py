@@ -125,7 +125,7 @@ def _keep_type(new: Variable, old: Variable) -> Variable:
     """An output keeps its dtype and a static shape at least as specific as before."""
     from gnomon.rewrite.engine import RewriteError
     from gnomon.tensor.basic import alloc, cast, constant
-    from gnomon.tensor.shape import shape_i
+    from gnomon.tensor.shapes import shape_i
     from gnomon.tensor.type import TensorType
 
     if new is old or new.type == old.type:

@@ -1,47 +1,56 @@
 """``gnomon.tensor`` (imported as ``gt``): tensor types, constructors and NumPy-like functions.
 
-Every public function of the family modules (``basic``, ``shape``, ``math``, ``reduce``,
-``indexing``, ``linalg``, ...) is re-exported here, so ``gt.exp``, ``gt.sum``, ``gt.dmatrix``
-work like their NumPy / PyTensor namesakes.
+The public names of the family modules (each module's ``__all__``) are re-exported here, so
+``gt.exp``, ``gt.sum``, ``gt.dmatrix`` work like their NumPy / PyTensor namesakes:
+
+========================  ===============================================================
+module                    holds
+========================  ===============================================================
+:mod:`.basic`             constants, ``as_tensor``, the type constructors, ``cast``, ``alloc``
+:mod:`.shapes`            ``shape``, ``DimShuffle``, ``reshape``, ``concatenate``, ``repeat``, ...
+:mod:`.elemwise`          ``Elemwise`` and ``sum_to``
+:mod:`.math`              elementwise arithmetic, comparisons and special functions
+:mod:`.reduce`            ``sum``, ``max``, ``argmax``, ``softmax``, ``cumsum``, ...
+:mod:`.creation`          ``arange``, ``eye``, ``linspace``
+:mod:`.indexing`          ``x[...]``, ``set_subtensor``, ``take``, ``nonzero``
+:mod:`.blas`              ``dot``, ``matmul``, ``einsum``, ...
+:mod:`.linalg`            ``solve``, ``cholesky``, ``svd``, ...
+:mod:`.sorting`           ``sort``, ``argsort``, ``searchsorted``
+========================  ===============================================================
+
+The module names differ from every function name, so ``import gnomon.tensor.shapes`` gives the
+module while ``gt.shape`` is the function.
 """
 
 from __future__ import annotations
 
-import importlib
-import types as _types
-
-from gnomon.tensor.type import TensorType
+from gnomon.tensor import (
+    basic,
+    blas,
+    creation,
+    elemwise,
+    indexing,
+    linalg,
+    math,
+    reduce,
+    shapes,
+    sorting,
+)
+from gnomon.tensor.basic import *  # noqa: F403
+from gnomon.tensor.blas import *  # noqa: F403
+from gnomon.tensor.creation import *  # noqa: F403
+from gnomon.tensor.elemwise import *  # noqa: F403
+from gnomon.tensor.indexing import *  # noqa: F403
+from gnomon.tensor.linalg import *  # noqa: F403
+from gnomon.tensor.math import *  # noqa: F403
+from gnomon.tensor.reduce import *  # noqa: F403
+from gnomon.tensor.shapes import *  # noqa: F403
+from gnomon.tensor.sorting import *  # noqa: F403
+from gnomon.tensor.type import DTYPE_PREFIX, INT_DTYPES, TensorType
 from gnomon.tensor.variable import TensorConstant, TensorVariable
 
-# Family modules, in import order; later modules may use earlier ones.
-_FAMILIES = (
-    "basic", "shape", "elemwise", "math", "reduce", "extra", "creation", "indexing", "blas",
-    "linalg", "sort",
-)
-
-
-def _export(module_name: str) -> list[str]:
-    try:
-        mod = importlib.import_module(f"gnomon.tensor.{module_name}")
-    except ModuleNotFoundError as e:
-        if e.name == f"gnomon.tensor.{module_name}":
-            return []
-        raise
-    names = getattr(mod, "__all__", None)
-    if names is None:
-        names = [
-            n for n, v in vars(mod).items()
-            if not n.startswith("_")
-            and not isinstance(v, _types.ModuleType)
-            and getattr(v, "__module__", mod.__name__) == mod.__name__
-        ]
-    g = globals()
-    for n in names:
-        g[n] = getattr(mod, n)
-    return list(names)
-
-
-__all__ = ["TensorConstant", "TensorType", "TensorVariable"]
-for _m in _FAMILIES:
-    __all__ += _export(_m)
-del _m
+__all__ = [
+    "DTYPE_PREFIX", "INT_DTYPES", "TensorConstant", "TensorType", "TensorVariable",
+    *basic.__all__, *shapes.__all__, *elemwise.__all__, *math.__all__, *reduce.__all__,
+    *creation.__all__, *indexing.__all__, *blas.__all__, *linalg.__all__, *sorting.__all__,
+]

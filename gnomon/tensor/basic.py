@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,21 @@ from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.graph.op import Op
 from gnomon.tensor.type import DTYPE_PREFIX, TensorType, normalize_dtype
 from gnomon.tensor.variable import TensorConstant, TensorVariable
+
+__all__ = [
+    "constant", "as_tensor", "as_tensor_variable", "get_scalar_constant_value", "tensor",
+    "scalar", "vector", "matrix", "tensor3", "tensor4",
+    "bscalar", "bvector", "bmatrix", "btensor3", "btensor4",
+    "wscalar", "wvector", "wmatrix", "wtensor3", "wtensor4",
+    "iscalar", "ivector", "imatrix", "itensor3", "itensor4",
+    "lscalar", "lvector", "lmatrix", "ltensor3", "ltensor4",
+    "fscalar", "fvector", "fmatrix", "ftensor3", "ftensor4",
+    "dscalar", "dvector", "dmatrix", "dtensor3", "dtensor4",
+    "cscalar", "cvector", "cmatrix", "ctensor3", "ctensor4",
+    "zscalar", "zvector", "zmatrix", "ztensor3", "ztensor4",
+    "cast", "as_shape_scalars", "Alloc", "alloc_op", "alloc",
+    "full", "zeros", "ones", "full_like", "zeros_like", "ones_like",
+]
 
 TensorType.variable_class = TensorVariable
 TensorType.constant_class = TensorConstant
@@ -56,7 +71,7 @@ def as_tensor(x: Any, dtype: Any = None, name: str | None = None) -> TensorVaria
             return cast(x, dtype)
         return x  # type: ignore[return-value]
     if isinstance(x, list | tuple) and any(isinstance(e, Variable) for e in _flat(x)):
-        from gnomon.tensor.shape import stack
+        from gnomon.tensor.shapes import stack
 
         return stack([as_tensor(e) for e in x]) if dtype is None else cast(
             stack([as_tensor(e) for e in x]), dtype
@@ -121,25 +136,48 @@ def tensor(
     return TensorType(dtype, tuple(shape))(name)  # type: ignore[no-any-return]
 
 
-def _maker(ndim: int, dtype: str | None) -> Any:
+_KINDS = ("scalar", "vector", "matrix", "tensor3", "tensor4")  # index = number of dimensions
+_PREFIX = {dtype: prefix for prefix, dtype in DTYPE_PREFIX.items()}
+
+
+def _constructor(ndim: int, dtype: str | None) -> Callable[..., TensorVariable]:
+    """The constructor of ``ndim``-d inputs of ``dtype`` (``None``: ``config.floatX``)."""
+
     def make(
         name: str | None = None, *, dtype: Any = dtype or "floatX", shape: Any = None
     ) -> TensorVariable:
         return tensor(name, dtype=dtype, shape=shape if shape is not None else (None,) * ndim)
 
+    kind = _KINDS[ndim]
+    fn = make.__name__ = make.__qualname__ = kind if dtype is None else _PREFIX[dtype] + kind
+    dims = (None,) * ndim
+    make.__doc__ = (
+        f"A symbolic {dtype or '``config.floatX``'} {kind} ({ndim}-d input).\n\n"
+        f"``{fn}(name)`` is ``tensor(name, dtype={dtype or 'floatX'!r}, shape={dims})``; pass "
+        "``shape=`` for static lengths, ``dtype=`` for another dtype.\n\n"
+        "Examples\n--------\n"
+        + (f">>> {fn}(\"x\").ndim\n{ndim}\n" if dtype is None
+           else f">>> {fn}(\"x\").type\nTensorType({dtype!r}, {dims})\n")
+    )
     return make
 
 
-scalar = _maker(0, None)
-vector = _maker(1, None)
-matrix = _maker(2, None)
-tensor3 = _maker(3, None)
-tensor4 = _maker(4, None)
-_KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4}
-for _p, _dt in DTYPE_PREFIX.items():
-    for _kind, _nd in _KINDS.items():
-        globals()[f"{_p}{_kind}"] = _maker(_nd, _dt)
-del _p, _dt, _kind, _nd
+def _constructors(dtype: str | None) -> tuple[Callable[..., TensorVariable], ...]:
+    """The ``scalar`` to ``tensor4`` constructors of ``dtype`` (``None``: ``config.floatX``)."""
+    return tuple(_constructor(ndim, dtype) for ndim in range(len(_KINDS)))
+
+
+# The type constructors, PyTensor's names: a dtype prefix (b: int8, w: int16, i: int32, l: int64,
+# f: float32, d: float64, c: complex64, z: complex128; none: config.floatX) and the rank.
+scalar, vector, matrix, tensor3, tensor4 = _constructors(None)
+bscalar, bvector, bmatrix, btensor3, btensor4 = _constructors("int8")
+wscalar, wvector, wmatrix, wtensor3, wtensor4 = _constructors("int16")
+iscalar, ivector, imatrix, itensor3, itensor4 = _constructors("int32")
+lscalar, lvector, lmatrix, ltensor3, ltensor4 = _constructors("int64")
+fscalar, fvector, fmatrix, ftensor3, ftensor4 = _constructors("float32")
+dscalar, dvector, dmatrix, dtensor3, dtensor4 = _constructors("float64")
+cscalar, cvector, cmatrix, ctensor3, ctensor4 = _constructors("complex64")
+zscalar, zvector, zmatrix, ztensor3, ztensor4 = _constructors("complex128")
 
 
 # --- cast ---------------------------------------------------------------------------------
@@ -168,7 +206,7 @@ def cast(x: Any, dtype: Any) -> TensorVariable:
 
 def as_shape_scalars(shape: Any, what: str = "shape") -> list[Variable]:
     """Normalize a shape given as ints, scalar variables or an int vector to int64 scalars."""
-    from gnomon.tensor.shape import shape_scalars_of_vector
+    from gnomon.tensor.shapes import shape_scalars_of_vector
 
     if isinstance(shape, Variable):
         if shape.ndim == 0:
@@ -255,7 +293,7 @@ def ones(shape: Any, dtype: Any = "floatX") -> TensorVariable:
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
     """An array of ``x``'s shape filled with ``fill_value`` (dtype of ``x`` by default)."""
-    from gnomon.tensor.shape import shape_tuple
+    from gnomon.tensor.shapes import shape_tuple
 
     x = as_tensor(x)
     dtype = normalize_dtype(dtype) if dtype is not None else x.dtype

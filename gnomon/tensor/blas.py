@@ -37,7 +37,7 @@ from gnomon.graph.basic import Apply, Variable
 from gnomon.graph.op import Op
 from gnomon.tensor.basic import as_tensor, cast, constant
 from gnomon.tensor.elemwise import _broadcast_dim, broadcast_static_shapes, sum_to
-from gnomon.tensor.shape import dimshuffle, expand_dims, shape_tuple
+from gnomon.tensor.shapes import dimshuffle, expand_dims, shape_tuple
 from gnomon.tensor.type import TensorType
 
 __all__ = [
@@ -877,7 +877,7 @@ def _sum_to_axes(g: Variable, x: Variable, axes: list[int]) -> Variable:
     """Like ``sum_to(g, x)``, where axis ``k`` of ``g`` matches axis ``axes[k]`` of ``x``."""
     from gnomon.tensor.elemwise import SumToShape
     from gnomon.tensor.reduce import sum as _sum
-    from gnomon.tensor.shape import make_vector, shape_i
+    from gnomon.tensor.shapes import make_vector, shape_i
 
     static = [x.type.shape[a] for a in axes]
     ones = tuple(k for k, (a, b) in enumerate(zip(static, g.type.shape, strict=True))

@@ -18,7 +18,7 @@ from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.graph.op import Op
 from gnomon.tensor.basic import as_tensor, cast, constant
-from gnomon.tensor.shape import _const, _int_scalar, _where, shape_i
+from gnomon.tensor.shapes import _const, _int_scalar, _where, shape_i
 from gnomon.tensor.type import INT_DTYPES, TensorType, normalize_dtype
 
 __all__ = ["Arange", "Eye", "Linspace", "arange", "eye", "linspace"]

@@ -21,8 +21,10 @@ from gnomon.graph.basic import Apply, Variable
 from gnomon.graph.op import Op
 from gnomon.scalar.basic import ScalarOp
 from gnomon.tensor.basic import as_tensor, constant
-from gnomon.tensor.shape import pad_left, shape_tuple
+from gnomon.tensor.shapes import pad_left, shape_tuple
 from gnomon.tensor.type import TensorType
+
+__all__ = ["broadcast_static_shapes", "Elemwise", "SumToShape", "sum_to"]
 
 
 def broadcast_static_shapes(*shapes: tuple[int | None, ...], what: str = "operands") -> tuple:
@@ -201,7 +203,7 @@ class SumToShape(Op):
         return (out,)
 
     def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
-        from gnomon.tensor.shape import shape_scalars_of_vector
+        from gnomon.tensor.shapes import shape_scalars_of_vector
 
         return [tuple(shape_scalars_of_vector(node.inputs[1]))]
 
@@ -214,7 +216,7 @@ class SumToShape(Op):
 
 def _static_entries(shape: Variable) -> list[int | None]:
     from gnomon.graph.basic import Constant
-    from gnomon.tensor.shape import MakeVector
+    from gnomon.tensor.shapes import MakeVector
 
     n = shape.type.shape[0]  # type: ignore[attr-defined]
     if isinstance(shape, Constant):
@@ -231,7 +233,7 @@ def sum_to(g: Variable, x: Variable) -> Variable:
     through :class:`SumToShape`, which decides at run time. The result has ``x``'s dtype.
     """
     from gnomon.tensor.basic import cast
-    from gnomon.tensor.shape import make_vector
+    from gnomon.tensor.shapes import make_vector
 
     g = cast(g, x.dtype) if g.dtype != x.dtype else g
     if g.ndim > x.ndim:

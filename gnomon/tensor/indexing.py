@@ -34,7 +34,7 @@ from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, user_lo
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.graph.op import Op
 from gnomon.tensor.basic import as_tensor, cast, constant
-from gnomon.tensor.shape import Shape, ShapeI
+from gnomon.tensor.shapes import Shape, ShapeI
 from gnomon.tensor.type import TensorType
 
 # The INPUT / NEWAXIS / ELLIPSIS markers stay in this module (backends import them from here).
@@ -939,7 +939,7 @@ def getitem(x: Any, idx: Any) -> Variable:
 
 def _shape_index(inner: Variable, idx: Any) -> Variable | None:
     """``x.shape[i]`` / ``x.shape[a:b]`` built from ``shape_i`` (no indexing node)."""
-    from gnomon.tensor.shape import make_vector, shape_i
+    from gnomon.tensor.shapes import make_vector, shape_i
 
     n = inner.ndim
     if isinstance(idx, int | np.integer) and not isinstance(idx, bool | np.bool_):
@@ -961,7 +961,7 @@ def _shape_index(inner: Variable, idx: Any) -> Variable | None:
 
 def _prepare_values(v: Variable, y: Any, set_: bool, fname: str) -> Variable:
     """Convert ``y`` to the dtype of the indexed array and drop extra leading length-1 dims."""
-    from gnomon.tensor.shape import dimshuffle
+    from gnomon.tensor.shapes import dimshuffle
 
     dtype = v.dtype
     if isinstance(y, bool | int | float | complex) and not isinstance(y, Variable):
@@ -1088,7 +1088,7 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Variable:
     >>> gt.take(x, [1, 1, 0], axis=1).eval({x: [[1.0, 2.0], [3.0, 4.0]]}).tolist()
     [[2.0, 2.0, 1.0], [4.0, 4.0, 3.0]]
     """
-    from gnomon.tensor.shape import _axis
+    from gnomon.tensor.shapes import _axis
 
     x = as_tensor(x)
     if axis is None:

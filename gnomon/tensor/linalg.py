@@ -38,7 +38,7 @@ from gnomon.tensor.blas import (
     matrix_transpose,
 )
 from gnomon.tensor.elemwise import sum_to
-from gnomon.tensor.shape import expand_dims
+from gnomon.tensor.shapes import expand_dims
 from gnomon.tensor.type import TensorType
 
 __all__ = [
@@ -110,7 +110,7 @@ def _first(*dims: int | None) -> int | None:
 
 def _drop_last(x: Variable) -> Variable:
     """Remove a trailing length-1 axis (the column of a vector solved in matrix form)."""
-    from gnomon.tensor.shape import dimshuffle
+    from gnomon.tensor.shapes import dimshuffle
 
     return dimshuffle(x, list(range(x.ndim - 1)))
 
@@ -1204,7 +1204,7 @@ def _matrix_norm(x: Variable, ord: Any, axes: tuple[int, ...]) -> Variable:
         return gt.max(sums, axis=kept) if ord in (1, np.inf) else gt.min(sums, axis=kept)  # type: ignore[no-any-return]
     if ord in (2, -2, "nuc"):
         rest = [k for k in range(x.ndim) if k not in axes]
-        from gnomon.tensor.shape import dimshuffle
+        from gnomon.tensor.shapes import dimshuffle
 
         s = svd(dimshuffle(x, [*rest, r, c]), compute_uv=False)
         if ord == "nuc":
@@ -1265,7 +1265,7 @@ def kron(a: Any, b: Any) -> Variable:
     [[1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 1.0, 2.0]]
     """
     from gnomon.tensor.math import mul
-    from gnomon.tensor.shape import dimshuffle, shape_tuple
+    from gnomon.tensor.shapes import dimshuffle, shape_tuple
 
     gt = _gt()
     a, b = as_tensor(a), as_tensor(b)

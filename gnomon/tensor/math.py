@@ -11,6 +11,25 @@ from typing import Any
 from gnomon.scalar import basic as ps
 from gnomon.tensor.elemwise import Elemwise
 
+__all__ = [
+    "add", "mul", "sub", "true_divide", "divide", "floor_divide", "mod", "power", "pow",
+    "neg", "negative", "identity",
+    "lt", "gt", "le", "ge", "eq", "neq",
+    "less", "greater", "less_equal", "greater_equal", "equal", "not_equal",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "invert", "and_", "or_", "xor", "bitwise_not",
+    "where", "switch",
+    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "square", "reciprocal",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2",
+    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+    "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh",
+    "sigmoid", "expit", "softplus", "log1mexp", "logit",
+    "erf", "erfc", "erfcx", "erfinv", "gammaln", "gamma", "digamma", "psi", "polygamma",
+    "sign", "floor", "ceil", "trunc", "round", "around",
+    "maximum", "minimum", "clip",
+    "abs", "absolute", "real", "imag", "conj", "conjugate", "angle",
+    "isnan", "isinf", "isfinite",
+]
+
 
 def _ew(scalar_op: ps.ScalarOp, *args: Any) -> Any:
     return Elemwise(scalar_op)(*args)

@@ -24,6 +24,14 @@ from gnomon.graph.op import Op
 from gnomon.tensor.basic import as_tensor
 from gnomon.tensor.type import TensorType
 
+__all__ = [
+    "normalize_axes",
+    "Sum", "Prod", "Max", "Min", "AllTrue", "AnyTrue", "LogSumExp", "Softmax", "LogSoftmax",
+    "Argmax", "Argmin", "Cumsum", "Cumprod",
+    "sum", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any",
+    "mean", "var", "std", "logsumexp", "softmax", "log_softmax", "cumsum", "cumprod",
+]
+
 
 def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """``None`` means all axes; negative axes count from the end; duplicates are an error.
@@ -88,7 +96,7 @@ def _float_dtype(dtype: str) -> str:
 
 
 def _expand(v: Variable, axes: Sequence[int]) -> Variable:
-    from gnomon.tensor.shape import expand_dims
+    from gnomon.tensor.shapes import expand_dims
 
     return expand_dims(v, tuple(axes)) if axes else v
 
@@ -97,7 +105,7 @@ def _count(x: Variable, axes: Sequence[int]) -> Variable:
     """The number of elements reduced over ``axes``, as an int64 scalar."""
     from gnomon.tensor import math as tm
     from gnomon.tensor.basic import constant
-    from gnomon.tensor.shape import shape_i
+    from gnomon.tensor.shapes import shape_i
 
     dims = [shape_i(x, a) for a in axes]
     if not dims:
@@ -137,7 +145,7 @@ class Sum(Op):
 
     def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
         from gnomon.tensor.basic import alloc, cast
-        from gnomon.tensor.shape import expand_dims, shape_tuple
+        from gnomon.tensor.shapes import expand_dims, shape_tuple
 
         x = node.inputs[0]
         if x.dtype[0] not in "fc":
@@ -189,7 +197,7 @@ def sum(
 
 
 def _keep(out: Variable, axes: Sequence[int], keepdims: bool) -> Variable:
-    from gnomon.tensor.shape import expand_dims
+    from gnomon.tensor.shapes import expand_dims
 
     return expand_dims(out, axes) if keepdims and axes else out
 
@@ -964,7 +972,7 @@ def _cumulative(op_cls: type[_Cumulative], x: Any, axis: Any) -> Variable:
     x = as_tensor(x)
     if axis is None:
         # NumPy flattens (C order) when no axis is given.
-        from gnomon.tensor.shape import flatten
+        from gnomon.tensor.shapes import flatten
 
         x = flatten(x) if x.ndim != 1 else x
         ax = 0

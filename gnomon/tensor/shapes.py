@@ -24,6 +24,17 @@ from gnomon.graph.op import Op
 from gnomon.tensor.basic import as_tensor, constant
 from gnomon.tensor.type import INT_DTYPES, TensorType
 
+__all__ = [
+    "Shape", "ShapeI", "shape", "shape_i", "shape_tuple",
+    "MakeVector", "make_vector", "shape_scalars_of_vector",
+    "DimShuffle", "dimshuffle", "expand_dims", "transpose", "pad_left",
+    "Reshape", "reshape", "flatten", "ravel", "squeeze",
+    "BroadcastTo", "broadcast_to",
+    "Join", "Split", "concatenate", "join", "stack", "atleast_1d", "atleast_2d", "atleast_3d",
+    "vstack", "hstack", "split", "split_sizes",
+    "Repeat", "RepeatSum", "repeat", "tile", "moveaxis", "swapaxes",
+]
+
 
 def _axis(axis: int, ndim: int, what: str = "axis") -> int:
     if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):

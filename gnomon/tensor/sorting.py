@@ -182,7 +182,7 @@ def _axis_and_input(x: Any, axis: int | None, what: str) -> tuple[Variable, int]
 
     x = as_tensor(x)
     if axis is None:
-        from gnomon.tensor.shape import flatten
+        from gnomon.tensor.shapes import flatten
 
         return (flatten(x) if x.ndim != 1 else x), 0
     if x.ndim == 0:

@@ -4,7 +4,7 @@ and the DimShuffle-based functions (transpose, expand_dims, moveaxis, swapaxes, 
 import numpy as np
 
 import gnomon.tensor as gt
-from gnomon.tensor.shape import (
+from gnomon.tensor.shapes import (
     BroadcastTo,
     DimShuffle,
     Join,

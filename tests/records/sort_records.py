@@ -3,7 +3,7 @@
 import numpy as np
 
 import gnomon.tensor as gt
-from gnomon.tensor.sort import Argsort, PermuteAlongAxis, SearchSorted, Sort
+from gnomon.tensor.sorting import Argsort, PermuteAlongAxis, SearchSorted, Sort
 from tests.records import D, F, I, OpRecord
 
 

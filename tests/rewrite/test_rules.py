@@ -19,7 +19,7 @@ import gnomon.tensor as gt
 from gnomon.rewrite import list_rules, rewrite_graph
 from gnomon.scalar.basic import Cast
 from gnomon.tensor.elemwise import Elemwise
-from gnomon.tensor.shape import DimShuffle, Reshape
+from gnomon.tensor.shapes import DimShuffle, Reshape
 from gnomon.testing import tolerance
 
 REF = gnomon.Mode("numpy", optimize=False)

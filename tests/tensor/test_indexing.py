@@ -23,7 +23,7 @@ from gnomon.tensor.indexing import (
     SliceIndex,
     Subtensor,
 )
-from gnomon.tensor.shape import ShapeI, shape_tuple
+from gnomon.tensor.shapes import ShapeI, shape_tuple
 from gnomon.testing import check_grads
 
 SETTINGS = settings(max_examples=150, deadline=None,

@@ -247,7 +247,7 @@ def test_static_shapes() -> None:
 
 
 def test_einsum_transpose_is_a_view_not_an_einsum() -> None:
-    from gnomon.tensor.shape import DimShuffle
+    from gnomon.tensor.shapes import DimShuffle
 
     x = gt.dtensor3("x")
     assert isinstance(gt.einsum("ijk->kij", x).owner.op, DimShuffle)
@@ -327,7 +327,7 @@ def test_eigvalsh_gradient_is_finite_for_repeated_eigenvalues() -> None:
     ],
 )
 def test_infer_shape_matches_run_time_shapes(build, shape) -> None:  # type: ignore[no-untyped-def]
-    from gnomon.tensor.shape import shape_tuple
+    from gnomon.tensor.shapes import shape_tuple
 
     a = gt.tensor("a", ndim=len(shape))
     outs = build(a)

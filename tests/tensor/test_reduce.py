@@ -224,7 +224,7 @@ SHAPE_CASES = [
 
 @pytest.mark.parametrize(("fn", "shape"), SHAPE_CASES, ids=range(len(SHAPE_CASES)))
 def test_infer_shape(fn, shape) -> None:  # type: ignore[no-untyped-def]
-    from gnomon.tensor.shape import make_vector, shape_tuple
+    from gnomon.tensor.shapes import make_vector, shape_tuple
 
     x = gt.dtensor3("x") if len(shape) == 3 else gt.dmatrix("x")
     out = fn(x)

@@ -185,7 +185,7 @@ def test_identity_cases_return_input() -> None:
 
 
 def test_stack_of_scalars_is_a_make_vector() -> None:
-    from gnomon.tensor.shape import MakeVector
+    from gnomon.tensor.shapes import MakeVector
 
     n = gt.lscalar("n")
     v = gt.as_tensor([n, 3])

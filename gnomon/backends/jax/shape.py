@@ -23,7 +23,7 @@ from gnomon.backends.jax.dispatch import (
 from gnomon.backends.jax.scalar import as_dtype
 from gnomon.errors import ShapeError, node_context, with_hint
 from gnomon.graph.basic import Apply
-from gnomon.tensor.shape import DimShuffle, MakeVector, Shape, ShapeI
+from gnomon.tensor.shapes import DimShuffle, MakeVector, Shape, ShapeI
 
 
 @jax_funcify.register(Shape)
@@ -77,7 +77,7 @@ def _register_if(name: str) -> Any:
     import importlib
 
     # By module path: gnomon.tensor.shape is also the name of a function in gnomon.tensor.
-    cls = getattr(importlib.import_module("gnomon.tensor.shape"), name, None)
+    cls = getattr(importlib.import_module("gnomon.tensor.shapes"), name, None)
 
     def deco(fn: Any) -> Any:
         if isinstance(cls, type):

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from gnomon.backends.jax.dispatch import JaxFn, jax_funcify
 from gnomon.errors import GnomonValueError, node_context, with_hint
 from gnomon.graph.basic import Apply
-from gnomon.tensor.sort import Argsort, PermuteAlongAxis, SearchSorted, Sort
+from gnomon.tensor.sorting import Argsort, PermuteAlongAxis, SearchSorted, Sort
 
 
 @jax_funcify.register(Sort)

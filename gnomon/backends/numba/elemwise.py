@@ -26,7 +26,7 @@ from gnomon.tensor.elemwise import Elemwise, SumToShape
 
 def _const_literal(v: Variable) -> str | None:
     """A literal for an input that is a one-element constant (possibly behind a DimShuffle)."""
-    from gnomon.tensor.shape import DimShuffle
+    from gnomon.tensor.shapes import DimShuffle
 
     if v.owner is not None and isinstance(v.owner.op, DimShuffle):
         v = v.owner.inputs[0]

@@ -6,7 +6,7 @@ from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_te
 from gnomon.backends.numba.scalar import ctor
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
-from gnomon.tensor.shape import DimShuffle, MakeVector, Shape, ShapeI
+from gnomon.tensor.shapes import DimShuffle, MakeVector, Shape, ShapeI
 
 
 @numba_funcify.register
@@ -50,7 +50,7 @@ def _(op: DimShuffle, node: Apply) -> str:
 def _register_more() -> None:
     import importlib
 
-    ts = importlib.import_module("gnomon.tensor.shape")
+    ts = importlib.import_module("gnomon.tensor.shapes")
 
     if hasattr(ts, "Reshape"):
         @numba_funcify.register(ts.Reshape)

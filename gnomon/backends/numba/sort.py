@@ -12,7 +12,7 @@ from gnomon.errors import NotLoweredError
 def _register() -> None:
     import importlib
 
-    tsort = importlib.import_module("gnomon.tensor.sort")
+    tsort = importlib.import_module("gnomon.tensor.sorting")
 
     if hasattr(tsort, "Sort"):
         @numba_funcify.register(tsort.Sort)

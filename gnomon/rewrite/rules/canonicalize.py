@@ -34,7 +34,7 @@ from gnomon.scalar.math import Exp, Log
 from gnomon.tensor.basic import Alloc, alloc, cast, constant
 from gnomon.tensor.elemwise import Elemwise
 from gnomon.tensor.reduce import Sum
-from gnomon.tensor.shape import DimShuffle, Shape, ShapeI, dimshuffle, shape_tuple
+from gnomon.tensor.shapes import DimShuffle, Shape, ShapeI, dimshuffle, shape_tuple
 
 CANON = ("canonicalize",)
 IEEE = ("canonicalize", "algebra_ieee")
@@ -430,7 +430,7 @@ def sum_of_alloc(node: Apply) -> Variable | None:
     ``v`` itself (``sum(zeros((n, m)) + c) -> c * n * m``). Declines when it cannot tell
     whether ``v`` is broadcast along a summed axis."""
     from gnomon.tensor.reduce import sum as tsum
-    from gnomon.tensor.shape import pad_left
+    from gnomon.tensor.shapes import pad_left
 
     a = node.inputs[0]
     if a.owner is None or not isinstance(a.owner.op, Alloc):
@@ -483,7 +483,7 @@ def shape_i_of_expression(node: Apply, x: Variable) -> Variable | None:
 @register_rule(P(Shape, "x"), groups=("canonicalize", "shape"))
 def shape_to_shape_i(node: Apply, x: Variable) -> Variable:
     """``shape(x) -> make_vector(x.shape[0], ...)`` (each entry then simplifies on its own)."""
-    from gnomon.tensor.shape import make_vector
+    from gnomon.tensor.shapes import make_vector
 
     if x.ndim == 0:
         return constant(np.zeros((0,), dtype="int64"))
@@ -530,7 +530,7 @@ def constant_fold(node: Apply) -> list[Variable] | None:
 # --- reshapes, joins, indexing ------------------------------------------------------------------
 # These ops live in modules other developers extend; the rules find them lazily.
 
-RESHAPE = op_class("gnomon.tensor.shape:Reshape")
+RESHAPE = op_class("gnomon.tensor.shapes:Reshape")
 SUBTENSOR = op_class("gnomon.tensor.indexing:Subtensor")
 
 
@@ -570,7 +570,7 @@ def _leading_int(node: Apply) -> int | None:
 def index_of_join(node: Apply) -> Variable | None:
     """``concatenate([a, b, ...])[k, ...] -> a[k, ...]`` (or ``b[k - len(a), ...]`` ...) for a
     constant ``k`` and parts of static length along axis 0; covers ``stack``."""
-    from gnomon.tensor.shape import Join
+    from gnomon.tensor.shapes import Join
 
     k = _leading_int(node)
     j = node.inputs[0]
@@ -611,7 +611,7 @@ def index_of_expand_dims(node: Apply) -> Variable | None:
 @register_rule(None, ops=[SUBTENSOR], groups=CANON, exact_shape=True)
 def index_of_make_vector(node: Apply) -> Variable | None:
     """``make_vector(a, b, ...)[k] -> a`` (or ``b`` ...) for a constant ``k``."""
-    from gnomon.tensor.shape import MakeVector
+    from gnomon.tensor.shapes import MakeVector
 
     k = _leading_int(node)
     v = node.inputs[0]

@@ -26,7 +26,7 @@ from gnomon.rewrite.pattern import Const, P, Var, is_inexact, op_class, scalar_v
 from gnomon.rewrite.rules import apply_scalar, tensor_function
 from gnomon.scalar.basic import Add, Mul, Pow, Sub
 from gnomon.tensor.elemwise import Elemwise
-from gnomon.tensor.shape import DimShuffle
+from gnomon.tensor.shapes import DimShuffle
 
 SPEC = ("specialize",)
 SUM = op_class("gnomon.tensor.reduce:Sum")
@@ -132,7 +132,7 @@ def _is_scalar_like(v: Variable) -> bool:
 def _as_scalar(v: Variable) -> Variable:
     """A 0-d variable with the value of ``v``, whose dimensions all have static length 1."""
     from gnomon.tensor.basic import constant
-    from gnomon.tensor.shape import dimshuffle
+    from gnomon.tensor.shapes import dimshuffle
 
     if v.ndim == 0:
         return v

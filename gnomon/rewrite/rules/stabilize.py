@@ -24,7 +24,7 @@ from gnomon.rewrite.rules import apply_scalar, scalar
 from gnomon.scalar.basic import Add, Neg, Pow, Sub, TrueDiv
 from gnomon.scalar.math import Exp, Log
 from gnomon.tensor.elemwise import Elemwise
-from gnomon.tensor.shape import DimShuffle
+from gnomon.tensor.shapes import DimShuffle
 
 STAB = ("stabilize",)
 SUM = op_class("gnomon.tensor.reduce:Sum")
@@ -126,7 +126,7 @@ def log_softmax_from_log_of_softmax(node: Apply, x: Variable) -> Variable | None
 def softmax_from_exp_over_sum(node: Apply, x: Variable, s: Variable, d: Variable) -> Any:
     """``exp(x) / sum(exp(x), axes, keepdims=True) -> softmax(x, axes)`` (no overflow)."""
     from gnomon.rewrite.rules import tensor_function
-    from gnomon.tensor.shape import expand_dims
+    from gnomon.tensor.shapes import expand_dims
 
     sm = tensor_function("softmax", "gnomon.tensor.reduce")
     axes = s.owner.op.axes  # type: ignore[union-attr]
