@@ -49,7 +49,8 @@ def grad_not_implemented(op: Any, index: int, x: Any, why: str = "") -> NullGrad
 
 
 def _is_float(v: Variable) -> bool:
-    return v.dtype[0] in "fc"
+    # variables of non-array types (random generators) carry no gradient
+    return getattr(v.type, "dtype", "-")[0] in "fc"
 
 
 def _connected(wrt: Sequence[Variable], nodes: list[Apply], stop: set[int]) -> set[int]:

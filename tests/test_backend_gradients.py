@@ -12,7 +12,9 @@ from gnomon.testing import available_modes, compare_backends
 from tests.records import all_records
 from tests.test_op_records import _inputs
 
-ROWS = [r for r in all_records() if r.grad >= 1]
+# Random rows are left out: their draws (and so their reparameterized gradients) differ between
+# backends; tests/random/test_gradients.py checks them on every backend.
+ROWS = [r for r in all_records() if r.grad >= 1 and not r.random]
 MODES = [m for m in available_modes() if m != "numpy"]
 CASES = [(m, r) for m in MODES for r in ROWS]
 

@@ -319,7 +319,8 @@ class Bernoulli(RandomVariable):
         Check("(p >= 0) & (p <= 1)", "parameter 'p' must be in [0, 1]"),)
 
     def rng_fn(self, rng, p, *, size):  # type: ignore[no-untyped-def,override]
-        return rng.binomial(1, p, size)
+        # one uniform per draw, in C order: the stream of the Numba kernel too
+        return rng.random(self.batch_shape([p], size)) < p
 
 
 def bernoulli(p: Any = 0.5, size: Any = None, *, rng: Any = None,

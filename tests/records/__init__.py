@@ -95,6 +95,8 @@ class OpRecord:
     ops : the op classes this row exercises (for the backend coverage test)
     rtol, atol : override the dtype's default tolerance
     grad_wrt : which inputs to differentiate (default: every float input)
+    random : the row draws random numbers: the reference must equal ``ref`` (same seed), but
+        other backends' streams differ, so they are compared on shapes and dtypes only
     """
 
     name: str
@@ -108,6 +110,7 @@ class OpRecord:
     grad_wrt: tuple[int, ...] | None = None
     grad_rtol: float | None = None
     marks: tuple[Any, ...] = field(default_factory=tuple)
+    random: bool = False
 
 
 def all_records() -> list[OpRecord]:
