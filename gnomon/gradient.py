@@ -4,6 +4,13 @@ Reverse mode walks the graph from the cost back to the variables, calling each o
 ``pullback`` and summing contributions. Forward mode uses each op's ``pushforward`` when every
 op on the way has one, and otherwise transposes the pullback (the gradient of a linear function
 of a dummy cotangent), which works for every differentiable op.
+
+:func:`grad` differentiates the stable form of its cost (``log(1 + exp(x))`` as
+``softplus(x)``) by calling :func:`gnomon.rewrite.pipeline.stabilize_for_grad`: that one function
+is all this module uses of the rewrite package, and the rewrite package never imports this
+module. The one import of a higher layer, ``gnomon.control.scan`` (Jacobians of expressions of
+unknown length), stays inside :func:`_jacobian_scan`, since ``gnomon.control`` builds on this
+module.
 """
 
 from __future__ import annotations
@@ -13,16 +20,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from gnomon.errors import (
     DisconnectedInputError,
     GnomonTypeError,
+    GnomonValueError,
     NullGradientError,
     format_location,
     with_hint,
 )
 from gnomon.graph.basic import Apply, Variable
 from gnomon.graph.op import Op
+from gnomon.graph.replace import graph_replace
 from gnomon.graph.traversal import graph_inputs, toposort
+from gnomon.rewrite.pipeline import stabilize_for_grad
+from gnomon.tensor import math as tm
+from gnomon.tensor.basic import as_tensor, cast, constant, ones_like, zeros_like
+from gnomon.tensor.creation import arange
+from gnomon.tensor.reduce import sum as tsum
+from gnomon.tensor.shapes import flatten, reshape, shape_tuple, stack
 
 
 class NullGrad:
@@ -68,8 +85,6 @@ def _accumulate(
     consider_constant: Sequence[Variable] = (),
 ) -> dict[int, Variable]:
     """Reverse-mode sweep; returns the gradient of each connected variable, keyed by id."""
-    from gnomon.tensor import math as tm
-    from gnomon.tensor.basic import as_tensor, cast, zeros_like
 
     outs = [o for o, _ in outputs_and_grads]
     nodes = toposort(outs)
@@ -151,7 +166,6 @@ def grad(
     >>> float(gnomon.grad(x ** 3, x).eval({x: 2.0}))
     12.0
     """
-    from gnomon.tensor.basic import as_tensor, ones_like, zeros_like
 
     single = isinstance(wrt, Variable)
     wrt_list = [wrt] if single else list(wrt)  # type: ignore[list-item]
@@ -207,11 +221,7 @@ def _stabilized(cost: Variable, wrt: Sequence[Variable]) -> Variable:
     """
     if any(w.owner is not None for w in wrt):
         return cost
-    try:
-        from gnomon.rewrite.engine import rewrite_graph
-    except ImportError:  # pragma: no cover - the rewrite package is part of gnomon
-        return cost
-    (new,), _ = rewrite_graph([cost], exclude=("specialize", "fusion"), backend="numpy")
+    new = stabilize_for_grad(cost)
     if new is cost:
         return cost
     roots = {id(v) for v in graph_inputs([new])}
@@ -253,10 +263,6 @@ def pushforward(f: Any, wrt: Variable | Sequence[Variable], tangent: Any) -> Any
     >>> jvp.eval({x: np.array([1.0, 3.0])}).tolist()
     [2.0, 6.0]
     """
-    from gnomon.graph.replace import graph_replace
-    from gnomon.tensor import math as tm
-    from gnomon.tensor.basic import as_tensor, zeros_like
-    from gnomon.tensor.reduce import sum as tsum
 
     single_f = isinstance(f, Variable)
     fs = [f] if single_f else list(f)
@@ -284,7 +290,6 @@ def _forward(
     fs: list[Variable], ws: list[Variable], ts: list[Variable]
 ) -> list[Variable] | None:
     """Forward mode with each op's ``pushforward``; ``None`` if some op has none."""
-    from gnomon.tensor.basic import zeros_like
 
     tan: dict[int, Variable | None] = {id(w): t for w, t in zip(ws, ts, strict=True)}
     for node in toposort(fs):
@@ -323,9 +328,6 @@ def jacobian(
     >>> J.eval({x: np.array([1.0, 3.0])}).tolist()
     [[2.0, 0.0], [0.0, 6.0]]
     """
-    import numpy as np
-
-    from gnomon.tensor.basic import as_tensor
 
     expression = as_tensor(expression)
     single = isinstance(wrt, Variable)
@@ -347,10 +349,6 @@ def jacobian(
 def _jacobian_unrolled(
     expression: Variable, ws: list[Variable], n: int, disconnected_inputs: str
 ) -> list[Variable]:
-    import numpy as np
-
-    from gnomon.tensor.basic import constant
-    from gnomon.tensor.shapes import reshape, shape_tuple, stack
 
     shp = expression.type.shape  # type: ignore[attr-defined]
     rows: list[list[Variable]] = [[] for _ in ws]
@@ -373,9 +371,8 @@ def _jacobian_unrolled(
 def _jacobian_scan(
     expression: Variable, ws: list[Variable], disconnected_inputs: str
 ) -> list[Variable]:
+    # gnomon.control is a layer above this module (scan's pullback calls grad): import on use.
     from gnomon.control.scan import scan
-    from gnomon.tensor.creation import arange
-    from gnomon.tensor.shapes import flatten, reshape, shape_tuple
 
     flat = flatten(expression, 1) if expression.ndim > 1 else expression
     n = shape_tuple(flat)[0]
@@ -422,9 +419,6 @@ def hessian_vector_product(cost: Any, wrt: Variable, vector: Any) -> Variable:
     >>> hv.eval({x: np.array([1.0, 2.0])}).tolist()
     [6.0, 12.0]
     """
-    from gnomon.tensor import math as tm
-    from gnomon.tensor.basic import as_tensor
-    from gnomon.tensor.reduce import sum as tsum
 
     g = grad(cost, wrt)
     return grad(tsum(tm.mul(g, as_tensor(vector))), wrt)  # type: ignore[no-any-return]
@@ -449,8 +443,6 @@ class GradientModifier(Op):
     view_map = {0: 0}  # type: ignore[assignment]  # noqa: RUF012
 
     def make_node(self, x: Any) -> Apply:
-        from gnomon.tensor.basic import as_tensor
-
         x = as_tensor(x)
         return Apply.make(self, [x], [x.type])
 
@@ -461,8 +453,6 @@ class GradientModifier(Op):
         return [input_shapes[0]]
 
     def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
-        from gnomon.tensor import math as tm
-        from gnomon.tensor.basic import zeros_like
 
         g = output_grads[0]
         if self.kind == "zero":
@@ -474,8 +464,6 @@ class GradientModifier(Op):
         return [tm.clip(g, self.a, self.b)]
 
     def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
-        from gnomon.tensor import math as tm
-        from gnomon.tensor.basic import zeros_like
 
         t = tangents[0]
         if self.kind in ("zero", "disconnected") or t is None:
@@ -518,8 +506,6 @@ def grad_scale(x: Any, multiplier: float) -> Variable:
 def grad_clip(x: Any, lower: float, upper: float) -> Variable:
     """``x`` in the forward pass; its gradient is clipped to ``[lower, upper]``."""
     if lower > upper:
-        from gnomon.errors import GnomonValueError
-
         raise GnomonValueError(f"grad_clip: lower={lower} is above upper={upper}")
     return GradientModifier("clip", float(lower), float(upper))(x)  # type: ignore[no-any-return]
 

@@ -1,10 +1,15 @@
 """Rewriting graphs: the engine, the patterns rules are written with, and the standard pipeline.
 
+* :mod:`gnomon.rewrite.stages` — THE ordered list of stages (canonicalize, stabilize,
+  specialize, fusion).
 * :mod:`gnomon.rewrite.pattern` — patterns (``P``, ``Var``, ``Const``) over the graph.
-* :mod:`gnomon.rewrite.engine` — rules, the registry, the memoised bottom-up rewrite, the trace.
-* :mod:`gnomon.rewrite.pipeline` — the one ordered list of stages
-  (canonicalize, stabilize, specialize, fusion).
+* :mod:`gnomon.rewrite.engine` — rules, the registry, the memoised bottom-up rewrite, the trace,
+  running the stages.
 * :mod:`gnomon.rewrite.rules` — the standard rules, one module per stage.
+* :mod:`gnomon.rewrite.pipeline` — imports the standard rules; the entry points of
+  ``gnomon.function`` and ``gnomon.grad``.
+
+Importing this package registers the standard rules (through :mod:`gnomon.rewrite.pipeline`).
 
 Examples
 --------
@@ -15,6 +20,7 @@ Examples
 ['mul_one', 'log1p_from_log_one_plus', 'softplus_from_log1p_exp']
 """
 
+from gnomon.rewrite import pipeline
 from gnomon.rewrite.engine import (
     GraphRule,
     RewriteError,
@@ -31,10 +37,10 @@ from gnomon.rewrite.engine import (
     rewrite_graph,
     unregister_rule,
 )
-from gnomon.rewrite.pattern import Const, P, Var, elemwise_of, op_of
+from gnomon.rewrite.pattern import Const, P, Var
 
 __all__ = [
-    "Const", "GraphRule", "P", "RewriteError", "RewriteStep", "Rule", "Var", "disable",
-    "elemwise_of", "enable", "format_trace", "get_rule", "list_rules", "op_of", "register",
-    "register_graph_rule", "register_rule", "rewrite_graph", "unregister_rule",
+    "Const", "GraphRule", "P", "RewriteError", "RewriteStep", "Rule", "Var", "disable", "enable",
+    "format_trace", "get_rule", "list_rules", "pipeline", "register", "register_graph_rule",
+    "register_rule", "rewrite_graph", "unregister_rule",
 ]

@@ -4,7 +4,15 @@ A :class:`Rule` is a pattern (see :mod:`gnomon.rewrite.pattern`) plus a function
 matched node and the captured variables and returns the replacement (a variable, a list with one
 variable per output of the node) or ``None``. A :class:`GraphRule` is a whole-graph pass (fusion
 needs to know who uses a variable, which a local rule cannot see). Rules belong to named groups;
-:mod:`gnomon.rewrite.pipeline` holds the one ordered list of stages that run them.
+:data:`gnomon.rewrite.stages.PIPELINE` is the one ordered list of stages that run them, and
+:func:`rewrite_graph` runs that list. The standard rules (:mod:`gnomon.rewrite.rules`) are
+registered when the package is imported: ``gnomon/rewrite/__init__.py`` imports
+:mod:`gnomon.rewrite.pipeline`, which imports the rule modules. Rules of later layers
+(``gnomon.control``) and users' rules are registered after them.
+
+Inside the package, imports go one way: ``stages`` and ``pattern`` <- ``engine`` <- ``rules`` <-
+``pipeline``. Patterns and rules name ops by reference (the op classes are imported), never by
+string.
 
 How one stage runs (:func:`rewrite_stage`): the graph is walked bottom-up once; each node is
 rebuilt from its already-rewritten inputs (``op.make_node``: the IR is immutable and interned,
@@ -40,14 +48,24 @@ Examples
 
 from __future__ import annotations
 
+import difflib
+import gc
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gnomon.errors import GnomonValueError, with_hint
+# The one import from a layer above: rewrite_graph() defaults to the default mode's backend
+# (gnomon.compile.mode imports nothing of gnomon.rewrite).
+from gnomon.compile.mode import get_mode
+from gnomon.errors import GnomonValueError, node_context, with_hint
 from gnomon.graph.basic import Apply, Constant, Variable
-from gnomon.rewrite.pattern import Pattern
+from gnomon.rewrite.pattern import P, Pattern
+from gnomon.rewrite.stages import PIPELINE, stage_groups
+from gnomon.tensor.basic import Alloc, alloc, as_tensor, cast, constant
+from gnomon.tensor.elemwise import Elemwise
+from gnomon.tensor.shapes import DimShuffle, ShapeI, shape_i, shape_tuple
+from gnomon.tensor.type import TensorType
 
 RuleFn = Callable[..., Any]
 
@@ -108,8 +126,6 @@ class Rule:
         except RewriteError:
             raise
         except Exception as e:
-            from gnomon.errors import node_context
-
             raise RewriteError(with_hint(
                 f"rewrite rule {self.name!r} failed on {node.op}: {type(e).__name__}: {e}\n"
                 f"{node_context(node)}",
@@ -119,8 +135,6 @@ class Rule:
 
 
 def _keys_of_spec(spec: Any) -> list[Any]:
-    from gnomon.rewrite.pattern import P
-
     return P(spec).root_keys() or []
 
 
@@ -140,8 +154,6 @@ class GraphRule:
 def _as_replacement(out: Any, node: Apply, rule: str) -> list[Variable] | None:
     if out is None:
         return None
-    from gnomon.tensor.basic import as_tensor
-
     outs = list(out) if isinstance(out, list | tuple) else [out]
     if len(outs) != len(node.outputs):
         raise RewriteError(with_hint(
@@ -164,9 +176,7 @@ _version = [0]
 
 
 def register(rule: Rule | GraphRule) -> Rule | GraphRule:
-    """Add ``rule`` to the registry (its name must be new)."""
-    from gnomon.rewrite.pipeline import stage_groups
-
+    """Add ``rule`` to the registry (its name must be new, its ops given by reference)."""
     if rule.name in _RULES:
         raise RewriteError(with_hint(
             f"a rewrite rule named {rule.name!r} is already registered",
@@ -179,6 +189,8 @@ def register(rule: Rule | GraphRule) -> Rule | GraphRule:
             f"add one of {sorted(stage_groups())} to its groups (any extra group names are "
             "free tags you can include or exclude by)",
         ))
+    if isinstance(rule, Rule):
+        rule.keys()  # an op given by name (or as anything but a class or an instance) raises
     _RULES[rule.name] = rule
     _version[0] += 1
     return rule
@@ -260,7 +272,6 @@ def unregister_rule(name: str) -> None:
 
 def get_rule(name: str) -> Rule | GraphRule:
     """The registered rule called ``name``."""
-    _load_standard_rules()
     try:
         return _RULES[name]
     except KeyError:
@@ -270,15 +281,11 @@ def get_rule(name: str) -> Rule | GraphRule:
 
 def list_rules(group: str | None = None) -> list[str]:
     """Names of the registered rules (of one group), in registration order."""
-    _load_standard_rules()
     return [n for n, r in _RULES.items() if group is None or group in r.groups]
 
 
 def known_names() -> set[str]:
     """Every rule name, group name and stage name (what include/exclude accept)."""
-    from gnomon.rewrite.pipeline import PIPELINE
-
-    _load_standard_rules()
     names = set(_RULES)
     for r in _RULES.values():
         names.update(r.groups)
@@ -301,23 +308,6 @@ def disable(*names: str) -> None:
     _version[0] += 1
 
 
-_loaded = [False]
-
-
-def _load_standard_rules() -> None:
-    # The standard rule modules register themselves on import; importing them here (not at
-    # module import) keeps `import gnomon` cheap and avoids import cycles with gnomon.tensor.
-    if _loaded[0]:
-        return
-    _loaded[0] = True
-    import importlib
-
-    from gnomon.rewrite.pipeline import RULE_MODULES
-
-    for m in RULE_MODULES:
-        importlib.import_module(m)
-
-
 def check_names(names: Iterable[str]) -> None:
     """Raise for a name that is no rule, group or stage (a typo would silently do nothing)."""
     names = list(names)
@@ -326,8 +316,6 @@ def check_names(names: Iterable[str]) -> None:
     known = known_names()
     bad = [n for n in names if n not in known]
     if bad:
-        import difflib
-
         close = difflib.get_close_matches(bad[0], sorted(known), n=3)
         raise RewriteError(with_hint(
             f"unknown rewrite rule or group name(s): {', '.join(map(repr, bad))}",
@@ -345,7 +333,6 @@ def select_rules(
     Exclusion wins over the global include list, and a per-call include wins over the global
     exclude list.
     """
-    _load_standard_rules()
     key = (_version[0], tuple(stage_groups), tuple(sorted(include)), tuple(sorted(exclude)))
     hit = _select_cache.get(key)
     if hit is not None:
@@ -453,10 +440,6 @@ class ShapeOracle:
         return res
 
     def _compute(self, v: Variable, d: int, depth: int) -> Any:
-        from gnomon.tensor.basic import Alloc
-        from gnomon.tensor.elemwise import Elemwise
-        from gnomon.tensor.shapes import DimShuffle
-
         node = v.owner
         if node is None:
             return None
@@ -491,8 +474,6 @@ class ShapeOracle:
 
     def dim_value_key(self, s: Variable, depth: int = 0) -> Any:
         """The key of a symbolic length (an int64 scalar such as ``Shape_i(x)``)."""
-        from gnomon.tensor.shapes import ShapeI
-
         if isinstance(s, Constant):
             return int(s.data)
         if s.owner is not None and isinstance(s.owner.op, ShapeI):
@@ -517,8 +498,6 @@ class _Dim:
 def symbolic_shape(v: Variable) -> tuple[Variable, ...] | None:
     """The shape of ``v`` as int64 scalars computed from its node's input shapes (without
     computing ``v``), or ``None`` when its op has no ``infer_shape``."""
-    from gnomon.tensor.shapes import shape_tuple
-
     node = v.owner
     if node is None:
         return tuple(shape_tuple(v))
@@ -536,9 +515,6 @@ def fit_replacement(
 ) -> Variable | None:
     """``new`` made to stand for ``old``: same dtype, same run-time shape, and a static type at
     least as specific. ``None`` if that cannot be done (the rewrite is then skipped)."""
-    from gnomon.tensor.basic import alloc, cast, constant
-    from gnomon.tensor.type import TensorType
-
     if new is old or (new.type == old.type and not isinstance(old.type, TensorType)):
         return new
     if not (isinstance(new.type, TensorType) and isinstance(old.type, TensorType)):
@@ -585,8 +561,6 @@ class _Index:
         self.cache: dict[Any, list[Rule]] = {}
 
     def rules_for(self, op: Any) -> list[Rule]:
-        from gnomon.tensor.elemwise import Elemwise
-
         so = getattr(op, "scalar_op", None) if isinstance(op, Elemwise) else None
         ck = (type(op), type(so))
         hit = self.cache.get(ck)
@@ -617,9 +591,6 @@ def rewrite_stage(
     Iterative (no recursion limit), memoised per variable: every node is visited once, and
     replacements are normalised before they are used.
     """
-    from gnomon.tensor.elemwise import Elemwise
-    from gnomon.tensor.shapes import DimShuffle
-
     fast_ops = (Elemwise, DimShuffle)
     index = _index_for(rules)
     oracle = oracle or ShapeOracle()
@@ -636,17 +607,15 @@ _index_cache: dict[tuple[Any, ...], _Index] = {}
 
 def _index_for(rules: Sequence[Rule]) -> _Index:
     # Compiling many small functions must not rebuild the index each time. The key is the
-    # registry version plus the rules' identities; an index with a lazy op that did not
-    # resolve yet (its module is not there) is not cached, so the rule wakes up later.
+    # registry version plus the rules' identities.
     key = (_version[0], *map(id, rules))
     hit = _index_cache.get(key)
     if hit is not None:
         return hit
     index = _Index(rules)
-    if all(r.pattern is None or r.keys() != [] for r in rules):
-        if len(_index_cache) > 64:
-            _index_cache.clear()
-        _index_cache[key] = index
+    if len(_index_cache) > 64:
+        _index_cache.clear()
+    _index_cache[key] = index
     return index
 
 
@@ -785,6 +754,74 @@ def run_stage(
     return outs
 
 
+# --- running the pipeline --------------------------------------------------------------------
+
+
+def rewrite_with(
+    outputs: Sequence[Variable],
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    backend: str | None = None,
+) -> tuple[list[Variable], list[RewriteStep]]:
+    """Run the stages of :data:`~gnomon.rewrite.stages.PIPELINE` on ``outputs``, with rules
+    included / excluded by name.
+
+    ``include`` / ``exclude`` names may be rules, groups or stages. Excluding a stage name skips
+    the stage (except for rules included by their own name); excluding a group leaves out its
+    rules wherever they run (``constant_folding`` runs in three stages). ``backend='numpy'``
+    leaves out the fusion stage unless it is included.
+    """
+    check_names(include + exclude)
+    excl = set(exclude)
+    if backend == "numpy" and "fusion" not in include:
+        excl.add("fusion")
+    trace: list[RewriteStep] = []
+    outs = list(outputs)
+    # The rewrite allocates many small, cyclic objects (a node and its outputs point at each
+    # other) and frees few: Python's cyclic collector would scan the whole growing heap again
+    # and again, which makes compile time grow faster than the graph. Pause it meanwhile.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        outs = _run_stages(outs, include, excl, trace)
+    finally:
+        if was_enabled:
+            gc.enable()
+    outs = [_keep_type(new, old) for new, old in zip(outs, outputs, strict=True)]
+    return outs, trace
+
+
+def _run_stages(
+    outs: list[Variable], include: tuple[str, ...], excl: set[str], trace: list[RewriteStep]
+) -> list[Variable]:
+    for stage in PIPELINE:
+        rules = select_rules(stage.groups, include, excl)
+        if stage.name in excl and stage.name not in include:
+            # An excluded stage runs only the rules included by their own name.
+            rules = [r for r in rules if r.name in include]
+        if rules:
+            outs = run_stage(outs, rules, stage.name, trace)
+    return outs
+
+
+def _keep_type(new: Variable, old: Variable) -> Variable:
+    """An output keeps its dtype and a static shape at least as specific as before."""
+    if new is old or new.type == old.type:
+        return new
+    if not isinstance(old.type, TensorType) or new.ndim != old.ndim:
+        # fit_replacement broadcasts every replacement to its node's rank, so this is a bug.
+        raise RewriteError(f"the pipeline changed the type of output {old} ({old.type} -> "
+                           f"{new.type}).\nHint: this is a bug in a rewrite rule; exclude the "
+                           "rules of the trace one by one to find it, and report it.")
+    if new.dtype != old.dtype:
+        new = cast(new, old.dtype)
+    ot, nt = old.type.shape, new.type.shape  # type: ignore[attr-defined]
+    if all(o is None or o == n for o, n in zip(ot, nt, strict=True)):
+        return new
+    dims = [constant(o, "int64") if o is not None else shape_i(new, d) for d, o in enumerate(ot)]
+    return alloc(new, *dims)
+
+
 def rewrite_graph(
     outputs: Variable | Sequence[Variable],
     include: Iterable[str] = (),
@@ -817,11 +854,7 @@ def rewrite_graph(
     >>> out is y
     True
     """
-    from gnomon.rewrite.pipeline import rewrite_with
-
     if backend is None:
-        from gnomon.compile.mode import get_mode
-
         backend = get_mode(None).backend
     single = isinstance(outputs, Variable)
     outs = [outputs] if single else list(outputs)  # type: ignore[list-item]

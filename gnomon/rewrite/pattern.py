@@ -8,9 +8,10 @@ variables) of every way it matches. The pieces:
 * :class:`Const` — a constant, optionally one whose every element equals a value (``Const(value=0)``
   matches ``0``, ``0.0`` and a broadcast array of zeros).
 * :class:`P` — the output of a node whose op matches, with sub-patterns for its inputs. The op
-  can be an op instance (equality), an op class (``isinstance``), ``Elemwise(Mul)`` (an Elemwise
-  whose scalar op is a ``Mul``), ``Elemwise(Mul())`` (that exact scalar op), or a lazily resolved
-  op (:func:`elemwise_of`, :func:`op_of`) for op families that may not be importable.
+  is given by reference, never by name: an op instance (equality), an op class
+  (``isinstance``), ``Elemwise(Mul)`` (an Elemwise whose scalar op is a ``Mul``) or
+  ``Elemwise(Mul())`` (that exact scalar op). A rule imports the op classes it matches, so a
+  renamed op fails when the rule module is imported instead of leaving the rule silently dead.
   For a commutative scalar op (``scalar_op.commutative``) the inputs match in any order, and
   ``rest="others"`` lets a variadic node (``add``/``mul`` with more inputs) match: the inputs not
   used by the sub-patterns are bound to ``others`` as a tuple.
@@ -31,14 +32,17 @@ Examples
 from __future__ import annotations
 
 import abc
-import importlib
 import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+from gnomon.errors import GnomonTypeError, with_hint
 from gnomon.graph.basic import Constant, Variable
+from gnomon.graph.op import Op
+from gnomon.scalar.basic import ScalarOp
+from gnomon.tensor.elemwise import Elemwise
 
 Bindings = dict[str, Any]
 Predicate = Callable[[Variable], bool]
@@ -161,93 +165,35 @@ def scalar_value(v: Variable) -> Any:
 # --- ops in patterns ---------------------------------------------------------------------
 
 
-class LazyOp:
-    """An op class found on first use, so rules can name ops of modules that may not exist.
-
-    ``resolve()`` returns the class or ``None`` (then the pattern never matches).
-    """
-
-    def __init__(self, resolver: Callable[[], Any], label: str, elemwise: bool) -> None:
-        self._resolver = resolver
-        self.label = label
-        self.elemwise = elemwise
-        self._cls: Any = None
-        self._tried = False
-
-    def resolve(self) -> Any:
-        if self._cls is None:
-            try:
-                self._cls = self._resolver()
-            except Exception:
-                # The module or function is not there (yet): this rule stays dormant.
-                self._cls = None
-        return self._cls
-
-    def __repr__(self) -> str:
-        return self.label
-
-
-def _dummy_input(ndim: int) -> Variable:
-    from gnomon.tensor.type import TensorType
-
-    return TensorType("float64", (None,) * ndim)("dummy")
-
-
-def elemwise_of(function: str, module: str = "gnomon.tensor.math", *args: Any) -> LazyOp:
-    """The scalar-op class behind the tensor function ``module.function`` (found on first use).
-
-    Applies the function to a float64 dummy and reads the scalar op off the Elemwise node it
-    builds, so a rule keeps working whatever the scalar op class is named.
-
-    Examples
-    --------
-    >>> elemwise_of("exp").resolve().__name__
-    'Exp'
-    """
-
-    def resolve() -> Any:
-        from gnomon.tensor.elemwise import Elemwise
-
-        fn = getattr(importlib.import_module(module), function)
-        out = fn(_dummy_input(1), *args)
-        if out.owner is None or not isinstance(out.owner.op, Elemwise):
-            return None
-        return type(out.owner.op.scalar_op)
-
-    return LazyOp(resolve, f"Elemwise({module}.{function})", elemwise=True)
-
-
-def op_of(function: str, module: str, ndim: int = 1, **kw: Any) -> LazyOp:
-    """The op class of the node built by the tensor function ``module.function`` (lazily).
-
-    Examples
-    --------
-    >>> op_of("sum", "gnomon.tensor.reduce").resolve().__name__
-    'Sum'
-    """
-
-    def resolve() -> Any:
-        fn = getattr(importlib.import_module(module), function)
-        out = fn(_dummy_input(ndim), **kw)
-        return None if out.owner is None else type(out.owner.op)
-
-    return LazyOp(resolve, f"{module}.{function}", elemwise=False)
-
-
-def op_class(path: str) -> LazyOp:
-    """The class ``'package.module:Name'``, imported on first use."""
-    mod, _, name = path.partition(":")
-    return LazyOp(lambda: getattr(importlib.import_module(mod), name), path, elemwise=False)
+def _op_spec(op: Any) -> tuple[str, Any]:
+    """``(kind, what)`` of an op given to :class:`P`: kind is 'elemwise-class' (``Elemwise(Mul)``),
+    'elemwise-eq' (``Elemwise(Mul())``), 'class' (an op class) or 'eq' (an op instance)."""
+    if isinstance(op, Elemwise):
+        so = op.scalar_op
+        if isinstance(so, type) and issubclass(so, ScalarOp):
+            return ("elemwise-class", so)
+        if isinstance(so, ScalarOp):
+            return ("elemwise-eq", so)
+    elif isinstance(op, type) and issubclass(op, Op):
+        return ("class", op)
+    elif isinstance(op, Op):
+        return ("eq", op)
+    raise GnomonTypeError(with_hint(
+        f"a pattern's op must be an op class or an op instance, got {op!r}",
+        "import the op and pass it: `from gnomon.scalar.math import Exp` then "
+        "`P(Elemwise(Exp), 'x')`; `from gnomon.tensor.reduce import Sum` then `P(Sum, 'x')`",
+    ))
 
 
 class P(Pattern):
     """A node's output: ``P(op, *input_patterns, name=, where=, rest=)``.
 
-    ``op`` is an op instance, an op class, ``Elemwise(ScalarOpClass)``, ``Elemwise(scalar_op)``
-    or a :class:`LazyOp`. Input patterns may be patterns or capture names (a ``str`` is
-    ``Var(str)``). With ``rest=name``, a node with more inputs than sub-patterns matches too
-    (only for associative variadic scalar ops such as add and mul) and the inputs left over are
-    bound to ``name`` as a tuple. ``output=`` picks the output index for multi-output ops.
+    ``op`` is an op instance, an op class, ``Elemwise(ScalarOpClass)`` or
+    ``Elemwise(scalar_op)`` (anything else raises :class:`~gnomon.errors.GnomonTypeError`).
+    Input patterns may be patterns or capture names (a ``str`` is ``Var(str)``). With
+    ``rest=name``, a node with more inputs than sub-patterns matches too (only for associative
+    variadic scalar ops such as add and mul) and the inputs left over are bound to ``name`` as a
+    tuple. ``output=`` picks the output index for multi-output ops.
     """
 
     def __init__(
@@ -260,60 +206,23 @@ class P(Pattern):
         output: int = 0,
     ) -> None:
         self.op = op
+        self.spec = _op_spec(op)
         self.inputs = tuple(Var(p) if isinstance(p, str) else p for p in inputs)
         self.name = name
         self.where = where
         self.rest = rest
         self.output = output
 
-    # -- the op test --------------------------------------------------------------------
-    _spec: tuple[str, Any] | None = None
-
-    def _op_spec(self) -> tuple[str, Any] | None:
-        """``(kind, what)``: kind is 'elemwise-class', 'elemwise-eq', 'class' or 'eq'."""
-        if self._spec is None:
-            # Cached once known; a lazy op that does not resolve yet is asked again next time.
-            self._spec = self._compute_spec()
-        return self._spec
-
-    def _compute_spec(self) -> tuple[str, Any] | None:
-        from gnomon.tensor.elemwise import Elemwise
-
-        op = self.op
-        if isinstance(op, LazyOp):
-            cls = op.resolve()
-            if cls is None:
-                return None
-            return ("elemwise-class", cls) if op.elemwise else ("class", cls)
-        if isinstance(op, Elemwise):
-            so = op.scalar_op
-            return ("elemwise-class", so) if isinstance(so, type) else ("elemwise-eq", so)
-        if isinstance(op, type):
-            return ("class", op)
-        return ("eq", op)
-
     def root_keys(self) -> list[Any] | None:
-        from gnomon.tensor.elemwise import Elemwise
-
-        spec = self._op_spec()
-        if spec is None:
-            return []  # the op does not exist: the rule cannot match anything
-        kind, what = spec
+        kind, what = self.spec
         if kind == "elemwise-class":
             return [("elemwise", what)]
         if kind == "elemwise-eq":
             return [("elemwise", type(what))]
-        if kind == "class":
-            return [what] if what is not Elemwise else [Elemwise]
-        return [type(what)]
+        return [what] if kind == "class" else [type(what)]
 
     def _op_ok(self, op: Any) -> bool:
-        from gnomon.tensor.elemwise import Elemwise
-
-        spec = self._op_spec()
-        if spec is None:
-            return False
-        kind, what = spec
+        kind, what = self.spec
         if kind == "elemwise-class":
             return isinstance(op, Elemwise) and isinstance(op.scalar_op, what)
         if kind == "elemwise-eq":

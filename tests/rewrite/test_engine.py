@@ -9,6 +9,7 @@ import pytest
 
 import gnomon
 import gnomon.tensor as gt
+from gnomon.errors import GnomonTypeError
 from gnomon.rewrite import (
     Const,
     P,
@@ -23,7 +24,7 @@ from gnomon.rewrite import (
 )
 from gnomon.rewrite import rewrite_graph as _rewrite_graph
 from gnomon.rewrite.engine import ShapeOracle
-from gnomon.rewrite.pattern import elemwise_of, is_float
+from gnomon.rewrite.pattern import is_float
 from gnomon.scalar.basic import Add, Mul, Neg, Sub, TrueDiv
 from gnomon.scalar.math import Exp, Log
 from gnomon.tensor.elemwise import Elemwise
@@ -57,15 +58,24 @@ def test_pattern_commutative_and_rest() -> None:
     assert len(hits) == 1 and hits[0]["others"] == (x, y)
 
 
-def test_pattern_op_instance_predicate_and_lazy_op() -> None:
+def test_pattern_op_instance_class_and_predicate() -> None:
     x = gt.dvector("x")
     i = gt.ivector("i")
     assert list(P(Elemwise(Neg()), "a").match(-x))
     assert not list(P(Elemwise(Neg), Var("a", where=is_float)).match(-i))
-    assert list(P(elemwise_of("exp"), "a").match(gt.exp(x)))
-    missing = P(elemwise_of("no_such_function"), "a")
-    assert not list(missing.match(gt.exp(x)))
-    assert missing.root_keys() == []
+    assert list(P(Elemwise, "a").match(gt.exp(x)))
+    assert P(Elemwise(Exp), "a").root_keys() == [("elemwise", Exp)]
+
+
+@pytest.mark.parametrize("op", ["Exp", "gnomon.tensor.reduce:Sum", Elemwise("Exp"), Exp, None])
+def test_pattern_op_by_name_or_non_op_raises(op: object) -> None:
+    # Ops are given by reference: a name (or a scalar op where a tensor op belongs) is refused
+    # when the pattern is built, i.e. when the rule module is imported.
+    with pytest.raises(GnomonTypeError, match="op class or an op instance"):
+        P(op, "a")
+    with pytest.raises(GnomonTypeError, match="Hint"):
+        register_rule(None, ops=[op], groups=("canonicalize",), name="by_name")(lambda node: None)
+    assert "by_name" not in list_rules()
 
 
 # --- user rules, include / exclude --------------------------------------------------------

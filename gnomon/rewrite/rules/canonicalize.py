@@ -26,27 +26,34 @@ from gnomon.rewrite.pattern import (
     constant_equals,
     is_float,
     is_inexact,
-    op_class,
     scalar_value,
 )
 from gnomon.scalar.basic import Add, Cast, Identity, Mul, Neg, Pow, Sub, Switch, TrueDiv
 from gnomon.scalar.math import Exp, Log
 from gnomon.tensor.basic import Alloc, alloc, cast, constant
 from gnomon.tensor.elemwise import Elemwise
+from gnomon.tensor.indexing import Subtensor
+from gnomon.tensor.math import add, ge, mul, neg, power, true_divide, where
 from gnomon.tensor.reduce import Sum
-from gnomon.tensor.shapes import DimShuffle, Shape, ShapeI, dimshuffle, shape_tuple
+from gnomon.tensor.reduce import sum as tsum
+from gnomon.tensor.shapes import (
+    DimShuffle,
+    Join,
+    MakeVector,
+    Reshape,
+    Shape,
+    ShapeI,
+    dimshuffle,
+    make_vector,
+    pad_left,
+    shape_tuple,
+)
 
 CANON = ("canonicalize",)
 IEEE = ("canonicalize", "algebra_ieee")
 #: Clean-up rules also run in the specialize stage, whose rules build new nodes (``dot`` of
 #: vectors adds dimshuffles) that would otherwise be left for the next compilation.
 CLEANUP = ("canonicalize", "specialize", "cleanup")
-
-
-def _tm() -> Any:
-    from gnomon.tensor import math as tm
-
-    return tm
 
 
 def _zero(dtype: str) -> Variable:
@@ -60,13 +67,13 @@ def _one(dtype: str) -> Variable:
 def _mul_all(factors: list[Variable], dtype: str) -> Variable:
     if not factors:
         return _one(dtype)
-    return factors[0] if len(factors) == 1 else _tm().mul(*factors)
+    return factors[0] if len(factors) == 1 else mul(*factors)
 
 
 def _add_all(terms: list[Variable], dtype: str) -> Variable:
     if not terms:
         return _zero(dtype)
-    return terms[0] if len(terms) == 1 else _tm().add(*terms)
+    return terms[0] if len(terms) == 1 else add(*terms)
 
 
 # --- negation, addition, subtraction --------------------------------------------------------
@@ -95,7 +102,7 @@ def zero_sub(node: Apply, x: Variable) -> Variable | None:
     """``0 - x -> -x`` (when no dtype promotion happens: ``-x`` of an unsigned ``x`` wraps)."""
     if x.dtype == "bool" or x.dtype != node.outputs[0].dtype:
         return None
-    return _tm().neg(x)
+    return neg(x)
 
 
 @register_rule(P(Elemwise(Sub), "x", Const("c"), where=is_inexact), groups=CANON)
@@ -104,7 +111,7 @@ def sub_constant_to_add(node: Apply, x: Variable, c: Constant) -> Variable | Non
     constants meet in one add chain (``exp(x) + y - 1`` is ``add(exp(x), y, -1)``)."""
     if isinstance(x, Constant):
         return None
-    return _tm().add(x, constant(np.negative(c.data)))
+    return add(x, constant(np.negative(c.data)))
 
 
 @register_rule(P(Elemwise(Sub), "x", "x"), groups=IEEE)
@@ -158,7 +165,7 @@ def _coef_term(t: Variable) -> tuple[Any, Variable]:
                       and _is_scalar_shaped(i)]
             if len(consts) == 1:
                 rest = [i for i in o.inputs if i is not consts[0]]
-                base = rest[0] if len(rest) == 1 else _tm().mul(*rest)
+                base = rest[0] if len(rest) == 1 else mul(*rest)
                 return scalar_value(consts[0]), base
     return 1, t
 
@@ -191,7 +198,7 @@ def collect_add_terms(node: Apply) -> Variable | None:
         c, b = coefs[k], bases[k]
         if c == 0:
             continue
-        terms.append(b if c == 1 else _tm().neg(b) if c == -1 else _tm().mul(c, b))
+        terms.append(b if c == 1 else neg(b) if c == -1 else mul(c, b))
     return _add_all(terms, out.dtype)
 
 
@@ -216,7 +223,7 @@ def mul_minus_one(node: Apply, others: tuple[Variable, ...]) -> Variable | None:
     dtype = node.outputs[0].dtype
     if dtype == "bool" or any(o.dtype != dtype for o in others):
         return None
-    return _tm().neg(_mul_all(list(others), node.outputs[0].dtype))
+    return neg(_mul_all(list(others), node.outputs[0].dtype))
 
 
 @register_rule(P(Elemwise(TrueDiv), "x", Const(value=1)), groups=CANON)
@@ -259,7 +266,7 @@ def mul_div_cancel(node: Apply, num: Variable, den: Variable) -> Variable | None
     if not cancelled:
         return None
     top = _mul_all(kept, dtype)
-    return top if not left else _tm().true_divide(top, _mul_all(left, dtype))
+    return top if not left else true_divide(top, _mul_all(left, dtype))
 
 
 @register_rule(None, ops=[Elemwise(Mul)], groups=CANON)
@@ -292,7 +299,7 @@ def collect_mul_factors(node: Apply) -> Variable | None:
     factors = []
     for k in order:
         e, b = exps[k], bases[k]
-        factors.append(b if e == 1 else _tm().power(b, e))
+        factors.append(b if e == 1 else power(b, e))
     return _mul_all(factors, out.dtype)
 
 
@@ -322,14 +329,13 @@ def pow_pow(node: Apply, x: Variable, a: Constant, b: Constant) -> Variable | No
         return None
     if node.inputs[0].dtype != node.outputs[0].dtype:
         return None
-    return _tm().power(x, int(av) * int(bv))
+    return power(x, int(av) * int(bv))
 
 
 @register_rule(P(Elemwise(Exp), P(Elemwise(Log), Var("x", where=is_float))), groups=CANON)
 def exp_log(node: Apply, x: Variable) -> Variable:
     """``exp(log(x)) -> x`` where ``x >= 0`` (NaN elsewhere, as before)."""
-    tm = _tm()
-    return tm.where(tm.ge(x, 0), x, constant(np.nan, dtype=x.dtype))
+    return where(ge(x, 0), x, constant(np.nan, dtype=x.dtype))
 
 
 @register_rule(P(Elemwise(Log), P(Elemwise(Exp), Var("x", where=is_float))), groups=CANON)
@@ -429,9 +435,6 @@ def sum_of_alloc(node: Apply) -> Variable | None:
     along which ``v`` is broadcast becomes a factor ``shape[axis]``, the others are summed on
     ``v`` itself (``sum(zeros((n, m)) + c) -> c * n * m``). Declines when it cannot tell
     whether ``v`` is broadcast along a summed axis."""
-    from gnomon.tensor.reduce import sum as tsum
-    from gnomon.tensor.shapes import pad_left
-
     a = node.inputs[0]
     if a.owner is None or not isinstance(a.owner.op, Alloc):
         return None
@@ -453,7 +456,7 @@ def sum_of_alloc(node: Apply) -> Variable | None:
     part = tsum(v, axis=summed, keepdims=True, dtype=out.dtype) if summed else cast(v, out.dtype)
     kept = [i for i in range(len(dims)) if i not in axes]
     part = dimshuffle(part, kept)  # the summed / broadcast axes have length 1 here
-    total = _tm().mul(part, *counts) if counts else part
+    total = mul(part, *counts) if counts else part
     rest = [dims[i] for i in kept]
     return alloc(total, *rest) if rest else total
 
@@ -483,8 +486,6 @@ def shape_i_of_expression(node: Apply, x: Variable) -> Variable | None:
 @register_rule(P(Shape, "x"), groups=("canonicalize", "shape"))
 def shape_to_shape_i(node: Apply, x: Variable) -> Variable:
     """``shape(x) -> make_vector(x.shape[0], ...)`` (each entry then simplifies on its own)."""
-    from gnomon.tensor.shapes import make_vector
-
     if x.ndim == 0:
         return constant(np.zeros((0,), dtype="int64"))
     return make_vector(*shape_tuple(x))
@@ -528,13 +529,9 @@ def constant_fold(node: Apply) -> list[Variable] | None:
 
 
 # --- reshapes, joins, indexing ------------------------------------------------------------------
-# These ops live in modules other developers extend; the rules find them lazily.
-
-RESHAPE = op_class("gnomon.tensor.shapes:Reshape")
-SUBTENSOR = op_class("gnomon.tensor.indexing:Subtensor")
 
 
-@register_rule(None, ops=[RESHAPE], groups=CANON, exact_shape=True)
+@register_rule(None, ops=[Reshape], groups=CANON, exact_shape=True)
 def reshape_reshape(node: Apply) -> Variable | None:
     """``reshape(reshape(x, s1), s2) -> reshape(x, s2)`` (C order is kept by both)."""
     inner = node.inputs[0].owner
@@ -543,7 +540,7 @@ def reshape_reshape(node: Apply) -> Variable | None:
     return node.op.make_node(inner.inputs[0], *node.inputs[1:]).outputs[0]  # type: ignore
 
 
-@register_rule(None, ops=[RESHAPE], groups=CANON)
+@register_rule(None, ops=[Reshape], groups=CANON)
 def useless_reshape(node: Apply) -> Variable | None:
     """``reshape(x, x.shape) -> x`` when every new length is provably ``x``'s own."""
     x, dims = node.inputs[0], node.inputs[1:]
@@ -566,12 +563,10 @@ def _leading_int(node: Apply) -> int | None:
     return idx[0]
 
 
-@register_rule(None, ops=[SUBTENSOR], groups=CANON, exact_shape=True)
+@register_rule(None, ops=[Subtensor], groups=CANON, exact_shape=True)
 def index_of_join(node: Apply) -> Variable | None:
     """``concatenate([a, b, ...])[k, ...] -> a[k, ...]`` (or ``b[k - len(a), ...]`` ...) for a
     constant ``k`` and parts of static length along axis 0; covers ``stack``."""
-    from gnomon.tensor.shapes import Join
-
     k = _leading_int(node)
     j = node.inputs[0]
     if k is None or j.owner is None or not isinstance(j.owner.op, Join) or j.owner.op.axis != 0:
@@ -591,7 +586,7 @@ def index_of_join(node: Apply) -> Variable | None:
     return None  # pragma: no cover
 
 
-@register_rule(None, ops=[SUBTENSOR], groups=CANON, exact_shape=True)
+@register_rule(None, ops=[Subtensor], groups=CANON, exact_shape=True)
 def index_of_expand_dims(node: Apply) -> Variable | None:
     """``expand_dims(x, 0)[0, ...] -> x[...]``: indexing a new length-1 axis removes it."""
     k = _leading_int(node)
@@ -608,11 +603,9 @@ def index_of_expand_dims(node: Apply) -> Variable | None:
     return type(node.op)(rest).make_node(inner, *node.inputs[1:]).outputs[0]  # type: ignore
 
 
-@register_rule(None, ops=[SUBTENSOR], groups=CANON, exact_shape=True)
+@register_rule(None, ops=[Subtensor], groups=CANON, exact_shape=True)
 def index_of_make_vector(node: Apply) -> Variable | None:
     """``make_vector(a, b, ...)[k] -> a`` (or ``b`` ...) for a constant ``k``."""
-    from gnomon.tensor.shapes import MakeVector
-
     k = _leading_int(node)
     v = node.inputs[0]
     if k is None or len(node.op.idx_list) != 1 or v.owner is None:

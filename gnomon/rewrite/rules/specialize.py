@@ -22,36 +22,30 @@ import numpy as np
 
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.rewrite.engine import current_oracle, register_rule
-from gnomon.rewrite.pattern import Const, P, Var, is_inexact, op_class, scalar_value
-from gnomon.rewrite.rules import apply_scalar, tensor_function
+from gnomon.rewrite.pattern import Const, P, Var, is_inexact, scalar_value
 from gnomon.scalar.basic import Add, Mul, Pow, Sub
+from gnomon.tensor.basic import constant
+from gnomon.tensor.blas import Gemm, Ger, MatMul, dot
 from gnomon.tensor.elemwise import Elemwise
-from gnomon.tensor.shapes import DimShuffle
+from gnomon.tensor.math import add, mul, neg, sqrt, true_divide
+from gnomon.tensor.reduce import Sum
+from gnomon.tensor.shapes import DimShuffle, dimshuffle
 
 SPEC = ("specialize",)
-SUM = op_class("gnomon.tensor.reduce:Sum")
-MATMUL = op_class("gnomon.tensor.blas:MatMul")
 
 #: Largest |n| for which ``x ** n`` becomes multiplications.
 MAX_POW_UNROLL = 4
 
 
-def _tm() -> Any:
-    from gnomon.tensor import math as tm
-
-    return tm
-
-
 def _power_by_squaring(x: Variable, n: int) -> Variable:
-    tm = _tm()
     result: Variable | None = None
     base = x
     while n:
         if n & 1:
-            result = base if result is None else tm.mul(result, base)
+            result = base if result is None else mul(result, base)
         n >>= 1
         if n:
-            base = tm.mul(base, base)
+            base = mul(base, base)
     assert result is not None
     return result
 
@@ -66,28 +60,26 @@ def pow_small_int_to_mul(node: Apply, x: Variable, n: Any) -> Variable | None:
     if not 2 <= abs(k) <= MAX_POW_UNROLL or any(s != 1 for s in n.type.shape):
         return None
     prod = _power_by_squaring(x, abs(k))
-    return prod if k > 0 else _tm().true_divide(1, prod)
+    return prod if k > 0 else true_divide(1, prod)
 
 
 @register_rule(P(Elemwise(Pow), Var("x", where=is_inexact), Const(value=0.5)), groups=SPEC)
 def pow_half_to_sqrt(node: Apply, x: Variable) -> Variable | None:
     """``x ** 0.5 -> sqrt(x)``."""
-    return apply_scalar("Sqrt", x, function="sqrt")  # type: ignore[no-any-return]
+    return sqrt(x)  # type: ignore[no-any-return]
 
 
 @register_rule(P(Elemwise(Pow), Var("x", where=is_inexact), Const(value=-0.5)), groups=SPEC)
 def pow_minus_half_to_rsqrt(node: Apply, x: Variable) -> Variable | None:
     """``x ** -0.5 -> 1 / sqrt(x)``."""
-    s = apply_scalar("Sqrt", x, function="sqrt")
-    return None if s is None else _tm().true_divide(1, s)
+    return true_divide(1, sqrt(x))  # type: ignore[no-any-return]
 
 
-@register_rule(P(SUM, P(Elemwise(Mul), "x", "y")), groups=SPEC)
+@register_rule(P(Sum, P(Elemwise(Mul), "x", "y")), groups=SPEC)
 def sum_mul_to_dot(node: Apply, x: Variable, y: Variable) -> Variable | None:
     """``sum(x * y) -> dot(x, y)`` for float vectors of provably equal length."""
-    dot = tensor_function("dot", "gnomon.tensor.blas")
     out = node.outputs[0]
-    if dot is None or x.ndim != 1 or y.ndim != 1 or not str(out.dtype).startswith("float"):
+    if x.ndim != 1 or y.ndim != 1 or not str(out.dtype).startswith("float"):
         return None
     if not (x.dtype == y.dtype == out.dtype):
         return None
@@ -95,18 +87,12 @@ def sum_mul_to_dot(node: Apply, x: Variable, y: Variable) -> Variable | None:
     oracle = current_oracle()
     if oracle.key(x, 0) != oracle.key(y, 0) or x.type.shape[0] == 1:  # type: ignore[attr-defined]
         return None
-    return dot(x, y)  # type: ignore[no-any-return]
+    return dot(x, y)
 
 
 # --- BLAS: Gemm (gemm / gemv) and Ger --------------------------------------------------------
 
 _BLAS_DTYPES = ("float32", "float64")
-
-
-def _tb() -> Any:
-    from gnomon.tensor import blas
-
-    return blas
 
 
 def _dimshuffle_of(v: Variable, input_ndim: int, order: tuple[Any, ...]) -> Variable | None:
@@ -131,9 +117,6 @@ def _is_scalar_like(v: Variable) -> bool:
 
 def _as_scalar(v: Variable) -> Variable:
     """A 0-d variable with the value of ``v``, whose dimensions all have static length 1."""
-    from gnomon.tensor.basic import constant
-    from gnomon.tensor.shapes import dimshuffle
-
     if v.ndim == 0:
         return v
     if isinstance(v, Constant):
@@ -161,33 +144,30 @@ class _Product:
 
     def build(self, z: Variable | None = None, alpha: Variable | None = None,
               beta: Variable | None = None) -> Variable:
-        from gnomon.tensor.basic import constant
-
         dt = self.a.dtype
         zero = constant(0, dt)
-        gemm = _tb().Gemm(trans_a=self.ta, trans_b=self.tb)
+        gemm = Gemm(trans_a=self.ta, trans_b=self.tb)
         out: Variable = gemm(zero if z is None else z, self.alpha if alpha is None else alpha,
                              self.a, self.b, zero if beta is None else beta)
         return out
 
     def scaled(self, factor: Variable) -> Variable:
         """The alpha of ``factor * self`` (no multiplication when alpha is the constant 1)."""
-        return factor if _is_one(self.alpha) else _tm().mul(factor, self.alpha)
+        return factor if _is_one(self.alpha) else mul(factor, self.alpha)
 
 
 def _product(v: Variable) -> _Product | None:
     node = v.owner
     if node is None or v.dtype not in _BLAS_DTYPES:
         return None
-    tb = _tb()
-    if isinstance(node.op, tb.MatMul):
+    if isinstance(node.op, MatMul):
         a, b = node.inputs
         if a.ndim != 2 or b.ndim != 2 or not (a.dtype == b.dtype == v.dtype):
             return None
         a, ta = _untranspose(a)
         b, tb_ = _untranspose(b)
         return _Product(_one(v.dtype), a, ta, b, tb_)
-    if isinstance(node.op, tb.Gemm):
+    if isinstance(node.op, Gemm):
         z, alpha, a, b, beta = node.inputs
         if _is_zero(z) and _is_zero(beta):
             return _Product(alpha, a, node.op.trans_a, b, node.op.trans_b)
@@ -195,12 +175,10 @@ def _product(v: Variable) -> _Product | None:
 
 
 def _one(dtype: str) -> Variable:
-    from gnomon.tensor.basic import constant
-
     return constant(1, dtype)
 
 
-@register_rule(P(MATMUL, "a", "b"), groups=SPEC, exact_shape=True)
+@register_rule(P(MatMul, "a", "b"), groups=SPEC, exact_shape=True)
 def matmul_transpose_to_gemm(node: Apply, a: Variable, b: Variable) -> Variable | None:
     """``matmul(a.T, b) -> Gemm{TN}(a, b)`` (and ``b.T``): the transpose becomes a BLAS flag
     instead of a copy (2-d float32/float64 operands of one dtype)."""
@@ -225,19 +203,17 @@ def matvec_to_gemv(node: Apply, m: Variable) -> Variable | None:
         v = None if p.tb else _dimshuffle_of(p.b, 1, (0, "x"))
         if v is None:
             return None
-        return _tb().Gemm(trans_a=p.ta, trans_b=False)(  # type: ignore[no-any-return]
+        return Gemm(trans_a=p.ta, trans_b=False)(  # type: ignore[no-any-return]
             _zero(v.dtype), p.alpha, p.a, v, _zero(v.dtype))
     # (1, k) @ (k, n) with the first axis dropped: v @ op(B) = op(B).T @ v.
     v = None if p.ta else _dimshuffle_of(p.a, 1, ("x", 0))
     if v is None:
         return None
-    return _tb().Gemm(trans_a=not p.tb, trans_b=False)(  # type: ignore[no-any-return]
+    return Gemm(trans_a=not p.tb, trans_b=False)(  # type: ignore[no-any-return]
         _zero(v.dtype), p.alpha, p.b, v, _zero(v.dtype))
 
 
 def _zero(dtype: str) -> Variable:
-    from gnomon.tensor.basic import constant
-
     return constant(0, dtype)
 
 
@@ -255,7 +231,7 @@ def scaled_product_to_gemm(
     if not all(_is_scalar_like(f) for f in factors):
         return None
     scalars = [_as_scalar(f) for f in factors]
-    factor = scalars[0] if len(scalars) == 1 else _tm().mul(*scalars)
+    factor = scalars[0] if len(scalars) == 1 else mul(*scalars)
     return p.build(alpha=p.scaled(factor))
 
 
@@ -285,7 +261,7 @@ def add_to_gemm(
     if w.ndim > m.ndim:
         return None
     g = p.build(z=w, beta=_one(out.dtype) if beta is None else beta)
-    return g if not others else _tm().add(g, *others)
+    return g if not others else add(g, *others)
 
 
 @register_rule(P(Elemwise(Sub), "x", "y"), groups=SPEC, exact_shape=True)
@@ -295,15 +271,14 @@ def sub_to_gemm(node: Apply, x: Variable, y: Variable) -> Variable | None:
     out = node.outputs[0]
     if not (out.dtype == x.dtype == y.dtype):
         return None
-    tm = _tm()
     p = _product(y)
     if p is not None:
         w, beta = _split_scaled(x)
-        return p.build(z=w, alpha=tm.neg(p.alpha), beta=_one(out.dtype) if beta is None else beta)
+        return p.build(z=w, alpha=neg(p.alpha), beta=_one(out.dtype) if beta is None else beta)
     p = _product(x)
     if p is not None:
         w, beta = _split_scaled(y)
-        return p.build(z=w, beta=tm.neg(_one(out.dtype) if beta is None else beta))
+        return p.build(z=w, beta=neg(_one(out.dtype) if beta is None else beta))
     return None
 
 
@@ -330,7 +305,7 @@ def _outer(m: Variable, dtype: str) -> tuple[Variable, Variable, Variable] | Non
         return None
     if not scalars:
         return x, y, _one(dtype)
-    return x, y, scalars[0] if len(scalars) == 1 else _tm().mul(*scalars)
+    return x, y, scalars[0] if len(scalars) == 1 else mul(*scalars)
 
 
 @register_rule(P(Elemwise(Add), "m", "z", rest="others"), groups=SPEC, exact_shape=True)
@@ -344,8 +319,8 @@ def outer_add_to_ger(
     if parts is None or z.dtype != out.dtype:
         return None
     x, y, alpha = parts
-    g = _tb().Ger()(z, alpha, x, y)
-    return g if not others else _tm().add(g, *others)
+    g = Ger()(z, alpha, x, y)
+    return g if not others else add(g, *others)
 
 
 @register_rule(P(Elemwise(Sub), "z", "m"), groups=SPEC, exact_shape=True)
@@ -356,4 +331,4 @@ def outer_sub_to_ger(node: Apply, z: Variable, m: Variable) -> Variable | None:
     if parts is None or z.dtype != out.dtype:
         return None
     x, y, alpha = parts
-    return _tb().Ger()(z, _tm().neg(alpha), x, y)  # type: ignore[no-any-return]
+    return Ger()(z, neg(alpha), x, y)  # type: ignore[no-any-return]
