@@ -2,13 +2,20 @@
 
 Each user function builds an :class:`~gnomon.tensor.elemwise.Elemwise` node of one scalar op
 (see :mod:`gnomon.scalar`); they broadcast like NumPy and follow NumPy's dtype rules.
+
+Most of them are one row of a table: ``exp = _elementwise("exp", sm.Exp(), ...)`` gives the
+name, the scalar op and the docstring (numpydoc, assembled by :func:`_elementwise`). Functions
+that do more than map one op (``where``, ``polygamma``, ``round``, ``clip``) are written out.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from gnomon.scalar import basic as ps
+from gnomon.scalar import math as sm
 from gnomon.tensor.elemwise import Elemwise
 
 __all__ = [
@@ -35,126 +42,122 @@ def _ew(scalar_op: ps.ScalarOp, *args: Any) -> Any:
     return Elemwise(scalar_op)(*args)
 
 
+def _elementwise(
+    name: str,
+    scalar_op: ps.ScalarOp,
+    summary: str,
+    *,
+    args: str | None = None,
+    params: dict[str, str] | None = None,
+    returns: str | None = None,
+    examples: str | None = None,
+) -> Callable[..., Any]:
+    """The user function ``name``: ``scalar_op`` mapped over its inputs by an Elemwise node.
+
+    ``args`` spells its parameters (``"a, b"``, ``"a, b, *rest"``); by default they are the
+    keys of ``params``, which describe them (``"x, y"`` describes two at once). The numpydoc
+    docstring is ``summary`` (a first line, then any paragraphs) followed by the sections given:
+    ``params`` (each an array_like), ``returns`` (a TensorVariable) and ``examples`` (doctest
+    lines, which the test suite runs after ``import gnomon.tensor as gt`` and, when they use
+    it, ``import numpy as np``).
+    """
+    names = (args or ", ".join(params or {})).split(", ")
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    sig = inspect.Signature(
+        [inspect.Parameter(n.lstrip("*"), inspect.Parameter.VAR_POSITIONAL if n[0] == "*" else kind,
+                           annotation="Any") for n in names],
+        return_annotation="Any",
+    )
+    nfixed = sum(n[0] != "*" for n in names)
+    variadic = nfixed < len(names)
+
+    def fn(*inputs: Any, **kwargs: Any) -> Any:
+        if kwargs or len(inputs) < nfixed or (len(inputs) > nfixed and not variadic):
+            try:  # keyword arguments, or the wrong number: let the signature sort them out
+                inputs = sig.bind(*inputs, **kwargs).args
+            except TypeError as e:
+                raise TypeError(f"{name}(): {e}") from None
+        return Elemwise(scalar_op)(*inputs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__signature__ = sig  # type: ignore[attr-defined]
+    fn.__annotations__ = {n.lstrip("*"): "Any" for n in names} | {"return": "Any"}
+    fn.__doc__ = _numpydoc(summary, params, returns, examples)
+    return fn
+
+
+def _numpydoc(
+    summary: str, params: dict[str, str] | None, returns: str | None, examples: str | None
+) -> str:
+    doc = [inspect.cleandoc(summary)]
+    if params:
+        doc.append("Parameters\n----------\n" + "\n".join(
+            f"{n} : array_like\n    {text}" for n, text in params.items()))
+    if returns:
+        doc.append(f"Returns\n-------\nTensorVariable\n    {returns}")
+    if examples:
+        lines = inspect.cleandoc(examples)
+        imports = "numpy as np, gnomon.tensor as gt" if "np." in lines else "gnomon.tensor as gt"
+        doc.append(f"Examples\n--------\n>>> import {imports}\n{lines}")
+    return "\n\n".join(doc) + "\n"
+
+
 # --- arithmetic ----------------------------------------------------------------------------
 
 
-def add(a: Any, b: Any, *rest: Any) -> Any:
-    """Elementwise ``a + b (+ ...)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+add = _elementwise(
+    "add", ps.Add(), "Elementwise ``a + b (+ ...)``.", args="a, b, *rest",
+    examples="""
     >>> float(gt.add(1.0, 2.0, 3.0).eval())
     6.0
-    """
-    return _ew(ps.Add(), a, b, *rest)
-
-
-def mul(a: Any, b: Any, *rest: Any) -> Any:
-    """Elementwise ``a * b (* ...)``."""
-    return _ew(ps.Mul(), a, b, *rest)
-
-
-def sub(a: Any, b: Any) -> Any:
-    """Elementwise ``a - b``."""
-    return _ew(ps.Sub(), a, b)
-
-
-def true_divide(a: Any, b: Any) -> Any:
-    """Elementwise ``a / b`` (integers give floats, as in NumPy)."""
-    return _ew(ps.TrueDiv(), a, b)
-
-
+    """,
+)
+mul = _elementwise("mul", ps.Mul(), "Elementwise ``a * b (* ...)``.", args="a, b, *rest")
+sub = _elementwise("sub", ps.Sub(), "Elementwise ``a - b``.", args="a, b")
+true_divide = _elementwise(
+    "true_divide", ps.TrueDiv(), "Elementwise ``a / b`` (integers give floats, as in NumPy).",
+    args="a, b",
+)
 divide = true_divide
-
-
-def floor_divide(a: Any, b: Any) -> Any:
-    """Elementwise ``a // b``."""
-    return _ew(ps.FloorDiv(), a, b)
-
-
-def mod(a: Any, b: Any) -> Any:
-    """Elementwise ``a % b`` (sign of the divisor, as in NumPy)."""
-    return _ew(ps.Mod(), a, b)
-
-
-def power(a: Any, b: Any) -> Any:
-    """Elementwise ``a ** b``."""
-    return _ew(ps.Pow(), a, b)
-
-
+floor_divide = _elementwise("floor_divide", ps.FloorDiv(), "Elementwise ``a // b``.", args="a, b")
+mod = _elementwise(
+    "mod", ps.Mod(), "Elementwise ``a % b`` (sign of the divisor, as in NumPy).", args="a, b"
+)
+power = _elementwise("power", ps.Pow(), "Elementwise ``a ** b``.", args="a, b")
 pow = power
-
-
-def neg(a: Any) -> Any:
-    """Elementwise ``-a``."""
-    return _ew(ps.Neg(), a)
-
-
+neg = _elementwise("neg", ps.Neg(), "Elementwise ``-a``.", args="a")
 negative = neg
-
-
-def identity(a: Any) -> Any:
-    """A copy of ``a`` (an explicit node; rewrites remove it where it is useless)."""
-    return _ew(ps.Identity(), a)
+identity = _elementwise(
+    "identity", ps.Identity(),
+    "A copy of ``a`` (an explicit node; rewrites remove it where it is useless).", args="a",
+)
 
 
 # --- comparisons and logic -----------------------------------------------------------------
 
 
-def lt(a: Any, b: Any) -> Any:
-    """Elementwise ``a < b`` (boolean)."""
-    return _ew(ps.LT(), a, b)
-
-
-def gt(a: Any, b: Any) -> Any:
-    """Elementwise ``a > b`` (boolean)."""
-    return _ew(ps.GT(), a, b)
-
-
-def le(a: Any, b: Any) -> Any:
-    """Elementwise ``a <= b`` (boolean)."""
-    return _ew(ps.LE(), a, b)
-
-
-def ge(a: Any, b: Any) -> Any:
-    """Elementwise ``a >= b`` (boolean)."""
-    return _ew(ps.GE(), a, b)
-
-
-def eq(a: Any, b: Any) -> Any:
-    """Elementwise ``a == b`` (boolean). ``==`` on variables is identity, use this instead."""
-    return _ew(ps.EQ(), a, b)
-
-
-def neq(a: Any, b: Any) -> Any:
-    """Elementwise ``a != b`` (boolean)."""
-    return _ew(ps.NEQ(), a, b)
-
-
+lt = _elementwise("lt", ps.LT(), "Elementwise ``a < b`` (boolean).", args="a, b")
+gt = _elementwise("gt", ps.GT(), "Elementwise ``a > b`` (boolean).", args="a, b")
+le = _elementwise("le", ps.LE(), "Elementwise ``a <= b`` (boolean).", args="a, b")
+ge = _elementwise("ge", ps.GE(), "Elementwise ``a >= b`` (boolean).", args="a, b")
+eq = _elementwise(
+    "eq", ps.EQ(),
+    "Elementwise ``a == b`` (boolean). ``==`` on variables is identity, use this instead.",
+    args="a, b",
+)
+neq = _elementwise("neq", ps.NEQ(), "Elementwise ``a != b`` (boolean).", args="a, b")
 less, greater, less_equal, greater_equal, equal, not_equal = lt, gt, le, ge, eq, neq
 
-
-def bitwise_and(a: Any, b: Any) -> Any:
-    """Elementwise ``a & b`` (logical and on booleans)."""
-    return _ew(ps.AND(), a, b)
-
-
-def bitwise_or(a: Any, b: Any) -> Any:
-    """Elementwise ``a | b`` (logical or on booleans)."""
-    return _ew(ps.OR(), a, b)
-
-
-def bitwise_xor(a: Any, b: Any) -> Any:
-    """Elementwise ``a ^ b``."""
-    return _ew(ps.XOR(), a, b)
-
-
-def invert(a: Any) -> Any:
-    """Elementwise ``~a`` (logical not on booleans)."""
-    return _ew(ps.Invert(), a)
-
-
+bitwise_and = _elementwise(
+    "bitwise_and", ps.AND(), "Elementwise ``a & b`` (logical and on booleans).", args="a, b"
+)
+bitwise_or = _elementwise(
+    "bitwise_or", ps.OR(), "Elementwise ``a | b`` (logical or on booleans).", args="a, b"
+)
+bitwise_xor = _elementwise("bitwise_xor", ps.XOR(), "Elementwise ``a ^ b``.", args="a, b")
+invert = _elementwise(
+    "invert", ps.Invert(), "Elementwise ``~a`` (logical not on booleans).", args="a"
+)
 and_, or_, xor, bitwise_not = bitwise_and, bitwise_or, bitwise_xor, invert
 
 
@@ -185,523 +188,249 @@ switch = where
 # function give float64 (``exp(int32)`` is ``float64``), float32 stays float32. The gradient
 # conventions for complex inputs (JAX's) are described in :mod:`gnomon.scalar.math`.
 
-from gnomon.scalar import math as sm  # noqa: E402
 
-
-def exp(x: Any) -> Any:
-    """Elementwise ``e**x``.
-
-    Parameters
-    ----------
-    x : array_like
-        Exponents.
-
-    Returns
-    -------
-    TensorVariable
-        ``e**x`` (float64 for integer input, as in NumPy).
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+exp = _elementwise(
+    "exp", sm.Exp(), "Elementwise ``e**x``.",
+    params={"x": "Exponents."},
+    returns="``e**x`` (float64 for integer input, as in NumPy).",
+    examples="""
     >>> gt.exp(gt.constant([0.0, 1.0])).eval().round(4).tolist()
     [1.0, 2.7183]
-    """
-    return _ew(sm.Exp(), x)
+    """,
+)
 
-
-def exp2(x: Any) -> Any:
-    """Elementwise ``2**x``.
-
-    Parameters
-    ----------
-    x : array_like
-        Exponents.
-
-    Returns
-    -------
-    TensorVariable
-        ``2**x`` (float64 for integer input, as in NumPy).
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+exp2 = _elementwise(
+    "exp2", sm.Exp2(), "Elementwise ``2**x``.",
+    params={"x": "Exponents."},
+    returns="``2**x`` (float64 for integer input, as in NumPy).",
+    examples="""
     >>> gt.exp2(gt.constant([0.0, 3.0])).eval().tolist()
     [1.0, 8.0]
-    """
-    return _ew(sm.Exp2(), x)
+    """,
+)
 
-
-def expm1(x: Any) -> Any:
-    """Elementwise ``exp(x) - 1``, accurate for ``x`` near 0.
-
-    Parameters
-    ----------
-    x : array_like
-        Exponents.
-
-    Returns
-    -------
-    TensorVariable
-        ``exp(x) - 1`` without the cancellation of computing it that way.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+expm1 = _elementwise(
+    "expm1", sm.Expm1(), "Elementwise ``exp(x) - 1``, accurate for ``x`` near 0.",
+    params={"x": "Exponents."},
+    returns="``exp(x) - 1`` without the cancellation of computing it that way.",
+    examples="""
     >>> f"{float(gt.expm1(1e-10).eval()):.11e}"
     '1.00000000005e-10'
-    """
-    return _ew(sm.Expm1(), x)
+    """,
+)
 
-
-def log(x: Any) -> Any:
-    """Elementwise natural logarithm.
-
-    Parameters
-    ----------
-    x : array_like
-        Positive values (``log(0) = -inf``, negative values give NaN).
-
-    Returns
-    -------
-    TensorVariable
-        ``ln(x)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+log = _elementwise(
+    "log", sm.Log(), "Elementwise natural logarithm.",
+    params={"x": "Positive values (``log(0) = -inf``, negative values give NaN)."},
+    returns="``ln(x)``.",
+    examples="""
     >>> gt.log(gt.constant([1.0, 0.0])).eval().tolist()
     [0.0, -inf]
-    """
-    return _ew(sm.Log(), x)
+    """,
+)
 
-
-def log2(x: Any) -> Any:
-    """Elementwise base-2 logarithm.
-
-    Parameters
-    ----------
-    x : array_like
-        Positive values.
-
-    Returns
-    -------
-    TensorVariable
-        ``log2(x)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+log2 = _elementwise(
+    "log2", sm.Log2(), "Elementwise base-2 logarithm.",
+    params={"x": "Positive values."},
+    returns="``log2(x)``.",
+    examples="""
     >>> gt.log2(gt.constant([1.0, 8.0])).eval().tolist()
     [0.0, 3.0]
-    """
-    return _ew(sm.Log2(), x)
+    """,
+)
 
-
-def log10(x: Any) -> Any:
-    """Elementwise base-10 logarithm.
-
-    Parameters
-    ----------
-    x : array_like
-        Positive values.
-
-    Returns
-    -------
-    TensorVariable
-        ``log10(x)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+log10 = _elementwise(
+    "log10", sm.Log10(), "Elementwise base-10 logarithm.",
+    params={"x": "Positive values."},
+    returns="``log10(x)``.",
+    examples="""
     >>> gt.log10(gt.constant([1.0, 1000.0])).eval().tolist()
     [0.0, 3.0]
-    """
-    return _ew(sm.Log10(), x)
+    """,
+)
 
-
-def log1p(x: Any) -> Any:
-    """Elementwise ``log(1 + x)``, accurate for ``x`` near 0.
-
-    Parameters
-    ----------
-    x : array_like
-        Values greater than -1.
-
-    Returns
-    -------
-    TensorVariable
-        ``log(1 + x)`` without the rounding of ``1 + x``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+log1p = _elementwise(
+    "log1p", sm.Log1p(), "Elementwise ``log(1 + x)``, accurate for ``x`` near 0.",
+    params={"x": "Values greater than -1."},
+    returns="``log(1 + x)`` without the rounding of ``1 + x``.",
+    examples="""
     >>> f"{float(gt.log1p(1e-10).eval()):.10e}"
     '9.9999999995e-11'
-    """
-    return _ew(sm.Log1p(), x)
+    """,
+)
 
-
-def sqrt(x: Any) -> Any:
-    """Elementwise non-negative square root.
-
-    Parameters
-    ----------
-    x : array_like
-        Non-negative values (negative real values give NaN).
-
-    Returns
-    -------
-    TensorVariable
-        ``sqrt(x)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+sqrt = _elementwise(
+    "sqrt", sm.Sqrt(), "Elementwise non-negative square root.",
+    params={"x": "Non-negative values (negative real values give NaN)."},
+    returns="``sqrt(x)``.",
+    examples="""
     >>> gt.sqrt(gt.constant([4.0, 9.0])).eval().tolist()
     [2.0, 3.0]
-    """
-    return _ew(sm.Sqrt(), x)
+    """,
+)
 
-
-def square(x: Any) -> Any:
-    """Elementwise ``x * x`` (integer input stays integer, as in NumPy).
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``x**2``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+square = _elementwise(
+    "square", sm.Square(), "Elementwise ``x * x`` (integer input stays integer, as in NumPy).",
+    params={"x": "Values."},
+    returns="``x**2``.",
+    examples="""
     >>> gt.square(gt.constant([-3, 2])).eval().tolist()
     [9, 4]
-    """
-    return _ew(sm.Square(), x)
+    """,
+)
 
-
-def reciprocal(x: Any) -> Any:
+reciprocal = _elementwise(
+    "reciprocal", sm.Reciprocal(),
     """Elementwise ``1 / x``.
 
     Like ``np.reciprocal``, integer input gives an integer result (``reciprocal(2) == 0``);
     cast to float first for the real reciprocal.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``1 / x``, of ``x``'s dtype.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Values."},
+    returns="``1 / x``, of ``x``'s dtype.",
+    examples="""
     >>> gt.reciprocal(gt.constant([2.0, 0.25])).eval().tolist()
     [0.5, 4.0]
-    """
-    return _ew(sm.Reciprocal(), x)
+    """,
+)
 
 
 # --- trigonometric and hyperbolic -----------------------------------------------------------
 
 
-def sin(x: Any) -> Any:
-    """Elementwise sine (of radians).
-
-    Parameters
-    ----------
-    x : array_like
-        Angles in radians.
-
-    Returns
-    -------
-    TensorVariable
-        ``sin(x)``.
-
-    Examples
-    --------
-    >>> import numpy as np, gnomon.tensor as gt
+sin = _elementwise(
+    "sin", sm.Sin(), "Elementwise sine (of radians).",
+    params={"x": "Angles in radians."},
+    returns="``sin(x)``.",
+    examples="""
     >>> gt.sin(gt.constant([0.0, np.pi / 2])).eval().tolist()
     [0.0, 1.0]
-    """
-    return _ew(sm.Sin(), x)
+    """,
+)
 
-
-def cos(x: Any) -> Any:
-    """Elementwise cosine (of radians).
-
-    Parameters
-    ----------
-    x : array_like
-        Angles in radians.
-
-    Returns
-    -------
-    TensorVariable
-        ``cos(x)``.
-
-    Examples
-    --------
-    >>> import numpy as np, gnomon.tensor as gt
+cos = _elementwise(
+    "cos", sm.Cos(), "Elementwise cosine (of radians).",
+    params={"x": "Angles in radians."},
+    returns="``cos(x)``.",
+    examples="""
     >>> gt.cos(gt.constant([0.0, np.pi])).eval().tolist()
     [1.0, -1.0]
-    """
-    return _ew(sm.Cos(), x)
+    """,
+)
 
-
-def tan(x: Any) -> Any:
-    """Elementwise tangent (of radians).
-
-    Parameters
-    ----------
-    x : array_like
-        Angles in radians.
-
-    Returns
-    -------
-    TensorVariable
-        ``tan(x)``.
-
-    Examples
-    --------
-    >>> import numpy as np, gnomon.tensor as gt
+tan = _elementwise(
+    "tan", sm.Tan(), "Elementwise tangent (of radians).",
+    params={"x": "Angles in radians."},
+    returns="``tan(x)``.",
+    examples="""
     >>> gt.tan(gt.constant([0.0, np.pi / 4])).eval().round(6).tolist()
     [0.0, 1.0]
-    """
-    return _ew(sm.Tan(), x)
+    """,
+)
 
-
-def arcsin(x: Any) -> Any:
-    """Elementwise inverse sine, in ``[-pi/2, pi/2]``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values in ``[-1, 1]`` (NaN outside).
-
-    Returns
-    -------
-    TensorVariable
-        ``arcsin(x)`` in radians.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+arcsin = _elementwise(
+    "arcsin", sm.ArcSin(), "Elementwise inverse sine, in ``[-pi/2, pi/2]``.",
+    params={"x": "Values in ``[-1, 1]`` (NaN outside)."},
+    returns="``arcsin(x)`` in radians.",
+    examples="""
     >>> gt.arcsin(gt.constant([0.0, 1.0])).eval().round(4).tolist()
     [0.0, 1.5708]
-    """
-    return _ew(sm.ArcSin(), x)
+    """,
+)
 
-
-def arccos(x: Any) -> Any:
-    """Elementwise inverse cosine, in ``[0, pi]``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values in ``[-1, 1]`` (NaN outside).
-
-    Returns
-    -------
-    TensorVariable
-        ``arccos(x)`` in radians.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+arccos = _elementwise(
+    "arccos", sm.ArcCos(), "Elementwise inverse cosine, in ``[0, pi]``.",
+    params={"x": "Values in ``[-1, 1]`` (NaN outside)."},
+    returns="``arccos(x)`` in radians.",
+    examples="""
     >>> gt.arccos(gt.constant([1.0, -1.0])).eval().round(4).tolist()
     [0.0, 3.1416]
-    """
-    return _ew(sm.ArcCos(), x)
+    """,
+)
 
-
-def arctan(x: Any) -> Any:
-    """Elementwise inverse tangent, in ``(-pi/2, pi/2)``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``arctan(x)`` in radians.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+arctan = _elementwise(
+    "arctan", sm.ArcTan(), "Elementwise inverse tangent, in ``(-pi/2, pi/2)``.",
+    params={"x": "Values."},
+    returns="``arctan(x)`` in radians.",
+    examples="""
     >>> gt.arctan(gt.constant([0.0, 1.0])).eval().round(4).tolist()
     [0.0, 0.7854]
-    """
-    return _ew(sm.ArcTan(), x)
+    """,
+)
 
-
-def arctan2(y: Any, x: Any) -> Any:
+arctan2 = _elementwise(
+    "arctan2", sm.ArcTan2(),
     """Elementwise angle of the point ``(x, y)``: ``arctan(y / x)`` in the right quadrant.
 
     Note the argument order, ``y`` first, as in NumPy. Broadcasts like NumPy.
-
-    Parameters
-    ----------
-    y : array_like
-        y-coordinates.
-    x : array_like
-        x-coordinates.
-
-    Returns
-    -------
-    TensorVariable
-        Angles in ``[-pi, pi]``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"y": "y-coordinates.", "x": "x-coordinates."},
+    returns="Angles in ``[-pi, pi]``.",
+    examples="""
     >>> gt.arctan2(gt.constant([1.0, -1.0]), -1.0).eval().round(4).tolist()
     [2.3562, -2.3562]
-    """
-    return _ew(sm.ArcTan2(), y, x)
+    """,
+)
 
-
-def sinh(x: Any) -> Any:
-    """Elementwise hyperbolic sine.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``sinh(x)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+sinh = _elementwise(
+    "sinh", sm.Sinh(), "Elementwise hyperbolic sine.",
+    params={"x": "Values."},
+    returns="``sinh(x)``.",
+    examples="""
     >>> gt.sinh(gt.constant([0.0, 1.0])).eval().round(4).tolist()
     [0.0, 1.1752]
-    """
-    return _ew(sm.Sinh(), x)
+    """,
+)
 
-
-def cosh(x: Any) -> Any:
-    """Elementwise hyperbolic cosine.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``cosh(x)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+cosh = _elementwise(
+    "cosh", sm.Cosh(), "Elementwise hyperbolic cosine.",
+    params={"x": "Values."},
+    returns="``cosh(x)``.",
+    examples="""
     >>> gt.cosh(gt.constant([0.0, 1.0])).eval().round(4).tolist()
     [1.0, 1.5431]
-    """
-    return _ew(sm.Cosh(), x)
+    """,
+)
 
-
-def tanh(x: Any) -> Any:
-    """Elementwise hyperbolic tangent.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``tanh(x)``, in ``(-1, 1)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+tanh = _elementwise(
+    "tanh", sm.Tanh(), "Elementwise hyperbolic tangent.",
+    params={"x": "Values."},
+    returns="``tanh(x)``, in ``(-1, 1)``.",
+    examples="""
     >>> gt.tanh(gt.constant([0.0, 1.0])).eval().round(4).tolist()
     [0.0, 0.7616]
-    """
-    return _ew(sm.Tanh(), x)
+    """,
+)
 
-
-def arcsinh(x: Any) -> Any:
-    """Elementwise inverse hyperbolic sine.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``arcsinh(x)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+arcsinh = _elementwise(
+    "arcsinh", sm.ArcSinh(), "Elementwise inverse hyperbolic sine.",
+    params={"x": "Values."},
+    returns="``arcsinh(x)``.",
+    examples="""
     >>> gt.arcsinh(gt.constant([0.0, 1.0])).eval().round(4).tolist()
     [0.0, 0.8814]
-    """
-    return _ew(sm.ArcSinh(), x)
+    """,
+)
 
-
-def arccosh(x: Any) -> Any:
-    """Elementwise inverse hyperbolic cosine.
-
-    Parameters
-    ----------
-    x : array_like
-        Values ``>= 1`` (NaN below).
-
-    Returns
-    -------
-    TensorVariable
-        ``arccosh(x) >= 0``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+arccosh = _elementwise(
+    "arccosh", sm.ArcCosh(), "Elementwise inverse hyperbolic cosine.",
+    params={"x": "Values ``>= 1`` (NaN below)."},
+    returns="``arccosh(x) >= 0``.",
+    examples="""
     >>> gt.arccosh(gt.constant([1.0, 2.0])).eval().round(4).tolist()
     [0.0, 1.317]
-    """
-    return _ew(sm.ArcCosh(), x)
+    """,
+)
 
-
-def arctanh(x: Any) -> Any:
-    """Elementwise inverse hyperbolic tangent.
-
-    Parameters
-    ----------
-    x : array_like
-        Values in ``(-1, 1)`` (``+-inf`` at ``+-1``, NaN outside).
-
-    Returns
-    -------
-    TensorVariable
-        ``arctanh(x)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+arctanh = _elementwise(
+    "arctanh", sm.ArcTanh(), "Elementwise inverse hyperbolic tangent.",
+    params={"x": "Values in ``(-1, 1)`` (``+-inf`` at ``+-1``, NaN outside)."},
+    returns="``arctanh(x)``.",
+    examples="""
     >>> gt.arctanh(gt.constant([0.0, 0.5])).eval().round(4).tolist()
     [0.0, 0.5493]
-    """
-    return _ew(sm.ArcTanh(), x)
+    """,
+)
 
 
 # NumPy 2 (array API) spellings.
@@ -712,267 +441,146 @@ asinh, acosh, atanh = arcsinh, arccosh, arctanh
 # --- logistic family ------------------------------------------------------------------------
 
 
-def sigmoid(x: Any) -> Any:
+sigmoid = _elementwise(
+    "sigmoid", sm.Sigmoid(),
     """Elementwise logistic function ``1 / (1 + exp(-x))`` (``scipy.special.expit``).
 
     Finite for every finite ``x``: 0 far to the left, 1 far to the right, no overflow warnings.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        Values in ``[0, 1]``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Values."},
+    returns="Values in ``[0, 1]``.",
+    examples="""
     >>> gt.sigmoid(gt.constant([0.0, -800.0, 800.0])).eval().tolist()
     [0.5, 0.0, 1.0]
-    """
-    return _ew(sm.Sigmoid(), x)
-
+    """,
+)
 
 expit = sigmoid
 
-
-def softplus(x: Any) -> Any:
+softplus = _elementwise(
+    "softplus", sm.Softplus(),
     """Elementwise ``log(1 + exp(x))``, computed stably.
 
     Evaluated as ``max(x, 0) + log1p(exp(-|x|))``, so it neither overflows for large ``x``
     (``softplus(1000) == 1000``) nor loses small values for very negative ``x``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``log(1 + exp(x)) > 0``; its derivative is :func:`sigmoid`.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Values."},
+    returns="``log(1 + exp(x)) > 0``; its derivative is :func:`sigmoid`.",
+    examples="""
     >>> gt.softplus(gt.constant([1000.0, 0.0, -1000.0])).eval().round(4).tolist()
     [1000.0, 0.6931, 0.0]
-    """
-    return _ew(sm.Softplus(), x)
+    """,
+)
 
-
-def log1mexp(x: Any) -> Any:
+log1mexp = _elementwise(
+    "log1mexp", sm.Log1mexp(),
     """Elementwise ``log(1 - exp(x))`` for ``x <= 0``, accurate over the whole range.
 
     Uses ``log(-expm1(x))`` for ``x > -log(2)`` and ``log1p(-exp(x))`` below (Maechler, 2012):
     each form is accurate where the other loses digits. ``log1mexp(0) = -inf``; positive ``x``
     gives NaN.
-
-    Parameters
-    ----------
-    x : array_like
-        Non-positive values (log-probabilities, typically).
-
-    Returns
-    -------
-    TensorVariable
-        ``log(1 - exp(x))``, the log of the complementary probability.
-
-    Examples
-    --------
-    >>> import numpy as np, gnomon.tensor as gt
+    """,
+    params={"x": "Non-positive values (log-probabilities, typically)."},
+    returns="``log(1 - exp(x))``, the log of the complementary probability.",
+    examples="""
     >>> float(gt.log1mexp(np.log(0.25)).eval()) == float(np.log(0.75))
     True
     >>> f"{float(gt.log1mexp(-1e-20).eval()):.6f}"  # log(1e-20); naively log(1 - 1) = -inf
     '-46.051702'
-    """
-    return _ew(sm.Log1mexp(), x)
+    """,
+)
 
-
-def logit(p: Any) -> Any:
-    """Elementwise log-odds ``log(p / (1 - p))``, the inverse of :func:`sigmoid`.
-
-    Parameters
-    ----------
-    p : array_like
-        Probabilities in ``[0, 1]`` (``+-inf`` at the ends, NaN outside).
-
-    Returns
-    -------
-    TensorVariable
-        ``logit(p)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+logit = _elementwise(
+    "logit", sm.Logit(),
+    "Elementwise log-odds ``log(p / (1 - p))``, the inverse of :func:`sigmoid`.",
+    params={"p": "Probabilities in ``[0, 1]`` (``+-inf`` at the ends, NaN outside)."},
+    returns="``logit(p)``.",
+    examples="""
     >>> gt.logit(gt.constant([0.5, 0.0, 1.0])).eval().tolist()
     [0.0, -inf, inf]
-    """
-    return _ew(sm.Logit(), p)
+    """,
+)
 
 
 # --- special functions ----------------------------------------------------------------------
 
 
-def erf(x: Any) -> Any:
-    """Elementwise error function ``2/sqrt(pi) * integral_0^x exp(-t**2) dt``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``erf(x)`` in ``[-1, 1]``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+erf = _elementwise(
+    "erf", sm.Erf(), "Elementwise error function ``2/sqrt(pi) * integral_0^x exp(-t**2) dt``.",
+    params={"x": "Values."},
+    returns="``erf(x)`` in ``[-1, 1]``.",
+    examples="""
     >>> gt.erf(gt.constant([0.0, 1.0])).eval().round(4).tolist()
     [0.0, 0.8427]
-    """
-    return _ew(sm.Erf(), x)
+    """,
+)
 
-
-def erfc(x: Any) -> Any:
-    """Elementwise complementary error function ``1 - erf(x)``, accurate for large ``x``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``erfc(x)`` in ``[0, 2]``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+erfc = _elementwise(
+    "erfc", sm.Erfc(),
+    "Elementwise complementary error function ``1 - erf(x)``, accurate for large ``x``.",
+    params={"x": "Values."},
+    returns="``erfc(x)`` in ``[0, 2]``.",
+    examples="""
     >>> [f"{v:.4e}" for v in gt.erfc(gt.constant([0.0, 10.0])).eval()]
     ['1.0000e+00', '2.0885e-45']
-    """
-    return _ew(sm.Erfc(), x)
+    """,
+)
 
-
-def erfcx(x: Any) -> Any:
+erfcx = _elementwise(
+    "erfcx", sm.Erfcx(),
     """Elementwise scaled complementary error function ``exp(x**2) * erfc(x)``.
 
     Finite where ``exp(x**2)`` alone would overflow; ``erfcx(x) ~ 1 / (x sqrt(pi))`` for large
     ``x``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        ``erfcx(x)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Values."},
+    returns="``erfcx(x)``.",
+    examples="""
     >>> gt.erfcx(gt.constant([0.0, 100.0])).eval().round(6).tolist()
     [1.0, 0.005642]
-    """
-    return _ew(sm.Erfcx(), x)
+    """,
+)
 
-
-def erfinv(x: Any) -> Any:
-    """Elementwise inverse of :func:`erf`.
-
-    Parameters
-    ----------
-    x : array_like
-        Values in ``[-1, 1]`` (``+-inf`` at the ends, NaN outside).
-
-    Returns
-    -------
-    TensorVariable
-        ``y`` with ``erf(y) == x``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+erfinv = _elementwise(
+    "erfinv", sm.Erfinv(), "Elementwise inverse of :func:`erf`.",
+    params={"x": "Values in ``[-1, 1]`` (``+-inf`` at the ends, NaN outside)."},
+    returns="``y`` with ``erf(y) == x``.",
+    examples="""
     >>> gt.erfinv(gt.erf(gt.constant([0.0, 0.5]))).eval().round(6).tolist()
     [0.0, 0.5]
-    """
-    return _ew(sm.Erfinv(), x)
+    """,
+)
 
-
-def gammaln(x: Any) -> Any:
-    """Elementwise ``log|Gamma(x)|``, finite where ``Gamma`` itself overflows.
-
-    Parameters
-    ----------
-    x : array_like
-        Values (``+inf`` at the poles ``0, -1, -2, ...``).
-
-    Returns
-    -------
-    TensorVariable
-        ``log|Gamma(x)|``; its derivative is :func:`digamma`.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+gammaln = _elementwise(
+    "gammaln", sm.GammaLn(),
+    "Elementwise ``log|Gamma(x)|``, finite where ``Gamma`` itself overflows.",
+    params={"x": "Values (``+inf`` at the poles ``0, -1, -2, ...``)."},
+    returns="``log|Gamma(x)|``; its derivative is :func:`digamma`.",
+    examples="""
     >>> gt.gammaln(gt.constant([1.0, 4.0])).eval().round(4).tolist()
     [0.0, 1.7918]
-    """
-    return _ew(sm.GammaLn(), x)
+    """,
+)
 
-
-def gamma(x: Any) -> Any:
-    """Elementwise gamma function (``gamma(n) == (n-1)!``).
-
-    Parameters
-    ----------
-    x : array_like
-        Values (infinite at the poles ``0, -1, -2, ...``).
-
-    Returns
-    -------
-    TensorVariable
-        ``Gamma(x)``; overflows to ``inf`` above about 171.6 (use :func:`gammaln` there).
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+gamma = _elementwise(
+    "gamma", sm.Gamma(), "Elementwise gamma function (``gamma(n) == (n-1)!``).",
+    params={"x": "Values (infinite at the poles ``0, -1, -2, ...``)."},
+    returns="``Gamma(x)``; overflows to ``inf`` above about 171.6 (use :func:`gammaln` there).",
+    examples="""
     >>> gt.gamma(gt.constant([1.0, 5.0])).eval().tolist()
     [1.0, 24.0]
-    """
-    return _ew(sm.Gamma(), x)
+    """,
+)
 
-
-def digamma(x: Any) -> Any:
-    """Elementwise digamma function ``psi(x) = d/dx log Gamma(x)``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values (poles at ``0, -1, -2, ...``).
-
-    Returns
-    -------
-    TensorVariable
-        ``psi(x)``; its derivative is ``polygamma(1, x)``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+digamma = _elementwise(
+    "digamma", sm.Digamma(), "Elementwise digamma function ``psi(x) = d/dx log Gamma(x)``.",
+    params={"x": "Values (poles at ``0, -1, -2, ...``)."},
+    returns="``psi(x)``; its derivative is ``polygamma(1, x)``.",
+    examples="""
     >>> gt.digamma(gt.constant([1.0])).eval().round(4).tolist()
     [-0.5772]
-    """
-    return _ew(sm.Digamma(), x)
-
+    """,
+)
 
 psi = digamma
 
@@ -1013,97 +621,54 @@ def polygamma(n: int, x: Any) -> Any:
 # --- rounding and sign ----------------------------------------------------------------------
 
 
-def sign(x: Any) -> Any:
+sign = _elementwise(
+    "sign", sm.Sign(),
     """Elementwise sign: ``-1``, ``0`` or ``1`` (NaN for NaN; ``z / |z|`` for complex ``z``).
 
     The gradient is zero (the function is piecewise constant); for complex input it is not
     implemented.
-
-    Parameters
-    ----------
-    x : array_like
-        Values (not boolean, as in NumPy).
-
-    Returns
-    -------
-    TensorVariable
-        The sign, of ``x``'s dtype.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Values (not boolean, as in NumPy)."},
+    returns="The sign, of ``x``'s dtype.",
+    examples="""
     >>> gt.sign(gt.constant([-2.5, 0.0, 3.0])).eval().tolist()
     [-1.0, 0.0, 1.0]
-    """
-    return _ew(sm.Sign(), x)
+    """,
+)
 
-
-def floor(x: Any) -> Any:
+floor = _elementwise(
+    "floor", sm.Floor(),
     """Elementwise largest integer ``<= x`` (integer input is returned as is, as in NumPy).
 
     Zero gradient (piecewise constant).
-
-    Parameters
-    ----------
-    x : array_like
-        Real values.
-
-    Returns
-    -------
-    TensorVariable
-        ``floor(x)``, of ``x``'s dtype.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Real values."},
+    returns="``floor(x)``, of ``x``'s dtype.",
+    examples="""
     >>> gt.floor(gt.constant([-1.5, 1.5])).eval().tolist()
     [-2.0, 1.0]
-    """
-    return _ew(sm.Floor(), x)
+    """,
+)
 
-
-def ceil(x: Any) -> Any:
-    """Elementwise smallest integer ``>= x``. Zero gradient (piecewise constant).
-
-    Parameters
-    ----------
-    x : array_like
-        Real values.
-
-    Returns
-    -------
-    TensorVariable
-        ``ceil(x)``, of ``x``'s dtype.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+ceil = _elementwise(
+    "ceil", sm.Ceil(), "Elementwise smallest integer ``>= x``. Zero gradient (piecewise constant).",
+    params={"x": "Real values."},
+    returns="``ceil(x)``, of ``x``'s dtype.",
+    examples="""
     >>> gt.ceil(gt.constant([-1.5, 1.5])).eval().tolist()
     [-1.0, 2.0]
-    """
-    return _ew(sm.Ceil(), x)
+    """,
+)
 
-
-def trunc(x: Any) -> Any:
-    """Elementwise rounding toward zero. Zero gradient (piecewise constant).
-
-    Parameters
-    ----------
-    x : array_like
-        Real values.
-
-    Returns
-    -------
-    TensorVariable
-        ``trunc(x)``, of ``x``'s dtype.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+trunc = _elementwise(
+    "trunc", sm.Trunc(), "Elementwise rounding toward zero. Zero gradient (piecewise constant).",
+    params={"x": "Real values."},
+    returns="``trunc(x)``, of ``x``'s dtype.",
+    examples="""
     >>> gt.trunc(gt.constant([-1.5, 1.5])).eval().tolist()
     [-1.0, 1.0]
-    """
-    return _ew(sm.Trunc(), x)
+    """,
+)
 
 
 def round(x: Any, decimals: int = 0) -> Any:
@@ -1140,54 +705,35 @@ around = round
 # --- selecting and clipping -----------------------------------------------------------------
 
 
-def maximum(x: Any, y: Any) -> Any:
+maximum = _elementwise(
+    "maximum", sm.Maximum(),
     """Elementwise larger of ``x`` and ``y``, broadcasting like NumPy (NaN propagates).
 
     Gradient: the output gradient goes to the larger input; where ``x == y`` each input gets
     half of it. Where either input is NaN neither gets any.
-
-    Parameters
-    ----------
-    x, y : array_like
-        Values to compare.
-
-    Returns
-    -------
-    TensorVariable
-        ``max(x, y)`` elementwise.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x, y": "Values to compare."},
+    returns="``max(x, y)`` elementwise.",
+    examples="""
     >>> gt.maximum(gt.constant([1.0, 5.0]), 3.0).eval().tolist()
     [3.0, 5.0]
-    """
-    return _ew(sm.Maximum(), x, y)
+    """,
+)
 
-
-def minimum(x: Any, y: Any) -> Any:
+minimum = _elementwise(
+    "minimum", sm.Minimum(),
     """Elementwise smaller of ``x`` and ``y``, broadcasting like NumPy (NaN propagates).
 
     Gradient: the output gradient goes to the smaller input; where ``x == y`` each input gets
     half of it. Where either input is NaN neither gets any.
-
-    Parameters
-    ----------
-    x, y : array_like
-        Values to compare.
-
-    Returns
-    -------
-    TensorVariable
-        ``min(x, y)`` elementwise.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x, y": "Values to compare."},
+    returns="``min(x, y)`` elementwise.",
+    examples="""
     >>> gt.minimum(gt.constant([1.0, 5.0]), 3.0).eval().tolist()
     [1.0, 3.0]
-    """
-    return _ew(sm.Minimum(), x, y)
+    """,
+)
 
 
 def clip(x: Any, lo: Any, hi: Any) -> Any:
@@ -1241,202 +787,118 @@ def clip(x: Any, lo: Any, hi: Any) -> Any:
 # --- absolute value and complex parts -------------------------------------------------------
 
 
-def abs(x: Any) -> Any:  # shadows the builtin on purpose: NumPy's name, used by __abs__
+# Shadows the builtin on purpose: NumPy's name, used by __abs__.
+abs = _elementwise(
+    "abs", sm.Abs(),
     """Elementwise absolute value; real-valued for complex input (``|a + bj|``).
 
     Gradient: ``sign(x)`` for real ``x`` (0 at 0); for complex ``z`` it is ``conj(z) / |z|``
     (0 at 0) in JAX's convention (see :mod:`gnomon.scalar.math`).
-
-    Parameters
-    ----------
-    x : array_like
-        Values, real or complex.
-
-    Returns
-    -------
-    TensorVariable
-        ``|x|``; float32 for complex64, float64 for complex128.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Values, real or complex."},
+    returns="``|x|``; float32 for complex64, float64 for complex128.",
+    examples="""
     >>> gt.abs(gt.constant([-2.0, 3.0])).eval().tolist()
     [2.0, 3.0]
     >>> y = gt.abs(gt.constant([3 + 4j]))
     >>> y.dtype, y.eval().tolist()
     ('float64', [5.0])
-    """
-    return _ew(sm.Abs(), x)
-
+    """,
+)
 
 absolute = abs
 
-
-def real(x: Any) -> Any:
+real = _elementwise(
+    "real", sm.Real(),
     """Elementwise real part (a copy of ``x`` for real input).
 
     Gradient (JAX convention): the output gradient itself, as a complex number for complex
     ``x``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values, real or complex.
-
-    Returns
-    -------
-    TensorVariable
-        ``Re(x)``, real.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Values, real or complex."},
+    returns="``Re(x)``, real.",
+    examples="""
     >>> gt.real(gt.constant([1 + 2j])).eval().tolist()
     [1.0]
-    """
-    return _ew(sm.Real(), x)
+    """,
+)
 
-
-def imag(x: Any) -> Any:
+imag = _elementwise(
+    "imag", sm.Imag(),
     """Elementwise imaginary part (zeros for real input).
 
     Gradient (JAX convention): ``-1j * g`` for complex ``x``; zero for real ``x``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values, real or complex.
-
-    Returns
-    -------
-    TensorVariable
-        ``Im(x)``, real.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Values, real or complex."},
+    returns="``Im(x)``, real.",
+    examples="""
     >>> gt.imag(gt.constant([1 + 2j])).eval().tolist()
     [2.0]
-    """
-    return _ew(sm.Imag(), x)
+    """,
+)
 
-
-def conj(x: Any) -> Any:
+conj = _elementwise(
+    "conj", sm.Conj(),
     """Elementwise complex conjugate (a copy of ``x`` for real input).
 
     Gradient (JAX convention): ``conj(g)``.
-
-    Parameters
-    ----------
-    x : array_like
-        Values, real or complex.
-
-    Returns
-    -------
-    TensorVariable
-        ``conj(x)``, of ``x``'s dtype.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Values, real or complex."},
+    returns="``conj(x)``, of ``x``'s dtype.",
+    examples="""
     >>> gt.conj(gt.constant([1 + 2j])).eval().tolist()
     [(1-2j)]
-    """
-    return _ew(sm.Conj(), x)
-
+    """,
+)
 
 conjugate = conj
 
-
-def angle(x: Any) -> Any:
+angle = _elementwise(
+    "angle", sm.Angle(),
     """Elementwise argument of complex numbers, ``arctan2(imag(x), real(x))``, in radians.
 
     For real ``x`` it is 0 for ``x >= 0`` and ``pi`` for ``x < 0`` (zero gradient). For complex
     ``z`` the gradient is ``-1j * g * conj(z) / |z|**2`` (JAX convention; 0 at 0).
-
-    Parameters
-    ----------
-    x : array_like
-        Values, real or complex.
-
-    Returns
-    -------
-    TensorVariable
-        Angles in ``[-pi, pi]``.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
+    """,
+    params={"x": "Values, real or complex."},
+    returns="Angles in ``[-pi, pi]``.",
+    examples="""
     >>> gt.angle(gt.constant([1j, -1.0 + 0j])).eval().round(4).tolist()
     [1.5708, 3.1416]
-    """
-    return _ew(sm.Angle(), x)
+    """,
+)
 
 
 # --- floating-point classes -----------------------------------------------------------------
 
 
-def isnan(x: Any) -> Any:
-    """Elementwise test for NaN (boolean, no gradient).
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        Boolean, ``True`` where ``x`` is NaN.
-
-    Examples
-    --------
-    >>> import numpy as np, gnomon.tensor as gt
+isnan = _elementwise(
+    "isnan", sm.IsNan(), "Elementwise test for NaN (boolean, no gradient).",
+    params={"x": "Values."},
+    returns="Boolean, ``True`` where ``x`` is NaN.",
+    examples="""
     >>> gt.isnan(gt.constant([1.0, np.nan, np.inf])).eval().tolist()
     [False, True, False]
-    """
-    return _ew(sm.IsNan(), x)
+    """,
+)
 
-
-def isinf(x: Any) -> Any:
-    """Elementwise test for positive or negative infinity (boolean, no gradient).
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        Boolean, ``True`` where ``x`` is ``+inf`` or ``-inf``.
-
-    Examples
-    --------
-    >>> import numpy as np, gnomon.tensor as gt
+isinf = _elementwise(
+    "isinf", sm.IsInf(),
+    "Elementwise test for positive or negative infinity (boolean, no gradient).",
+    params={"x": "Values."},
+    returns="Boolean, ``True`` where ``x`` is ``+inf`` or ``-inf``.",
+    examples="""
     >>> gt.isinf(gt.constant([1.0, np.nan, -np.inf])).eval().tolist()
     [False, False, True]
-    """
-    return _ew(sm.IsInf(), x)
+    """,
+)
 
-
-def isfinite(x: Any) -> Any:
-    """Elementwise test for finite values (boolean, no gradient).
-
-    Parameters
-    ----------
-    x : array_like
-        Values.
-
-    Returns
-    -------
-    TensorVariable
-        Boolean, ``True`` where ``x`` is neither infinite nor NaN.
-
-    Examples
-    --------
-    >>> import numpy as np, gnomon.tensor as gt
+isfinite = _elementwise(
+    "isfinite", sm.IsFinite(), "Elementwise test for finite values (boolean, no gradient).",
+    params={"x": "Values."},
+    returns="Boolean, ``True`` where ``x`` is neither infinite nor NaN.",
+    examples="""
     >>> gt.isfinite(gt.constant([1.0, np.nan, -np.inf])).eval().tolist()
     [True, False, False]
-    """
-    return _ew(sm.IsFinite(), x)
+    """,
+)
