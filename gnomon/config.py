@@ -27,6 +27,13 @@ def _default_cache_dir() -> str:
     return os.path.join(base, "gnomon")
 
 
+def _default_cache_key_file() -> str:
+    # Outside the cache directory on purpose: whoever can write the cache (or restore it from
+    # a CI artifact) must not also hold the key that vouches for its contents.
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "gnomon", "cache.key")
+
+
 @dataclass
 class Config:
     """gnomon's settings. Change them with attribute assignment or :meth:`change`."""
@@ -38,6 +45,12 @@ class Config:
     mode: str = "auto"
     #: where compiled code is cached on disk.
     cache_dir: str = field(default_factory=_default_cache_dir)
+    #: the per-user secret (created 0600 on first use) that signs compiled code in the cache;
+    #: must lie outside ``cache_dir``.
+    cache_key_file: str = field(default_factory=_default_cache_key_file)
+    #: size bound of the disk cache in bytes; least recently used entries are evicted past it
+    #: (0: no bound).
+    cache_max_bytes: int = 1 << 30
     #: what ``gnomon.function`` does with an input the outputs do not need.
     on_unused_input: str = "raise"
     #: check each compiled function's inputs (dtype, rank, static shape) on every call.
@@ -48,6 +61,9 @@ class Config:
             raise AttributeError(f"gnomon.config has no setting {name!r}")
         if name == "floatX" and value not in ("float16", "float32", "float64"):
             raise ValueError(f"config.floatX must be float16, float32 or float64, not {value!r}")
+        if name == "cache_max_bytes" and (isinstance(value, bool) or not isinstance(value, int)
+                                          or value < 0):
+            raise ValueError(f"config.cache_max_bytes must be an int >= 0, not {value!r}")
         object.__setattr__(self, name, value)
 
     @contextlib.contextmanager

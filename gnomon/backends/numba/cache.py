@@ -1,53 +1,129 @@
-"""The disk cache of compiled Numba code: generated Python sources plus Numba's own cache files.
+"""The disk cache of compiled Numba code: generated Python sources plus Numba's compiled code.
 
-Numba can only cache (``njit(cache=True)``) functions defined in real files, so every kernel and
-every program the Numba backend generates is written as a module under
-``<gnomon.config.cache_dir>/numba/`` and imported from there. Numba then keeps its compiled
-machine code next to it, in ``__pycache__``, keyed by the source file and the CPU.
+Numba can only cache functions defined in real files, so every kernel and every program the
+Numba backend generates is written as a module under ``<gnomon.config.cache_dir>/numba/``, and
+Numba's compiled machine code for it is kept next to it. Everything read back from there is
+verified first, because the cache is a place where someone else's code could have been left:
+a directory that was once writable by others, a cache restored from a CI artifact of an
+untrusted branch, files copied from another machine.
 
-Layout and safety:
+Layout (one flat directory, every file private to the user: directories 0700, files 0600)::
 
-* A module's name is a hash of its source and of the versions of gnomon, Numba, NumPy and
-  Python, so a changed generator or a library upgrade gives new names (old entries are never
-  loaded, and ``clear`` removes them).
-* The first line of each file is a header with the SHA-256 of the rest. A file whose header
-  does not match (truncated, half-written, edited) is rewritten, never imported.
-* Files are written to a temporary name and moved into place with :func:`os.replace`, so
-  several processes compiling the same function at once each see either nothing or a whole
-  file. Numba writes its own index and data files the same way; an index or data file that does
-  is not a whole pickle is deleted before import so that Numba recompiles instead of failing.
+    gnomon_nb_<hash>.py                               the generated source
+    gnomon_nb_<hash>.<function>-<line>.py311.nbi      Numba's index of compiled signatures
+    gnomon_nb_<hash>.<function>-<line>.py311.<n>.nbc  compiled code of one signature
+
+Trust:
+
+* **Sources.** A module's name is a hash of its source and of the versions of the generator,
+  gnomon, Numba, NumPy and Python (a library upgrade gives new names). The module is compiled
+  from the source text held in memory, never from the file and never from a ``.pyc``; the file
+  exists for Numba (which wants a real file) and for tracebacks. It must hold exactly that text
+  under a SHA-256 header, or it is rewritten.
+* **Compiled code.** Numba's own cache unpickles whatever index and data files it finds, and
+  unpickling runs code. So the generated ``@numba.njit(cache=True, ...)`` decorators lose their
+  ``cache`` flag and each dispatcher gets :class:`_SignedCache` instead: every file it writes
+  starts with an HMAC-SHA256 of its name and contents under a per-user secret key, and a file
+  is unpickled only when that MAC verifies. Anything else (planted, truncated, signed by
+  another key) is deleted and the function compiled again.
+* **The key** lives outside the cache directory (``config.cache_key_file``, by default
+  ``$XDG_CONFIG_HOME/gnomon/cache.key`` or ``~/.config/gnomon/cache.key``), so whoever can
+  fill the cache does not also hold the key. It is created with mode 0600 in a directory that
+  must be the user's and not writable by others; a key file that is not the user's, is
+  readable by others or is malformed is replaced by a new one.
+* **Directories.** The cache directory (and the configured cache root above it) must belong
+  to the user and not be writable by group or others; otherwise the disk cache is not used at
+  all: one :class:`NumbaCacheWarning` says why and how to fix it, and code is compiled in
+  memory. A cache that cannot be written (read-only, disk full) gets one such warning too and
+  no more writes from that process; what is there and verifies still loads.
+
+Writes go to a private temporary file moved into place with :func:`os.replace`, so several
+processes compiling the same function at once each see either nothing or a whole file. The
+cache is bounded by ``config.cache_max_bytes``: after a process writes new entries (its first
+one, then every 5 % of the bound) it deletes the least recently used entries (a source and its
+Numba files; loading an entry touches its source's mtime) until the cache is under 90 % of the
+bound. An entry evicted while another process uses it is simply compiled again there.
 
 Command line::
 
-    python -m gnomon.backends.numba.cache list     # entries, sizes, total
+    python -m gnomon.backends.numba.cache list     # entries, sizes, total, bound
     python -m gnomon.backends.numba.cache clear    # delete them all
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
-import importlib.util
+import hmac
+import itertools
+import linecache
 import os
 import pickle
-import pickletools
+import re
+import secrets
 import shutil
+import stat
 import sys
-import tempfile
 import threading
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-#: bump when the generated code changes meaning (invalidates every entry)
-GENERATOR_VERSION = "1"
+import numba
+from numba.core.caching import CompileResultCacheImpl, FunctionCache, _CacheLocator
+from numba.core.dispatcher import Dispatcher
+from numba.core.serialize import dumps
+
+from gnomon.config import config
+
+#: bump when the generated code or the layout on disk changes meaning (invalidates every entry)
+GENERATOR_VERSION = "2"
 
 _HEADER = "# gnomon-numba-cache sha256="
+_MAGIC = b"gnomon-numba-signed-1\n"
+_MAC_SIZE = hashlib.sha256().digest_size
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+# Temporary files older than this are left over from a crashed process.
+_STALE_TMP_S = 3600.0
+# ``cache=True`` in a generated ``@numba.njit(...)`` line (see the module docstring).
+_CACHE_FLAG = re.compile(r"(?m)^(\s*@numba\.n?jit\(.*?)\bcache\s*=\s*True\s*(?:,\s*)?")
+
 _LOCK = threading.Lock()
 _MODULES: dict[str, ModuleType] = {}
 
 
+class NumbaCacheWarning(RuntimeWarning):
+    """The Numba disk cache cannot be used (unsafe, read-only or full): code is compiled in
+    memory, so each new process compiles it again."""
+
+
+class _Unsafe(Exception):
+    """A cache or key location that must not be trusted; the message says why and the fix."""
+
+
+@dataclass(eq=False)
+class _Store:
+    """A verified cache directory and the key that signs its files."""
+
+    root: str
+    directory: str
+    key: bytes
+    #: a write failed (read-only, disk full): nothing more is written by this process
+    broken: bool = False
+    #: bytes written since the last eviction scan; None until this process writes
+    unscanned: int | None = None
+
+
+_STORES: dict[tuple[str, str], _Store | None] = {}
+
+
 def versions() -> str:
     """The versions that key the cache: generator, gnomon, Numba, NumPy, Python."""
-    import numba
     import numpy
 
     import gnomon
@@ -58,9 +134,7 @@ def versions() -> str:
 
 
 def cache_dir() -> str:
-    """``<gnomon.config.cache_dir>/numba`` (created on demand)."""
-    from gnomon.config import config
-
+    """``<gnomon.config.cache_dir>/numba`` (created 0700 on first use)."""
     return os.path.join(os.path.expanduser(config.cache_dir), "numba")
 
 
@@ -74,142 +148,530 @@ def _checksum(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _valid_file(path: str, body: str) -> bool:
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except (FileNotFoundError, UnicodeDecodeError):
-        return False
-    head, _, rest = text.partition("\n")
-    return head == _HEADER + _checksum(body) and rest == body
+# --- where the cache is, and whether to trust it ------------------------------------------
 
 
-def _atomic_write(path: str, text: str) -> None:
-    d = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".py")
+_INTERNAL = tuple(os.path.dirname(m.__file__) + os.sep for m in (numba, sys.modules["gnomon"]))
+
+
+def _warn(message: str) -> None:
+    # attributed to the user's line that compiled or called, not to gnomon's or Numba's
+    level, f = 2, sys._getframe(1)
+    while f.f_back is not None and (f.f_code.co_filename.startswith(_INTERNAL)
+                                    or "gnomon_nb_" in f.f_code.co_filename):
+        level, f = level + 1, f.f_back
+    warnings.warn(message, NumbaCacheWarning, stacklevel=level)
+
+
+def _check_private(path: str, fix: str) -> None:
+    """Raise _Unsafe unless ``path`` is a directory of this user, not writable by others."""
+    if not hasattr(os, "geteuid"):  # no POSIX owners and modes (Windows)
+        return
+    st = os.stat(path)
+    uid = os.geteuid()
+    if not stat.S_ISDIR(st.st_mode):
+        problem = "is not a directory"
+    elif st.st_uid != uid:
+        problem = f"belongs to uid {st.st_uid}, not to you (uid {uid})"
+    elif st.st_mode & 0o022:
+        problem = f"is writable by group or others (mode {stat.S_IMODE(st.st_mode):o})"
+    else:
+        return
+    raise _Unsafe(f"{path} {problem}; someone else could plant code there.\nFix: {fix}")
+
+
+def _dir_fix(path: str) -> str:
+    return (f"`chmod 700 {path}` if it is yours, or set GNOMON_CACHE_DIR (gnomon.config."
+            "cache_dir) to a directory only you can write.")
+
+
+def _private_dir(root: str) -> str:
+    """``root/numba``, created 0700 where missing, after checking it and ``root``."""
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    _check_private(root, _dir_fix(root))
+    path = os.path.join(root, "numba")
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    _check_private(path, _dir_fix(path))
+    return path
+
+
+def _inside(path: str, root: str) -> bool:
+    path, root = os.path.realpath(path), os.path.realpath(root)
+    return os.path.commonpath([path, root]) == root
+
+
+def _read_key(key_file: str) -> tuple[bytes | None, str | None]:
+    """``(key, None)``, or ``(None, why it cannot be used)``; ``(None, None)`` if missing."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        fd = os.open(key_file, os.O_RDONLY | _NONBLOCK | _NOFOLLOW)
+    except FileNotFoundError:
+        return None, None
+    except OSError as e:  # a symbolic link (ELOOP), unreadable, ...
+        return None, f"it cannot be opened safely ({e.strerror})"
+    try:
+        st = os.fstat(fd)
+        data = os.read(fd, 256) if stat.S_ISREG(st.st_mode) else b""
+    finally:
+        os.close(fd)
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        return None, f"it belongs to uid {st.st_uid}, not to you"
+    if hasattr(os, "geteuid") and st.st_mode & 0o077:
+        return None, f"others could read it (mode {stat.S_IMODE(st.st_mode):o})"
+    try:
+        key = bytes.fromhex(data.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        key = b""
+    if len(key) != 32:
+        return None, "it does not hold a key"
+    return key, None
+
+
+def _new_key(key_file: str, replace: bool) -> bytes:
+    """Create a fresh key file (mode 0600); if another process just created one, use that."""
+    key = secrets.token_bytes(32)
+    tmp = f"{key_file}.tmp-{uuid.uuid4().hex[:16]}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(key.hex() + "\n")
+        if replace:
+            os.replace(tmp, key_file)
+            return key
+        try:
+            # link, not replace: two processes creating the key at once must agree on one
+            os.link(tmp, key_file)
+            return key
+        except FileExistsError:
+            theirs, _ = _read_key(key_file)
+            if theirs is not None:
+                return theirs
+        except OSError:  # a file system without hard links
+            pass
+        os.replace(tmp, key_file)
+        return key
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _load_key(key_file: str, root: str) -> bytes:
+    """The per-user signing key (see the module docstring)."""
+    if _inside(key_file, root):
+        raise _Unsafe(
+            f"the signing key {key_file} lies inside the cache directory {root}; whoever can "
+            "write the cache could then also sign code.\nFix: set GNOMON_CACHE_KEY_FILE "
+            "(gnomon.config.cache_key_file) to a path outside the cache directory.")
+    kdir = os.path.dirname(key_file)
+    os.makedirs(kdir, mode=0o700, exist_ok=True)
+    _check_private(kdir, f"`chmod 700 {kdir}` if it is yours, or set GNOMON_CACHE_KEY_FILE "
+                         "(gnomon.config.cache_key_file) to a path in a private directory.")
+    key, problem = _read_key(key_file)
+    if key is not None:
+        return key
+    if problem is not None:
+        _warn(f"gnomon: replaced the Numba cache key {key_file}: {problem}. Cached code signed "
+              "with the old key will be compiled again.")
+    return _new_key(key_file, replace=problem is not None)
+
+
+def _io_problem(e: OSError) -> str:
+    if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return "the disk is full"
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "it is read-only"
+    return e.strerror or str(e)
+
+
+def _io_message(where: str, e: OSError) -> str:
+    return (f"gnomon: cannot write the Numba disk cache in {where} ({_io_problem(e)}: {e}); "
+            "compiled code stays in memory for the rest of this process, and each new process "
+            "compiles it again.\nFix: free space or make the directory writable by you, or set "
+            "GNOMON_CACHE_DIR (gnomon.config.cache_dir) to a writable private directory.")
+
+
+def _store() -> _Store | None:
+    """The cache store of the current configuration; None (after one warning) if unusable."""
+    root = os.path.abspath(os.path.expanduser(config.cache_dir))
+    key_file = os.path.abspath(os.path.expanduser(config.cache_key_file))
+    k = (root, key_file)
+    if k in _STORES:
+        return _STORES[k]
+    store = None
+    try:
+        directory = _private_dir(root)
+        store = _Store(root, directory, _load_key(key_file, root))
+    except _Unsafe as e:
+        _warn(f"gnomon: not using the Numba disk cache: {e}\nUntil then compiled code stays in "
+              "memory, and each new process compiles it again.")
+    except OSError as e:
+        _warn(_io_message(root, e))
+    _STORES[k] = store
+    return store
+
+
+def _write_failed(store: _Store, e: OSError) -> None:
+    if not store.broken:
+        store.broken = True
+        _warn(_io_message(store.directory, e))
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+def _write_atomic(path: str, data: bytes) -> int:
+    """Write ``data`` to ``path`` (mode 0600) through a temporary file and :func:`os.replace`.
+
+    No fsync: a file cut short by a crash fails its check and is rewritten.
+    """
+    d, base = os.path.split(path)
+    tmp = os.path.join(d, f".tmp-{uuid.uuid4().hex[:16]}-{base}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
-        with _suppress():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return len(data)
 
 
-class _suppress:
-    def __enter__(self) -> None:
+def _write_in_store(store: _Store, path: str, data: bytes) -> int:
+    """:func:`_write_atomic`, re-creating the cache directory if it was removed (``clear``,
+    here or in another process)."""
+    try:
+        return _write_atomic(path, data)
+    except FileNotFoundError:
+        try:
+            _private_dir(store.root)
+        except _Unsafe as e:
+            raise PermissionError(errno.EPERM, str(e)) from None
+        return _write_atomic(path, data)
+
+
+def _discard(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _mac(key: bytes, name: str, payload: bytes) -> bytes:
+    # the name binds a file to its entry (module hash), so signed files cannot be swapped
+    return hmac.new(key, name.encode() + b"\0" + payload, hashlib.sha256).digest()
+
+
+def _write_signed(store: _Store, path: str, payload: bytes) -> int:
+    return _write_in_store(store, path,
+                           _MAGIC + _mac(store.key, os.path.basename(path), payload) + payload)
+
+
+def _read_signed(store: _Store, path: str) -> bytes | None:
+    """The payload of ``path`` if this user's key signed it; otherwise None, and a file that
+    fails the check is deleted (it could only ever be compiled again)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:  # missing (not compiled yet, evicted) or unreadable
+        return None
+    n = len(_MAGIC)
+    payload = data[n + _MAC_SIZE:]
+    if data[:n] == _MAGIC and hmac.compare_digest(
+            data[n:n + _MAC_SIZE], _mac(store.key, os.path.basename(path), payload)):
+        return payload
+    _discard(path)
+    return None
+
+
+def _after_write(store: _Store, nbytes: int) -> None:
+    """Amortised eviction: scan after this process's first write, then every 5 % of the
+    bound, so loading never scans and a burst of compiles scans a few times."""
+    limit = config.cache_max_bytes
+    if not limit:
+        return
+    if store.unscanned is not None and store.unscanned + nbytes < max(limit // 20, 1):
+        store.unscanned += nbytes
+        return
+    store.unscanned = 0
+    _evict(store.directory, limit)
+
+
+# --- Numba's compiled code, signed --------------------------------------------------------
+
+
+class _Locator(_CacheLocator):
+    """Where the compiled code of one generated function lives (never chosen by Numba's own
+    locator search, which :class:`_Impl` skips)."""
+
+    def __init__(self, py_func: Any, path: str, directory: str, stamp: str) -> None:
+        self._py_file = path
+        self._lineno = py_func.__code__.co_firstlineno
+        self._directory = directory
+        self._stamp = stamp
+
+    def ensure_cache_path(self) -> None:
+        pass  # the store's directory exists and was checked
+
+    def get_cache_path(self) -> str:
+        return self._directory
+
+    def get_source_stamp(self) -> str:
+        return self._stamp
+
+    def get_disambiguator(self) -> str:
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> None:
         return None
 
-    def __exit__(self, *exc: Any) -> bool:
-        return exc[0] is not None and issubclass(exc[0], OSError)
+
+class _Impl(CompileResultCacheImpl):  # type: ignore[misc]
+    """Numba's serialisation of compile results, with a known locator."""
+
+    def __init__(self, py_func: Any, locator: _Locator) -> None:
+        # not super().__init__: that searches Numba's locators (NUMBA_CACHE_DIR, __pycache__)
+        self._lineno = py_func.__code__.co_firstlineno
+        self._locator = locator
+        fullname = f"{py_func.__module__}.{py_func.__qualname__}"
+        self._filename_base = self.get_filename_base(fullname, getattr(sys, "abiflags", ""))
 
 
-def _numba_files(directory: str, name: str) -> list[str]:
-    pyc = os.path.join(directory, "__pycache__")
-    try:
-        entries = os.listdir(pyc)
-    except FileNotFoundError:
-        return []
-    return [os.path.join(pyc, e) for e in entries
-            if e.startswith(name + ".") and e.endswith((".nbi", ".nbc"))]
+class _SignedFiles:
+    """The index and data files of one function, signed (the interface of Numba's
+    ``IndexDataCacheFile``, whose loads unpickle any file they find)."""
+
+    def __init__(self, store: _Store, filename_base: str, stamp: str) -> None:
+        self._store = store
+        self._base = filename_base
+        self._index = os.path.join(store.directory, filename_base + ".nbi")
+        self._stamp = stamp
+
+    def _load_index(self) -> dict[Any, str]:
+        payload = _read_signed(self._store, self._index)
+        if payload is None:
+            return {}
+        version, stamp, overloads = pickle.loads(payload)  # verified: written by this user
+        if version != numba.__version__ or stamp != self._stamp:
+            return {}
+        return overloads  # type: ignore[no-any-return]
+
+    def load(self, key: Any) -> Any:
+        name = self._load_index().get(key)
+        if name is None:
+            return None
+        payload = _read_signed(self._store, os.path.join(self._store.directory, name))
+        if payload is None:
+            return None
+        saved_key, data = pickle.loads(payload)  # verified: written by this user
+        # Two processes saving different signatures at once can pick the same data file;
+        # the key stored inside tells whose it is.
+        return data if saved_key == key else None
+
+    def save(self, key: Any, data: Any) -> None:
+        overloads = self._load_index()
+        name = overloads.get(key)
+        if name is None:
+            used = set(overloads.values())
+            name = next(n for i in itertools.count(1)
+                        if (n := f"{self._base}.{i}.nbc") not in used)
+            overloads[key] = name
+        d = self._store.directory
+        n = _write_signed(self._store, os.path.join(d, name), dumps((key, data)))
+        n += self._save_index(overloads)
+        _after_write(self._store, n)
+
+    def _save_index(self, overloads: dict[Any, str]) -> int:
+        return _write_signed(self._store, self._index,
+                             dumps((numba.__version__, self._stamp, overloads)))
+
+    def flush(self) -> None:
+        self._save_index({})
 
 
-def _complete_pickle(data: bytes) -> bool:
-    """Whether ``data`` is one whole pickle (walks the opcodes without building objects, which
-    would need the generated module imported)."""
-    try:
-        ops = list(pickletools.genops(data))
-    except Exception:
-        return False
-    return bool(ops) and ops[-1][0].name == "STOP" and ops[-1][2] == len(data) - 1
+class _SignedCache(FunctionCache):  # type: ignore[misc]
+    """A dispatcher's disk cache that only loads files signed with the user's key, and that
+    turns a failed write into one warning and no more writes."""
 
+    def __init__(self, py_func: Any, store: _Store, path: str, stamp: str) -> None:
+        # not super().__init__: that searches Numba's locators; these files' place is known
+        self._name = repr(py_func)
+        self._py_func = py_func
+        self._impl = _Impl(py_func, _Locator(py_func, path, store.directory, stamp))
+        self._cache_path = store.directory
+        self._store = store
+        self._cache_file = _SignedFiles(store, self._impl.filename_base, stamp)
+        self.enable()
 
-def _check_numba_files(directory: str, name: str) -> None:
-    """Delete Numba's cache files of module ``name`` if any of them is not a whole pickle."""
-    files = _numba_files(directory, name)
-    bad = False
-    for p in files:
+    # load_overload and save_overload replace Numba's whole versions, so that only the
+    # serialisation (_impl) and the index key of Numba's cache are reused.
+
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        if not self._enabled:
+            return None
+        target_context.refresh()
         try:
-            with open(p, "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
-            continue
-        if p.endswith(".nbi"):
-            # a pickled version string, then the pickled index
-            try:
-                with open(p, "rb") as f:
-                    pickle.load(f)
-                    rest = f.read()
-            except Exception:
-                bad = True
-                break
-            data = rest
-        if not _complete_pickle(data):
-            bad = True
-            break
-    if bad:
-        for p in files:
-            with _suppress():
-                os.unlink(p)
+            data = self._cache_file.load(self._index_key(sig, target_context.codegen()))
+            return None if data is None else self._impl.rebuild(target_context, data)
+        except Exception:
+            # Signed, so written by this user, yet it does not rebuild (Numba internals
+            # changed under one version string?): compile again, which overwrites it.
+            return None
+
+    def save_overload(self, sig: Any, data: Any) -> None:
+        if not self._enabled or self._store.broken or not self._impl.check_cachable(data):
+            return
+        try:
+            self._cache_file.save(self._index_key(sig, data.codegen), self._impl.reduce(data))
+        except OSError as e:
+            _write_failed(self._store, e)
+
+
+# --- modules --------------------------------------------------------------------------------
+
+
+def _source_file(store: _Store, name: str, text: str) -> str | None:
+    """The path of a file holding exactly ``text`` (written if needed), or None if the store
+    cannot be written."""
+    path = os.path.join(store.directory, name + ".py")
+    want = (_HEADER + _checksum(text) + "\n" + text).encode()
+    try:
+        with open(path, "rb") as f:
+            ok = f.read(len(want) + 1) == want
+    except OSError:
+        ok = False
+    if ok:
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used (eviction is least recently used first)
+        return path
+    if store.broken:
+        return None
+    try:
+        n = _write_in_store(store, path, want)
+    except OSError as e:
+        _write_failed(store, e)
+        return None
+    _after_write(store, n)
+    return path
 
 
 def load_module(source: str, namespace: dict[str, Any] | None = None) -> ModuleType:
-    """Import the generated ``source`` from the disk cache, writing it there first if needed.
+    """The module of the generated ``source``, its compiled code cached on disk.
 
     ``namespace`` entries (e.g. other kernels the source calls) are set as module globals
-    before the source runs. The same source is imported once per process.
+    before the source runs. The same source is loaded once per process. When the disk cache
+    is unusable (see the module docstring) the module is compiled in memory.
     """
     name = module_name(source)
     with _LOCK:
         mod = _MODULES.get(name)
         if mod is not None:
             return mod
-        d = cache_dir()
-        os.makedirs(d, exist_ok=True)
-        path = os.path.join(d, name + ".py")
-        if not _valid_file(path, source):
-            # Missing, truncated or tampered with: (re)write it; Numba sees a new source stamp.
-            _atomic_write(path, _HEADER + _checksum(source) + "\n" + source)
-        _check_numba_files(d, name)
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        mod = importlib.util.module_from_spec(spec)
+        # caching is this module's business (signed files), not Numba's
+        text = _CACHE_FLAG.sub(r"\1", source) if "cache" in source else source
+        store = _store()
+        path = _source_file(store, name, text) if store is not None else None
+        filename = path if path is not None else f"<gnomon-numba {name}>"
+        # dont_inherit: this file's ``from __future__`` imports are not the generated code's
+        code = compile(text, filename, "exec", dont_inherit=True)
+        # tracebacks and Numba's messages show the text that was compiled, whatever the file
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        mod = ModuleType(name)
+        if path is not None:
+            mod.__file__ = path
         if namespace:
             mod.__dict__.update(namespace)
-        sys.modules[name] = mod
+        sys.modules[name] = mod  # Numba rebuilds cached code's environment by module name
         try:
-            spec.loader.exec_module(mod)
+            exec(code, mod.__dict__)
         except BaseException:
             sys.modules.pop(name, None)
             raise
+        if path is not None:
+            assert store is not None
+            stamp = _checksum(text)
+            for obj in list(vars(mod).values()):
+                if isinstance(obj, Dispatcher) and obj.py_func.__module__ == name:
+                    obj._cache = _SignedCache(obj.py_func, store, path, stamp)
         _MODULES[name] = mod
         return mod
 
 
+# --- listing, eviction ------------------------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    size: int = 0
+    used: float = 0.0
+    files: list[str] = field(default_factory=list)
+
+
+def _scan(directory: str) -> tuple[dict[str, _Entry], list[str]]:
+    """Entries by module name, and stale temporary files. ``__pycache__`` holds the Numba
+    files of generator version 1; they are listed (and evicted first) like the others."""
+    out: dict[str, _Entry] = {}
+    stale: list[str] = []
+    old = time.time() - _STALE_TMP_S
+    for d in (directory, os.path.join(directory, "__pycache__")):
+        try:
+            it = os.scandir(d)
+        except OSError:
+            continue
+        with it:
+            for e in it:
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if e.name.startswith(".tmp-"):
+                    if st.st_mtime < old:
+                        stale.append(e.path)
+                    continue
+                if not e.name.startswith("gnomon_nb_"):
+                    continue
+                ent = out.setdefault(e.name.split(".", 1)[0], _Entry())
+                ent.size += st.st_size
+                ent.used = max(ent.used, st.st_mtime)
+                ent.files.append(e.path)
+    return out, stale
+
+
+def _evict(directory: str, limit: int) -> list[str]:
+    """Delete least recently used entries until the cache holds at most 90 % of ``limit``
+    bytes; entries loaded by this process stay. Returns the evicted names."""
+    found, stale = _scan(directory)
+    for p in stale:
+        _discard(p)
+    total = sum(e.size for e in found.values())
+    if total <= limit:
+        return []
+    keep = set(_MODULES.copy())
+    evicted = []
+    for name, ent in sorted(found.items(), key=lambda kv: kv[1].used):
+        if total <= 0.9 * limit:
+            break
+        if name in keep:
+            continue
+        # the source last: another process that finds it loads or recompiles the rest
+        for p in sorted(ent.files, key=lambda p: p.endswith(".py")):
+            _discard(p)
+        total -= ent.size
+        evicted.append(name)
+    return evicted
+
+
 def entries() -> list[tuple[str, int]]:
     """``(module name, bytes on disk incl. Numba's files)`` for each cache entry."""
-    d = cache_dir()
-    if not os.path.isdir(d):
-        return []
-    out = []
-    for e in sorted(os.listdir(d)):
-        if e.startswith("gnomon_nb_") and e.endswith(".py"):
-            name = e[:-3]
-            size = os.path.getsize(os.path.join(d, e))
-            for p in _numba_files(d, name):
-                with _suppress():
-                    size += os.path.getsize(p)
-            out.append((name, size))
-    return out
+    found, _ = _scan(cache_dir())
+    return [(name, found[name].size) for name in sorted(found)]
 
 
 def clear() -> int:
     """Delete every entry of the Numba cache; return how many there were.
 
-    Modules already imported in this process stay usable (their code is in memory).
+    Modules already imported in this process stay usable (their code is in memory). The
+    signing key is kept.
     """
     d = cache_dir()
     n = len(entries())
@@ -231,7 +693,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, size in es:
             print(f"{name}  {size / 1024:9.1f} KiB")
         total = sum(s for _, s in es)
-        print(f"{len(es)} entries, {total / 2**20:.1f} MiB in {cache_dir()}")
+        bound = (f"bound {config.cache_max_bytes / 2**20:.1f} MiB" if config.cache_max_bytes
+                 else "no bound")
+        print(f"{len(es)} entries, {total / 2**20:.1f} MiB ({bound}, "
+              f"GNOMON_CACHE_MAX_BYTES) in {cache_dir()}")
+        print(f"signing key: {os.path.expanduser(config.cache_key_file)}")
         print(versions())
     else:
         print(f"removed {clear()} entries from {cache_dir()}")
