@@ -303,7 +303,9 @@ def test_truncated_entry_is_rebuilt_not_loaded(tmp_path: Path) -> None:
         for p in files:  # half-written sources
             text = p.read_text()
             p.write_text(text[: len(text) // 2])
-        for p in (tmp_path / "numba" / "__pycache__").glob("*.nb*"):  # and Numba's files
+        nb_files = list((tmp_path / "numba").glob("*.nb*"))
+        assert nb_files
+        for p in nb_files:  # and Numba's files
             p.write_bytes(p.read_bytes()[:10])
         _fresh_process_state()
         f2 = gnomon.function([x], gt.cosh(x) - 0.5, mode=NO_REWRITE)
@@ -394,3 +396,15 @@ def test_indices_are_bounds_checked() -> None:
         f(a, 4, np.array([0]))
     with pytest.raises(IndexError):
         f(a, 0, np.array([0, 5]))
+
+
+def test_reshape_refuses_minus_one_next_to_a_zero_length() -> None:
+    # found by the differential fuzzer: NumPy (the reference) raises, Numba returned shape (0, 0)
+    from gnomon.errors import ShapeError
+
+    x = gt.dmatrix("x")
+    f = gnomon.function([x], gt.reshape(x, (0, -1)), mode="numba")
+    with pytest.raises(ShapeError):
+        f(np.zeros((0, 3)))
+    g = gnomon.function([x], gt.reshape(x, (-1, 2)), mode="numba")
+    assert g(np.zeros((2, 3))).shape == (3, 2)
