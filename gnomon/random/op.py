@@ -245,8 +245,12 @@ class RandomVariable(Op):
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> tuple[Any, ...]:
         rng, size, *params = inputs
-        if isinstance(rng, np.ndarray):  # a 0-d object array holding the generator
+        # Numba's error replay hands over np.asarray(...) of every input: unwrap the 0-d object
+        # arrays holding the generator or None
+        if isinstance(rng, np.ndarray):
             rng = rng.item()
+        if isinstance(size, np.ndarray) and size.dtype == object:
+            size = size.item()
         if not self.inplace:
             rng = copy_generator(rng)
         size = None if size is None else tuple(int(s) for s in np.asarray(size))

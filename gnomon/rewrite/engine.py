@@ -502,7 +502,9 @@ def symbolic_shape(v: Variable) -> tuple[Variable, ...] | None:
     if node is None:
         return tuple(shape_tuple(v))
     try:
-        shapes = node.op.infer_shape(node, [tuple(shape_tuple(i)) for i in node.inputs])
+        # inputs that are not arrays (random generators) have no shape
+        shapes = node.op.infer_shape(node, [tuple(shape_tuple(i)) if isinstance(i.type, TensorType)
+                                            else () for i in node.inputs])
     except Exception:  # an op whose shape rule does not cover this case
         return None
     if shapes is None:
