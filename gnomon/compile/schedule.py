@@ -54,7 +54,10 @@ class Program:
             base = self.root_of_view(o)
             alias = base.owner is None or id(base) in seen
             seen.add(id(base))
-            out.append(alias)
+            # values that are not arrays (random generators) are never written by a later
+            # node (a random variable advances only a generator that nothing else reads), so
+            # sharing them is harmless, and they have no .copy()
+            out.append(alias and hasattr(o.type, "dtype"))
         return out
 
 

@@ -193,3 +193,19 @@ def test_shape_inference_without_drawing() -> None:
     dims = symbolic_shape(x)
     f = gnomon.function([loc, x.owner.inputs[3]], list(dims), mode="numpy")
     assert [int(d) for d in f(np.zeros((2, 1)), np.ones(4))] == [2, 4]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_generators_as_outputs_and_update_values(mode: str) -> None:
+    # a shared generator returned as an output and another one as an update value: no copies
+    # of generators are attempted (they have none), and the update stores a generator
+    rng = gnomon.shared(np.random.default_rng(0))
+    other = gnomon.shared(np.random.default_rng(1))
+    x = gr.normal(rng=rng)
+    f = gnomon.function([], [x, rng], mode=mode, updates=[(rng, other)])
+    a, g = f()
+    b, _ = f()
+    assert isinstance(g, np.random.Generator)
+    assert isinstance(rng.get_value(borrow=True), np.random.Generator)
+    assert float(a) != float(b)  # the state moved to `other`'s
+    assert float(b) == float(f()[0])  # and stays there
