@@ -31,7 +31,9 @@ from gnomon.errors import (
     with_hint,
 )
 from gnomon.graph.basic import Apply, Variable
-from gnomon.graph.op import Op
+
+# re-exported: PyTensor users import these markers from the gradient module
+from gnomon.graph.op import NullGrad, Op, grad_not_implemented, grad_undefined  # noqa: F401
 from gnomon.graph.replace import graph_replace
 from gnomon.graph.traversal import graph_inputs, toposort
 from gnomon.rewrite.pipeline import stabilize_for_grad
@@ -40,29 +42,6 @@ from gnomon.tensor.basic import as_tensor, cast, constant, ones_like, zeros_like
 from gnomon.tensor.creation import arange
 from gnomon.tensor.reduce import sum as tsum
 from gnomon.tensor.shapes import flatten, reshape, shape_tuple, stack
-
-
-class NullGrad:
-    """Returned by a pullback for an input whose gradient is undefined or not implemented.
-
-    Harmless unless the gradient is actually needed, in which case :func:`grad` raises
-    :class:`~gnomon.errors.NullGradientError` naming the op and the user's line.
-    """
-
-    __slots__ = ("op", "index", "reason")
-
-    def __init__(self, op: Any, index: int, reason: str) -> None:
-        self.op, self.index, self.reason = op, index, reason
-
-
-def grad_undefined(op: Any, index: int, x: Any, why: str = "") -> NullGrad:
-    """Mark the gradient of input ``index`` of ``op`` as mathematically undefined."""
-    return NullGrad(op, index, f"the gradient is undefined{': ' + why if why else ''}")
-
-
-def grad_not_implemented(op: Any, index: int, x: Any, why: str = "") -> NullGrad:
-    """Mark the gradient of input ``index`` of ``op`` as not implemented (yet)."""
-    return NullGrad(op, index, f"the gradient is not implemented{': ' + why if why else ''}")
 
 
 def _is_float(v: Variable) -> bool:

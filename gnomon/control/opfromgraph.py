@@ -26,7 +26,7 @@ import numpy as np
 from gnomon.control.inner import InnerGraph, inner_shapes
 from gnomon.errors import GnomonTypeError, with_hint
 from gnomon.graph.basic import Apply, Constant, Variable
-from gnomon.graph.op import Op
+from gnomon.graph.op import Op, grad_not_implemented
 from gnomon.graph.traversal import graph_inputs
 from gnomon.rewrite.engine import register_rule
 
@@ -172,7 +172,6 @@ class OpFromGraph(Op):
     def pullback(
         self, node: Apply, output_grads: Sequence[Variable | None]
     ) -> Sequence[Any]:
-        from gnomon.gradient import grad_not_implemented
         from gnomon.tensor.basic import zeros_like
 
         ogs = [g if g is not None else zeros_like(o)

@@ -10,7 +10,7 @@ op lives next to its definition:
 * ``infer_shape(node, input_shapes)`` — the output shapes as tuples of symbolic int64 scalars,
   computed from the input shapes without computing the outputs.
 * ``pullback(node, output_grads)`` — the vector-Jacobian product; ``None`` for an input with no
-  gradient (integers, indices), :func:`gnomon.gradient.grad_undefined` for a gradient that does
+  gradient (integers, indices), :func:`grad_undefined` for a gradient that does
   not exist.
 * ``pushforward(node, tangents)`` — the Jacobian-vector product, where it is cheaper than the
   default (which transposes the pullback).
@@ -51,8 +51,6 @@ class Op(abc.ABC):
         self, node: Apply, output_grads: Sequence[Variable]
     ) -> Sequence[Variable | None]:
         """Vector-Jacobian product: the gradients of the inputs given those of the outputs."""
-        from gnomon.gradient import grad_not_implemented
-
         return [grad_not_implemented(self, i, v) for i, v in enumerate(node.inputs)]
 
     def pushforward(
@@ -67,3 +65,27 @@ class Op(abc.ABC):
 
     def __str__(self) -> str:
         return type(self).__name__
+
+
+class NullGrad:
+    """Returned by a pullback for an input whose gradient is undefined or not implemented.
+
+    Harmless unless the gradient is actually needed, in which case :func:`gnomon.grad` raises
+    :class:`~gnomon.errors.NullGradientError` naming the op and the user's line. Defined next to
+    :class:`Op` (not in :mod:`gnomon.gradient`) because every op's ``pullback`` may return it.
+    """
+
+    __slots__ = ("op", "index", "reason")
+
+    def __init__(self, op: Any, index: int, reason: str) -> None:
+        self.op, self.index, self.reason = op, index, reason
+
+
+def grad_undefined(op: Any, index: int, x: Any, why: str = "") -> NullGrad:
+    """Mark the gradient of input ``index`` of ``op`` as mathematically undefined."""
+    return NullGrad(op, index, f"the gradient is undefined{': ' + why if why else ''}")
+
+
+def grad_not_implemented(op: Any, index: int, x: Any, why: str = "") -> NullGrad:
+    """Mark the gradient of input ``index`` of ``op`` as not implemented (yet)."""
+    return NullGrad(op, index, f"the gradient is not implemented{': ' + why if why else ''}")

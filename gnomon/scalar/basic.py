@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from gnomon.graph.op import grad_not_implemented
+
 if TYPE_CHECKING:
     from gnomon.graph.basic import Variable
 
@@ -60,8 +62,6 @@ class ScalarOp(abc.ABC):
     def pullback(
         self, inputs: Sequence[Variable], outputs: Sequence[Variable], grads: Sequence[Variable]
     ) -> Sequence[Variable | None]:
-        from gnomon.gradient import grad_not_implemented
-
         return [grad_not_implemented(self, i, x) for i, x in enumerate(inputs)]
 
     def __str__(self) -> str:

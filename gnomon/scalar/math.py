@@ -24,6 +24,7 @@ import numpy as np
 import scipy.special as sp
 
 from gnomon.errors import GnomonTypeError
+from gnomon.graph.op import grad_not_implemented
 from gnomon.scalar.basic import ScalarOp
 
 if TYPE_CHECKING:
@@ -82,8 +83,6 @@ class PiecewiseConstantOp(UnaryMathOp):
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         x = inputs[0]
         if _is_complex(x):
-            from gnomon.gradient import grad_not_implemented
-
             return [grad_not_implemented(self, 0, x, "complex inputs")]
         return [_zeros(x, grads[0].dtype)]
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, user_location
 from gnomon.graph.basic import Apply, Variable
-from gnomon.graph.op import Op
+from gnomon.graph.op import NullGrad, Op
 from gnomon.scalar.basic import ScalarOp
 from gnomon.tensor.basic import as_tensor, constant
 from gnomon.tensor.shapes import pad_left, shape_tuple
@@ -139,8 +139,6 @@ class Elemwise(Op):
     def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
         grads = self.scalar_op.pullback(node.inputs, node.outputs, output_grads)
         out = []
-        from gnomon.gradient import NullGrad
-
         for x, g in zip(node.inputs, grads, strict=True):
             if g is None or x.dtype[0] not in "fc":
                 out.append(None)

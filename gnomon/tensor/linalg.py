@@ -28,7 +28,7 @@ import numpy as np
 
 from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, user_location
 from gnomon.graph.basic import Apply, Variable
-from gnomon.graph.op import Op
+from gnomon.graph.op import Op, grad_not_implemented
 from gnomon.tensor.basic import as_tensor, ones_like
 from gnomon.tensor.blas import (
     _batch_shape,
@@ -858,7 +858,6 @@ class SVD(Op):
         return [(*batch, m, k), (*batch, k), (*batch, k, n)]
 
     def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
-        from gnomon.gradient import grad_not_implemented
         from gnomon.tensor.math import add, mul, sub, true_divide
 
         (a,) = node.inputs
@@ -945,7 +944,6 @@ class QR(Op):
         return [(*batch, m, k), (*batch, k, n)]
 
     def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
-        from gnomon.gradient import grad_not_implemented
         from gnomon.tensor.math import add, sub
 
         (a,) = node.inputs
