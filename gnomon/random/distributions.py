@@ -22,10 +22,16 @@ from gnomon.random.op import Check, RandomVariable, _at
 from gnomon.random.type import shared_rng
 
 __all__ = [
-    "Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Exponential", "Gamma",
-    "Integers", "MultivariateNormal", "Normal", "Poisson", "StandardNormal", "Uniform",
-    "bernoulli", "beta", "binomial", "categorical", "dirichlet", "exponential", "gamma",
-    "integers", "multivariate_normal", "normal", "poisson", "standard_normal", "uniform",
+    "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "ChiSquare", "Dirichlet",
+    "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Integers",
+    "InvGamma", "Laplace", "LogNormal", "Logistic", "MultivariateNormal", "NegativeBinomial",
+    "Normal", "Pareto", "Poisson", "StandardNormal", "StudentT", "Triangular", "Uniform", "Wald",
+    "Weibull",
+    "bernoulli", "beta", "binomial", "categorical", "cauchy", "chisquare", "dirichlet",
+    "exponential", "gamma", "geometric", "gumbel", "halfcauchy", "halfnormal", "integers",
+    "invgamma", "laplace", "logistic", "lognormal", "multivariate_normal", "negative_binomial",
+    "normal", "pareto", "poisson", "standard_normal", "t", "triangular", "uniform", "wald",
+    "weibull",
 ]
 
 
@@ -243,6 +249,397 @@ def exponential(scale: Any = 1.0, size: Any = None, *, rng: Any = None,
     return _draw(Exponential(dtype or ""), rng, size, scale)
 
 
+def _loc_scale_pullback(node: Apply, g: Variable, loc: Variable, scale: Variable
+                        ) -> list[Variable]:
+    """Gradients of ``draw = loc + scale * z`` (``z`` independent of the parameters)."""
+    return [g, g * ((node.outputs[1] - loc) / scale)]
+
+
+@dataclass(frozen=True)
+class _LocScale(RandomVariable):
+    """Base of ``loc + scale * z`` families: parameters ``(loc, scale)``, reparameterized."""
+
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("loc", "scale")
+    checks: ClassVar[tuple[Check, ...]] = (Check("scale >= 0", "parameter 'scale' must be >= 0"),)
+    reparameterized: ClassVar[bool] = True
+
+    def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
+        _, _, loc, scale = node.inputs
+        return _loc_scale_pullback(node, g, loc, scale)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class HalfNormal(_LocScale):
+    """``loc + scale * |z|`` with ``z`` standard normal (PyTensor's parametrization)."""
+
+    name: ClassVar[str] = "halfnormal"
+
+    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+        z = rng.standard_normal(self.batch_shape([loc, scale], size))
+        return loc + scale * np.abs(z)
+
+
+def halfnormal(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, *, rng: Any = None,
+               dtype: str | None = None) -> Variable:
+    """Half-normal draws, ``loc + scale * |z|``.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> bool((gr.halfnormal(size=100).eval(mode="numpy") >= 0).all())
+    True
+    """
+    return _draw(HalfNormal(dtype or ""), rng, size, loc, scale)
+
+
+@dataclass(frozen=True)
+class LogNormal(RandomVariable):
+    """``exp(mean + sigma * z)``: the log of a draw is normal (NumPy's parametrization)."""
+
+    name: ClassVar[str] = "lognormal"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("mean", "sigma")
+    checks: ClassVar[tuple[Check, ...]] = (Check("sigma >= 0", "parameter 'sigma' must be >= 0"),)
+    reparameterized: ClassVar[bool] = True
+
+    def rng_fn(self, rng, mean, sigma, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.lognormal(mean, sigma, size)
+
+    def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
+        from gnomon.tensor.math import log
+
+        _, _, mean, sigma = node.inputs
+        draw = node.outputs[1]
+        return [g * draw, g * draw * ((log(draw) - mean) / sigma)]
+
+
+def lognormal(mean: Any = 0.0, sigma: Any = 1.0, size: Any = None, *, rng: Any = None,
+              dtype: str | None = None) -> Variable:
+    """Log-normal draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.lognormal(0.0, [1.0, 0.5]).type
+    TensorType('float64', (2,))
+    """
+    return _draw(LogNormal(dtype or ""), rng, size, mean, sigma)
+
+
+@dataclass(frozen=True)
+class Laplace(_LocScale):
+    """Laplace (double exponential) draws."""
+
+    name: ClassVar[str] = "laplace"
+
+    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.laplace(loc, scale, size)
+
+
+def laplace(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, *, rng: Any = None,
+            dtype: str | None = None) -> Variable:
+    """Laplace draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.laplace(size=3).type
+    TensorType('float64', (3,))
+    """
+    return _draw(Laplace(dtype or ""), rng, size, loc, scale)
+
+
+@dataclass(frozen=True)
+class Logistic(_LocScale):
+    """Logistic draws."""
+
+    name: ClassVar[str] = "logistic"
+
+    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.logistic(loc, scale, size)
+
+
+def logistic(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, *, rng: Any = None,
+             dtype: str | None = None) -> Variable:
+    """Logistic draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.logistic(size=3).type
+    TensorType('float64', (3,))
+    """
+    return _draw(Logistic(dtype or ""), rng, size, loc, scale)
+
+
+@dataclass(frozen=True)
+class Gumbel(_LocScale):
+    """Gumbel (type I extreme value) draws."""
+
+    name: ClassVar[str] = "gumbel"
+
+    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.gumbel(loc, scale, size)
+
+
+def gumbel(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, *, rng: Any = None,
+           dtype: str | None = None) -> Variable:
+    """Gumbel draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.gumbel(size=3).type
+    TensorType('float64', (3,))
+    """
+    return _draw(Gumbel(dtype or ""), rng, size, loc, scale)
+
+
+@dataclass(frozen=True)
+class Cauchy(_LocScale):
+    """Cauchy draws, ``loc + scale * standard_cauchy``."""
+
+    name: ClassVar[str] = "cauchy"
+
+    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return loc + scale * rng.standard_cauchy(self.batch_shape([loc, scale], size))
+
+
+def cauchy(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, *, rng: Any = None,
+           dtype: str | None = None) -> Variable:
+    """Cauchy draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.cauchy(size=3).type
+    TensorType('float64', (3,))
+    """
+    return _draw(Cauchy(dtype or ""), rng, size, loc, scale)
+
+
+@dataclass(frozen=True)
+class HalfCauchy(_LocScale):
+    """``loc + scale * |c|`` with ``c`` standard Cauchy."""
+
+    name: ClassVar[str] = "halfcauchy"
+
+    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return loc + scale * np.abs(rng.standard_cauchy(self.batch_shape([loc, scale], size)))
+
+
+def halfcauchy(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, *, rng: Any = None,
+               dtype: str | None = None) -> Variable:
+    """Half-Cauchy draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.halfcauchy(size=3).type
+    TensorType('float64', (3,))
+    """
+    return _draw(HalfCauchy(dtype or ""), rng, size, loc, scale)
+
+
+@dataclass(frozen=True)
+class StudentT(RandomVariable):
+    """Student's t draws, ``loc + scale * standard_t(df)``."""
+
+    name: ClassVar[str] = "t"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("df", "loc", "scale")
+    checks: ClassVar[tuple[Check, ...]] = (Check("df > 0", "parameter 'df' must be > 0"),
+                                           Check("scale >= 0", "parameter 'scale' must be >= 0"))
+    reparameterized: ClassVar[bool] = True
+
+    def rng_fn(self, rng, df, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return loc + scale * rng.standard_t(df, self.batch_shape([df, loc, scale], size))
+
+    def reparam_pullback(self, node: Apply, g: Variable) -> list[Any]:
+        from gnomon.gradient import grad_undefined
+
+        df, loc, scale = node.inputs[2:]
+        why = "draws of t are reparameterized in loc and scale only, not in df"
+        return [grad_undefined(self, 2, df, why), *_loc_scale_pullback(node, g, loc, scale)]
+
+
+def t(df: Any, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, *, rng: Any = None,
+      dtype: str | None = None) -> Variable:
+    """Student's t draws with ``df`` degrees of freedom.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.t(3.0, size=2).type
+    TensorType('float64', (2,))
+    """
+    return _draw(StudentT(dtype or ""), rng, size, df, loc, scale)
+
+
+@dataclass(frozen=True)
+class ChiSquare(RandomVariable):
+    """Chi-square draws with ``df`` degrees of freedom."""
+
+    name: ClassVar[str] = "chisquare"
+    ndims_params: ClassVar[tuple[int, ...]] = (0,)
+    param_names: ClassVar[tuple[str, ...]] = ("df",)
+    checks: ClassVar[tuple[Check, ...]] = (Check("df > 0", "parameter 'df' must be > 0"),)
+
+    def rng_fn(self, rng, df, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.chisquare(df, size)
+
+
+def chisquare(df: Any, size: Any = None, *, rng: Any = None,
+              dtype: str | None = None) -> Variable:
+    """Chi-square draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.chisquare(2.0, size=3).type
+    TensorType('float64', (3,))
+    """
+    return _draw(ChiSquare(dtype or ""), rng, size, df)
+
+
+@dataclass(frozen=True)
+class Weibull(RandomVariable):
+    """Weibull draws with shape ``a`` and scale 1 (NumPy's parametrization)."""
+
+    name: ClassVar[str] = "weibull"
+    ndims_params: ClassVar[tuple[int, ...]] = (0,)
+    param_names: ClassVar[tuple[str, ...]] = ("a",)
+    checks: ClassVar[tuple[Check, ...]] = (Check("a >= 0", "parameter 'a' must be >= 0"),)
+
+    def rng_fn(self, rng, a, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.weibull(a, size)
+
+
+def weibull(a: Any, size: Any = None, *, rng: Any = None,
+            dtype: str | None = None) -> Variable:
+    """Weibull draws (scale 1; multiply for another scale).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.weibull(1.5, size=3).type
+    TensorType('float64', (3,))
+    """
+    return _draw(Weibull(dtype or ""), rng, size, a)
+
+
+@dataclass(frozen=True)
+class Pareto(RandomVariable):
+    """Pareto draws with shape ``alpha`` and minimum ``m``: ``m * (1 + lomax(alpha))``
+    (PyTensor's parametrization; NumPy's ``pareto`` is the Lomax part)."""
+
+    name: ClassVar[str] = "pareto"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("alpha", "m")
+    checks: ClassVar[tuple[Check, ...]] = (Check("alpha > 0", "parameter 'alpha' must be > 0"),
+                                           Check("m > 0", "parameter 'm' must be > 0"))
+
+    def rng_fn(self, rng, alpha, m, *, size):  # type: ignore[no-untyped-def,override]
+        return m * (1.0 + rng.pareto(alpha, self.batch_shape([alpha, m], size)))
+
+
+def pareto(alpha: Any, m: Any = 1.0, size: Any = None, *, rng: Any = None,
+           dtype: str | None = None) -> Variable:
+    """Pareto draws (values >= ``m``).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> bool((gr.pareto(3.0, 2.0, size=50).eval(mode="numpy") >= 2.0).all())
+    True
+    """
+    return _draw(Pareto(dtype or ""), rng, size, alpha, m)
+
+
+@dataclass(frozen=True)
+class InvGamma(RandomVariable):
+    """Inverse-gamma draws, ``1 / gamma(shape, 1 / scale)``."""
+
+    name: ClassVar[str] = "invgamma"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("shape", "scale")
+    checks: ClassVar[tuple[Check, ...]] = (Check("shape > 0", "parameter 'shape' must be > 0"),
+                                           Check("scale > 0", "parameter 'scale' must be > 0"))
+
+    def rng_fn(self, rng, shape, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return 1.0 / rng.gamma(shape, 1.0 / scale, size)
+
+
+def invgamma(shape: Any, scale: Any = 1.0, size: Any = None, *, rng: Any = None,
+             dtype: str | None = None) -> Variable:
+    """Inverse-gamma draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.invgamma(3.0, 2.0, size=2).type
+    TensorType('float64', (2,))
+    """
+    return _draw(InvGamma(dtype or ""), rng, size, shape, scale)
+
+
+@dataclass(frozen=True)
+class Wald(RandomVariable):
+    """Wald (inverse Gaussian) draws with ``mean`` and shape ``scale`` (NumPy's)."""
+
+    name: ClassVar[str] = "wald"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("mean", "scale")
+    checks: ClassVar[tuple[Check, ...]] = (Check("mean > 0", "parameter 'mean' must be > 0"),
+                                           Check("scale > 0", "parameter 'scale' must be > 0"))
+
+    def rng_fn(self, rng, mean, scale, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.wald(mean, scale, size)
+
+
+def wald(mean: Any, scale: Any, size: Any = None, *, rng: Any = None,
+         dtype: str | None = None) -> Variable:
+    """Wald draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.wald(1.0, 2.0, size=2).type
+    TensorType('float64', (2,))
+    """
+    return _draw(Wald(dtype or ""), rng, size, mean, scale)
+
+
+@dataclass(frozen=True)
+class Triangular(RandomVariable):
+    """Triangular draws on ``[left, right]`` with peak ``mode``."""
+
+    name: ClassVar[str] = "triangular"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("left", "mode", "right")
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("(left <= mode) & (mode <= right)", "'mode' must be in [left, right]"),
+        Check("left < right", "'left' must be less than 'right'"),
+    )
+
+    def rng_fn(self, rng, left, mode, right, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.triangular(left, mode, right, size)
+
+
+def triangular(left: Any = -1.0, mode: Any = 0.0, right: Any = 1.0, size: Any = None, *,
+               rng: Any = None, dtype: str | None = None) -> Variable:
+    """Triangular draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.triangular(0.0, 0.5, 1.0, size=2).type
+    TensorType('float64', (2,))
+    """
+    return _draw(Triangular(dtype or ""), rng, size, left, mode, right)
+
+
 # --- discrete, scalar support ---------------------------------------------------------------
 
 
@@ -305,6 +702,64 @@ def binomial(n: Any, p: Any, size: Any = None, *, rng: Any = None,
     TensorType('int64', (3,))
     """
     return _draw(Binomial(dtype or ""), rng, size, n, p)
+
+
+@dataclass(frozen=True)
+class Geometric(RandomVariable):
+    """The number of trials up to and including the first success (support 1, 2, ...)."""
+
+    name: ClassVar[str] = "geometric"
+    ndims_params: ClassVar[tuple[int, ...]] = (0,)
+    param_names: ClassVar[tuple[str, ...]] = ("p",)
+    default_dtype: ClassVar[str] = "int64"
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("(p > 0) & (p <= 1)", "parameter 'p' must be in (0, 1]"),)
+
+    def rng_fn(self, rng, p, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.geometric(p, size)
+
+
+def geometric(p: Any, size: Any = None, *, rng: Any = None,
+              dtype: str | None = None) -> Variable:
+    """Geometric draws (trials until the first success, counting it).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.geometric(0.3, size=4).dtype
+    'int64'
+    """
+    return _draw(Geometric(dtype or ""), rng, size, p)
+
+
+@dataclass(frozen=True)
+class NegativeBinomial(RandomVariable):
+    """The number of failures before ``n`` successes with probability ``p`` (NumPy's)."""
+
+    name: ClassVar[str] = "negative_binomial"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("n", "p")
+    default_dtype: ClassVar[str] = "int64"
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("n > 0", "parameter 'n' must be > 0"),
+        Check("(p > 0) & (p <= 1)", "parameter 'p' must be in (0, 1]"),
+    )
+
+    def rng_fn(self, rng, n, p, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.negative_binomial(n, p, size)
+
+
+def negative_binomial(n: Any, p: Any, size: Any = None, *, rng: Any = None,
+                      dtype: str | None = None) -> Variable:
+    """Negative binomial draws.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.negative_binomial(5.0, 0.5, size=3).dtype
+    'int64'
+    """
+    return _draw(NegativeBinomial(dtype or ""), rng, size, n, p)
 
 
 @dataclass(frozen=True)

@@ -346,10 +346,12 @@ class RandomVariable(Op):
             return [None, None, *[grad_undefined(self, 2 + i, p, why)
                                   if p.dtype[0] == "f" else None
                                   for i, p in enumerate(params)]]
-        grads = self.reparam_pullback(node, g)
+        from gnomon.gradient import NullGrad
         from gnomon.tensor.elemwise import sum_to
 
-        return [None, None, *[None if gp is None or p.dtype[0] != "f" else sum_to(gp, p)
+        grads = self.reparam_pullback(node, g)
+        return [None, None, *[gp if gp is None or isinstance(gp, NullGrad) else
+                              None if p.dtype[0] != "f" else sum_to(gp, p)
                               for p, gp in zip(params, grads, strict=True)]]
 
     def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:

@@ -22,6 +22,12 @@ CASES = [
      [np.array([0.5, 2.0])]),
     ("standard_normal", lambda x: x * gr.standard_normal(size=3, rng=_crn()),
      [np.array([1.0, 2.0, 3.0])]),
+    ("lognormal", lambda m, s: gr.lognormal(m, s, size=(2, 2), rng=_crn()),
+     [np.array([0.1, -0.3]), np.array([0.5, 0.8])]),
+    ("gumbel", lambda loc, scale: gr.gumbel(loc, scale, rng=_crn()),
+     [np.array([0.1, -0.3]), np.array([0.5, 0.8])]),
+    ("t", lambda loc, scale: gr.t(4.0, loc, scale, size=3, rng=_crn()),
+     [np.array(0.5), np.array(1.5)]),
 ]
 
 
@@ -55,6 +61,13 @@ def test_gradient_of_the_expectation() -> None:
     g = gnomon.function([mu, sigma], gnomon.grad(cost, [mu, sigma]), mode="numpy")
     gm, gs = g(0.7, 1.5)
     assert abs(gm - 1.4) < 0.05 and abs(gs - 3.0) < 0.1
+
+
+def test_t_is_reparameterized_in_loc_and_scale_only() -> None:
+    df = gt.dscalar("df")
+    x = gr.t(df, 0.0, 1.0, rng=_crn())
+    with pytest.raises(NullGradientError, match="not in df"):
+        gnomon.grad(x, df)
 
 
 def test_non_reparameterized_draw_names_the_distribution() -> None:

@@ -45,7 +45,31 @@ def _categorical(key: Any, shape: tuple[int, ...], dtype: Any, p: Any) -> Any:
     return jax.random.categorical(key, logits, axis=-1, shape=shape).astype(dtype)
 
 
+def _negative_binomial(key: Any, shape: tuple[int, ...], dtype: Any, n: Any, p: Any) -> Any:
+    # jax.random has none: a Poisson draw whose mean is Gamma(n) * (1 - p) / p
+    k1, k2 = jax.random.split(key)
+    lam = jax.random.gamma(k1, n, shape) * (1 - p) / p
+    return jax.random.poisson(k2, lam, shape, dtype)
+
+
 DRAWS: dict[type[RandomVariable], Draw] = {
+    d.HalfNormal: lambda k, s, t, loc, sc: loc + sc * jnp.abs(jax.random.normal(k, s, t)),
+    d.LogNormal: lambda k, s, t, m, sg: jnp.exp(m + sg * jax.random.normal(k, s, t)),
+    d.Laplace: lambda k, s, t, loc, sc: loc + sc * jax.random.laplace(k, s, t),
+    d.Logistic: lambda k, s, t, loc, sc: loc + sc * jax.random.logistic(k, s, t),
+    d.Gumbel: lambda k, s, t, loc, sc: loc + sc * jax.random.gumbel(k, s, t),
+    d.Cauchy: lambda k, s, t, loc, sc: loc + sc * jax.random.cauchy(k, s, t),
+    d.HalfCauchy: lambda k, s, t, loc, sc: loc + sc * jnp.abs(jax.random.cauchy(k, s, t)),
+    d.StudentT: lambda k, s, t, df, loc, sc: loc + sc * jax.random.t(k, df, s, t),
+    d.ChiSquare: lambda k, s, t, df: jax.random.chisquare(k, df, s, t),
+    d.Weibull: lambda k, s, t, a: jax.random.weibull_min(k, 1.0, a, s, t),
+    d.Pareto: lambda k, s, t, a, m: m * jax.random.pareto(k, a, s, t),
+    d.InvGamma: lambda k, s, t, a, sc: sc / jax.random.gamma(k, a, s, t),
+    # jax's wald has shape parameter 1: lambda * IG(mean / lambda, 1) is IG(mean, lambda)
+    d.Wald: lambda k, s, t, m, sc: sc * jax.random.wald(k, m / sc, s, t),
+    d.Triangular: lambda k, s, t, lo, mo, hi: jax.random.triangular(k, lo, mo, hi, s, t),
+    d.Geometric: lambda k, s, t, p: jax.random.geometric(k, p, s, t),
+    d.NegativeBinomial: _negative_binomial,
     d.Normal: lambda k, s, t, loc, scale: loc + scale * jax.random.normal(k, s, t),
     d.StandardNormal: lambda k, s, t: jax.random.normal(k, s, t),
     d.Uniform: lambda k, s, t, lo, hi: lo + (hi - lo) * jax.random.uniform(k, s, t),
