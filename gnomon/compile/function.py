@@ -2,8 +2,8 @@
 
 The steps, in order: substitute ``givens``; collect shared variables and ``updates``; run the
 rewrite pipeline of the mode; schedule; let the backend compile the program; wrap it in a
-:class:`Function` that checks inputs, applies updates atomically and never returns an array that
-aliases an input, a constant or a shared variable's storage.
+:class:`Function` that checks inputs, applies updates atomically (also across threads) and never
+returns or stores an array that aliases an input, a constant or a shared variable's storage.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from gnomon.errors import (
     UnusedInputError,
     with_hint,
 )
-from gnomon.graph.basic import Constant, Variable
+from gnomon.graph.basic import Constant, Variable, ordered
 from gnomon.graph.replace import graph_replace
 from gnomon.graph.traversal import graph_inputs
 
@@ -44,6 +44,18 @@ class Function:
     trust_input : bool
         Skip input checks and conversions (faster calls; wrong values give wrong results or
         crashes, so only set it for values you have checked).
+
+    Notes
+    -----
+    *Threads.* A function may be called from many threads at once. A call with ``updates``
+    holds the lock of every shared variable it reads or updates from reading their values to
+    writing the new ones, so concurrent calls (of this function or of others sharing a
+    variable) never lose an update; a call without updates takes no lock.
+
+    *Pickling.* A function pickles as its graph and settings (inputs, outputs, updates, mode,
+    ``allow_input_downcast``, ``trust_input``) and is compiled again when loaded. Its shared
+    variables come along with their values; pickle them together with the function
+    (``pickle.dumps((f, w))``) to keep a handle on the loaded ones.
     """
 
     def __init__(
@@ -74,11 +86,14 @@ class Function:
         self._allow_downcast = allow_input_downcast
         self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
         # Backends whose outputs are immutable (JAX arrays) or freshly allocated by a memory
-        # plan that never aliases inputs say so on the thunk; the reference backend copies.
-        if getattr(thunk, "outputs_never_alias", False):
-            self._copy = [False] * len(outputs)
-        else:
-            self._copy = program.outputs_needing_copy()[: len(outputs)]
+        # plan that never aliases inputs say so on the thunk. For the others (the reference
+        # backend, Numba with Python fallbacks) results are copied where the graph says they may
+        # alias an input, a constant or an earlier result (``view_map``), and every call checks
+        # the memory of the rest (an op's ``perform`` may return an undeclared view).
+        never_alias = getattr(thunk, "outputs_never_alias", False)
+        copies = [False] * len(program.outputs) if never_alias else program.outputs_needing_copy()
+        self._copy_idx = [i for i, c in enumerate(copies) if c]
+        self._check_overlap = not never_alias and bool(program.outputs)
         # A backend may accept its own array types (JAX arrays) without a host copy.
         filt = getattr(thunk, "input_filter", None)
         self._filters = [
@@ -91,8 +106,8 @@ class Function:
             for f, nm in self._filters
         ]
         self._foreign_ok = filt is not None and getattr(thunk, "accepts_foreign_arrays", False)
-        self._copy_idx = [i for i, c in enumerate(self._copy) if c]
-        self._plain = not self._copy_idx and not updates and len(program.outputs) == len(outputs)
+        self._locks = _update_locks(shared_inputs, self._update_targets) if updates else ()
+        self._plain = not self._copy_idx and not updates and not self._check_overlap
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         n = len(self.inputs)
@@ -107,6 +122,9 @@ class Function:
             values = list(args)
         else:
             values = [f(a) for f, a in zip(self._checkers, args)]
+        if not self._plain:
+            return self._call_locked(values) if self._locks else self._run(values)
+        # No copies, no updates, no lock: the hot path of small functions.
         if self._shared:
             shared_vals = [s._value for s in self._shared]
             if not self._foreign_ok:
@@ -115,20 +133,54 @@ class Function:
                                else np.asarray(v) for v in shared_vals]
             values.extend(shared_vals)
         results = self._thunk(values)
-        if self._plain:
-            # No copies, no updates: the hot path of small functions.
-            return results[0] if self._single else results
-        outs = results[: self._n_out]
+        return results[0] if self._single else results
+
+    def _call_locked(self, values: list[Any]) -> Any:
+        """A call with updates: :meth:`_run` under the locks of its shared variables."""
+        locks = self._locks
+        if len(locks) == 1:
+            with locks[0]:
+                return self._run(values)
+        held = 0
+        try:
+            for lock in locks:
+                lock.acquire()
+                held += 1
+            return self._run(values)
+        finally:
+            for lock in reversed(locks[:held]):
+                lock.release()
+
+    def _run(self, values: list[Any]) -> Any:
+        # Reading the shared values, running and writing the updates is one step: with updates
+        # the caller holds the locks of every shared variable read or written, so a concurrent
+        # call cannot write between this call's read and its write (no lost update).
+        if self._shared:
+            shared_vals = [s._value for s in self._shared]
+            if not self._foreign_ok:
+                shared_vals = [v if type(v) is np.ndarray or not _is_array_like(v)
+                               else np.asarray(v) for v in shared_vals]
+            values.extend(shared_vals)
+        results = self._thunk(values)
         for i in self._copy_idx:
-            outs[i] = np.array(outs[i], copy=True)
+            results[i] = np.array(results[i], copy=True)
+        if self._check_overlap:
+            _separate(results, values)
+        outs = results[: self._n_out]
         if self._update_targets:
             # Atomic: every output is computed before any shared value changes.
-            new = results[self._n_out:]
-            taken = {id(o) for o in outs} | {id(v) for v in values}
-            for s, v in zip(self._update_targets, new, strict=True):
-                s._value = np.array(v, copy=True) if id(v) in taken else v
-                taken.add(id(s._value))
+            for s, v in zip(self._update_targets, results[self._n_out:], strict=True):
+                s._value = v
         return outs[0] if self._single else outs
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The recipe, not the compiled code (closures, jitted functions): the user's graph
+        # (not the rewritten program), compiled again when loaded, which Numba's disk cache
+        # makes fast. Shared variables pickle with their values.
+        targets = [*self.outputs, *(u for _, u in self.updates)]
+        recipe = (self.inputs, self.outputs, self._single, self.updates, self.mode,
+                  self._allow_downcast, self.trust_input)
+        return (_unpickle_function, ordered(targets, recipe))
 
     @property
     def jax_fn(self) -> Callable[..., Any]:
@@ -186,6 +238,52 @@ _MISSING = object()
 def _is_array_like(v: Any) -> bool:
     # shared values that are not arrays: JAX arrays (converted) or generators (passed as is)
     return not isinstance(v, np.random.Generator)
+
+
+def _update_locks(
+    shared_inputs: Sequence[SharedVariable], targets: Sequence[SharedVariable]
+) -> tuple[Any, ...]:
+    """The locks a call with updates holds: one per shared variable it reads or writes.
+
+    Per shared variable rather than per function, so that two functions updating the same
+    variable exclude each other too; and reads are locked as well as writes, so that calls with
+    updates are serializable (``a <- b`` and ``b <- a`` run concurrently cannot both read the
+    old values). Locks are taken in creation order (``_uid``, unique and increasing), one order
+    for every function, so two calls never wait for each other in a cycle.
+    """
+    by_id = {id(s): s for s in [*shared_inputs, *targets]}
+    return tuple(s._lock for s in sorted(by_id.values(), key=lambda s: s._uid))
+
+
+def _separate(results: list[Any], values: Sequence[Any]) -> None:
+    """Copy, in place, each result that may share memory with an argument, a shared value or an
+    earlier result (outputs come before update values in ``results``).
+
+    A result that owns its memory (``base is None``) can only alias an array that *is* it (an
+    argument returned as is) or a view of it, and a view of a new result can only be a later
+    result, which is checked in turn; so only views pay for ``np.may_share_memory`` (a bounds
+    comparison) against the other arrays.
+    """
+    seen = {id(v) for v in values}
+    for k, r in enumerate(results):
+        if not isinstance(r, np.ndarray):
+            continue
+        if id(r) in seen or (r.base is not None and any(
+                isinstance(a, np.ndarray) and np.may_share_memory(r, a)
+                for a in (*values, *results[:k]))):
+            r = results[k] = r.copy()
+        seen.add(id(r))
+
+
+def _unpickle_function(order: None, recipe: tuple[Any, ...], end: None) -> Function:
+    """Compile a pickled :class:`Function` again (see :meth:`Function.__reduce__`)."""
+    inputs, outputs, single, updates, mode, allow_input_downcast, trust_input = recipe
+    # ``updates`` holds the default updates the original took, and only those
+    f = function(inputs, outputs[0] if single else outputs, updates=updates, mode=mode,
+                 on_unused_input="ignore", allow_input_downcast=allow_input_downcast,
+                 no_default_updates=True)
+    f.trust_input = trust_input
+    return f
 
 
 def _as_outputs(outputs: Any) -> tuple[list[Variable], bool]:

@@ -1,7 +1,13 @@
-"""Shared variables: graph roots whose value lives between calls of compiled functions."""
+"""Shared variables: graph roots whose value lives between calls of compiled functions.
+
+Each shared variable owns a lock. A compiled function with ``updates`` holds the locks of the
+shared variables it reads or writes while it reads their values, runs and writes the new values,
+so that concurrent calls never lose an update (see :class:`gnomon.Function`).
+"""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -17,13 +23,19 @@ class SharedVariable(Variable):
 
     Every compiled function that uses it reads the current value when called; ``updates`` of
     :func:`gnomon.function` write new values after the outputs are computed.
+
+    It pickles with its value; within one pickle it keeps its identity, so a pickled function
+    and the shared variables pickled along with it stay connected.
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "_lock")
 
     def __init__(self, type: Any, value: Any, name: str | None = None) -> None:
         super().__init__(type, None, None, name)
         self._value = value
+        # Reentrant: an op running inside a locked call (a Python fallback calling another
+        # compiled function, or set_value) must not deadlock its own thread.
+        self._lock = threading.RLock()
 
     def get_value(self, borrow: bool = False) -> Any:
         """The current value; a copy unless ``borrow=True`` (then mutating it changes this
@@ -35,7 +47,8 @@ class SharedVariable(Variable):
         v = self.type.filter(value, name=f"shared variable {self.name or '<unnamed>'}")
         if not borrow and v is value:
             v = np.array(v, copy=True)
-        self._value = v
+        with self._lock:  # not in the middle of a call that updates this variable
+            self._value = v
 
     @property
     def value(self) -> Any:
@@ -43,6 +56,19 @@ class SharedVariable(Variable):
 
     def clone(self, name: str | None = None) -> SharedVariable:
         return self  # shared variables keep their identity in cloned graphs
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        del state["_lock"]  # a lock is per process; loading makes a new one
+        if not isinstance(state["_value"], np.ndarray):
+            # A JAX array (written by a mode='jax' update) is stored as host data, so that
+            # loading needs no JAX.
+            state["_value"] = np.array(state["_value"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._lock = threading.RLock()
 
 
 class TensorSharedVariable(TensorOperators, SharedVariable):

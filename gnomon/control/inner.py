@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gnomon.errors import GnomonTypeError, with_hint
-from gnomon.graph.basic import Constant, Variable
+from gnomon.graph.basic import Constant, Variable, ordered
 from gnomon.graph.replace import graph_replace
 from gnomon.graph.traversal import graph_inputs, toposort
 
@@ -89,6 +89,11 @@ class InnerGraph:
     def __repr__(self) -> str:
         return f"InnerGraph({len(self.inputs)} inputs -> {len(self.outputs)} outputs)"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Built again from its variables when loaded: the key's hash differs between processes
+        # (strings hash with a per-process salt) and the cache holds compiled functions.
+        return (_unpickle_inner_graph, ordered(self.outputs, (self.inputs, self.outputs)))
+
     def cached(self, what: Any, build: Callable[[], Any]) -> Any:
         """``build()`` once per ``what`` for this graph (compiled functions, gradients)."""
         try:
@@ -112,6 +117,12 @@ class InnerGraph:
         """The outputs rebuilt on ``outer`` variables in place of the inputs (inlining)."""
         mapping = {i: o for i, o in zip(self.inputs, outer, strict=True)}
         return graph_replace(list(self.outputs), mapping, strict=False)
+
+
+def _unpickle_inner_graph(
+    order: None, parts: tuple[Sequence[Variable], Sequence[Variable]], end: None
+) -> InnerGraph:
+    return InnerGraph(*parts)
 
 
 def structural_key(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> tuple[Any, ...]:

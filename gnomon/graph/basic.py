@@ -13,7 +13,10 @@ except ``Variable.name`` (a label).
 
 from __future__ import annotations
 
+import copyreg
+import functools
 import itertools
+import threading
 import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -108,6 +111,26 @@ class Variable:
     def __repr__(self) -> str:
         return str(self)
 
+    # Pickling: a graph pickles by structure and is interned again when loaded. A node's
+    # output is looked up on its owner (rebuilt by ``Apply.__reduce__``), after the graph's
+    # nodes in topological order (``PickleOrder``) unless those are being pickled already; a
+    # root keeps its identity within one pickle through pickle's memo and draws a fresh
+    # ``_uid`` (a per-process counter) when loaded.
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self.owner is None:
+            return (copyreg.__newobj__, (type(self),), self.__getstate__())
+        if PickleOrder.active():
+            return (_node_output, (self.owner, self.index, self.name))
+        return (_ordered_value, ordered([self], self))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in _state_slots(type(self)) if hasattr(self, k)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+        self._uid = next(_counter)
+
 
 class Constant(Variable):
     """A root variable with a fixed value, interned by ``(type, value)``.
@@ -137,6 +160,10 @@ class Constant(Variable):
 
     def clone(self, name: str | None = None) -> Constant:
         return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Interned again by value when loaded: the same constant as one built in this process.
+        return (_intern_constant, (type(self), self.type, self.data, self._key[2], self.name))
 
     def __str__(self) -> str:
         if self.name is not None:
@@ -207,7 +234,120 @@ class Apply:
     def __repr__(self) -> str:
         return f"Apply({self.op}, {list(self.inputs)})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt through Apply.make, so the loaded node is interned (an equal node already in
+        # this process is reused) and its outputs come back with it.
+        return (_rebuild_node, (self.op, self.inputs, tuple(o.type for o in self.outputs),
+                                self.trace))
+
 
 def is_root(v: Variable) -> bool:
     """True for variables with no owner (inputs, shared variables, constants)."""
     return v.owner is None
+
+
+# --- pickling helpers (see Variable.__reduce__) ----------------------------------------------
+
+
+def ordered(outputs: Sequence[Variable], payload: Any) -> tuple[Any, Any, Any]:
+    """Arguments ``(order, payload, end)`` for a ``__reduce__`` whose ``payload`` holds the graph
+    of ``outputs``: pickle stores that graph's nodes in topological order, then the payload.
+
+    Pickle stores an object's parts before the object, so a node pickled on its own recurses
+    down the whole graph, and a graph a few hundred nodes deep exceeds Python's recursion
+    limit. In topological order each node finds its inputs' owners in pickle's memo already,
+    and pickling recurses one node deep whatever the depth. While the nodes and the payload are
+    pickled, variables do not start orders of their own (:meth:`PickleOrder.active`). When
+    loaded, ``order`` and ``end`` are ``None``.
+    """
+    return (PickleOrder(outputs), payload, _PickleOrderEnd())
+
+
+class PickleOrder:
+    """The nodes of a graph in topological order, pickled ahead of it (see :func:`ordered`)."""
+
+    __slots__ = ("nodes", "__weakref__")
+
+    # Per thread, the orders being pickled, held weakly: the pickler holds an order while it
+    # pickles the parts after it, so the entry of a pickle that failed midway goes dead rather
+    # than staying active for good.
+    _local = threading.local()
+
+    def __init__(self, outputs: Sequence[Variable]) -> None:
+        from gnomon.graph.traversal import toposort
+
+        self.nodes = tuple(toposort(outputs))
+
+    @classmethod
+    def _stack(cls) -> list[weakref.ref[PickleOrder]]:
+        return cls._local.__dict__.setdefault("stack", [])  # type: ignore[no-any-return]
+
+    @classmethod
+    def active(cls) -> bool:
+        """Whether this thread is pickling a graph in order."""
+        stack = cls._stack()
+        while stack and stack[-1]() is None:
+            stack.pop()
+        return bool(stack)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        self._stack().append(weakref.ref(self))
+        return (_drop, (self.nodes,))
+
+
+class _PickleOrderEnd:
+    """Pickled after an order's payload: the order is done."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        stack = PickleOrder._stack()
+        if stack:
+            stack.pop()
+        return (_drop, ())
+
+
+def _drop(*parts: Any) -> None:
+    return None
+
+
+@functools.cache
+def _state_slots(cls: type) -> tuple[str, ...]:
+    """The slots of ``cls`` that a pickled root stores (not the per-process ``_uid``)."""
+    names: list[str] = []
+    for c in reversed(cls.__mro__):
+        slots = c.__dict__.get("__slots__", ())
+        for n in (slots,) if isinstance(slots, str) else slots:
+            if n not in ("_uid", "__weakref__", "__dict__") and n not in names:
+                names.append(n)
+    return tuple(names)
+
+
+def _node_output(node: Apply, index: int, name: str | None) -> Variable:
+    v = node.outputs[index]
+    if v.name is None and name is not None:
+        v.name = name
+    return v
+
+
+def _ordered_value(order: None, value: Any, end: None) -> Any:
+    return value
+
+
+def _rebuild_node(
+    op: Op, inputs: tuple[Variable, ...], output_types: tuple[Type, ...], trace: Any
+) -> Apply:
+    mark = next(_counter)
+    node = Apply.make(op, inputs, output_types)
+    if node._uid > mark:
+        # new to this process: it keeps the line where the user first built it
+        node.trace = trace
+    return node
+
+
+def _intern_constant(
+    cls: type[Constant], ttype: Type, data: Any, key: Any, name: str | None
+) -> Constant:
+    if hasattr(data, "setflags"):
+        data.setflags(write=False)  # read-only, as gnomon.tensor.constant makes constants
+    return cls.make(ttype, data, key, name)

@@ -76,6 +76,9 @@ class IndexOutOfBoundsError(GnomonValueError, IndexError):
 class FromInput:
     """Marks an index part whose value is the next dynamic input of the node."""
 
+    def __reduce__(self) -> str:
+        return "INPUT"  # the module's marker: ops test for it with ``is``
+
     def __str__(self) -> str:
         return "?"
 
@@ -83,6 +86,9 @@ class FromInput:
 @dataclass(frozen=True)
 class NewAxis:
     """A ``None`` / ``np.newaxis`` entry: a new dimension of length 1."""
+
+    def __reduce__(self) -> str:
+        return "NEWAXIS"  # the module's marker: ops test for it with ``is``
 
     def __str__(self) -> str:
         return "None"
@@ -95,6 +101,9 @@ class EllipsisIndex:
     NumPy puts the advanced dimensions first when anything, even an empty ``...``, stands
     between advanced indices; every other ``...`` is expanded into full slices when parsing.
     """
+
+    def __reduce__(self) -> str:
+        return "ELLIPSIS"  # the module's marker: ops test for it with ``is``
 
     def __str__(self) -> str:
         return "..."
