@@ -9,7 +9,6 @@ returns or stores an array that aliases an input, a constant or a shared variabl
 from __future__ import annotations
 
 import functools
-import importlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -26,9 +25,10 @@ from gnomon.errors import (
     UnusedInputError,
     with_hint,
 )
-from gnomon.graph.basic import Constant, Variable, ordered
+from gnomon.graph.basic import Constant, Variable, internal_construction, ordered
 from gnomon.graph.replace import graph_replace
 from gnomon.graph.traversal import graph_inputs
+from gnomon.rewrite.pipeline import rewrite_for_mode
 
 
 class Function:
@@ -387,27 +387,22 @@ def function(
     # 2. check that every root is provided, and every input used
     _check_roots(inputs, targets, on_unused_input)
 
-    # 3. rewrite
-    trace: list[Any] = []
-    if m.optimize and targets:
-        targets, trace = _rewrite(targets, m)
+    # Nodes that gnomon rebuilds from here on do not record this line as one where the user
+    # built them (an error should point at the expression, not at gnomon.function).
+    with internal_construction():
+        # 3. rewrite
+        trace: list[Any] = []
+        if m.optimize and targets:
+            out, trace = rewrite_for_mode(targets, m)
+            targets = list(out)
 
-    # 4. schedule and compile
-    shared_inputs = [v for v in graph_inputs(targets) if isinstance(v, SharedVariable)
-                     and v not in inputs]
-    program = schedule(list(inputs) + shared_inputs, targets)
-    thunk = _backend(m.backend).compile_program(program)
+        # 4. schedule and compile
+        shared_inputs = [v for v in graph_inputs(targets) if isinstance(v, SharedVariable)
+                         and v not in inputs]
+        program = schedule(list(inputs) + shared_inputs, targets)
+        thunk = _backend(m.backend).compile_program(program)
     return Function(list(inputs), outs, single, update_pairs, program, thunk, m,
                     allow_input_downcast, shared_inputs, trace)
-
-
-def _rewrite(targets: list[Variable], mode: Mode) -> tuple[list[Variable], list[Any]]:
-    try:
-        pipeline = importlib.import_module("gnomon.rewrite.pipeline")
-    except ModuleNotFoundError:
-        return targets, []
-    out, trace = pipeline.rewrite_for_mode(targets, mode)
-    return list(out), trace
 
 
 def _backend(name: str) -> Any:

@@ -13,12 +13,14 @@ except ``Variable.name`` (a label).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copyreg
 import functools
 import itertools
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gnomon.errors import SourceLocation, user_location
@@ -28,6 +30,41 @@ if TYPE_CHECKING:
     from gnomon.graph.type import Type
 
 _counter = itertools.count()
+
+#: Whether building a node that already exists records the caller's line on it. Off while
+#: gnomon rebuilds graphs itself (rewriting, compiling): those lines say nothing about where
+#: the user wrote the expression.
+_RECORD_REUSE: contextvars.ContextVar[bool] = contextvars.ContextVar("record_reuse",
+                                                                    default=True)
+#: how many earlier build sites a node remembers besides the latest
+MAX_EARLIER_TRACES = 3
+
+
+#: The source line that nodes built now stand for (set while a rewrite replaces a node).
+_PROVENANCE: contextvars.ContextVar[SourceLocation | None] = contextvars.ContextVar(
+    "provenance", default=None)
+
+
+@contextlib.contextmanager
+def built_from(node: Apply) -> Iterator[None]:
+    """New nodes built inside the block take ``node``'s source line: a rewrite's replacement
+    (a fused loop, a stable form) points at the expression the user wrote, not at the line
+    that compiled it."""
+    token = _PROVENANCE.set(node.trace)
+    try:
+        yield
+    finally:
+        _PROVENANCE.reset(token)
+
+
+@contextlib.contextmanager
+def internal_construction() -> Iterator[None]:
+    """Build nodes without recording the caller's line on nodes that already exist."""
+    token = _RECORD_REUSE.set(False)
+    try:
+        yield
+    finally:
+        _RECORD_REUSE.reset(token)
 
 
 class Variable:
@@ -177,7 +214,7 @@ class Apply:
     Build nodes with :meth:`Op.make_node` (through ``op(*inputs)``), which calls :meth:`Apply.make`.
     """
 
-    __slots__ = ("op", "inputs", "outputs", "trace", "_uid", "__weakref__")
+    __slots__ = ("op", "inputs", "outputs", "trace", "earlier_traces", "_uid", "__weakref__")
 
     _table: ClassVar[weakref.WeakValueDictionary[Any, Apply]] = weakref.WeakValueDictionary()
 
@@ -206,17 +243,33 @@ class Apply:
         key = (op, tuple(map(id, inputs)))
         node = cls._table.get(key)
         if node is not None:
+            if _RECORD_REUSE.get():
+                node._note_build_site()
             return node
         node = object.__new__(cls)
         node.op = op
         node.inputs = inputs
-        node.trace = user_location()
+        prov = _PROVENANCE.get()
+        node.trace = prov if prov is not None else user_location()
+        node.earlier_traces = ()
         node._uid = next(_counter)
         node.outputs = tuple(
             t.variable_class(t, owner=node, index=i) for i, t in enumerate(output_types)
         )
         cls._table[key] = node
         return node
+
+    def _note_build_site(self) -> None:
+        # An interned node is shared by every place that builds it: ``trace`` is the latest
+        # user line, so an error in a function compiled after that line points at it, and
+        # ``earlier_traces`` keeps a few older ones for the message.
+        loc = user_location()
+        if loc is None or loc == self.trace:
+            return
+        earlier = tuple(t for t in (self.trace, *self.earlier_traces) if t is not None
+                        and t != loc)
+        self.trace = loc
+        self.earlier_traces = earlier[:MAX_EARLIER_TRACES]
 
     @property
     def out(self) -> Variable:
@@ -338,7 +391,8 @@ def _rebuild_node(
     op: Op, inputs: tuple[Variable, ...], output_types: tuple[Type, ...], trace: Any
 ) -> Apply:
     mark = next(_counter)
-    node = Apply.make(op, inputs, output_types)
+    with internal_construction():  # pickle.loads is not a line where the user built it
+        node = Apply.make(op, inputs, output_types)
     if node._uid > mark:
         # new to this process: it keeps the line where the user first built it
         node.trace = trace

@@ -59,7 +59,13 @@ from typing import Any
 # (gnomon.compile.mode imports nothing of gnomon.rewrite).
 from gnomon.compile.mode import get_mode
 from gnomon.errors import GnomonValueError, node_context, with_hint
-from gnomon.graph.basic import Apply, Constant, Variable
+from gnomon.graph.basic import (
+    Apply,
+    Constant,
+    Variable,
+    built_from,
+    internal_construction,
+)
 from gnomon.rewrite.pattern import P, Pattern
 from gnomon.rewrite.stages import PIPELINE, stage_groups
 from gnomon.tensor.basic import Alloc, alloc, as_tensor, cast, constant
@@ -646,9 +652,11 @@ def _rewrite_stage(
         ):
             # Elemwise and DimShuffle types are functions of the input types alone: same input
             # types, same output types, so skip make_node's checks (a large share of the time).
-            return Apply.make(node.op, new_inputs, [o.type for o in node.outputs])
+            with built_from(node):
+                return Apply.make(node.op, new_inputs, [o.type for o in node.outputs])
         try:
-            return node.op.make_node(*new_inputs)
+            with built_from(node):
+                return node.op.make_node(*new_inputs)
         except Exception as e:
             raise RewriteError(with_hint(
                 f"rebuilding {node.op} on rewritten inputs failed in stage {stage!r}: {e}",
@@ -657,20 +665,24 @@ def _rewrite_stage(
             )) from e
 
     def try_rules(node: Apply) -> tuple[Rule, list[Variable]] | None:
-        for r in index.rules_for(node.op):
-            repl = r.apply(node)
-            if repl is None:
-                continue
-            fitted = []
-            for new, old in zip(repl, node.outputs, strict=True):
-                f = fit_replacement(new, old, oracle, r.exact_shape)
-                if f is None:
-                    break
-                fitted.append(f)
-            else:
-                if all(a is b for a, b in zip(fitted, node.outputs, strict=True)):
+        rules = index.rules_for(node.op)
+        if not rules:
+            return None
+        with built_from(node):
+            for r in rules:
+                repl = r.apply(node)
+                if repl is None:
                     continue
-                return r, fitted
+                fitted = []
+                for new, old in zip(repl, node.outputs, strict=True):
+                    f = fit_replacement(new, old, oracle, r.exact_shape)
+                    if f is None:
+                        break
+                    fitted.append(f)
+                else:
+                    if all(a is b for a, b in zip(fitted, node.outputs, strict=True)):
+                        continue
+                    return r, fitted
         return None
 
     visit, finish = 0, 1
@@ -785,7 +797,8 @@ def rewrite_with(
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        outs = _run_stages(outs, include, excl, trace)
+        with internal_construction():
+            outs = _run_stages(outs, include, excl, trace)
     finally:
         if was_enabled:
             gc.enable()

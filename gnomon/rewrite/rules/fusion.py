@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gnomon.graph.basic import Apply, Constant, Variable
+from gnomon.graph.basic import Apply, Constant, Variable, built_from
 from gnomon.graph.traversal import toposort
 from gnomon.rewrite.engine import register_graph_rule
 from gnomon.scalar.composite import Composite, ScalarConstant
@@ -86,7 +86,8 @@ def elemwise_fusion(
     steps: list[tuple[Apply, tuple[Variable, ...]]] = []
     for n in nodes:
         if n in groups:
-            new = _fuse(groups[n], n, memo)
+            with built_from(n):  # the fused loop stands for the user's outermost expression
+                new = _fuse(groups[n], n, memo)
             if new is not None:
                 memo[n.outputs[0]] = new
                 steps.append((n, (new,)))
@@ -95,7 +96,9 @@ def elemwise_fusion(
             continue
         ins = [memo.get(i, i) for i in n.inputs]
         if any(a is not b for a, b in zip(ins, n.inputs, strict=True)):
-            for o, o2 in zip(n.outputs, n.op.make_node(*ins).outputs, strict=True):
+            with built_from(n):
+                rebuilt = n.op.make_node(*ins)
+            for o, o2 in zip(n.outputs, rebuilt.outputs, strict=True):
                 memo[o] = o2
     return [memo.get(o, o) for o in outputs], steps
 
