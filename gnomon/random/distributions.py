@@ -24,12 +24,14 @@ from gnomon.random.type import shared_rng
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "ChiSquare", "Dirichlet",
     "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Integers",
-    "InvGamma", "Laplace", "LogNormal", "Logistic", "MultivariateNormal", "NegativeBinomial",
+    "InvGamma", "Laplace", "LogNormal", "Logistic", "Multinomial", "MultivariateNormal",
+    "NegativeBinomial",
     "Normal", "Pareto", "Poisson", "StandardNormal", "StudentT", "Triangular", "Uniform", "Wald",
     "Weibull",
     "bernoulli", "beta", "binomial", "categorical", "cauchy", "chisquare", "dirichlet",
     "exponential", "gamma", "geometric", "gumbel", "halfcauchy", "halfnormal", "integers",
-    "invgamma", "laplace", "logistic", "lognormal", "multivariate_normal", "negative_binomial",
+    "invgamma", "laplace", "logistic", "lognormal", "multinomial", "multivariate_normal",
+    "negative_binomial",
     "normal", "pareto", "poisson", "standard_normal", "t", "triangular", "uniform", "wald",
     "weibull",
 ]
@@ -899,6 +901,45 @@ def dirichlet(alpha: Any, size: Any = None, *, rng: Any = None,
     TensorType('float64', (5, 3))
     """
     return _draw(Dirichlet(dtype or ""), rng, size, alpha)
+
+
+@dataclass(frozen=True)
+class Multinomial(RandomVariable):
+    """Counts of ``n`` trials falling in ``k`` categories with probabilities ``p`` (..., k)."""
+
+    name: ClassVar[str] = "multinomial"
+    ndim_supp: ClassVar[int] = 1
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 1)
+    param_names: ClassVar[tuple[str, ...]] = ("n", "p")
+    default_dtype: ClassVar[str] = "int64"
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("n >= 0", "parameter 'n' must be >= 0"),
+        Check("(p >= 0) & (p <= 1)", "parameter 'p' must be in [0, 1]"),
+        Check("np.abs(np.sum(p, axis=-1) - 1) <= 1e-6", "parameter 'p' must sum to 1 "
+              "(within 1e-6) along its last dimension"),
+    )
+
+    def support_shape(self, param_shapes):  # type: ignore[no-untyped-def]
+        return (param_shapes[1][-1],)
+
+    def rng_fn(self, rng, n, p, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.multinomial(n, p, size)
+
+
+def multinomial(n: Any, p: Any, size: Any = None, *, rng: Any = None,
+                dtype: str | None = None) -> Variable:
+    """Multinomial counts (the last dimension of ``p`` is the number of categories).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> x = gr.multinomial(10, [0.2, 0.3, 0.5], size=4)
+    >>> x.type
+    TensorType('int64', (4, 3))
+    >>> x.eval(mode="numpy").sum(axis=-1).tolist()
+    [10, 10, 10, 10]
+    """
+    return _draw(Multinomial(dtype or ""), rng, size, n, p)
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,11 @@ SPECS = [
     Spec(gr.categorical, ("float64",), (1,),
          (([0.2, 0.3, 0.5],), ([0.9, 0.05, 0.05],), ([0.0, 0.5, 0.5],)), _valid(_probs),
          None, lambda p: stats.rv_discrete(values=(np.arange(len(p)), p)), discrete=True),
+    Spec(gr.multinomial, ("int64", "float64"), (0, 1),
+         ((10, [0.2, 0.3, 0.5]), (1, [0.5, 0.25, 0.25]), (100, [0.05, 0.9, 0.05])),
+         _valid(lambda r, s: r.integers(0, 20, s), _probs),
+         lambda r, n, p, size: r.multinomial(n, p, size), discrete=True,
+         supp=lambda ps: ps[1].shape[-1:]),
     Spec(gr.dirichlet, ("float64",), (1,), (([1.0, 1.0, 1.0],), ([0.5, 2.0, 5.0],),
                                             ([0.1, 0.2, 0.3],)),
          _valid(_uni(0.2, 3)), None, supp=lambda ps: ps[0].shape[-1:]),
@@ -157,7 +162,7 @@ BY_NAME = {s.name: s for s in SPECS}
 
 
 def _n_tests(spec: Spec) -> int:
-    per = {"dirichlet": 3, "multivariate_normal": 3}.get(spec.name, 1)
+    per = {"dirichlet": 3, "multivariate_normal": 3, "multinomial": 3}.get(spec.name, 1)
     return len(spec.settings) * per
 
 
@@ -273,6 +278,11 @@ def check_fit(mode: str, name: str) -> None:
             for i in range(2):
                 _ks(x[:, i], stats.norm(mean[i], np.sqrt(cov[i, i])), f"{where} marginal {i}")
             _ks(x @ d, stats.norm(d @ mean, np.sqrt(d @ cov @ d)), f"{where} projection")
+        elif spec.name == "multinomial":
+            n, p = setting
+            np.testing.assert_array_equal(x.sum(axis=-1), n, err_msg=where)
+            for i, pi in enumerate(p):  # each count is Binomial(n, p_i)
+                _chi2(x[:, i], stats.binom(n, pi), f"{where} category {i}")
         elif spec.discrete:
             _chi2(x, spec.scipy(*setting), where)  # type: ignore[misc]
         else:

@@ -26,6 +26,7 @@ from gnomon.random.distributions import (
     Laplace,
     Logistic,
     LogNormal,
+    Multinomial,
     MultivariateNormal,
     NegativeBinomial,
     Normal,
@@ -159,4 +160,7 @@ RECORDS = [
              lambda n, p: _np().negative_binomial(n, p),
              [(P(3, low=0.5, high=10.0), F(3, low=0.1, high=1.0))], grad=0,
              ops=(NegativeBinomial,), random=True),
+    OpRecord("rv_multinomial", lambda n, w: _rv(gr.multinomial, n, _normalized(w)),
+             lambda n, w: _np().multinomial(n, w / w.sum(axis=-1, keepdims=True)),
+             [(I(2, low=0, high=20), P(2, 3))], grad=0, ops=(Multinomial,), random=True),
 ]

@@ -82,6 +82,9 @@ DRAWS: dict[type[RandomVariable], Draw] = {
     d.Integers: lambda k, s, t, lo, hi: jax.random.randint(k, s, lo, hi, t),
     d.Categorical: _categorical,
     d.Dirichlet: lambda k, s, t, a: jax.random.dirichlet(k, a, s[:-1], t),
+    # p is already broadcast to the batch shape (jax's shape= refuses a batched n)
+    d.Multinomial: lambda k, s, t, n, p: jax.random.multinomial(
+        k, n.astype(p.dtype), p, dtype=p.dtype).astype(t),
     d.MultivariateNormal: lambda k, s, t, m, c: jax.random.multivariate_normal(
         k, m, c, s[:-1], t, method="svd"),
 }

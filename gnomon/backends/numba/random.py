@@ -80,6 +80,33 @@ def _dirichlet(node: Apply, ps: list[str], out: str) -> list[str]:
     ]
 
 
+def _multinomial(node: Apply, ps: list[str], out: str) -> list[str]:
+    n, p = ps
+    # NumPy's conditional binomials: category j gets Binomial(n left, p_j / mass left)
+    return [
+        "pc = " + p,
+        "kk = pc.shape[0]",
+        "tot = 0.0",
+        "for j in range(kk):",
+        "    tot += pc[j]",
+        "if abs(tot - 1.0) > 1e-6:",
+        "    raise ValueError(\"multinomial: parameter 'p' must sum to 1 along its last "
+        "dimension\")",
+        "row = " + out,
+        f"left = np.int64({n})",
+        "mass = 1.0",
+        "for j in range(kk - 1):",
+        "    if left > 0 and mass > 0.0:",
+        "        x = rng.binomial(left, min(max(pc[j] / mass, 0.0), 1.0))",
+        "    else:",
+        "        x = 0",
+        "    row[j] = x",
+        "    left -= x",
+        "    mass -= pc[j]",
+        "row[kk - 1] = left",
+    ]
+
+
 def mvn_factor(cov: str) -> list[str]:
     """``fac`` with ``x = mean + z @ fac``: ``sqrt(s)[:, None] * vh`` of the SVD of ``cov``,
     the factor of NumPy's default ``method="svd"`` (valid for singular covariances too). The
@@ -158,6 +185,7 @@ BODIES: dict[type[RandomVariable], Body] = {
     d.NegativeBinomial: _scalar("rng.negative_binomial({0}, {1})"),
     d.Categorical: _categorical,
     d.Dirichlet: _dirichlet,
+    d.Multinomial: _multinomial,
     d.MultivariateNormal: _mvnormal,
 }
 
@@ -267,6 +295,8 @@ def _support_params(op: RandomVariable) -> list[int]:
     """Which parameter's last dimension gives each support dimension."""
     if op.ndim_supp == 0:
         return []
+    if isinstance(op, d.Multinomial):
+        return [1]  # p
     return [0]  # dirichlet: alpha; multivariate_normal: mean (checked against cov)
 
 
