@@ -519,3 +519,86 @@ def test_scan_with_negative_steps_is_refused() -> None:
         assert f(np.ones(3), 2).shape == (2, 3)
     with pytest.raises(GnomonValueError, match="n_steps must be >= 0"):
         f(np.ones(3), -1)
+
+
+# --- found by the differential fuzzer (tests/fuzz) ---------------------------------------------
+
+
+def test_digamma_pole_at_zero_matches_scipy() -> None:
+    # SciPy gives -inf at +0 and +inf at -0; jax.scipy.special.digamma gave nan
+    x = gt.dvector("x")
+    gnomon.testing.compare_backends(gt.digamma, [np.array([0.0, -0.0, 1.5, -1.0])], modes=[M])
+    f = gnomon.function([x], gt.digamma(x), mode=M)
+    np.testing.assert_array_equal(np.asarray(f(np.array([0.0, -0.0]))), [-np.inf, np.inf])
+
+
+def test_einsum_summed_label_lengths_are_checked() -> None:
+    # vdot of lengths 4 and 1: the reference raises ShapeError, JAX broadcast the 1 instead
+    from gnomon.errors import ShapeError
+
+    a, b = gt.dvector("a"), gt.dvector("b")
+    f = gnomon.function([a, b], gt.vdot(a, b), mode=M)
+    assert float(f(np.ones(4), np.ones(4))) == 4.0
+    with pytest.raises(ShapeError, match="summed label"):
+        f(np.ones(4), np.ones(1))
+
+
+def test_inc_subtensor_into_an_empty_part_checks_broadcasting() -> None:
+    # JAX's scatter accepted values of shape (1, 2) for an empty x[None, ::-2]
+    from gnomon.errors import GnomonRuntimeError
+
+    x, y = gt.dvector("x"), gt.dmatrix("y")
+    f = gnomon.function([x, y], gt.inc_subtensor(x[None, ::-2], y), mode=M)
+    np.testing.assert_array_equal(np.asarray(f(np.zeros(4), np.ones((1, 1)))), [0, 1, 0, 1])
+    with pytest.raises(GnomonRuntimeError, match="broadcast"):
+        f(np.zeros(0), np.ones((1, 2)))
+
+
+def test_traced_index_into_an_empty_axis_is_out_of_bounds() -> None:
+    # the reference raises IndexOutOfBoundsError; JAX's IndexError / gather TypeError leaked
+    from gnomon.tensor.indexing import IndexOutOfBoundsError
+
+    x, i, idx = gt.dmatrix("x"), gt.lscalar("i"), gt.bvector("idx")
+    f = gnomon.function([x, i], [x[i, 1:]], mode=M)
+    g = gnomon.function([x, idx], [x[:, idx]], mode=M)
+    with pytest.raises(IndexOutOfBoundsError):
+        f(np.zeros((0, 4)), 0)
+    with pytest.raises(IndexOutOfBoundsError):
+        g(np.zeros((2, 0)), np.zeros(1, "int8"))
+
+
+def test_complex_to_bool_looks_at_both_parts() -> None:
+    # NumPy: bool(1e-300j) is True; the JAX lowering took the real part only
+    z = gt.zvector("z")
+    f = gnomon.function([z], gt.cast(z, "bool"), mode=M)
+    np.testing.assert_array_equal(np.asarray(f(np.array([1e-300j, 0j, 2 + 0j]))),
+                                  [True, False, True])
+
+
+def test_log_softmax_of_huge_values_keeps_log_of_the_sum() -> None:
+    # x - (max + log s) lost log s at x = 2**64: the maximum got 0 instead of -log 2
+    x = gt.tensor("x", dtype="uint64", shape=(None, None))
+    gnomon.testing.compare_backends(gt.log_softmax, [np.array([[0, 0, 2**64 - 1, 2**64 - 1]],
+                                                              dtype="uint64")], modes=[M])
+    f = gnomon.function([x], gt.log_softmax(x), mode=M)
+    got = np.asarray(f(np.array([[0, 2**64 - 1]], dtype="uint64")))
+    np.testing.assert_allclose(got[0, 1], 0.0)  # the lone maximum
+    got = np.asarray(f(np.array([[2**64 - 1, 2**64 - 1]], dtype="uint64")))
+    np.testing.assert_allclose(got, [[-np.log(2), -np.log(2)]])
+
+
+def test_clip_of_complex_numbers_orders_them_like_numpy() -> None:
+    # jnp.clip refuses complex numbers; NumPy orders them lexicographically
+    gnomon.testing.compare_backends(
+        lambda z, lo: gt.clip(z, lo, 2.0),
+        [np.array([1 + 2j, 3 - 1j, 1 + 0j, complex(np.nan, 0)]), np.array(1 + 1j, "complex64")],
+        modes=[M])
+
+
+def test_real_only_special_functions_refuse_complex_inputs_at_compile_time() -> None:
+    # jax.scipy.special.erf raised a TypeError inside the traced program
+    from gnomon.errors import NotLoweredError
+
+    z = gt.zvector("z")
+    with pytest.raises(NotLoweredError, match="complex"):
+        gnomon.function([z], gt.erf(z), mode=M)

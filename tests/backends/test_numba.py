@@ -408,3 +408,13 @@ def test_reshape_refuses_minus_one_next_to_a_zero_length() -> None:
         f(np.zeros((0, 3)))
     g = gnomon.function([x], gt.reshape(x, (-1, 2)), mode="numba")
     assert g(np.zeros((2, 3))).shape == (3, 2)
+
+
+def test_log_softmax_of_huge_values_keeps_log_of_the_sum() -> None:
+    # found by the differential fuzzer: y - (shift + log s) lost log s at y = 2**64
+    from gnomon.testing import compare_backends
+
+    compare_backends(gt.log_softmax, [np.array([[0, 0, 2**64 - 1, 2**64 - 1]], dtype="uint64")],
+                     modes=["numba"])
+    compare_backends(lambda x: gt.log_softmax(x, axis=0),
+                     [np.array([[1e300], [1e300], [-np.inf]])], modes=["numba"])

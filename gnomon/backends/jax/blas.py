@@ -29,6 +29,8 @@ def _einsum(op: Einsum, node: Apply) -> JaxFn:
     dtype = node.outputs[0].type.dtype
 
     def f(*xs: Any) -> Any:
+        # A summed label's lengths must agree, as in the reference (ShapeError otherwise).
+        op._check_summed_lengths(node, xs)
         # gnomon's einsum lets a length-1 axis pair with any length of the same label (NumPy
         # broadcasting); jnp.einsum does not, so such an axis is squeezed and its label dropped
         # from that operand: the operand is constant along it, which is what broadcasting means.

@@ -86,11 +86,26 @@ def _check_bounds(shape: tuple[int, ...], key: tuple[Any, ...], node: Apply) -> 
         )) from None
 
 
+def _index(x: Any, key: tuple[Any, ...], node: Apply) -> Any:
+    """``x[key]``; a traced index into an empty axis is out of bounds whatever its value, and
+    JAX says so at trace time (IndexError, or TypeError from the gather): raise the reference's
+    error class."""
+    try:
+        return jnp.asarray(x)[key]
+    except (IndexError, TypeError) as e:
+        if isinstance(e, TypeError) and 0 not in tuple(x.shape):
+            raise
+        raise IndexOutOfBoundsError(with_hint(
+            f"{e}\n{node_context(node)}",
+            "check the indices (and masks) against the shape of the indexed array",
+        )) from None
+
+
 def _read(op: Any, node: Apply) -> JaxFn:
     def f(x: Any, *dyn: Any) -> Any:
         key = _key(op.idx_list, dyn, node)
         _check_bounds(tuple(x.shape), key, node)
-        return jnp.asarray(x)[key]
+        return _index(x, key, node)
 
     return f
 
@@ -99,12 +114,26 @@ jax_funcify.register(Subtensor)(_read)
 jax_funcify.register(AdvancedSubtensor)(_read)
 
 
+def _check_broadcast(target: tuple[int, ...], value: tuple[int, ...], set_: bool) -> None:
+    """The reference's rule for the value written into ``x[key]`` (of shape ``target``):
+    NumPy broadcasting to exactly ``target`` (``x[key] = y`` may also drop leading length-1
+    axes of ``y``). JAX's scatter does not check this when ``target`` is empty."""
+    v = list(value)
+    while set_ and len(v) > len(target) and v[0] == 1:
+        v.pop(0)
+    if len(v) > len(target) or any(a not in (1, b) for a, b in zip(reversed(v),
+                                                                  reversed(target))):
+        raise ValueError(f"could not broadcast a value of shape {tuple(value)} into the "
+                         f"indexed shape {tuple(target)}")
+
+
 def _write(op: Any, node: Apply) -> JaxFn:
     set_ = op.set_instead_of_inc
 
     def f(x: Any, y: Any, *dyn: Any) -> Any:
         key = _key(op.idx_list, dyn, node)
         _check_bounds(tuple(x.shape), key, node)
+        _check_broadcast(tuple(_index(x, key, node).shape), tuple(jnp.shape(y)), set_)
         ref = jnp.asarray(x).at[key]
         return ref.set(y) if set_ else ref.add(y)
 

@@ -108,8 +108,10 @@ def _log_softmax(op: tr.LogSoftmax, node: Apply) -> JaxFn:
     dtype, axes = _out_dtype(node), tuple(op.axes)
 
     def f(x: Any) -> Any:
-        x = as_dtype(x, dtype)
-        return x - _logsumexp_kept(x, axes)
+        # Subtract the shift first, as the reference does: x - (m + log s) loses log s when x
+        # is huge (log_softmax([0, 2**64]) gave 0 instead of -log 2 for the maximum).
+        shifted = as_dtype(x, dtype) - _finite_max(as_dtype(x, dtype), axes)
+        return shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=axes, keepdims=True))
 
     return f
 

@@ -108,6 +108,9 @@ def _floor_div(op: ps.FloorDiv, in_dtypes: Sequence[str], out_dtypes: Sequence[s
 @jax_scalar_funcify.register(ps.Cast)
 def _cast(op: ps.Cast, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
     dtype = op.dtype
+    if np.dtype(in_dtypes[0]).kind == "c" and np.dtype(dtype).kind == "b":
+        # NumPy: true where either part is non-zero (1e-300j is True)
+        return lambda x: x != 0
     if np.dtype(in_dtypes[0]).kind == "c" and np.dtype(dtype).kind != "c":
         # NumPy drops the imaginary part (with a warning); say so explicitly to JAX.
         return lambda x: as_dtype(jnp.real(x), dtype)
@@ -183,6 +186,11 @@ def _gamma(x: Any) -> Any:
     return jss.gamma(x)
 
 
+def _digamma(x: Any) -> Any:
+    # The pole at 0: SciPy (the reference) gives -inf at +0 and +inf at -0; JAX gives nan.
+    return jnp.where(x == 0, -jnp.copysign(jnp.inf, x), jss.digamma(x))
+
+
 #: Class name in :mod:`gnomon.scalar.math` -> (JAX function, cast style).
 MATH_OPS: dict[str, tuple[Callable[..., Any], str]] = {
     # exponentials and logarithms
@@ -231,7 +239,7 @@ MATH_OPS: dict[str, tuple[Callable[..., Any], str]] = {
     "Erfinv": (jss.erfinv, "out"), "Erfcinv": (_erfcinv, "out"),
     "Gamma": (_gamma, "out"), "GammaLn": (jss.gammaln, "out"), "Gammaln": (jss.gammaln, "out"),
     "LGamma": (jss.gammaln, "out"), "Lgamma": (jss.gammaln, "out"),
-    "Psi": (jss.digamma, "out"), "Digamma": (jss.digamma, "out"),
+    "Psi": (_digamma, "out"), "Digamma": (_digamma, "out"),
     "TriGamma": (_trigamma, "out"), "Trigamma": (_trigamma, "out"),
     "GammaInc": (jss.gammainc, "out"), "GammaIncC": (jss.gammaincc, "out"),
     "Gammainc": (jss.gammainc, "out"), "Gammaincc": (jss.gammaincc, "out"),
@@ -258,6 +266,50 @@ def _round(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxF
 PARAM_OPS: dict[str, Callable[..., JaxFn]] = {"Polygamma": _polygamma, "Round": _round}
 
 
+#: special functions jax.scipy.special defines for real arguments only: complex inputs raise
+#: NotLoweredError when the function is compiled (SciPy, the reference, accepts some of them)
+REAL_ONLY = frozenset({
+    "Erf", "Erfc", "Erfcx", "Erfinv", "Erfcinv", "Gamma", "GammaLn", "Gammaln", "LGamma",
+    "Lgamma", "Psi", "Digamma", "TriGamma", "Trigamma", "GammaInc", "GammaIncC", "Gammainc",
+    "Gammaincc", "BetaLn", "Betaln", "BetaInc", "Betainc", "I0", "I1", "I0e", "I1e", "Ndtr",
+    "Ndtri", "LogNdtr", "Log_ndtr", "Zeta", "Logit", "Polygamma",
+})
+
+
+def _real_only(name: str, lower: Callable[..., JaxFn]) -> Callable[..., JaxFn]:
+    def checked(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
+        if any(np.dtype(d).kind == "c" for d in (*in_dtypes, *out_dtypes)):
+            from gnomon.errors import NotLoweredError
+
+            raise NotLoweredError(f"JAX has no {name.lower()} of complex numbers "
+                                  f"(inputs {', '.join(in_dtypes)}); use mode='numpy'")
+        return lower(op, in_dtypes, out_dtypes)
+
+    return checked
+
+
+def _complex_max(a: Any, b: Any) -> Any:
+    # NumPy orders complex numbers lexicographically and propagates NaN from either side
+    return jnp.where(jnp.isnan(a), a, jnp.where(jnp.isnan(b), b, jnp.maximum(a, b)))
+
+
+def _complex_min(a: Any, b: Any) -> Any:
+    return jnp.where(jnp.isnan(a), a, jnp.where(jnp.isnan(b), b, jnp.minimum(a, b)))
+
+
+def _clip(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
+    out = out_dtypes[0]
+    if np.dtype(out).kind != "c":
+        return _styled(jnp.clip, "out")(op, in_dtypes, out_dtypes)
+
+    # jnp.clip refuses complex numbers; NumPy's clip is minimum(maximum(x, lo), hi)
+    def f(x: Any, lo: Any, hi: Any) -> Any:
+        x, lo, hi = (as_dtype(v, out) for v in (x, lo, hi))
+        return _complex_min(_complex_max(x, lo), hi)
+
+    return f
+
+
 def register_math_ops() -> list[str]:
     """Register every class of :mod:`gnomon.scalar.math` named in :data:`MATH_OPS`.
 
@@ -269,12 +321,15 @@ def register_math_ops() -> list[str]:
     for name, (fn, style) in MATH_OPS.items():
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and cls not in jax_scalar_funcify.registry:
-            register(cls, fn, style)
+            lower = _clip if name == "Clip" else _styled(fn, style)
+            jax_scalar_funcify.register(cls)(_real_only(name, lower) if name in REAL_ONLY
+                                             else lower)
             done.append(name)
-    for name, lower in PARAM_OPS.items():
+    for name, plower in PARAM_OPS.items():
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and cls not in jax_scalar_funcify.registry:
-            jax_scalar_funcify.register(cls)(lower)
+            jax_scalar_funcify.register(cls)(_real_only(name, plower) if name in REAL_ONLY
+                                             else plower)
             done.append(name)
     return done
 

@@ -238,8 +238,10 @@ def _register_reduce_family() -> None:
         def _(op, node):  # type: ignore[no-untyped-def]
             x, dt = node.inputs[0], node.outputs[0].dtype
             t = ctor(dt)
-            row = [*_lse_row, f"lse = {t}(np.log(s) + shift)",
-                   "for c in range(C):", "    o[r, c] = y[r, c] - lse"]
+            # (y - shift) - log s, as the reference: y - (shift + log s) loses log s when y is
+            # huge (log_softmax of [0, 2**64] gave 0 instead of -log 2 for the maximum)
+            row = [*_lse_row, f"ls = {t}(np.log(s))",
+                   "for c in range(C):", f"    o[r, c] = {t}(y[r, c] - shift) - ls"]
             return rows_map_source(x.ndim, op.axes, dt, row)
 
     for name, init, upd in (("Cumsum", "0", "+"), ("Cumprod", "1", "*")):

@@ -58,9 +58,17 @@ def _register_more() -> None:
             n = len(node.inputs) - 1
             args = ", ".join(["x"] + [f"s{d}" for d in range(n)])
             shp = shape_tuple_text([f"s{d}[()]" for d in range(n)])
+            # NumPy refuses -1 next to a zero length (the -1 would be ambiguous); Numba's
+            # reshape would pick 0 for it.
+            check = [f"n{d} = s{d}[()]" for d in range(n)]
+            if n:
+                known = " * ".join(f"(1 if n{d} == -1 else n{d})" for d in range(n))
+                minus = " or ".join(f"n{d} == -1" for d in range(n))
+                check += [f"if ({minus}) and {known} == 0:",
+                          "    raise ValueError('cannot reshape: -1 next to a zero length')"]
             # copies only when x is not contiguous (NumPy's reshape would copy there too)
-            return (f"def kernel({args}):\n"
-                    f"    return (np.ascontiguousarray(x).reshape({shp}),)\n")
+            return (f"def kernel({args}):\n" + "".join(f"    {c}\n" for c in check)
+                    + f"    return (np.ascontiguousarray(x).reshape({shp}),)\n")
 
     if hasattr(ts, "BroadcastTo"):
         @numba_funcify.register(ts.BroadcastTo)
