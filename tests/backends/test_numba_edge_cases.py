@@ -188,3 +188,34 @@ def test_error_points_at_the_latest_line_that_built_a_shared_node() -> None:
     assert msg.index("second = x + y") < msg.index("first = x + y")
     assert "Also built at" in msg
     assert f1(np.ones(2), np.ones(2)).tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("dt", ["uint8", "uint64", "int8", "int64"])
+def test_integer_sign_and_power_follow_numpy(dt: str) -> None:
+    # found by the differential fuzzer: sign(uint8 253) was 255; 410 ** (2**63 - 1) was INT_MIN
+    # (NumPy wraps modulo 2**bits); 2 ** -1 returned a number where NumPy raises
+    info = np.iinfo(dt)
+    x, y = gt.tensor("x", dtype=dt, shape=(None,)), gt.tensor("y", dtype=dt, shape=(None,))
+    v = np.array([0, 1, 100, info.max], dtype=dt)
+    np.testing.assert_array_equal(gnomon.function([x], gt.sign(x))(v), np.sign(v))
+    a = np.array([410 % info.max, 3, 2, 0, 7], dtype=dt)
+    b = np.array([info.max, 5, 9, 0, 1], dtype=dt)
+    f = gnomon.function([x, y], x ** y)
+    with np.errstate(all="ignore"):
+        want = a ** b
+    got = f(a, b)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    if info.min < 0:
+        with pytest.raises(GnomonError, match="negative integer powers"):
+            f(np.array([2], dtype=dt), np.array([-1], dtype=dt))
+
+
+def test_complex_to_bool_and_digamma_poles_follow_the_reference() -> None:
+    z, d = gt.zvector("z"), gt.dvector("d")
+    got = gnomon.function([z], gt.cast(z, "bool"))(np.array([1e-300j, 0j, 2 + 0j]))
+    assert got.tolist() == [True, False, True]
+    import scipy.special as sp
+
+    v = np.array([0.0, -0.0, -1.0, 1.0, 2.5])
+    np.testing.assert_allclose(gnomon.function([d], gt.digamma(d))(v), sp.digamma(v), rtol=1e-12)

@@ -82,12 +82,8 @@ def _complex_zero(values: Sequence[np.ndarray]) -> bool:
     return any(v.dtype.kind == "c" and (v == 0).any() for v in values)
 
 
-def _has_zero(values: Sequence[np.ndarray]) -> bool:
-    return any((v == 0).any() for v in values)
 
 
-def _has_unsigned(values: Sequence[np.ndarray]) -> bool:
-    return any(v.dtype.kind == "u" for v in values)
 
 
 def _has_int_zero(values: Sequence[np.ndarray]) -> bool:
@@ -96,39 +92,15 @@ def _has_int_zero(values: Sequence[np.ndarray]) -> bool:
 
 #: known bugs, not fixed yet (found by the fuzzer, issue 16); delete an entry when it is fixed
 KNOWN: list[Known] = [
-    Known("numba: sign of an unsigned integer gives 255 (that is, -1) for values >= 2**(bits-1); "
-          "gt.sign(np.array([253], 'uint8')) should be 1 (gnomon/backends/numba/scalar.py)",
-          "numba", ("value",), frozenset({"sign", "sign_dtypes"}), when=_has_unsigned),
-    Known("numba: digamma at its pole 0 gives nan; SciPy (the reference) gives -inf at +0, +inf "
-          "at -0 (gnomon/backends/numba/scalar.py)",
-          "numba", ("value",), frozenset({"digamma"}), when=_has_zero),
-    Known("numba: an integer to a negative integer power returns a number; the reference raises "
-          "ValueError like NumPy (gnomon/backends/numba/scalar.py)",
-          "numba", ("missing-error",), frozenset({"pow", "pow_int"}),
-          detail="Integers to negative integer powers"),
     Known("jax: an integer to a negative integer power returns a number; the reference raises "
           "ValueError like NumPy (a value check XLA cannot make under jit)",
           "jax", ("missing-error",), frozenset({"pow", "pow_int"}),
           detail="Integers to negative integer powers"),
-    Known("numba: casting a complex number to bool looks at the real part only; NumPy gives True "
-          "for 1e-300j (gnomon/backends/numba/scalar.py)", "numba", ("value",),
-          frozenset({"cast_bool"}), when=lambda vs: any(v.dtype.kind == "c" for v in vs)),
-    Known("numba: integer ** integer that overflows is not computed modulo 2**bits as in NumPy "
-          "(410 ** (2**63 - 1) gives INT_MIN, NumPy 0) (gnomon/backends/numba/scalar.py)",
-          "numba", ("value",), frozenset({"pow", "pow_int"}),
-          when=lambda vs: all(v.dtype.kind in "iub" for v in vs)),
     Known("jax: advanced set_subtensor with both an out-of-bounds constant index and values "
           "that do not broadcast reports the index, NumPy the shapes "
           "(gnomon/backends/jax/indexing.py checks bounds first)", "jax", ("error-class",),
           frozenset({"set_subtensor_advanced"}),
           detail="backend raised IndexOutOfBoundsError"),
-    Known("rewrites: t / t -> 1 and t - t -> 0 assume a finite, non-zero t (NaN, inf and 0/0 "
-          "give 1 or 0; errors computing t are dropped) (gnomon/rewrite/rules)",
-          "noopt", ("value", "unexpected-error"),
-          graph=_same_operand_twice({"true_div", "true_div_int", "sub"})),
-    Known("rewrites: t + t -> 2 * t is wrong for booleans (NumPy: True + True is True, so "
-          "gt.add(b, b, x) is 1 + x, not 2 + x) (gnomon/rewrite/rules)",
-          "noopt", ("value",), graph=_same_operand_twice({"add", "add3"})),
     Known("numba: gammaln of a negative subnormal gives -log|x| (C lgamma, correct) where SciPy, "
           "the reference, gives inf", "numba", ("value",), frozenset({"gammaln"}),
           when=_subnormal),
@@ -137,6 +109,11 @@ KNOWN: list[Known] = [
 #: differences accepted by design (documented limits of a backend, results NumPy leaves
 #: undefined); reported as such, never failures
 ACCEPTED: list[Known] = [
+    Known("rewrites: t / t -> 1 and t - t -> 0 assume a finite, non-zero t (NaN, inf and 0/0 "
+          "give 1 or 0; errors computing t are dropped): the algebra_ieee group, documented in "
+          "docs/differences.md, as in PyTensor",
+          "noopt", ("value", "unexpected-error"),
+          graph=_same_operand_twice({"true_div", "true_div_int", "sub"})),
     Known("jax: indices that are traced (not known at compile time) are not bounds-checked; "
           "JAX clamps them (documented in gnomon/backends/jax/indexing.py)",
           "jax", ("missing-error", "error-class"),

@@ -286,3 +286,17 @@ def test_blas_rules_decline_batched_integer_and_mixed_products() -> None:
         new, _ = rewrite_graph([out])
         ops = {type(n.op) for n in toposort(new)}
         assert not ops & {Gemm, Ger}, ops
+
+
+def test_like_terms_of_another_dtype_are_not_collected() -> None:
+    # found by the differential fuzzer: b + b + x with boolean b folds as (b or b) + x in NumPy,
+    # so collecting it to 2*b + x doubled the result
+    import gnomon.tensor as gt
+
+    a, c = gt.dvector("a"), gt.dvector("c")
+    x = gt.dvector("x")
+    b = a < c
+    f = gnomon.function([a, c, x], gt.add(b, b, x), mode="numpy")
+    av, cv, xv = np.array([0.0, 1.0]), np.array([1.0, 0.0]), np.array([0.5, 0.5])
+    want = np.add(np.add(av < cv, av < cv), xv)
+    np.testing.assert_array_equal(f(av, cv, xv), want)

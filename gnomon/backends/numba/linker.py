@@ -49,7 +49,7 @@ def kernel_module_source(source: str) -> str:
     """The full module text of a kernel (prelude, helpers it uses, decorated function)."""
     from gnomon.backends.numba.scalar import HELPERS
 
-    helpers = HELPERS if "_expit(" in source or "_digamma(" in source else ""
+    helpers = HELPERS if any(h in source for h in ("_expit(", "_digamma(", "_ipow(")) else ""
     return _PRELUDE + helpers + "\n\n" + _DECORATOR + "\n" + source
 
 

@@ -118,7 +118,15 @@ def ufunc_call(ufunc: np.ufunc, args: Sequence[str], in_dtypes: Sequence[str]) -
     cast = [a if d == ld else f"{ctor(ld)}({a})"
             for a, d, ld in zip(args, in_dtypes, loop, strict=False)]
     name = ufunc.__name__
-    if name in ("floor_divide", "remainder") and np.dtype(loop[0]).kind == "i":
+    kind = np.dtype(loop[0]).kind
+    if name == "sign" and kind == "u":
+        # Numba's sign of an unsigned integer wraps -1 for values >= 2**(bits-1)
+        return f"({ctor(loop[0])}(1) if {cast[0]} > 0 else {ctor(loop[0])}(0))"
+    if name == "power" and kind in "iu":
+        # NumPy: an error for negative exponents, otherwise powers modulo 2**bits
+        t = ctor(loop[0])
+        return f"_ipow({cast[0]}, {cast[1]}, {t}(0), {t}(1), {t}(2))"
+    if name in ("floor_divide", "remainder") and kind == "i":
         a, b = cast
         t = ctor(loop[0])
         if name == "floor_divide":
@@ -160,10 +168,10 @@ def _(op: sb.Identity, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-
 @scalar_source.register
 def _(op: sb.Cast, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
     (x,), (src,), dst = args, in_dtypes, op.dtype
+    if dst == "bool":
+        return f"({x} != 0)"  # a complex number is true when either part is non-zero
     if np.dtype(src).kind == "c" and np.dtype(dst).kind != "c":
         x = f"({x}).real"  # NumPy drops the imaginary part
-    if dst == "bool":
-        return f"({x} != 0)"
     return f"{ctor(dst)}({x})"
 
 
@@ -182,6 +190,20 @@ def _expit(x):
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
     return e / (1.0 + e)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _ipow(a, b, zero, one, two):
+    # integer power by squaring; products wrap modulo 2**bits as NumPy's do
+    if b < zero:
+        raise ValueError("Integers to negative integer powers are not allowed.")
+    r = one
+    while b > zero:
+        if b % two == one:
+            r = r * a
+        a = a * a
+        b = b // two
+    return r
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -259,7 +281,9 @@ def _digamma(x):
     x = float(x)
     if np.isnan(x) or x == -np.inf:
         return np.nan
-    if x <= 0.0 and math.floor(x) == x:
+    if x == 0.0:  # the pole at 0: -inf from the right, +inf from the left (as SciPy)
+        return np.inf if math.copysign(1.0, x) < 0 else -np.inf
+    if x < 0.0 and math.floor(x) == x:
         return np.nan
     res = 0.0
     if x < 0.5:

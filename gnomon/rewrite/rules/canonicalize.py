@@ -180,6 +180,10 @@ def collect_add_terms(node: Apply) -> Variable | None:
     out = node.outputs[0]
     if not isinstance(node.op.scalar_op, Add) or np.dtype(out.dtype).kind not in "fc":
         return None
+    if any(t.dtype != out.dtype for t in node.inputs):
+        # the sum folds pairwise in NumPy's dtypes: bool + bool is a logical or, int8 + int8
+        # wraps, before the float term joins, so 2*b is not b + b there
+        return None
     order: list[int] = []
     coefs: dict[int, Any] = {}
     bases: dict[int, Variable] = {}
