@@ -21,8 +21,23 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-
+# The modules that register lowerings, one per op family: imported for their registrations
+# (a missing module is an error, never skipped).
+from gnomon.backends.jax import (  # noqa: F401
+    basic,
+    blas,
+    composite,
+    control,
+    creation,
+    elemwise,
+    indexing,
+    linalg,
+    random,
+    reduce,
+    scalar,
+    shape,
+    sort,
+)
 from gnomon.backends.jax.dispatch import (
     NeedsConcreteValue,
     jax_funcify,
@@ -36,28 +51,6 @@ from gnomon.backends.jax.linker import (
     numpy_outputs,
     to_jax,
 )
-
-#: The modules that register lowerings, one per op family. A family whose gnomon module does
-#: not exist (yet) is skipped: its ops cannot appear in a graph.
-FAMILIES = (
-    "scalar", "elemwise", "basic", "shape", "reduce", "creation", "indexing", "sort", "blas",
-    "linalg", "extra", "composite", "control", "random",
-)
-
-
-def _load_families() -> None:
-    for fam in FAMILIES:
-        try:
-            importlib.import_module(f"{__name__}.{fam}")
-        except ModuleNotFoundError as e:
-            # Only "this lowering module does not exist" or "the gnomon module it lowers does
-            # not exist yet" are expected; anything else is a real error.
-            if e.name and (e.name == f"{__name__}.{fam}" or e.name.startswith("gnomon.")):
-                continue
-            raise
-
-
-_load_families()
 
 __all__ = [
     "JaxFallbackWarning", "JaxThunk", "NeedsConcreteValue", "compile_program", "jax_fn",
