@@ -117,6 +117,18 @@ class RandomVariable(Op):
     dtype: str = ""
     inplace: bool = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The two hooks a distribution may need are checked when its class is defined, so a
+        # missing one fails at import instead of when a user first draws or differentiates.
+        super().__init_subclass__(**kwargs)
+        if cls.ndim_supp > 0 and cls.support_shape is RandomVariable.support_shape:
+            raise TypeError(f"{cls.__name__} has ndim_supp={cls.ndim_supp} and must define "
+                            "support_shape (the support's shape from the parameters' shapes)")
+        if (cls.reparameterized and cls.param_names
+                and cls.reparam_pullback is RandomVariable.reparam_pullback):
+            raise TypeError(f"{cls.__name__} sets reparameterized=True and must define "
+                            "reparam_pullback (the draw's gradients in its parameters)")
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "dtype", normalize_dtype(self.dtype or self.default_dtype))
 
@@ -129,9 +141,9 @@ class RandomVariable(Op):
 
     def support_shape(self, param_shapes: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
         """The support shape from the parameters' shapes (ints, ``None`` or int64 scalars)."""
-        if self.ndim_supp == 0:
-            return ()
-        raise NotImplementedError(f"{type(self).__name__} must define support_shape")
+        # scalar support; classes with support dimensions override this (checked when the
+        # class is defined, in __init_subclass__)
+        return ()
 
     # --- building nodes -----------------------------------------------------------------------
 
@@ -356,8 +368,10 @@ class RandomVariable(Op):
 
     def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
         """Gradients of the draw with respect to each parameter, broadcast to the draw's shape
-        (reduced to each parameter's shape by the caller). Location-scale classes define it."""
-        raise NotImplementedError
+        (reduced to each parameter's shape by the caller). Location-scale classes define it;
+        it is only called when ``reparameterized`` is set (checked in ``__init_subclass__``),
+        so the base has no gradient to give."""
+        return [None] * (len(node.inputs) - 2)
 
     # --- printing -------------------------------------------------------------------------------
 

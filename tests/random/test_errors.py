@@ -114,3 +114,30 @@ def test_numpy_semantics_of_size() -> None:
     assert gr.categorical(np.full((5, 2), 0.5)).type.shape == (5,)
     assert gr.normal(gt.dvector("m"), 1.0, size=(3, 4)).type.shape == (3, 4)
     assert gr.multivariate_normal(gt.dvector("m"), np.eye(2)).type.shape == (2,)
+
+
+def test_a_distribution_class_missing_a_hook_fails_when_defined() -> None:
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from gnomon.random.op import RandomVariable
+
+    with pytest.raises(TypeError, match="must define support_shape"):
+        @dataclass(frozen=True)
+        class Vec(RandomVariable):
+            name: ClassVar[str] = "vec"
+            ndim_supp: ClassVar[int] = 1
+
+            def rng_fn(self, rng, *params, size):  # type: ignore[no-untyped-def]
+                return rng.random(size)
+
+    with pytest.raises(TypeError, match="must define reparam_pullback"):
+        @dataclass(frozen=True)
+        class Shift(RandomVariable):
+            name: ClassVar[str] = "shift"
+            param_names: ClassVar[tuple[str, ...]] = ("loc",)
+            ndims_params: ClassVar[tuple[int, ...]] = (0,)
+            reparameterized: ClassVar[bool] = True
+
+            def rng_fn(self, rng, *params, size):  # type: ignore[no-untyped-def]
+                return params[0] + rng.random(size)
