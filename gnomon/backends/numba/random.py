@@ -42,8 +42,9 @@ def _scalar(expr: str) -> Body:
     return lambda node, ps, out: [f"{out} = {expr.format(*ps)}"]
 
 
-def _categorical(node: Apply, ps: list[str], out: str) -> list[str]:
-    (p,) = ps
+def _probabilities(dist: str, p: str) -> list[str]:
+    """Lines binding ``pc`` (the probability vector ``p``) and ``kk`` (its length), checked to
+    sum to 1 as NumPy checks it."""
     return [
         "pc = " + p,
         "kk = pc.shape[0]",
@@ -51,8 +52,14 @@ def _categorical(node: Apply, ps: list[str], out: str) -> list[str]:
         "for j in range(kk):",
         "    tot += pc[j]",
         "if abs(tot - 1.0) > 1e-6:",
-        "    raise ValueError(\"categorical: parameter 'p' must sum to 1 along its last "
-        "dimension\")",
+        f"    raise ValueError(\"{dist}: parameter 'p' must sum to 1 along its last dimension\")",
+    ]
+
+
+def _categorical(node: Apply, ps: list[str], out: str) -> list[str]:
+    (p,) = ps
+    return [
+        *_probabilities("categorical", p),
         "u = rng.random()",
         "c = 0.0",
         "j = 0",
@@ -84,14 +91,7 @@ def _multinomial(node: Apply, ps: list[str], out: str) -> list[str]:
     n, p = ps
     # NumPy's conditional binomials: category j gets Binomial(n left, p_j / mass left)
     return [
-        "pc = " + p,
-        "kk = pc.shape[0]",
-        "tot = 0.0",
-        "for j in range(kk):",
-        "    tot += pc[j]",
-        "if abs(tot - 1.0) > 1e-6:",
-        "    raise ValueError(\"multinomial: parameter 'p' must sum to 1 along its last "
-        "dimension\")",
+        *_probabilities("multinomial", p),
         "row = " + out,
         f"left = np.int64({n})",
         "mass = 1.0",
