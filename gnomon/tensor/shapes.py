@@ -443,40 +443,35 @@ def _shape_entries(shape: Any, what: str, ndim: int | None = None) -> list[Varia
     return [_int_scalar(s, what) for s in shape]
 
 
-def _mul_int(*xs: Variable) -> Variable:
-    """Product of int64 scalars, folding the constant ones at graph time."""
+def _fold_int(xs: Sequence[Variable], multiply: bool) -> Variable:
+    """Product (``multiply``) or sum of int64 scalars, folding the constant ones at graph
+    time."""
     from gnomon.tensor import math as tm
 
-    k = 1
+    identity = 1 if multiply else 0
+    k = identity
     rest = []
     for x in xs:
         c = _const(x)
         if c is None:
             rest.append(x)
         else:
-            k *= c
-    if not rest or k == 0:
+            k = k * c if multiply else k + c
+    if not rest or (multiply and k == 0):
         return constant(k, "int64")
-    out = rest[0] if len(rest) == 1 else tm.mul(*rest)
-    return out if k == 1 else tm.mul(out, constant(k, "int64"))
+    combine = tm.mul if multiply else tm.add
+    out = rest[0] if len(rest) == 1 else combine(*rest)
+    return out if k == identity else combine(out, constant(k, "int64"))
+
+
+def _mul_int(*xs: Variable) -> Variable:
+    """Product of int64 scalars, folding the constant ones at graph time."""
+    return _fold_int(xs, multiply=True)
 
 
 def _add_int(*xs: Variable) -> Variable:
     """Sum of int64 scalars, folding the constant ones at graph time."""
-    from gnomon.tensor import math as tm
-
-    k = 0
-    rest = []
-    for x in xs:
-        c = _const(x)
-        if c is None:
-            rest.append(x)
-        else:
-            k += c
-    if not rest:
-        return constant(k, "int64")
-    out = rest[0] if len(rest) == 1 else tm.add(*rest)
-    return out if k == 0 else tm.add(out, constant(k, "int64"))
+    return _fold_int(xs, multiply=False)
 
 
 def _axes(axis: int | Sequence[int], ndim: int, what: str) -> list[int]:
