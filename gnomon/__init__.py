@@ -9,7 +9,7 @@ Examples
 4.0
 """
 
-from gnomon import printing, random, tensor
+from gnomon import logprob, printing, random, tensor
 from gnomon.compile.function import Function, function
 from gnomon.compile.mode import Mode
 from gnomon.compile.shared import SharedVariable, shared
@@ -38,4 +38,5 @@ __all__ = [
     "function", "grad", "grad_clip", "grad_scale", "hessian", "hessian_vector_product",
     "jacobian", "printing", "pullback", "pushforward", "shared", "tensor", "zero_grad",
     "OpFromGraph", "foldl", "foldr", "ifelse", "map", "reduce", "scan", "random", "draw",
+    "logprob",
 ]

@@ -32,6 +32,7 @@ from gnomon.backends.jax import (  # noqa: F401
     elemwise,
     indexing,
     linalg,
+    logprob,
     random,
     reduce,
     scalar,

@@ -34,7 +34,7 @@ def numba_funcify(op: Op, node: Apply) -> str:
 
 
 _FAMILIES = ("scalar", "elemwise", "basic", "shape", "reduce", "indexing", "blas", "linalg",
-             "sort", "control", "random")
+             "sort", "control", "random", "logprob")
 
 
 @functools.cache
