@@ -30,6 +30,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("gnomon.scalar.basic", "gnomon.tensor.basic"): "as above",
     ("gnomon.scalar.math", "gnomon.tensor"): "as above",
     ("gnomon.scalar.math", "gnomon.tensor.basic"): "as above",
+    ("gnomon.scalar.special", "gnomon.tensor"): "as above",
     ("gnomon.scalar.composite", "gnomon.tensor.basic"): "as above (Composite's pullback)",
     ("gnomon.scalar.composite", "gnomon.tensor.elemwise"): "as above (Composite's pullback)",
     ("gnomon.scalar.composite", "gnomon.gradient"):

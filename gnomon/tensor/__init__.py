@@ -16,6 +16,7 @@ module                    holds
 :mod:`.blas`              ``dot``, ``matmul``, ``einsum``, ...
 :mod:`.linalg`            ``solve``, ``cholesky``, ``svd``, ...
 :mod:`.sorting`           ``sort``, ``argsort``, ``searchsorted``
+:mod:`.special`           ``ndtr``, ``log_ndtr``, ``xlogy``, ``gammainc``, ``betainc``, ...
 ========================  ===============================================================
 
 The module names differ from every function name, so ``import gnomon.tensor.shapes`` gives the
@@ -35,6 +36,7 @@ from gnomon.tensor import (
     reduce,
     shapes,
     sorting,
+    special,
 )
 from gnomon.tensor.basic import *  # noqa: F403
 from gnomon.tensor.blas import *  # noqa: F403
@@ -46,6 +48,7 @@ from gnomon.tensor.math import *  # noqa: F403
 from gnomon.tensor.reduce import *  # noqa: F403
 from gnomon.tensor.shapes import *  # noqa: F403
 from gnomon.tensor.sorting import *  # noqa: F403
+from gnomon.tensor.special import *  # noqa: F403
 from gnomon.tensor.type import DTYPE_PREFIX, INT_DTYPES, TensorType
 from gnomon.tensor.variable import TensorConstant, TensorVariable
 
@@ -53,4 +56,5 @@ __all__ = [
     "DTYPE_PREFIX", "INT_DTYPES", "TensorConstant", "TensorType", "TensorVariable",
     *basic.__all__, *shapes.__all__, *elemwise.__all__, *math.__all__, *reduce.__all__,
     *creation.__all__, *indexing.__all__, *blas.__all__, *linalg.__all__, *sorting.__all__,
+    *special.__all__,
 ]

@@ -15,7 +15,7 @@ from gnomon.tensor.type import DTYPE_PREFIX
 MODULES = sorted(m.name for m in pkgutil.iter_modules(gt.__path__))
 # The family modules whose ``__all__`` gnomon.tensor re-exports.
 FAMILIES = ("basic", "blas", "creation", "elemwise", "indexing", "linalg", "math", "reduce",
-            "shapes", "sorting")
+            "shapes", "sorting", "special")
 KINDS = ("scalar", "vector", "matrix", "tensor3", "tensor4")
 
 
