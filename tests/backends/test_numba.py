@@ -7,11 +7,7 @@ Values are compared with NumPy on random inputs; the op-records table
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import os
-import pkgutil
-import re
 import subprocess
 import sys
 import textwrap
@@ -28,10 +24,7 @@ from gnomon.backends.numba import (
     cache,
     linker,
 )
-from gnomon.backends.numba.dispatch import has_lowering
 from gnomon.config import config
-from gnomon.graph.op import Op
-from gnomon.scalar.basic import ScalarOp
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_REWRITE = gnomon.Mode("numba", optimize=False)
@@ -41,64 +34,7 @@ RNG = np.random.default_rng(7)
 # --- coverage ------------------------------------------------------------------------------
 
 
-def _all_subclasses(base: type) -> set[type]:
-    out: set[type] = set()
-    for s in base.__subclasses__():
-        out.add(s)
-        out |= _all_subclasses(s)
-    return out
-
-
-def _import_gnomon() -> None:
-    for m in pkgutil.walk_packages(gnomon.__path__, "gnomon."):
-        if ".backends." in m.name or m.name.endswith("__main__"):
-            continue
-        importlib.import_module(m.name)
-
-
-def _documented_python_ops() -> set[str]:
-    text = (ROOT / "docs" / "backends.md").read_text()
-    sec = text.split("## Numba", 1)[1]
-    sec = sec.split("\n## ", 1)[0]
-    sec = sec.split("### Ops that run in Python", 1)[1].split("\n### ", 1)[0]
-    sec = sec.split("Some lowered ops still run in Python", 1)[0]
-    return set(re.findall(r"`([A-Z][A-Za-z0-9]*)`", sec))
-
-
-def _scalar_lowered(cls: type) -> bool:
-    from gnomon.backends.numba import scalar as ns
-
-    if ns.scalar_source.dispatch(cls) is not ns.scalar_source.dispatch(ScalarOp):
-        return True
-    impl = inspect.getattr_static(cls, "impl", None)
-    impl = getattr(impl, "__func__", impl)
-    if impl in ns._special_table():
-        return True
-    return isinstance(impl, np.ufunc) and impl.__name__ in ns._numba_ufuncs()
-
-
-def test_every_op_is_lowered_or_documented() -> None:
-    """Ops without a nopython lowering run in Python between compiled nodes: each is listed
-    (and explained) in docs/backends.md, and the list there has no stale entries."""
-    _import_gnomon()
-    ops = {c for c in _all_subclasses(Op)
-           if not inspect.isabstract(c) and not c.__name__.startswith("_")
-           and c.__module__.startswith("gnomon.")}
-    missing = {c.__name__ for c in ops if not has_lowering(c)}
-    from gnomon.scalar.composite import Composite, ScalarConstant
-
-    scalars = {c for c in _all_subclasses(ScalarOp)
-               if c.__module__.startswith("gnomon.") and not c.__name__.startswith("_")
-               and c not in (Composite, ScalarConstant) and "Unary" not in c.__name__
-               and "Binary" not in c.__name__ and not c.__name__.endswith(("MathOp", "Op"))}
-    missing |= {c.__name__ for c in scalars if not _scalar_lowered(c)}
-    documented = _documented_python_ops()
-    assert missing <= documented, (
-        f"ops with no Numba lowering and not explained in docs/backends.md: "
-        f"{sorted(missing - documented)}")
-    known = {c.__name__ for c in ops | scalars}
-    stale = {n for n in documented - missing if n in known}
-    assert not stale, f"docs/backends.md lists ops that are now lowered: {sorted(stale)}"
+# Which ops have no lowering: tests/backends/test_unlowered.py (gnomon.backends.numba.UNLOWERED).
 
 
 def test_python_fallback_nodes_run_between_compiled_nodes() -> None:

@@ -53,7 +53,14 @@ from gnomon.backends.jax.linker import (
     to_jax,
 )
 
+#: The op classes (and scalar op classes) with no JAX lowering, with the reason; a function using
+#: one fails to compile with mode='jax'. ``docs/backends.md`` shows this table, and
+#: ``tests/backends/test_jax.py`` checks that it is exactly the set of op classes without a
+#: lowering. Currently every op is lowered.
+UNLOWERED: dict[type, str] = {}
+
 __all__ = [
-    "JaxFallbackWarning", "JaxThunk", "NeedsConcreteValue", "compile_program", "jax_fn",
+    "UNLOWERED", "JaxFallbackWarning", "JaxThunk", "NeedsConcreteValue", "compile_program",
+    "jax_fn",
     "jax_funcify", "jax_scalar_funcify", "numpy_outputs", "to_jax",
 ]

@@ -75,9 +75,6 @@ def program_function(program: Program) -> Callable[..., tuple[Any, ...]]:
     are the program's outputs (user outputs, then update values). Every op is lowered here, so
     an op without a JAX lowering raises :class:`~gnomon.errors.NotLoweredError` now.
     """
-    from gnomon.backends.jax.scalar import register_math_ops
-
-    register_math_ops()  # pick up scalar ops added to gnomon.scalar.math since import
     slot = program.slot
     n_in = len(program.inputs)
     n = program.n_slots

@@ -1,12 +1,11 @@
 """JAX lowerings of reductions, softmax and cumulative ops (:mod:`gnomon.tensor.reduce`).
 
-Lowerings are registered for the op classes that exist in :mod:`gnomon.tensor.reduce`; the
-coverage test in ``tests/backends/test_jax.py`` lists any that is missing.
+Each lowering is registered for the op class it imports from :mod:`gnomon.tensor.reduce`.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -15,61 +14,57 @@ import jax.numpy as jnp
 from gnomon.backends.jax.dispatch import JaxFn, jax_funcify
 from gnomon.backends.jax.scalar import as_dtype
 from gnomon.graph.basic import Apply
-
-# By module path: gnomon.tensor re-exports functions whose names shadow its submodules.
-tr = importlib.import_module("gnomon.tensor.reduce")
+from gnomon.tensor.reduce import (
+    AllTrue,
+    AnyTrue,
+    Argmax,
+    Argmin,
+    Cumprod,
+    Cumsum,
+    LogSoftmax,
+    LogSumExp,
+    Max,
+    Min,
+    Prod,
+    Softmax,
+    Sum,
+)
 
 
 def _out_dtype(node: Apply) -> str:
     return node.outputs[0].type.dtype  # type: ignore[no-any-return]
 
 
-@jax_funcify.register(tr.Sum)
-def _sum(op: tr.Sum, node: Apply) -> JaxFn:
-    dtype, axes = _out_dtype(node), tuple(op.axes)
-    return lambda x: jnp.sum(x, axis=axes, dtype=dtype)
+def _reduction(fn: Callable[..., Any], *, with_dtype: bool) -> Callable[[Any, Apply], JaxFn]:
+    """The lowering of a reduction over ``op.axes`` with the JAX function ``fn`` (computed in
+    the output dtype where ``with_dtype``: sums and products)."""
+
+    def lower(op: Any, node: Apply) -> JaxFn:
+        axes = tuple(op.axes)
+        if with_dtype:
+            dtype = _out_dtype(node)
+            return lambda x: fn(x, axis=axes, dtype=dtype)
+        return lambda x: fn(x, axis=axes)
+
+    return lower
 
 
-@jax_funcify.register(tr.Prod)
-def _prod(op: tr.Prod, node: Apply) -> JaxFn:
-    dtype, axes = _out_dtype(node), tuple(op.axes)
-    return lambda x: jnp.prod(x, axis=axes, dtype=dtype)
+def _arg_reduction(fn: Callable[..., Any]) -> Callable[[Any, Apply], JaxFn]:
+    def lower(op: Argmax | Argmin, node: Apply) -> JaxFn:
+        axis = op.axis
+        return lambda x: fn(x, axis=axis)
+
+    return lower
 
 
-@jax_funcify.register(tr.Max)
-def _max(op: tr.Max, node: Apply) -> JaxFn:
-    axes = tuple(op.axes)
-    return lambda x: jnp.max(x, axis=axes)
-
-
-@jax_funcify.register(tr.Min)
-def _min(op: tr.Min, node: Apply) -> JaxFn:
-    axes = tuple(op.axes)
-    return lambda x: jnp.min(x, axis=axes)
-
-
-@jax_funcify.register(tr.AllTrue)
-def _all(op: tr.AllTrue, node: Apply) -> JaxFn:
-    axes = tuple(op.axes)
-    return lambda x: jnp.all(x, axis=axes)
-
-
-@jax_funcify.register(tr.AnyTrue)
-def _any(op: tr.AnyTrue, node: Apply) -> JaxFn:
-    axes = tuple(op.axes)
-    return lambda x: jnp.any(x, axis=axes)
-
-
-@jax_funcify.register(tr.Argmax)
-def _argmax(op: tr.Argmax, node: Apply) -> JaxFn:
-    axis = op.axis
-    return lambda x: jnp.argmax(x, axis=axis)
-
-
-@jax_funcify.register(tr.Argmin)
-def _argmin(op: tr.Argmin, node: Apply) -> JaxFn:
-    axis = op.axis
-    return lambda x: jnp.argmin(x, axis=axis)
+jax_funcify.register(Sum)(_reduction(jnp.sum, with_dtype=True))
+jax_funcify.register(Prod)(_reduction(jnp.prod, with_dtype=True))
+jax_funcify.register(Max)(_reduction(jnp.max, with_dtype=False))
+jax_funcify.register(Min)(_reduction(jnp.min, with_dtype=False))
+jax_funcify.register(AllTrue)(_reduction(jnp.all, with_dtype=False))
+jax_funcify.register(AnyTrue)(_reduction(jnp.any, with_dtype=False))
+jax_funcify.register(Argmax)(_arg_reduction(jnp.argmax))
+jax_funcify.register(Argmin)(_arg_reduction(jnp.argmin))
 
 
 def _finite_max(x: Any, axes: tuple[int, ...]) -> Any:
@@ -85,14 +80,14 @@ def _logsumexp_kept(x: Any, axes: tuple[int, ...]) -> Any:
     return jnp.log(jnp.sum(jnp.exp(x - m), axis=axes, keepdims=True)) + m
 
 
-@jax_funcify.register(tr.LogSumExp)
-def _logsumexp(op: tr.LogSumExp, node: Apply) -> JaxFn:
+@jax_funcify.register(LogSumExp)
+def _logsumexp(op: LogSumExp, node: Apply) -> JaxFn:
     dtype, axes = _out_dtype(node), tuple(op.axes)
     return lambda x: jnp.squeeze(_logsumexp_kept(as_dtype(x, dtype), axes), axis=axes)
 
 
-@jax_funcify.register(tr.Softmax)
-def _softmax(op: tr.Softmax, node: Apply) -> JaxFn:
+@jax_funcify.register(Softmax)
+def _softmax(op: Softmax, node: Apply) -> JaxFn:
     dtype, axes = _out_dtype(node), tuple(op.axes)
 
     def f(x: Any) -> Any:
@@ -103,8 +98,8 @@ def _softmax(op: tr.Softmax, node: Apply) -> JaxFn:
     return f
 
 
-@jax_funcify.register(tr.LogSoftmax)
-def _log_softmax(op: tr.LogSoftmax, node: Apply) -> JaxFn:
+@jax_funcify.register(LogSoftmax)
+def _log_softmax(op: LogSoftmax, node: Apply) -> JaxFn:
     dtype, axes = _out_dtype(node), tuple(op.axes)
 
     def f(x: Any) -> Any:
@@ -116,8 +111,8 @@ def _log_softmax(op: tr.LogSoftmax, node: Apply) -> JaxFn:
     return f
 
 
-def _cumulative(fn: Any) -> Any:
-    def lower(op: Any, node: Apply) -> JaxFn:
+def _cumulative(fn: Callable[..., Any]) -> Callable[[Any, Apply], JaxFn]:
+    def lower(op: Cumsum | Cumprod, node: Apply) -> JaxFn:
         dtype, axis, reverse = _out_dtype(node), op.axis, op.reverse
 
         def f(x: Any) -> Any:
@@ -130,5 +125,5 @@ def _cumulative(fn: Any) -> Any:
     return lower
 
 
-jax_funcify.register(tr.Cumsum)(_cumulative(jnp.cumsum))
-jax_funcify.register(tr.Cumprod)(_cumulative(jnp.cumprod))
+jax_funcify.register(Cumsum)(_cumulative(jnp.cumsum))
+jax_funcify.register(Cumprod)(_cumulative(jnp.cumprod))

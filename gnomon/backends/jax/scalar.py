@@ -9,9 +9,9 @@ therefore casts its inputs first, in one of two styles:
 * ``"in"``: cast every input to NumPy's common input dtype, compute, cast the result to the
   output dtype (comparisons, predicates, complex-to-real functions).
 
-Math ops are matched to JAX functions by class name (:data:`MATH_OPS`, :data:`PARAM_OPS`), so a
-scalar op class added to :mod:`gnomon.scalar.math` under a known name is lowered without code
-here; ops of :mod:`gnomon.scalar.basic` with unusual dtype rules are registered by hand.
+Math ops are lowered by a table from op class to JAX function (:data:`MATH_OPS`); ops with
+parameters or unusual dtype rules are registered by hand. Every op class is imported, so a
+renamed op fails at import.
 
 Piecewise formulas use the "double where" form (each branch computed on inputs that are safe for
 it), so ``jax.grad`` of a :func:`~gnomon.backends.jax.to_jax` callable has no NaN from the branch
@@ -21,7 +21,6 @@ not taken.
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,7 +30,9 @@ import jax.scipy.special as jss
 import numpy as np
 
 from gnomon.backends.jax.dispatch import JaxFn, jax_scalar_funcify
+from gnomon.errors import NotLoweredError
 from gnomon.scalar import basic as ps
+from gnomon.scalar import math as sm
 
 
 def as_dtype(x: Any, dtype: str) -> Any:
@@ -128,7 +129,7 @@ def _switch(op: ps.Switch, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) 
     return f
 
 
-# --- gnomon.scalar.math: matched by class name ---------------------------------------------
+# --- gnomon.scalar.math -----------------------------------------------------------------
 
 
 def _sigmoid(x: Any) -> Any:
@@ -144,26 +145,8 @@ def _log1mexp(x: Any) -> Any:
     return jnp.where(near, jnp.log(-jnp.expm1(a)), jnp.log1p(-jnp.exp(b)))
 
 
-def _xlogx(x: Any) -> Any:
-    zero = x == 0
-    safe = jnp.where(zero, jnp.ones_like(x), x)
-    return jnp.where(zero, jnp.zeros_like(x), safe * jnp.log(safe))
-
-
 def _softplus(x: Any) -> Any:
     return jnp.logaddexp(x, jnp.zeros_like(x))
-
-
-def _log1pexp(x: Any) -> Any:
-    return jnp.logaddexp(x, jnp.zeros_like(x))
-
-
-def _round_half_away(x: Any) -> Any:
-    return jnp.sign(x) * jnp.floor(jnp.abs(x) + 0.5)
-
-
-def _sqr(x: Any) -> Any:
-    return x * x
 
 
 def _reciprocal(x: Any) -> Any:
@@ -172,14 +155,6 @@ def _reciprocal(x: Any) -> Any:
 
 def _erfcx(x: Any) -> Any:
     return jss.erfcx(x) if hasattr(jss, "erfcx") else jnp.exp(x * x) * jss.erfc(x)
-
-
-def _erfcinv(x: Any) -> Any:
-    return jss.erfinv(1 - x)
-
-
-def _trigamma(x: Any) -> Any:
-    return jss.polygamma(1, x)
 
 
 def _gamma(x: Any) -> Any:
@@ -191,64 +166,36 @@ def _digamma(x: Any) -> Any:
     return jnp.where(x == 0, -jnp.copysign(jnp.inf, x), jss.digamma(x))
 
 
-#: Class name in :mod:`gnomon.scalar.math` -> (JAX function, cast style).
-MATH_OPS: dict[str, tuple[Callable[..., Any], str]] = {
+#: Scalar op class of :mod:`gnomon.scalar.math` -> (JAX function, cast style).
+MATH_OPS: dict[type[sm.MathOp], tuple[Callable[..., Any], str]] = {
     # exponentials and logarithms
-    "Exp": (jnp.exp, "out"), "Exp2": (jnp.exp2, "out"), "Expm1": (jnp.expm1, "out"),
-    "Log": (jnp.log, "out"), "Log2": (jnp.log2, "out"), "Log10": (jnp.log10, "out"),
-    "Log1p": (jnp.log1p, "out"), "Log1mexp": (_log1mexp, "out"),
-    "Softplus": (_softplus, "out"), "Log1pexp": (_log1pexp, "out"),
-    "Sigmoid": (_sigmoid, "out"), "Expit": (_sigmoid, "out"), "Logit": (jss.logit, "out"),
-    "LogAddExp": (jnp.logaddexp, "out"), "Logaddexp": (jnp.logaddexp, "out"),
-    "XlogX": (_xlogx, "out"), "Xlogx": (_xlogx, "out"),
-    "XlogY0": (jss.xlogy, "out"), "Xlogy": (jss.xlogy, "out"), "Xlogy0": (jss.xlogy, "out"),
-    "Xlog1py": (jss.xlog1py, "out"), "XLog1pY": (jss.xlog1py, "out"),
+    sm.Exp: (jnp.exp, "out"), sm.Exp2: (jnp.exp2, "out"), sm.Expm1: (jnp.expm1, "out"),
+    sm.Log: (jnp.log, "out"), sm.Log2: (jnp.log2, "out"), sm.Log10: (jnp.log10, "out"),
+    sm.Log1p: (jnp.log1p, "out"), sm.Log1mexp: (_log1mexp, "out"),
+    sm.Softplus: (_softplus, "out"), sm.Sigmoid: (_sigmoid, "out"), sm.Logit: (jss.logit, "out"),
     # powers and roots
-    "Sqrt": (jnp.sqrt, "out"), "Cbrt": (jnp.cbrt, "out"), "Sqr": (_sqr, "out"),
-    "Square": (jnp.square, "out"), "Reciprocal": (_reciprocal, "out"),
-    "Inv": (_reciprocal, "out"), "Hypot": (jnp.hypot, "out"),
+    sm.Sqrt: (jnp.sqrt, "out"), sm.Square: (jnp.square, "out"),
+    sm.Reciprocal: (_reciprocal, "out"),
     # trigonometric and hyperbolic
-    "Sin": (jnp.sin, "out"), "Cos": (jnp.cos, "out"), "Tan": (jnp.tan, "out"),
-    "ArcSin": (jnp.arcsin, "out"), "ArcCos": (jnp.arccos, "out"),
-    "ArcTan": (jnp.arctan, "out"), "ArcTan2": (jnp.arctan2, "out"),
-    "Sinh": (jnp.sinh, "out"), "Cosh": (jnp.cosh, "out"), "Tanh": (jnp.tanh, "out"),
-    "ArcSinh": (jnp.arcsinh, "out"), "ArcCosh": (jnp.arccosh, "out"),
-    "ArcTanh": (jnp.arctanh, "out"), "Deg2Rad": (jnp.deg2rad, "out"),
-    "Rad2Deg": (jnp.rad2deg, "out"),
+    sm.Sin: (jnp.sin, "out"), sm.Cos: (jnp.cos, "out"), sm.Tan: (jnp.tan, "out"),
+    sm.ArcSin: (jnp.arcsin, "out"), sm.ArcCos: (jnp.arccos, "out"),
+    sm.ArcTan: (jnp.arctan, "out"), sm.ArcTan2: (jnp.arctan2, "out"),
+    sm.Sinh: (jnp.sinh, "out"), sm.Cosh: (jnp.cosh, "out"), sm.Tanh: (jnp.tanh, "out"),
+    sm.ArcSinh: (jnp.arcsinh, "out"), sm.ArcCosh: (jnp.arccosh, "out"),
+    sm.ArcTanh: (jnp.arctanh, "out"),
     # rounding and sign
-    "Abs": (jnp.abs, "in"), "Sign": (jnp.sign, "out"), "Ceil": (jnp.ceil, "out"),
-    "Floor": (jnp.floor, "out"), "Trunc": (jnp.trunc, "out"),
-    "RoundHalfToEven": (jnp.round, "out"),
-    "RoundHalfAwayFromZero": (_round_half_away, "out"), "Rint": (jnp.rint, "out"),
-    "Maximum": (jnp.maximum, "out"), "Minimum": (jnp.minimum, "out"),
-    "ScalarMaximum": (jnp.maximum, "out"), "ScalarMinimum": (jnp.minimum, "out"),
-    "Fmax": (jnp.fmax, "out"), "Fmin": (jnp.fmin, "out"),
-    "Clip": (jnp.clip, "out"), "Copysign": (jnp.copysign, "out"),
+    sm.Abs: (jnp.abs, "in"), sm.Sign: (jnp.sign, "out"), sm.Ceil: (jnp.ceil, "out"),
+    sm.Floor: (jnp.floor, "out"), sm.Trunc: (jnp.trunc, "out"),
+    sm.Maximum: (jnp.maximum, "out"), sm.Minimum: (jnp.minimum, "out"),
     # predicates
-    "IsNan": (jnp.isnan, "in"), "IsInf": (jnp.isinf, "in"), "IsFinite": (jnp.isfinite, "in"),
-    "IsNaN": (jnp.isnan, "in"), "Isnan": (jnp.isnan, "in"), "Isinf": (jnp.isinf, "in"),
-    "Isfinite": (jnp.isfinite, "in"), "Not": (jnp.logical_not, "in"),
-    "LogicalNot": (jnp.logical_not, "in"), "LogicalAnd": (jnp.logical_and, "in"),
-    "LogicalOr": (jnp.logical_or, "in"), "LogicalXor": (jnp.logical_xor, "in"),
+    sm.IsNan: (jnp.isnan, "in"), sm.IsInf: (jnp.isinf, "in"), sm.IsFinite: (jnp.isfinite, "in"),
     # complex numbers
-    "Real": (jnp.real, "in"), "Imag": (jnp.imag, "in"), "Angle": (jnp.angle, "in"),
-    "Conj": (jnp.conj, "in"), "Conjugate": (jnp.conj, "in"),
-    "Complex": (jax.lax.complex, "in"),
+    sm.Real: (jnp.real, "in"), sm.Imag: (jnp.imag, "in"), sm.Angle: (jnp.angle, "in"),
+    sm.Conj: (jnp.conj, "in"),
     # special functions
-    "Erf": (jss.erf, "out"), "Erfc": (jss.erfc, "out"), "Erfcx": (_erfcx, "out"),
-    "Erfinv": (jss.erfinv, "out"), "Erfcinv": (_erfcinv, "out"),
-    "Gamma": (_gamma, "out"), "GammaLn": (jss.gammaln, "out"), "Gammaln": (jss.gammaln, "out"),
-    "LGamma": (jss.gammaln, "out"), "Lgamma": (jss.gammaln, "out"),
-    "Psi": (_digamma, "out"), "Digamma": (_digamma, "out"),
-    "TriGamma": (_trigamma, "out"), "Trigamma": (_trigamma, "out"),
-    "GammaInc": (jss.gammainc, "out"), "GammaIncC": (jss.gammaincc, "out"),
-    "Gammainc": (jss.gammainc, "out"), "Gammaincc": (jss.gammaincc, "out"),
-    "BetaLn": (jss.betaln, "out"), "Betaln": (jss.betaln, "out"),
-    "BetaInc": (jss.betainc, "out"), "Betainc": (jss.betainc, "out"),
-    "I0": (jss.i0, "out"), "I1": (jss.i1, "out"), "I0e": (jss.i0e, "out"),
-    "I1e": (jss.i1e, "out"), "Ndtr": (jss.ndtr, "out"), "Ndtri": (jss.ndtri, "out"),
-    "LogNdtr": (jss.log_ndtr, "out"), "Log_ndtr": (jss.log_ndtr, "out"),
-    "Sinc": (jnp.sinc, "out"), "Zeta": (jss.zeta, "out"),
+    sm.Erf: (jss.erf, "out"), sm.Erfc: (jss.erfc, "out"), sm.Erfcx: (_erfcx, "out"),
+    sm.Erfinv: (jss.erfinv, "out"), sm.Gamma: (_gamma, "out"), sm.GammaLn: (jss.gammaln, "out"),
+    sm.Digamma: (_digamma, "out"),
 }
 
 def _polygamma(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
@@ -262,26 +209,18 @@ def _round(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxF
     return lambda x: as_dtype(jnp.round(as_dtype(x, out), decimals), out)
 
 
-#: Math ops with parameters: class name -> lowering (``op, in_dtypes, out_dtypes -> fn``).
-PARAM_OPS: dict[str, Callable[..., JaxFn]] = {"Polygamma": _polygamma, "Round": _round}
-
-
 #: special functions jax.scipy.special defines for real arguments only: complex inputs raise
 #: NotLoweredError when the function is compiled (SciPy, the reference, accepts some of them)
 REAL_ONLY = frozenset({
-    "Erf", "Erfc", "Erfcx", "Erfinv", "Erfcinv", "Gamma", "GammaLn", "Gammaln", "LGamma",
-    "Lgamma", "Psi", "Digamma", "TriGamma", "Trigamma", "GammaInc", "GammaIncC", "Gammainc",
-    "Gammaincc", "BetaLn", "Betaln", "BetaInc", "Betainc", "I0", "I1", "I0e", "I1e", "Ndtr",
-    "Ndtri", "LogNdtr", "Log_ndtr", "Zeta", "Logit", "Polygamma",
+    sm.Erf, sm.Erfc, sm.Erfcx, sm.Erfinv, sm.Gamma, sm.GammaLn, sm.Digamma, sm.Logit,
+    sm.Polygamma,
 })
 
 
-def _real_only(name: str, lower: Callable[..., JaxFn]) -> Callable[..., JaxFn]:
+def _real_only(cls: type, lower: Callable[..., JaxFn]) -> Callable[..., JaxFn]:
     def checked(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
         if any(np.dtype(d).kind == "c" for d in (*in_dtypes, *out_dtypes)):
-            from gnomon.errors import NotLoweredError
-
-            raise NotLoweredError(f"JAX has no {name.lower()} of complex numbers "
+            raise NotLoweredError(f"JAX has no {cls.__name__.lower()} of complex numbers "
                                   f"(inputs {', '.join(in_dtypes)}); use mode='numpy'")
         return lower(op, in_dtypes, out_dtypes)
 
@@ -310,28 +249,12 @@ def _clip(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn
     return f
 
 
-def register_math_ops() -> list[str]:
-    """Register every class of :mod:`gnomon.scalar.math` named in :data:`MATH_OPS`.
-
-    Called at import and again by the linker, so classes added to that module later in the
-    session are found; returns the names registered.
-    """
-    mod = importlib.import_module("gnomon.scalar.math")
-    done = []
-    for name, (fn, style) in MATH_OPS.items():
-        cls = getattr(mod, name, None)
-        if isinstance(cls, type) and cls not in jax_scalar_funcify.registry:
-            lower = _clip if name == "Clip" else _styled(fn, style)
-            jax_scalar_funcify.register(cls)(_real_only(name, lower) if name in REAL_ONLY
-                                             else lower)
-            done.append(name)
-    for name, plower in PARAM_OPS.items():
-        cls = getattr(mod, name, None)
-        if isinstance(cls, type) and cls not in jax_scalar_funcify.registry:
-            jax_scalar_funcify.register(cls)(_real_only(name, plower) if name in REAL_ONLY
-                                             else plower)
-            done.append(name)
-    return done
+def _register_math(cls: type, lower: Callable[..., JaxFn]) -> None:
+    jax_scalar_funcify.register(cls)(_real_only(cls, lower) if cls in REAL_ONLY else lower)
 
 
-register_math_ops()
+for _cls, (_fn, _style) in MATH_OPS.items():
+    _register_math(_cls, _styled(_fn, _style))
+_register_math(sm.Clip, _clip)
+_register_math(sm.Polygamma, _polygamma)
+_register_math(sm.Round, _round)

@@ -1,4 +1,4 @@
-"""JAX lowerings of the shape ops (:mod:`gnomon.tensor.shape`).
+"""JAX lowerings of the shape ops (:mod:`gnomon.tensor.shapes`).
 
 ``Shape`` and ``Shape_i`` of a traced array return NumPy values: under ``jax.jit`` every shape is
 known at trace time, so anything computed from shapes alone stays static (see
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -22,8 +23,19 @@ from gnomon.backends.jax.dispatch import (
 )
 from gnomon.backends.jax.scalar import as_dtype
 from gnomon.errors import ShapeError, node_context, with_hint
-from gnomon.graph.basic import Apply
-from gnomon.tensor.shapes import DimShuffle, MakeVector, Shape, ShapeI
+from gnomon.graph.basic import Apply, Constant
+from gnomon.tensor.shapes import (
+    BroadcastTo,
+    DimShuffle,
+    Join,
+    MakeVector,
+    Repeat,
+    RepeatSum,
+    Reshape,
+    Shape,
+    ShapeI,
+    Split,
+)
 
 
 @jax_funcify.register(Shape)
@@ -71,30 +83,14 @@ def _dimshuffle(op: DimShuffle, node: Apply) -> JaxFn:
 
 
 # --- reshape, broadcast_to, join, split, repeat ----------------------------------------------
-# Registered only for the op classes that exist in gnomon.tensor.shape (it is still growing).
-
-def _register_if(name: str) -> Any:
-    import importlib
-
-    # By module path: gnomon.tensor.shape is also the name of a function in gnomon.tensor.
-    cls = getattr(importlib.import_module("gnomon.tensor.shapes"), name, None)
-
-    def deco(fn: Any) -> Any:
-        if isinstance(cls, type):
-            jax_funcify.register(cls)(fn)
-        return fn
-
-    return deco
 
 
 def _const_value(v: Any) -> int | None:
-    from gnomon.graph.basic import Constant
-
     return int(v.data) if isinstance(v, Constant) and np.ndim(v.data) == 0 else None
 
 
-@_register_if("Reshape")
-def _reshape(op: Any, node: Apply) -> JaxFn:
+@jax_funcify.register(Reshape)
+def _reshape(op: Reshape, node: Apply) -> JaxFn:
     free = [i for i, v in enumerate(node.inputs[1:]) if _const_value(v) == -1]
 
     def f(x: Any, *shape: Any) -> Any:
@@ -127,8 +123,8 @@ def _reshape(op: Any, node: Apply) -> JaxFn:
     return f
 
 
-@_register_if("BroadcastTo")
-def _broadcast_to(op: Any, node: Apply) -> JaxFn:
+@jax_funcify.register(BroadcastTo)
+def _broadcast_to(op: BroadcastTo, node: Apply) -> JaxFn:
     def f(x: Any, *shape: Any) -> Any:
         target = static_ints(shape, node, "the target shape")
         try:
@@ -144,8 +140,8 @@ def _broadcast_to(op: Any, node: Apply) -> JaxFn:
     return f
 
 
-@_register_if("Join")
-def _join(op: Any, node: Apply) -> JaxFn:
+@jax_funcify.register(Join)
+def _join(op: Join, node: Apply) -> JaxFn:
     a = op.axis
     dtype = node.outputs[0].type.dtype
 
@@ -164,8 +160,8 @@ def _join(op: Any, node: Apply) -> JaxFn:
     return f
 
 
-@_register_if("Split")
-def _split(op: Any, node: Apply) -> JaxFn:
+@jax_funcify.register(Split)
+def _split(op: Split, node: Apply) -> JaxFn:
     axis = op.axis
 
     def f(x: Any, *sizes: Any) -> Any:
@@ -183,8 +179,8 @@ def _split(op: Any, node: Apply) -> JaxFn:
     return f
 
 
-@_register_if("Repeat")
-def _repeat(op: Any, node: Apply) -> JaxFn:
+@jax_funcify.register(Repeat)
+def _repeat(op: Repeat, node: Apply) -> JaxFn:
     axis = op.axis
 
     def f(x: Any, r: Any) -> Any:
@@ -206,10 +202,8 @@ def _repeat(op: Any, node: Apply) -> JaxFn:
     return f
 
 
-@_register_if("RepeatSum")
-def _repeat_sum(op: Any, node: Apply) -> JaxFn:
-    import jax
-
+@jax_funcify.register(RepeatSum)
+def _repeat_sum(op: RepeatSum, node: Apply) -> JaxFn:
     axis = op.axis
 
     def f(g: Any, r: Any, n: Any) -> Any:

@@ -7,5 +7,61 @@ See :mod:`gnomon.backends.numba.linker` for how a program is compiled,
 list|clear``).
 """
 
+from __future__ import annotations
+
+# The modules that register lowerings, one per op family: imported for their registrations
+# (a missing module is an error, never skipped).
+from gnomon.backends.numba import (  # noqa: F401
+    basic,
+    blas,
+    control,
+    elemwise,
+    indexing,
+    linalg,
+    logprob,
+    random,
+    reduce,
+    scalar,
+    shape,
+    sort,
+)
+from gnomon.scalar.math import Erfcx, Erfinv
+from gnomon.tensor.blas import Einsum
+from gnomon.tensor.creation import Arange, Linspace
+from gnomon.tensor.indexing import AdvancedIncSubtensor, Nonzero
+from gnomon.tensor.linalg import QR, SVD, BandPart, Eigh, Pinv, SolveTriangular
+from gnomon.tensor.shapes import Repeat, RepeatSum, Split
+
 #: numba becomes gnomon's default mode once every op in the op-records table passes on it.
 READY = True
+
+_NOT_YET = "not lowered yet"
+_INDEXING = ("integer-array and boolean-mask indexing (NumPy's broadcasting and ordering rules "
+             "of advanced indices) not lowered yet")
+_LAPACK = ("the rest of the linear-algebra family keeps SciPy/NumPy's LAPACK calls for now")
+_NO_FORMULA = "no implementation in Python's `math` or Numba"
+
+#: The op classes (and scalar op classes) with no Numba lowering, with the reason: their nodes
+#: run with the op's NumPy ``perform`` between compiled kernels. ``docs/backends.md`` shows this
+#: table, and ``tests/backends/test_numba.py`` checks that it is exactly the set of op classes
+#: without a lowering.
+UNLOWERED: dict[type, str] = {
+    Einsum: "contraction planning is NumPy's (`np.einsum` is not available in Numba)",
+    Arange: "its length and values follow NumPy's floating-point rules exactly; not "
+            "re-implemented yet",
+    Linspace: "its length and values follow NumPy's floating-point rules exactly; not "
+              "re-implemented yet",
+    AdvancedIncSubtensor: _INDEXING,
+    Nonzero: _INDEXING,
+    Repeat: _NOT_YET,
+    RepeatSum: _NOT_YET,
+    Split: _NOT_YET,
+    Eigh: _LAPACK,
+    Pinv: _LAPACK,
+    QR: _LAPACK,
+    SVD: _LAPACK,
+    SolveTriangular: _LAPACK,
+    BandPart: _LAPACK,
+    Erfcx: _NO_FORMULA,
+    Erfinv: _NO_FORMULA,
+}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor
+from gnomon.gradient import GradientModifier
 from gnomon.graph.basic import Apply
 from gnomon.tensor.basic import Alloc
+from gnomon.tensor.creation import Eye
 
 
 @numba_funcify.register
@@ -32,31 +34,22 @@ def _(op: Alloc, node: Apply) -> str:
     return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
 
 
-def _register_more() -> None:
-    import importlib
-
-    from gnomon.gradient import GradientModifier
-
-    @numba_funcify.register(GradientModifier)
-    def _(op, node):  # type: ignore[no-untyped-def]
-        # identity forward (normally removed by rewriting); a copy, so it never aliases
-        return "def kernel(x):\n    return (x.copy(),)\n"
-
-    creation = importlib.import_module("gnomon.tensor.creation")
-    if hasattr(creation, "Eye"):
-        @numba_funcify.register(creation.Eye)
-        def _(op, node):  # type: ignore[no-untyped-def]
-            t = ctor(op.dtype)
-            return ("def kernel(n, m, k):\n"
-                    "    N = n[()]\n    M = m[()]\n    K = k[()]\n"
-                    "    if N < 0 or M < 0:\n"
-                    "        raise ValueError('eye: negative size')\n"
-                    f"    out = np.zeros((N, M), {t})\n"
-                    "    for i in range(N):\n"
-                    "        j = i + K\n"
-                    "        if j >= 0 and j < M:\n"
-                    f"            out[i, j] = {t}(1)\n"
-                    "    return (out,)\n")
+@numba_funcify.register(GradientModifier)
+def _(op: GradientModifier, node: Apply) -> str:
+    # identity forward (normally removed by rewriting); a copy, so it never aliases
+    return "def kernel(x):\n    return (x.copy(),)\n"
 
 
-_register_more()
+@numba_funcify.register(Eye)
+def _(op: Eye, node: Apply) -> str:
+    t = ctor(op.dtype)
+    return ("def kernel(n, m, k):\n"
+            "    N = n[()]\n    M = m[()]\n    K = k[()]\n"
+            "    if N < 0 or M < 0:\n"
+            "        raise ValueError('eye: negative size')\n"
+            f"    out = np.zeros((N, M), {t})\n"
+            "    for i in range(N):\n"
+            "        j = i + K\n"
+            "        if j >= 0 and j < M:\n"
+            f"            out[i, j] = {t}(1)\n"
+            "    return (out,)\n")

@@ -10,10 +10,11 @@ functions that live in real files, which is why lowerings produce source, not cl
 Ops without a lowering raise ``NotLoweredError`` here; the linker then runs the node
 with its NumPy ``perform`` between compiled nodes (listed in ``docs/backends.md``).
 
-Lowerings live in one module per op family and register themselves on import::
+Lowerings live in one module per op family, import the op classes they lower and register
+themselves on import (``gnomon/backends/numba/__init__.py`` imports every family module)::
 
     @numba_funcify.register
-    def _(op: Sum, node):
+    def _(op: Sum, node: Apply) -> str:
         return "def kernel(x):\\n    ..."
 """
 
@@ -33,22 +34,12 @@ def numba_funcify(op: Op, node: Apply) -> str:
     raise NotLoweredError(f"no Numba lowering for {type(op).__name__}")
 
 
-_FAMILIES = ("scalar", "elemwise", "basic", "shape", "reduce", "indexing", "blas", "linalg",
-             "sort", "control", "random", "logprob")
-
-
-@functools.cache
-def load_lowerings() -> None:
-    """Import every family module so that their ``register`` calls have run."""
-    import importlib
-
-    for fam in _FAMILIES:
-        importlib.import_module(f"gnomon.backends.numba.{fam}")
-
-
 def has_lowering(op_class: type) -> bool:
-    """Whether ``op_class`` has its own lowering (not the NotImplementedError default)."""
-    load_lowerings()
+    """Whether ``op_class`` has its own lowering (not the NotImplementedError default).
+
+    The family modules register their lowerings when :mod:`gnomon.backends.numba` is imported,
+    which importing this module does first.
+    """
     return numba_funcify.dispatch(op_class) is not numba_funcify.dispatch(object)
 
 

@@ -10,135 +10,135 @@ from __future__ import annotations
 from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor
 from gnomon.errors import NotLoweredError
+from gnomon.graph.basic import Apply
+from gnomon.tensor.indexing import (
+    INPUT,
+    AdvancedSubtensor,
+    IncSubtensor,
+    NewAxis,
+    SliceIndex,
+    Subtensor,
+)
 
 
-def _register() -> None:
-    import importlib
+def build_key(
+    op: Subtensor | IncSubtensor, ndyn: int, first_dyn: int = 0
+) -> tuple[list[str], str]:
+    """Statements and the index text for ``op.idx_list`` applied to ``x``."""
+    body: list[str] = []
+    key: list[str] = []
+    j = first_dyn
+    dim = 0
 
-    ti = importlib.import_module("gnomon.tensor.indexing")
-    if not hasattr(ti, "Subtensor"):
-        return
+    def part(p: object) -> str:
+        nonlocal j
+        if p is None:
+            return ""
+        if p is INPUT:
+            j += 1
+            return f"d{j - 1}[()]"
+        return str(int(p))  # type: ignore[call-overload]
 
-    def build_key(op, ndyn: int, first_dyn: int = 0):  # type: ignore[no-untyped-def]
-        """Statements and the index text for ``op.idx_list`` applied to ``x``."""
-        body: list[str] = []
-        key: list[str] = []
-        j = first_dyn
-        dim = 0
-
-        def part(p: object) -> str:
-            nonlocal j
-            if p is None:
-                return ""
-            if p is ti.INPUT:
-                j += 1
-                return f"d{j - 1}[()]"
-            return str(int(p))  # type: ignore[call-overload]
-
-        for e in op.idx_list:
-            if isinstance(e, ti.NewAxis):
-                key.append("None")
-            elif isinstance(e, ti.SliceIndex):
-                s = [part(p) for p in e.parts()]
-                if s[2] == "0":
-                    raise NotLoweredError("slice step 0")
-                key.append(f"{s[0]}:{s[1]}" + (f":{s[2]}" if s[2] else ""))
-                dim += 1
-            elif e is ti.INPUT or isinstance(e, int):
-                v = part(e)
-                name = f"k{dim}"
-                body += [f"{name} = {v}",
-                         f"if {name} < -x.shape[{dim}] or {name} >= x.shape[{dim}]:",
-                         "    raise IndexError('index out of bounds')"]
-                key.append(name)
-                dim += 1
-            else:
-                raise NotLoweredError(f"index entry {e}")
-        if j != first_dyn + ndyn:
-            raise NotLoweredError("unexpected dynamic inputs")
-        # An empty index is the whole array: Numba has no x[...] for n-d arrays, but x[:] works.
-        return body, (", ".join(key) if key else "__whole__")
-
-    @numba_funcify.register(ti.Subtensor)
-    def _(op, node):  # type: ignore[no-untyped-def]
-        x = node.inputs[0]
-        ndyn = len(node.inputs) - 1
-        body, k = build_key(op, ndyn)
-        if k == "__whole__":
-            k = ":" if x.ndim else "()"
-        if node.outputs[0].ndim == 0:
-            body += [f"out = np.empty((), {ctor(x.dtype)})", f"out[()] = x[{k}]",
-                     "return (out,)"]
+    for e in op.idx_list:
+        if isinstance(e, NewAxis):
+            key.append("None")
+        elif isinstance(e, SliceIndex):
+            s = [part(p) for p in e.parts()]
+            if s[2] == "0":
+                raise NotLoweredError("slice step 0")
+            key.append(f"{s[0]}:{s[1]}" + (f":{s[2]}" if s[2] else ""))
+            dim += 1
+        elif e is INPUT or isinstance(e, int):
+            v = part(e)
+            name = f"k{dim}"
+            body += [f"{name} = {v}",
+                     f"if {name} < -x.shape[{dim}] or {name} >= x.shape[{dim}]:",
+                     "    raise IndexError('index out of bounds')"]
+            key.append(name)
+            dim += 1
         else:
-            body.append(f"return (x[{k}],)")
-        args = ", ".join(["x"] + [f"d{i}" for i in range(ndyn)])
-        return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
-
-    if hasattr(ti, "AdvancedSubtensor"):
-        @numba_funcify.register(ti.AdvancedSubtensor)
-        def _(op, node):  # type: ignore[no-untyped-def]
-            # only x[int_array, :, ...]: a gather along the first axis (the common case of
-            # indexing parameters by group); everything else runs with the NumPy perform
-            x, *dyn = node.inputs
-            idx = op.idx_list
-            if not (len(dyn) == 1 and idx and idx[0] is ti.INPUT and dyn[0].ndim >= 1
-                    and dyn[0].dtype[0] in "iu" and x.ndim >= 1
-                    and all(isinstance(e, ti.SliceIndex) and e.is_full for e in idx[1:])):
-                raise NotLoweredError("general advanced indexing")
-            rest = " * ".join(f"x.shape[{d}]" for d in range(1, x.ndim)) or "1"
-            oshape = shape_tuple_text([f"d0.shape[{i}]" for i in range(dyn[0].ndim)]
-                                      + [f"x.shape[{d}]" for d in range(1, x.ndim)])
-            return ("def kernel(x, d0):\n"
-                    "    n = x.shape[0]\n"
-                    f"    m = {rest}\n"
-                    "    fi = np.ascontiguousarray(d0).reshape(d0.size)\n"
-                    "    xr = np.ascontiguousarray(x).reshape((n, m))\n"
-                    f"    o = np.empty((d0.size, m), {ctor(x.dtype)})\n"
-                    "    for k in range(d0.size):\n"
-                    "        j = fi[k]\n"
-                    "        if j < -n or j >= n:\n"
-                    "            raise IndexError('index out of bounds')\n"
-                    "        if j < 0:\n"
-                    "            j += n\n"
-                    "        for c in range(m):\n"
-                    "            o[k, c] = xr[j, c]\n"
-                    f"    return (o.reshape({oshape}),)\n")
-
-    if not hasattr(ti, "IncSubtensor"):
-        return
-
-    @numba_funcify.register(ti.IncSubtensor)
-    def _(op, node):  # type: ignore[no-untyped-def]
-        x, y = node.inputs[:2]
-        ndyn = len(node.inputs) - 2
-        body, k = build_key(op, ndyn)
-        if k == "__whole__":
-            k = ":" if x.ndim else "()"
-        t = ctor(x.dtype)
-        # rank of the indexed region: what x[key] would have
-        r = sum(1 for e in op.idx_list if isinstance(e, ti.SliceIndex | ti.NewAxis)) + (
-            x.ndim - sum(1 for e in op.idx_list if not isinstance(e, ti.NewAxis)))
-        if y.ndim > r:
-            raise NotLoweredError("value of higher rank than the indexed region")
-        body.insert(0, "out = x.copy()")
-        upd = "=" if op.set_instead_of_inc else "+="
-        if r == 0:
-            body.append(f"out[{k}] {upd} {t}(y[()])")
-        else:
-            body.append(f"v = out[{k}]")
-            off = r - y.ndim
-            for jj in range(y.ndim):
-                d = jj + off
-                body += [f"if y.shape[{jj}] != 1 and y.shape[{jj}] != v.shape[{d}]:",
-                         "    raise ValueError('the value cannot be broadcast to the region')",
-                         f"m{jj} = 1 if y.shape[{jj}] == v.shape[{d}] else 0"]
-            loops = ["    " * d + f"for i{d} in range(v.shape[{d}]):" for d in range(r)]
-            dst = ", ".join(f"i{d}" for d in range(r))
-            src = ", ".join(f"i{jj + off} * m{jj}" for jj in range(y.ndim)) or "()"
-            body += loops + ["    " * r + f"v[{dst}] {upd} {t}(y[{src}])"]
-        body.append("return (out,)")
-        args = ", ".join(["x", "y"] + [f"d{i}" for i in range(ndyn)])
-        return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
+            raise NotLoweredError(f"index entry {e}")
+    if j != first_dyn + ndyn:
+        raise NotLoweredError("unexpected dynamic inputs")
+    # An empty index is the whole array: Numba has no x[...] for n-d arrays, but x[:] works.
+    return body, (", ".join(key) if key else "__whole__")
 
 
-_register()
+@numba_funcify.register(Subtensor)
+def _(op: Subtensor, node: Apply) -> str:
+    x = node.inputs[0]
+    ndyn = len(node.inputs) - 1
+    body, k = build_key(op, ndyn)
+    if k == "__whole__":
+        k = ":" if x.ndim else "()"
+    if node.outputs[0].ndim == 0:
+        body += [f"out = np.empty((), {ctor(x.dtype)})", f"out[()] = x[{k}]",
+                 "return (out,)"]
+    else:
+        body.append(f"return (x[{k}],)")
+    args = ", ".join(["x"] + [f"d{i}" for i in range(ndyn)])
+    return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+@numba_funcify.register(AdvancedSubtensor)
+def _(op: AdvancedSubtensor, node: Apply) -> str:
+    # only x[int_array, :, ...]: a gather along the first axis (the common case of
+    # indexing parameters by group); everything else runs with the NumPy perform
+    x, *dyn = node.inputs
+    idx = op.idx_list
+    if not (len(dyn) == 1 and idx and idx[0] is INPUT and dyn[0].ndim >= 1
+            and dyn[0].dtype[0] in "iu" and x.ndim >= 1
+            and all(isinstance(e, SliceIndex) and e.is_full for e in idx[1:])):
+        raise NotLoweredError("general advanced indexing")
+    rest = " * ".join(f"x.shape[{d}]" for d in range(1, x.ndim)) or "1"
+    oshape = shape_tuple_text([f"d0.shape[{i}]" for i in range(dyn[0].ndim)]
+                              + [f"x.shape[{d}]" for d in range(1, x.ndim)])
+    return ("def kernel(x, d0):\n"
+            "    n = x.shape[0]\n"
+            f"    m = {rest}\n"
+            "    fi = np.ascontiguousarray(d0).reshape(d0.size)\n"
+            "    xr = np.ascontiguousarray(x).reshape((n, m))\n"
+            f"    o = np.empty((d0.size, m), {ctor(x.dtype)})\n"
+            "    for k in range(d0.size):\n"
+            "        j = fi[k]\n"
+            "        if j < -n or j >= n:\n"
+            "            raise IndexError('index out of bounds')\n"
+            "        if j < 0:\n"
+            "            j += n\n"
+            "        for c in range(m):\n"
+            "            o[k, c] = xr[j, c]\n"
+            f"    return (o.reshape({oshape}),)\n")
+
+
+@numba_funcify.register(IncSubtensor)
+def _(op: IncSubtensor, node: Apply) -> str:
+    x, y = node.inputs[:2]
+    ndyn = len(node.inputs) - 2
+    body, k = build_key(op, ndyn)
+    if k == "__whole__":
+        k = ":" if x.ndim else "()"
+    t = ctor(x.dtype)
+    # rank of the indexed region: what x[key] would have
+    r = sum(1 for e in op.idx_list if isinstance(e, SliceIndex | NewAxis)) + (
+        x.ndim - sum(1 for e in op.idx_list if not isinstance(e, NewAxis)))
+    if y.ndim > r:
+        raise NotLoweredError("value of higher rank than the indexed region")
+    body.insert(0, "out = x.copy()")
+    upd = "=" if op.set_instead_of_inc else "+="
+    if r == 0:
+        body.append(f"out[{k}] {upd} {t}(y[()])")
+    else:
+        body.append(f"v = out[{k}]")
+        off = r - y.ndim
+        for jj in range(y.ndim):
+            d = jj + off
+            body += [f"if y.shape[{jj}] != 1 and y.shape[{jj}] != v.shape[{d}]:",
+                     "    raise ValueError('the value cannot be broadcast to the region')",
+                     f"m{jj} = 1 if y.shape[{jj}] == v.shape[{d}] else 0"]
+        loops = ["    " * d + f"for i{d} in range(v.shape[{d}]):" for d in range(r)]
+        dst = ", ".join(f"i{d}" for d in range(r))
+        src = ", ".join(f"i{jj + off} * m{jj}" for jj in range(y.ndim)) or "()"
+        body += loops + ["    " * r + f"v[{dst}] {upd} {t}(y[{src}])"]
+    body.append("return (out,)")
+    args = ", ".join(["x", "y"] + [f"d{i}" for i in range(ndyn)])
+    return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"

@@ -22,9 +22,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numba.core.errors import NumbaError
 
 from gnomon.backends.numba import cache
-from gnomon.backends.numba.dispatch import load_lowerings, numba_funcify
+from gnomon.backends.numba.dispatch import numba_funcify
+from gnomon.backends.numba.elemwise import elemwise_source
+from gnomon.backends.numba.scalar import HELPERS
 from gnomon.backends.numpy.linker import runtime_error
 from gnomon.compile.memory import plan_inplace
 from gnomon.compile.schedule import Program
@@ -36,6 +39,7 @@ from gnomon.errors import (
     with_hint,
 )
 from gnomon.graph.basic import Apply
+from gnomon.tensor.elemwise import Elemwise
 
 _DECORATOR = '@numba.njit(cache=True, error_model="numpy", nogil=True)'
 _PRELUDE = ("import math\n\nimport numba\nimport numpy as np\n\n"
@@ -47,8 +51,6 @@ _KERNELS: dict[str, Any] = {}
 
 def kernel_module_source(source: str) -> str:
     """The full module text of a kernel (prelude, helpers it uses, decorated function)."""
-    from gnomon.backends.numba.scalar import HELPERS
-
     helpers = HELPERS if any(h in source for h in ("_expit(", "_digamma(", "_ipow(")) else ""
     return _PRELUDE + helpers + "\n\n" + _DECORATOR + "\n" + source
 
@@ -64,20 +66,15 @@ def compile_kernel(source: str) -> Any:
 
 def lower_node(node: Apply, inplace: int | None = None) -> str:
     """Kernel source of ``node``; raises NotLoweredError when it must run in Python."""
-    load_lowerings()
     for v in (*node.inputs, *node.outputs):
         if getattr(v.type, "dtype", None) == "float16":
             raise NotLoweredError("Numba has no float16 arithmetic")
     if inplace is not None:
-        from gnomon.backends.numba.elemwise import elemwise_source
-
         return elemwise_source(node, inplace)
     return numba_funcify(node.op, node)
 
 
 def _can_inplace(node: Apply) -> bool:
-    from gnomon.tensor.elemwise import Elemwise
-
     return isinstance(node.op, Elemwise) and len(node.outputs) == 1
 
 
@@ -131,8 +128,6 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
         glb: dict[str, Any] = {"np": np, **namespace}
         exec(compile(body, f"<gnomon numba program {id(program):x}>", "exec"), glb)
         prog = glb["program"]
-
-    from numba.core.errors import NumbaError
 
     call: list[Callable[..., Any]] = [prog]
 

@@ -1,5 +1,5 @@
-"""Reductions as loop nests: ``Sum`` (and, as they exist, ``Prod``, ``Max``, ``Min``, ``All``,
-``Any``, arg-reductions, cumulative ops, ``LogSumExp``, softmax).
+"""Reductions as loop nests: ``Sum``, ``Prod``, ``Max``, ``Min``, ``AllTrue``, ``AnyTrue``,
+arg-reductions, cumulative ops, ``LogSumExp``, softmax.
 
 A reduction over the trailing axes keeps a scalar accumulator in a register; any other set of
 axes walks the input in memory order and accumulates into the output array.
@@ -13,7 +13,21 @@ from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_te
 from gnomon.backends.numba.scalar import ctor
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
-from gnomon.tensor.reduce import Sum
+from gnomon.tensor.reduce import (
+    AllTrue,
+    AnyTrue,
+    Argmax,
+    Argmin,
+    Cumprod,
+    Cumsum,
+    LogSoftmax,
+    LogSumExp,
+    Max,
+    Min,
+    Prod,
+    Softmax,
+    Sum,
+)
 
 
 def reduce_source(
@@ -62,7 +76,6 @@ def _(op: Sum, node: Apply) -> str:
 
 
 # --- rows form: reduced axes moved last and flattened, one row per output element --------
-
 
 def _rows_prelude(nd: int, axes: Sequence[int], dtype: str | None) -> list[str]:
     """Lines making ``y``, a C-contiguous ``(R, C)`` copy/view of ``x`` with the reduced axes
@@ -150,114 +163,105 @@ def _extreme_row(cmp: str, want_index: bool) -> list[str]:
     ]
 
 
-def _register_reduce_family() -> None:
-    try:
-        import importlib
-
-        tr = importlib.import_module("gnomon.tensor.reduce")
-    except ImportError:  # pragma: no cover
-        return
-
-    if hasattr(tr, "Prod"):
-        @numba_funcify.register(tr.Prod)
-        def _(op, node):  # type: ignore[no-untyped-def]
-            return reduce_source(node.inputs[0].ndim, op.axes, node.outputs[0].dtype, "1",
-                                 lambda a, x: f"{a} * {x}")
-
-    for name, cmp in (("Max", ">"), ("Min", "<")):
-        cls = getattr(tr, name, None)
-        if cls is None:
-            continue
-
-        def _mm(op, node, cmp=cmp):  # type: ignore[no-untyped-def]
-            x = node.inputs[0]
-            if x.dtype[0] == "c":
-                raise NotLoweredError("max/min of complex numbers")
-            src = rows_reduce_source(x.ndim, op.axes, node.outputs[0].dtype,
-                                     _extreme_row(cmp, False))
-            return _check_empty(src)
-
-        numba_funcify.register(cls)(_mm)
-
-    for name, cmp in (("Argmax", ">"), ("Argmin", "<")):
-        cls = getattr(tr, name, None)
-        if cls is None:
-            continue
-
-        def _am(op, node, cmp=cmp):  # type: ignore[no-untyped-def]
-            x = node.inputs[0]
-            axes = tuple(range(x.ndim)) if op.axis is None else (op.axis,)
-            return _check_empty(rows_reduce_source(x.ndim, axes, "int64",
-                                                   _extreme_row(cmp, True)))
-
-        numba_funcify.register(cls)(_am)
-
-    for name, init, upd in (("AllTrue", "True", "&"), ("AnyTrue", "False", "|")):
-        cls = getattr(tr, name, None)
-        if cls is None:
-            continue
-
-        def _logic(op, node, init=init, upd=upd):  # type: ignore[no-untyped-def]
-            return reduce_source(node.inputs[0].ndim, op.axes, "bool", init,
-                                 lambda a, x: f"{a} {upd} ({x} != 0)", cast_input=False)
-
-        numba_funcify.register(cls)(_logic)
-
-    _lse_row = [
-        "m = -np.inf",
-        "for c in range(C):",
-        "    if y[r, c] > m:",
-        "        m = y[r, c]",
-        "shift = m if np.isfinite(m) else 0.0",
-        "s = 0.0",
-        "for c in range(C):",
-        "    s += np.exp(y[r, c] - shift)",
-    ]
-    if hasattr(tr, "LogSumExp"):
-        @numba_funcify.register(tr.LogSumExp)
-        def _(op, node):  # type: ignore[no-untyped-def]
-            x, dt = node.inputs[0], node.outputs[0].dtype
-            if dt[0] == "c":
-                raise NotLoweredError("logsumexp of complex numbers")
-            return rows_reduce_source(x.ndim, op.axes, dt, [*_lse_row, "res = np.log(s) + shift"],
-                                      in_dtype=dt)
-
-    if hasattr(tr, "Softmax"):
-        @numba_funcify.register(tr.Softmax)
-        def _(op, node):  # type: ignore[no-untyped-def]
-            x, dt = node.inputs[0], node.outputs[0].dtype
-            t = ctor(dt)
-            row = [*_lse_row[:5], f"shift = {t}(shift)", f"s = {t}(0)",
-                   "for c in range(C):", f"    e = {t}(np.exp(y[r, c] - shift))",
-                   "    o[r, c] = e", "    s += e",
-                   "for c in range(C):", "    o[r, c] = o[r, c] / s"]
-            return rows_map_source(x.ndim, op.axes, dt, row)
-
-    if hasattr(tr, "LogSoftmax"):
-        @numba_funcify.register(tr.LogSoftmax)
-        def _(op, node):  # type: ignore[no-untyped-def]
-            x, dt = node.inputs[0], node.outputs[0].dtype
-            t = ctor(dt)
-            # (y - shift) - log s, as the reference: y - (shift + log s) loses log s when y is
-            # huge (log_softmax of [0, 2**64] gave 0 instead of -log 2 for the maximum)
-            row = [*_lse_row, f"ls = {t}(np.log(s))",
-                   "for c in range(C):", f"    o[r, c] = {t}(y[r, c] - shift) - ls"]
-            return rows_map_source(x.ndim, op.axes, dt, row)
-
-    for name, init, upd in (("Cumsum", "0", "+"), ("Cumprod", "1", "*")):
-        cls = getattr(tr, name, None)
-        if cls is None:
-            continue
-
-        def _cum(op, node, init=init, upd=upd):  # type: ignore[no-untyped-def]
-            x, dt = node.inputs[0], node.outputs[0].dtype
-            t = ctor(dt)
-            order = "range(C - 1, -1, -1)" if op.reverse else "range(C)"
-            row = [f"acc = {t}({init})", f"for c in {order}:",
-                   f"    acc = acc {upd} y[r, c]", "    o[r, c] = acc"]
-            return rows_map_source(x.ndim, (op.axis,), dt, row)
-
-        numba_funcify.register(cls)(_cum)
+@numba_funcify.register(Prod)
+def _(op: Prod, node: Apply) -> str:
+    return reduce_source(node.inputs[0].ndim, op.axes, node.outputs[0].dtype, "1",
+                         lambda a, x: f"{a} * {x}")
 
 
-_register_reduce_family()
+def _max_min(cmp: str) -> Callable[[Max | Min, Apply], str]:
+    def lower(op: Max | Min, node: Apply) -> str:
+        x = node.inputs[0]
+        if x.dtype[0] == "c":
+            raise NotLoweredError("max/min of complex numbers")
+        src = rows_reduce_source(x.ndim, op.axes, node.outputs[0].dtype, _extreme_row(cmp, False))
+        return _check_empty(src)
+
+    return lower
+
+
+numba_funcify.register(Max)(_max_min(">"))
+numba_funcify.register(Min)(_max_min("<"))
+
+
+def _arg_reduce(cmp: str) -> Callable[[Argmax | Argmin, Apply], str]:
+    def lower(op: Argmax | Argmin, node: Apply) -> str:
+        x = node.inputs[0]
+        axes = tuple(range(x.ndim)) if op.axis is None else (op.axis,)
+        return _check_empty(rows_reduce_source(x.ndim, axes, "int64", _extreme_row(cmp, True)))
+
+    return lower
+
+
+numba_funcify.register(Argmax)(_arg_reduce(">"))
+numba_funcify.register(Argmin)(_arg_reduce("<"))
+
+
+def _logic(init: str, upd: str) -> Callable[[AllTrue | AnyTrue, Apply], str]:
+    def lower(op: AllTrue | AnyTrue, node: Apply) -> str:
+        return reduce_source(node.inputs[0].ndim, op.axes, "bool", init,
+                             lambda a, x: f"{a} {upd} ({x} != 0)", cast_input=False)
+
+    return lower
+
+
+numba_funcify.register(AllTrue)(_logic("True", "&"))
+numba_funcify.register(AnyTrue)(_logic("False", "|"))
+
+_LSE_ROW = [
+    "m = -np.inf",
+    "for c in range(C):",
+    "    if y[r, c] > m:",
+    "        m = y[r, c]",
+    "shift = m if np.isfinite(m) else 0.0",
+    "s = 0.0",
+    "for c in range(C):",
+    "    s += np.exp(y[r, c] - shift)",
+]
+
+
+@numba_funcify.register(LogSumExp)
+def _(op: LogSumExp, node: Apply) -> str:
+    x, dt = node.inputs[0], node.outputs[0].dtype
+    if dt[0] == "c":
+        raise NotLoweredError("logsumexp of complex numbers")
+    return rows_reduce_source(x.ndim, op.axes, dt, [*_LSE_ROW, "res = np.log(s) + shift"],
+                              in_dtype=dt)
+
+
+@numba_funcify.register(Softmax)
+def _(op: Softmax, node: Apply) -> str:
+    x, dt = node.inputs[0], node.outputs[0].dtype
+    t = ctor(dt)
+    row = [*_LSE_ROW[:5], f"shift = {t}(shift)", f"s = {t}(0)",
+           "for c in range(C):", f"    e = {t}(np.exp(y[r, c] - shift))",
+           "    o[r, c] = e", "    s += e",
+           "for c in range(C):", "    o[r, c] = o[r, c] / s"]
+    return rows_map_source(x.ndim, op.axes, dt, row)
+
+
+@numba_funcify.register(LogSoftmax)
+def _(op: LogSoftmax, node: Apply) -> str:
+    x, dt = node.inputs[0], node.outputs[0].dtype
+    t = ctor(dt)
+    # (y - shift) - log s, as the reference: y - (shift + log s) loses log s when y is
+    # huge (log_softmax of [0, 2**64] gave 0 instead of -log 2 for the maximum)
+    row = [*_LSE_ROW, f"ls = {t}(np.log(s))",
+           "for c in range(C):", f"    o[r, c] = {t}(y[r, c] - shift) - ls"]
+    return rows_map_source(x.ndim, op.axes, dt, row)
+
+
+def _cumulative(init: str, upd: str) -> Callable[[Cumsum | Cumprod, Apply], str]:
+    def lower(op: Cumsum | Cumprod, node: Apply) -> str:
+        x, dt = node.inputs[0], node.outputs[0].dtype
+        t = ctor(dt)
+        order = "range(C - 1, -1, -1)" if op.reverse else "range(C)"
+        row = [f"acc = {t}({init})", f"for c in {order}:",
+               f"    acc = acc {upd} y[r, c]", "    o[r, c] = acc"]
+        return rows_map_source(x.ndim, (op.axis,), dt, row)
+
+    return lower
+
+
+numba_funcify.register(Cumsum)(_cumulative("0", "+"))
+numba_funcify.register(Cumprod)(_cumulative("1", "*"))

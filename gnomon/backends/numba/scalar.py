@@ -15,13 +15,17 @@ then runs in Python with the op's NumPy ``perform`` (see ``docs/backends.md``).
 from __future__ import annotations
 
 import functools
+import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+import scipy.special as sp
 
 from gnomon.errors import NotLoweredError
 from gnomon.scalar import basic as sb
+from gnomon.scalar import math as sm
 
 
 def ctor(dtype: str) -> str:
@@ -36,22 +40,11 @@ def _numba_ufuncs() -> frozenset[str]:
     return frozenset(u.__name__ for u in get_ufuncs())
 
 
-def _special_table() -> dict[object, str]:
-    # scipy.special ufuncs that Python's math module (which Numba compiles) also has.
-    table: dict[object, str] = {}
-    try:
-        import scipy.special as sp
-    except ImportError:  # pragma: no cover - scipy is a dependency
-        return table
-    for name, expr in (("erf", "math.erf({0})"), ("erfc", "math.erfc({0})"),
-                       ("gamma", "math.gamma({0})"), ("gammaln", "math.lgamma({0})"),
-                       ("expit", "_expit({0})"), ("log_expit", "_log_expit({0})")):
-        if hasattr(sp, name):
-            table[getattr(sp, name)] = expr
-    return table
-
-
-_SPECIAL = None
+# scipy.special ufuncs that Python's math module (which Numba compiles) also has.
+_SPECIAL: dict[object, str] = {
+    sp.erf: "math.erf({0})", sp.erfc: "math.erfc({0})", sp.gamma: "math.gamma({0})",
+    sp.gammaln: "math.lgamma({0})", sp.expit: "_expit({0})", sp.log_expit: "_log_expit({0})",
+}
 
 
 def literal(value: object, dtype: str) -> str | None:
@@ -82,12 +75,9 @@ def scalar_source(
     The default handles every op whose ``impl`` is a NumPy ufunc that Numba supports, and the
     scipy.special functions that exist in Python's ``math`` module.
     """
-    global _SPECIAL
-    impl = getattr(op, "impl", None)
+    impl = op.impl
     if isinstance(impl, np.ufunc) and impl.__name__ in _numba_ufuncs() and op.nout == 1:
         return ufunc_call(impl, args, in_dtypes)
-    if _SPECIAL is None:
-        _SPECIAL = _special_table()
     try:
         expr = _SPECIAL.get(impl)
     except TypeError:  # unhashable impl
@@ -95,6 +85,21 @@ def scalar_source(
     if expr is not None and op.nout == 1:
         return expr.format(*args)
     raise NotLoweredError(f"no Numba lowering for the scalar op {op}")
+
+
+def has_scalar_lowering(cls: type) -> bool:
+    """Whether the scalar op class ``cls`` has a Numba expression: its own registration, or an
+    ``impl`` that is a ufunc Numba supports or a scipy.special function of :data:`_SPECIAL`."""
+    if scalar_source.dispatch(cls) is not scalar_source.dispatch(sb.ScalarOp):
+        return True
+    impl = inspect.getattr_static(cls, "impl", None)
+    impl = getattr(impl, "__func__", impl)  # a staticmethod's function
+    if isinstance(impl, np.ufunc) and impl.__name__ in _numba_ufuncs():
+        return True
+    try:
+        return impl in _SPECIAL
+    except TypeError:  # unhashable impl
+        return False
 
 
 def loop_dtypes(ufunc: np.ufunc, in_dtypes: Sequence[str]) -> tuple[str, ...]:
@@ -214,59 +219,59 @@ def _log_expit(x):
 '''
 
 
-def _register_math() -> None:
-    import importlib
+ScalarLowering = Callable[[Any, Sequence[str], Sequence[str], Sequence[str]], str]
 
-    sm = importlib.import_module("gnomon.scalar.math")
 
-    def reg(name: str, fn):  # type: ignore[no-untyped-def]
-        cls = getattr(sm, name, None)
-        if cls is not None:
-            scalar_source.register(cls)(fn)
+def _real_only(fn: ScalarLowering) -> ScalarLowering:
+    def checked(op: Any, args: Sequence[str], in_dtypes: Sequence[str],
+                out_dtypes: Sequence[str]) -> str:
+        if any(np.dtype(d).kind == "c" for d in in_dtypes):
+            raise NotLoweredError(f"{op} of complex numbers")
+        return fn(op, args, in_dtypes, out_dtypes)
+    return checked
 
-    def real_only(fn):  # type: ignore[no-untyped-def]
-        def wrapped(op, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
-            if any(np.dtype(d).kind == "c" for d in in_dtypes):
-                raise NotLoweredError(f"{op} of complex numbers")
-            return fn(op, args, in_dtypes, out_dtypes)
-        return wrapped
 
-    reg("Softplus", real_only(lambda op, a, i, o: f"np.logaddexp({ctor(o[0])}(0), {a[0]})"))
-    reg("Log1mexp", real_only(lambda op, a, i, o: (
-        f"(np.log(-np.expm1({a[0]})) if {a[0]} > -0.6931471805599453 "
-        f"else np.log1p(-np.exp({a[0]})))")))
-    reg("Logit", real_only(lambda op, a, i, o: f"np.log({a[0]} / (1.0 - {a[0]}))"))
-    reg("Clip", real_only(lambda op, a, i, o: f"np.minimum(np.maximum({a[0]}, {a[1]}), {a[2]})"))
+scalar_source.register(sm.Softplus)(_real_only(
+    lambda op, a, i, o: f"np.logaddexp({ctor(o[0])}(0), {a[0]})"))
+scalar_source.register(sm.Log1mexp)(_real_only(lambda op, a, i, o: (
+    f"(np.log(-np.expm1({a[0]})) if {a[0]} > -0.6931471805599453 "
+    f"else np.log1p(-np.exp({a[0]})))")))
+scalar_source.register(sm.Logit)(_real_only(
+    lambda op, a, i, o: f"np.log({a[0]} / (1.0 - {a[0]}))"))
+scalar_source.register(sm.Clip)(_real_only(
+    lambda op, a, i, o: f"np.minimum(np.maximum({a[0]}, {a[1]}), {a[2]})"))
 
-    def _round(op, a, i, o):  # type: ignore[no-untyped-def]
-        if np.dtype(i[0]).kind != "f":
-            raise NotLoweredError("round of non-float input")
-        d = op.decimals
-        if d == 0:
-            return f"np.rint({a[0]})"
-        # NumPy: rint(x * 10**d) / 10**d, or rint(x / 10**-d) * 10**-d for d < 0
-        t = ctor(o[0])
-        if d > 0:
-            return f"(np.rint({a[0]} * {t}({10.0 ** d!r})) / {t}({10.0 ** d!r}))"
-        return f"(np.rint({a[0]} / {t}({10.0 ** -d!r})) * {t}({10.0 ** -d!r}))"
 
-    reg("Round", _round)
+@scalar_source.register(sm.Round)
+def _round(op: sm.Round, a: Sequence[str], i: Sequence[str], o: Sequence[str]) -> str:
+    if np.dtype(i[0]).kind != "f":
+        raise NotLoweredError("round of non-float input")
+    d = op.decimals
+    if d == 0:
+        return f"np.rint({a[0]})"
+    # NumPy: rint(x * 10**d) / 10**d, or rint(x / 10**-d) * 10**-d for d < 0
+    t = ctor(o[0])
+    if d > 0:
+        return f"(np.rint({a[0]} * {t}({10.0 ** d!r})) / {t}({10.0 ** d!r}))"
+    return f"(np.rint({a[0]} / {t}({10.0 ** -d!r})) * {t}({10.0 ** -d!r}))"
 
-    def _part(attr: str):  # type: ignore[no-untyped-def]
-        def f(op, a, i, o):  # type: ignore[no-untyped-def]
-            if np.dtype(i[0]).kind == "c":
-                return f"({a[0]}).{attr}"
-            return a[0] if attr == "real" else f"{ctor(o[0])}(0)"
-        return f
 
-    reg("Real", _part("real"))
-    reg("Imag", _part("imag"))
-    reg("Angle", lambda op, a, i, o: (
-        f"math.atan2(({a[0]}).imag, ({a[0]}).real)" if np.dtype(i[0]).kind == "c"
-        else f"math.atan2(0.0, {ctor('float64')}({a[0]}))"))
-    reg("Digamma", real_only(lambda op, a, i, o: f"_digamma({a[0]})"))
-    reg("Polygamma", real_only(lambda op, a, i, o: (
-        f"_digamma({a[0]})" if op.n == 0 else _no(op))))
+def _part(attr: str) -> ScalarLowering:
+    def f(op: Any, a: Sequence[str], i: Sequence[str], o: Sequence[str]) -> str:
+        if np.dtype(i[0]).kind == "c":
+            return f"({a[0]}).{attr}"
+        return a[0] if attr == "real" else f"{ctor(o[0])}(0)"
+    return f
+
+
+scalar_source.register(sm.Real)(_part("real"))
+scalar_source.register(sm.Imag)(_part("imag"))
+scalar_source.register(sm.Angle)(lambda op, a, i, o: (
+    f"math.atan2(({a[0]}).imag, ({a[0]}).real)" if np.dtype(i[0]).kind == "c"
+    else f"math.atan2(0.0, {ctor('float64')}({a[0]}))"))
+scalar_source.register(sm.Digamma)(_real_only(lambda op, a, i, o: f"_digamma({a[0]})"))
+scalar_source.register(sm.Polygamma)(_real_only(lambda op, a, i, o: (
+    f"_digamma({a[0]})" if op.n == 0 else _no(op))))
 
 
 def _no(op: object) -> str:
@@ -297,6 +302,3 @@ def _digamma(x):
         -1.0 / 132 + f * (691.0 / 32760 + f * (-1.0 / 12)))))))
     return res + math.log(x) - 0.5 / x + t
 '''
-
-
-_register_math()

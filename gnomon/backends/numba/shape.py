@@ -1,4 +1,5 @@
-"""Shape ops: ``Shape``, ``Shape_i``, ``MakeVector`` and ``DimShuffle`` (a strided view)."""
+"""Shape ops: ``Shape``, ``Shape_i``, ``MakeVector``, ``DimShuffle`` and ``BroadcastTo`` (strided
+views), ``Reshape``, ``Join``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_te
 from gnomon.backends.numba.scalar import ctor
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
-from gnomon.tensor.shapes import DimShuffle, MakeVector, Shape, ShapeI
+from gnomon.tensor.shapes import (
+    BroadcastTo,
+    DimShuffle,
+    Join,
+    MakeVector,
+    Reshape,
+    Shape,
+    ShapeI,
+)
 
 
 @numba_funcify.register
@@ -47,61 +56,52 @@ def _(op: DimShuffle, node: Apply) -> str:
     return "def kernel(x):\n" + "\n".join(indent(body, 1)) + "\n"
 
 
-def _register_more() -> None:
-    import importlib
-
-    ts = importlib.import_module("gnomon.tensor.shapes")
-
-    if hasattr(ts, "Reshape"):
-        @numba_funcify.register(ts.Reshape)
-        def _(op, node):  # type: ignore[no-untyped-def]
-            n = len(node.inputs) - 1
-            args = ", ".join(["x"] + [f"s{d}" for d in range(n)])
-            shp = shape_tuple_text([f"s{d}[()]" for d in range(n)])
-            # NumPy refuses -1 next to a zero length (the -1 would be ambiguous); Numba's
-            # reshape would pick 0 for it.
-            check = [f"n{d} = s{d}[()]" for d in range(n)]
-            if n:
-                known = " * ".join(f"(1 if n{d} == -1 else n{d})" for d in range(n))
-                minus = " or ".join(f"n{d} == -1" for d in range(n))
-                check += [f"if ({minus}) and {known} == 0:",
-                          "    raise ValueError('cannot reshape: -1 next to a zero length')"]
-            # copies only when x is not contiguous (NumPy's reshape would copy there too)
-            return (f"def kernel({args}):\n" + "".join(f"    {c}\n" for c in check)
-                    + f"    return (np.ascontiguousarray(x).reshape({shp}),)\n")
-
-    if hasattr(ts, "BroadcastTo"):
-        @numba_funcify.register(ts.BroadcastTo)
-        def _(op, node):  # type: ignore[no-untyped-def]
-            x = node.inputs[0]
-            n = len(node.inputs) - 1
-            off = n - x.ndim
-            args = ", ".join(["x"] + [f"s{d}" for d in range(n)])
-            body = [f"n{d} = s{d}[()]" for d in range(n)]
-            strides = []
-            for d in range(n):
-                if d < off:
-                    strides.append("0")
-                    continue
-                j = d - off
-                body += [f"if x.shape[{j}] != 1 and x.shape[{j}] != n{d}:",
-                         "    raise ValueError('cannot broadcast to the requested shape')"]
-                strides.append(f"(x.strides[{j}] if x.shape[{j}] == n{d} else 0)")
-            body.append("return (np.lib.stride_tricks.as_strided(x, shape="
-                        f"{shape_tuple_text([f'n{d}' for d in range(n)])}, "
-                        f"strides={shape_tuple_text(strides)}),)")
-            return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
-
-    if hasattr(ts, "Join"):
-        @numba_funcify.register(ts.Join)
-        def _(op, node):  # type: ignore[no-untyped-def]
-            n = len(node.inputs)
-            if len({v.dtype for v in node.inputs}) != 1 or node.inputs[0].ndim == 0:
-                raise NotLoweredError("join of mixed dtypes")
-            args = ", ".join(f"a{k}" for k in range(n))
-            parts = "".join(f"np.ascontiguousarray(a{k}).copy(), " for k in range(n))
-            return (f"def kernel({args}):\n"
-                    f"    return (np.concatenate(({parts}), axis={op.axis}),)\n")
+@numba_funcify.register(Reshape)
+def _(op: Reshape, node: Apply) -> str:
+    n = len(node.inputs) - 1
+    args = ", ".join(["x"] + [f"s{d}" for d in range(n)])
+    shp = shape_tuple_text([f"s{d}[()]" for d in range(n)])
+    # NumPy refuses -1 next to a zero length (the -1 would be ambiguous); Numba's
+    # reshape would pick 0 for it.
+    check = [f"n{d} = s{d}[()]" for d in range(n)]
+    if n:
+        known = " * ".join(f"(1 if n{d} == -1 else n{d})" for d in range(n))
+        minus = " or ".join(f"n{d} == -1" for d in range(n))
+        check += [f"if ({minus}) and {known} == 0:",
+                  "    raise ValueError('cannot reshape: -1 next to a zero length')"]
+    # copies only when x is not contiguous (NumPy's reshape would copy there too)
+    return (f"def kernel({args}):\n" + "".join(f"    {c}\n" for c in check)
+            + f"    return (np.ascontiguousarray(x).reshape({shp}),)\n")
 
 
-_register_more()
+@numba_funcify.register(BroadcastTo)
+def _(op: BroadcastTo, node: Apply) -> str:
+    x = node.inputs[0]
+    n = len(node.inputs) - 1
+    off = n - x.ndim
+    args = ", ".join(["x"] + [f"s{d}" for d in range(n)])
+    body = [f"n{d} = s{d}[()]" for d in range(n)]
+    strides = []
+    for d in range(n):
+        if d < off:
+            strides.append("0")
+            continue
+        j = d - off
+        body += [f"if x.shape[{j}] != 1 and x.shape[{j}] != n{d}:",
+                 "    raise ValueError('cannot broadcast to the requested shape')"]
+        strides.append(f"(x.strides[{j}] if x.shape[{j}] == n{d} else 0)")
+    body.append("return (np.lib.stride_tricks.as_strided(x, shape="
+                f"{shape_tuple_text([f'n{d}' for d in range(n)])}, "
+                f"strides={shape_tuple_text(strides)}),)")
+    return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+@numba_funcify.register(Join)
+def _(op: Join, node: Apply) -> str:
+    n = len(node.inputs)
+    if len({v.dtype for v in node.inputs}) != 1 or node.inputs[0].ndim == 0:
+        raise NotLoweredError("join of mixed dtypes")
+    args = ", ".join(f"a{k}" for k in range(n))
+    parts = "".join(f"np.ascontiguousarray(a{k}).copy(), " for k in range(n))
+    return (f"def kernel({args}):\n"
+            f"    return (np.concatenate(({parts}), axis={op.axis}),)\n")
