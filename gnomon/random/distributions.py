@@ -27,13 +27,13 @@ __all__ = [
     "InvGamma", "Laplace", "LogNormal", "Logistic", "Multinomial", "MultivariateNormal",
     "NegativeBinomial",
     "Normal", "Pareto", "Poisson", "StandardNormal", "StudentT", "Triangular", "Uniform", "Wald",
-    "Weibull",
+    "Weibull", "VonMises", "GenGamma", "BetaBinomial", "Hypergeometric", "Choice", "Permutation",
     "bernoulli", "beta", "binomial", "categorical", "cauchy", "chisquare", "dirichlet",
     "exponential", "gamma", "geometric", "gumbel", "halfcauchy", "halfnormal", "integers",
     "invgamma", "laplace", "logistic", "lognormal", "multinomial", "multivariate_normal",
     "negative_binomial",
     "normal", "pareto", "poisson", "standard_normal", "t", "triangular", "uniform", "wald",
-    "weibull",
+    "weibull", "vonmises", "gengamma", "betabinomial", "hypergeometric", "choice", "permutation",
 ]
 
 
@@ -1007,3 +1007,335 @@ def multivariate_normal(mean: Any, cov: Any, size: Any = None, *, rng: Any = Non
     TensorType('float64', (10, 2))
     """
     return _draw(MultivariateNormal(dtype or ""), rng, size, mean, cov)
+
+
+# --- issue 10, second part: circular, generalized, compound and sampling distributions -------
+
+
+@dataclass(frozen=True)
+class VonMises(RandomVariable):
+    """Von Mises (circular normal) draws on ``[-pi, pi]`` with mode ``mu`` and concentration
+    ``kappa`` (NumPy's ``vonmises``)."""
+
+    name: ClassVar[str] = "vonmises"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("mu", "kappa")
+    checks: ClassVar[tuple[Check, ...]] = (Check("kappa >= 0", "parameter 'kappa' must be >= 0"),)
+
+    def rng_fn(self, rng, mu, kappa, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.vonmises(mu, kappa, size)
+
+
+def vonmises(mu: Any = 0.0, kappa: Any = 1.0, size: Any = None, *, rng: Any = None,
+             dtype: str | None = None) -> Variable:
+    """Von Mises draws: angles in ``[-pi, pi]`` around ``mu`` (larger ``kappa``: tighter).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.random as gr
+    >>> x = gr.vonmises(0.5, 4.0, size=1000).eval(mode="numpy")
+    >>> bool(np.all(np.abs(x) <= np.pi))
+    True
+    """
+    return _draw(VonMises(dtype or ""), rng, size, mu, kappa)
+
+
+@dataclass(frozen=True)
+class GenGamma(RandomVariable):
+    """Generalized gamma draws (Stacy's; PyTensor's parametrization): density proportional to
+    ``x**(alpha - 1) * exp(-(x / lambd)**p)`` on ``x > 0``; ``(x / lambd)**p`` is
+    ``Gamma(alpha / p)``, which is how it is drawn."""
+
+    name: ClassVar[str] = "gengamma"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("alpha", "p", "lambd")
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("alpha > 0", "parameter 'alpha' must be > 0"),
+        Check("p > 0", "parameter 'p' must be > 0"),
+        Check("lambd > 0", "parameter 'lambd' must be > 0"),
+    )
+
+    def rng_fn(self, rng, alpha, p, lambd, *, size):  # type: ignore[no-untyped-def,override]
+        batch = self.batch_shape([alpha, p, lambd], size)
+        return lambd * rng.standard_gamma(alpha / p, batch) ** (1.0 / p)
+
+
+def gengamma(alpha: Any = 1.0, p: Any = 1.0, lambd: Any = 1.0, size: Any = None, *,
+             rng: Any = None, dtype: str | None = None) -> Variable:
+    """Generalized gamma draws (``scipy.stats.gengamma(alpha / p, p, scale=lambd)``).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.gengamma(2.0, 1.5, [1.0, 3.0]).type
+    TensorType('float64', (2,))
+    """
+    return _draw(GenGamma(dtype or ""), rng, size, alpha, p, lambd)
+
+
+@dataclass(frozen=True)
+class BetaBinomial(RandomVariable):
+    """Beta-binomial counts: ``binomial(n, q)`` with ``q`` drawn from ``beta(a, b)``."""
+
+    name: ClassVar[str] = "betabinomial"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("n", "a", "b")
+    default_dtype: ClassVar[str] = "int64"
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("n >= 0", "parameter 'n' must be >= 0"),
+        Check("a > 0", "parameter 'a' must be > 0"),
+        Check("b > 0", "parameter 'b' must be > 0"),
+    )
+
+    def rng_fn(self, rng, n, a, b, *, size):  # type: ignore[no-untyped-def,override]
+        batch = self.batch_shape([n, a, b], size)
+        return rng.binomial(n, rng.beta(a, b, batch), batch)
+
+
+def betabinomial(n: Any, a: Any, b: Any, size: Any = None, *, rng: Any = None,
+                 dtype: str | None = None) -> Variable:
+    """Beta-binomial counts in ``0..n``.
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.betabinomial(10, 2.0, 3.0, size=4).type
+    TensorType('int64', (4,))
+    """
+    return _draw(BetaBinomial(dtype or ""), rng, size, n, a, b)
+
+
+@dataclass(frozen=True)
+class Hypergeometric(RandomVariable):
+    """The number of good items among ``nsample`` drawn without replacement from an urn of
+    ``ngood`` good and ``nbad`` bad items (NumPy's ``hypergeometric``)."""
+
+    name: ClassVar[str] = "hypergeometric"
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 0, 0)
+    param_names: ClassVar[tuple[str, ...]] = ("ngood", "nbad", "nsample")
+    default_dtype: ClassVar[str] = "int64"
+    checks: ClassVar[tuple[Check, ...]] = (
+        Check("ngood >= 0", "parameter 'ngood' must be >= 0"),
+        Check("nbad >= 0", "parameter 'nbad' must be >= 0"),
+        Check("nsample >= 0", "parameter 'nsample' must be >= 0"),
+        Check("nsample <= ngood + nbad",
+              "parameter 'nsample' must be at most ngood + nbad (the urn's size)"),
+        # NumPy's limit
+        Check("(ngood < 10**9) & (nbad < 10**9)", "parameters 'ngood' and 'nbad' must be "
+              "less than 10**9"),
+    )
+
+    def rng_fn(self, rng, ngood, nbad, nsample, *, size):  # type: ignore[no-untyped-def,override]
+        return rng.hypergeometric(ngood, nbad, nsample, size)
+
+
+def hypergeometric(ngood: Any, nbad: Any, nsample: Any, size: Any = None, *, rng: Any = None,
+                   dtype: str | None = None) -> Variable:
+    """Hypergeometric counts (good items in a sample drawn without replacement).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> gr.hypergeometric(5, 10, [3, 7]).type
+    TensorType('int64', (2,))
+    """
+    return _draw(Hypergeometric(dtype or ""), rng, size, ngood, nbad, nsample)
+
+
+_P_IN_RANGE = Check("(p >= 0) & (p <= 1)", "parameter 'p' must be in [0, 1]")
+_P_SUMS_TO_ONE = Check("np.abs(np.sum(p, axis=-1) - 1) <= 1e-6",
+                       "parameter 'p' must sum to 1 (within 1e-6)")
+
+
+@dataclass(frozen=True)
+class Choice(RandomVariable):
+    """Items drawn from a 1-d population ``a``, with or without replacement, uniformly or with
+    probabilities ``p`` (NumPy's ``Generator.choice`` on a 1-d ``a``).
+
+    ``size`` is the shape of the sample (its batch shape); without replacement the whole sample
+    has distinct positions of ``a``, so its entries are not independent (rewrites that lift
+    indexing through random variables leave it alone). The parameters are ``(a,)`` or, when
+    ``weighted``, ``(a, p)``; neither has batch dimensions.
+    """
+
+    name: ClassVar[str] = "choice"
+    default_dtype: ClassVar[str] = "int64"
+
+    replace: bool = True
+    weighted: bool = False
+
+    @property  # type: ignore[misc]
+    def ndims_params(self) -> tuple[int, ...]:  # type: ignore[override]
+        return (1, 1) if self.weighted else (1,)
+
+    @property  # type: ignore[misc]
+    def param_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("a", "p") if self.weighted else ("a",)
+
+    @property  # type: ignore[misc]
+    def checks(self) -> tuple[Check, ...]:  # type: ignore[override]
+        return (_P_IN_RANGE, _P_SUMS_TO_ONE) if self.weighted else ()
+
+    def make_node(self, rng: Any, size: Any, *params: Any) -> Apply:
+        node = super().make_node(rng, size, *params)
+        a, *p = node.inputs[2:]
+        for v, what in ((a, "a"), *((q, "p") for q in p)):
+            if v.ndim != 1:
+                from gnomon.errors import ShapeError
+
+                raise ShapeError(_at(with_hint(
+                    f"choice: {what} must be 1-dimensional here, got {v.type}",
+                    "gnomon.random.choice takes an int or an array (it draws rows of an "
+                    "n-d array); p is a vector of one probability per row")))
+        n = a.type.shape[0]  # type: ignore[attr-defined]
+        if p and n is not None and p[0].type.shape[0] not in (None, n):  # type: ignore[attr-defined]
+            from gnomon.errors import ShapeError
+
+            raise ShapeError(_at(with_hint(
+                f"choice: a has {n} entries but p has {p[0].type.shape[0]}",  # type: ignore[attr-defined]
+                "give one probability per entry of a")))
+        from gnomon.random.op import static_size
+
+        k = node.outputs[1].type.shape  # type: ignore[attr-defined]
+        total = None if any(s is None for s in k) else int(np.prod(k, dtype=np.int64))
+        if not self.replace and n is not None and total is not None and total > n:
+            raise GnomonValueError(_at(with_hint(
+                f"choice: cannot take {total} distinct items (size={static_size(node.inputs[1])}"
+                f") from a population of {n} without replacement",
+                "use replace=True, or a smaller size")))
+        if n == 0 and (total is None or total > 0):
+            raise GnomonValueError(_at(with_hint(
+                "choice: a is empty, so there is nothing to draw",
+                "pass a non-empty population, or size=0")))
+        return node
+
+    def validate(self, params, size):  # type: ignore[no-untyped-def]
+        super().validate(params, size)
+        a, *p = params
+        n = a.shape[0]
+        total = int(np.prod(size, dtype=np.int64)) if size is not None else 1
+        if p and p[0].shape != (n,):
+            raise GnomonValueError(with_hint(
+                f"choice: a has {n} entries but p has shape {p[0].shape}",
+                "give one probability per entry of a"))
+        if n == 0 and total > 0:
+            raise GnomonValueError(with_hint(
+                "choice: a is empty, so there is nothing to draw",
+                "pass a non-empty population, or size=0"))
+        if not self.replace:
+            avail = n if not p else int(np.count_nonzero(p[0]))
+            if total > avail:
+                what = "entries of p that are not zero" if p else "items in the population"
+                raise GnomonValueError(with_hint(
+                    f"choice: cannot take {total} distinct items without replacement: there "
+                    f"are only {avail} {what}",
+                    "use replace=True, or a smaller size"))
+
+    def rng_fn(self, rng, a, *p, size):  # type: ignore[no-untyped-def,override]
+        return rng.choice(a, size, replace=self.replace, p=p[0] if p else None)
+
+    def __str__(self) -> str:
+        flags = [f for f, on in (("without replacement", not self.replace),
+                                 ("p", self.weighted), ("inplace", self.inplace)) if on]
+        return "choice_rv" + (f"{{{', '.join(flags)}}}" if flags else "")
+
+
+def choice(a: Any, size: Any = None, replace: bool = True, p: Any = None, *, rng: Any = None
+           ) -> Variable:
+    """Random items of ``a`` (NumPy's ``Generator.choice`` with ``axis=0``).
+
+    Parameters
+    ----------
+    a : int, array or tensor
+        An int ``n`` draws from ``arange(n)``; an array draws its entries along the first axis
+        (rows of a matrix). The draw has shape ``size + a.shape[1:]`` and ``a``'s dtype (int64
+        for an int).
+    size : int, tuple or None
+        The sample's shape; ``None``: one item.
+    replace : bool
+        Without replacement, the sample holds distinct positions of ``a``.
+    p : vector, optional
+        Probabilities of the entries of ``a`` (default: uniform).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon, gnomon.random as gr
+    >>> rng = gnomon.shared(np.random.default_rng(0))
+    >>> x = gr.choice(5, size=3, replace=False, rng=rng)
+    >>> x.type
+    TensorType('int64', (3,))
+    >>> v = x.eval(mode="numpy")
+    >>> len(set(v.tolist())), bool(v.min() >= 0 and v.max() < 5)
+    (3, True)
+    >>> gr.choice(np.eye(3), size=(2,)).type  # rows of a matrix
+    TensorType('float64', (2, 3))
+    """
+    from gnomon.tensor.basic import as_tensor
+    from gnomon.tensor.creation import arange
+    from gnomon.tensor.shapes import shape_i
+
+    av = as_tensor(a)
+    if av.ndim == 0:
+        if av.dtype[0] not in "iu":
+            raise GnomonValueError(_at(with_hint(
+                f"choice: a must be an int or an array, got a scalar of dtype {av.dtype}",
+                "pass an int n (draws from arange(n)) or an array of items")))
+        pop = arange(av)
+    elif av.ndim == 1:
+        pop = av
+    else:  # rows: draw their indices, NumPy's own method (same stream)
+        pop = arange(shape_i(av, 0))
+    params = [pop] if p is None else [pop, p]
+    op = Choice(pop.dtype, replace=bool(replace), weighted=p is not None)
+    draw = _draw(op, rng, size, *params)
+    return draw if av.ndim <= 1 else av[draw]
+
+
+@dataclass(frozen=True)
+class Permutation(RandomVariable):
+    """A random permutation of the vector ``x`` (its last dimension; the others are batched,
+    each batch row permuted independently)."""
+
+    name: ClassVar[str] = "permutation"
+    ndim_supp: ClassVar[int] = 1
+    ndims_params: ClassVar[tuple[int, ...]] = (1,)
+    param_names: ClassVar[tuple[str, ...]] = ("x",)
+    default_dtype: ClassVar[str] = "int64"
+
+    def support_shape(self, param_shapes):  # type: ignore[no-untyped-def]
+        return (param_shapes[0][-1],)
+
+    def rng_fn(self, rng, x, *, size):  # type: ignore[no-untyped-def,override]
+        if x.ndim == 1 and size is None:
+            return rng.permutation(x)
+        batch = self.batch_shape([x], size)
+        return _loop(rng.permutation, batch, x.shape[-1:], x.dtype.name, (x, 1))
+
+
+def permutation(x: Any, *, rng: Any = None) -> Variable:
+    """A random permutation of ``arange(x)`` (an int) or of an array along its first axis
+    (NumPy's ``Generator.permutation``).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon, gnomon.random as gr
+    >>> v = gr.permutation(6).eval(mode="numpy")
+    >>> sorted(v.tolist())
+    [0, 1, 2, 3, 4, 5]
+    >>> gr.permutation(np.eye(3)).type  # rows shuffled
+    TensorType('float64', (3, 3))
+    """
+    from gnomon.tensor.basic import as_tensor
+    from gnomon.tensor.creation import arange
+    from gnomon.tensor.shapes import shape_i
+
+    xv = as_tensor(x)
+    if xv.ndim == 0:
+        if xv.dtype[0] not in "iu":
+            raise GnomonValueError(_at(with_hint(
+                f"permutation: x must be an int or an array, got a scalar of dtype {xv.dtype}",
+                "pass an int n (permutes arange(n)) or an array")))
+        return _draw(Permutation("int64"), rng, None, arange(xv))
+    if xv.ndim == 1:
+        return _draw(Permutation(xv.dtype), rng, None, xv)
+    return xv[_draw(Permutation("int64"), rng, None, arange(shape_i(xv, 0)))]

@@ -69,6 +69,18 @@ def _cov(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
 
 
+class _VonMisesOnCircle:
+    """The distribution of von Mises draws as NumPy returns them: ``mu + y`` wrapped into
+    ``[-pi, pi]`` (scipy's ``vonmises(kappa, loc=mu)`` lives on ``[mu - pi, mu + pi]``; its CDF
+    grows by 1 per turn, so differences of it give the wrapped CDF)."""
+
+    def __init__(self, mu: float, kappa: float) -> None:
+        self.mu, self.base = mu, stats.vonmises(kappa)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return self.base.cdf(x - self.mu) - self.base.cdf(-np.pi - self.mu)
+
+
 F2, F3 = ("float64",) * 2, ("float64",) * 3
 LOC_SCALE = _valid(_uni(-2, 2), _uni(0.1, 3))
 
@@ -157,6 +169,22 @@ SPECS = [
          (([0.0, 0.0], np.eye(2)), ([1.0, -2.0], [[2.0, 0.8], [0.8, 1.0]]),
           ([0.0, 3.0], [[1.0, 1.0], [1.0, 1.0]])),  # the last one is singular
          _valid(_uni(-2, 2), _cov), None, supp=lambda ps: ps[0].shape[-1:]),
+    Spec(gr.vonmises, F2, (0, 0), ((0.0, 1.0), (2.5, 4.0), (-1.0, 0.05)),
+         _valid(_uni(-3, 3), _uni(0.1, 5)), lambda r, mu, k, size: r.vonmises(mu, k, size),
+         lambda mu, k: _VonMisesOnCircle(mu, k)),
+    Spec(gr.gengamma, F3, (0, 0, 0), ((1.0, 1.0, 1.0), (2.0, 1.5, 3.0), (0.5, 3.0, 0.5)),
+         _valid(_uni(0.3, 4), _uni(0.3, 4), _uni(0.3, 4)), None,
+         lambda a, p, lam: stats.gengamma(a / p, p, scale=lam)),
+    Spec(gr.betabinomial, ("int64", "float64", "float64"), (0, 0, 0),
+         ((10, 2.0, 3.0), (1, 0.5, 0.5), (30, 5.0, 1.0)),
+         _valid(lambda r, s: r.integers(0, 20, s), _uni(0.3, 4), _uni(0.3, 4)), None,
+         lambda n, a, b: stats.betabinom(n, a, b), discrete=True),
+    Spec(gr.hypergeometric, ("int64",) * 3, (0, 0, 0), ((5, 10, 3), (20, 20, 30), (1, 50, 10)),
+         # nsample <= 10 <= ngood + nbad, whatever the shapes
+         _valid(lambda r, s: r.integers(5, 10, s), lambda r, s: r.integers(5, 10, s),
+                lambda r, s: r.integers(0, 11, s)),
+         lambda r, g, b, n, size: r.hypergeometric(g, b, n, size),
+         lambda g, b, n: stats.hypergeom(g + b, g, n), discrete=True),
 ]
 BY_NAME = {s.name: s for s in SPECS}
 

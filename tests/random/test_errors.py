@@ -30,6 +30,12 @@ CONSTANT_CASES = [
      "multivariate_normal", "cov"),
     (lambda: gr.integers(5, 5), "integers", "'low'"),
     (lambda: gr.uniform(0.0, np.inf), "uniform", "finite"),
+    (lambda: gr.vonmises(0.0, -1.0), "vonmises", "kappa"),
+    (lambda: gr.gengamma(1.0, 0.0, 1.0), "gengamma", "'p'"),
+    (lambda: gr.betabinomial(5, 1.0, -1.0), "betabinomial", "'b'"),
+    (lambda: gr.hypergeometric(2, 3, 6), "hypergeometric", "nsample"),
+    (lambda: gr.choice(3, p=[0.5, 0.6, 0.1]), "choice", "sum to 1"),
+    (lambda: gr.choice(3, size=4, replace=False), "choice", "distinct"),
 ]
 
 
@@ -141,3 +147,23 @@ def test_a_distribution_class_missing_a_hook_fails_when_defined() -> None:
 
             def rng_fn(self, rng, *params, size):  # type: ignore[no-untyped-def]
                 return params[0] + rng.random(size)
+
+
+@pytest.mark.parametrize("mode", available_modes())
+def test_sampling_distributions_check_symbolic_parameters_at_call_time(mode: str) -> None:
+    p, n = gt.dvector("p"), gt.lscalar("n")
+    rng = gnomon.shared(np.random.default_rng(0))
+    pick = gnomon.function([p], gr.choice(3, size=2, replace=False, p=p, rng=rng), mode=mode)
+    urn = gnomon.function([n], gr.hypergeometric(2, 3, n, size=2, rng=rng), mode=mode)
+    assert set(np.asarray(pick(np.array([0.2, 0.3, 0.5]))).tolist()) <= {0, 1, 2}
+    if mode == "jax":  # -1 where the parameters are invalid
+        assert np.all(np.asarray(pick(np.array([0.5, 0.6, 0.1]))) == -1)
+        assert np.all(np.asarray(urn(6)) == -1)
+        return
+    with pytest.raises(GnomonValueError, match="choice: parameter 'p' must sum to 1"):
+        pick(np.array([0.5, 0.6, 0.1]))
+    with pytest.raises(GnomonValueError, match="choice: cannot take 2 distinct items"):
+        pick(np.array([1.0, 0.0, 0.0]))
+    with pytest.raises(GnomonValueError, match="hypergeometric: parameter 'nsample' must be at "
+                                               "most ngood \\+ nbad"):
+        urn(6)

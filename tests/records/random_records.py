@@ -10,17 +10,21 @@ import gnomon.tensor as gt
 from gnomon.random.distributions import (
     Bernoulli,
     Beta,
+    BetaBinomial,
     Binomial,
     Categorical,
     Cauchy,
     ChiSquare,
+    Choice,
     Dirichlet,
     Exponential,
     Gamma,
+    GenGamma,
     Geometric,
     Gumbel,
     HalfCauchy,
     HalfNormal,
+    Hypergeometric,
     Integers,
     InvGamma,
     Laplace,
@@ -31,11 +35,13 @@ from gnomon.random.distributions import (
     NegativeBinomial,
     Normal,
     Pareto,
+    Permutation,
     Poisson,
     StandardNormal,
     StudentT,
     Triangular,
     Uniform,
+    VonMises,
     Wald,
     Weibull,
 )
@@ -61,6 +67,12 @@ def _categorical_ref(w, size=None):  # type: ignore[no-untyped-def]
     cdf = np.cumsum(np.broadcast_to(p, batch + p.shape[-1:]), axis=-1)
     u = _np().random(batch)
     return np.minimum(np.sum(cdf <= u[..., None], axis=-1), p.shape[-1] - 1)
+
+
+def _betabinomial_ref(n, a, b):  # type: ignore[no-untyped-def]
+    g = _np()
+    batch = np.broadcast_shapes(n.shape, a.shape, b.shape)
+    return g.binomial(n, g.beta(a, b, batch), batch)
 
 
 def _normalized(w):  # type: ignore[no-untyped-def]
@@ -163,4 +175,28 @@ RECORDS = [
     OpRecord("rv_multinomial", lambda n, w: _rv(gr.multinomial, n, _normalized(w)),
              lambda n, w: _np().multinomial(n, w / w.sum(axis=-1, keepdims=True)),
              [(I(2, low=0, high=20), P(2, 3))], grad=0, ops=(Multinomial,), random=True),
+    OpRecord("rv_vonmises", lambda mu, k: _rv(gr.vonmises, mu, k),
+             lambda mu, k: _np().vonmises(mu, k), [(F(3), P(2, 1))], grad=0, ops=(VonMises,),
+             random=True),
+    OpRecord("rv_gengamma", lambda a, p, lam: _rv(gr.gengamma, a, p, lam, size=(2, 3)),
+             lambda a, p, lam: lam * _np().standard_gamma(a / p, (2, 3)) ** (1.0 / p),
+             [(P(3), P(1), P(3))], grad=0, ops=(GenGamma,), random=True),
+    OpRecord("rv_betabinomial", lambda n, a, b: _rv(gr.betabinomial, n, a, b),
+             lambda n, a, b: _betabinomial_ref(n, a, b),
+             [(I(3, low=0, high=20), P(3), P(2, 1))], grad=0, ops=(BetaBinomial,),
+             random=True),
+    OpRecord("rv_hypergeometric", lambda g, b, n: _rv(gr.hypergeometric, g, b, n),
+             lambda g, b, n: _np().hypergeometric(g, b, n),
+             [(I(3, low=5, high=10), I(2, 1, low=5, high=10), I(3, low=0, high=11))], grad=0,
+             ops=(Hypergeometric,), random=True),
+    OpRecord("rv_choice", lambda a: _rv(gr.choice, a, size=(2, 3)),
+             lambda a: _np().choice(a, size=(2, 3)), [(F(5),)], grad=0, ops=(Choice,),
+             random=True),
+    OpRecord("rv_choice_p_without_replacement",
+             lambda a, w: _rv(gr.choice, a, size=(3,), replace=False, p=_normalized(w)),
+             lambda a, w: _np().choice(a, size=(3,), replace=False, p=w / w.sum()),
+             [(F(5), P(5))], grad=0, ops=(Choice,), random=True),
+    OpRecord("rv_permutation", lambda x: _rv(gr.permutation, x),
+             lambda x: _np().permutation(x), [(F(5),), (F(4, 2),)], grad=0,
+             ops=(Permutation,), random=True),
 ]

@@ -52,6 +52,66 @@ def _negative_binomial(key: Any, shape: tuple[int, ...], dtype: Any, n: Any, p: 
     return jax.random.poisson(k2, lam, shape, dtype)
 
 
+def _vonmises(key: Any, shape: tuple[int, ...], dtype: Any, mu: Any, kappa: Any) -> Any:
+    # jax.random has none: Best and Fisher's rejection sampler (NumPy's algorithm), every
+    # entry retried until accepted, with NumPy's uniform angle for tiny kappa and wrapped
+    # normal for huge kappa
+    k = kappa
+    r = 1.0 + jnp.sqrt(1.0 + 4.0 * k * k)
+    rho = (r - jnp.sqrt(2.0 * r)) / (2.0 * k)
+    s = jnp.where(k < 1e-5, 1.0 / k + k, (1.0 + rho * rho) / (2.0 * rho))
+    k_loop, k_sign, k_edge = jax.random.split(key, 3)
+    exact = (k >= 1e-8) & (k <= 1e6) & jnp.isfinite(s)
+
+    def body(state: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
+        kk, w, done = state
+        kk, k1, k2 = jax.random.split(kk, 3)
+        z = jnp.cos(jnp.pi * jax.random.uniform(k1, shape, dtype))
+        v = jax.random.uniform(k2, shape, dtype)
+        wn = (1.0 + s * z) / (s + z)
+        y = k * (s - wn)
+        with np.errstate(all="ignore"):
+            acc = (y * (2.0 - y) - v >= 0) | (jnp.log(y / v) + 1.0 - y >= 0)
+        return kk, jnp.where(done, w, wn), done | acc
+
+    _, w, _ = jax.lax.while_loop(lambda st: ~jnp.all(st[2]), body,
+                                 (k_loop, jnp.zeros(shape, dtype), ~exact))
+    sign = jnp.where(jax.random.uniform(k_sign, shape) < 0.5, -1.0, 1.0)
+    ang = sign * jnp.arccos(jnp.clip(w, -1.0, 1.0))
+    u_edge = jax.random.uniform(k_edge, shape, dtype)
+    ang = jnp.where(k < 1e-8, jnp.pi * (2.0 * u_edge - 1.0), ang)
+    ang = jnp.where(k > 1e6, jax.random.normal(k_edge, shape, dtype) / jnp.sqrt(k), ang)
+    return jnp.mod(mu + ang + jnp.pi, 2.0 * jnp.pi) - jnp.pi
+
+
+def _hypergeometric(key: Any, shape: tuple[int, ...], dtype: Any, ngood: Any, nbad: Any,
+                    nsample: Any) -> Any:
+    # jax.random has none: the urn emptied one draw at a time, all entries together, for the
+    # smaller of the sample and its complement (so max(min(nsample, total - nsample)) steps)
+    g = ngood.astype(jnp.int64)
+    left0 = g + nbad.astype(jnp.int64)
+    n = nsample.astype(jnp.int64)
+    m = jnp.minimum(n, left0 - n)
+    steps = jnp.max(m, initial=0)
+
+    def body(state: tuple[Any, ...]) -> tuple[Any, ...]:
+        i, kk, good, left, c = state
+        kk, sub = jax.random.split(kk)
+        u = jax.random.uniform(sub, shape, jnp.float64)
+        hit = (i < m) & (u * left < good)
+        return i + 1, kk, good - hit, left - (i < m), c + hit
+
+    state = (jnp.int64(0), key, g, left0, jnp.zeros(shape, jnp.int64))
+    c = jax.lax.while_loop(lambda st: st[0] < steps, body, state)[4]
+    return jnp.where(m == n, c, g - c).astype(dtype)
+
+
+def _betabinomial(key: Any, shape: tuple[int, ...], dtype: Any, n: Any, a: Any, b: Any) -> Any:
+    k1, k2 = jax.random.split(key)
+    q = jax.random.beta(k1, a, b, shape)
+    return jax.random.binomial(k2, n.astype(q.dtype), q, shape).astype(dtype)
+
+
 DRAWS: dict[type[RandomVariable], Draw] = {
     d.HalfNormal: lambda k, s, t, loc, sc: loc + sc * jnp.abs(jax.random.normal(k, s, t)),
     d.LogNormal: lambda k, s, t, m, sg: jnp.exp(m + sg * jax.random.normal(k, s, t)),
@@ -87,6 +147,12 @@ DRAWS: dict[type[RandomVariable], Draw] = {
         k, n.astype(p.dtype), p, dtype=p.dtype).astype(t),
     d.MultivariateNormal: lambda k, s, t, m, c: jax.random.multivariate_normal(
         k, m, c, s[:-1], t, method="svd"),
+    d.VonMises: _vonmises,
+    d.GenGamma: lambda k, s, t, a, p, lam: lam * jax.random.gamma(k, a / p, s, t) ** (1.0 / p),
+    d.BetaBinomial: _betabinomial,
+    d.Hypergeometric: _hypergeometric,
+    # every batch row permuted on its own
+    d.Permutation: lambda k, s, t, x: jax.random.permutation(k, x, axis=-1, independent=True),
 }
 
 
@@ -144,6 +210,28 @@ def _valid(op: RandomVariable, ps: Sequence[Any], batch: tuple[int, ...]) -> Any
 
 for _cls in DRAWS:
     jax_funcify.register(_cls)(_lower)
+
+
+@jax_funcify.register(d.Choice)
+def _choice(op: d.Choice, node: Apply) -> Callable[..., Any]:
+    # the sample is drawn at once (distinct entries without replacement), so not through the
+    # batched _lower; invalid p gives -1 (nan for float populations) everywhere
+    dtype = np.dtype(op.dtype)
+    sized = node.inputs[1] is not NoneConst
+
+    def fn(key: Any, size: Any, a: Any, *p: Any) -> tuple[Any, Any]:
+        a = jnp.asarray(a)
+        batch = (static_ints([size[i] for i in range(len(size))], node, "size") if sized
+                 else ())
+        nxt, sub = jax.random.split(jnp.asarray(key, jnp.uint32))
+        out = jax.random.choice(sub, a, batch, replace=op.replace,
+                                p=jnp.asarray(p[0]) if p else None).astype(dtype)
+        ok = _valid(op, [a, *(jnp.asarray(q) for q in p)], batch)
+        if ok is not None:
+            out = jnp.where(ok, out, jnp.asarray(jnp.nan if dtype.kind == "f" else -1, dtype))
+        return nxt, out
+
+    return fn
 
 
 # --- generators at the boundary ---------------------------------------------------------------

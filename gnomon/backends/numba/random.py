@@ -155,6 +155,84 @@ def _mvnormal(node: Apply, ps: list[str], out: str) -> list[str]:
     ]
 
 
+def _vonmises(node: Apply, ps: list[str], out: str) -> list[str]:
+    mu, kappa = ps
+    # NumPy's algorithm (Best and Fisher's rejection sampler; a wrapped normal for huge kappa,
+    # a uniform angle for tiny kappa): Numba's Generator has no vonmises
+    return [
+        f"vm_mu = {mu}",
+        f"vm_k = {kappa}",
+        "if vm_k < 1e-8:",
+        "    vm = math.pi * (2.0 * rng.random() - 1.0)",
+        "elif vm_k > 1e6:",
+        "    vm = vm_mu + math.sqrt(1.0 / vm_k) * rng.standard_normal()",
+        "    if vm < -math.pi:",
+        "        vm += 2.0 * math.pi",
+        "    if vm > math.pi:",
+        "        vm -= 2.0 * math.pi",
+        "else:",
+        "    if vm_k < 1e-5:",
+        "        vm_s = 1.0 / vm_k + vm_k",
+        "    else:",
+        "        vm_r = 1.0 + math.sqrt(1.0 + 4.0 * vm_k * vm_k)",
+        "        vm_rho = (vm_r - math.sqrt(2.0 * vm_r)) / (2.0 * vm_k)",
+        "        vm_s = (1.0 + vm_rho * vm_rho) / (2.0 * vm_rho)",
+        "    while True:",
+        "        vm_z = math.cos(math.pi * rng.random())",
+        "        vm_w = (1.0 + vm_s * vm_z) / (vm_s + vm_z)",
+        "        vm_y = vm_k * (vm_s - vm_w)",
+        "        vm_v = rng.random()",
+        "        if vm_y * (2.0 - vm_y) - vm_v >= 0.0:",
+        "            break",
+        "        if vm_y > 0.0 and vm_v > 0.0 and math.log(vm_y / vm_v) + 1.0 - vm_y >= 0.0:",
+        "            break",
+        "    vm = math.acos(min(max(vm_w, -1.0), 1.0))",
+        "    if rng.random() < 0.5:",
+        "        vm = -vm",
+        "    vm += vm_mu",
+        "    vm_m = np.fmod(abs(vm) + math.pi, 2.0 * math.pi) - math.pi",
+        "    vm = -vm_m if vm < 0.0 else vm_m",
+        f"{out} = vm",
+    ]
+
+
+def _hypergeometric(node: Apply, ps: list[str], out: str) -> list[str]:
+    ngood, nbad, nsample = ps
+    # The urn emptied one draw at a time (Numba's Generator has no hypergeometric): the
+    # smaller of the sample and its complement is drawn, so a draw costs
+    # O(min(nsample, ngood + nbad - nsample)) uniforms (NumPy's HRUA sampler is O(1)).
+    return [
+        f"hg_g = np.int64({ngood})",
+        f"hg_n = np.int64({nsample})",
+        f"hg_left = hg_g + np.int64({nbad})",
+        "hg_m = min(hg_n, hg_left - hg_n)",
+        "hg_good = hg_g",
+        "hg_c = 0",
+        "for hg_i in range(hg_m):",
+        "    if rng.random() * hg_left < hg_good:",
+        "        hg_c += 1",
+        "        hg_good -= 1",
+        "    hg_left -= 1",
+        f"{out} = hg_c if hg_m == hg_n else hg_g - hg_c",
+    ]
+
+
+def _permutation(node: Apply, ps: list[str], out: str) -> list[str]:
+    (x,) = ps
+    # Fisher-Yates on a copy of the core vector
+    return [
+        "xc = " + x,
+        "row = " + out,
+        "for j in range(xc.shape[0]):",
+        "    row[j] = xc[j]",
+        "for j in range(xc.shape[0] - 1, 0, -1):",
+        "    q = rng.integers(0, j + 1)",
+        "    tmp = row[j]",
+        "    row[j] = row[q]",
+        "    row[q] = tmp",
+    ]
+
+
 BODIES: dict[type[RandomVariable], Body] = {
     d.Normal: _scalar("rng.normal({0}, {1})"),
     d.StandardNormal: _scalar("rng.standard_normal()"),
@@ -187,6 +265,11 @@ BODIES: dict[type[RandomVariable], Body] = {
     d.Dirichlet: _dirichlet,
     d.Multinomial: _multinomial,
     d.MultivariateNormal: _mvnormal,
+    d.VonMises: _vonmises,
+    d.GenGamma: _scalar("{2} * rng.standard_gamma({0} / {1}) ** (1.0 / {1})"),
+    d.BetaBinomial: _scalar("rng.binomial(np.int64({0}), rng.beta({1}, {2}))"),
+    d.Hypergeometric: _hypergeometric,
+    d.Permutation: _permutation,
 }
 
 #: Checks whose NumPy form does not compile, done in the body instead (categorical sums,
@@ -291,6 +374,85 @@ def kernel_source(node: Apply) -> str:
     return "\n".join(lines) + "\n"
 
 
+def choice_kernel(node: Apply) -> str:
+    """Source of the ``choice`` kernel: the sample's entries are drawn together (without
+    replacement they are distinct positions of ``a``), so it is not the per-index loop of
+    :func:`kernel_source`."""
+    op: d.Choice = node.op  # type: ignore[assignment]
+    if not op.inplace:
+        raise NotLoweredError(f"{op} must copy its generator first")
+    size = node.inputs[1]
+    nb = node.outputs[1].type.ndim  # type: ignore[attr-defined]
+    dt = f"np.{op.dtype}"
+    lines = ["def kernel(rng, size, a" + (", p):" if op.weighted else "):"), "    ntot = 1"]
+    if size is not NoneConst:
+        for k in range(nb):
+            lines += [f"    b{k} = size[{k}]",
+                      f"    if b{k} < 0:",
+                      "        raise ValueError('choice: size has a negative entry')",
+                      f"    ntot *= b{k}"]
+    lines += [
+        "    n = a.shape[0]",
+        "    if n == 0 and ntot > 0:",
+        "        raise ValueError('choice: a is empty')",
+        f"    flat = np.empty(ntot, {dt})",
+    ]
+    if op.weighted:
+        lines += ["    if p.shape[0] != n:",
+                  "        raise ValueError('choice: p must have one entry per item of a')",
+                  "    for j in range(n):",
+                  "        if not (p[j] >= 0.0 and p[j] <= 1.0):",
+                  "            raise ValueError(\"choice: parameter 'p' must be in [0, 1]\")"]
+        lines += ["    " + ln for ln in _probabilities("choice", "p")]
+    if op.replace and not op.weighted:
+        lines += ["    for i in range(ntot):",
+                  "        flat[i] = a[rng.integers(0, n)]"]
+    elif op.replace:  # inverse CDF, one uniform per item
+        lines += ["    cdf = np.cumsum(pc)",
+                  "    for i in range(ntot):",
+                  "        j = np.searchsorted(cdf, rng.random() * cdf[n - 1], side='right')",
+                  "        flat[i] = a[min(j, n - 1)]"]
+    elif not op.weighted:  # a partial Fisher-Yates shuffle of the positions
+        lines += ["    if ntot > n:",
+                  "        raise ValueError('choice: sample larger than the population')",
+                  "    idx = np.arange(n)",
+                  "    for i in range(ntot):",
+                  "        j = i + rng.integers(0, n - i)",
+                  "        q = idx[j]",
+                  "        idx[j] = idx[i]",
+                  "        idx[i] = q",
+                  "        flat[i] = a[q]"]
+    else:  # successive draws among the items not yet taken, proportional to p
+        lines += ["    w = pc.copy()",
+                  "    nz = 0",
+                  "    for j in range(n):",
+                  "        if w[j] > 0.0:",
+                  "            nz += 1",
+                  "    if ntot > nz:",
+                  "        raise ValueError('choice: fewer non-zero entries in p than size')",
+                  "    for i in range(ntot):",
+                  "        mass = 0.0",
+                  "        for j in range(n):",
+                  "            mass += w[j]",
+                  "        u = rng.random() * mass",
+                  "        c = 0.0",
+                  "        pick = -1",
+                  "        for j in range(n):",
+                  "            if w[j] > 0.0:",
+                  "                pick = j",
+                  "                c += w[j]",
+                  "                if u < c:",
+                  "                    break",
+                  "        flat[i] = a[pick]",
+                  "        w[pick] = 0.0"]
+    if nb:
+        lines.append(f"    out = flat.reshape(({''.join(f'b{k}, ' for k in range(nb))}))")
+    else:
+        lines += [f"    out = np.empty((), {dt})", "    out[()] = flat[0]"]
+    lines.append("    return rng, out")
+    return "\n".join(lines) + "\n"
+
+
 def _support_params(op: RandomVariable) -> list[int]:
     """Which parameter's last dimension gives each support dimension."""
     if op.ndim_supp == 0:
@@ -303,6 +465,7 @@ def _support_params(op: RandomVariable) -> list[int]:
 def _register() -> None:
     for cls in BODIES:
         numba_funcify.register(cls)(lambda op, node: kernel_source(node))
+    numba_funcify.register(d.Choice)(lambda op, node: choice_kernel(node))
 
 
 _register()
