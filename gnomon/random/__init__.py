@@ -23,8 +23,6 @@ True
 
 from __future__ import annotations
 
-import sys
-
 from gnomon.random import distributions, rewriting
 from gnomon.random.distributions import *  # noqa: F403
 from gnomon.random.draw import draw
@@ -50,6 +48,8 @@ __all__ = [
 def _alias_in_tensor() -> None:
     # PyTensor users write pt.random.normal(...) and import pytensor.tensor.random: both
     # spellings reach this package.
+    import sys
+
     import gnomon.tensor
 
     gnomon.tensor.random = sys.modules[__name__]  # type: ignore[attr-defined]
@@ -57,3 +57,11 @@ def _alias_in_tensor() -> None:
 
 
 _alias_in_tensor()
+
+
+def __dir__() -> list[str]:
+    # the public names only (not the submodules, `sys` or `annotations`)
+    return sorted(__all__)
+
+
+del annotations
