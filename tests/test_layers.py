@@ -41,7 +41,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "Jacobians of expressions of unknown length loop with scan",
     ("gnomon.compile.function", "gnomon.backends"):
         "the backend named by the mode is looked up when a function is compiled",
-    ("gnomon.compile.function", "gnomon.backends.jax.linker"): "Function.jax_fn, for mode='jax'",
     ("gnomon.compile.shared", "gnomon.random.type"):
         "gnomon.shared(numpy Generator) makes a shared random generator",
     ("gnomon.tensor.indexing", "gnomon"): "reads gnomon.config at call time",

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gnomon.compile.compiled import CompiledProgram
 from gnomon.compile.mode import Mode, get_mode
 from gnomon.compile.schedule import Program, schedule
 from gnomon.compile.shared import SharedVariable, TensorSharedVariable
@@ -40,6 +41,8 @@ class Function:
         The symbolic inputs and the outputs as given by the user.
     program : Program
         The scheduled graph after rewriting (what ``debugprint(f)`` shows).
+    compiled : CompiledProgram
+        What the backend compiled (``compiled.state`` is the backend's own object).
     mode : Mode
     trust_input : bool
         Skip input checks and conversions (faster calls; wrong values give wrong results or
@@ -65,7 +68,7 @@ class Function:
         single: bool,
         updates: list[tuple[SharedVariable, Variable]],
         program: Program,
-        thunk: Callable[[list[Any]], list[Any]],
+        compiled: CompiledProgram,
         mode: Mode,
         allow_input_downcast: bool,
         shared_inputs: list[SharedVariable],
@@ -78,24 +81,26 @@ class Function:
         self.mode = mode
         self.trust_input = False
         self.rewrite_trace = rewrite_trace
+        self.compiled = compiled
         self._single = single
-        self._thunk = thunk
+        self._execute = compiled.run
         self._n_out = len(outputs)
         self._shared = shared_inputs
         self._update_targets = [s for s, _ in updates]
         self._allow_downcast = allow_input_downcast
         self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
         # Backends whose outputs are immutable (JAX arrays) or freshly allocated by a memory
-        # plan that never aliases inputs say so on the thunk. For the others (the reference
-        # backend, Numba with Python fallbacks) results are copied where the graph says they may
-        # alias an input, a constant or an earlier result (``view_map``), and every call checks
-        # the memory of the rest (an op's ``perform`` may return an undeclared view).
-        never_alias = getattr(thunk, "outputs_never_alias", False)
+        # plan that never aliases inputs say so (``outputs_never_alias``). For the others (the
+        # reference backend, Numba with Python fallbacks) results are copied where the graph
+        # says they may alias an input, a constant or an earlier result (``view_map``), and
+        # every call checks the memory of the rest (an op's ``perform`` may return an
+        # undeclared view).
+        never_alias = compiled.outputs_never_alias
         copies = [False] * len(program.outputs) if never_alias else program.outputs_needing_copy()
         self._copy_idx = [i for i, c in enumerate(copies) if c]
         self._check_overlap = not never_alias and bool(program.outputs)
         # A backend may accept its own array types (JAX arrays) without a host copy.
-        filt = getattr(thunk, "input_filter", None)
+        filt = compiled.input_filter
         self._filters = [
             (filt(v.type) if filt else v.type.filter, v.name or f"input {i} ({v.type})")
             for i, v in enumerate(inputs)
@@ -105,7 +110,7 @@ class Function:
             functools.partial(f, name=nm, allow_downcast=allow_input_downcast)
             for f, nm in self._filters
         ]
-        self._foreign_ok = filt is not None and getattr(thunk, "accepts_foreign_arrays", False)
+        self._foreign_ok = filt is not None and compiled.accepts_foreign_arrays
         self._locks = _update_locks(shared_inputs, self._update_targets) if updates else ()
         self._plain = not self._copy_idx and not updates and not self._check_overlap
 
@@ -132,7 +137,7 @@ class Function:
                 shared_vals = [v if type(v) is np.ndarray or not _is_array_like(v)
                                else np.asarray(v) for v in shared_vals]
             values.extend(shared_vals)
-        results = self._thunk(values)
+        results = self._execute(values)
         return results[0] if self._single else results
 
     def _call_locked(self, values: list[Any]) -> Any:
@@ -161,7 +166,7 @@ class Function:
                 shared_vals = [v if type(v) is np.ndarray or not _is_array_like(v)
                                else np.asarray(v) for v in shared_vals]
             values.extend(shared_vals)
-        results = self._thunk(values)
+        results = self._execute(values)
         for i in self._copy_idx:
             results[i] = np.array(results[i], copy=True)
         if self._check_overlap:
@@ -186,14 +191,12 @@ class Function:
     def jax_fn(self) -> Callable[..., Any]:
         """For ``mode='jax'``: the pure JAX callable of this function's outputs (see
         :func:`gnomon.backends.jax.linker.jax_fn`)."""
-        if self.mode.backend != "jax":
+        if self.compiled.jax_fn is None:
             raise AttributeError(
                 f"jax_fn is only available for mode='jax' functions; this one is "
                 f"mode={self.mode.backend!r}.\nHint: compile with gnomon.function(..., mode='jax')."
             )
-        from gnomon.backends.jax.linker import jax_fn
-
-        return jax_fn(self)
+        return self.compiled.jax_fn(self)
 
     def _bind_kwargs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         vals: list[Any] = list(args) + [_MISSING] * (len(self.inputs) - len(args))
@@ -400,8 +403,10 @@ def function(
         shared_inputs = [v for v in graph_inputs(targets) if isinstance(v, SharedVariable)
                          and v not in inputs]
         program = schedule(list(inputs) + shared_inputs, targets)
-        thunk = _backend(m.backend).compile_program(program)
-    return Function(list(inputs), outs, single, update_pairs, program, thunk, m,
+        from gnomon.compile.tiered import compile_program
+
+        compiled = compile_program(program, m, _backend)  # tiered or not (compile/tiered.py)
+    return Function(list(inputs), outs, single, update_pairs, program, compiled, m,
                     allow_input_downcast, shared_inputs, trace)
 
 

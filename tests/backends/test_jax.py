@@ -118,9 +118,9 @@ def test_new_shapes_retrace_and_are_cached() -> None:
     for shape in [(3, 4), (5, 2), (3, 4), (1, 7)]:
         xv = rng.standard_normal(shape)
         np.testing.assert_allclose(np.asarray(f(xv)), xv.sum(axis=0) * shape[0], rtol=1e-12)
-    if hasattr(f._thunk.jitted, "_cache_size"):  # a JAX internal: one trace per shape
-        assert f._thunk.jitted._cache_size() == 3
-    assert not f._thunk.eager
+    if hasattr(f.compiled.state.jitted, "_cache_size"):  # a JAX internal: one trace per shape
+        assert f.compiled.state.jitted._cache_size() == 3
+    assert not f.compiled.state.eager
 
 
 def test_shapes_from_input_shapes_are_static_under_jit() -> None:
@@ -131,7 +131,7 @@ def test_shapes_from_input_shapes_are_static_under_jit() -> None:
         warnings.simplefilter("error", JaxFallbackWarning)
         got = np.asarray(f(np.arange(4.0)))
     assert got.shape == (24,) and np.all(got == 6.0)
-    assert not f._thunk.eager
+    assert not f.compiled.state.eager
 
 
 def test_shapes_from_input_values_fall_back_with_a_warning() -> None:
@@ -141,7 +141,7 @@ def test_shapes_from_input_values_fall_back_with_a_warning() -> None:
     with pytest.warns(JaxFallbackWarning, match="arange"):
         got = f(4, np.ones(2))
     np.testing.assert_array_equal(np.asarray(got), np.arange(4) * 2.0)
-    assert f._thunk.eager
+    assert f.compiled.state.eager
     np.testing.assert_array_equal(np.asarray(f(2, np.ones(3))), np.arange(2) * 3.0)
     # The JAX callable cannot fall back inside the user's jax.jit: it says why.
     g = jax.jit(to_jax(gt.arange(n) * 1.0, [n]))
@@ -392,7 +392,7 @@ def test_ifelse_with_a_traced_condition_is_one_jitted_program() -> None:
         warnings.simplefilter("error", JaxFallbackWarning)
         np.testing.assert_allclose(np.asarray(f(1.0, xv)), np.exp(xv) * 2)
         np.testing.assert_allclose(np.asarray(f(-1.0, xv)), np.sin(xv) - xv)
-    assert not f._thunk.eager
+    assert not f.compiled.state.eager
     g = gnomon.grad(gt.sum(out ** 2), x)
     for cv in (1.0, -1.0):
         _both([c, x], g, [cv, xv])

@@ -42,7 +42,7 @@ def test_python_fallback_nodes_run_between_compiled_nodes() -> None:
 
     x = gt.dvector("x")
     f = gnomon.function([x], gt.exp(erfinv(x)) * 2.0, mode=NO_REWRITE)
-    assert not f._thunk.nopython and f._thunk.fallback_nodes
+    assert not f.compiled.state.nopython and f.compiled.state.fallback_nodes
     import scipy.special as sp
 
     v = RNG.uniform(-0.9, 0.9, 7)
@@ -56,7 +56,7 @@ def test_fused_composite_is_one_loop() -> None:
     x, y, z = gt.dmatrix("x"), gt.dmatrix("y"), gt.dmatrix("z")
     f = gnomon.function([x, y, z], (x * 2 + y) * z - gt.exp(-x ** 2), mode="numba")
     assert len(f.program.nodes) == 1, [str(n.op) for n in f.program.nodes]
-    assert f._thunk.nopython
+    assert f.compiled.state.nopython
     # run-time broadcasting inside the fused loop too
     cases = [((3, 5), (3, 5), (3, 5)), ((3, 1), (1, 5), (3, 5)), ((1, 1), (4, 1), (1, 2))]
     for sa, sb, sc in cases:
@@ -113,7 +113,7 @@ def test_outputs_never_alias_inputs_or_each_other() -> None:
     s = gnomon.shared(RNG.random((3, 3)), name="s")
     outs = [x, x.T, gt.dimshuffle(x, (1, 0)), x + 1.0, s, s.T, x[1:]]
     f = gnomon.function([x], outs, mode=NO_REWRITE)
-    assert f._thunk.outputs_never_alias
+    assert f.compiled.outputs_never_alias
     a = RNG.random((3, 3))
     a0 = a.copy()
     res = f(a)
@@ -135,7 +135,7 @@ def test_inplace_reuse_keeps_results_and_inputs() -> None:
     z = gt.log(y) + 1.0          # would like to overwrite y
     out = z * 2.0 + t
     f = gnomon.function([x], [out, gt.sqrt(gt.exp(x) + 1.0) * 3.0], mode=NO_REWRITE)
-    assert f._thunk.inplace, "the plan should reuse at least one dead buffer"
+    assert f.compiled.state.inplace, "the plan should reuse at least one dead buffer"
     a = RNG.random((4, 4))
     a0 = a.copy()
     got = f(a)

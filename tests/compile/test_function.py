@@ -242,3 +242,22 @@ def test_shared_value_written_by_jax_is_read_by_other_backends():
     assert callable(fj.jax_fn)
     with pytest.raises(AttributeError, match="mode='jax'"):
         gnomon.function([x], x, mode="numpy").jax_fn
+
+
+@pytest.mark.parametrize("mode", ["numpy", "numba", "jax"])
+def test_every_backend_returns_a_compiled_program(mode):
+    # one linker contract: Function reads the CompiledProgram's fields and nothing else
+    import dataclasses
+
+    from gnomon.backends import get_backend
+    from gnomon.compile.compiled import CompiledProgram
+    from gnomon.compile.schedule import schedule
+
+    pytest.importorskip(mode)
+    x = gt.dvector("x")
+    compiled = get_backend(mode).compile_program(schedule([x], [x * 2.0]))
+    assert type(compiled) is CompiledProgram
+    assert compiled.run is not None and (compiled.jax_fn is not None) == (mode == "jax")
+    np.testing.assert_allclose(compiled([np.ones(2)])[0], [2.0, 2.0])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        compiled.outputs_never_alias = True  # type: ignore[misc]

@@ -172,6 +172,6 @@ def test_numba_compiles_both_branches() -> None:
     c, x = gt.dscalar("c"), gt.dvector("x")
     out = ifelse(c > 0, gt.exp(x), -x)
     f = gnomon.function([c, x], out, mode="numba")
-    assert f._thunk.nopython
+    assert f.compiled.state.nopython
     np.testing.assert_allclose(f(1.0, np.zeros(2)), [1.0, 1.0])
     np.testing.assert_allclose(f(-1.0, np.ones(2)), [-1.0, -1.0])

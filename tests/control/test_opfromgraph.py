@@ -204,5 +204,5 @@ def test_numba_compiles_the_wrapped_graph() -> None:
     op = _muladd()
     a, b = gt.dvector("a"), gt.dvector("b")
     f = gnomon.function([a, b], op(a, b), mode=gnomon.Mode("numba").excluding(KEEP))
-    assert f._thunk.nopython and isinstance(f.program.nodes[0].op, OpFromGraph)
+    assert f.compiled.state.nopython and isinstance(f.program.nodes[0].op, OpFromGraph)
     np.testing.assert_allclose(f(np.zeros(2), np.ones(2)), [1.0, 1.0])

@@ -296,7 +296,7 @@ def test_numba_compiles_the_loop(name: str) -> None:
     fn, values = CASES[name]
     xs = symbolic_inputs(values())
     f = gnomon.function(xs, fn(*xs), mode="numba", on_unused_input="ignore")
-    assert f._thunk.nopython, [type(n.op).__name__ for n in f._thunk.fallback_nodes]
+    assert f.compiled.state.nopython, [type(n.op).__name__ for n in f.compiled.state.fallback_nodes]
 
 
 def test_only_the_last_steps_are_stored_when_only_they_are_read() -> None:

@@ -28,6 +28,7 @@ from gnomon.backends.jax.dispatch import (
     jax_funcify,
     static_int,
 )
+from gnomon.backends.jax.linker import JaxThunk
 from gnomon.control.ifelse import IfElse
 from gnomon.control.inner import InnerGraph
 from gnomon.control.opfromgraph import OpFromGraph
@@ -38,7 +39,8 @@ from gnomon.graph.basic import Apply
 
 def inner_jax_fn(graph: InnerGraph) -> Callable[..., tuple[Any, ...]]:
     """The pure JAX function of a closed inner graph (compiled once per graph)."""
-    return graph.function("jax")._thunk.jax_fn  # type: ignore[no-any-return]
+    thunk: JaxThunk = graph.function("jax").compiled.state
+    return thunk.jax_fn
 
 
 def _split_static(vals: list[Any]) -> tuple[list[Any], Callable[[list[Any]], list[Any]]]:

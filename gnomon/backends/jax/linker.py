@@ -39,6 +39,7 @@ from gnomon.backends.jax.dispatch import (
     is_tracer,
     jax_funcify,
 )
+from gnomon.compile.compiled import CompiledProgram
 from gnomon.compile.schedule import Program
 from gnomon.errors import (
     GnomonError,
@@ -187,8 +188,8 @@ def x64_error(dtype: str, where: str) -> GnomonTypeError:
 
 
 class JaxThunk:
-    """What :func:`compile_program` returns: ``thunk(values) -> outputs`` plus the attributes
-    :class:`~gnomon.compile.function.Function` reads.
+    """``thunk(values) -> outputs`` of a ``mode='jax'`` program: the ``run`` and the ``state``
+    of the :class:`~gnomon.compile.compiled.CompiledProgram` :func:`compile_program` returns.
 
     Attributes
     ----------
@@ -200,11 +201,6 @@ class JaxThunk:
     eager : bool
         True once the function fell back to op-by-op execution (see the module docstring).
     """
-
-    #: JAX arrays are immutable: outputs can never alias an input the user could mutate.
-    outputs_never_alias = True
-    #: shared variables may hold JAX arrays (from earlier updates); no host copy needed.
-    accepts_foreign_arrays = True
 
     def __init__(self, program: Program) -> None:
         self.program = program
@@ -274,7 +270,7 @@ def _has_64bit(program: Program) -> bool:
     return any(getattr(v.type, "dtype", None) in wide for v in vs)
 
 
-def compile_program(program: Program) -> JaxThunk:
+def compile_program(program: Program) -> CompiledProgram:
     """Lower ``program`` to a jitted JAX function; the backend entry point of ``mode='jax'``.
 
     Examples
@@ -288,9 +284,12 @@ def compile_program(program: Program) -> JaxThunk:
     """
     from gnomon.backends.jax.random import RandomJaxThunk, has_generators
 
-    if has_generators(program):  # random generators at the boundary become JAX keys
-        return RandomJaxThunk(program)
-    return JaxThunk(program)
+    # random generators at the boundary become JAX keys
+    thunk = RandomJaxThunk(program) if has_generators(program) else JaxThunk(program)
+    # JAX arrays are immutable: outputs never alias an input the user could mutate; shared
+    # variables may hold JAX arrays (from earlier updates) and need no host copy.
+    return CompiledProgram(run=thunk, outputs_never_alias=True, input_filter=thunk.input_filter,
+                           accepts_foreign_arrays=True, jax_fn=jax_fn, state=thunk)
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -366,7 +365,7 @@ def filter_jax_array(
 
 
 def _thunk_of(f: Function) -> JaxThunk:
-    thunk = getattr(f, "_thunk", None)
+    thunk = f.compiled.state
     if not isinstance(thunk, JaxThunk):
         raise GnomonValueError(with_hint(
             f"{f!r} was not compiled with mode='jax'",

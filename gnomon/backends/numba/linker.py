@@ -18,7 +18,9 @@ input, a constant or another output are copied inside the compiled code, so the 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,7 +30,9 @@ from gnomon.backends.numba import cache
 from gnomon.backends.numba.dispatch import numba_funcify
 from gnomon.backends.numba.elemwise import elemwise_source
 from gnomon.backends.numba.scalar import HELPERS
+from gnomon.backends.numpy.linker import compile_program as reference
 from gnomon.backends.numpy.linker import runtime_error
+from gnomon.compile.compiled import CompiledProgram
 from gnomon.compile.memory import plan_inplace
 from gnomon.compile.schedule import Program
 from gnomon.errors import (
@@ -78,8 +82,8 @@ def _can_inplace(node: Apply) -> bool:
     return isinstance(node.op, Elemwise) and len(node.outputs) == 1
 
 
-def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
-    """Compile ``program`` to ``thunk(values) -> outputs`` (see the module docstring)."""
+def compile_program(program: Program) -> CompiledProgram:
+    """Compile ``program`` to ``run(values) -> outputs`` (see the module docstring)."""
     slot = program.slot
     sources: list[str | None] = []
     for node in program.nodes:
@@ -144,13 +148,21 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
 
     # Outputs are fresh arrays or copies made inside the compiled code (never views of inputs,
     # constants, shared storage or each other); Python fallbacks give no such guarantee.
-    thunk.outputs_never_alias = nopython  # type: ignore[attr-defined]
-    thunk.input_filter = input_filter  # type: ignore[attr-defined]
-    thunk.nopython = nopython  # type: ignore[attr-defined]
-    thunk.inplace = dict(plan)  # type: ignore[attr-defined]
-    thunk.fallback_nodes = [n for n, s in zip(program.nodes, sources, strict=True)  # type: ignore[attr-defined]
-                            if s is None]
-    return thunk
+    fallback = [n for n, s in zip(program.nodes, sources, strict=True) if s is None]
+    return CompiledProgram(run=thunk, outputs_never_alias=nopython, input_filter=input_filter,
+                           state=NumbaProgram(nopython, dict(plan), fallback))
+
+
+@dataclass(frozen=True)
+class NumbaProgram:
+    """What the Numba linker says about a compiled program (``CompiledProgram.state``)."""
+
+    #: the whole program is one nopython function (no node runs its ``perform`` in Python)
+    nopython: bool
+    #: the memory plan: node index -> the input whose buffer its output reuses
+    inplace: dict[int, int]
+    #: the nodes that run with their NumPy ``perform`` (no lowering for these inputs)
+    fallback_nodes: list[Apply]
 
 
 def input_filter(t: Any) -> Callable[..., Any]:
@@ -191,10 +203,6 @@ def input_filter(t: Any) -> Callable[..., Any]:
 
 def _reference_fallback(program: Program, err: Exception) -> Callable[..., Any]:
     """The NumPy reference program, with the output copies the no-alias promise needs."""
-    import warnings
-
-    from gnomon.backends.numpy.linker import compile_program as reference
-
     warnings.warn(
         f"Numba could not compile this function ({type(err).__name__}: "
         f"{str(err).splitlines()[0] if str(err) else ''}); it runs on the NumPy reference "
@@ -202,7 +210,7 @@ def _reference_fallback(program: Program, err: Exception) -> Callable[..., Any]:
         "Hint: please report it; pass mode='numpy' to silence this warning.",
         RuntimeWarning, stacklevel=4,
     )
-    ref = reference(program)
+    ref = reference(program).run
     n_in = len(program.inputs)
     copies = program.outputs_needing_copy()
 

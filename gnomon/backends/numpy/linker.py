@@ -7,16 +7,18 @@ node's declared types, so a wrong shape rule or dtype rule is caught here, in th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from gnomon.compile.compiled import CompiledProgram
 from gnomon.compile.schedule import Program
 from gnomon.errors import GnomonError, GnomonRuntimeError, node_context
 
 
-def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
+def compile_program(program: Program) -> CompiledProgram:
+    """The reference program: ``perform`` of each node in order, outputs checked against the
+    node's types."""
     slot = program.slot
     n_in = len(program.inputs)
     consts = [(slot[c], c.data) for c in program.constants]
@@ -42,7 +44,7 @@ def compile_program(program: Program) -> Callable[[list[Any]], list[Any]]:
                 storage[i] = _check_output(node, v, r)
         return [storage[i] for i in out_slots]
 
-    return thunk
+    return CompiledProgram(run=thunk)
 
 
 def _check_output(node: Any, var: Any, value: Any) -> Any:
