@@ -55,12 +55,20 @@ class Config:
     on_unused_input: str = "raise"
     #: check each compiled function's inputs (dtype, rank, static shape) on every call.
     check_inputs: bool = True
+    #: tiered execution of ``mode='numba'`` functions (``gnomon/compile/tiered.py``,
+    #: ``docs/compile-time.md``): ``'first'`` runs the first call on the NumPy reference while
+    #: the Numba program compiles in the background, later calls run the Numba program;
+    #: ``'async'`` runs every call on the reference until the Numba program is ready;
+    #: ``'off'`` always waits for the Numba program.
+    tiered: str = "first"
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in {f.name for f in fields(self)}:
             raise AttributeError(f"gnomon.config has no setting {name!r}")
         if name == "floatX" and value not in ("float16", "float32", "float64"):
             raise ValueError(f"config.floatX must be float16, float32 or float64, not {value!r}")
+        if name == "tiered" and value not in ("off", "first", "async"):
+            raise ValueError(f"config.tiered must be 'off', 'first' or 'async', not {value!r}")
         if name == "cache_max_bytes" and (isinstance(value, bool) or not isinstance(value, int)
                                           or value < 0):
             raise ValueError(f"config.cache_max_bytes must be an int >= 0, not {value!r}")

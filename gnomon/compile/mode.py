@@ -27,11 +27,18 @@ class Mode:
     exclude: tuple[str, ...] = ()
     #: run the rewrite pipeline at all (``Mode(..., optimize=False)`` compiles the graph as built)
     optimize: bool = True
+    #: tiered execution (``'off'``, ``'first'``, ``'async'``; None: ``config.tiered``), see
+    #: :mod:`gnomon.compile.tiered`
+    tiered: str | None = None
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise GnomonValueError(
                 f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}"
+            )
+        if self.tiered not in (None, "off", "first", "async"):
+            raise GnomonValueError(
+                f"tiered={self.tiered!r}; choose 'off', 'first', 'async' or None (config.tiered)"
             )
 
     def including(self, *names: str) -> Mode:
