@@ -168,7 +168,8 @@ def inner_shapes(
     def build() -> list[Variable] | None:
         flat: list[Variable] = []
         for o in graph.outputs:
-            for d, s in enumerate(o.type.shape):  # type: ignore[attr-defined]
+            # (non-tensor outputs, e.g. random generators, have no shape)
+            for d, s in enumerate(getattr(o.type, "shape", ())):
                 if s is None:
                     flat.append(shape_i(o, d))
         if not flat:
@@ -208,7 +209,7 @@ def inner_shapes(
     k = 0
     for o in graph.outputs:
         dims: list[Variable] = []
-        for s in o.type.shape:  # type: ignore[attr-defined]
+        for s in getattr(o.type, "shape", ()):
             if s is None:
                 dims.append(out_flat[k])
                 k += 1

@@ -13,6 +13,14 @@ taps (in the order given), then the non-sequences; it returns the new value of e
 output, then the outputs without recurrence. The node returns the trace of every output, of
 shape ``(n_steps, ...)`` (the initial values are not included, as in PyTensor).
 
+*Opaque states* -- recurrent states whose type is not a tensor type (random generators) -- have
+the single tap ``-1``; their outer input is the initial value itself (no buffer axis) and their
+output is the value after the last step (no trace): a generator threaded through the loop
+advances at every step. :func:`scan` makes one for each shared generator the body updates
+(``return x, {rng: next_rng}``), for each one with a ``default_update`` read in the body
+(``RandomStream``), and for each generator given in ``outputs_info``. The reverse-mode gradient
+of a scan with opaque states is not implemented.
+
 Sequence taps (``{"input": x, "taps": [-1, 0]}``) and ``go_backwards`` are resolved by
 :func:`scan` with slicing, so the op only sees tap-0 sequences. Loop-invariant computation is
 moved out of the loop when the graph is built: any value the body uses that does not depend on
@@ -80,6 +88,10 @@ class Scan(Op):
         Empty, or one entry per output: ``0`` returns the whole trace, ``k > 0`` only its last
         ``min(k, n_steps)`` steps, so the backends store O(taps + k) values instead of
         O(n_steps). Set by the ``scan_save_mem`` rewrite when an output is only read at its end.
+    inplace : bool
+        The loop may advance the initial values of its opaque states (random generators) in
+        place instead of copies. Set by the ``random_inplace`` rewrite when nothing else reads
+        them; never set it by hand.
     """
 
     graph: InnerGraph
@@ -89,6 +101,7 @@ class Scan(Op):
     truncate_gradient: int = -1
     name: str | None = field(default=None, compare=False)
     keep: tuple[int, ...] = ()
+    inplace: bool = False
 
     def kept(self, k: int) -> int:
         """How many last steps output ``k`` keeps (0: all of them)."""
@@ -102,6 +115,14 @@ class Scan(Op):
     def lags(self) -> tuple[int, ...]:
         return tuple(-min(t) for t in self.taps)
 
+    def opaque(self, j: int) -> bool:
+        """Whether recurrent state ``j`` is opaque (not a tensor: a random generator)."""
+        return not isinstance(self.graph.outputs[j].type, TensorType)
+
+    @property
+    def opaque_states(self) -> tuple[int, ...]:
+        return tuple(j for j in range(self.n_rec) if self.opaque(j))
+
     @property
     def n_tap_inputs(self) -> int:
         return sum(len(t) for t in self.taps)
@@ -114,7 +135,8 @@ class Scan(Op):
     def make_node(self, *inputs: Any) -> Apply:
         from gnomon.tensor.basic import as_tensor, cast
 
-        ins = [as_tensor(v) for v in inputs]
+        ins = [v if isinstance(v, Variable) and not isinstance(v.type, TensorType)
+               else as_tensor(v) for v in inputs]
         n_steps, seqs, bufs, _ = self.split(ins)
         if n_steps.ndim != 0 or n_steps.dtype[0] not in "iu":
             raise GnomonTypeError(with_hint(
@@ -128,11 +150,23 @@ class Scan(Op):
         tap_inputs = g.inputs[self.n_seqs:self.n_seqs + self.n_tap_inputs]
         pos = 0
         for j, b in enumerate(bufs):
-            _check_outer(b, tap_inputs[pos], f"the initial values of recurrent output {j}")
+            if self.opaque(j):
+                if self.taps[j] != (-1,) or b.type != tap_inputs[pos].type:
+                    raise GnomonTypeError(with_hint(
+                        f"scan: state {j} has type {tap_inputs[pos].type}, read with taps "
+                        f"{list(self.taps[j])}, but its initial value is {b} ({b.type})",
+                        "pass an initial value of the state's type; a random generator is "
+                        "read with the single tap -1",
+                    ))
+            else:
+                _check_outer(b, tap_inputs[pos], f"the initial values of recurrent output {j}")
             pos += len(self.taps[j])
         n_static = int(ins[0].data) if isinstance(ins[0], Constant) else None
         types = []
         for k, o in enumerate(g.outputs):
+            if k < self.n_rec and self.opaque(k):
+                types.append(o.type)  # the state after the last step
+                continue
             t: TensorType = o.type  # type: ignore[assignment]
             lead = n_static
             if self.kept(k):
@@ -153,8 +187,8 @@ class Scan(Op):
                 ))
         fn = self.graph.function("numpy")
         lags = self.lags
-        hist: list[list[Any]] = [list(b[b.shape[0] - L:]) for b, L in zip(bufs, lags,
-                                                                           strict=True)]
+        hist: list[list[Any]] = [[b] if self.opaque(j) else list(b[b.shape[0] - L:])
+                                 for j, (b, L) in enumerate(zip(bufs, lags, strict=True))]
         nit: list[list[Any]] = [[] for _ in range(self.n_nitsot)]
         nr = self.n_rec
         for t in range(n):
@@ -170,6 +204,9 @@ class Scan(Op):
         outs = []
         for k, (vals, var) in enumerate(zip([h[L:] for h, L in zip(hist, lags, strict=True)]
                                             + nit, node.outputs, strict=True)):
+            if k < nr and self.opaque(k):
+                outs.append(hist[k][-1])  # the initial value when no step ran
+                continue
             if self.kept(k):
                 vals = vals[len(vals) - min(len(vals), self.kept(k)):]
             if vals:
@@ -200,11 +237,19 @@ class Scan(Op):
 
         lead = [tm.minimum(n, constant(self.kept(k), "int64")) if self.kept(k) else n
                 for k in range(len(node.outputs))]
-        return [(d, *s) for d, s in zip(lead, buf_shapes + nit, strict=True)]
+        return [() if k < nr and self.opaque(k) else (d, *s)
+                for k, (d, s) in enumerate(zip(lead, buf_shapes + nit, strict=True))]
 
     def pullback(
         self, node: Apply, output_grads: Sequence[Variable | None]
     ) -> Sequence[Any]:
+        if self.opaque_states:
+            from gnomon.graph.op import grad_not_implemented
+
+            why = ("the gradient of a scan that threads a random generator through its steps "
+                   "(it would need the generator's state at every step)")
+            return [grad_not_implemented(self, i, v, why) if _is_float(v) else None
+                    for i, v in enumerate(node.inputs)]
         if self.keep:
             return _kept_pullback(self, node, output_grads)
         return _scan_pullback(self, node, output_grads)
@@ -240,7 +285,6 @@ def _normalize_seq(s: Any) -> tuple[Variable, list[int]]:
 
 
 def _normalize_out(o: Any) -> tuple[Variable | None, list[int]]:
-    from gnomon.tensor.basic import as_tensor
 
     if o is None:
         return None, []
@@ -255,12 +299,22 @@ def _normalize_out(o: Any) -> tuple[Variable | None, list[int]]:
                 "(earlier steps)",
                 "use taps like [-1] or [-2, -1]",
             ))
-        return as_tensor(init), taps
-    return as_tensor(o), [-1]
+        return _as_state(init), taps
+    return _as_state(o), [-1]
+
+
+def _opaque(v: Variable) -> bool:
+    return not isinstance(v.type, TensorType)
+
+
+def _as_state(v: Any) -> Variable:
+    """A tensor, or a variable of another type (a random generator) as it is."""
+    from gnomon.tensor.basic import as_tensor
+
+    return v if isinstance(v, Variable) and _opaque(v) else as_tensor(v)
 
 
 def _split_fn_result(ret: Any) -> tuple[list[Variable], dict[Variable, Variable]]:
-    from gnomon.tensor.basic import as_tensor
 
     updates: dict[Variable, Variable] = {}
     if isinstance(ret, dict):
@@ -270,8 +324,8 @@ def _split_fn_result(ret: Any) -> tuple[list[Variable], dict[Variable, Variable]
     if ret is None:
         return [], updates
     if isinstance(ret, list | tuple):
-        return [as_tensor(v) for v in ret], updates
-    return [as_tensor(ret)], updates
+        return [_as_state(v) for v in ret], updates
+    return [_as_state(ret)], updates
 
 
 def scan(
@@ -356,7 +410,7 @@ def scan(
         list(outputs_info) if isinstance(outputs_info, list | tuple) else [outputs_info])
     nonseq_list = [] if non_sequences is None else (
         list(non_sequences) if isinstance(non_sequences, list | tuple) else [non_sequences])
-    nonseq_list = [as_tensor(v) for v in nonseq_list]
+    nonseq_list = [_as_state(v) for v in nonseq_list]
 
     # --- sequences: taps and direction become slices --------------------------------------
     op_seqs: list[Variable] = []
@@ -403,7 +457,16 @@ def scan(
     tap_ph: list[Variable] = []
     bufs: list[Variable] = []
     for k, init, taps in rec:
-        if taps == [-1]:
+        if _opaque(init):
+            if taps != [-1]:
+                raise GnomonValueError(with_hint(
+                    f"scan: output {k} is a {init.type}, read with taps {taps}; such a state "
+                    "has only its last value",
+                    "use taps=[-1] (the default)",
+                ))
+            state_t = init.type
+            bufs.append(init)
+        elif taps == [-1]:
             state_t = init.type
             bufs.append(expand_dims(init, 0))
         else:
@@ -428,6 +491,15 @@ def scan(
             "give one outputs_info entry per output (None for outputs not fed back)",
         ))
 
+    # Shared generators read in the body with a default update (RandomStream's, or a draw
+    # without rng=) advance at every step, as PyTensor users expect: their default update
+    # becomes a loop update.
+    for v in graph_inputs([*outs, *updates.values()]):
+        if (isinstance(v, SharedVariable) and _opaque(v) and v not in updates
+                and getattr(v, "default_update", None) is not None):
+            updates[v] = v.default_update
+    auto_updated = [v for v in updates if getattr(v, "default_update", None) is updates[v]]
+
     # Shared variables updated in the loop are recurrent states too.
     upd_vars = list(updates)
     for s in upd_vars:
@@ -439,13 +511,13 @@ def scan(
     upd_ph = [s.type(f"{s.name or 'shared'}[t-1]") for s in upd_vars]  # type: ignore[operator]
     body_outs = [outs[k] for k, _, _ in rec]
     rec_k = {k for k, _, _ in rec}
-    body_outs += [as_tensor(updates[s]) for s in upd_vars]
+    body_outs += [_as_state(updates[s]) for s in upd_vars]
     body_outs += [o for k, o in enumerate(outs) if k not in rec_k]
     if upd_vars:
         body_outs = graph_replace(body_outs, dict(zip(upd_vars, upd_ph, strict=True)),
                                   strict=False)
     all_taps = [tuple(taps) for _, _, taps in rec] + [(-1,)] * len(upd_vars)
-    bufs += [expand_dims(s, 0) for s in upd_vars]
+    bufs += [s if _opaque(s) else expand_dims(s, 0) for s in upd_vars]
     tap_ph += upd_ph
 
     # Recurrent outputs must keep the state's type.
@@ -456,6 +528,14 @@ def scan(
         pos += len(taps)
     for j, st in enumerate(state_types):
         o = body_outs[j]
+        if _opaque(o) or not isinstance(st, TensorType):
+            if o.type != st:
+                raise GnomonTypeError(with_hint(
+                    f"scan: recurrent output {j} is a {o.type} but its initial value is a {st}",
+                    "return the state's next value (a random generator: the draw's "
+                    "x.owner.outputs[0])",
+                ))
+            continue
         if o.dtype != st.dtype:  # type: ignore[attr-defined]
             if np.can_cast(o.dtype, st.dtype):  # type: ignore[attr-defined]
                 o = cast(o, st.dtype)  # type: ignore[attr-defined]
@@ -493,6 +573,9 @@ def scan(
                 add_frontier(i)
     for o in body_outs:
         add_frontier(o)
+    # a non-sequence that is also updated reaches the body as its state placeholder
+    upd_ids = {id(v) for v in upd_vars}
+    nonseq_list = [v for v in nonseq_list if id(v) not in upd_ids]
     explicit = {id(v) for v in nonseq_list}
     if strict:
         allowed = explicit | {id(v) for v in upd_vars}
@@ -527,7 +610,10 @@ def scan(
         else:
             result.append(nit_traces[ni])
             ni += 1
-    new_updates = {s: tr[-1] for s, tr in zip(upd_vars, upd_traces, strict=True)}
+    new_updates = {s: tr if _opaque(s) else tr[-1]
+                   for s, tr in zip(upd_vars, upd_traces, strict=True)}
+    for s in auto_updated:  # its old default update lives in the loop body
+        s.default_update = new_updates[s]  # type: ignore[attr-defined]
     if return_list or len(result) != 1:
         return result, new_updates
     return result[0], new_updates
@@ -634,7 +720,7 @@ def _inner_pullback(op: Scan, float_in: tuple[int, ...], float_out: tuple[int, .
 
 
 def _is_float(v: Variable) -> bool:
-    return v.dtype[0] in "fc"
+    return isinstance(v.type, TensorType) and v.dtype[0] in "fc"
 
 
 def _kept_pullback(op: Scan, node: Apply, output_grads: Sequence[Variable | None]) -> list[Any]:

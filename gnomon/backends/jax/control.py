@@ -100,9 +100,11 @@ def _scan(op: Scan, node: Apply) -> JaxFn:
     fn = inner_jax_fn(op.graph)
     lags = op.lags
     nr = op.n_rec
-    dtypes = [o.dtype for o in node.outputs]
+    # opaque states (random generators) are keys carried whole; their output is the last key
+    opaque = set(op.opaque_states)
+    dtypes = [getattr(o, "dtype", "uint32") for o in node.outputs]
     keep = [op.kept(k) for k in range(len(node.outputs))]
-    full = [k for k, kk in enumerate(keep) if not kk]
+    full = [k for k, kk in enumerate(keep) if not kk and k not in opaque]
     kept = [k for k, kk in enumerate(keep) if kk]
 
     def f(*inputs: Any) -> Any:
@@ -116,14 +118,18 @@ def _scan(op: Scan, node: Apply) -> JaxFn:
             empty = [(0, *jnp.shape(b)[1:]) for b in bufs]
             empty += [(0, *(s or 0 for s in o.type.shape[1:]))  # type: ignore[attr-defined]
                       for o in node.outputs[nr:]]
-            return tuple(jnp.zeros(s, d) for s, d in zip(empty, dtypes, strict=True))
+            return tuple(jnp.asarray(bufs[k]) if k in opaque else jnp.zeros(s, d)
+                         for k, (s, d) in enumerate(zip(empty, dtypes, strict=True)))
         xs = tuple(jnp.asarray(s)[:n] for s in seqs)
-        carry0 = tuple(jnp.asarray(b)[jnp.shape(b)[0] - L:]
-                       for b, L in zip(bufs, lags, strict=True))
+        carry0 = tuple(jnp.asarray(b) if j in opaque else jnp.asarray(b)[jnp.shape(b)[0] - L:]
+                       for j, (b, L) in enumerate(zip(bufs, lags, strict=True)))
 
         def args_at(states: tuple[Any, ...], x: tuple[Any, ...]) -> list[Any]:
             args = list(x)
             for j, taps in enumerate(op.taps):
+                if j in opaque:
+                    args.append(states[j])
+                    continue
                 args.extend(states[j][lags[j] + k] for k in taps)
             return args
 
@@ -144,14 +150,16 @@ def _scan(op: Scan, node: Apply) -> JaxFn:
             states, rings = carry
             res = tuple(jnp.asarray(r, d)
                         for r, d in zip(step_fn(*args_at(states, x)), dtypes, strict=True))
-            new = tuple(jnp.concatenate([c[1:], r[None]], axis=0)
-                        for c, r in zip(states, res[:nr], strict=True))
+            new = tuple(r if j in opaque else jnp.concatenate([c[1:], r[None]], axis=0)
+                        for j, (c, r) in enumerate(zip(states, res[:nr], strict=True)))
             new_rings = tuple(jnp.concatenate([ring[1:], res[k][None]], axis=0)
                               for ring, k in zip(rings, kept, strict=True))
             return (new, new_rings), tuple(res[k] for k in full)
 
-        (_, rings), ys = jax.lax.scan(body, (carry0, rings0), xs, length=n)
+        (last, rings), ys = jax.lax.scan(body, (carry0, rings0), xs, length=n)
         outs: list[Any] = [None] * len(node.outputs)
+        for j in opaque:
+            outs[j] = last[j]
         for k, y in zip(full, ys, strict=True):
             outs[k] = y
         for k, ring in zip(kept, rings, strict=True):

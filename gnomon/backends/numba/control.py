@@ -77,6 +77,9 @@ def _build_inner(graph: InnerGraph) -> str:
     digest = hashlib.sha256()
     lines = [f"def inner({', '.join(f'v{slot[v]}' for v in program.inputs)}):"]
     for c in program.constants:
+        if c.data is None:  # a random variable's size=None
+            lines.append(f"    v{slot[c]} = None")
+            continue
         arr = np.asarray(c.data)
         digest.update(f"{arr.dtype.str}{arr.shape}".encode() + arr.tobytes())
         namespace[f"_c{slot[c]}"] = arr
@@ -130,7 +133,17 @@ def _ifelse(op: IfElse, node: Apply) -> str:
 
 @numba_funcify.register(Scan)
 def _scan(op: Scan, node: Apply) -> str:
-    key = inner_program(op.graph)
+    opaque = set(op.opaque_states)
+    if opaque and not op.inplace:
+        raise NotLoweredError(
+            f"{op} threads a random generator that is read elsewhere or given by the caller; "
+            "compiled code cannot copy it cheaply")
+    if opaque:
+        from gnomon.random.rewriting import owned_body
+
+        key = inner_program(owned_body(op))
+    else:
+        key = inner_program(op.graph)
     ns, nr, nn = op.n_seqs, op.n_rec, op.n_nitsot
     nq = len(node.inputs) - 1 - ns - nr
     _, seqs, bufs, _ = op.split(node.inputs)
@@ -153,6 +166,9 @@ def _scan(op: Scan, node: Apply) -> str:
         return f"({expr}) % {max(lags[j] + 1, keep[j])}" if keep[j] else expr
 
     for j, b in enumerate(bufs):
+        if j in opaque:  # a generator: advanced in place by the body, returned at the end
+            body.append(f"    g{j} = b{j}")
+            continue
         rows = str(max(lags[j] + 1, keep[j])) if keep[j] else f"{lags[j]} + n"
         body += [f"    H{j} = np.empty(({rows},) + b{j}.shape[1:], {_dt(b.dtype)})",
                  f"    H{j}[:{lags[j]}] = b{j}[b{j}.shape[0] - {lags[j]}:]"]
@@ -162,7 +178,8 @@ def _scan(op: Scan, node: Apply) -> str:
         rest = [s if s is not None else 0 for s in o.type.shape[1:]]  # type: ignore[attr-defined]
         shape = "(0, " + "".join(f"{s}, " for s in rest) + ")"
         empty_nit.append(f"np.empty({shape}, {_dt(o.dtype)})")
-    empty_rec = [f"H{j}[:0]" if keep[j] else f"H{j}[{lags[j]}:]" for j in range(nr)]
+    empty_rec = [f"b{j}" if j in opaque else f"H{j}[:0]" if keep[j] else f"H{j}[{lags[j]}:]"
+                 for j in range(nr)]
     body += ["    if n == 0:",
              "        return (" + "".join(r + ", " for r in empty_rec + empty_nit) + ")"]
 
@@ -177,6 +194,9 @@ def _scan(op: Scan, node: Apply) -> str:
             else:
                 args.append(f"s{k}[{t}]")
         for j, taps in enumerate(op.taps):
+            if j in opaque:
+                args.append(f"g{j}")
+                continue
             for m, tap in enumerate(taps):
                 idx = hrow(j, f"{lags[j] + tap} + {t}")
                 if bufs[j].ndim == 1:
@@ -188,6 +208,9 @@ def _scan(op: Scan, node: Apply) -> str:
         args += [f"q{k}" for k in range(nq)]
         out.append(f"{indent}r = _inner({', '.join(args)})")
         for j in range(nr):
+            if j in opaque:
+                out.append(f"{indent}g{j} = r[{j}]")
+                continue
             val = f"r[{j}][()]" if bufs[j].ndim == 1 else f"r[{j}]"
             out.append(f"{indent}H{j}[{hrow(j, f'{lags[j]} + {t}')}] = {val}")
         for i, o in enumerate(nit_outs):
@@ -205,6 +228,9 @@ def _scan(op: Scan, node: Apply) -> str:
     # Kept outputs: copy the last min(n, keep) steps out of their rings, oldest first.
     rets = []
     for j in range(nr):
+        if j in opaque:
+            rets.append(f"g{j}")
+            continue
         if not keep[j]:
             rets.append(f"H{j}[{lags[j]}:]")
             continue
