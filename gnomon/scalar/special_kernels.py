@@ -207,6 +207,8 @@ def _gsk_zeta(s, q):
         return math.inf
     if s < 1.0:
         return math.nan
+    if q == math.inf:
+        return 0.0
     if q <= 0.0:
         if q == math.floor(q):
             return math.inf

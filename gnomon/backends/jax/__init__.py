@@ -38,6 +38,7 @@ from gnomon.backends.jax import (  # noqa: F401
     scalar,
     shape,
     sort,
+    special,
 )
 from gnomon.backends.jax.dispatch import (
     NeedsConcreteValue,

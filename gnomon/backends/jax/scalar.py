@@ -200,7 +200,16 @@ MATH_OPS: dict[type[sm.MathOp], tuple[Callable[..., Any], str]] = {
 
 def _polygamma(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
     n, out = op.n, out_dtypes[0]
-    return lambda x: as_dtype(jss.polygamma(n, as_dtype(x, out)), out)
+    # SciPy: +-inf at the poles 0, -1, -2, ... and +-0 at +inf; JAX: nan at both
+    sign = 1.0 if n % 2 == 1 else -1.0
+
+    def f(x: Any) -> Any:
+        x = as_dtype(x, out)
+        y = jnp.where((x <= 0) & (x == jnp.floor(x)), jnp.asarray(sign * jnp.inf, out),
+                      jss.polygamma(n, x))
+        return jnp.where(jnp.isposinf(x), jnp.asarray(sign * 0.0, out), y)
+
+    return f
 
 
 def _round(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:

@@ -24,8 +24,8 @@ from gnomon.backends.numba import (  # noqa: F401
     scalar,
     shape,
     sort,
+    special,
 )
-from gnomon.scalar.math import Erfcx, Erfinv
 from gnomon.tensor.blas import Einsum
 from gnomon.tensor.creation import Arange, Linspace
 from gnomon.tensor.indexing import AdvancedIncSubtensor, Nonzero
@@ -39,7 +39,6 @@ _NOT_YET = "not lowered yet"
 _INDEXING = ("integer-array and boolean-mask indexing (NumPy's broadcasting and ordering rules "
              "of advanced indices) not lowered yet")
 _LAPACK = ("the rest of the linear-algebra family keeps SciPy/NumPy's LAPACK calls for now")
-_NO_FORMULA = "no implementation in Python's `math` or Numba"
 
 #: The op classes (and scalar op classes) with no Numba lowering, with the reason: their nodes
 #: run with the op's NumPy ``perform`` between compiled kernels. ``docs/backends.md`` shows this
@@ -62,6 +61,4 @@ UNLOWERED: dict[type, str] = {
     SVD: _LAPACK,
     SolveTriangular: _LAPACK,
     BandPart: _LAPACK,
-    Erfcx: _NO_FORMULA,
-    Erfinv: _NO_FORMULA,
 }

@@ -30,6 +30,7 @@ from gnomon.backends.numba import cache
 from gnomon.backends.numba.dispatch import numba_funcify
 from gnomon.backends.numba.elemwise import elemwise_source
 from gnomon.backends.numba.scalar import HELPERS
+from gnomon.backends.numba.special import module_text as special_module_text
 from gnomon.backends.numpy.linker import compile_program as reference
 from gnomon.backends.numpy.linker import runtime_error
 from gnomon.compile.compiled import CompiledProgram
@@ -56,6 +57,7 @@ _KERNELS: dict[str, Any] = {}
 def kernel_module_source(source: str) -> str:
     """The full module text of a kernel (prelude, helpers it uses, decorated function)."""
     helpers = HELPERS if any(h in source for h in ("_expit(", "_digamma(", "_ipow(")) else ""
+    helpers += special_module_text(source)  # SciPy's exported functions, special_kernels
     return _PRELUDE + helpers + "\n\n" + _DECORATOR + "\n" + source
 
 
