@@ -25,7 +25,7 @@ Examples
 
 from __future__ import annotations
 
-from gnomon.logprob import distributions
+from gnomon.logprob import distributions, transforms
 from gnomon.logprob.basic import (
     NotMeasurableError,
     conditional_logp,
@@ -35,10 +35,11 @@ from gnomon.logprob.basic import (
     logp,
 )
 from gnomon.logprob.check import CheckParameters
+from gnomon.logprob.transforms import default_transform, transformed_conditional_logp
 
 del distributions  # imported for its registrations
 
 __all__ = [
-    "CheckParameters", "NotMeasurableError", "conditional_logp", "icdf", "joint_logp",
-    "logcdf", "logp",
+    "CheckParameters", "NotMeasurableError", "conditional_logp", "default_transform", "icdf",
+    "joint_logp", "logcdf", "logp", "transformed_conditional_logp", "transforms",
 ]

@@ -261,7 +261,8 @@ def laplace_icdf(op, q, loc, scale):  # type: ignore[no-untyped-def]
 
 @register_rv(_logprob, rd.Logistic)
 def logistic_logp(op, value, loc, scale):  # type: ignore[no-untyped-def]
-    z = (value - loc) / scale
+    # symmetric in z: the form in |z| has no inf - inf at z = -inf
+    z = gt.abs(value - loc) / scale
     lp = -z - gt.log(scale) - 2.0 * gt.softplus(-z)
     return _checked(op, _out(lp, value), _pos(scale, "scale"))
 
@@ -313,7 +314,9 @@ def cauchy_logcdf(op, value, loc, scale):  # type: ignore[no-untyped-def]
 
 @register_rv(_icdf, rd.Cauchy)
 def cauchy_icdf(op, q, loc, scale):  # type: ignore[no-untyped-def]
-    return _icdf_out(op, q, loc + scale * gt.tan(np.pi * (q - 0.5)), _pos(scale, "scale"))
+    # tan(pi (q - 1/2)) = -1 / tan(pi q): exact in the tails, and +-inf at q = 0, 1
+    z = gt.where(gt.lt(q, 0.5), -1.0 / gt.tan(np.pi * q), 1.0 / gt.tan(np.pi * (1.0 - q)))
+    return _icdf_out(op, q, loc + scale * z, _pos(scale, "scale"))
 
 
 @register_rv(_logprob, rd.HalfCauchy)
@@ -335,7 +338,8 @@ def halfcauchy_logcdf(op, value, loc, scale):  # type: ignore[no-untyped-def]
 
 @register_rv(_icdf, rd.HalfCauchy)
 def halfcauchy_icdf(op, q, loc, scale):  # type: ignore[no-untyped-def]
-    return _icdf_out(op, q, loc + scale * gt.tan(0.5 * np.pi * q), _pos(scale, "scale"))
+    z = gt.where(gt.lt(q, 0.5), gt.tan(0.5 * np.pi * q), 1.0 / gt.tan(0.5 * np.pi * (1.0 - q)))
+    return _icdf_out(op, q, loc + scale * z, _pos(scale, "scale"))
 
 
 @register_rv(_logprob, rd.StudentT)
@@ -348,7 +352,7 @@ def t_logp(op, value, df, loc, scale):  # type: ignore[no-untyped-def]
 
 @register_rv(_logprob, rd.Wald)
 def wald_logp(op, value, mean, scale):  # type: ignore[no-untyped-def]
-    pos = gt.gt(value, 0.0)
+    pos = gt.and_(gt.gt(value, 0.0), gt.lt(value, np.inf))
     x = gt.where(pos, value, 1.0)
     lp = (0.5 * (gt.log(scale) - LOG_2PI - 3.0 * gt.log(x))
           - scale * gt.square(x - mean) / (2.0 * mean * mean * x))
@@ -377,7 +381,9 @@ def bernoulli_logcdf(op, value, p):  # type: ignore[no-untyped-def]
 @register_rv(_icdf, rd.Bernoulli)
 def bernoulli_icdf(op, q, p):  # type: ignore[no-untyped-def]
     p = _f(p, q)
-    x = gt.where(gt.eq(q, 0.0), -1.0, gt.where(gt.le(q, 1.0 - p), 0.0, 1.0))
+    # scipy's ppf conventions: q = 0 gives the point below the support, q = 1 its top
+    x = gt.where(gt.eq(q, 0.0), -1.0, gt.where(gt.eq(q, 1.0), 1.0,
+                                                gt.where(gt.le(q, 1.0 - p), 0.0, 1.0)))
     return _icdf_out(op, q, x, (gt.and_(gt.ge(p, 0.0), gt.le(p, 1.0)), "0 <= p <= 1"))
 
 
@@ -427,3 +433,390 @@ def categorical_logcdf(op, value, p):  # type: ignore[no-untyped-def]
     lc = gt.where(gt.lt(value, 0), NINF, gt.where(gt.ge(value, k - 1), 0.0, lc))
     p_ok = gt.all(gt.and_(gt.ge(p, 0.0), gt.le(p, 1.0)))
     return _checked(op, _out(lc, value), (p_ok, "0 <= p <= 1"))
+
+
+# --- densities that need the special functions of gnomon.tensor ------------------------------
+
+
+def _normal_logcdf(z: Variable) -> Variable:
+    return gt.log_ndtr(z)
+
+
+@register_rv(_logcdf, rd.Normal)
+def normal_logcdf(op, value, loc, scale):  # type: ignore[no-untyped-def]
+    return _checked(op, _out(gt.log_ndtr((value - loc) / scale), value), _pos(scale, "scale"))
+
+
+@register_rv(_icdf, rd.Normal)
+def normal_icdf(op, q, loc, scale):  # type: ignore[no-untyped-def]
+    return _icdf_out(op, q, loc + scale * gt.ndtri(q), _pos(scale, "scale"))
+
+
+@register_rv(_logcdf, rd.StandardNormal)
+def standard_normal_logcdf(op, value):  # type: ignore[no-untyped-def]
+    return _out(gt.log_ndtr(value), value)
+
+
+@register_rv(_icdf, rd.StandardNormal)
+def standard_normal_icdf(op, q):  # type: ignore[no-untyped-def]
+    return _icdf_out(op, q, gt.ndtri(q))
+
+
+@register_rv(_logcdf, rd.LogNormal)
+def lognormal_logcdf(op, value, mean, sigma):  # type: ignore[no-untyped-def]
+    pos = gt.gt(value, 0.0)
+    z = (gt.log(gt.where(pos, value, 1.0)) - mean) / sigma
+    return _checked(op, _mask(pos, _out(gt.log_ndtr(z), value)), _pos(sigma, "sigma"))
+
+
+@register_rv(_icdf, rd.LogNormal)
+def lognormal_icdf(op, q, mean, sigma):  # type: ignore[no-untyped-def]
+    return _icdf_out(op, q, gt.exp(mean + sigma * gt.ndtri(q)), _pos(sigma, "sigma"))
+
+
+def _beta_conds(a, b):  # type: ignore[no-untyped-def]
+    return _pos(a, "a"), _pos(b, "b")
+
+
+@register_rv(_logprob, rd.Beta)
+def beta_logp(op, value, a, b):  # type: ignore[no-untyped-def]
+    inside = gt.and_(gt.ge(value, 0.0), gt.le(value, 1.0))
+    x = gt.where(inside, value, 0.5)
+    lp = gt.xlogy(a - 1.0, x) + gt.xlog1py(b - 1.0, -x) - gt.betaln(a, b)
+    return _checked(op, _mask(inside, _out(lp, value)), *_beta_conds(a, b))
+
+
+@register_rv(_logcdf, rd.Beta)
+def beta_logcdf(op, value, a, b):  # type: ignore[no-untyped-def]
+    x = gt.clip(value, 0.0, 1.0)
+    lc = gt.log(gt.betainc(a, b, x))
+    lc = gt.where(gt.lt(value, 0.0), NINF, gt.where(gt.ge(value, 1.0), 0.0, lc))
+    return _checked(op, _out(lc, value), *_beta_conds(a, b))
+
+
+@register_rv(_icdf, rd.Beta)
+def beta_icdf(op, q, a, b):  # type: ignore[no-untyped-def]
+    return _icdf_out(op, q, gt.betaincinv(a, b, gt.clip(q, 0.0, 1.0)), *_beta_conds(a, b))
+
+
+def _gamma_logp(value: Variable, k: Any, scale: Any) -> Variable:
+    inside = gt.ge(value, 0.0)
+    x = gt.where(inside, value, 1.0)
+    lp = gt.xlogy(k - 1.0, x) - x / scale - gt.gammaln(k) - k * gt.log(scale)
+    return _mask(inside, _out(lp, value))
+
+
+def _gamma_logcdf(value: Variable, k: Any, scale: Any) -> Variable:
+    x = gt.maximum(value, 0.0)
+    return _mask(gt.ge(value, 0.0), _out(gt.log(gt.gammainc(k, x / scale)), value))
+
+
+@register_rv(_logprob, rd.Gamma)
+def gamma_logp(op, value, shape, scale):  # type: ignore[no-untyped-def]
+    return _checked(op, _gamma_logp(value, shape, scale), _pos(shape, "shape"),
+                    _pos(scale, "scale"))
+
+
+@register_rv(_logcdf, rd.Gamma)
+def gamma_logcdf(op, value, shape, scale):  # type: ignore[no-untyped-def]
+    return _checked(op, _gamma_logcdf(value, shape, scale), _pos(shape, "shape"),
+                    _pos(scale, "scale"))
+
+
+@register_rv(_icdf, rd.Gamma)
+def gamma_icdf(op, q, shape, scale):  # type: ignore[no-untyped-def]
+    return _icdf_out(op, q, scale * gt.gammaincinv(shape, gt.clip(q, 0.0, 1.0)),
+                     _pos(shape, "shape"), _pos(scale, "scale"))
+
+
+@register_rv(_logprob, rd.ChiSquare)
+def chisquare_logp(op, value, df):  # type: ignore[no-untyped-def]
+    return _checked(op, _gamma_logp(value, df / 2.0, 2.0), _pos(df, "df"))
+
+
+@register_rv(_logcdf, rd.ChiSquare)
+def chisquare_logcdf(op, value, df):  # type: ignore[no-untyped-def]
+    return _checked(op, _gamma_logcdf(value, df / 2.0, 2.0), _pos(df, "df"))
+
+
+@register_rv(_icdf, rd.ChiSquare)
+def chisquare_icdf(op, q, df):  # type: ignore[no-untyped-def]
+    return _icdf_out(op, q, 2.0 * gt.gammaincinv(df / 2.0, gt.clip(q, 0.0, 1.0)),
+                     _pos(df, "df"))
+
+
+@register_rv(_logprob, rd.InvGamma)
+def invgamma_logp(op, value, shape, scale):  # type: ignore[no-untyped-def]
+    pos = gt.gt(value, 0.0)
+    x = gt.where(pos, value, 1.0)
+    lp = shape * gt.log(scale) - gt.gammaln(shape) - (shape + 1.0) * gt.log(x) - scale / x
+    return _checked(op, _mask(pos, _out(lp, value)), _pos(shape, "shape"),
+                    _pos(scale, "scale"))
+
+
+@register_rv(_logcdf, rd.InvGamma)
+def invgamma_logcdf(op, value, shape, scale):  # type: ignore[no-untyped-def]
+    pos = gt.gt(value, 0.0)
+    x = gt.where(pos, value, 1.0)
+    lc = gt.log(gt.gammaincc(shape, scale / x))
+    return _checked(op, _mask(pos, _out(lc, value)), _pos(shape, "shape"),
+                    _pos(scale, "scale"))
+
+
+@register_rv(_icdf, rd.InvGamma)
+def invgamma_icdf(op, q, shape, scale):  # type: ignore[no-untyped-def]
+    return _icdf_out(op, q, scale / gt.gammainccinv(shape, gt.clip(q, 0.0, 1.0)),
+                     _pos(shape, "shape"), _pos(scale, "scale"))
+
+
+@register_rv(_logprob, rd.Weibull)
+def weibull_logp(op, value, a):  # type: ignore[no-untyped-def]
+    inside = gt.ge(value, 0.0)
+    x = gt.where(inside, value, 1.0)
+    lp = gt.log(a) + gt.xlogy(a - 1.0, x) - gt.power(x, a)
+    return _checked(op, _mask(inside, _out(lp, value)), _pos(a, "a"))
+
+
+@register_rv(_logcdf, rd.StudentT)
+def t_logcdf(op, value, df, loc, scale):  # type: ignore[no-untyped-def]
+    # P(T <= t) = I_{df/(df+t^2)}(df/2, 1/2) / 2 for t < 0, and 1 minus that above 0
+    z = (value - loc) / scale
+    tail = gt.betainc(df / 2.0, 0.5, df / (df + z * z))
+    lc = gt.where(gt.lt(z, 0.0), gt.log(0.5 * tail), gt.log1p(-0.5 * tail))
+    return _checked(op, _out(lc, value), _pos(df, "df"), _pos(scale, "scale"))
+
+
+@register_rv(_icdf, rd.StudentT)
+def t_icdf(op, q, df, loc, scale):  # type: ignore[no-untyped-def]
+    qc = gt.clip(q, 0.0, 1.0)
+    tail = gt.minimum(qc, 1.0 - qc)
+    x = gt.betaincinv(df / 2.0, 0.5, 2.0 * tail)
+    mag = gt.sqrt(df * (1.0 / x - 1.0))
+    z = gt.where(gt.lt(qc, 0.5), -mag, mag)
+    return _icdf_out(op, q, loc + scale * z, _pos(df, "df"), _pos(scale, "scale"))
+
+
+@register_rv(_logcdf, rd.Wald)
+def wald_logcdf(op, value, mean, scale):  # type: ignore[no-untyped-def]
+    pos = gt.gt(value, 0.0)
+    x = gt.where(pos, value, 1.0)
+    r = gt.sqrt(scale / x)
+    lc = gt.logaddexp(gt.log_ndtr(r * (x / mean - 1.0)),
+                      2.0 * scale / mean + gt.log_ndtr(-r * (x / mean + 1.0)))
+    lc = gt.where(gt.eq(value, np.inf), 0.0, lc)
+    return _checked(op, _mask(pos, _out(lc, value)), _pos(mean, "mean"), _pos(scale, "scale"))
+
+
+# --- discrete (special functions) --------------------------------------------------------
+
+
+def _binomln(n: Any, k: Any) -> Variable:
+    """``log(n choose k)`` for ``0 <= k <= n`` (real ``n``, ``k``)."""
+    return -gt.log1p(n) - gt.betaln(n - k + 1.0, k + 1.0)
+
+
+def _p_unit(p: Variable) -> tuple[Variable, str]:
+    return gt.and_(gt.ge(p, 0.0), gt.le(p, 1.0)), "0 <= p <= 1"
+
+
+@register_rv(_logprob, rd.Binomial)
+def binomial_logp(op, value, n, p):  # type: ignore[no-untyped-def]
+    x, nf, p = _f(value, p), _f(n, p), _f(p, p)
+    lp = _binomln(nf, x) + gt.xlogy(x, p) + gt.xlog1py(nf - x, -p)
+    inside = gt.and_(gt.ge(value, 0), gt.le(value, n))
+    return _checked(op, _mask(inside, _out(lp, value)), (gt.ge(n, 0), "n >= 0"), _p_unit(p))
+
+
+@register_rv(_logcdf, rd.Binomial)
+def binomial_logcdf(op, value, n, p):  # type: ignore[no-untyped-def]
+    x, nf, p = _f(value, p), _f(n, p), _f(p, p)
+    inside = gt.and_(gt.ge(value, 0), gt.lt(value, n))
+    xs = gt.where(inside, x, 0.0)
+    lc = gt.log(gt.betainc(gt.where(inside, nf - xs, 1.0), xs + 1.0, 1.0 - p))
+    lc = gt.where(gt.lt(value, 0), NINF, gt.where(gt.ge(value, n), 0.0, lc))
+    return _checked(op, _out(lc, value), (gt.ge(n, 0), "n >= 0"), _p_unit(p))
+
+
+@register_rv(_logprob, rd.Geometric)
+def geometric_logp(op, value, p):  # type: ignore[no-untyped-def]
+    x, p = _f(value, p), _f(p, p)
+    lp = gt.xlog1py(x - 1.0, -p) + gt.log(p)
+    return _checked(op, _mask(gt.ge(value, 1), _out(lp, value)),
+                    (gt.and_(gt.gt(p, 0.0), gt.le(p, 1.0)), "0 < p <= 1"))
+
+
+@register_rv(_logcdf, rd.Geometric)
+def geometric_logcdf(op, value, p):  # type: ignore[no-untyped-def]
+    x, p = _f(value, p), _f(p, p)
+    lc = gt.log1mexp(gt.maximum(x, 1.0) * gt.log1p(-p))
+    return _checked(op, _mask(gt.ge(value, 1), _out(lc, value)),
+                    (gt.and_(gt.gt(p, 0.0), gt.le(p, 1.0)), "0 < p <= 1"))
+
+
+@register_rv(_icdf, rd.Geometric)
+def geometric_icdf(op, q, p):  # type: ignore[no-untyped-def]
+    p = _f(p, q)
+    x = gt.maximum(gt.ceil(gt.log1p(-q) / gt.log1p(-p)), 1.0)
+    # scipy's conventions: q = 0 gives the point below the support, q = 1 its top
+    x = gt.where(gt.eq(q, 0.0), 0.0, gt.where(gt.eq(q, 1.0), np.inf, x))
+    return _icdf_out(op, q, x, (gt.and_(gt.gt(p, 0.0), gt.le(p, 1.0)), "0 < p <= 1"))
+
+
+@register_rv(_logprob, rd.NegativeBinomial)
+def negative_binomial_logp(op, value, n, p):  # type: ignore[no-untyped-def]
+    x, nf, p = _f(value, p), _f(n, p), _f(p, p)
+    lp = (gt.gammaln(x + nf) - gt.gammaln(nf) - gt.gammaln(x + 1.0) + nf * gt.log(p)
+          + gt.xlog1py(x, -p))
+    return _checked(op, _mask(gt.ge(value, 0), _out(lp, value)), (gt.gt(nf, 0.0), "n > 0"),
+                    (gt.and_(gt.gt(p, 0.0), gt.le(p, 1.0)), "0 < p <= 1"))
+
+
+@register_rv(_logcdf, rd.NegativeBinomial)
+def negative_binomial_logcdf(op, value, n, p):  # type: ignore[no-untyped-def]
+    x, nf, p = _f(value, p), _f(n, p), _f(p, p)
+    lc = gt.log(gt.betainc(nf, gt.maximum(x, 0.0) + 1.0, p))
+    return _checked(op, _mask(gt.ge(value, 0), _out(lc, value)), (gt.gt(nf, 0.0), "n > 0"),
+                    (gt.and_(gt.gt(p, 0.0), gt.le(p, 1.0)), "0 < p <= 1"))
+
+
+@register_rv(_logprob, rd.Poisson)
+def poisson_logp(op, value, lam):  # type: ignore[no-untyped-def]
+    x, lam = _f(value, lam), _f(lam, lam)
+    lp = gt.xlogy(x, lam) - lam - gt.gammaln(x + 1.0)
+    return _checked(op, _mask(gt.ge(value, 0), _out(lp, value)), (gt.ge(lam, 0.0), "lam >= 0"))
+
+
+@register_rv(_logcdf, rd.Poisson)
+def poisson_logcdf(op, value, lam):  # type: ignore[no-untyped-def]
+    x, lam = _f(value, lam), _f(lam, lam)
+    lc = gt.log(gt.gammaincc(gt.maximum(x, 0.0) + 1.0, lam))
+    return _checked(op, _mask(gt.ge(value, 0), _out(lc, value)), (gt.ge(lam, 0.0), "lam >= 0"))
+
+
+# --- multivariate --------------------------------------------------------------------------
+
+
+@register_rv(_logprob, rd.Dirichlet)
+def dirichlet_logp(op, value, alpha):  # type: ignore[no-untyped-def]
+    inside = gt.and_(gt.all(gt.ge(value, 0.0), axis=-1),
+                     gt.le(gt.abs(gt.sum(value, axis=-1) - 1.0), 1e-6))
+    x = gt.clip(value, 0.0, 1.0)
+    lp = (gt.sum(gt.xlogy(alpha - 1.0, x), axis=-1) + gt.gammaln(gt.sum(alpha, axis=-1))
+          - gt.sum(gt.gammaln(alpha), axis=-1))
+    return _checked(op, _mask(inside, _out(lp, value[..., 0])),
+                    (gt.all(gt.gt(alpha, 0.0)), "alpha > 0"))
+
+
+@register_rv(_logprob, rd.Multinomial)
+def multinomial_logp(op, value, n, p):  # type: ignore[no-untyped-def]
+    x, nf, p = _f(value, p), _f(n, p), _f(p, p)
+    lp = gt.gammaln(nf + 1.0) + gt.sum(gt.xlogy(x, p) - gt.gammaln(x + 1.0), axis=-1)
+    inside = gt.and_(gt.all(gt.ge(value, 0), axis=-1), gt.eq(gt.sum(value, axis=-1), n))
+    p_ok = gt.all(gt.and_(gt.ge(p, 0.0), gt.le(p, 1.0)))
+    sum_ok = gt.all(gt.le(gt.abs(gt.sum(p, axis=-1) - 1.0), 1e-6))
+    return _checked(op, _mask(inside, _out(lp, x[..., 0])), (gt.all(gt.ge(n, 0)), "n >= 0"),
+                    (p_ok, "0 <= p <= 1"), (sum_ok, "p sums to 1 along its last dimension"))
+
+
+@register_rv(_logprob, rd.MultivariateNormal)
+def multivariate_normal_logp(op, value, mean, cov):  # type: ignore[no-untyped-def]
+    # through the Cholesky factor: -k/2 log(2 pi) - sum(log diag L) - |L^-1 (x - mean)|^2 / 2
+    chol = gt.cholesky(cov)
+    delta = value - mean
+    k = gt.cast(value.shape[-1], value.dtype)
+    z = gt.solve_triangular(chol, gt.expand_dims(delta, -1), lower=True)[..., 0]
+    diag = gt.sum(chol * gt.eye(value.shape[-1]), axis=-1)
+    logdet = gt.sum(gt.log(diag), axis=-1)
+    lp = -0.5 * k * LOG_2PI - logdet - 0.5 * gt.sum(z * z, axis=-1)
+    return lp
+
+
+# --- distributions added with issue 10's second batch ----------------------------------------
+
+
+@register_rv(_logprob, rd.VonMises)
+def vonmises_logp(op, value, mu, kappa):  # type: ignore[no-untyped-def]
+    # log I0(kappa) = log(i0e(kappa)) + kappa: no overflow for large kappa
+    lp = kappa * (gt.cos(value - mu) - 1.0) - LOG_2PI - gt.log(gt.i0e(kappa))
+    inside = gt.and_(gt.ge(value, -np.pi), gt.le(value, np.pi))
+    return _checked(op, _mask(inside, _out(lp, value)), (gt.ge(kappa, 0.0), "kappa >= 0"))
+
+
+def _gengamma_conds(alpha, p, lambd):  # type: ignore[no-untyped-def]
+    return _pos(alpha, "alpha"), _pos(p, "p"), _pos(lambd, "lambd")
+
+
+@register_rv(_logprob, rd.GenGamma)
+def gengamma_logp(op, value, alpha, p, lambd):  # type: ignore[no-untyped-def]
+    inside = gt.ge(value, 0.0)
+    x = gt.where(inside, value, 1.0)
+    lp = (gt.log(p) - alpha * gt.log(lambd) - gt.gammaln(alpha / p) + gt.xlogy(alpha - 1.0, x)
+          - gt.power(x / lambd, p))
+    return _checked(op, _mask(inside, _out(lp, value)), *_gengamma_conds(alpha, p, lambd))
+
+
+@register_rv(_logcdf, rd.GenGamma)
+def gengamma_logcdf(op, value, alpha, p, lambd):  # type: ignore[no-untyped-def]
+    x = gt.maximum(value, 0.0)
+    lc = gt.log(gt.gammainc(alpha / p, gt.power(x / lambd, p)))
+    return _checked(op, _mask(gt.ge(value, 0.0), _out(lc, value)),
+                    *_gengamma_conds(alpha, p, lambd))
+
+
+@register_rv(_icdf, rd.GenGamma)
+def gengamma_icdf(op, q, alpha, p, lambd):  # type: ignore[no-untyped-def]
+    g = gt.gammaincinv(alpha / p, gt.clip(q, 0.0, 1.0))
+    return _icdf_out(op, q, lambd * gt.power(g, 1.0 / p), *_gengamma_conds(alpha, p, lambd))
+
+
+@register_rv(_logprob, rd.BetaBinomial)
+def betabinomial_logp(op, value, n, a, b):  # type: ignore[no-untyped-def]
+    x, nf = _f(value, a), _f(n, a)
+    lp = _binomln(nf, x) + gt.betaln(x + a, nf - x + b) - gt.betaln(a, b)
+    inside = gt.and_(gt.ge(value, 0), gt.le(value, n))
+    return _checked(op, _mask(inside, _out(lp, value)), (gt.ge(n, 0), "n >= 0"),
+                    _pos(a, "a"), _pos(b, "b"))
+
+
+@register_rv(_logprob, rd.Hypergeometric)
+def hypergeometric_logp(op, value, ngood, nbad, nsample):  # type: ignore[no-untyped-def]
+    one = gt.as_tensor(1.0)
+    x, g, b, s = (_f(v, one) for v in (value, ngood, nbad, nsample))
+    lp = _binomln(g, x) + _binomln(b, s - x) - _binomln(g + b, s)
+    inside = gt.and_(gt.and_(gt.ge(value, 0), gt.le(value, ngood)),
+                     gt.and_(gt.ge(value, nsample - nbad), gt.le(value, nsample)))
+    return _checked(op, _mask(inside, _out(lp, value)),
+                    (gt.and_(gt.ge(ngood, 0), gt.ge(nbad, 0)), "ngood >= 0 and nbad >= 0"),
+                    (gt.and_(gt.ge(nsample, 0), gt.le(nsample, ngood + nbad)),
+                     "0 <= nsample <= ngood + nbad"))
+
+
+@register_rv(_logprob, rd.Permutation)
+def permutation_logp(op, value, x):  # type: ignore[no-untyped-def]
+    # every ordering equally likely: -log(k!) where value holds the entries of x (distinct
+    # entries assumed: repeated ones make several orderings equal)
+    k = gt.cast(x.shape[-1], "float64")
+    same = gt.all(gt.eq(gt.sort(value, axis=-1), gt.sort(x, axis=-1)), axis=-1)
+    return _mask(same, _out(-gt.gammaln(k + 1.0), _f(value, gt.as_tensor(1.0))[..., 0]))
+
+
+@register_rv(_logprob, rd.Choice)
+def choice_logp(op, value, a, *p):  # type: ignore[no-untyped-def]
+    if not op.replace:
+        raise _no_joint_choice()
+    hit = gt.eq(gt.expand_dims(value, -1), a)
+    if p:
+        pf = _f(p[0], gt.as_tensor(1.0))
+        prob = gt.sum(gt.where(hit, pf, 0.0), axis=-1)
+    else:
+        prob = gt.cast(gt.sum(hit, axis=-1), "float64") / gt.cast(a.shape[-1], "float64")
+    return _out(gt.log(prob), _f(value, gt.as_tensor(1.0)))
+
+
+def _no_joint_choice() -> Exception:
+    from gnomon.errors import NotLoweredError
+
+    return NotLoweredError(
+        "logp of choice without replacement is not implemented: its entries are not "
+        "independent (the density of the whole sample is one number)\nHint: draw with "
+        "replace=True, or use permutation() for a full shuffle")
