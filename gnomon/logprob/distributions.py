@@ -499,8 +499,14 @@ def beta_icdf(op, q, a, b):  # type: ignore[no-untyped-def]
     return _icdf_out(op, q, gt.betaincinv(a, b, gt.clip(q, 0.0, 1.0)), *_beta_conds(a, b))
 
 
+def _finite_pos(value: Variable) -> Variable:
+    """``0 <= value < inf``: the density of a positive variable vanishes at infinity (the
+    formulas give ``inf - inf`` there)."""
+    return gt.and_(gt.ge(value, 0.0), gt.lt(value, np.inf))
+
+
 def _gamma_logp(value: Variable, k: Any, scale: Any) -> Variable:
-    inside = gt.ge(value, 0.0)
+    inside = _finite_pos(value)
     x = gt.where(inside, value, 1.0)
     lp = gt.xlogy(k - 1.0, x) - x / scale - gt.gammaln(k) - k * gt.log(scale)
     return _mask(inside, _out(lp, value))
@@ -571,7 +577,7 @@ def invgamma_icdf(op, q, shape, scale):  # type: ignore[no-untyped-def]
 
 @register_rv(_logprob, rd.Weibull)
 def weibull_logp(op, value, a):  # type: ignore[no-untyped-def]
-    inside = gt.ge(value, 0.0)
+    inside = _finite_pos(value)
     x = gt.where(inside, value, 1.0)
     lp = gt.log(a) + gt.xlogy(a - 1.0, x) - gt.power(x, a)
     return _checked(op, _mask(inside, _out(lp, value)), _pos(a, "a"))
@@ -748,7 +754,7 @@ def _gengamma_conds(alpha, p, lambd):  # type: ignore[no-untyped-def]
 
 @register_rv(_logprob, rd.GenGamma)
 def gengamma_logp(op, value, alpha, p, lambd):  # type: ignore[no-untyped-def]
-    inside = gt.ge(value, 0.0)
+    inside = _finite_pos(value)
     x = gt.where(inside, value, 1.0)
     lp = (gt.log(p) - alpha * gt.log(lambd) - gt.gammaln(alpha / p) + gt.xlogy(alpha - 1.0, x)
           - gt.power(x / lambd, p))
