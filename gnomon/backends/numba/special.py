@@ -72,6 +72,8 @@ _EXPORTS: list[tuple[type, Any, str, str | None]] = [
     (sm.Erfcx, sp.erfcx, "__pyx_fuse_1erfcx", None),
     (sm.Erfinv, sp.erfinv, "__pyx_fuse_0erfinv", "__pyx_fuse_1erfinv"),
     (sm.Digamma, sp.psi, "__pyx_fuse_1psi", None),  # used by polygamma of order 0 only
+    (ss.Xlogy, sp.xlogy, "__pyx_fuse_1xlogy", None),  # float64 loops only (see _xlog)
+    (ss.Xlog1py, sp.xlog1py, "__pyx_fuse_1xlog1py", None),
 ]
 
 
@@ -109,19 +111,27 @@ def _export_call(ufunc: Any, double: str, single: str | None) -> Callable[..., s
 
 
 for _cls, _ufunc, _d, _f in _EXPORTS:
-    if _cls is not sm.Digamma:
+    if _cls not in (sm.Digamma, ss.Xlogy, ss.Xlog1py):
         scalar_source.register(_cls)(_export_call(_ufunc, _d, _f))
 
 
 def _xlog(log: str) -> Callable[..., str]:
-    # SciPy: 0 where x == 0 and y is not NaN, else x * log(y), in the loop's dtype (SciPy's
-    # float32 loop computes in float32)
+    # float64: SciPy's export (its log1p is Cephes', not libm's). float32 has no export; SciPy's
+    # loop gives 0 where x == 0 and y is not NaN, else x * log(y) in float32, with log1p
+    # computed in double (Cephes': xlog1py(1, y)) and rounded. Checked bit for bit.
     ufunc = sp.xlogy if log == "log" else sp.xlog1py
+    double = _export_call(ufunc, f"__pyx_fuse_1x{log}y", None)
+    log1p = _pyname("__pyx_fuse_1xlog1py", "float64")
 
     def lower(op, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
-        t = ctor(_loop(ufunc, op, in_dtypes))
+        ld = _loop(ufunc, op, in_dtypes)
+        if ld == "float64":
+            return double(op, args, in_dtypes, out_dtypes)
+        t = ctor(ld)
         x, y = (f"{t}({a})" for a in args)
-        return f"({t}(0) if {x} == 0 and not np.isnan({y}) else {x} * np.{log}({y}))"
+        logy = (f"np.log({y})" if log == "log"
+                else f"{t}({log1p}(np.float64(1.0), np.float64({y}), 0))")
+        return f"({t}(0) if {x} == 0 and not np.isnan({y}) else {x} * {logy})"
 
     return lower
 
