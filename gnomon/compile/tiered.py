@@ -99,7 +99,9 @@ class TieredProgram:
             self._first_taken = True
         if self._error is not None:
             raise self._error
-        if first and self._final is None:
+        # "first": the first call runs on the first tier even if the final program is ready
+        # (which tier ran depends on the call's position only); "async": whichever is ready
+        if first and (self.policy == "first" or self._final is None):
             self.calls_on_first_tier += 1
             return self._first(values)
         # "first" policy, a later call: wait for the final program (it was started by the
