@@ -37,7 +37,7 @@ from gnomon.logprob.abstract import (
     measurable_ops,
 )
 from gnomon.logprob.check import checking as _checking
-from gnomon.logprob.rewriting import rewrite_measurable
+from gnomon.logprob.rewriting import rewrite_measurable, strip_measurable
 from gnomon.random.op import RandomVariable
 from gnomon.tensor.basic import as_tensor, constant
 from gnomon.tensor.type import TensorType
@@ -162,7 +162,7 @@ def _build(table: Callable[..., Variable], table_name: str, rv: Any, value: Vari
     if m.owner is None:
         raise _not_measurable(rv, what, table_name)
     try:
-        out = table(m.owner.op, value, *m.owner.inputs)
+        out = strip_measurable(table(m.owner.op, value, *m.owner.inputs))
     except _NoBuilder:
         if table is not _logprob and _has_logprob(m):
             name = m.owner.op.name if _is_rv_output(m) else type(m.owner.op).__name__

@@ -26,14 +26,18 @@ The derivation then dispatches on the op that owns the rewritten variable. See d
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from gnomon.graph.basic import Variable
+from gnomon.graph.basic import Apply, Variable
+from gnomon.graph.op import Op
+from gnomon.graph.traversal import ancestors, toposort
 from gnomon.rewrite.engine import RewriteStep, Rule, RuleFn, rewrite_stage
 from gnomon.rewrite.pattern import Pattern
 
-__all__ = ["MEASURABLE_RULES", "is_measurable", "register_measurable_rule",
-           "rewrite_measurable"]
+__all__ = ["MEASURABLE_RULES", "MeasurableOp", "depends_on", "is_measurable", "measured_logcdf",
+           "measured_logp", "ndim_supp", "register_measurable_rule", "rewrite_measurable",
+           "strip_measurable", "unvalued_rvs"]
 
 #: the measurable rewrites, in the order they were registered
 MEASURABLE_RULES: list[Rule] = []
@@ -80,3 +84,122 @@ def rewrite_measurable(v: Variable, trace: list[RewriteStep] | None = None) -> V
         return v
     return rewrite_stage([v], MEASURABLE_RULES, "measurable", trace if trace is not None
                          else [])[0]
+
+
+# --- measurable ops ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasurableOp(Op):
+    """Base of the measurable ops made by the rules: the same values as ``base`` applied to the
+    same inputs, under a class that has density builders.
+
+    A measurable op only lives in the graph a density is derived from; the density graph that
+    comes back never contains one (:func:`strip_measurable` turns each back into ``base``), so
+    no backend needs to lower it. ``base`` is the op the rule replaced (``Elemwise(exp)``,
+    ``Join{axis=0}``...).
+    """
+
+    base: Op
+
+    def make_node(self, *inputs: Any) -> Apply:
+        node = self.base.make_node(*inputs)
+        return Apply.make(self, node.inputs, [o.type for o in node.outputs])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> tuple[Any, ...]:
+        return self.base.perform(self.base.make_node(*node.inputs), inputs)
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple[Variable, ...]]
+                    ) -> list[tuple[Variable, ...]] | None:
+        return self.base.infer_shape(self.base.make_node(*node.inputs), input_shapes)
+
+    def __str__(self) -> str:
+        return f"measurable_{type(self).__name__.removeprefix('Measurable').lower()}({self.base})"
+
+
+def strip_measurable(v: Variable) -> Variable:
+    """``v`` with every measurable op node rebuilt as its ``base`` op (density graphs reach
+    measurable ops through parameters, which the rules rewrite too)."""
+    if not isinstance(v, Variable) or v.owner is None:
+        return v
+    memo: dict[Variable, Variable] = {}
+    for node in toposort([v]):
+        ins = [memo.get(i, i) for i in node.inputs]
+        if isinstance(node.op, MeasurableOp):
+            new = node.op.base.make_node(*ins)
+        elif any(a is not b for a, b in zip(ins, node.inputs, strict=True)):
+            new = node.op.make_node(*ins)
+        else:
+            continue
+        for o, n in zip(node.outputs, new.outputs, strict=True):
+            memo[o] = n
+    return memo.get(v, v)
+
+
+def _dispatch(table: Any, table_name: str, v: Variable, value: Variable) -> Variable:
+    from gnomon.logprob.abstract import _NoBuilder
+    from gnomon.logprob.basic import NotMeasurableError, _describe
+
+    if v.owner is None:
+        raise NotMeasurableError(
+            f"{table_name}: {_describe(v)} is not a random variable (a root)\n"
+            "Hint: the measured part of an expression must be a random variable")
+    try:
+        return table(v.owner.op, value, *v.owner.inputs)
+    except _NoBuilder:
+        from gnomon.errors import format_location, with_hint
+
+        raise NotMeasurableError(with_hint(
+            f"{table_name}: the derivation needs the {table_name} of {_describe(v)}, computed "
+            f"by {v.owner.op}, which gnomon cannot build\n  Built at:\n"
+            f"{format_location(v.owner.trace)}",
+            "see the table of measurable expressions in docs/logprob.md")) from None
+
+
+def measured_logp(v: Variable, value: Variable) -> Variable:
+    """The log-density of the measurable variable ``v`` at ``value`` (for builders of
+    measurable ops: ``v`` is an input of the op being derived, already rewritten)."""
+    from gnomon.logprob.abstract import _logprob
+
+    return _dispatch(_logprob, "logp", v, value)
+
+
+def measured_logcdf(v: Variable, value: Variable) -> Variable:
+    """The log-cdf of the measurable variable ``v`` at ``value`` (see :func:`measured_logp`)."""
+    from gnomon.logprob.abstract import _logcdf
+
+    return _dispatch(_logcdf, "logcdf", v, value)
+
+
+def measured_icdf(v: Variable, q: Variable) -> Variable:
+    """The inverse cdf of the measurable variable ``v`` at ``q`` (see :func:`measured_logp`)."""
+    from gnomon.logprob.abstract import _icdf
+
+    return _dispatch(_icdf, "icdf", v, q)
+
+
+def ndim_supp(v: Variable) -> int:
+    """Support dimensions of a measured variable (its density sums over them): the random
+    variable's ``ndim_supp``, or a measurable op's ``ndim_supp`` attribute (default 0)."""
+    from gnomon.random.op import RandomVariable
+
+    if v.owner is None:
+        return 0
+    op = v.owner.op
+    if isinstance(op, RandomVariable):
+        return int(op.ndim_supp)
+    return int(getattr(op, "ndim_supp", 0))
+
+
+def depends_on(outputs: Sequence[Variable], v: Variable) -> bool:
+    """Whether ``v`` is an ancestor of any of ``outputs``."""
+    return any(a is v for a in ancestors(list(outputs)))
+
+
+def unvalued_rvs(outputs: Sequence[Variable]) -> list[Variable]:
+    """The random-variable draws among the ancestors of ``outputs`` (in a derivation, the
+    random variables with a value were already replaced by it)."""
+    from gnomon.random.op import RandomVariable
+
+    return [a for a in ancestors(list(outputs)) if a.owner is not None
+            and isinstance(a.owner.op, RandomVariable) and a is a.owner.outputs[1]]
