@@ -101,3 +101,30 @@ def test_log_softmax_and_naive_softmax(mode: str) -> None:
     np.testing.assert_allclose(ls, sp.log_softmax(v, axis=-1), rtol=1e-12)
     np.testing.assert_allclose(sm, sp.softmax(v, axis=-1), rtol=1e-12)
     assert np.all(np.isfinite(ls[0, [0, 2]]))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_log_of_normal_tail_probabilities(mode: str) -> None:
+    x = gt.dvector("x")
+    f = _compile([x], [gt.log(gt.ndtr(x)), gt.log(1 - gt.ndtr(x)), gt.log(gt.erfc(x))], mode)
+    v = np.array([-1e5, -60.0, -30.0, -1.0, 0.0, 1.0, 30.0, 60.0, 1e5])
+    lower, upper, log_erfc = f(v)
+    np.testing.assert_allclose(lower, sp.log_ndtr(v), rtol=1e-12)
+    np.testing.assert_allclose(upper, sp.log_ndtr(-v), rtol=1e-12)
+    with np.errstate(divide="ignore"):
+        want = np.where(v > 0, np.log(sp.erfcx(v)) - v ** 2, np.log(sp.erfc(v)))
+    assert np.all(np.isfinite(log_erfc))
+    np.testing.assert_allclose(log_erfc, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradient_of_log_normal_tail_probabilities_is_finite(mode: str) -> None:
+    x = gt.dvector("x")
+    cost = gt.sum(gt.log(gt.ndtr(x)) + gt.log(gt.erfc(x)))
+    f = _compile([x], gnomon.grad(cost, x), mode)
+    v = np.array([-60.0, -30.0, -1.0, 0.0, 1.0, 30.0, 60.0])
+    got = f(v)
+    assert np.all(np.isfinite(got))
+    # d/dx log Phi = phi / Phi; d/dx log erfc = -2 / sqrt(pi) / erfcx(x)
+    want = np.sqrt(2 / np.pi) / sp.erfcx(-v / np.sqrt(2)) - 2 / np.sqrt(np.pi) / sp.erfcx(v)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
