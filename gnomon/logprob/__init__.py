@@ -43,3 +43,7 @@ __all__ = [
     "CheckParameters", "NotMeasurableError", "conditional_logp", "default_transform", "icdf",
     "joint_logp", "logcdf", "logp", "transformed_conditional_logp", "transforms",
 ]
+
+# The measurable expressions (docs/logprob.md), imported for their rules and builders; the rules
+# at the random-variable level go first, so that `2 * normal` stays a normal.
+from gnomon.logprob import elemwise  # noqa: E402, F401
