@@ -28,7 +28,7 @@ from gnomon.backends.numba import (  # noqa: F401
 )
 from gnomon.tensor.blas import Einsum
 from gnomon.tensor.creation import Arange, Linspace
-from gnomon.tensor.indexing import AdvancedIncSubtensor, Nonzero
+from gnomon.tensor.indexing import Nonzero
 from gnomon.tensor.linalg import QR, SVD, BandPart, Eigh, Pinv, SolveTriangular
 from gnomon.tensor.shapes import Repeat, RepeatSum, Split
 
@@ -50,7 +50,6 @@ UNLOWERED: dict[type, str] = {
             "re-implemented yet",
     Linspace: "its length and values follow NumPy's floating-point rules exactly; not "
               "re-implemented yet",
-    AdvancedIncSubtensor: _INDEXING,
     Nonzero: _INDEXING,
     Repeat: _NOT_YET,
     RepeatSum: _NOT_YET,

@@ -1,8 +1,10 @@
 """Basic indexing (``Subtensor``: ints, slices, new axes) as a strided view.
 
 Integer indices are bounds-checked explicitly (Numba does not check), so an out-of-range
-index fails like it does in the reference. Advanced indexing, ``IncSubtensor`` and ``Nonzero``
-run with the NumPy ``perform`` (see ``docs/backends.md``).
+index fails like it does in the reference. Advanced indexing and its increment are lowered for
+one integer array on the first axis (``x[idx]``, ``x[idx, :]``: indexing parameters by group,
+and its gradient); other advanced indices and ``Nonzero`` run with the NumPy ``perform`` (see
+``docs/backends.md``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
 from gnomon.tensor.indexing import (
     INPUT,
+    AdvancedIncSubtensor,
     AdvancedSubtensor,
     IncSubtensor,
     NewAxis,
@@ -80,16 +83,22 @@ def _(op: Subtensor, node: Apply) -> str:
     return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
 
 
+def _first_axis_gather(op: AdvancedSubtensor | AdvancedIncSubtensor, x: object,
+                       dyn: list[object]) -> None:
+    """Refuse (NotLoweredError) every index but ``x[int_array, :, ...]``."""
+    idx = op.idx_list
+    if not (len(dyn) == 1 and idx and idx[0] is INPUT and dyn[0].ndim >= 1  # type: ignore[attr-defined]
+            and dyn[0].dtype[0] in "iu" and x.ndim >= 1  # type: ignore[attr-defined]
+            and all(isinstance(e, SliceIndex) and e.is_full for e in idx[1:])):
+        raise NotLoweredError("general advanced indexing")
+
+
 @numba_funcify.register(AdvancedSubtensor)
 def _(op: AdvancedSubtensor, node: Apply) -> str:
     # only x[int_array, :, ...]: a gather along the first axis (the common case of
     # indexing parameters by group); everything else runs with the NumPy perform
     x, *dyn = node.inputs
-    idx = op.idx_list
-    if not (len(dyn) == 1 and idx and idx[0] is INPUT and dyn[0].ndim >= 1
-            and dyn[0].dtype[0] in "iu" and x.ndim >= 1
-            and all(isinstance(e, SliceIndex) and e.is_full for e in idx[1:])):
-        raise NotLoweredError("general advanced indexing")
+    _first_axis_gather(op, x, dyn)
     rest = " * ".join(f"x.shape[{d}]" for d in range(1, x.ndim)) or "1"
     oshape = shape_tuple_text([f"d0.shape[{i}]" for i in range(dyn[0].ndim)]
                               + [f"x.shape[{d}]" for d in range(1, x.ndim)])
@@ -142,3 +151,43 @@ def _(op: IncSubtensor, node: Apply) -> str:
     body.append("return (out,)")
     args = ", ".join(["x", "y"] + [f"d{i}" for i in range(ndyn)])
     return f"def kernel({args}):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+@numba_funcify.register(AdvancedIncSubtensor)
+def _(op: AdvancedIncSubtensor, node: Apply) -> str:
+    # x[int_array, :, ...] += y (or = y): the scatter that is the gradient of the gather
+    # above. Repeated indices accumulate (np.add.at) or keep the last value (NumPy's set).
+    x, y, *dyn = node.inputs
+    _first_axis_gather(op, x, dyn)
+    region = dyn[0].ndim + x.ndim - 1
+    if y.ndim > region:
+        raise NotLoweredError("value of higher rank than the indexed region")
+    rshape = shape_tuple_text([f"d0.shape[{i}]" for i in range(dyn[0].ndim)]
+                              + [f"x.shape[{d}]" for d in range(1, x.ndim)])
+    rest = " * ".join(f"x.shape[{d}]" for d in range(1, x.ndim)) or "1"
+    t = ctor(x.dtype)
+    upd = "=" if op.set_instead_of_inc else "+="
+    checks = []
+    for jj in range(y.ndim):
+        d = jj + region - y.ndim
+        checks += [f"    if y.shape[{jj}] != 1 and y.shape[{jj}] != rs[{d}]:",
+                   "        raise ValueError('shape mismatch: value array cannot be broadcast "
+                   "to the indexing result')"]
+    return ("def kernel(x, y, d0):\n"
+            "    n = x.shape[0]\n"
+            f"    m = {rest}\n"
+            f"    rs = {rshape}\n"
+            + "\n".join(checks) + ("\n" if checks else "") +
+            "    yr = np.ascontiguousarray(np.broadcast_to(y, rs)).reshape((d0.size, m))\n"
+            "    fi = np.ascontiguousarray(d0).reshape(d0.size)\n"
+            "    out = np.ascontiguousarray(x).copy()\n"
+            "    o = out.reshape((n, m))\n"
+            "    for k in range(d0.size):\n"
+            "        j = fi[k]\n"
+            "        if j < -n or j >= n:\n"
+            "            raise IndexError('index out of bounds')\n"
+            "        if j < 0:\n"
+            "            j += n\n"
+            "        for c in range(m):\n"
+            f"            o[j, c] {upd} {t}(yr[k, c])\n"
+            "    return (out,)\n")
