@@ -44,6 +44,8 @@ __all__ = [
     "joint_logp", "logcdf", "logp", "transformed_conditional_logp", "transforms",
 ]
 
-# The measurable expressions (docs/logprob.md), imported for their rules and builders; the rules
-# at the random-variable level go first, so that `2 * normal` stays a normal.
-from gnomon.logprob import elemwise  # noqa: E402, F401
+# The measurable expressions (docs/logprob.md), imported for their rules and builders.
+from gnomon.logprob import elemwise, mixture  # noqa: E402, F401
+from gnomon.logprob.mixture import marginal_logp  # noqa: E402
+
+__all__ += ["marginal_logp"]
