@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 # The measurable expressions (docs/logprob.md), imported for their rules and builders.
-from gnomon.logprob import elemwise, mixture, order, tensor  # noqa: E402, F401
+from gnomon.logprob import elemwise, mixture, order, rv_rewrites, tensor  # noqa: E402, F401
 from gnomon.logprob.mixture import marginal_logp  # noqa: E402
 
 __all__ += ["marginal_logp"]

@@ -41,6 +41,7 @@ __all__ = ["MEASURABLE_RULES", "MeasurableOp", "depends_on", "is_measurable", "m
 
 #: the measurable rewrites, in the order they were registered
 MEASURABLE_RULES: list[Rule] = []
+_PRIORITY: dict[str, int] = {}
 
 
 def register_measurable_rule(
@@ -49,10 +50,14 @@ def register_measurable_rule(
     name: str | None = None,
     ops: Sequence[Any] | None = None,
     exact_shape: bool = True,
+    priority: int = 0,
 ) -> Callable[[RuleFn], RuleFn]:
     """Decorator: add ``fn(node, **captures)`` to :data:`MEASURABLE_RULES` (see the module
     docstring; the arguments mean what they mean for
-    :func:`gnomon.rewrite.engine.register_rule`)."""
+    :func:`gnomon.rewrite.engine.register_rule`). On one node, rules of a lower ``priority``
+    are tried first, then rules in the order they were registered (the rules at the level of
+    random variables, ``normal + normal -> normal``, use ``-1`` so that they win over the
+    change of variables)."""
 
     def deco(fn: RuleFn) -> RuleFn:
         rule_name = name or fn.__name__
@@ -61,6 +66,8 @@ def register_measurable_rule(
         MEASURABLE_RULES.append(Rule(rule_name, fn, pattern, ("measurable",),
                                      None if ops is None else tuple(ops), True,
                                      (fn.__doc__ or "").strip(), exact_shape))
+        _PRIORITY[rule_name] = priority
+        MEASURABLE_RULES.sort(key=lambda r: _PRIORITY.get(r.name, 0))  # stable
         return fn
 
     return deco
