@@ -45,7 +45,14 @@ __all__ = [
 ]
 
 # The measurable expressions (docs/logprob.md), imported for their rules and builders.
-from gnomon.logprob import elemwise, mixture, order, rv_rewrites, tensor  # noqa: E402, F401
+from gnomon.logprob import (  # noqa: E402, F401
+    elemwise,
+    mixture,
+    order,
+    rv_rewrites,
+    scan,
+    tensor,
+)
 from gnomon.logprob.mixture import marginal_logp  # noqa: E402
 
 __all__ += ["marginal_logp"]
