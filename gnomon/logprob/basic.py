@@ -37,7 +37,13 @@ from gnomon.logprob.abstract import (
     measurable_ops,
 )
 from gnomon.logprob.check import checking as _checking
-from gnomon.logprob.rewriting import rewrite_measurable, strip_measurable
+from gnomon.logprob.rewriting import (
+    SUPPORTED_EXPRESSIONS,
+    MeasurableOp,
+    blocking_node,
+    rewrite_measurable,
+    strip_measurable,
+)
 from gnomon.random.op import RandomVariable
 from gnomon.tensor.basic import as_tensor, constant
 from gnomon.tensor.type import TensorType
@@ -126,7 +132,7 @@ def _at(message: str) -> str:
 
 
 def _not_measurable(v: Variable, what: str, table_name: str) -> NotMeasurableError:
-    supported = ", ".join(c.__name__ for c in measurable_ops())
+    supported = ", ".join(c.__name__ for c in measurable_ops() if not issubclass(c, MeasurableOp))
     if v.owner is None:
         head = (f"{what}: {_describe(v)} is not a random variable (it is a root: an input, "
                 "a shared variable or a constant)")
@@ -138,10 +144,16 @@ def _not_measurable(v: Variable, what: str, table_name: str) -> NotMeasurableErr
         head = (f"{what}: cannot derive the {table_name} of {_describe(v)}: it is computed by "
                 f"{op}, which is not a random variable and no measurable rewrite turns it "
                 "into one")
-        hint = ("the derivation supports random variables and the measurable ops listed "
-                "here; see docs/logprob.md for what is supported and how to add a rule")
+        hint = ("the derivation supports random variables and the measurable expressions "
+                "listed here; see docs/logprob.md for what is supported and how to add a rule")
         loc = "  Built at:\n" + format_location(node.trace)
-    return NotMeasurableError(with_hint(f"{head}\n{loc}\n  Supported ops: {supported}", hint))
+        block = blocking_node(v)
+        if block is not None and block is not node:
+            loc += (f"\n  The derivation stops at {block.op} of a random variable, built at:\n"
+                    + format_location(block.trace))
+        supported = "".join(f"\n    - {t}" for t in [f"random variables: {supported}",
+                                                      *SUPPORTED_EXPRESSIONS])
+    return NotMeasurableError(with_hint(f"{head}\n{loc}\n  Supported:{supported}", hint))
 
 
 def _measured(rv: Variable, replacements: Mapping[Variable, Variable]) -> Variable:

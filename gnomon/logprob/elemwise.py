@@ -44,12 +44,22 @@ from gnomon.logprob.rewriting import (
     measured_logp,
     ndim_supp,
     register_measurable_rule,
+    supported_expression,
 )
 from gnomon.rewrite.pattern import scalar_value
 from gnomon.tensor.elemwise import Elemwise
 from gnomon.tensor.special import logaddexp
 
 __all__: list[str] = []
+
+supported_expression(
+    'invertible transforms of one random variable (exp, log, expm1, log1p, loc '
+    '+ scale * x with variable loc/scale and -, /, -x, 1/x, x**c and c**x for a'
+    ' constant c, sqrt, sigmoid, logit, tanh, arctanh, sinh, arcsinh)')
+supported_expression('folds (abs(x), x**2, even powers)')
+supported_expression('censoring (clip, maximum, minimum with a bound)')
+supported_expression('discretization (round, floor, ceil)')
+supported_expression('comparisons with a bound (x > c, x <= c ...: Bernoulli)')
 
 NINF = -np.inf
 

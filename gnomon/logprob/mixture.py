@@ -51,6 +51,7 @@ from gnomon.logprob.rewriting import (
     measured_logp,
     register_measurable_rule,
     rewrite_measurable,
+    supported_expression,
     unvalued_rvs,
 )
 from gnomon.random.op import RandomVariable
@@ -61,6 +62,11 @@ from gnomon.tensor.indexing import FromInput, Subtensor
 from gnomon.tensor.shapes import DimShuffle, Join, MakeVector
 
 __all__ = ["marginal_logp"]
+
+supported_expression(
+    'mixtures (where(cond, a, b), stack([...])[idx]) with a non-random selector'
+    ' or one unvalued finite discrete latent (Bernoulli, Categorical, integers,'
+    ' Binomial) in it')
 
 #: the largest support enumerated (per latent variable, and in all for joint enumeration)
 MAX_SUPPORT = 1024

@@ -33,11 +33,14 @@ from gnomon.logprob.rewriting import (
     measured_logcdf,
     measured_logp,
     register_measurable_rule,
+    supported_expression,
 )
 from gnomon.random.op import RandomVariable
 from gnomon.tensor.reduce import Max, Min
 
 __all__: list[str] = []
+
+supported_expression('max / min over axes of iid continuous draws')
 
 
 @dataclass(frozen=True)

@@ -210,3 +210,29 @@ def unvalued_rvs(outputs: Sequence[Variable]) -> list[Variable]:
 
     return [a for a in ancestors(list(outputs)) if a.owner is not None
             and isinstance(a.owner.op, RandomVariable) and a is a.owner.outputs[1]]
+
+
+#: short descriptions of the measurable expressions, for error messages (each module adds its)
+SUPPORTED_EXPRESSIONS: list[str] = []
+
+
+def supported_expression(text: str) -> None:
+    """Add ``text`` to the expressions listed when a density cannot be derived."""
+    if text not in SUPPORTED_EXPRESSIONS:
+        SUPPORTED_EXPRESSIONS.append(text)
+
+
+def blocking_node(v: Variable) -> Apply | None:
+    """The node that stops the derivation of ``v``'s density: going down from ``v`` through
+    inputs that are random but not measurable, the deepest such node (its random inputs are
+    measurable, it is not). ``None`` when ``v`` is measurable or not random."""
+    m = rewrite_measurable(v)
+    if m.owner is None or is_measurable(m):
+        return None
+    node = m.owner
+    while True:
+        nxt = next((i for i in node.inputs if i.owner is not None and not is_measurable(i)
+                    and unvalued_rvs([i])), None)
+        if nxt is None or nxt.owner is None:
+            return node
+        node = nxt.owner

@@ -34,12 +34,18 @@ import gnomon.scalar.basic as sb
 import gnomon.tensor as gt
 from gnomon.graph.basic import Variable
 from gnomon.logprob.elemwise import measured_input, not_broadcast
-from gnomon.logprob.rewriting import depends_on, register_measurable_rule
+from gnomon.logprob.rewriting import (
+    depends_on,
+    register_measurable_rule,
+    supported_expression,
+)
 from gnomon.random.op import RandomVariable
 from gnomon.rewrite.pattern import scalar_value
 from gnomon.tensor.elemwise import Elemwise
 
 __all__: list[str] = []
+
+supported_expression('sums of independent normals, Poissons, gammas with one scale')
 
 
 def _rv(v: Variable, cls: type | tuple[type, ...]) -> bool:

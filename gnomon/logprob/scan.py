@@ -38,9 +38,12 @@ from gnomon.logprob.rewriting import (
     register_measurable_rule,
     rewrite_measurable,
     strip_measurable,
+    supported_expression,
 )
 
 __all__: list[str] = []
+
+supported_expression('gnomon.scan with one recurrent output drawn at each step')
 
 
 @dataclass(frozen=True)

@@ -35,12 +35,17 @@ from gnomon.logprob.rewriting import (
     measured_logp,
     ndim_supp,
     register_measurable_rule,
+    supported_expression,
     unvalued_rvs,
 )
 from gnomon.tensor.reduce import Cumsum
 from gnomon.tensor.shapes import DimShuffle, Join, MakeVector
 
 __all__: list[str] = []
+
+supported_expression('stack / concatenate of independent variables')
+supported_expression('dimshuffle / transpose / x[None]')
+supported_expression('cumsum')
 
 
 def independent(components: list[Variable]) -> bool:
