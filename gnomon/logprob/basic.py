@@ -151,8 +151,8 @@ def _not_measurable(v: Variable, what: str, table_name: str) -> NotMeasurableErr
         if block is not None and block is not node:
             loc += (f"\n  The derivation stops at {block.op} of a random variable, built at:\n"
                     + format_location(block.trace))
-        supported = "".join(f"\n    - {t}" for t in [f"random variables: {supported}",
-                                                      *SUPPORTED_EXPRESSIONS])
+    supported = "".join(f"\n    - {t}" for t in [f"random variables: {supported}",
+                                                  *SUPPORTED_EXPRESSIONS])
     return NotMeasurableError(with_hint(f"{head}\n{loc}\n  Supported:{supported}", hint))
 
 
