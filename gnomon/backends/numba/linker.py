@@ -152,7 +152,8 @@ def compile_program(program: Program) -> CompiledProgram:
     # constants, shared storage or each other); Python fallbacks give no such guarantee.
     fallback = [n for n, s in zip(program.nodes, sources, strict=True) if s is None]
     return CompiledProgram(run=thunk, outputs_never_alias=nopython, input_filter=input_filter,
-                           state=NumbaProgram(nopython, dict(plan), fallback))
+                           state=NumbaProgram(nopython, dict(plan), fallback,
+                                              prog if nopython else None, consts))
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,11 @@ class NumbaProgram:
     inplace: dict[int, int]
     #: the nodes that run with their NumPy ``perform`` (no lowering for these inputs)
     fallback_nodes: list[Apply]
+    #: the nopython dispatcher ``program(*inputs, *constants) -> tuple(outputs)`` (None unless
+    #: nopython), callable from other njit code (the NUTS loop calls a model's log-density)
+    program: Any = None
+    #: the constants ``program`` takes after the inputs
+    constants: tuple[Any, ...] = ()
 
 
 def input_filter(t: Any) -> Callable[..., Any]:

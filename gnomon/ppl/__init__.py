@@ -1,0 +1,57 @@
+"""A PyMC-compatible modelling layer: ``import gnomon.ppl as pm``.
+
+PyMC model code runs unchanged: a :class:`Model` context, distributions with PyMC's names and
+parametrizations (``pm.Normal("mu", mu=0, sigma=1, dims="group")``), ``Deterministic``,
+``Potential``, ``Data`` / ``set_data``, ``pm.math``, prior and posterior predictive sampling,
+``find_MAP``, ``do`` / ``observe``. Random draws come from :mod:`gnomon.random`, densities from
+:mod:`gnomon.logprob`. See ``docs/ppl.md`` for what is covered and what is not.
+
+Examples
+--------
+>>> import numpy as np, gnomon.ppl as pm
+>>> with pm.Model() as model:
+...     mu = pm.Normal("mu", mu=0.0, sigma=10.0)
+...     y = pm.Normal("y", mu=mu, sigma=1.0, observed=np.array([1.0, 2.0, 3.0]))
+>>> round(float(pm.find_MAP(progressbar=False)["mu"]), 3)  # (0/100 + 6) / (1/100 + 3)
+1.993
+"""
+
+from __future__ import annotations
+
+from gnomon.ppl import distributions as _distributions
+from gnomon.ppl import math
+from gnomon.ppl import transforms as _transforms
+from gnomon.ppl.distributions import *  # noqa: F403
+from gnomon.ppl.model import (
+    Data,
+    Deterministic,
+    LogpDlogpFunction,
+    Model,
+    Potential,
+    modelcontext,
+    set_data,
+)
+
+__all__ = [
+    "Data", "Deterministic", "LogpDlogpFunction", "Model", "Potential", "math",
+    "modelcontext", "set_data", *_distributions.__all__,
+]
+
+
+class _DistributionsNamespace:
+    """``pm.distributions.transforms`` (PyMC's spelling)."""
+
+    transforms = _transforms
+
+
+distributions = _DistributionsNamespace()
+__all__ += ["distributions"]
+
+# --- pm.sample: the NUTS sampler (gnomon/ppl/sampling.py, written separately) -----------------
+# Imported when that module exists, so that the model API works before (or without) it.
+import importlib.util as _ilu  # noqa: E402
+
+if _ilu.find_spec("gnomon.ppl.sampling") is not None:
+    from gnomon.ppl.sampling import sample
+    __all__ += ["sample"]
+del _ilu

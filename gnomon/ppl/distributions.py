@@ -1,0 +1,991 @@
+"""Distributions with PyMC's names, signatures and parametrizations.
+
+``pm.Normal("mu", mu=0, sigma=1, shape=..., dims=..., observed=...)`` creates the random
+variable with :mod:`gnomon.random` and registers it in the model of the ``with`` block;
+``pm.Normal.dist(mu=0, sigma=1)`` only creates it. Densities come from
+:mod:`gnomon.logprob` (a distribution that is an expression of a draw, like ``HalfStudentT =
+|StudentT|`` or ``Weibull = beta * weibull(alpha)``, gets its density from the measurable
+rewrites). Shapes follow PyMC: ``shape`` is the whole shape (support dimensions included),
+``size`` the batch shape, ``dims`` names the dimensions, ``observed`` data fixes the shape
+when neither is given.
+
+Examples
+--------
+>>> import numpy as np, scipy.stats as st, gnomon.ppl as pm
+>>> with pm.Model() as m:
+...     x = pm.Gamma("x", mu=2.0, sigma=1.0)   # alpha = 4, beta = 2
+>>> lp = m.compile_logp(jacobian=False, mode="numpy")({"x_log__": np.log(1.5)})
+>>> bool(np.isclose(lp, st.gamma(4.0, scale=0.5).logpdf(1.5)))
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+import gnomon
+import gnomon.random as gr
+import gnomon.tensor as gt
+from gnomon.errors import GnomonTypeError, GnomonValueError, with_hint
+from gnomon.graph.basic import Constant, Variable
+from gnomon.logprob.abstract import _logprob, register_rv
+from gnomon.logprob.transforms import Log
+from gnomon.ppl.model import _TRANSFORMS, UNSET, _as_dims, _at, modelcontext
+from gnomon.random.op import RandomVariable
+
+__all__ = [
+    "Bernoulli", "Beta", "BetaBinomial", "Binomial", "Categorical", "Cauchy", "ChiSquared",
+    "Continuous", "Dirichlet", "DiscreteUniform", "Discrete", "Distribution", "Exponential",
+    "Flat", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfFlat", "HalfNormal",
+    "HalfStudentT", "HyperGeometric", "InverseGamma", "Laplace", "LogNormal", "Logistic",
+    "MvNormal", "Multinomial", "NegativeBinomial", "Normal", "Pareto", "Poisson", "StudentT",
+    "Triangular", "Uniform", "VonMises", "Wald", "Weibull", "support_point",
+]
+
+# central values of the variables the classes built (read by Model.initial_point)
+_SUPPORT_POINTS: dict[Variable, Variable] = {}
+
+
+def _t(x: Any) -> Variable:
+    if isinstance(x, Variable):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise GnomonTypeError(_at(with_hint(
+            f"a distribution parameter must be numeric, got {x!r}",
+            "pass numbers, NumPy arrays or tensors")))
+    return gt.constant(arr)
+
+
+def _f(x: Any) -> Variable:
+    """``x`` as a float tensor (integer parameters of continuous distributions)."""
+    v = _t(x)
+    return v if v.dtype[0] == "f" else gt.cast(v, "float64")
+
+
+def _one_of(cls: str, **given: Any) -> None:
+    names = [k for k, v in given.items() if v is not None]
+    if len(names) > 1:
+        raise GnomonValueError(_at(with_hint(
+            f"{cls}: pass only one of {', '.join(given)} (got {', '.join(names)})",
+            f"choose one parametrization of {cls}")))
+
+
+def _as_shape(shape: Any) -> tuple[Any, ...] | None:
+    if shape is None:
+        return None
+    if isinstance(shape, int | np.integer):
+        return (int(shape),)
+    if isinstance(shape, Variable):
+        if shape.ndim == 0:
+            return (shape,)
+        n = shape.type.shape[0]
+        if n is None:
+            raise GnomonValueError(_at(with_hint(
+                "shape is a vector of unknown length", "pass a tuple of scalars")))
+        return tuple(shape[i] for i in range(n))
+    return tuple(int(s) if isinstance(s, int | np.integer) else s for s in shape)
+
+
+def _rng(rng: Any) -> Any:
+    if isinstance(rng, np.random.Generator):
+        return gnomon.shared(rng)
+    if isinstance(rng, int | np.integer):
+        return gnomon.shared(np.random.default_rng(int(rng)))
+    return rng
+
+
+class Distribution:
+    """Base of the distribution classes: ``Cls(name, *params, **options)`` registers a model
+    variable, ``Cls.dist(*params, shape=/size=)`` returns an unnamed one."""
+
+    #: support dimensions of one draw (1 for vectors: Dirichlet, MvNormal, Multinomial)
+    ndim_supp: ClassVar[int] = 0
+    #: the value transform this class uses (``UNSET``: gnomon.logprob's default for the op)
+    transform: ClassVar[Any] = UNSET
+
+    def __new__(cls, name: Any, *args: Any, rng: Any = None, dims: Any = None,
+                initval: Any = None, observed: Any = None, total_size: Any = None,
+                transform: Any = UNSET, default_transform: Any = UNSET, model: Any = None,
+                shape: Any = None, size: Any = None, **kwargs: Any) -> Any:
+        if not isinstance(name, str):
+            raise GnomonTypeError(_at(with_hint(
+                f"{cls.__name__}: the first argument must be the variable's name, got "
+                f"{name!r}", f"write pm.{cls.__name__}('x', ...), or "
+                f"pm.{cls.__name__}.dist(...) for an unnamed variable")))
+        m = modelcontext(model)
+        dims_t = _as_dims(dims)
+        full = m.prefix + name
+        if dims_t is not None and shape is None and size is None:
+            shape = m.shape_from_dims(dims_t, f"{cls.__name__} {full!r}")
+        if observed is not None and shape is None and size is None:
+            shape = _observed_shape(observed)
+        rv = cls.dist(*args, rng=rng, shape=shape, size=size, **kwargs)
+        if dims_t is not None and len(dims_t) != rv.ndim:
+            raise GnomonValueError(_at(with_hint(
+                f"{cls.__name__} {full!r}: {len(dims_t)} dims {dims_t} for a variable with "
+                f"{rv.ndim} dimension(s)", "give one dim name per dimension")))
+        if transform is UNSET and "transform" in kwargs:  # pragma: no cover - caught above
+            transform = kwargs.pop("transform")
+        return m.register_rv(rv, name, observed=observed, total_size=total_size, dims=dims_t,
+                             transform=transform, default_transform=default_transform,
+                             initval=initval)
+
+    @classmethod
+    def dist(cls, *args: Any, shape: Any = None, size: Any = None, rng: Any = None,
+             **kwargs: Any) -> Variable:
+        """An unnamed random variable of this distribution (not registered in a model)."""
+        if "observed" in kwargs or "dims" in kwargs:
+            raise GnomonTypeError(_at(with_hint(
+                f"{cls.__name__}.dist takes no observed= or dims=",
+                f"use pm.{cls.__name__}('name', ...) inside a model")))
+        params = cls._params(*args, **kwargs)
+        shp = _as_shape(shape)
+        sz = _as_shape(size)
+        if shp is not None and sz is not None:
+            raise GnomonValueError(_at(with_hint(
+                f"{cls.__name__}: pass shape= or size=, not both",
+                "shape is the whole shape, size the batch shape (without support dims)")))
+        if shp is not None:
+            if len(shp) < cls.ndim_supp:
+                raise GnomonValueError(_at(with_hint(
+                    f"{cls.__name__}: shape={shp} has fewer dimensions than the "
+                    f"{cls.ndim_supp} support dimension(s)",
+                    "include the support dimensions in shape")))
+            sz = shp[: len(shp) - cls.ndim_supp]
+            if cls.ndim_supp and sz == ():
+                sz = None  # the parameters' batch shape (none)
+        rv = cls._make(params, sz, _rng(rng))
+        if shp is not None and cls.ndim_supp:
+            supp_given = shp[len(shp) - cls.ndim_supp:]
+            for a, b in zip(supp_given, rv.type.shape[rv.ndim - cls.ndim_supp:], strict=True):
+                if isinstance(a, int) and b is not None and a != b:
+                    raise GnomonValueError(_at(with_hint(
+                        f"{cls.__name__}: shape={shp} ends with {supp_given}, but the "
+                        f"parameters give support shape {rv.type.shape[-cls.ndim_supp:]}",
+                        "make shape end with the parameters' support shape")))
+        if cls.transform is not UNSET:
+            _TRANSFORMS[rv] = cls.transform() if callable(cls.transform) else cls.transform
+        sp = cls._support_point(rv, *params)
+        if sp is not None:
+            _SUPPORT_POINTS[rv] = sp
+        return rv
+
+    # --- what each class defines ------------------------------------------------------------
+
+    @classmethod
+    def _params(cls, *args: Any, **kwargs: Any) -> list[Variable]:
+        raise NotImplementedError
+
+    @classmethod
+    def _make(cls, params: list[Variable], size: Any, rng: Any) -> Variable:
+        raise NotImplementedError
+
+    @classmethod
+    def _support_point(cls, rv: Variable, *params: Variable) -> Variable | None:
+        return None
+
+
+class Continuous(Distribution):
+    """Base of continuous distributions."""
+
+
+class Discrete(Distribution):
+    """Base of discrete distributions."""
+
+
+def _observed_shape(observed: Any) -> tuple[Any, ...]:
+    if isinstance(observed, Variable):
+        if isinstance(observed, Constant):
+            return tuple(np.shape(observed.data))
+        st = observed.type.shape
+        return tuple(s if s is not None else observed.shape[i] for i, s in enumerate(st))
+    return tuple(np.shape(np.asarray(observed)))
+
+
+def _bcast(x: Variable, rv: Variable) -> Variable:
+    """``x`` broadcast to the shape of ``rv`` (without drawing ``rv``)."""
+    x = gt.cast(x, rv.dtype) if x.dtype != rv.dtype else x
+    if tuple(x.type.shape) == tuple(rv.type.shape) and None not in rv.type.shape:
+        return x
+    return gt.broadcast_to(x, rv.shape)
+
+
+def _sigma(cls: str, sigma: Any, tau: Any, default: float | None = 1.0) -> Variable:
+    _one_of(cls, sigma=sigma, tau=tau)
+    if tau is not None:
+        return 1.0 / gt.sqrt(_f(tau))
+    if sigma is None:
+        if default is None:
+            raise GnomonTypeError(_at(with_hint(f"{cls}: sigma (or tau) is required",
+                                                f"pass sigma=... to {cls}")))
+        return _f(default)
+    return _f(sigma)
+
+
+def _need(cls: str, **given: Any) -> None:
+    for k, v in given.items():
+        if v is None:
+            raise GnomonTypeError(_at(with_hint(f"{cls}: the parameter {k} is required",
+                                                f"pass {k}=... to {cls}")))
+
+
+def _simple(op: Any) -> Any:
+    def make(cls: type, params: list[Variable], size: Any, rng: Any) -> Variable:
+        return op(*params, size=size, rng=rng)  # type: ignore[no-any-return]
+    return classmethod(make)
+
+
+# --- continuous ----------------------------------------------------------------------------------
+
+
+class Normal(Continuous):
+    """``Normal(name, mu=0, sigma=1 | tau=...)``."""
+
+    @classmethod
+    def _params(cls, mu: Any = 0.0, sigma: Any = None, tau: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return [_f(mu), _sigma("Normal", sigma, tau)]
+
+    _make = _simple(gr.normal)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, mu: Variable, sigma: Variable) -> Variable:
+        return _bcast(mu, rv)
+
+
+class HalfNormal(Continuous):
+    """``HalfNormal(name, sigma=1 | tau=...)`` on ``[0, inf)``."""
+
+    transform = Log
+
+    @classmethod
+    def _params(cls, sigma: Any = None, tau: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return [_sigma("HalfNormal", sigma, tau)]
+
+    @classmethod
+    def _make(cls, params: list, size: Any, rng: Any) -> Variable:
+        return gr.halfnormal(0.0, params[0], size=size, rng=rng)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, sigma: Variable) -> Variable:
+        return _bcast(sigma, rv)
+
+
+class LogNormal(Continuous):
+    """``LogNormal(name, mu=0, sigma=1 | tau=...)`` (parameters of the log)."""
+
+    @classmethod
+    def _params(cls, mu: Any = 0.0, sigma: Any = None, tau: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return [_f(mu), _sigma("LogNormal", sigma, tau)]
+
+    _make = _simple(gr.lognormal)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, mu: Variable, sigma: Variable) -> Variable:
+        return _bcast(gt.exp(mu + sigma ** 2 / 2), rv)
+
+
+class Uniform(Continuous):
+    """``Uniform(name, lower=0, upper=1)``."""
+
+    @classmethod
+    def _params(cls, lower: Any = 0.0, upper: Any = 1.0, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return [_f(lower), _f(upper)]
+
+    _make = _simple(gr.uniform)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, lo: Variable, hi: Variable) -> Variable:
+        return _bcast((lo + hi) / 2, rv)
+
+
+class Flat(Continuous):
+    """``Flat(name)``: the improper uniform density on the real line (log-density 0).
+
+    It has no random draws: prior predictive sampling of a ``Flat`` variable raises."""
+
+    @classmethod
+    def _params(cls, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return []
+
+    @classmethod
+    def _make(cls, params: list, size: Any, rng: Any) -> Variable:
+        return _flat_op(_FlatRV(), size, rng)
+
+    @classmethod
+    def _support_point(cls, rv: Variable) -> Variable:
+        return _bcast(gt.constant(np.float64(0.0)), rv)
+
+
+class HalfFlat(Continuous):
+    """``HalfFlat(name)``: the improper uniform density on ``(0, inf)``."""
+
+    transform = Log
+
+    @classmethod
+    def _params(cls, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return []
+
+    @classmethod
+    def _make(cls, params: list, size: Any, rng: Any) -> Variable:
+        return _flat_op(_HalfFlatRV(), size, rng)
+
+    @classmethod
+    def _support_point(cls, rv: Variable) -> Variable:
+        return _bcast(gt.constant(np.float64(1.0)), rv)
+
+
+class Beta(Continuous):
+    """``Beta(name, alpha, beta)``, or by ``mu`` and ``sigma`` (or ``mu`` and ``nu``)."""
+
+    @classmethod
+    def _params(cls, alpha: Any = None, beta: Any = None, mu: Any = None, sigma: Any = None,
+                nu: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        if alpha is not None or beta is not None:
+            _need("Beta", alpha=alpha, beta=beta)
+            _one_of("Beta", alpha=alpha, mu=mu)
+            return [_f(alpha), _f(beta)]
+        _need("Beta", mu=mu)
+        _one_of("Beta", sigma=sigma, nu=nu)
+        if nu is not None:
+            m, n = _f(mu), _f(nu)
+            return [m * n, (1 - m) * n]
+        _need("Beta", sigma=sigma)
+        m, s = _f(mu), _f(sigma)
+        kappa = m * (1 - m) / s ** 2 - 1
+        return [m * kappa, (1 - m) * kappa]
+
+    _make = _simple(gr.beta)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, a: Variable, b: Variable) -> Variable:
+        return _bcast(a / (a + b), rv)
+
+
+class Gamma(Continuous):
+    """``Gamma(name, alpha, beta)`` (shape, rate), or by ``mu`` and ``sigma``."""
+
+    @classmethod
+    def _params(cls, alpha: Any = None, beta: Any = None, mu: Any = None, sigma: Any = None,
+                **kw: Any) -> list:
+        _no_extra(cls, kw)
+        if alpha is not None or beta is not None:
+            _need("Gamma", alpha=alpha, beta=beta)
+            _one_of("Gamma", alpha=alpha, mu=mu)
+            return [_f(alpha), 1.0 / _f(beta)]
+        _need("Gamma", mu=mu, sigma=sigma)
+        m, s = _f(mu), _f(sigma)
+        return [m ** 2 / s ** 2, s ** 2 / m]
+
+    @classmethod
+    def _make(cls, params: list, size: Any, rng: Any) -> Variable:
+        return gr.gamma(params[0], params[1], size=size, rng=rng)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, shape: Variable, scale: Variable) -> Variable:
+        return _bcast(shape * scale, rv)
+
+
+class InverseGamma(Continuous):
+    """``InverseGamma(name, alpha, beta=1)``, or by ``mu`` and ``sigma``."""
+
+    @classmethod
+    def _params(cls, alpha: Any = None, beta: Any = None, mu: Any = None, sigma: Any = None,
+                **kw: Any) -> list:
+        _no_extra(cls, kw)
+        if alpha is not None:
+            _one_of("InverseGamma", alpha=alpha, mu=mu)
+            return [_f(alpha), _f(1.0 if beta is None else beta)]
+        _need("InverseGamma", mu=mu, sigma=sigma)
+        m, s = _f(mu), _f(sigma)
+        a = m ** 2 / s ** 2 + 2
+        return [a, m * (a - 1)]
+
+    _make = _simple(gr.invgamma)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, a: Variable, b: Variable) -> Variable:
+        return _bcast(gt.switch(a > 1, b / (a - 1), b / (a + 1)), rv)
+
+
+class Exponential(Continuous):
+    """``Exponential(name, lam)`` (rate) or ``Exponential(name, scale=...)``."""
+
+    @classmethod
+    def _params(cls, lam: Any = None, *, scale: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _one_of("Exponential", lam=lam, scale=scale)
+        if scale is not None:
+            return [_f(scale)]
+        _need("Exponential", lam=lam)
+        return [1.0 / _f(lam)]
+
+    _make = _simple(gr.exponential)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, scale: Variable) -> Variable:
+        return _bcast(scale, rv)
+
+
+class StudentT(Continuous):
+    """``StudentT(name, nu, mu=0, sigma=1 | lam=...)``."""
+
+    @classmethod
+    def _params(cls, nu: Any = None, mu: Any = 0.0, sigma: Any = None, lam: Any = None,
+                **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("StudentT", nu=nu)
+        return [_f(nu), _f(mu), _sigma("StudentT", sigma, lam)]
+
+    _make = _simple(gr.t)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, nu: Variable, mu: Variable, s: Variable) -> Variable:
+        return _bcast(mu, rv)
+
+
+class HalfStudentT(Continuous):
+    """``HalfStudentT(name, nu=1, sigma=1 | lam=...)``: ``|StudentT(nu, 0, sigma)|`` (its
+    density is derived by the fold rewrite of gnomon.logprob)."""
+
+    transform = Log
+
+    @classmethod
+    def _params(cls, nu: Any = 1.0, sigma: Any = None, lam: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return [_f(nu), _sigma("HalfStudentT", sigma, lam)]
+
+    @classmethod
+    def _make(cls, params: list, size: Any, rng: Any) -> Variable:
+        return gt.abs(gr.t(params[0], 0.0, params[1], size=size, rng=rng))
+
+    @classmethod
+    def _support_point(cls, rv: Variable, nu: Variable, s: Variable) -> Variable:
+        return _bcast(s, rv)
+
+
+class Cauchy(Continuous):
+    """``Cauchy(name, alpha, beta)`` (location, scale)."""
+
+    @classmethod
+    def _params(cls, alpha: Any = None, beta: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("Cauchy", alpha=alpha, beta=beta)
+        return [_f(alpha), _f(beta)]
+
+    _make = _simple(gr.cauchy)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, a: Variable, b: Variable) -> Variable:
+        return _bcast(a, rv)
+
+
+class HalfCauchy(Continuous):
+    """``HalfCauchy(name, beta)`` on ``[0, inf)``."""
+
+    transform = Log
+
+    @classmethod
+    def _params(cls, beta: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("HalfCauchy", beta=beta)
+        return [_f(beta)]
+
+    @classmethod
+    def _make(cls, params: list, size: Any, rng: Any) -> Variable:
+        return gr.halfcauchy(0.0, params[0], size=size, rng=rng)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, b: Variable) -> Variable:
+        return _bcast(b, rv)
+
+
+class Laplace(Continuous):
+    """``Laplace(name, mu, b)``."""
+
+    @classmethod
+    def _params(cls, mu: Any = None, b: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("Laplace", mu=mu, b=b)
+        return [_f(mu), _f(b)]
+
+    _make = _simple(gr.laplace)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, mu: Variable, b: Variable) -> Variable:
+        return _bcast(mu, rv)
+
+
+class Logistic(Continuous):
+    """``Logistic(name, mu=0, s=1)``."""
+
+    @classmethod
+    def _params(cls, mu: Any = 0.0, s: Any = 1.0, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return [_f(mu), _f(s)]
+
+    _make = _simple(gr.logistic)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, mu: Variable, s: Variable) -> Variable:
+        return _bcast(mu, rv)
+
+
+class Gumbel(Continuous):
+    """``Gumbel(name, mu, beta)``."""
+
+    @classmethod
+    def _params(cls, mu: Any = None, beta: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("Gumbel", mu=mu, beta=beta)
+        return [_f(mu), _f(beta)]
+
+    _make = _simple(gr.gumbel)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, mu: Variable, b: Variable) -> Variable:
+        return _bcast(mu + b * np.euler_gamma, rv)
+
+
+class Weibull(Continuous):
+    """``Weibull(name, alpha, beta)`` (shape, scale): ``beta * weibull(alpha)``."""
+
+    transform = Log
+
+    @classmethod
+    def _params(cls, alpha: Any = None, beta: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("Weibull", alpha=alpha, beta=beta)
+        return [_f(alpha), _f(beta)]
+
+    @classmethod
+    def _make(cls, params: list, size: Any, rng: Any) -> Variable:
+        return params[1] * gr.weibull(params[0], size=size, rng=rng)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, a: Variable, b: Variable) -> Variable:
+        return _bcast(b * gt.exp(gt.gammaln(1 + 1 / a)), rv)
+
+
+class Pareto(Continuous):
+    """``Pareto(name, alpha, m)`` on ``[m, inf)``."""
+
+    @classmethod
+    def _params(cls, alpha: Any = None, m: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("Pareto", alpha=alpha, m=m)
+        return [_f(alpha), _f(m)]
+
+    _make = _simple(gr.pareto)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, a: Variable, m: Variable) -> Variable:
+        return _bcast(m * 2.0 ** (1 / a), rv)
+
+
+class Wald(Continuous):
+    """``Wald(name, mu, lam)`` (the inverse Gaussian; ``phi=`` and ``alpha=`` are not
+    supported)."""
+
+    @classmethod
+    def _params(cls, mu: Any = None, lam: Any = None, phi: Any = None, alpha: Any = 0.0,
+                **kw: Any) -> list:
+        _no_extra(cls, kw)
+        if phi is not None:
+            _need("Wald", mu=mu)
+            lam = _f(mu) * _f(phi)
+        _need("Wald", mu=mu, lam=lam)
+        if not (isinstance(alpha, int | float) and alpha == 0):
+            raise GnomonValueError(_at(with_hint(
+                "Wald: a shift alpha != 0 is not supported in gnomon.ppl",
+                "add the shift yourself: alpha + pm.Wald.dist(mu, lam) in a CustomDist")))
+        return [_f(mu), _f(lam)]
+
+    _make = _simple(gr.wald)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, mu: Variable, lam: Variable) -> Variable:
+        return _bcast(mu, rv)
+
+
+class VonMises(Continuous):
+    """``VonMises(name, mu=0, kappa=1)`` on ``[-pi, pi]``."""
+
+    @classmethod
+    def _params(cls, mu: Any = 0.0, kappa: Any = 1.0, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return [_f(mu), _f(kappa)]
+
+    _make = _simple(gr.vonmises)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, mu: Variable, k: Variable) -> Variable:
+        return _bcast(mu, rv)
+
+
+class Triangular(Continuous):
+    """``Triangular(name, lower=0, c=0.5, upper=1)``."""
+
+    @classmethod
+    def _params(cls, lower: Any = 0.0, c: Any = 0.5, upper: Any = 1.0, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return [_f(lower), _f(c), _f(upper)]
+
+    _make = _simple(gr.triangular)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, lo: Variable, c: Variable, hi: Variable) -> Variable:
+        return _bcast((lo + c + hi) / 3, rv)
+
+
+class ChiSquared(Continuous):
+    """``ChiSquared(name, nu)``."""
+
+    @classmethod
+    def _params(cls, nu: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("ChiSquared", nu=nu)
+        return [_f(nu)]
+
+    _make = _simple(gr.chisquare)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, nu: Variable) -> Variable:
+        return _bcast(nu, rv)
+
+
+# --- discrete ------------------------------------------------------------------------------------
+
+
+def _p_or_logit(cls: str, p: Any, logit_p: Any) -> Variable:
+    _one_of(cls, p=p, logit_p=logit_p)
+    if logit_p is not None:
+        return gt.sigmoid(_f(logit_p))
+    _need(cls, p=p)
+    return _f(p)
+
+
+class Bernoulli(Discrete):
+    """``Bernoulli(name, p | logit_p=...)``."""
+
+    @classmethod
+    def _params(cls, p: Any = None, logit_p: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        return [_p_or_logit("Bernoulli", p, logit_p)]
+
+    _make = _simple(gr.bernoulli)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, p: Variable) -> Variable:
+        return _bcast(gt.cast(p >= 0.5, "int64"), rv)
+
+
+class Binomial(Discrete):
+    """``Binomial(name, n, p | logit_p=...)``."""
+
+    @classmethod
+    def _params(cls, n: Any = None, p: Any = None, logit_p: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("Binomial", n=n)
+        return [_t(n), _p_or_logit("Binomial", p, logit_p)]
+
+    _make = _simple(gr.binomial)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, n: Variable, p: Variable) -> Variable:
+        return _bcast(gt.cast(gt.floor(n * p), "int64"), rv)
+
+
+class BetaBinomial(Discrete):
+    """``BetaBinomial(name, alpha, beta, n)``."""
+
+    @classmethod
+    def _params(cls, alpha: Any = None, beta: Any = None, n: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("BetaBinomial", alpha=alpha, beta=beta, n=n)
+        return [_t(n), _f(alpha), _f(beta)]
+
+    _make = _simple(gr.betabinomial)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, n: Variable, a: Variable, b: Variable) -> Variable:
+        return _bcast(gt.cast(gt.floor(n * a / (a + b)), "int64"), rv)
+
+
+class Poisson(Discrete):
+    """``Poisson(name, mu)``."""
+
+    @classmethod
+    def _params(cls, mu: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("Poisson", mu=mu)
+        return [_f(mu)]
+
+    _make = _simple(gr.poisson)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, mu: Variable) -> Variable:
+        return _bcast(gt.cast(gt.floor(mu), "int64"), rv)
+
+
+class NegativeBinomial(Discrete):
+    """``NegativeBinomial(name, mu, alpha)``, or ``(n=..., p=...)`` (failures before the
+    ``n``-th success)."""
+
+    @classmethod
+    def _params(cls, mu: Any = None, alpha: Any = None, p: Any = None, n: Any = None,
+                **kw: Any) -> list:
+        _no_extra(cls, kw)
+        if n is not None or p is not None:
+            _one_of("NegativeBinomial", mu=mu, p=p)
+            _need("NegativeBinomial", n=n, p=p)
+            return [_f(n), _f(p)]
+        _need("NegativeBinomial", mu=mu, alpha=alpha)
+        m, a = _f(mu), _f(alpha)
+        return [a, a / (m + a)]
+
+    _make = _simple(gr.negative_binomial)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, n: Variable, p: Variable) -> Variable:
+        return _bcast(gt.cast(gt.floor(n * (1 - p) / p), "int64"), rv)
+
+
+class Geometric(Discrete):
+    """``Geometric(name, p)``: trials up to the first success (from 1)."""
+
+    @classmethod
+    def _params(cls, p: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("Geometric", p=p)
+        return [_f(p)]
+
+    _make = _simple(gr.geometric)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, p: Variable) -> Variable:
+        return _bcast(gt.cast(gt.round(1 / p), "int64"), rv)
+
+
+class HyperGeometric(Discrete):
+    """``HyperGeometric(name, N, k, n)``: successes in ``n`` draws without replacement from
+    ``N`` items of which ``k`` are successes."""
+
+    @classmethod
+    def _params(cls, N: Any = None, k: Any = None, n: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("HyperGeometric", N=N, k=k, n=n)
+        N_, k_ = _t(N), _t(k)
+        return [k_, N_ - k_, _t(n)]
+
+    _make = _simple(gr.hypergeometric)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, good: Variable, bad: Variable, n: Variable
+                       ) -> Variable:
+        return _bcast(gt.cast(gt.floor(n * good / (good + bad)), "int64"), rv)
+
+
+class DiscreteUniform(Discrete):
+    """``DiscreteUniform(name, lower, upper)`` (both included)."""
+
+    @classmethod
+    def _params(cls, lower: Any = None, upper: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("DiscreteUniform", lower=lower, upper=upper)
+        return [_t(lower), _t(upper)]
+
+    @classmethod
+    def _make(cls, params: list, size: Any, rng: Any) -> Variable:
+        lo, hi = params
+        lo = gt.cast(lo, "int64") if lo.dtype[0] != "i" else lo
+        hi = gt.cast(hi, "int64") if hi.dtype[0] != "i" else hi
+        return gr.integers(lo, hi + 1, size=size, rng=rng)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, lo: Variable, hi: Variable) -> Variable:
+        return _bcast(gt.cast(gt.floor((lo + hi) / 2), "int64"), rv)
+
+
+class Categorical(Discrete):
+    """``Categorical(name, p | logit_p=...)`` over ``0, ..., k-1`` (``p`` is normalized)."""
+
+    @classmethod
+    def _params(cls, p: Any = None, logit_p: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _one_of("Categorical", p=p, logit_p=logit_p)
+        if logit_p is not None:
+            return [gt.softmax(_f(logit_p), axis=-1)]
+        _need("Categorical", p=p)
+        pv = _f(p)
+        return [pv / gt.sum(pv, axis=-1, keepdims=True)]
+
+    _make = _simple(gr.categorical)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, p: Variable) -> Variable:
+        return _bcast(gt.argmax(p, axis=-1), rv)
+
+
+# --- multivariate --------------------------------------------------------------------------------
+
+
+class Dirichlet(Continuous):
+    """``Dirichlet(name, a)`` on the simplex (``a`` of shape ``(..., k)``)."""
+
+    ndim_supp = 1
+
+    @classmethod
+    def _params(cls, a: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("Dirichlet", a=a)
+        return [_f(a)]
+
+    _make = _simple(gr.dirichlet)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, a: Variable) -> Variable:
+        return _bcast(a / gt.sum(a, axis=-1, keepdims=True), rv)
+
+
+class Multinomial(Discrete):
+    """``Multinomial(name, n, p)`` (``p`` of shape ``(..., k)``, normalized)."""
+
+    ndim_supp = 1
+
+    @classmethod
+    def _params(cls, n: Any = None, p: Any = None, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _need("Multinomial", n=n, p=p)
+        pv = _f(p)
+        return [_t(n), pv / gt.sum(pv, axis=-1, keepdims=True)]
+
+    _make = _simple(gr.multinomial)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, n: Variable, p: Variable) -> Variable:
+        nn = gt.expand_dims(n, -1) if n.ndim else n
+        base = gt.cast(gt.floor(nn * p), "int64")
+        short = gt.cast(nn, "int64") - gt.sum(base, axis=-1, keepdims=True)
+        k = p.shape[-1]
+        first = gt.eq(gt.arange(k), 0)
+        return _bcast(base + gt.cast(first, "int64") * short, rv)
+
+
+class MvNormal(Continuous):
+    """``MvNormal(name, mu, cov=... | chol=... | tau=...)`` (``mu`` of shape ``(..., k)``)."""
+
+    ndim_supp = 1
+
+    @classmethod
+    def _params(cls, mu: Any = None, cov: Any = None, tau: Any = None, chol: Any = None,
+                lower: bool = True, **kw: Any) -> list:
+        _no_extra(cls, kw)
+        _one_of("MvNormal", cov=cov, tau=tau, chol=chol)
+        if cov is not None:
+            c = _f(cov)
+        elif chol is not None:
+            L = _f(chol)
+            if not lower:
+                L = gt.swapaxes(L, -1, -2)
+            c = L @ gt.swapaxes(L, -1, -2)
+        elif tau is not None:
+            c = gt.linalg.inv(_f(tau)) if hasattr(gt, "linalg") else gt.inv(_f(tau))
+        else:
+            raise GnomonTypeError(_at(with_hint("MvNormal: one of cov, chol or tau is required",
+                                                "pass cov=...")))
+        m = _f(0.0 if mu is None else mu)
+        if m.ndim == 0:
+            m = gt.broadcast_to(m, (c.shape[-1],)) if c.type.shape[-1] is None else \
+                gt.broadcast_to(m, (c.type.shape[-1],))
+        return [m, c]
+
+    _make = _simple(gr.multivariate_normal)
+
+    @classmethod
+    def _support_point(cls, rv: Variable, mu: Variable, cov: Variable) -> Variable:
+        return _bcast(mu, rv)
+
+
+def _no_extra(cls: type, kw: dict[str, Any]) -> None:
+    if kw:
+        raise GnomonTypeError(_at(with_hint(
+            f"{cls.__name__} got unexpected argument(s) {', '.join(sorted(kw))}",
+            f"see help(pm.{cls.__name__}) for its parameters")))
+
+
+# --- Flat: no draws, constant density ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FlatRV(RandomVariable):
+    """The improper flat distribution (private to gnomon.ppl: it has no draws)."""
+
+    name: ClassVar[str] = "flat"
+    ndims_params: ClassVar[tuple[int, ...]] = ()
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    def rng_fn(self, rng, *, size):  # type: ignore[no-untyped-def,override]
+        raise GnomonValueError(with_hint(
+            f"cannot draw from a {self.name} variable: its density is improper",
+            "give the variable a proper prior, or leave it out of the variables to draw"))
+
+
+@dataclass(frozen=True)
+class _HalfFlatRV(_FlatRV):
+    name: ClassVar[str] = "halfflat"
+
+
+def _flat_op(op: RandomVariable, size: Any, rng: Any) -> Variable:
+    from gnomon.random.distributions import _draw
+
+    return _draw(op, rng, size)
+
+
+@register_rv(_logprob, _FlatRV)
+def _flat_logp(op: Any, value: Variable) -> Variable:
+    return gt.zeros_like(value, dtype="float64") if value.dtype != "float64" else value * 0.0
+
+
+@register_rv(_logprob, _HalfFlatRV)
+def _halfflat_logp(op: Any, value: Variable) -> Variable:
+    return gt.switch(value > 0, 0.0, -np.inf)
+
+
+# --- support points ------------------------------------------------------------------------------
+
+
+def support_point(rv: Variable) -> Variable:
+    """A central value of ``rv`` (mean, median or mode) as a graph of its parameters, used for
+    initial points: the class's own choice, else the median (``icdf(rv, 0.5)``) for
+    scalar-support distributions, else zeros.
+
+    Examples
+    --------
+    >>> import gnomon.ppl as pm
+    >>> float(support_point(pm.Gamma.dist(alpha=3.0, beta=2.0)).eval(mode="numpy"))
+    1.5
+    """
+    if rv in _SUPPORT_POINTS:
+        return _SUPPORT_POINTS[rv]
+    from gnomon.logprob import icdf
+
+    try:
+        q = gt.constant(np.full((1,) * rv.ndim, 0.5)) if rv.ndim else gt.constant(0.5)
+        med = icdf(rv, q)
+        if rv.dtype[0] in "iu":
+            med = gt.cast(med, rv.dtype)
+        return _bcast(med, rv)
+    except Exception:
+        return _bcast(gt.constant(np.zeros((), dtype=rv.dtype)), rv)
+

@@ -1,0 +1,1184 @@
+"""``Model``: the container of a PyMC-style model, and what inference needs from it.
+
+A model is a set of named random variables (graphs of :mod:`gnomon.random`), their *value
+variables* (the unconstrained coordinates a sampler or optimizer moves, with PyMC's names such as
+``sigma_log__``), observed data, deterministics and potentials. Its log-density is derived by
+:mod:`gnomon.logprob`; nothing here writes a density by hand.
+
+* ``with Model(coords=...) as m:`` collects the variables the distributions create;
+  nested models prefix their names (``outer::inner::x``).
+* :meth:`Model.logp` is the joint log-density graph over the value variables;
+  :meth:`Model.compile_logp`, :meth:`Model.compile_dlogp`, :meth:`Model.initial_point`,
+  :meth:`Model.point_logps`, :meth:`Model.debug` are PyMC's;
+* :meth:`Model.logp_dlogp_function` is the sampler's view: one flat float64 vector in, the
+  log-density and its gradient out, compiled with Numba (and callable from ``@njit`` code).
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+import gnomon
+import gnomon.tensor as gt
+from gnomon.compile.mode import Mode
+from gnomon.compile.shared import SharedVariable
+from gnomon.errors import (
+    GnomonTypeError,
+    GnomonValueError,
+    ShapeError,
+    format_location,
+    user_location,
+    with_hint,
+)
+from gnomon.graph.basic import Constant, Variable
+from gnomon.graph.replace import graph_replace
+from gnomon.graph.traversal import ancestors
+from gnomon.logprob import conditional_logp
+from gnomon.logprob.transforms import Transform
+
+__all__ = [
+    "Data", "Deterministic", "LogpDlogpFunction", "Model", "Potential", "modelcontext",
+    "set_data",
+]
+
+_STACK = threading.local()
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def _stack() -> list[Model]:
+    if not hasattr(_STACK, "models"):
+        _STACK.models = []
+    return _STACK.models  # type: ignore[no-any-return]
+
+
+def _at(message: str) -> str:
+    """``message`` with the user's line inserted before its hint."""
+    loc = user_location()
+    if loc is None:
+        return message
+    head, sep, hint = message.partition("\nHint: ")
+    return f"{head}\n{format_location(loc)}" + (f"\nHint: {hint}" if sep else "")
+
+
+def modelcontext(model: Model | None = None) -> Model:
+    """The model given, or the innermost model of the ``with`` blocks around the call.
+
+    Examples
+    --------
+    >>> import gnomon.ppl as pm
+    >>> with pm.Model() as m:
+    ...     pm.modelcontext() is m
+    True
+    """
+    if model is not None:
+        return model
+    st = _stack()
+    if not st:
+        raise TypeError(_at(with_hint(
+            "No model on context stack: distributions with a name must be created inside "
+            "`with pm.Model():`",
+            "open a model first (`with pm.Model() as model:`), or use `pm.Normal.dist(...)` "
+            "for a variable outside any model")))
+    return st[-1]
+
+
+class Model:
+    """A probabilistic model: named random variables, their values and observed data.
+
+    Parameters
+    ----------
+    name : str
+        Prefix of the names of the variables created in this model (``name::x``); nested
+        models chain their prefixes.
+    coords : dict, optional
+        ``{dim name: values}`` (the labels along a dimension; ``None`` for a dimension whose
+        length is set later by ``Data``).
+    check_bounds : bool
+        Check distribution parameters in the log-density (an invalid parameter raises when the
+        density is evaluated); ``False`` makes the density ``-inf`` there instead.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.ppl as pm
+    >>> with pm.Model(coords={"obs": range(3)}) as model:
+    ...     mu = pm.Normal("mu", 0.0, 1.0)
+    ...     sigma = pm.HalfNormal("sigma", 1.0)
+    ...     y = pm.Normal("y", mu, sigma, observed=np.array([0.1, -0.2, 0.3]), dims="obs")
+    >>> [v.name for v in model.value_vars]
+    ['mu', 'sigma_log__']
+    >>> sorted(model.initial_point())
+    ['mu', 'sigma_log__']
+    """
+
+    def __init__(self, name: str = "", coords: Mapping[str, Any] | None = None,
+                 check_bounds: bool = True, *, model: Model | None = None) -> None:
+        st = _stack()
+        self.parent: Model | None = model if model is not None else (st[-1] if st else None)
+        self.root: Model = self.parent.root if self.parent is not None else self
+        pre = self.parent.prefix if self.parent is not None else ""
+        self.name = f"{pre}{name}" if name else (self.parent.name if self.parent else "")
+        self.prefix = f"{pre}{name}::" if name else pre
+        self.check_bounds = check_bounds
+        self.free_RVs: list[Variable] = []
+        self.observed_RVs: list[Variable] = []
+        self.deterministics: list[Variable] = []
+        self.potentials: list[Variable] = []
+        self.data_vars: list[Variable] = []
+        self.named_vars: dict[str, Variable] = {}
+        self.named_vars_to_dims: dict[str, tuple[str | None, ...]] = {}
+        self.rvs_to_values: dict[Variable, Variable] = {}
+        self.values_to_rvs: dict[Variable, Variable] = {}
+        self.rvs_to_transforms: dict[Variable, Transform | None] = {}
+        self.rvs_to_initial_values: dict[Variable, Any] = {}
+        self.rvs_to_data: dict[Variable, Variable] = {}
+        self.rvs_to_total_sizes: dict[Variable, Any] = {}
+        self._coords: dict[str, tuple[Any, ...] | None] = {}
+        self._dim_lengths: dict[str, Variable] = {}
+        if coords:
+            self.add_coords(coords)
+
+    # --- context ------------------------------------------------------------------------------
+
+    def __enter__(self) -> Model:
+        _stack().append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        st = _stack()
+        if st and st[-1] is self:
+            st.pop()
+
+    @classmethod
+    def get_context(cls, error_if_none: bool = True) -> Model | None:
+        """The innermost model of the ``with`` blocks (``None`` or an error when there is
+        none)."""
+        st = _stack()
+        if st:
+            return st[-1]
+        if error_if_none:
+            modelcontext(None)
+        return None
+
+    def _chain(self) -> list[Model]:
+        out, m = [], self
+        while m is not None:
+            out.append(m)
+            m = m.parent  # type: ignore[assignment]
+        return out
+
+    # --- coords -------------------------------------------------------------------------------
+
+    @property
+    def coords(self) -> dict[str, tuple[Any, ...] | None]:
+        """``{dim: labels}`` of the whole model (nested models share their root's)."""
+        return self.root._coords
+
+    @property
+    def dim_lengths(self) -> dict[str, Variable]:
+        """``{dim: length}``, int64 scalar tensors (shared lengths for dims set by data)."""
+        return self.root._dim_lengths
+
+    def add_coord(self, name: str, values: Iterable[Any] | None = None, *,
+                  length: Any = None, mutable: bool | None = None) -> None:
+        """Add one dimension: its labels ``values`` (or only its ``length``)."""
+        root = self.root
+        if name in root._coords and values is not None:
+            old = root._coords[name]
+            if old is not None and tuple(old) != tuple(values):
+                raise GnomonValueError(_at(with_hint(
+                    f"Model.add_coord: the dimension {name!r} already has other coordinates",
+                    "use a new dimension name, or set_data(..., coords={...}) to change it")))
+        if values is not None:
+            vals = tuple(np.asarray(values).tolist()) if not isinstance(values, tuple) else values
+            root._coords[name] = vals
+            n = len(vals)
+        else:
+            root._coords[name] = None
+            if length is None:
+                raise GnomonValueError(_at(with_hint(
+                    f"Model.add_coord: the dimension {name!r} has neither values nor a length",
+                    "pass values=... or length=...")))
+            n = length
+        if isinstance(n, Variable):
+            root._dim_lengths[name] = n
+        else:
+            root._dim_lengths[name] = gnomon.shared(np.int64(n), name=f"{name}_length")
+
+    def add_coords(self, coords: Mapping[str, Any], *, lengths: Mapping[str, Any] | None = None
+                   ) -> None:
+        """Add several dimensions (``{dim: labels}``)."""
+        for k, v in coords.items():
+            self.add_coord(k, v)
+        for k, n in (lengths or {}).items():
+            self.add_coord(k, None, length=n)
+
+    def set_dim(self, name: str, new_length: int, coord_values: Sequence[Any] | None = None
+                ) -> None:
+        """Change the length of a dimension (for out-of-sample prediction)."""
+        length = self.dim_lengths[name]
+        if isinstance(length, SharedVariable):
+            length.set_value(np.int64(new_length))
+        self.root._coords[name] = tuple(coord_values) if coord_values is not None else None
+
+    def shape_from_dims(self, dims: Sequence[str | None], what: str) -> tuple[Any, ...]:
+        """The shape given by dim names (an error naming the variable if one is unknown)."""
+        out: list[Any] = []
+        for d in dims:
+            if d is None:
+                raise GnomonValueError(_at(with_hint(
+                    f"{what}: dims contains None, so the length of that dimension is unknown",
+                    "name every dimension, or give shape= as well")))
+            if d not in self.dim_lengths:
+                known = ", ".join(repr(k) for k in self.coords) or "none"
+                raise GnomonValueError(_at(with_hint(
+                    f"{what}: the dimension {d!r} is not in the model's coords (known: {known})",
+                    f"add it: pm.Model(coords={{{d!r}: values}}) or "
+                    f"model.add_coord({d!r}, values)")))
+            length = self.dim_lengths[d]
+            if isinstance(length, SharedVariable):
+                out.append(int(length.get_value()) if self.coords.get(d) is not None
+                           and not _is_mutable_dim(self, d) else length)
+            else:
+                out.append(length)
+        return tuple(out)
+
+    # --- registration -------------------------------------------------------------------------
+
+    def _check_name(self, name: str, what: str) -> str:
+        if not isinstance(name, str):
+            raise GnomonTypeError(_at(with_hint(
+                f"{what}: the name must be a string, got {name!r}",
+                "pass the name first: pm.Normal('x', mu=0, sigma=1)")))
+        full = self.prefix + name
+        if full in self.root.named_vars:
+            raise GnomonValueError(_at(with_hint(
+                f"{what}: the name {full!r} is already used in this model by "
+                f"{_kind(self.root, self.root.named_vars[full])}",
+                "give every variable its own name")))
+        return full
+
+    def _add_named(self, full: str, var: Variable, dims: tuple[str | None, ...] | None) -> None:
+        for m in self._chain():
+            m.named_vars[full] = var
+            if dims:
+                m.named_vars_to_dims[full] = dims
+
+    def register_rv(self, rv: Variable, name: str, *, observed: Any = None,
+                    total_size: Any = None, dims: Any = None, transform: Any = UNSET,
+                    default_transform: Any = UNSET, initval: Any = None) -> Variable:
+        """Add the random variable ``rv`` under ``name`` (free, or observed with ``observed``).
+
+        Distributions call this; it is public for variables built with :mod:`gnomon.random`.
+        """
+        from gnomon.logprob.transforms import default_transform as _default
+
+        full = self._check_name(name, "register_rv")
+        rv.name = full
+        dims_t = _as_dims(dims)
+        if observed is None:
+            # the distribution's own choice (read once), else gnomon.logprob's default
+            chosen = _TRANSFORMS.pop(rv, UNSET)
+            if default_transform is not UNSET:
+                dt = default_transform
+            else:
+                dt = _default(rv) if chosen is UNSET else chosen
+            t_final: Transform | None = dt
+            if transform is not UNSET and transform is not None:
+                from gnomon.ppl.transforms import Chain
+
+                t_final = transform if dt is None else Chain([dt, transform])
+            if rv.dtype[0] in "iub":
+                t_final = None
+            vtype = gt.tensor(dtype=rv.dtype if t_final is None else "float64",
+                              shape=(None,) * (rv.ndim if t_final is None
+                                               else t_final.value_ndim(rv.ndim)))
+            vname = full if t_final is None else f"{full}_{_transform_name(t_final)}__"
+            value = vtype
+            value.name = vname
+            for m in self._chain():
+                m.free_RVs.append(rv)
+                m.rvs_to_values[rv] = value
+                m.values_to_rvs[value] = rv
+                m.rvs_to_transforms[rv] = t_final
+                if initval is not None:
+                    m.rvs_to_initial_values[rv] = initval
+        else:
+            data = self._observed_data(rv, full, observed)
+            for m in self._chain():
+                m.observed_RVs.append(rv)
+                m.rvs_to_data[rv] = data
+                m.rvs_to_values[rv] = data
+                m.rvs_to_transforms[rv] = None
+        if total_size is not None:
+            for m in self._chain():
+                m.rvs_to_total_sizes[rv] = total_size
+        self._add_named(full, rv, dims_t)
+        return rv
+
+    def _observed_data(self, rv: Variable, name: str, observed: Any) -> Variable:
+        if isinstance(observed, Variable):
+            data = observed
+            if isinstance(data, Constant):
+                arr = np.asarray(data.data)
+                _check_nans(arr, name)
+        else:
+            arr = np.asarray(observed)
+            if arr.dtype.kind not in "biuf":
+                try:
+                    arr = arr.astype("float64")
+                except (TypeError, ValueError):
+                    raise GnomonTypeError(_at(with_hint(
+                        f"observed data of {name!r} must be numeric, got dtype {arr.dtype}",
+                        "pass a NumPy array of numbers"))) from None
+            if np.ma.isMaskedArray(observed):
+                arr = np.ma.filled(observed.astype("float64"), np.nan)
+            _check_nans(arr, name)
+            data = gt.constant(arr.astype(rv.dtype) if rv.dtype[0] in "iub"
+                               or arr.dtype.kind in "iub" else arr)
+        if data.ndim != rv.ndim:
+            raise ShapeError(_at(with_hint(
+                f"the observed data of {name!r} has {data.ndim} dimension(s) (shape "
+                f"{_static(data)}) but the variable has {rv.ndim} (shape {_static(rv)})",
+                "give shape=/dims= matching the data, or reshape the data")))
+        for i, (a, b) in enumerate(zip(data.type.shape, rv.type.shape, strict=True)):
+            if a is not None and b is not None and a != b:
+                raise ShapeError(_at(with_hint(
+                    f"the observed data of {name!r} has shape {_static(data)} but the variable "
+                    f"has shape {_static(rv)} (dimension {i}: {a} != {b})",
+                    "leave shape= out so that the data decides it, or fix the data's shape")))
+        kind = data.dtype[0]
+        discrete = rv.dtype[0] in "iub"
+        if discrete and kind not in "iub":
+            data = gt.cast(data, rv.dtype)
+        elif not discrete and kind != "f":
+            data = gt.cast(data, rv.dtype)
+        return data
+
+    # --- views --------------------------------------------------------------------------------
+
+    @property
+    def value_vars(self) -> list[Variable]:
+        """The value variables of the free random variables, in creation order."""
+        return [self.rvs_to_values[rv] for rv in self.free_RVs]
+
+    @property
+    def basic_RVs(self) -> list[Variable]:
+        """Free and observed random variables."""
+        return [*self.free_RVs, *self.observed_RVs]
+
+    @property
+    def unobserved_RVs(self) -> list[Variable]:
+        """Free random variables and deterministics."""
+        return [*self.free_RVs, *self.deterministics]
+
+    @property
+    def continuous_value_vars(self) -> list[Variable]:
+        """Value variables of float dtype (what gradient-based samplers move)."""
+        return [v for v in self.value_vars if v.dtype[0] == "f"]
+
+    @property
+    def discrete_value_vars(self) -> list[Variable]:
+        """Value variables of integer dtype."""
+        return [v for v in self.value_vars if v.dtype[0] != "f"]
+
+    def __getitem__(self, key: str) -> Variable:
+        for k in (key, self.prefix + key):
+            if k in self.named_vars:
+                return self.named_vars[k]
+        raise KeyError(key)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.named_vars or self.prefix + key in self.named_vars
+
+    def name_of(self, var: Variable) -> str:
+        """The registered name of a variable (a random variable, value, deterministic...)."""
+        for k, v in self.named_vars.items():
+            if v is var:
+                return k
+        if var in self.values_to_rvs:
+            return var.name or ""
+        raise KeyError(var)
+
+    def __repr__(self) -> str:
+        lines = [f"<Model{(' ' + repr(self.name)) if self.name else ''}:"]
+        for rv in self.free_RVs:
+            lines.append(f"  {rv.name} ~ {_dist_name(rv)}")
+        for rv in self.observed_RVs:
+            lines.append(f"  {rv.name} ~ {_dist_name(rv)} (observed)")
+        for d in self.deterministics:
+            lines.append(f"  {d.name} = deterministic")
+        return "\n".join(lines) + ">"
+
+    # --- graphs over values -------------------------------------------------------------------
+
+    def _constrained(self) -> tuple[dict[Variable, Variable], dict[Variable, Variable]]:
+        """``{rv: constrained value}`` for every basic variable (data for observed ones, the
+        back-transformed value for free ones), and ``{rv: log-Jacobian term}``."""
+        repl: dict[Variable, Variable] = {rv: self.rvs_to_data[rv] for rv in self.observed_RVs}
+        jac: dict[Variable, Variable] = {}
+        for rv in self.free_RVs:
+            v = self.rvs_to_values[rv]
+            t = self.rvs_to_transforms[rv]
+            if t is None:
+                repl[rv] = v
+                continue
+            x = t.backward(v)
+            if x.dtype != rv.dtype:
+                x = gt.cast(x, rv.dtype)
+            ljd = t.log_jac_det(v)
+            x, ljd = graph_replace([x, ljd], repl, strict=False)
+            repl[rv] = x
+            jac[rv] = ljd
+        return repl, jac
+
+    def replace_rvs_by_values(self, graphs: Sequence[Variable]) -> list[Variable]:
+        """``graphs`` with every random variable replaced by its (constrained) value."""
+        repl, _ = self._constrained()
+        return graph_replace(list(graphs), repl, strict=False)
+
+    def logp_terms(self, vars: Sequence[Variable] | None = None, *, jacobian: bool = True
+                   ) -> dict[Variable, Variable]:
+        """``{rv or potential: log-density term}`` (elementwise, of the variable's batch shape),
+        in terms of the value variables."""
+        repl, jac = self._constrained()
+        rv_values = {rv: repl[rv] for rv in self.basic_RVs}
+        try:
+            terms = conditional_logp(rv_values, check_parameters=self.check_bounds)
+        except GnomonValueError as e:
+            raise type(e)(f"{e}\n(while deriving the log-density of the model)") from None
+        out: dict[Variable, Variable] = {}
+        for rv in self.basic_RVs:
+            term = terms[rv_values[rv]]
+            if jacobian and rv in jac:
+                ljd = jac[rv]
+                extra = ljd.ndim - term.ndim
+                if extra > 0:
+                    ljd = gt.sum(ljd, axis=tuple(range(-extra, 0)))
+                term = term + ljd
+            out[rv] = term
+        if self.potentials:
+            pots = graph_replace(list(self.potentials), repl, strict=False)
+            for p, g in zip(self.potentials, pots, strict=True):
+                out[p] = g
+        if vars is not None:
+            want = list(vars)
+            out = {k: v for k, v in out.items() if k in want or self.rvs_to_values.get(k) in want}
+        return out
+
+    def logp(self, vars: Sequence[Variable] | None = None, *, jacobian: bool = True,
+             sum: bool = True) -> Variable | list[Variable]:
+        """The joint log-density graph in terms of the value variables (a scalar), or the list
+        of per-variable terms with ``sum=False``.
+
+        Examples
+        --------
+        >>> import gnomon.ppl as pm
+        >>> with pm.Model() as m:
+        ...     x = pm.Normal("x", 0.0, 1.0)
+        >>> f = m.compile_logp()
+        >>> round(float(f({"x": 0.0})), 6)
+        -0.918939
+        """
+        terms = self.logp_terms(vars, jacobian=jacobian)
+        parts = [gt.sum(t) if t.ndim else t for t in terms.values()]
+        if not sum:
+            return parts
+        if not parts:
+            return gt.constant(np.float64(0.0))
+        total = parts[0]
+        for p in parts[1:]:
+            total = total + p
+        return gt.cast(total, "float64") if total.dtype != "float64" else total
+
+    def dlogp(self, vars: Sequence[Variable] | None = None, *, jacobian: bool = True
+              ) -> Variable:
+        """The gradient of :meth:`logp` with respect to the (continuous) value variables,
+        flattened and concatenated."""
+        wrt = list(vars) if vars is not None else self.continuous_value_vars
+        wrt = [self.rvs_to_values.get(v, v) for v in wrt]
+        lp = self.logp(jacobian=jacobian)
+        gs = gnomon.grad(lp, wrt, disconnected_inputs="ignore")
+        return gt.concatenate([gt.flatten(g) for g in gs]) if gs else gt.zeros((0,))
+
+    # --- compiled functions over points -------------------------------------------------------
+
+    def compile_fn(self, outs: Any, *, inputs: Sequence[Variable] | None = None,
+                   mode: Any = None, point_fn: bool = True) -> Callable[..., Any]:
+        """Compile ``outs`` (graphs of value variables) as a function of a point
+        (``{value name: value}``)."""
+        single = isinstance(outs, Variable)
+        out_list = [outs] if single else list(outs)
+        if inputs is None:
+            need = set(ancestors(out_list))
+            inputs = [v for v in self.value_vars if v in need]
+        fn = gnomon.function(list(inputs), out_list, mode=mode, on_unused_input="ignore",
+                             no_default_updates=True)
+        names = [v.name for v in inputs]
+        if not point_fn:
+            return fn
+
+        def call(point: Mapping[str, Any] | None = None, **kw: Any) -> Any:
+            p = dict(point or {}, **kw)
+            try:
+                args = [p[n] for n in names]
+            except KeyError as e:
+                raise GnomonValueError(with_hint(
+                    f"the point has no value for {e.args[0]!r} (it has {sorted(p)})",
+                    "pass a dict like model.initial_point()")) from None
+            res = fn(*args)
+            return res[0] if single else res
+
+        call.f = fn  # type: ignore[attr-defined]
+        return call
+
+    def compile_logp(self, vars: Sequence[Variable] | None = None, jacobian: bool = True,
+                     sum: bool = True, *, mode: Any = None) -> Callable[..., Any]:
+        """The compiled log-density as a function of a point (``{value name: value}``).
+
+        Examples
+        --------
+        >>> import gnomon.ppl as pm
+        >>> with pm.Model() as m:
+        ...     s = pm.HalfNormal("s", 1.0)
+        >>> round(float(m.compile_logp(mode="numpy")({"s_log__": 0.0})), 6)
+        -0.725791
+        """
+        return self.compile_fn(self.logp(vars, jacobian=jacobian, sum=sum), mode=mode)
+
+    def compile_dlogp(self, vars: Sequence[Variable] | None = None, jacobian: bool = True, *,
+                      mode: Any = None) -> Callable[..., Any]:
+        """The compiled gradient of the log-density (flattened over ``vars``, default the
+        continuous value variables) as a function of a point."""
+        return self.compile_fn(self.dlogp(vars, jacobian=jacobian), mode=mode)
+
+    def compile_d2logp(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(with_hint(
+            "compile_d2logp (the Hessian) is not part of gnomon.ppl yet",
+            "use gnomon.hessian on model.logp() over model.value_vars"))
+
+    # --- initial point ------------------------------------------------------------------------
+
+    def initial_point(self, random_seed: Any = None) -> dict[str, np.ndarray]:
+        """``{value variable name: value}``: each free variable's user ``initval`` or its
+        distribution's central value (mean, median or mode), in the unconstrained space.
+
+        ``random_seed`` is accepted for PyMC compatibility (gnomon's initial points are
+        deterministic; samplers add their own jitter).
+
+        Examples
+        --------
+        >>> import gnomon.ppl as pm
+        >>> with pm.Model() as m:
+        ...     mu = pm.Normal("mu", 3.0, 1.0)
+        ...     s = pm.Exponential("s", 1.0, initval=2.0)
+        >>> {k: round(float(v), 4) for k, v in m.initial_point().items()}
+        {'mu': 3.0, 's_log__': 0.6931}
+        """
+        return self._initial_point(None)
+
+    def _initial_point(self, initvals: Mapping[Any, Any] | None) -> dict[str, np.ndarray]:
+        from gnomon.ppl.distributions import support_point
+
+        user: dict[Variable, Any] = dict(self.rvs_to_initial_values)
+        for k, v in (initvals or {}).items():
+            if v is None:
+                continue
+            rv = self[k] if isinstance(k, str) else k
+            if rv in self.values_to_rvs:
+                rv = self.values_to_rvs[rv]
+            user[rv] = v
+        repl: dict[Variable, Variable] = {rv: self.rvs_to_data[rv] for rv in self.observed_RVs}
+        outs: list[Variable] = []
+        for rv in self.free_RVs:
+            t = self.rvs_to_transforms[rv]
+            if rv in user:
+                raw = _initval_graph(user[rv], rv)
+            else:
+                raw = support_point(rv)
+            raw_u = t.forward(raw) if t is not None else raw
+            g, gu = graph_replace([raw, raw_u], repl, strict=False)
+            repl[rv] = g
+            outs.append(gu)
+        if not outs:
+            return {}
+        fn = gnomon.function([], outs, mode="numpy", no_default_updates=True)
+        vals = fn()
+        point: dict[str, np.ndarray] = {}
+        for rv, val in zip(self.free_RVs, vals, strict=True):
+            v = self.rvs_to_values[rv]
+            point[v.name] = np.asarray(val, dtype=v.dtype)
+        return point
+
+    def point_logps(self, point: Mapping[str, Any] | None = None, round_vals: int = 2
+                    ) -> dict[str, float]:
+        """``{variable name: summed log-density term}`` at ``point`` (default: the initial
+        point), rounded to ``round_vals`` digits; potentials included.
+
+        Examples
+        --------
+        >>> import gnomon.ppl as pm
+        >>> with pm.Model() as m:
+        ...     x = pm.Normal("x", 0.0, 1.0)
+        >>> m.point_logps()
+        {'x': -0.92}
+        """
+        point = self.initial_point() if point is None else point
+        terms = self.logp_terms(jacobian=True)
+        keys = list(terms)
+        f = self.compile_fn([gt.sum(terms[k]) for k in keys], mode="numpy")
+        vals = f(point)
+        return {k.name or "potential": round(float(v), round_vals)
+                for k, v in zip(keys, vals, strict=True)}
+
+    def debug(self, point: Mapping[str, Any] | None = None, fn: str = "logp",
+              verbose: bool = False) -> str:
+        """Find the variables whose log-density is ``-inf`` or ``nan`` at ``point`` (default:
+        the initial point), and say why: the value, the parameters, and whether the value is
+        outside the support or a parameter is invalid. Prints the report and returns it.
+
+        Examples
+        --------
+        >>> import gnomon.ppl as pm
+        >>> with pm.Model() as m:
+        ...     s = pm.HalfNormal("s", 1.0)
+        ...     y = pm.Normal("y", 0.0, s, observed=[1.0])
+        >>> print(m.debug({"s_log__": -1e4}))  # doctest: +ELLIPSIS
+        The log-density of 'y' is -inf at this point...
+        """
+        point = self.initial_point() if point is None else dict(point)
+        report = _debug_report(self, point, verbose)
+        print(report)
+        return report
+
+    # --- the sampler's view -------------------------------------------------------------------
+
+    def logp_dlogp_function(self, *, vars: Sequence[Variable] | None = None,
+                            initvals: Mapping[Any, Any] | None = None, jacobian: bool = True,
+                            mode: Any = "numba", point: Mapping[str, Any] | None = None
+                            ) -> LogpDlogpFunction:
+        """The log-density and its gradient over one flat float64 vector (see
+        :class:`LogpDlogpFunction`).
+
+        Parameters
+        ----------
+        vars : list of value variables, optional
+            The coordinates of the vector (default: every continuous value variable). Others
+            (discrete variables) are held at their value in ``point``.
+        initvals : dict, optional
+            Initial values by name or variable (constrained space), as ``pm.sample``'s.
+        jacobian : bool
+            Include the log-Jacobians of the transforms (a sampler needs them; a MAP
+            optimizer in PyMC's convention does not).
+        mode : str or Mode
+            ``'numba'`` (compiled, not tiered; ``.numba_fn`` is set when the program is
+            nopython), ``'numpy'`` or ``'jax'``.
+        point : dict, optional
+            Values of the variables not in ``vars`` (default: the initial point).
+
+        Examples
+        --------
+        >>> import numpy as np, gnomon.ppl as pm
+        >>> with pm.Model() as m:
+        ...     x = pm.Normal("x", 1.0, 2.0, shape=2)
+        >>> f = m.logp_dlogp_function(mode="numpy")
+        >>> lp, g = f.logp_dlogp(np.zeros(f.n))
+        >>> round(lp, 4), g.tolist()
+        (-3.3621, [0.25, 0.25])
+        """
+        return LogpDlogpFunction(self, vars=vars, initvals=initvals, jacobian=jacobian,
+                                 mode=mode, point=point)
+
+    def copy(self) -> Model:
+        """A shallow copy of the bookkeeping (the graphs are shared; they are immutable)."""
+        new = object.__new__(Model)
+        new.__dict__.update(self.__dict__)
+        for k, v in self.__dict__.items():
+            if isinstance(v, list | dict):
+                new.__dict__[k] = type(v)(v)
+        new.root = new if self.root is self else self.root
+        new.parent = None
+        return new
+
+
+class LogpDlogpFunction:
+    """The log-density and its gradient as a function of one flat float64 vector ``q``.
+
+    ``q`` concatenates the flattened value variables ``value_names`` (shapes ``shapes``) in
+    that order; inside the compiled graph it is split and reshaped.
+
+    Attributes
+    ----------
+    n : int
+        Length of ``q``.
+    value_names : list of str
+    shapes : list of tuple of int
+    numba_fn : numba dispatcher or None
+        ``numba_fn(q) -> (logp, grad)``, callable from ``@njit`` code without Python in
+        between (set for ``mode='numba'`` when the whole program compiled in nopython mode).
+    fixed : dict
+        Values of the model's free variables that are not coordinates (discrete ones).
+    """
+
+    def __init__(self, model: Model, *, vars: Sequence[Variable] | None, initvals: Any,
+                 jacobian: bool, mode: Any, point: Mapping[str, Any] | None) -> None:
+        self.model = model
+        start = model._initial_point(initvals)
+        if point is not None:
+            start.update({k: np.asarray(v) for k, v in point.items()})
+        self._start = start
+        wrt = list(vars) if vars is not None else model.continuous_value_vars
+        wrt = [model.rvs_to_values.get(v, v) for v in wrt]
+        for v in wrt:
+            if v not in model.values_to_rvs:
+                raise GnomonValueError(with_hint(
+                    f"logp_dlogp_function: {v} is not a value variable of the model",
+                    "pass variables from model.value_vars"))
+            if v.dtype[0] != "f":
+                raise GnomonTypeError(with_hint(
+                    f"logp_dlogp_function: {v.name!r} is discrete; a gradient needs continuous "
+                    "coordinates", "leave discrete variables out of vars"))
+        self.value_vars = wrt
+        self.value_names = [v.name for v in wrt]
+        self.shapes = [tuple(np.shape(start[n])) for n in self.value_names]
+        self.sizes = [int(np.prod(s, dtype=np.int64)) for s in self.shapes]
+        self.offsets = list(np.cumsum([0, *self.sizes]))
+        self.n = int(self.offsets[-1])
+        self.fixed = {v.name: start[v.name] for v in model.value_vars if v not in wrt}
+        self.jacobian = jacobian
+
+        q = gt.dvector("q")
+        lp = model.logp(jacobian=jacobian)
+        gs = gnomon.grad(lp, wrt, disconnected_inputs="ignore") if wrt else []
+        flat = (gt.concatenate([gt.flatten(gt.cast(g, "float64")) for g in gs])
+                if gs else gt.zeros((0,), dtype="float64"))
+        repl: dict[Variable, Variable] = {}
+        for v, shp, a, b in zip(wrt, self.shapes, self.offsets[:-1], self.offsets[1:],
+                                strict=True):
+            piece = q[int(a):int(b)]
+            repl[v] = gt.reshape(piece, shp) if shp else gt.reshape(piece, ())
+        for v in model.value_vars:
+            if v not in wrt:
+                repl[v] = gt.constant(np.asarray(start[v.name], dtype=v.dtype))
+        lp_q, g_q = graph_replace([gt.cast(lp, "float64"), flat], repl, strict=False)
+        m = Mode("numba", tiered="off") if mode == "numba" else mode
+        self.fn = gnomon.function([q], [lp_q, g_q], mode=m, on_unused_input="ignore",
+                                  no_default_updates=True)
+        self.numba_fn = _numba_wrapper(self.fn) if mode == "numba" else None
+        self._point_fn: Any = None
+
+    def __call__(self, q: np.ndarray) -> tuple[float, np.ndarray]:
+        return self.logp_dlogp(q)
+
+    def logp_dlogp(self, q: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(logp, gradient)`` at the flat vector ``q``."""
+        lp, g = self.fn(np.asarray(q, dtype="float64"))
+        return float(lp), g
+
+    def initial_q(self) -> np.ndarray:
+        """The model's initial point (with ``initvals``) as a flat vector."""
+        return self.flatten(self._start)
+
+    def flatten(self, point: Mapping[str, Any]) -> np.ndarray:
+        """A point (``{value name: value}``) as a flat vector."""
+        if not self.value_names:
+            return np.zeros(0)
+        return np.concatenate([np.asarray(point[n], dtype="float64").ravel()
+                               for n in self.value_names])
+
+    def unflatten_values(self, q: np.ndarray) -> dict[str, np.ndarray]:
+        """``{value name: array}``: ``q`` split into the (unconstrained) value variables."""
+        q = np.asarray(q, dtype="float64")
+        return {n: q[a:b].reshape(s) for n, s, a, b in
+                zip(self.value_names, self.shapes, self.offsets[:-1], self.offsets[1:],
+                    strict=True)}
+
+    def _point_outputs(self) -> Any:
+        if self._point_fn is None:
+            m = self.model
+            repl, _ = m._constrained()
+            names: list[str] = []
+            graphs: list[Variable] = []
+            for rv in m.free_RVs:
+                names.append(rv.name)
+                graphs.append(repl[rv])
+            for d in m.deterministics:
+                names.append(d.name)
+                graphs.append(d)
+            graphs = graph_replace(graphs, repl, strict=False)
+            q = gt.dvector("q")
+            sub: dict[Variable, Variable] = {}
+            for v, shp, a, b in zip(self.value_vars, self.shapes, self.offsets[:-1],
+                                    self.offsets[1:], strict=True):
+                sub[v] = gt.reshape(q[int(a):int(b)], shp)
+            for v in m.value_vars:
+                if v not in sub:
+                    sub[v] = gt.constant(np.asarray(self.fixed[v.name], dtype=v.dtype))
+            graphs = graph_replace(graphs, sub, strict=False)
+            fn = gnomon.function([q], graphs, mode="numpy", on_unused_input="ignore",
+                                 no_default_updates=True)
+            self._point_fn = (names, fn)
+        return self._point_fn
+
+    def unflatten(self, q: np.ndarray, *, deterministics: bool = True
+                  ) -> dict[str, np.ndarray]:
+        """``{variable name: constrained value}`` at ``q`` (free variables, and the
+        deterministics unless ``deterministics=False``)."""
+        names, fn = self._point_outputs()
+        vals = fn(np.asarray(q, dtype="float64"))
+        out = {n: np.asarray(v) for n, v in zip(names, vals, strict=True)}
+        if not deterministics:
+            out = {k: out[k] for k in names if k in {rv.name for rv in self.model.free_RVs}}
+        return out
+
+    def unflatten_many(self, qs: np.ndarray, *, deterministics: bool = True
+                       ) -> dict[str, np.ndarray]:
+        """:meth:`unflatten` of each row of ``qs`` (shape ``(..., n)``), stacked: arrays of
+        shape ``qs.shape[:-1] + variable shape``."""
+        qs = np.asarray(qs, dtype="float64")
+        lead = qs.shape[:-1]
+        rows = qs.reshape(-1, self.n) if self.n else np.zeros((int(np.prod(lead)), 0))
+        outs = [self.unflatten(r, deterministics=deterministics) for r in rows]
+        if not outs:
+            return {}
+        return {k: np.stack([o[k] for o in outs]).reshape(lead + np.shape(outs[0][k]))
+                for k in outs[0]}
+
+
+def _numba_wrapper(fn: Any) -> Any:
+    """A thin ``@njit`` ``f(q) -> (logp, grad)`` around the compiled program of ``fn``
+    (``None`` when the program is not one nopython function)."""
+    state = getattr(fn.compiled, "state", None)
+    final = getattr(state, "final", None)  # a tiered program's final tier
+    if final is not None:
+        state = final.state
+    prog = getattr(state, "program", None)
+    if prog is None or not getattr(state, "nopython", False):
+        return None
+    extra = [s.get_value(borrow=True) for s in fn.program.inputs[1:]]
+    if any(not isinstance(e, np.ndarray | np.generic) for e in extra):
+        return None  # a non-array shared input (a generator) cannot be frozen into the code
+    consts = list(getattr(state, "constants", ()))
+    args = [f"a{i}" for i in range(len(extra) + len(consts))]
+    src = ("def f(q):\n"
+           f"    out = prog(q{''.join(', ' + a for a in args)})\n"
+           "    return out[0].item(), out[1]\n")
+    import numba
+
+    glb: dict[str, Any] = {"prog": prog}
+    glb.update({a: np.asarray(v) for a, v in zip(args, [*extra, *consts], strict=True)})
+    exec(compile(src, "<gnomon.ppl logp_dlogp>", "exec"), glb)
+    return numba.njit(glb["f"])
+
+
+# --- Data, Deterministic, Potential -------------------------------------------------------------
+
+
+def Data(name: str, value: Any, *, dims: Any = None, coords: Any = None,
+         mutable: bool | None = None, model: Model | None = None, **kwargs: Any) -> Any:
+    """A named shared variable holding data; change it with :func:`set_data`.
+
+    Parameters
+    ----------
+    name : str
+    value : array_like
+    dims : str or tuple of str, optional
+        Dimension names; a name not yet in the coords is added with the data's length (and no
+        labels), and follows the data's length when :func:`set_data` changes it.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.ppl as pm
+    >>> with pm.Model() as m:
+    ...     x = pm.Data("x", np.array([1.0, 2.0]))
+    ...     pm.set_data({"x": np.array([3.0, 4.0, 5.0])})
+    >>> x.get_value().tolist()
+    [3.0, 4.0, 5.0]
+    """
+    m = modelcontext(model)
+    full = m._check_name(name, "Data")
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise GnomonTypeError(_at(with_hint(
+            f"Data {full!r}: the value must be numeric, got dtype {arr.dtype}",
+            "pass a NumPy array of numbers")))
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        pass  # NaNs in covariates are the user's business; in observed data they are checked
+    shared = gnomon.shared(arr, name=full)
+    dims_t = _as_dims(dims)
+    if dims_t:
+        if len(dims_t) != arr.ndim:
+            raise ShapeError(_at(with_hint(
+                f"Data {full!r}: {len(dims_t)} dims {dims_t} for data of shape {arr.shape}",
+                "give one dim name per dimension")))
+        for i, d in enumerate(dims_t):
+            if d is None:
+                continue
+            if d not in m.dim_lengths:
+                m.root._coords[d] = None
+                m.root._dim_lengths[d] = shared.shape[i]
+                m.root._mutable_dims = getattr(m.root, "_mutable_dims", set()) | {d}
+            else:
+                n = m.coords.get(d)
+                if n is not None and len(n) != arr.shape[i]:
+                    raise ShapeError(_at(with_hint(
+                        f"Data {full!r}: dimension {i} has length {arr.shape[i]} but the "
+                        f"coords of {d!r} have {len(n)}", "make the data match its dims")))
+    for mm in m._chain():
+        mm.data_vars.append(shared)
+    m._add_named(full, shared, dims_t)
+    return shared
+
+
+def _is_mutable_dim(model: Model, d: str) -> bool:
+    return d in getattr(model.root, "_mutable_dims", set())
+
+
+def set_data(new_data: Mapping[str, Any], model: Model | None = None, *,
+             coords: Mapping[str, Any] | None = None) -> None:
+    """Replace the values of ``Data`` variables (``{name: new value}``), e.g. for
+    out-of-sample prediction; dims that follow the data change length with it.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.ppl as pm
+    >>> with pm.Model() as m:
+    ...     x = pm.Data("x", np.zeros(2))
+    >>> pm.set_data({"x": np.ones(4)}, model=m)
+    >>> x.get_value().shape
+    (4,)
+    """
+    m = modelcontext(model)
+    for name, value in new_data.items():
+        if name not in m:
+            raise GnomonValueError(_at(with_hint(
+                f"set_data: the model has no variable named {name!r}",
+                "pass the names of pm.Data variables")))
+        var = m[name]
+        if not isinstance(var, SharedVariable):
+            raise GnomonTypeError(_at(with_hint(
+                f"set_data: {name!r} is not a Data variable (it is {_kind(m, var)})",
+                f"create it with pm.Data({name!r}, value)")))
+        arr = np.asarray(value)
+        old = var.get_value(borrow=True)
+        if arr.ndim != np.ndim(old):
+            raise ShapeError(_at(with_hint(
+                f"set_data: {name!r} has {np.ndim(old)} dimension(s), the new value has "
+                f"{arr.ndim}", "keep the number of dimensions")))
+        if arr.dtype != old.dtype:
+            if arr.dtype.kind == "f" and old.dtype.kind in "iu" and not np.all(
+                    arr == np.round(arr)):
+                raise GnomonTypeError(_at(with_hint(
+                    f"set_data: {name!r} holds integers, the new value has fractions",
+                    "pass integers")))
+            arr = arr.astype(old.dtype)
+        var.set_value(arr)
+    for k, v in (coords or {}).items():
+        m.root._coords[k] = tuple(v)
+
+
+def Deterministic(name: str, var: Any, model: Model | None = None, dims: Any = None) -> Any:
+    """Name a quantity computed from other variables, so that it is recorded in traces and
+    predictive draws.
+
+    Examples
+    --------
+    >>> import gnomon.ppl as pm
+    >>> with pm.Model() as m:
+    ...     x = pm.Normal("x", 0.0, 1.0)
+    ...     y = pm.Deterministic("y", 2 * x)
+    >>> m.deterministics[0].name
+    'y'
+    """
+    m = modelcontext(model)
+    full = m._check_name(name, "Deterministic")
+    var = gt.as_tensor(var)
+    if var.owner is None and not isinstance(var, Constant | SharedVariable):
+        var = gt.identity(var) if hasattr(gt, "identity") else var + 0
+    if any(var is d for d in m.root.deterministics) or var in m.root.rvs_to_values:
+        var = _fresh_copy(var)
+    var.name = full
+    for mm in m._chain():
+        mm.deterministics.append(var)
+    m._add_named(full, var, _as_dims(dims))
+    return var
+
+
+def Potential(name: str, var: Any, model: Model | None = None, dims: Any = None) -> Any:
+    """Add ``var`` (summed) to the model's log-density, e.g. a soft constraint.
+
+    Examples
+    --------
+    >>> import gnomon.ppl as pm
+    >>> with pm.Model() as m:
+    ...     x = pm.Normal("x", 0.0, 1.0)
+    ...     pm.Potential("pen", -x ** 2)  # doctest: +ELLIPSIS
+    Elemwise...
+    >>> round(float(m.compile_logp(mode="numpy")({"x": 1.0})), 4)
+    -2.4189
+    """
+    m = modelcontext(model)
+    full = m._check_name(name, "Potential")
+    var = gt.as_tensor(var)
+    if var.dtype[0] != "f":
+        var = gt.cast(var, "float64")
+    if any(var is p for p in m.root.potentials) or var in m.root.rvs_to_values:
+        var = _fresh_copy(var)
+    var.name = full
+    for mm in m._chain():
+        mm.potentials.append(var)
+    m._add_named(full, var, _as_dims(dims))
+    return var
+
+
+def _fresh_copy(var: Variable) -> Variable:
+    # graphs are hash-consed: the same expression registered twice is one node; a copy with
+    # its own identity keeps the two names apart
+    return var * gt.constant(np.ones((), dtype=var.dtype))
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+# transforms chosen by the distribution classes, keyed by the variable (read at registration)
+_TRANSFORMS: dict[Variable, Transform | None] = {}
+
+
+def _as_dims(dims: Any) -> tuple[str | None, ...] | None:
+    if dims is None:
+        return None
+    if isinstance(dims, str):
+        return (dims,)
+    return tuple(dims)
+
+
+def _static(v: Variable) -> str:
+    return "(" + ", ".join("?" if s is None else str(s) for s in v.type.shape) + (
+        ",)" if v.ndim == 1 else ")")
+
+
+def _check_nans(arr: np.ndarray, name: str) -> None:
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        n = int(np.isnan(arr).sum())
+        raise GnomonValueError(_at(with_hint(
+            f"the observed data of {name!r} has {n} missing value(s) (NaN); gnomon.ppl does "
+            "not impute missing observations yet (PyMC does, by adding a free variable per "
+            "missing entry)",
+            "drop the missing entries (y[~np.isnan(y)], with the matching rows of the "
+            "covariates), or model them as a separate free variable")))
+
+
+def _transform_name(t: Transform) -> str:
+    from gnomon.logprob.transforms import Interval
+
+    if isinstance(t, Interval):
+        lo, hi = t.lower, t.upper  # type: ignore[attr-defined]
+        if hi is None and isinstance(lo, Constant) and np.all(lo.data == 0):
+            return "log"
+        if hi is None and lo is not None:
+            return "lowerbound"
+        if lo is None and hi is not None:
+            return "upperbound"
+    return getattr(t, "name", "transform")
+
+
+def _initval_graph(value: Any, rv: Variable) -> Variable:
+    if isinstance(value, Variable):
+        v = value
+    else:
+        v = gt.constant(np.asarray(value, dtype=rv.dtype))
+    if v.dtype != rv.dtype:
+        v = gt.cast(v, rv.dtype)
+    if v.ndim < rv.ndim or any(a is None or a == 1 for a in v.type.shape):
+        v = gt.broadcast_to(v, rv.shape)
+    return v
+
+
+def _dist_name(rv: Variable) -> str:
+    node = rv.owner
+    if node is None:
+        return "?"
+    return getattr(node.op, "name", type(node.op).__name__)
+
+
+def _kind(model: Model, var: Variable) -> str:
+    if var in model.free_RVs:
+        return "a free random variable"
+    if var in model.observed_RVs:
+        return "an observed random variable"
+    if any(var is d for d in model.deterministics):
+        return "a Deterministic"
+    if any(var is p for p in model.potentials):
+        return "a Potential"
+    if isinstance(var, SharedVariable):
+        return "a Data variable"
+    return "a variable"
+
+
+def _debug_report(model: Model, point: dict[str, Any], verbose: bool) -> str:
+    """Evaluate each term at ``point`` and explain the ones that are not finite."""
+    terms = model.logp_terms(jacobian=True)
+    keys = list(terms)
+    fn = model.compile_fn([terms[k] for k in keys], mode="numpy")
+    try:
+        vals = fn(point)
+    except Exception as e:  # an invalid parameter raises in a check node
+        return (f"Evaluating the log-density at this point raised:\n{e}\n"
+                "Hint: fix the parameter that the message names (or its prior), or pass "
+                "initvals= with a valid value")
+    repl, _ = model._constrained()
+    lines: list[str] = []
+    for k, val in zip(keys, vals, strict=True):
+        a = np.asarray(val)
+        bad = ~np.isfinite(a)
+        if not bad.any():
+            continue
+        name = k.name or "potential"
+        what = "nan" if np.isnan(a).any() else "-inf"
+        lines.append(f"The log-density of {name!r} is {what} at this point"
+                     + (f" ({int(bad.sum())} of {a.size} entries)" if a.size > 1 else "") + ".")
+        if k in model.potentials:
+            lines.append("  It is a Potential: its expression is not finite here.")
+            continue
+        x = repl[k]
+        node = k.owner
+        params = list(node.inputs[2:]) if node is not None and hasattr(node.op, "param_names") \
+            else []
+        pnames = list(getattr(node.op, "param_names", ())) if node is not None else []
+        pf = model.compile_fn([x, *graph_replace(params, repl, strict=False)], mode="numpy")
+        pvals = pf(point)
+        lines.append(f"  value: {_short(pvals[0])}")
+        for pn, pv in zip(pnames, pvals[1:], strict=False):
+            lines.append(f"  parameter {pn}: {_short(pv)}")
+        if k in model.observed_RVs:
+            lines.append("  This is observed data: a value outside the distribution's support "
+                         "(e.g. a negative count, a value outside the bounds) or parameters "
+                         "that make the data impossible.")
+        else:
+            lines.append("  The value is outside the distribution's support, or a parameter "
+                         "is invalid (e.g. a negative scale).")
+        lines.append("Hint: check the data and the priors of the parameters; pass initvals= "
+                     "to start from a valid point")
+    if not lines:
+        return "No problems found: every log-density term is finite at this point."
+    return "\n".join(lines)
+
+
+def _short(v: Any) -> str:
+    a = np.asarray(v)
+    return repr(a.item()) if a.size == 1 else np.array2string(a, threshold=8, separator=", ")
+
+
+def _warn(msg: str) -> None:
+    warnings.warn(msg, UserWarning, stacklevel=3)
