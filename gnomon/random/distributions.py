@@ -942,9 +942,37 @@ def multinomial(n: Any, p: Any, size: Any = None, *, rng: Any = None,
     return _draw(Multinomial(dtype or ""), rng, size, n, p)
 
 
+def psd_cholesky(cov: np.ndarray) -> np.ndarray:
+    """Lower factors ``L`` with ``L @ L.T == cov`` of a stack of symmetric positive
+    semi-definite matrices (only their lower triangles are read): ``np.linalg.cholesky`` where
+    it succeeds; for a singular matrix the same algorithm with a zero column where a pivot
+    vanishes (valid because the matrix is semi-definite)."""
+    cov = np.asarray(cov, dtype="float64")
+    try:
+        return np.linalg.cholesky(cov)  # type: ignore[no-any-return]
+    except np.linalg.LinAlgError:
+        pass
+    out = np.zeros_like(cov)
+    k = cov.shape[-1]
+    for idx in np.ndindex(*cov.shape[:-2]):
+        a, fac = cov[idx], out[idx]
+        tol = 1e-10 * max(float(np.max(np.abs(np.diag(a)), initial=0.0)), 1e-300)
+        for j in range(k):
+            d = a[j, j] - fac[j, :j] @ fac[j, :j]
+            if d > tol:
+                fac[j, j] = np.sqrt(d)
+                fac[j + 1:, j] = (a[j + 1:, j] - fac[j + 1:, :j] @ fac[j, :j]) / fac[j, j]
+    return out
+
+
 @dataclass(frozen=True)
 class MultivariateNormal(RandomVariable):
-    """Multivariate normal draws with ``mean`` (..., k) and covariance ``cov`` (..., k, k)."""
+    """Multivariate normal draws with ``mean`` (..., k) and covariance ``cov`` (..., k, k).
+
+    A draw is ``mean + L @ z`` with ``L`` the Cholesky factor of ``cov`` and ``z`` standard
+    normal (NumPy's ``method="cholesky"``, which it equals for a positive definite ``cov``; a
+    singular one gets a factor with zero columns), so draws are reparameterized: differentiable
+    in ``mean`` and ``cov`` (only ``cov``'s lower triangle is read, as by ``cholesky``)."""
 
     name: ClassVar[str] = "multivariate_normal"
     ndim_supp: ClassVar[int] = 1
@@ -953,6 +981,22 @@ class MultivariateNormal(RandomVariable):
     checks: ClassVar[tuple[Check, ...]] = (
         Check("is_psd(cov)", "parameter 'cov' must be a symmetric positive semi-definite "
               "matrix"),)
+    reparameterized: ClassVar[bool] = True
+
+    def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
+        # x = mean + L z with z fixed: dx/dmean = I and dL = g z^T (lower triangle), pulled
+        # back through the Cholesky factorization (its gradient needs a positive definite cov)
+        from gnomon.tensor.elemwise import sum_to
+        from gnomon.tensor.linalg import BandPart, Cholesky, solve_triangular
+        from gnomon.tensor.shapes import expand_dims
+
+        mean, cov = node.inputs[2:]
+        chol = Cholesky()(cov)
+        z = solve_triangular(chol, expand_dims(node.outputs[1] - mean, -1), lower=True)
+        g_chol = BandPart(None, 0)(expand_dims(g, -1) * z.dimshuffle(  # type: ignore[attr-defined]
+            *range(z.ndim - 2), "x", z.ndim - 2))
+        (g_cov,) = chol.owner.op.pullback(chol.owner, [sum_to(g_chol, chol)])  # type: ignore[union-attr]
+        return [g, g_cov]
 
     def support_shape(self, param_shapes):  # type: ignore[no-untyped-def]
         k = param_shapes[0][-1]
@@ -987,13 +1031,9 @@ class MultivariateNormal(RandomVariable):
         super().validate(params, size)
 
     def rng_fn(self, rng, mean, cov, *, size):  # type: ignore[no-untyped-def,override]
-        def one(m: np.ndarray, c: np.ndarray, sz: Any = None) -> np.ndarray:
-            return rng.multivariate_normal(m, c, sz, check_valid="ignore")
-
-        if mean.ndim == 1 and cov.ndim == 2:
-            return one(mean, cov, size)
         batch = self.batch_shape([mean, cov], size)
-        return _loop(one, batch, mean.shape[-1:], "float64", (mean, 1), (cov, 2))
+        z = rng.standard_normal((*batch, mean.shape[-1]))
+        return mean + (psd_cholesky(cov) @ z[..., None])[..., 0]
 
 
 def multivariate_normal(mean: Any, cov: Any, size: Any = None, *, rng: Any = None,

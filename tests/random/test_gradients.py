@@ -28,6 +28,14 @@ CASES = [
      [np.array([0.1, -0.3]), np.array([0.5, 0.8])]),
     ("t", lambda loc, scale: gr.t(4.0, loc, scale, size=3, rng=_crn()),
      [np.array(0.5), np.array(1.5)]),
+    # through the Cholesky factor of a covariance kept symmetric positive definite
+    ("multivariate_normal", lambda m, a: gr.multivariate_normal(
+        m, a @ a.T + gt.eye(3), size=(4,), rng=_crn()),
+     [np.array([0.5, -1.0, 2.0]),
+      np.array([[1.0, 0.2, 0.0], [0.3, 0.5, -0.4], [0.1, 0.0, 0.8]])]),
+    ("multivariate_normal_batched", lambda m, a: gr.multivariate_normal(
+        m, a @ a.mT + gt.eye(2), rng=_crn()),
+     [np.array([[0.5, -1.0]]), np.random.default_rng(1).normal(size=(3, 2, 2))]),
 ]
 
 
@@ -38,7 +46,8 @@ def _crn():  # type: ignore[no-untyped-def]
 # The gradient graphs are backend independent: every case on the reference (first and second
 # order), and one on each compiled backend (its draws must be common random numbers across the
 # functions check_grads compiles).
-RUNS = [(c, "numpy") for c in CASES] + [(CASES[0], m) for m in available_modes() if m != "numpy"]
+RUNS = [(c, "numpy") for c in CASES] + [(c, m) for c in (CASES[0], CASES[-2])
+                                         for m in available_modes() if m != "numpy"]
 
 
 @pytest.mark.parametrize(("case", "mode"), RUNS, ids=[f"{c[0]}-{m}" for c, m in RUNS])
@@ -61,6 +70,21 @@ def test_gradient_of_the_expectation() -> None:
     g = gnomon.function([mu, sigma], gnomon.grad(cost, [mu, sigma]), mode="numpy")
     gm, gs = g(0.7, 1.5)
     assert abs(gm - 1.4) < 0.05 and abs(gs - 3.0) < 0.1
+
+
+def test_multivariate_normal_gradient_of_the_expectation() -> None:
+    # E[x^T W x] = m^T W m + tr(W cov): its gradients are (W + W^T) m and W (lower triangle
+    # read: the gradient of a symmetric cov lands on it as W + W^T - diag(W) below the diagonal)
+    m, c = gt.dvector("m"), gt.dmatrix("c")
+    w = np.array([[2.0, 0.5], [0.0, 1.0]])
+    x = gr.multivariate_normal(m, c, size=40000, rng=_crn())
+    cost = gt.mean(gt.sum((x @ w) * x, axis=-1))
+    g = gnomon.function([m, c], gnomon.grad(cost, [m, c]), mode="numpy")
+    m0, c0 = np.array([0.3, -0.7]), np.array([[1.0, 0.4], [0.4, 2.0]])
+    gm, gc = g(m0, c0)
+    np.testing.assert_allclose(gm, (w + w.T) @ m0, atol=0.05)
+    want = np.tril(w + w.T - np.diag(np.diag(w)))
+    np.testing.assert_allclose(gc, want, atol=0.08)
 
 
 def test_t_is_reparameterized_in_loc_and_scale_only() -> None:

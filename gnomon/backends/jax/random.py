@@ -112,6 +112,18 @@ def _betabinomial(key: Any, shape: tuple[int, ...], dtype: Any, n: Any, a: Any, 
     return jax.random.binomial(k2, n.astype(q.dtype), q, shape).astype(dtype)
 
 
+def _mvnormal(key: Any, shape: tuple[int, ...], dtype: Any, mean: Any, cov: Any) -> Any:
+    # mean + L z with L the Cholesky factor (the reference's draw, reparameterized); a singular
+    # covariance, where Cholesky gives nan, gets the factor U sqrt(w) of its eigendecomposition
+    chol = jnp.linalg.cholesky(cov)
+    w, u = jnp.linalg.eigh(cov)
+    fallback = u * jnp.sqrt(jnp.maximum(w, 0.0))[..., None, :]
+    ok = jnp.all(jnp.isfinite(chol), axis=(-2, -1), keepdims=True)
+    fac = jnp.where(ok, chol, fallback)
+    z = jax.random.normal(key, shape, dtype)
+    return mean + (fac @ z[..., None])[..., 0]
+
+
 DRAWS: dict[type[RandomVariable], Draw] = {
     d.HalfNormal: lambda k, s, t, loc, sc: loc + sc * jnp.abs(jax.random.normal(k, s, t)),
     d.LogNormal: lambda k, s, t, m, sg: jnp.exp(m + sg * jax.random.normal(k, s, t)),
@@ -145,8 +157,7 @@ DRAWS: dict[type[RandomVariable], Draw] = {
     # p is already broadcast to the batch shape (jax's shape= refuses a batched n)
     d.Multinomial: lambda k, s, t, n, p: jax.random.multinomial(
         k, n.astype(p.dtype), p, dtype=p.dtype).astype(t),
-    d.MultivariateNormal: lambda k, s, t, m, c: jax.random.multivariate_normal(
-        k, m, c, s[:-1], t, method="svd"),
+    d.MultivariateNormal: _mvnormal,
     d.VonMises: _vonmises,
     d.GenGamma: lambda k, s, t, a, p, lam: lam * jax.random.gamma(k, a / p, s, t) ** (1.0 / p),
     d.BetaBinomial: _betabinomial,

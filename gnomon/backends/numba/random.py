@@ -5,7 +5,7 @@ mode, with NumPy's algorithms, so a kernel is a plain loop over the batch shape 
 value (or one core vector) per index from broadcast parameters; no per-element Python.
 Distributions that Numba's ``Generator`` lacks are built from the primitives it has
 (``bernoulli`` and ``categorical`` from ``random()``, ``dirichlet`` from ``standard_gamma``,
-``multivariate_normal`` from ``standard_normal`` and an SVD, as NumPy does).
+``multivariate_normal`` from ``standard_normal`` and a Cholesky factor).
 
 A generator passed into compiled code *is* the caller's object: drawing advances it. So only
 nodes marked ``inplace`` (by the ``random_inplace`` rewrite, when nothing else reads their
@@ -108,28 +108,41 @@ def _multinomial(node: Apply, ps: list[str], out: str) -> list[str]:
 
 
 def mvn_factor(cov: str) -> list[str]:
-    """``fac`` with ``x = mean + z @ fac``: ``sqrt(s)[:, None] * vh`` of the SVD of ``cov``,
-    the factor of NumPy's default ``method="svd"`` (valid for singular covariances too). The
-    same SVD checks the covariance as NumPy does: symmetric, and ``vh.T * s @ vh == cov``
-    within a relative 1e-8 (so positive semi-definite)."""
+    """``fac``, the lower Cholesky factor of ``cov`` (``x = mean + fac @ z``, the reference's
+    and NumPy's ``method="cholesky"``); for a singular semi-definite ``cov`` a vanishing pivot
+    gives a zero column. The same pass checks the covariance as the reference does: finite,
+    symmetric, and positive semi-definite (no negative pivot, no residual where a pivot
+    vanishes), within relative tolerances."""
     return [
         f"cc = np.ascontiguousarray({cov}).astype(np.float64)",
         "if not np.all(np.isfinite(cc)):",
         "    raise ValueError('multivariate_normal: cov must be finite')",
-        "uu, ss, vh = np.linalg.svd(cc)",
-        "fac = np.empty_like(vh)",
-        "for q in range(vh.shape[0]):",
-        "    sq = math.sqrt(max(ss[q], 0.0))",
-        "    for j in range(vh.shape[1]):",
-        "        fac[q, j] = sq * vh[q, j]",
-        "for q in range(cc.shape[0]):",
-        "    for j in range(cc.shape[1]):",
-        "        back = 0.0",
-        "        for r in range(ss.shape[0]):",
-        "            back += vh[r, q] * ss[r] * vh[r, j]",
-        "        tol = 1e-8 * (1.0 + abs(cc[q, j]))",
-        "        if abs(cc[q, j] - cc[j, q]) > tol or abs(back - cc[q, j]) > 1e-8 * (1.0 + "
-        "ss[0]):",
+        "nk = cc.shape[0]",
+        "sc = 1e-300",
+        "for q in range(nk):",
+        "    sc = max(sc, abs(cc[q, q]))",
+        "fac = np.zeros_like(cc)",
+        "for q in range(nk):",
+        "    for j in range(q):",
+        "        if abs(cc[q, j] - cc[j, q]) > 1e-8 * (1.0 + abs(cc[q, j])):",
+        "            raise ValueError('multivariate_normal: parameter cov must be a symmetric "
+        "positive semi-definite matrix')",
+        "for j in range(nk):",
+        "    dd = cc[j, j]",
+        "    for r in range(j):",
+        "        dd -= fac[j, r] * fac[j, r]",
+        "    if dd > 1e-10 * sc:",
+        "        fac[j, j] = math.sqrt(dd)",
+        "    elif dd < -1e-8 * sc:",
+        "        raise ValueError('multivariate_normal: parameter cov must be a symmetric "
+        "positive semi-definite matrix')",
+        "    for q in range(j + 1, nk):",
+        "        acc = cc[q, j]",
+        "        for r in range(j):",
+        "            acc -= fac[q, r] * fac[j, r]",
+        "        if fac[j, j] > 0.0:",
+        "            fac[q, j] = acc / fac[j, j]",
+        "        elif abs(acc) > 1e-6 * sc:",
         "            raise ValueError('multivariate_normal: parameter cov must be a symmetric "
         "positive semi-definite matrix')",
     ]
@@ -149,8 +162,8 @@ def _mvnormal(node: Apply, ps: list[str], out: str) -> list[str]:
         "    z[j] = rng.standard_normal()",
         "for j in range(kk):",
         "    acc = 0.0",
-        "    for q in range(kk):",
-        "        acc += z[q] * fac[q, j]",
+        "    for q in range(j + 1):",
+        "        acc += fac[j, q] * z[q]",
         "    row[j] = mc[j] + acc",
     ]
 
