@@ -24,6 +24,9 @@ the final program, as before tiering), ``jax`` (gnomon ``mode='jax'``), ``jax.ji
 function written with ``jax.numpy``; JAX's persistent cache is off, so its warm run is cold
 too) and ``pytensor`` (if importable; an optional bench dependency, gnomon never imports it).
 
+``--gil`` measures, for eight-schools under ``tiered='async'``, how long the background compile
+takes with an idle and with a busy foreground, and the first tier's call time meanwhile.
+
 ``--profile CASE`` runs one cold ``numba-final`` child of ``CASE`` under cProfile and prints
 where the time went, by component (rewrite, lowering, Numba's bytecode analysis and type
 inference, lowering to LLVM IR, LLVM optimisation and code generation, cache I/O).
@@ -179,7 +182,8 @@ consts, args = data(case)
 
 if backend in ("numba", "jax"):
     class lib:  # gnomon.tensor with the names the graph functions use
-        exp, log, sum, abs, sin, tanh, log1p = gt.exp, gt.log, gt.sum, gt.abs, gt.sin, gt.tanh, gt.log1p
+        exp, log, sum, abs = gt.exp, gt.log, gt.sum, gt.abs
+        sin, tanh, log1p = gt.sin, gt.tanh, gt.log1p
     ins = [gt.tensor(dtype="float64", shape=(None,) * a.ndim, name=f"x{i}")
            for i, a in enumerate(args)]
     if case == "eight_schools":
@@ -226,7 +230,8 @@ else:
     ins = [pt.tensor(dtype="float64", shape=(None,) * a.ndim, name=f"x{i}")
            for i, a in enumerate(args)]
     class lib:
-        exp, log, sum, abs, sin, tanh, log1p = pt.exp, pt.log, pt.sum, pt.abs, pt.sin, pt.tanh, pt.log1p
+        exp, log, sum, abs = pt.exp, pt.log, pt.sum, pt.abs
+        sin, tanh, log1p = pt.sin, pt.tanh, pt.log1p
     if case == "eight_schools":
         y, s = consts
         cost = eight_schools_logp(lib, pt.constant(y), pt.constant(s), *ins)
@@ -248,6 +253,61 @@ flat = out if isinstance(out, (list, tuple)) else [out]
 res["value"] = float(np.asarray(flat[0]).ravel()[0])
 print("RESULT " + json.dumps(res))
 ''')
+
+
+# --- the GIL: the first tier's calls while the final program compiles in the background ---------
+
+GIL_CHILD = textwrap.dedent('''
+import sys, time
+import numpy as np
+import gnomon, gnomon.tensor as gt
+from _graphs import data, eight_schools_logp
+busy = sys.argv[1] == "busy"
+class lib:
+    exp, log, sum = gt.exp, gt.log, gt.sum
+(y, s), args = data("eight_schools")
+ins = [gt.tensor(dtype="float64", shape=(None,) * a.ndim) for a in args]
+cost = eight_schools_logp(lib, gt.constant(y), gt.constant(s), *ins)
+f = gnomon.function(ins, [cost, *gnomon.grad(cost, ins)], mode=gnomon.Mode("numba", tiered="async"))
+st = f.compiled.state
+t0 = time.perf_counter()
+f(*args)
+during = []
+if busy:  # call in a tight loop until the final program takes over
+    while st.tier == "first":
+        a = time.perf_counter(); f(*args); during.append(time.perf_counter() - a)
+else:
+    st.wait()
+switch = time.perf_counter() - t0
+alone = []
+for _ in range(2000):
+    a = time.perf_counter(); st._first(list(args)); alone.append(time.perf_counter() - a)
+med = lambda x: sorted(x)[len(x) // 2] if x else float("nan")
+print(f"{switch} {len(during)} {med(during)} {med(alone)}")
+''')
+
+
+def gil(repeat: int) -> None:
+    """eight-schools, policy 'async': the compile's duration with an idle and with a busy
+    foreground, and the first tier's call time during the compile and alone."""
+    with tempfile.TemporaryDirectory() as work:
+        with open(os.path.join(work, "_graphs.py"), "w") as f:
+            f.write(GRAPHS)
+        with open(os.path.join(work, "_gil.py"), "w") as f:
+            f.write(GIL_CHILD)
+        for _ in range(repeat):
+            for what in ("idle", "busy"):
+                with tempfile.TemporaryDirectory() as cache:
+                    env = dict(os.environ, XDG_CACHE_HOME=cache,
+                               PYTHONPATH=os.pathsep.join([work, ROOT]))
+                    load = os.getloadavg()[0]
+                    out = subprocess.run([sys.executable, os.path.join(work, "_gil.py"), what],
+                                         env=env, capture_output=True, text=True, check=True)
+                sw, n, during, alone = out.stdout.split()
+                print(f"  {what} foreground: background compile {float(sw):6.1f} s; first-tier "
+                      f"calls during it {int(n):6d} (median {float(during) * 1e6:5.0f} us); "
+                      f"first tier alone {float(alone) * 1e6:5.0f} us   load {load:.1f}",
+                      flush=True)
 
 
 def _available(backend: str) -> bool:
@@ -396,6 +456,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--final-timeout", type=float, default=120.0,
                    help="how long a child waits for the final tier (then reports '-')")
     p.add_argument("--profile", choices=CASES, help="profile one cold compile instead")
+    p.add_argument("--gil", action="store_true",
+                   help="measure the GIL's effect of a background compile instead")
     a = p.parse_args(argv)
     import platform
 
@@ -403,6 +465,9 @@ def main(argv: list[str]) -> int:
           f"load {os.getloadavg()[0]:.2f}")
     if a.profile:
         profile(a.profile, a.timeout)
+        return 0
+    if a.gil:
+        gil(a.repeat)
         return 0
     measure(a.cases, a.backends, a.repeat, a.timeout, a.final_timeout)
     return 0
