@@ -1,0 +1,695 @@
+"""``pm.sample``: NUTS chains in parallel threads, results as ArviZ ``InferenceData``.
+
+Chains run in **threads**: the compiled NUTS kernel (``gnomon/ppl/nuts.py``) is ``nogil``, so
+the chains of one model share the compiled log-density and the compiled kernel, and run on all
+cores without pickling the model or compiling it again in worker processes. Each thread calls the
+kernel for a chunk of iterations (about 0.2 s of work), so the main thread can show progress and
+stop the chains between chunks on Ctrl-C (the draws made so far are returned). A log-density that
+could not be compiled to one nopython function runs through the same algorithm in Python, which
+holds the GIL: its chains then take turns rather than run in parallel.
+
+Each chain has its own ``numpy.random.Generator`` (PCG64) from ``SeedSequence(random_seed)
+.spawn(chains)``, passed into the compiled kernel, so results depend on ``random_seed`` only,
+not on the thread schedule or the number of cores.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gnomon.errors import GnomonValueError, with_hint
+from gnomon.ppl import nuts as _nuts
+from gnomon.ppl.adaptation import window_schedule
+
+__all__ = ["NUTS", "NutsResult", "run_nuts", "sample"]
+
+_log = logging.getLogger("gnomon.ppl")
+
+_INITS = ("auto", "jitter+adapt_diag", "adapt_diag")
+
+
+@dataclass(frozen=True)
+class NUTS:
+    """The No-U-Turn sampler's settings, for ``pm.sample(step=pm.NUTS(...))``.
+
+    Parameters
+    ----------
+    target_accept : float
+        Target of the mean acceptance statistic for step-size adaptation.
+    max_treedepth : int
+        Maximum number of trajectory doublings.
+
+    Examples
+    --------
+    >>> from gnomon.ppl.sampling import NUTS
+    >>> NUTS(target_accept=0.9).max_treedepth
+    10
+    """
+
+    vars: Any = None
+    target_accept: float = 0.8
+    max_treedepth: int = 10
+
+
+@dataclass
+class NutsResult:
+    """Raw output of :func:`run_nuts` (flat unconstrained draws and statistics).
+
+    Attributes
+    ----------
+    draws : numpy.ndarray
+        Kept draws, shape ``(chains, n_draws, n)``.
+    stats : dict of str to numpy.ndarray
+        Per-draw statistics (``nuts.STAT_NAMES``), each of shape ``(chains, n_draws)``.
+    warmup_draws, warmup_stats
+        The same for the tuning iterations.
+    inv_mass : numpy.ndarray
+        Adapted diagonal inverse mass matrix per chain, ``(chains, n)``.
+    interrupted : bool
+        Sampling was stopped by Ctrl-C; only the draws made by then are returned (the same
+        number for every chain).
+    compiled : bool
+        The compiled kernel ran (False: the Python fallback).
+    sampling_time : float
+        Seconds spent in the chains.
+    """
+
+    draws: np.ndarray
+    stats: dict[str, np.ndarray]
+    warmup_draws: np.ndarray
+    warmup_stats: dict[str, np.ndarray]
+    inv_mass: np.ndarray
+    interrupted: bool = False
+    compiled: bool = True
+    sampling_time: float = 0.0
+    tune: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# --- seeds and the log-density ---------------------------------------------------------------
+
+def _generators(random_seed: Any, chains: int) -> list[np.random.Generator]:
+    """One independent PCG64 generator per chain, determined by ``random_seed``."""
+    if isinstance(random_seed, np.random.Generator):
+        return list(random_seed.spawn(chains))
+    if isinstance(random_seed, Sequence) and not isinstance(random_seed, str):
+        if len(random_seed) != chains:
+            raise GnomonValueError(with_hint(
+                f"random_seed has {len(random_seed)} entries but there are {chains} chains",
+                "pass one int, or one seed per chain"))
+        return [np.random.default_rng(s) for s in random_seed]
+    ss = np.random.SeedSequence(random_seed)
+    return [np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(chains)]
+
+
+def _kernel_logp(numba_fn: Any) -> Any:
+    """``f(q, grad_out) -> logp`` of the kernel's first-class function type, around a Numba
+    ``numba_fn(q) -> (logp, grad)``; compiled here for that one signature (small: it calls the
+    already compiled program)."""
+    from numba import njit
+
+    @njit(_nuts.LOGP_SIG, nogil=True)
+    def f(q, g):  # type: ignore[no-untyped-def]  # pragma: no cover
+        lp, grad = numba_fn(q)
+        g[:] = grad
+        return lp
+
+    return f
+
+
+def _python_logp(logp_dlogp: Any) -> Any:
+    def f(q: np.ndarray, g: np.ndarray) -> float:
+        lp, grad = logp_dlogp(q)
+        g[:] = grad
+        return float(lp)
+
+    return f
+
+
+# --- the chains ----------------------------------------------------------------------------------
+
+class _Chain:
+    """State of one chain between kernel calls."""
+
+    def __init__(self, f: Any, q0: np.ndarray, rng: np.random.Generator, cfg: np.ndarray,
+                 schedule: np.ndarray, step_size: float) -> None:
+        n = q0.shape[0]
+        self.f = f
+        self.q = np.ascontiguousarray(q0, dtype=np.float64).copy()
+        self.g = np.zeros(n)
+        self.sc = np.zeros(_nuts.N_SCALARS)
+        self.sc[_nuts.S_LOGP] = f(self.q, self.g)
+        self.sc[1] = math.log(step_size)  # adaptation.S_LOG_EPS
+        self.sc[3] = math.log(step_size)  # adaptation.S_LOG_EPS_BAR (used if tune == 0)
+        self.minv = np.ones(n)
+        self.w_mean = np.zeros(n)
+        self.w_m2 = np.zeros(n)
+        self.cfg = cfg
+        self.schedule = schedule
+        total = schedule.shape[0]
+        self.out_q = np.zeros((total, n))
+        self.out_stats = np.zeros((total, len(_nuts.STAT_NAMES)))
+        self.rng = rng
+        self.done = 0
+        self.total = total
+        self.error: BaseException | None = None
+        self.t_start = 0.0
+        self.t_end = 0.0
+
+    def run(self, stop_event: threading.Event) -> None:
+        chunk = 10
+        self.t_start = time.perf_counter()
+        try:
+            while self.done < self.total and not stop_event.is_set():
+                stop = min(self.total, self.done + chunk)
+                t = time.perf_counter()
+                _nuts.run_chain(self.f, self.q, self.g, self.sc, self.minv, self.w_mean,
+                                self.w_m2, self.cfg, self.schedule, self.out_q,
+                                self.out_stats, self.rng, self.done, stop)
+                dt = time.perf_counter() - t
+                chunk = int(min(max(chunk * 0.2 / max(dt, 1e-4), 1), 4 * chunk + 1, 5000))
+                self.done = stop
+        except BaseException as e:
+            self.error = e
+        self.t_end = time.perf_counter()
+
+    def divergences(self, tune: int) -> int:
+        d = self.out_stats[tune:self.done, _nuts.STAT_NAMES.index("diverging")]
+        return int(d.sum()) if d.size else 0
+
+
+def _initial_points(fn: Any, rngs: list[np.random.Generator], jitter: bool,
+                    q_start: np.ndarray, f: Any) -> list[np.ndarray]:
+    """``jitter+adapt_diag``: the initial point plus Uniform(-1, 1) noise per coordinate
+    (as PyMC), redrawn up to 10 times until the log-density and gradient are finite."""
+    points = []
+    g = np.zeros(q_start.shape[0])
+    for c, rng in enumerate(rngs):
+        q = q_start.copy()
+        ok = False
+        for _ in range(10 if jitter else 1):
+            q = q_start + rng.uniform(-1.0, 1.0, q_start.shape[0]) if jitter else q_start.copy()
+            lp = f(q, g)
+            if np.isfinite(lp) and np.all(np.isfinite(g)):
+                ok = True
+                break
+        if not ok:
+            raise GnomonValueError(with_hint(
+                f"chain {c}: the log-density at the initial point is {lp} (or its gradient is "
+                f"not finite) at {_describe_point(fn, q)}",
+                "pass initvals=, check the model with model.debug(), or use init='adapt_diag' "
+                "to start without jitter"))
+        points.append(q)
+    return points
+
+
+def _describe_point(fn: Any, q: np.ndarray) -> str:
+    try:
+        vals = fn.unflatten_values(q)
+        return ", ".join(f"{k}={np.round(v, 3).tolist()}" for k, v in vals.items())
+    except Exception:
+        return f"q={np.round(q, 3).tolist()}"
+
+
+class _Progress:
+    """One line per chain on stderr: draws done, draws per second, divergences."""
+
+    def __init__(self, chains: list[_Chain], tune: int, enabled: bool) -> None:
+        self.chains = chains
+        self.tune = tune
+        self.enabled = enabled
+        self.tty = enabled and sys.stderr.isatty()
+        self.last = 0.0
+
+    def _line(self) -> str:
+        parts = []
+        for i, c in enumerate(self.chains):
+            dt = (c.t_end or time.perf_counter()) - c.t_start if c.t_start else 0.0
+            rate = c.done / dt if dt > 0 else 0.0
+            phase = "tune" if c.done < self.tune else "draw"
+            parts.append(f"chain {i}: {c.done}/{c.total} ({phase}) {rate:,.0f} draws/s "
+                         f"{c.divergences(self.tune)} div")
+        return " | ".join(parts)
+
+    def update(self, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if final:
+            print(("\r" if self.tty else "") + "Sampling: " + self._line(), file=sys.stderr)
+        elif self.tty and now - self.last > 0.25:
+            self.last = now
+            print("\rSampling: " + self._line(), end="", file=sys.stderr, flush=True)
+
+
+def run_nuts(fn: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
+             cores: int | None = None, random_seed: Any = None, target_accept: float = 0.8,
+             max_treedepth: int = 10, init: str = "jitter+adapt_diag",
+             q_start: np.ndarray | None = None, progressbar: bool = False,
+             compiled: bool | None = None) -> NutsResult:
+    """Run NUTS chains on a flat log-density; :func:`sample` wraps this for models.
+
+    Parameters
+    ----------
+    fn : object
+        With ``n`` (length of the flat vector), ``logp_dlogp(q) -> (logp, grad)``,
+        ``numba_fn`` (a Numba function ``f(q) -> (logp, grad)`` or None) and
+        ``initial_q()`` (as :meth:`gnomon.ppl.Model.logp_dlogp_function` returns).
+    draws, tune, chains, cores, random_seed, target_accept, init, progressbar
+        As in :func:`sample`.
+    max_treedepth : int
+        Maximum number of trajectory doublings.
+    q_start : numpy.ndarray, optional
+        Flat starting point (default ``fn.initial_q()``).
+    compiled : bool, optional
+        Force the compiled kernel (True) or the Python loop (False); default: compiled when
+        ``fn.numba_fn`` is set.
+
+    Returns
+    -------
+    NutsResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> fn = SimpleNamespace(n=1, numba_fn=None, initial_q=lambda: np.zeros(1),
+    ...                      logp_dlogp=lambda q: (-0.5 * float(q @ q), -q))
+    >>> r = run_nuts(fn, draws=20, tune=20, chains=1, random_seed=1)
+    >>> r.draws.shape
+    (1, 20, 1)
+    """
+    if init not in _INITS:
+        raise GnomonValueError(with_hint(
+            f"init={init!r} is not supported; gnomon's NUTS knows {', '.join(_INITS)}",
+            "use init='jitter+adapt_diag' (the default) or 'adapt_diag'"))
+    if not 0.0 < target_accept < 1.0:
+        raise GnomonValueError(with_hint(
+            f"target_accept={target_accept} must lie strictly between 0 and 1",
+            "values between 0.8 and 0.99 are usual; raise it when there are divergences"))
+    if draws < 0 or tune < 0 or chains < 1:
+        raise GnomonValueError(with_hint(
+            f"draws={draws}, tune={tune}, chains={chains}: need draws >= 0, tune >= 0, "
+            "chains >= 1", "pass non-negative numbers of draws and tuning steps"))
+    use_numba = (fn.numba_fn is not None) if compiled is None else compiled
+    if use_numba and fn.numba_fn is None:
+        raise GnomonValueError(with_hint(
+            "compiled=True but the log-density has no Numba function (numba_fn is None)",
+            "leave compiled unset to use the Python loop"))
+    f = _kernel_logp(fn.numba_fn) if use_numba else _python_logp(fn.logp_dlogp)
+    n = int(fn.n)
+    rngs = _generators(random_seed, chains)
+    q0 = np.asarray(fn.initial_q() if q_start is None else q_start, dtype=np.float64)
+    starts = _initial_points(fn, rngs, init in ("auto", "jitter+adapt_diag"), q0, f)
+    schedule = window_schedule(tune, draws)
+    cfg = np.zeros(_nuts.N_SETTINGS)
+    cfg[_nuts.C_TARGET] = target_accept
+    cfg[_nuts.C_MAXDEPTH] = max_treedepth
+    cfg[_nuts.C_MAX_DH] = 1000.0
+    # Stan's first step size is 1; the window-start search refines it
+    cs = [_Chain(f, q, rng, cfg, schedule, 1.0) for q, rng in zip(starts, rngs, strict=True)]
+    if use_numba:
+        _nuts.compiled_kernel()  # compile (or load) once, before the threads start
+    n_workers = max(1, min(chains, cores if cores is not None else _default_cores()))
+    stop = threading.Event()
+    progress = _Progress(cs, tune, progressbar)
+    interrupted = False
+    t0 = time.perf_counter()
+    pending = list(range(chains))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while not stop.is_set():
+            with lock:
+                if not pending:
+                    return
+                i = pending.pop(0)
+            cs[i].run(stop)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(n_workers)]
+    try:
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(timeout=0.1)
+            progress.update()
+    except KeyboardInterrupt:
+        interrupted = True
+        stop.set()
+        for t in threads:
+            t.join()
+    elapsed = time.perf_counter() - t0
+    progress.update(final=True)
+    for c in cs:
+        if c.error is not None:
+            raise c.error
+    kept = min(c.done for c in cs) - tune
+    if interrupted:
+        _log.warning("Sampling was interrupted: returning %d draws per chain "
+                     "(%d requested).", max(kept, 0), draws)
+    kept = max(kept, 0)
+    warm = min(min(c.done for c in cs), tune)
+    names = _nuts.STAT_NAMES
+    return NutsResult(
+        draws=np.stack([c.out_q[tune:tune + kept] for c in cs]).reshape(chains, kept, n),
+        stats={k: np.stack([c.out_stats[tune:tune + kept, j] for c in cs])
+               for j, k in enumerate(names)},
+        warmup_draws=np.stack([c.out_q[:warm] for c in cs]).reshape(chains, warm, n),
+        warmup_stats={k: np.stack([c.out_stats[:warm, j] for c in cs])
+                      for j, k in enumerate(names)},
+        inv_mass=np.stack([c.minv for c in cs]),
+        interrupted=interrupted, compiled=use_numba, sampling_time=elapsed, tune=tune)
+
+
+def _default_cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+# --- diagnostics (ArviZ's definitions; used when ArviZ is missing) ----------------------------
+
+def _z_scale(x: np.ndarray) -> np.ndarray:
+    """Rank-normalise draws ``(chains, draws)`` (Vehtari et al. 2021, eq. 14)."""
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    r = rankdata(x, method="average").reshape(x.shape)
+    return ndtri((r - 3.0 / 8.0) / (x.size + 1.0 / 4.0))
+
+
+def _split(x: np.ndarray) -> np.ndarray:
+    half = x.shape[1] // 2
+    return np.concatenate([x[:, :half], x[:, x.shape[1] - half:]], axis=0)
+
+
+def _rhat_basic(x: np.ndarray) -> float:
+    _m, n = x.shape
+    if n < 2:
+        return math.nan
+    w = np.mean(np.var(x, axis=1, ddof=1))
+    b = n * np.var(np.mean(x, axis=1), ddof=1)
+    if w == 0:
+        return math.nan
+    return float(math.sqrt(((n - 1) / n * w + b / n) / w))
+
+
+def rhat(x: np.ndarray) -> float:
+    """Rank-normalised split-R-hat of draws ``(chains, draws)`` (Vehtari et al. 2021).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(4, 500))
+    >>> bool(rhat(x) < 1.01)
+    True
+    """
+    x = np.asarray(x, dtype=np.float64)
+    s = _split(x)
+    bulk = _rhat_basic(_z_scale(s))
+    folded = np.abs(s - np.median(s))
+    tail = _rhat_basic(_z_scale(folded))
+    return float(max(bulk, tail))
+
+
+def ess_bulk(x: np.ndarray) -> float:
+    """Bulk effective sample size of draws ``(chains, draws)``: split chains, rank-normalised,
+    Geyer's initial monotone sequence (Vehtari et al. 2021).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(4, 500))
+    >>> 1500 < ess_bulk(x) < 2500
+    True
+    """
+    return _ess(_z_scale(_split(np.asarray(x, dtype=np.float64))))
+
+
+def _ess(x: np.ndarray) -> float:
+    m, n = x.shape
+    if n < 4:
+        return math.nan
+    xc = x - x.mean(axis=1, keepdims=True)
+    size = 2 ** math.ceil(math.log2(2 * n))
+    fx = np.fft.rfft(xc, size, axis=1)
+    acov = np.fft.irfft(fx * np.conjugate(fx), size, axis=1)[:, :n] / n
+    chain_var = acov[:, 0] * n / (n - 1.0)
+    mean_var = float(np.mean(chain_var))
+    if mean_var == 0:
+        return math.nan
+    var_plus = mean_var * (n - 1.0) / n
+    if m > 1:
+        var_plus += float(np.var(x.mean(axis=1), ddof=1))
+    rho = 1.0 - (mean_var - np.mean(acov, axis=0)) / var_plus
+    rho[0] = 1.0
+    # Geyer: sums of pairs, positive and monotone
+    t = 0
+    pairs = []
+    while t + 1 < n:
+        p = rho[t] + rho[t + 1]
+        if p < 0:
+            break
+        pairs.append(p)
+        t += 2
+    for i in range(1, len(pairs)):
+        pairs[i] = min(pairs[i], pairs[i - 1])
+    tau = -1.0 + 2.0 * float(np.sum(pairs)) if pairs else 1.0
+    tau = max(tau, 1.0 / math.log10(m * n))
+    return float(m * n / tau)
+
+
+# --- pm.sample --------------------------------------------------------------------------------
+
+def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
+           cores: int | None = None, random_seed: Any = None, target_accept: float = 0.8,
+           init: str = "jitter+adapt_diag", initvals: Mapping[Any, Any] | None = None,
+           var_names: Sequence[str] | None = None, progressbar: bool = True, step: Any = None,
+           return_inferencedata: bool = True, model: Any = None, max_treedepth: int = 10,
+           discard_tuned_samples: bool = True, compute_convergence_checks: bool = True,
+           idata_kwargs: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+    """Draw posterior samples of the model's free variables with NUTS (as PyMC's
+    ``pm.sample``).
+
+    Parameters
+    ----------
+    draws : int
+        Draws kept per chain, after tuning.
+    tune : int
+        Tuning (warm-up) iterations per chain: step size by dual averaging and a diagonal
+        mass matrix from Stan's windows (``gnomon/ppl/adaptation.py``); discarded.
+    chains : int, optional
+        Number of chains (default: ``max(2, cores)``).
+    cores : int, optional
+        Chains run in that many threads at once (default: the available cores, at most
+        ``chains``).
+    random_seed : int, sequence of int or numpy.random.Generator, optional
+        Makes the result reproducible (independent of ``cores``).
+    target_accept : float
+        Target mean acceptance statistic of step-size adaptation (raise it, e.g. to 0.95, when
+        there are divergences).
+    init : {'jitter+adapt_diag', 'adapt_diag', 'auto'}
+        Start at the initial point (``initvals`` applied) plus Uniform(-1, 1) jitter on the
+        unconstrained space (``jitter+adapt_diag``, ``auto``) or without jitter.
+    initvals : dict, optional
+        Initial values by variable name (constrained space).
+    var_names : list of str, optional
+        Variables (free variables and deterministics) kept in the posterior (default: all).
+    progressbar : bool
+        Show draws, draws per second and divergences per chain on stderr.
+    step : NUTS, optional
+        ``None`` or a :class:`NUTS` (its ``target_accept`` and ``max_treedepth`` apply); other
+        step methods are not supported.
+    return_inferencedata : bool
+        Return ArviZ's ``InferenceData``. Without ArviZ installed, or with False, a plain dict
+        ``{'posterior': {name: array (chains, draws, *shape)}, 'sample_stats': {...},
+        'observed_data': {...}}`` is returned.
+    model : Model, optional
+        Default: the model of the enclosing ``with`` block.
+    max_treedepth : int
+        Maximum number of trajectory doublings (10).
+    discard_tuned_samples : bool
+        False keeps the tuning draws in ``warmup_posterior`` / ``warmup_sample_stats``.
+    compute_convergence_checks : bool
+        Log PyMC's warnings about divergences, R-hat > 1.01, bulk ESS < 100 per chain and the
+        maximum tree depth.
+
+    Returns
+    -------
+    arviz.InferenceData or dict
+        Groups ``posterior`` (with the model's coords and dims), ``sample_stats``
+        (``diverging``, ``tree_depth``, ``energy``, ``step_size``, ``lp``,
+        ``acceptance_rate``, ``n_steps``, ...) and ``observed_data``.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.ppl as pm
+    >>> with pm.Model():
+    ...     mu = pm.Normal("mu", 0.0, 10.0)
+    ...     y = pm.Normal("y", mu, 1.0, observed=np.array([0.5, 1.5]))
+    ...     res = pm.sample(100, tune=100, chains=1, random_seed=1, progressbar=False,
+    ...                     return_inferencedata=False, compute_convergence_checks=False)
+    >>> res["posterior"]["mu"].shape
+    (1, 100)
+    """
+    from gnomon.ppl.model import modelcontext
+
+    if kwargs:
+        unknown = ", ".join(sorted(kwargs))
+        raise TypeError(with_hint(f"pm.sample() got unsupported keyword(s): {unknown}",
+                                  "see help(pm.sample) for the arguments gnomon supports"))
+    if step is not None:
+        steps = step if isinstance(step, list | tuple) else [step]
+        if len(steps) != 1 or not isinstance(steps[0], NUTS):
+            raise GnomonValueError(with_hint(
+                f"step={step!r} is not supported: gnomon's pm.sample runs NUTS only",
+                "leave step=None, or pass step=pm.NUTS(target_accept=...)"))
+        target_accept = steps[0].target_accept
+        max_treedepth = steps[0].max_treedepth
+    m = modelcontext(model)
+    if m.discrete_value_vars:
+        names = ", ".join(repr(v.name) for v in m.discrete_value_vars)
+        raise GnomonValueError(with_hint(
+            f"the model has discrete free variables ({names}); gnomon's NUTS samples "
+            "continuous variables only (no compound Metropolis step yet)",
+            "marginalize them (gnomon.logprob.marginal_logp, pm.Mixture) or make them observed"))
+    if cores is None:
+        cores = _default_cores()
+    if chains is None:
+        chains = max(2, cores)
+    fn = m.logp_dlogp_function(initvals=initvals)
+    t0 = time.perf_counter()
+    res = run_nuts(fn, draws=draws, tune=tune, chains=chains, cores=cores,
+                   random_seed=random_seed, target_accept=target_accept,
+                   max_treedepth=max_treedepth, init=init, progressbar=progressbar)
+    res.meta["sampling_wall"] = time.perf_counter() - t0
+    groups = _groups(m, fn, res, var_names, discard_tuned_samples)
+    if compute_convergence_checks:
+        _convergence_warnings(groups["posterior"], res, max_treedepth)
+    if not return_inferencedata:
+        return groups
+    try:
+        import arviz as az
+    except ImportError:
+        return groups
+    return _to_inferencedata(az, m, groups, res, idata_kwargs or {})
+
+
+def _groups(m: Any, fn: Any, res: NutsResult, var_names: Sequence[str] | None,
+            keep_warmup: bool) -> dict[str, dict[str, np.ndarray]]:
+    def post(qs: np.ndarray) -> dict[str, np.ndarray]:
+        c, d, _ = qs.shape
+        if c * d == 0:
+            vals = fn.unflatten(fn.initial_q())
+            return {k: np.zeros((c, d) + np.shape(v)) for k, v in vals.items()}
+        return fn.unflatten_many(qs)
+
+    def pick(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if var_names is None:
+            return d
+        missing = [v for v in var_names if v not in d]
+        if missing:
+            raise GnomonValueError(with_hint(
+                f"var_names {missing} are not free variables or deterministics of the model "
+                f"(known: {sorted(d)})", "check the spelling of var_names"))
+        return {k: d[k] for k in var_names}
+
+    stats = _stats(res.stats)
+    out = {"posterior": pick(post(res.draws)), "sample_stats": stats,
+           "observed_data": _observed(m)}
+    if not keep_warmup:
+        out["warmup_posterior"] = pick(post(res.warmup_draws))
+        out["warmup_sample_stats"] = _stats(res.warmup_stats)
+    return out
+
+
+def _stats(raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = dict(raw)
+    out["diverging"] = raw["diverging"].astype(bool)
+    out["tree_depth"] = raw["tree_depth"].astype(np.int64)
+    out["n_steps"] = raw["n_steps"].astype(np.int64)
+    return out
+
+
+def _observed(m: Any) -> dict[str, np.ndarray]:
+    out = {}
+    for rv in m.observed_RVs:
+        data = m.rvs_to_data[rv]
+        try:
+            out[rv.name] = np.asarray(data.eval())
+        except Exception:
+            continue
+    return out
+
+
+def _convergence_warnings(posterior: Mapping[str, np.ndarray], res: NutsResult,
+                          max_treedepth: int) -> None:
+    chains, kept = res.draws.shape[:2]
+    if kept == 0:
+        return
+    n_div = int(res.stats["diverging"].sum())
+    if n_div:
+        _log.warning("There were %d divergences after tuning. Increase `target_accept` or "
+                     "reparameterize.", n_div)
+    at_max = res.stats["tree_depth"] >= max_treedepth
+    if at_max.any():
+        _log.warning("%d of %d draws reached the maximum tree depth. Increase `max_treedepth`, "
+                     "increase `target_accept` or reparameterize.", int(at_max.sum()), at_max.size)
+    if kept < 100:
+        return
+    rhats = []
+    esss = []
+    for v in posterior.values():
+        x = v.reshape(chains, kept, -1)
+        for j in range(x.shape[2]):
+            if chains > 1:
+                rhats.append(rhat(x[:, :, j]))
+            esss.append(ess_bulk(x[:, :, j]))
+    if chains > 1 and any(r > 1.01 for r in rhats if np.isfinite(r)):
+        _log.warning("The rhat statistic is larger than 1.01 for some parameters. This "
+                     "indicates problems during sampling. See https://arxiv.org/abs/1903.08008 "
+                     "for details")
+    if any(e < 100 * chains for e in esss if np.isfinite(e)):
+        _log.warning("The effective sample size per chain is smaller than 100 for some "
+                     "parameters.  A higher number is needed for reliable rhat and ess "
+                     "computation. See https://arxiv.org/abs/1903.08008 for details")
+
+
+def _to_inferencedata(az: Any, m: Any, groups: dict[str, dict[str, np.ndarray]],
+                      res: NutsResult, idata_kwargs: Mapping[str, Any]) -> Any:
+    coords = {k: list(v) for k, v in m.coords.items() if v is not None}
+    dims = {k: [d for d in v] for k, v in m.named_vars_to_dims.items()}
+    # dims without coordinate values get 0..n-1 (ArviZ names anonymous ones itself)
+    for name, ds in dims.items():
+        arr = (groups["posterior"].get(name) if name in groups["posterior"]
+               else groups["observed_data"].get(name))
+        if arr is None:
+            continue
+        shape = arr.shape[2:] if name in groups["posterior"] else arr.shape
+        for d, length in zip(ds, shape, strict=False):
+            if d is not None and d not in coords:
+                coords[d] = list(range(length))
+    dims = {k: v for k, v in dims.items() if all(d is not None for d in v)}
+    attrs = {"inference_library": "gnomon", "sampling_time": res.sampling_time,
+             "tuning_steps": res.tune}
+    kw: dict[str, Any] = {"posterior": groups["posterior"],
+                          "sample_stats": groups["sample_stats"],
+                          "observed_data": groups["observed_data"] or None,
+                          "coords": coords, "dims": dims, "attrs": attrs}
+    if "warmup_posterior" in groups:
+        kw["warmup_posterior"] = groups["warmup_posterior"]
+        kw["warmup_sample_stats"] = groups["warmup_sample_stats"]
+        kw["save_warmup"] = True
+    kw.update(idata_kwargs)
+    return az.from_dict(**kw)
