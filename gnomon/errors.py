@@ -11,6 +11,7 @@ import functools
 import linecache
 import os
 import sys
+from types import FrameType
 from typing import Any
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -72,7 +73,7 @@ def user_location(skip_internal: bool = True) -> SourceLocation | None:
 
     Called when a node is built, so that errors found later can point at the user's line.
     """
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not (skip_internal and _is_internal(filename)) and not (
@@ -97,6 +98,13 @@ _OP_METHODS = frozenset({"make_node", "__call__", "pullback", "pushforward"})
 def _is_op(obj: Any) -> bool:
     return obj is not None and any(c.__name__ == "Op" and c.__module__ == "gnomon.graph.op"
                                    for c in type(obj).__mro__)
+
+
+def at_user_line() -> str:
+    """`` (at "file", line N)`` naming the user's line that is building a node now, or ``""``;
+    graph-build errors (shape and type checks in ``make_node``) end their first line with it."""
+    loc = user_location()
+    return f' (at "{loc[0]}", line {loc[1]})' if loc else ""
 
 
 def format_location(loc: SourceLocation | None) -> str:

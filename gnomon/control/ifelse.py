@@ -124,22 +124,9 @@ def _branch_grads(graph: InnerGraph, outer: list[Variable], float_in: list[int],
     """Gradients of one branch wrt its float inputs, on the outer variables.
 
     Differentiated inside the closed inner graph (whose inputs are independent roots) and then
-    moved out, so an input that is an ancestor of another is not counted twice.
+    moved out (see :meth:`InnerGraph.pullback`).
     """
-    from gnomon.gradient import grad
-    from gnomon.tensor import math as tm
-
-    def build() -> tuple[list[Variable], list[Variable]]:
-        cots = [graph.outputs[k].type(f"d_out{k}") for k in float_out]  # type: ignore[operator]
-        known: dict[Variable, Variable] = {}
-        for k, c in zip(float_out, cots, strict=True):
-            o = graph.outputs[k]
-            known[o] = tm.add(known[o], c) if o in known else c
-        gs = grad(None, [graph.inputs[k] for k in float_in], known_grads=known,
-                  disconnected_inputs="ignore", return_disconnected="zero")
-        return cots, gs
-
-    cots, gs = graph.cached(("pullback", tuple(float_in), tuple(float_out)), build)
+    cots, gs = graph.pullback(float_in, float_out)
     mapping: dict[Variable, Variable] = dict(zip(graph.inputs, outer, strict=True))
     mapping.update(zip(cots, ogs, strict=True))
     return graph_replace(gs, mapping, strict=False)
@@ -217,7 +204,7 @@ def ifelse(cond: Any, then_branch: Any, else_branch: Any, name: str | None = Non
         if v.owner is None or id(v) in frontier:
             cut.append(v)
             continue
-        stack.extend(reversed(v.owner.inputs))
+        stack.extend(reversed(v.owner.inputs))  # type: ignore[arg-type]
     then_g = InnerGraph.cut(cut, thens)
     else_g = InnerGraph.cut(cut, elses)
     # Both graphs read the same inputs: give them the same inner roots (structural key equal
@@ -303,7 +290,7 @@ def _merge(nodes: list[Apply]) -> list[Variable]:
             if id(v) not in pos:
                 pos[id(v)] = len(union)
                 union.append(v)
-    fresh = [v.type(v.name) for v in union]  # type: ignore[operator]
+    fresh = [v.type(v.name) for v in union]
     then_outs: list[Variable] = []
     else_outs: list[Variable] = []
     for n in nodes:

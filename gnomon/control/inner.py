@@ -16,9 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gnomon.errors import GnomonTypeError, with_hint
+from gnomon.gradient import grad
 from gnomon.graph.basic import Constant, Variable, ordered
 from gnomon.graph.replace import graph_replace
 from gnomon.graph.traversal import graph_inputs, toposort
+from gnomon.tensor.math import add
 
 
 class InnerGraph:
@@ -63,7 +65,7 @@ class InnerGraph:
                 "inputs",
                 "list every variable the outputs depend on among the inputs",
             ))
-        fresh = [v.type(v.name) for v in inputs]  # type: ignore[operator]
+        fresh = [v.type(v.name) for v in inputs]
         outs = graph_replace(list(outputs), dict(zip(inputs, fresh, strict=True)),
                              strict=False)
         return cls(fresh, outs)
@@ -73,7 +75,7 @@ class InnerGraph:
         """Clone the part of ``outputs`` above the *cut* ``inputs`` (any variables, not only
         roots) into a closed inner graph; every path from ``outputs`` to a non-constant root
         must pass through one of ``inputs``."""
-        fresh = [v.type(v.name) for v in inputs]  # type: ignore[operator]
+        fresh = [v.type(v.name) for v in inputs]
         outs = graph_replace(list(outputs), dict(zip(inputs, fresh, strict=True)),
                              strict=False)
         return cls(fresh, outs)
@@ -101,6 +103,30 @@ class InnerGraph:
         except KeyError:
             val = self._cache[what] = build()
             return val
+
+    def pullback(
+        self, float_in: Sequence[int], float_out: Sequence[int]
+    ) -> tuple[list[Variable], list[Variable]]:
+        """The inner graph's gradients, built once per ``(float_in, float_out)``.
+
+        Returns cotangent placeholders ``cots`` (fresh roots of the types of the outputs
+        ``float_out``) and the gradients of the inputs ``float_in`` given them. Differentiated
+        inside the closed graph, whose inputs are independent roots, so an input that is an
+        ancestor of another is not counted twice; callers substitute their outer variables for
+        ``inputs`` and ``cots`` (IfElse's branches, Scan's body).
+        """
+
+        def build() -> tuple[list[Variable], list[Variable]]:
+            cots = [self.outputs[k].type(f"d_out{k}") for k in float_out]
+            known: dict[Variable, Variable] = {}
+            for k, c in zip(float_out, cots, strict=True):
+                o = self.outputs[k]
+                known[o] = add(known[o], c) if o in known else c
+            gs = grad(None, [self.inputs[k] for k in float_in], known_grads=known,
+                      disconnected_inputs="ignore", return_disconnected="zero")
+            return cots, gs
+
+        return self.cached(("pullback", tuple(float_in), tuple(float_out)), build)
 
     def function(self, mode: Any = "numpy") -> Any:
         """The inner graph compiled with ``gnomon.function`` (once per mode)."""

@@ -480,7 +480,7 @@ def scan(
             state_t = TensorType(init.dtype, init.type.shape[1:])  # type: ignore[attr-defined]
             bufs.append(init[-L:])
         for t in taps:
-            tap_ph.append(state_t(f"out{k}[t{t}]"))  # type: ignore[operator]
+            tap_ph.append(state_t(f"out{k}[t{t}]"))
 
     ret = fn(*seq_ph, *tap_ph, *nonseq_list)
     outs, updates = _split_fn_result(ret)
@@ -508,7 +508,7 @@ def scan(
                 f"scan: updates can only change shared variables, but {s} is not one",
                 "create it with gnomon.shared(value)",
             ))
-    upd_ph = [s.type(f"{s.name or 'shared'}[t-1]") for s in upd_vars]  # type: ignore[operator]
+    upd_ph = [s.type(f"{s.name or 'shared'}[t-1]") for s in upd_vars]
     body_outs = [outs[k] for k, _, _ in rec]
     rec_k = {k for k, _, _ in rec}
     body_outs += [_as_state(updates[s]) for s in upd_vars]
@@ -536,19 +536,19 @@ def scan(
                     "x.owner.outputs[0])",
                 ))
             continue
-        if o.dtype != st.dtype:  # type: ignore[attr-defined]
-            if np.can_cast(o.dtype, st.dtype):  # type: ignore[attr-defined]
-                o = cast(o, st.dtype)  # type: ignore[attr-defined]
+        if o.dtype != st.dtype:
+            if np.can_cast(o.dtype, st.dtype):
+                o = cast(o, st.dtype)
             else:
                 raise GnomonTypeError(with_hint(
                     f"scan: recurrent output {j} has dtype {o.dtype} but its initial value has "
-                    f"dtype {st.dtype}",  # type: ignore[attr-defined]
+                    f"dtype {st.dtype}",
                     "give the initial value the dtype fn returns (e.g. gt.cast(x0, 'float64'))",
                 ))
-        if o.ndim != st.ndim:  # type: ignore[attr-defined]
+        if o.ndim != st.ndim:
             raise GnomonTypeError(with_hint(
                 f"scan: recurrent output {j} has {o.ndim} dimension(s) but its initial value "
-                f"(one step of it) has {st.ndim}",  # type: ignore[attr-defined]
+                f"(one step of it) has {st.ndim}",
                 "return a value of the same shape as the state it replaces",
             ))
         body_outs[j] = o
@@ -697,28 +697,6 @@ def foldr(
 # --- gradient: a reverse scan ------------------------------------------------------------
 
 
-def _inner_pullback(op: Scan, float_in: tuple[int, ...], float_out: tuple[int, ...]
-                    ) -> tuple[list[Variable], list[Variable]]:
-    """Cotangent placeholders of the float body outputs and the body's gradients with
-    respect to its float inputs (built once per op, inside the closed body)."""
-    from gnomon.gradient import grad
-    from gnomon.tensor import math as tm
-
-    g = op.graph
-
-    def build() -> tuple[list[Variable], list[Variable]]:
-        cots = [g.outputs[k].type(f"d_out{k}") for k in float_out]  # type: ignore[operator]
-        known: dict[Variable, Variable] = {}
-        for k, c in zip(float_out, cots, strict=True):
-            o = g.outputs[k]
-            known[o] = tm.add(known[o], c) if o in known else c
-        gs = grad(None, [g.inputs[k] for k in float_in], known_grads=known,
-                  disconnected_inputs="ignore", return_disconnected="zero")
-        return cots, gs
-
-    return g.cached(("scan_pullback", float_in, float_out), build)  # type: ignore[no-any-return]
-
-
 def _is_float(v: Variable) -> bool:
     return isinstance(v.type, TensorType) and v.dtype[0] in "fc"
 
@@ -762,7 +740,7 @@ def _scan_pullback(op: Scan, node: Apply, output_grads: Sequence[Variable | None
     float_in = tuple(k for k, v in enumerate(g.inputs) if _is_float(v))
     if not float_out or not float_in:
         return [None] * len(node.inputs)
-    cots, inner_grads = _inner_pullback(op, float_in, float_out)
+    cots, inner_grads = op.graph.pullback(float_in, float_out)  # built once per body
     grad_of = dict(zip(float_in, inner_grads, strict=True))
     ogs = {k: (output_grads[k] if output_grads[k] is not None else zeros_like(outs[k]))
            for k in float_out}
@@ -896,7 +874,7 @@ def _merge_scans(nodes: list[Apply]) -> list[list[Variable]]:
                 pos[id(v)] = len(lst)
                 lst.append(v)
     seq_in = [TensorType(v.dtype, v.type.shape[1:])() for v in seqs]  # type: ignore[attr-defined]
-    ns_in = [v.type() for v in nonseqs]  # type: ignore[operator]
+    ns_in = [v.type() for v in nonseqs]
     tap_in: list[Variable] = []
     taps: list[tuple[int, ...]] = []
     bufs: list[Variable] = []
@@ -911,7 +889,7 @@ def _merge_scans(nodes: list[Apply]) -> list[list[Variable]]:
         for k, v in enumerate(s):
             m[g.inputs[k]] = seq_in[seq_pos[id(v)]]
         own_taps = g.inputs[op.n_seqs:op.n_seqs + op.n_tap_inputs]
-        fresh_taps = [t.type() for t in own_taps]  # type: ignore[operator]
+        fresh_taps = [t.type() for t in own_taps]
         m.update(zip(own_taps, fresh_taps, strict=True))
         for k, v in enumerate(q):
             m[g.inputs[op.n_seqs + op.n_tap_inputs + k]] = ns_in[ns_pos[id(v)]]

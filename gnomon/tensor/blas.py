@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, user_location
+from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError
+from gnomon.errors import at_user_line as _where
 from gnomon.graph.basic import Apply, Variable
 from gnomon.graph.op import Op
 from gnomon.tensor.basic import as_tensor, cast, constant
@@ -54,11 +55,6 @@ __all__ = [
     "tensordot",
     "vdot",
 ]
-
-
-def _where() -> str:
-    loc = user_location()
-    return f' (at "{loc[0]}", line {loc[1]})' if loc else ""
 
 
 def _fmt(shape: tuple[int | None, ...]) -> str:
@@ -127,18 +123,18 @@ class MatMul(Op):
         shape = (*batch, a.type.shape[-2], b.type.shape[-1])
         return Apply.make(self, [a, b], [TensorType(_matmul_dtype(a.dtype, b.dtype), shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         a, b = inputs
         out = np.matmul(a, b)
         return (np.asarray(out, dtype=node.outputs[0].dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         a, b = node.inputs
         sa, sb = input_shapes
         batch = _batch_shape([(a, sa[:-2]), (b, sb[:-2])], node.outputs[0].ndim - 2)
         return [(*batch, sa[-2], sb[-1])]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         a, b = node.inputs
         (g,) = output_grads
         # Broadcast batch dimensions are summed back by sum_to (also when decided at run time).
@@ -146,7 +142,7 @@ class MatMul(Op):
         gb = sum_to(self(matrix_transpose(a), g), b) if _is_float(b) else None
         return [ga, gb]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         from gnomon.tensor.math import add
 
         a, b = node.inputs
@@ -276,7 +272,7 @@ def dot(a: Any, b: Any) -> Variable:
 
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        return mul(a, b)  # type: ignore[no-any-return]
+        return mul(a, b)
     if b.ndim <= 2:
         _check_core("dot", a.type.shape, b.type.shape, -1, 0)
         return matmul(a, b)
@@ -297,7 +293,7 @@ def inner(a: Any, b: Any) -> Variable:
 
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        return mul(a, b)  # type: ignore[no-any-return]
+        return mul(a, b)
     _check_core("inner", a.type.shape, b.type.shape, -1, -1)
     return tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 1]))
 
@@ -345,7 +341,7 @@ def _ravel(x: Variable) -> Variable:
         raise GnomonTypeError(
             f"flattening a {x.ndim}-d array needs gnomon.tensor.flatten, which is not available."
         )
-    return gt.flatten(x, 1)  # type: ignore[no-any-return]
+    return gt.flatten(x, 1)
 
 
 def outer(a: Any, b: Any) -> Variable:
@@ -360,7 +356,7 @@ def outer(a: Any, b: Any) -> Variable:
     from gnomon.tensor.math import mul
 
     a, b = _ravel(as_tensor(a)), _ravel(as_tensor(b))
-    return mul(expand_dims(a, 1), expand_dims(b, 0))  # type: ignore[no-any-return]
+    return mul(expand_dims(a, 1), expand_dims(b, 0))
 
 
 # --- BLAS-shaped ops: Gemm (gemm / gemv) and Ger -------------------------------------------
@@ -462,7 +458,7 @@ class Gemm(Op):
                _blas_scalar(beta, dt, "Gemm", "beta")]
         return Apply.make(self, ins, [TensorType(dt, shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         z, alpha, a, b, beta = inputs
         a = a.T if self.trans_a else a
         b = b.T if self.trans_b else b
@@ -475,7 +471,7 @@ class Gemm(Op):
         out = beta * z + alpha * np.dot(a, b)
         return (np.asarray(out, dtype=dt),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         z = node.inputs[0]
         sz, _, sa, sb, _ = input_shapes
         sa = sa[::-1] if self.trans_a else sa
@@ -486,7 +482,7 @@ class Gemm(Op):
         core_static = (ta[0],) if b.ndim == 1 else (ta[0], tb[1])
         return [tuple(_bcast_out_sym(z, sz, core_vars, core_static))]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import mul
         from gnomon.tensor.reduce import sum as _sum
 
@@ -540,18 +536,18 @@ class Ger(Op):
         return Apply.make(self, [z, _blas_scalar(alpha, dt, "Ger", "alpha"), x, y],
                           [TensorType(dt, shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         z, alpha, x, y = inputs
         out = z + alpha * np.outer(x, y)
         return (np.asarray(out, dtype=node.outputs[0].dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         z, _, x, y = node.inputs
         sz, _, sx, sy = input_shapes
         core_static = (x.type.shape[0], y.type.shape[0])
         return [tuple(_bcast_out_sym(z, sz, [sx[0], sy[0]], core_static))]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import mul
         from gnomon.tensor.reduce import sum as _sum
 
@@ -641,7 +637,7 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
         sb[j] = sa[i]
     out = [sa[i] for i in range(a.ndim) if i not in ax_a]
     out += [sb[j] for j in range(b.ndim) if j not in ax_b]
-    return Einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}")(a, b)  # type: ignore[no-any-return]
+    return Einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}")(a, b)
 
 
 def _norm_axis(ax: Any, ndim: int, which: str) -> int:
@@ -741,7 +737,7 @@ class Einsum(Op):
         dtype = _einsum_dtype(tuple(x.dtype for x in xs))
         return Apply.make(self, xs, [TensorType(dtype, tuple(shape))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         self._check_summed_lengths(node, inputs)
         dtype = node.outputs[0].dtype
         # optimize=True lets NumPy contract pairs with BLAS (tensordot) and order the pairs,
@@ -779,7 +775,7 @@ class Einsum(Op):
                     "(declare it with shape=(..., 1, ...))."
                 )
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         ins, out = _parse(self.subscripts)
         res = []
         for k, c in enumerate(out):
@@ -794,7 +790,7 @@ class Einsum(Op):
             res.append(_broadcast_dim(cands))
         return [tuple(res)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         ins, out = _parse(self.subscripts)
         (g,) = output_grads
         grads: list[Variable | None] = []
@@ -807,7 +803,7 @@ class Einsum(Op):
             grads.append(_einsum_operand_grad(x, ins[i], out, g, others))
         return grads
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         from gnomon.tensor.math import add
 
         terms = []
@@ -1020,4 +1016,4 @@ def einsum(subscripts: str, *operands: Any) -> Variable:
     if len(xs) == 1 and len(set(ins[0])) == len(ins[0]) and set(out) == set(ins[0]):
         # A pure permutation: a (free) DimShuffle instead of a copy.
         return dimshuffle(xs[0], [ins[0].index(c) for c in out])
-    return Einsum(canon)(*xs)  # type: ignore[no-any-return]
+    return Einsum(canon)(*xs)

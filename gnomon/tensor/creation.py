@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError
+from gnomon.errors import at_user_line as _where
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.graph.op import Op
 from gnomon.tensor.basic import as_tensor, cast, constant
-from gnomon.tensor.shapes import _const, _int_scalar, _where, shape_i
+from gnomon.tensor.shapes import _const, _int_scalar, shape_i
 from gnomon.tensor.type import INT_DTYPES, TensorType, normalize_dtype
 
 __all__ = ["Arange", "Eye", "Linspace", "arange", "eye", "linspace"]
@@ -55,16 +56,16 @@ class Eye(Op):
             raise ShapeError(f"eye: negative size in (n, m) = {tuple(consts)}{_where()}")
         return Apply.make(self, [*dims, kv], [TensorType(self.dtype, tuple(consts))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         n, m, k = (int(v) for v in inputs)
         if n < 0 or m < 0:
             raise ShapeError(f"eye: negative size (n, m) = ({n}, {m})")
         return (np.eye(n, m, k, dtype=self.dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [tuple(node.inputs[:2])]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return [None, None, None]
 
     def __str__(self) -> str:
@@ -92,7 +93,7 @@ def eye(n: Any, m: Any = None, k: Any = 0, dtype: Any = "floatX") -> Variable:
     >>> gt.eye(n).eval({n: 2}).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    return Eye(normalize_dtype(dtype))(n, n if m is None else m, k)  # type: ignore[no-any-return]
+    return Eye(normalize_dtype(dtype))(n, n if m is None else m, k)
 
 
 # --- arange ---------------------------------------------------------------------------------
@@ -115,13 +116,13 @@ class Arange(Op):
             n = len(np.arange(*vals, dtype=self.dtype))
         return Apply.make(self, ins, [TensorType(self.dtype, (n,))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         start, stop, step = (np.asarray(v)[()] for v in inputs)
         if step == 0:
             raise GnomonValueError("arange: step is 0.\nHint: use a non-zero step.")
         return (np.arange(start, stop, step, dtype=self.dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         from gnomon.tensor import math as tm
 
         static = node.outputs[0].type.shape[0]
@@ -139,7 +140,7 @@ class Arange(Op):
             n = cast(ceil(tm.true_divide(tm.sub(stop, start), step)), "int64")
         return [(tm.where(tm.lt(n, 0), constant(0, "int64"), n),)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor import math as tm
         from gnomon.tensor.basic import zeros_like
         from gnomon.tensor.reduce import sum as tsum
@@ -192,7 +193,7 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Va
         dt = np.result_type(np.int64, *[_strong_dtype(v) for v in (start, stop, step)]).name
     else:
         dt = normalize_dtype(dtype)
-    return Arange(dt)(start, stop, step)  # type: ignore[no-any-return]
+    return Arange(dt)(start, stop, step)
 
 
 # --- linspace -------------------------------------------------------------------------------
@@ -215,16 +216,16 @@ class Linspace(Op):
             raise GnomonValueError(f"linspace: num must be >= 0, not {nc}{_where()}")
         return Apply.make(self, [a, b, n], [TensorType(self.dtype, (nc,))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         a, b, n = (np.asarray(v)[()] for v in inputs)
         if n < 0:
             raise GnomonValueError(f"linspace: num must be >= 0, not {n}")
         return (np.linspace(a, b, int(n), endpoint=self.endpoint, dtype=self.dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [(node.inputs[2],)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor import math as tm
         from gnomon.tensor.reduce import sum as tsum
 
@@ -279,4 +280,4 @@ def linspace(
         dt = np.result_type(*parts, 1.0).name
     else:
         dt = normalize_dtype(dtype)
-    return Linspace(bool(endpoint), dt)(start, stop, num)  # type: ignore[no-any-return]
+    return Linspace(bool(endpoint), dt)(start, stop, num)

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, user_location, with_hint
+from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, with_hint
+from gnomon.errors import at_user_line as _where
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.graph.op import Op
 from gnomon.tensor.basic import as_tensor, cast, constant
@@ -156,11 +157,6 @@ def _fmt_idx(idx_list: Sequence[Entry]) -> str:
     return "{" + ", ".join(str(e) for e in idx_list) + "}"
 
 
-def _where() -> str:
-    loc = user_location()
-    return f' (at "{loc[0]}", line {loc[1]})' if loc else ""
-
-
 # --- layout: where each output dimension comes from ---------------------------------------
 
 # An output dimension is ("new",), ("slice", axis, SliceIndex, input positions of its dynamic
@@ -279,10 +275,10 @@ def _static_shape(x: Variable, idx_list: Sequence[Entry], dyn: Sequence[Variable
             v = dyn[ref]
             if isinstance(v, Constant):
                 _check_bounds(v.data, xs[axis], axis, "index")
-            comp_shapes.append(v.type.shape)  # type: ignore[attr-defined]
+            comp_shapes.append(v.type.shape)
         else:
             m = dyn[ref]
-            for j, (ms, s) in enumerate(zip(m.type.shape, xs[axis:axis + m.ndim],  # type: ignore[attr-defined]
+            for j, (ms, s) in enumerate(zip(m.type.shape, xs[axis:axis + m.ndim],
                                             strict=True)):
                 if ms is not None and s is not None and ms != s:
                     raise IndexOutOfBoundsError(with_hint(
@@ -292,7 +288,7 @@ def _static_shape(x: Variable, idx_list: Sequence[Entry], dyn: Sequence[Variable
                         "the mask's shape must equal the shape of the dimensions it indexes",
                     ))
             nnz = int(np.count_nonzero(m.data)) if isinstance(m, Constant) else None
-            comp_shapes.append((nnz,))
+            comp_shapes.append((nnz,))  # type: ignore[arg-type]
     if not advanced:
         for e, a in _int_axes(idx_list):
             _check_bounds(e, xs[a], a, "index")
@@ -485,7 +481,7 @@ class Subtensor(Op):
 
     idx_list: tuple[Entry, ...]
 
-    view_map = {0: 0}  # type: ignore[assignment]  # noqa: RUF012
+    view_map = {0: 0}  # noqa: RUF012
 
     def make_node(self, x: Any, *dyn: Any) -> Apply:
         x = as_tensor(x)
@@ -494,18 +490,18 @@ class Subtensor(Op):
         shape, _ = _static_shape(x, self.idx_list, dyn, advanced=False)
         return Apply.make(self, [x, *dyn], [TensorType(x.dtype, shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x, *dyn = inputs
         key = _index_tuple(self.idx_list, dyn)
         # A trailing ``...`` makes NumPy return a 0-d view instead of a scalar copy.
         return (_run_index(lambda: x[(*key, Ellipsis)]),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         dyn = node.inputs[1:]
         return [_symbolic_shape(node, input_shapes[0], dyn, input_shapes[1:], False,
                                 node.outputs[0].type.shape)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.basic import zeros_like
 
         x, *dyn = node.inputs
@@ -514,7 +510,7 @@ class Subtensor(Op):
             gx = IncSubtensor(self.idx_list, False)(zeros_like(x), output_grads[0], *dyn)
         return [gx] + [None] * len(dyn)
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         t = tangents[0]
         return [None if t is None else self(t, *node.inputs[1:])]
 
@@ -549,17 +545,17 @@ class AdvancedSubtensor(Op):
         shape, _ = _static_shape(x, self.idx_list, dyn, advanced=True)
         return Apply.make(self, [x, *dyn], [TensorType(x.dtype, shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x, *dyn = inputs
         key = _index_tuple(self.idx_list, dyn)
         return (np.asarray(_run_index(lambda: x[key])),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         dyn = node.inputs[1:]
         return [_symbolic_shape(node, input_shapes[0], dyn, input_shapes[1:], True,
                                 node.outputs[0].type.shape)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.basic import zeros_like
 
         x, *dyn = node.inputs
@@ -569,7 +565,7 @@ class AdvancedSubtensor(Op):
             gx = AdvancedIncSubtensor(self.idx_list, False)(zeros_like(x), output_grads[0], *dyn)
         return [gx] + [None] * len(dyn)
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         t = tangents[0]
         return [None if t is None else self(t, *node.inputs[1:])]
 
@@ -628,7 +624,7 @@ class IncSubtensor(Op):
     def make_node(self, x: Any, y: Any, *dyn: Any) -> Apply:
         return _make_inc_node(self, x, y, dyn, advanced=False)
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x, y, *dyn = inputs
         out = x.copy()  # never write into an input
         key = _index_tuple(self.idx_list, dyn)
@@ -642,13 +638,13 @@ class IncSubtensor(Op):
         _run_index(run)
         return (out,)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [tuple(input_shapes[0])]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return _inc_pullback(self, node, output_grads[0], Subtensor(self.idx_list))
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         return _inc_pushforward(self, node, tangents)
 
     def __str__(self) -> str:
@@ -678,7 +674,7 @@ class AdvancedIncSubtensor(Op):
     def make_node(self, x: Any, y: Any, *dyn: Any) -> Apply:
         return _make_inc_node(self, x, y, dyn, advanced=True)
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x, y, *dyn = inputs
         out = x.copy()  # never write into an input
         key = _index_tuple(self.idx_list, dyn)
@@ -692,13 +688,13 @@ class AdvancedIncSubtensor(Op):
         _run_index(run)
         return (out,)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [tuple(input_shapes[0])]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return _inc_pullback(self, node, output_grads[0], AdvancedSubtensor(self.idx_list))
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         return _inc_pushforward(self, node, tangents)
 
     def __str__(self) -> str:
@@ -745,17 +741,17 @@ class Nonzero(Op):
                 "use gt.atleast_1d(x) or x[None] first"))
         return Apply.make(self, [x], [TensorType("int64", (None,))] * x.ndim)
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return tuple(np.asarray(i, dtype="int64") for i in np.nonzero(inputs[0]))
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         from gnomon.tensor import math as tm
         from gnomon.tensor.reduce import sum as tsum
 
         n = tsum(tm.neq(node.inputs[0], 0), dtype="int64")
         return [(n,)] * len(node.outputs)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return [None]  # integer outputs: nothing flows back
 
 
@@ -809,7 +805,7 @@ def _parse_item(item: Any) -> tuple[str, Any]:
         else:
             if arr.size == 0 and arr.dtype.kind == "f":
                 arr = arr.astype("int64")  # an empty list indexes like an empty int array
-            v = constant(arr)
+            v = constant(arr)  # type: ignore[assignment]
     if v.dtype == "bool":
         if v.ndim == 0:
             raise _bad_index(item, "a 0-d boolean index (x[True]) is not supported")
@@ -943,7 +939,7 @@ def getitem(x: Any, idx: Any) -> Variable:
             return folded
     entries, dyn, advanced = _parse(x, idx)
     op = AdvancedSubtensor(entries) if advanced else Subtensor(entries)
-    return op(x, *dyn)  # type: ignore[no-any-return]
+    return op(x, *dyn)
 
 
 def _shape_index(inner: Variable, idx: Any) -> Variable | None:
@@ -981,7 +977,7 @@ def _prepare_values(v: Variable, y: Any, set_: bool, fname: str) -> Variable:
             arr = np.array(y).astype(dtype) if kind not in "iu" else None
             if arr is None:
                 info = np.iinfo(dtype)
-                if not info.min <= y <= info.max:
+                if not info.min <= y <= info.max:  # type: ignore[operator]
                     raise GnomonValueError(with_hint(
                         f"{fname}: the value {y} does not fit in {dtype}, the dtype of the array",
                         "cast the array to a wider dtype first"))
@@ -997,10 +993,10 @@ def _prepare_values(v: Variable, y: Any, set_: bool, fname: str) -> Variable:
         y = cast(y, dtype)
     extra = y.ndim - v.ndim
     if extra > 0:
-        lead = y.type.shape[:extra]  # type: ignore[attr-defined]
+        lead = y.type.shape[:extra]
         if any(s != 1 for s in lead):
             raise ShapeError(with_hint(
-                f"{fname}: the values {y} (shape {y.type.shape_str()}) have more dimensions "  # type: ignore[attr-defined]
+                f"{fname}: the values {y} (shape {y.type.shape_str()}) have more dimensions "
                 f"than the indexed part {v} (shape {v.type.shape_str()}){_where()}",  # type: ignore[attr-defined]
                 "the values must broadcast to x[idx].shape; reshape them"))
         y = dimshuffle(y, list(range(extra, y.ndim)))
@@ -1025,7 +1021,7 @@ def _update(x_indexed: Any, y: Any, set_: bool) -> Variable:
     x, *dyn = node.inputs
     yv = _prepare_values(v, y, set_, fname)
     cls = IncSubtensor if isinstance(node.op, Subtensor) else AdvancedIncSubtensor
-    return cls(node.op.idx_list, set_)(x, yv, *dyn)  # type: ignore[no-any-return]
+    return cls(node.op.idx_list, set_)(x, yv, *dyn)
 
 
 def set_subtensor(x: Any, y: Any) -> Variable:

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, user_location
+from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError
+from gnomon.errors import at_user_line as _where
 from gnomon.graph.basic import Apply, Variable
 from gnomon.graph.op import Op, grad_not_implemented
 from gnomon.tensor.basic import as_tensor, ones_like
@@ -84,11 +85,6 @@ class LinAlgError(GnomonValueError, np.linalg.LinAlgError):
     __init__ = Exception.__init__
 
 
-def _where() -> str:
-    loc = user_location()
-    return f' (at "{loc[0]}", line {loc[1]})' if loc else ""
-
-
 @functools.lru_cache(maxsize=512)
 def _result_dtype(name: str, *dtypes: str) -> str:
     """The dtype NumPy / SciPy gives for ``name`` on inputs of ``dtypes`` (a 1x1 call)."""
@@ -118,8 +114,8 @@ def _drop_last(x: Variable) -> Variable:
 _PROBES: dict[str, Callable[[np.ndarray], Any]] = {
     "inv": np.linalg.inv,
     "det": np.linalg.det,
-    "solve": np.linalg.solve,
-    "solve_triangular": _probe_solve_triangular,
+    "solve": np.linalg.solve,  # type: ignore[dict-item]
+    "solve_triangular": _probe_solve_triangular,  # type: ignore[dict-item]
     "cholesky": np.linalg.cholesky,
     "eigh": lambda x: np.linalg.eigh(x)[0],
     "svd": lambda x: np.linalg.svd(x, compute_uv=False),
@@ -207,7 +203,7 @@ class BandPart(Op):
             raise ShapeError(f"{self} needs an array of rank >= 2, got {x.type}")
         return Apply.make(self, [x], [x.type])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         (x,) = inputs
         m, n = x.shape[-2:]
         d = np.arange(n)[None, :] - np.arange(m)[:, None]
@@ -218,13 +214,13 @@ class BandPart(Op):
             mask &= d <= self.hi
         return (np.where(mask, x, np.zeros((), x.dtype)).astype(x.dtype, copy=False),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return [self(output_grads[0]) if _is_float(node.inputs[0]) else None]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         return [None if tangents[0] is None else self(tangents[0])]
 
     def __str__(self) -> str:
@@ -249,27 +245,27 @@ def _min_dim(m: Variable, n: Variable) -> Variable:
 
     if isinstance(m, Constant) and isinstance(n, Constant):
         return m if int(m.data) <= int(n.data) else n
-    return where(lt(m, n), m, n)  # type: ignore[no-any-return]
+    return where(lt(m, n), m, n)
 
 
 def _tril(x: Variable, k: int = 0) -> Variable:
-    return BandPart(None, k)(x)  # type: ignore[no-any-return]
+    return BandPart(None, k)(x)
 
 
 def _triu(x: Variable, k: int = 0) -> Variable:
-    return BandPart(k, None)(x)  # type: ignore[no-any-return]
+    return BandPart(k, None)(x)
 
 
 def _eye_like(x: Variable) -> Variable:
     """Identity matrices of ``x``'s (square) shape and dtype."""
-    return BandPart(0, 0)(ones_like(x))  # type: ignore[no-any-return]
+    return BandPart(0, 0)(ones_like(x))
 
 
 def _diag_embed(d: Variable) -> Variable:
     """Matrices with ``d`` (shape (..., n)) on the diagonal."""
     from gnomon.tensor.math import mul
 
-    return BandPart(0, 0)(mul(expand_dims(d, -1), ones_like(expand_dims(d, -2))))  # type: ignore[no-any-return]
+    return BandPart(0, 0)(mul(expand_dims(d, -1), ones_like(expand_dims(d, -2))))
 
 
 def _lower_read_grad(m: Variable) -> Variable:
@@ -280,7 +276,7 @@ def _lower_read_grad(m: Variable) -> Variable:
     """
     from gnomon.tensor.math import add
 
-    return add(_tril(add(m, _mT(m)), -1), BandPart(0, 0)(m))  # type: ignore[no-any-return]
+    return add(_tril(add(m, _mT(m)), -1), BandPart(0, 0)(m))
 
 
 # --- inverse and determinants --------------------------------------------------------------
@@ -294,23 +290,23 @@ class MatrixInverse(Op):
         a = _square("inv", a)
         return Apply.make(self, [a], [TensorType(_dtype_for("inv", a), a.type.shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         out = _lapack("inv", lambda: np.linalg.inv(inputs[0]), "the matrix is singular",
                       "the inverse does not exist; use pinv for a pseudo-inverse, or solve(a, b) "
                       "if you only need inv(a) @ b")
         return (np.asarray(out, dtype=node.outputs[0].dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import neg
 
         x = node.outputs[0]
         xt = _mT(x)
         return [neg(matmul(matmul(xt, output_grads[0]), xt))]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         from gnomon.tensor.math import neg
 
         x = node.outputs[0]
@@ -329,7 +325,7 @@ def inv(a: Any) -> Variable:
     >>> (inv(a).eval({a: np.array([[2.0, 0.0], [0.0, 4.0]])}) + 0.0).tolist()  # + 0.0: no -0.0
     [[0.5, 0.0], [0.0, 0.25]]
     """
-    return MatrixInverse()(a)  # type: ignore[no-any-return]
+    return MatrixInverse()(a)
 
 
 @dataclass(frozen=True)
@@ -340,13 +336,13 @@ class Det(Op):
         a = _square("det", a)
         return Apply.make(self, [a], [TensorType(_dtype_for("det", a), a.type.shape[:-2])])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.asarray(np.linalg.det(inputs[0]), dtype=node.outputs[0].dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [tuple(input_shapes[0][:-2])]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import mul
 
         # d det = det * tr(inv(a) da): needs an invertible matrix (as does every formula).
@@ -367,7 +363,7 @@ def det(a: Any) -> Variable:
     >>> round(float(det(a).eval({a: np.array([[2.0, 1.0], [1.0, 3.0]])})), 10)
     5.0
     """
-    return Det()(a)  # type: ignore[no-any-return]
+    return Det()(a)
 
 
 @dataclass(frozen=True)
@@ -379,16 +375,16 @@ class SLogDet(Op):
         t = TensorType(_dtype_for("det", a), a.type.shape[:-2])
         return Apply.make(self, [a], [t, t])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         sign, logdet = np.linalg.slogdet(inputs[0])
         dt = node.outputs[0].dtype
         return (np.asarray(sign, dtype=dt), np.asarray(logdet, dtype=dt))
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         s = tuple(input_shapes[0][:-2])
         return [s, s]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import mul
 
         # The sign is piecewise constant: only the log-determinant carries a gradient.
@@ -447,13 +443,13 @@ class Solve(Op):
             shape = (*batch, _first(a.type.shape[-2], b.type.shape[-2]), b.type.shape[-1])
         return Apply.make(self, [a, b], [TensorType(dtype, shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         a, b = inputs
         out = _lapack("solve", lambda: np.linalg.solve(a, b), "the matrix a is singular",
                       "a must be invertible; use lstsq(a, b) for a least-squares solution")
         return (np.asarray(out, dtype=node.outputs[0].dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         a, b = node.inputs
         sa, sb = input_shapes
         if b.ndim == 1:
@@ -461,7 +457,7 @@ class Solve(Op):
         batch = _batch_shape([(a, sa[:-2]), (b, sb[:-2])], node.outputs[0].ndim - 2)
         return [(*batch, sa[-2], sb[-1])]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import neg
 
         a, b = node.inputs
@@ -478,7 +474,7 @@ class Solve(Op):
             gb = sum_to(_drop_last(gbm) if vec else gbm, b)
         return [ga, gb]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         from gnomon.tensor.math import sub
 
         a, b = node.inputs
@@ -520,7 +516,7 @@ def solve(a: Any, b: Any) -> Variable:
     >>> solve(a, b).eval({a: np.array([[2.0, 0.0], [0.0, 4.0]]), b: np.ones(2)}).tolist()
     [0.5, 0.25]
     """
-    return Solve()(a, b)  # type: ignore[no-any-return]
+    return Solve()(a, b)
 
 
 @dataclass(frozen=True)
@@ -551,7 +547,7 @@ class SolveTriangular(Op):
             shape = (*batch, _first(a.type.shape[-1], b.type.shape[-2]), b.type.shape[-1])
         return Apply.make(self, [a, b], [TensorType(dtype, shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         import scipy.linalg
 
         a, b = inputs
@@ -568,7 +564,7 @@ class SolveTriangular(Op):
             out = out[..., 0]
         return (np.asarray(out, dtype=node.outputs[0].dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         a, b = node.inputs
         sa, sb = input_shapes
         if b.ndim == 1:
@@ -580,7 +576,7 @@ class SolveTriangular(Op):
         k = 1 if self.unit_diagonal else 0
         return _tril(m, -k) if self.lower else _triu(m, k)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import neg
 
         a, b = node.inputs
@@ -631,11 +627,11 @@ def solve_triangular(
     >>> x.eval({a: np.array([[2.0, 0.0], [1.0, 1.0]]), b: np.array([2.0, 3.0])}).tolist()
     [1.0, 2.0]
     """
-    t = {"N": 0, "T": 1, "C": 1, 0: 0, 1: 1, 2: 1}.get(trans)  # type: ignore[call-overload]
+    t = {"N": 0, "T": 1, "C": 1, 0: 0, 1: 1, 2: 1}.get(trans)
     if t is None:
         raise GnomonValueError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', "
                                f"not {trans!r}")
-    return SolveTriangular(bool(lower), t, bool(unit_diagonal))(a, b)  # type: ignore[no-any-return]
+    return SolveTriangular(bool(lower), t, bool(unit_diagonal))(a, b)
 
 
 # --- Cholesky ------------------------------------------------------------------------------
@@ -650,7 +646,7 @@ class Cholesky(Op):
         a = _square("cholesky", a)
         return Apply.make(self, [a], [TensorType(_dtype_for("cholesky", a), a.type.shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         out = _lapack("cholesky", lambda: np.linalg.cholesky(inputs[0]),
                       "the matrix is not positive definite",
                       "cholesky needs a symmetric positive-definite matrix; if it is only "
@@ -658,10 +654,10 @@ class Cholesky(Op):
                       "multiple of the identity (jitter) to it")
         return (np.asarray(out, dtype=node.outputs[0].dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import mul
 
         # Murray (2016): with P = Phi(L^T Lbar) (lower triangle, halved diagonal),
@@ -695,7 +691,7 @@ def cholesky(a: Any, lower: bool = True) -> Variable:
     [[2.0, 0.0], [1.0, 2.0]]
     """
     chol = Cholesky()(a)
-    return chol if lower else _mT(chol)  # type: ignore[no-any-return]
+    return chol if lower else _mT(chol)
 
 
 def cho_solve(c_and_lower: tuple[Any, bool], b: Any) -> Variable:
@@ -737,7 +733,7 @@ def _spectral_f(w: Variable, square: bool) -> Variable:
     diff = sub(expand_dims(w, -2), expand_dims(w, -1))
     eye = _eye_like(diff)
     # The diagonal of diff is 0; adding the identity there avoids 0/0, the numerator kills it.
-    return true_divide(sub(ones_like(diff), eye), add(diff, eye))  # type: ignore[no-any-return]
+    return true_divide(sub(ones_like(diff), eye), add(diff, eye))
 
 
 @dataclass(frozen=True)
@@ -753,16 +749,16 @@ class Eigh(Op):
         v = TensorType(dt, (*a.type.shape[:-2], n, n))
         return Apply.make(self, [a], [w, v])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         w, v = np.linalg.eigh(inputs[0])
         dt = node.outputs[0].dtype
         return (np.asarray(w, dtype=dt), np.asarray(v, dtype=dt))
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         s = tuple(input_shapes[0])
         return [s[:-1], s]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import add, mul
 
         # a = V diag(w) V^T; for distinct eigenvalues the symmetric gradient is
@@ -837,18 +833,18 @@ class SVD(Op):
             u, vh = TensorType(dt, (*batch, m, k)), TensorType(dt, (*batch, k, n))
         return Apply.make(self, [a], [u, s, vh])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         dts = [o.dtype for o in node.outputs]
 
         def run() -> Any:
-            return np.linalg.svd(inputs[0], full_matrices=self.full_matrices,
+            return np.linalg.svd(inputs[0], full_matrices=self.full_matrices,  # type: ignore[call-overload]
                                  compute_uv=self.compute_uv)
 
         out = _lapack("svd", run, "the SVD did not converge", "check the input for inf/NaN")
         outs = tuple(out) if self.compute_uv else (out,)
         return tuple(np.asarray(o, dtype=d) for o, d in zip(outs, dts, strict=True))
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         *batch, m, n = input_shapes[0]
         k = _min_dim(m, n)
         if not self.compute_uv:
@@ -857,7 +853,7 @@ class SVD(Op):
             return [(*batch, m, m), (*batch, k), (*batch, n, n)]
         return [(*batch, m, k), (*batch, k), (*batch, k, n)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import add, mul, sub, true_divide
 
         (a,) = node.inputs
@@ -914,7 +910,7 @@ def svd(
     if compute_uv:
         u, s, vh = out
         return u, s, vh
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 # --- QR ------------------------------------------------------------------------------------
@@ -933,17 +929,17 @@ class QR(Op):
         return Apply.make(self, [a], [TensorType(dt, (*batch, m, k)),
                                       TensorType(dt, (*batch, k, n))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         q, r = np.linalg.qr(inputs[0], mode="reduced")
         return (np.asarray(q, dtype=node.outputs[0].dtype),
                 np.asarray(r, dtype=node.outputs[1].dtype))
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         *batch, m, n = input_shapes[0]
         k = _min_dim(m, n)
         return [(*batch, m, k), (*batch, k, n)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import add, sub
 
         (a,) = node.inputs
@@ -1004,16 +1000,16 @@ class Pinv(Op):
         shape = (*a.type.shape[:-2], a.type.shape[-1], a.type.shape[-2])
         return Apply.make(self, [a], [TensorType(_dtype_for("pinv", a), shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         a = inputs[0]
         out = np.linalg.pinv(a) if self.rcond is None else np.linalg.pinv(a, rcond=self.rcond)
         return (np.asarray(out, dtype=node.outputs[0].dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         s = input_shapes[0]
         return [(*s[:-2], s[-1], s[-2])]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.math import add, neg, sub
 
         # Golub & Pereyra (constant rank): with X = pinv(A),
@@ -1042,7 +1038,7 @@ def pinv(a: Any, rcond: float | None = None) -> Variable:
     >>> pinv(a).eval({a: np.array([[2.0], [0.0]])}).tolist()
     [[0.5, 0.0]]
     """
-    return Pinv(None if rcond is None else float(rcond))(a)  # type: ignore[no-any-return]
+    return Pinv(None if rcond is None else float(rcond))(a)
 
 
 def lstsq(a: Any, b: Any, rcond: float | None = None) -> Variable:
@@ -1168,7 +1164,7 @@ def norm(
         out = _matrix_norm(x, ord, axes)
     if keepdims:
         out = expand_dims(out, sorted(axes))
-    return gt.cast(out, x.dtype) if out.dtype != x.dtype else out  # type: ignore[no-any-return]
+    return gt.cast(out, x.dtype) if out.dtype != x.dtype else out
 
 
 def _vector_norm(x: Variable, ord: Any, axes: tuple[int, ...]) -> Variable:
@@ -1176,17 +1172,17 @@ def _vector_norm(x: Variable, ord: Any, axes: tuple[int, ...]) -> Variable:
     if ord is None or ord == 2:
         return _sqrt(gt.sum(gt.mul(x, x), axis=axes))
     if ord == np.inf:
-        return gt.max(_abs(x), axis=axes)  # type: ignore[no-any-return]
+        return gt.max(_abs(x), axis=axes)
     if ord == -np.inf:
-        return gt.min(_abs(x), axis=axes)  # type: ignore[no-any-return]
+        return gt.min(_abs(x), axis=axes)
     if ord == 0:
-        return gt.sum(gt.cast(gt.neq(x, 0), x.dtype), axis=axes)  # type: ignore[no-any-return]
+        return gt.sum(gt.cast(gt.neq(x, 0), x.dtype), axis=axes)
     if ord == 1:
-        return gt.sum(_abs(x), axis=axes)  # type: ignore[no-any-return]
+        return gt.sum(_abs(x), axis=axes)
     if isinstance(ord, str):
         raise GnomonValueError(f"norm: ord={ord!r} is a matrix norm; vectors take numbers")
     p = float(ord)
-    return gt.power(gt.sum(gt.power(_abs(x), p), axis=axes), 1.0 / p)  # type: ignore[no-any-return]
+    return gt.power(gt.sum(gt.power(_abs(x), p), axis=axes), 1.0 / p)
 
 
 def _matrix_norm(x: Variable, ord: Any, axes: tuple[int, ...]) -> Variable:
@@ -1199,15 +1195,15 @@ def _matrix_norm(x: Variable, ord: Any, axes: tuple[int, ...]) -> Variable:
         summed, keep = (r, c) if ord in (1, -1) else (c, r)
         sums = gt.sum(_abs(x), axis=summed)
         kept = keep - 1 if keep > summed else keep
-        return gt.max(sums, axis=kept) if ord in (1, np.inf) else gt.min(sums, axis=kept)  # type: ignore[no-any-return]
+        return gt.max(sums, axis=kept) if ord in (1, np.inf) else gt.min(sums, axis=kept)
     if ord in (2, -2, "nuc"):
         rest = [k for k in range(x.ndim) if k not in axes]
         from gnomon.tensor.shapes import dimshuffle
 
         s = svd(dimshuffle(x, [*rest, r, c]), compute_uv=False)
         if ord == "nuc":
-            return gt.sum(s, axis=-1)  # type: ignore[no-any-return]
-        return gt.max(s, axis=-1) if ord == 2 else gt.min(s, axis=-1)  # type: ignore[no-any-return]
+            return gt.sum(s, axis=-1)
+        return gt.max(s, axis=-1) if ord == 2 else gt.min(s, axis=-1)
     raise GnomonValueError(
         f"norm: ord={ord!r} is not a matrix norm{_where()}.\n"
         "Hint: use None, 'fro', 'nuc', 1, -1, 2, -2, inf or -inf."
@@ -1279,4 +1275,4 @@ def kron(a: Any, b: Any) -> Variable:
     prod = mul(dimshuffle(a, pa), dimshuffle(b, pb))
     sa, sb = shape_tuple(a), shape_tuple(b)
     new_shape = [gt.mul(sa[k], sb[k]) for k in range(nd)]
-    return gt.reshape(prod, new_shape)  # type: ignore[no-any-return]
+    return gt.reshape(prod, new_shape)

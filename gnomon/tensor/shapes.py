@@ -18,11 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, user_location
+from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError
+from gnomon.errors import at_user_line as _where
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.graph.op import Op
 from gnomon.tensor.basic import as_tensor, constant
 from gnomon.tensor.type import INT_DTYPES, TensorType
+from gnomon.tensor.variable import TensorVariable
 
 __all__ = [
     "Shape", "ShapeI", "shape", "shape_i", "shape_tuple",
@@ -53,13 +55,13 @@ class Shape(Op):
         x = as_tensor(x)
         return Apply.make(self, [x], [TensorType("int64", (x.ndim,))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.array(inputs[0].shape, dtype="int64"),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [(constant(node.inputs[0].ndim, "int64"),)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return [None]
 
 
@@ -75,13 +77,13 @@ class ShapeI(Op):
             raise GnomonValueError(f"Shape_i({self.i}) of a {x.ndim}-d array")
         return Apply.make(self, [x], [TensorType("int64", ())])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.array(inputs[0].shape[self.i], dtype="int64"),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [()]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return [None]
 
     def __str__(self) -> str:
@@ -98,7 +100,7 @@ def shape(x: Any) -> Variable:
     >>> gt.shape(m).eval({m: [[1.0, 2.0]]}).tolist()
     [1, 2]
     """
-    return Shape()(as_tensor(x))  # type: ignore[no-any-return]
+    return Shape()(as_tensor(x))
 
 
 def shape_i(x: Any, i: int) -> Variable:
@@ -116,7 +118,7 @@ def shape_i(x: Any, i: int) -> Variable:
     s = x.type.shape[i]
     if s is not None:
         return constant(s, "int64")
-    return ShapeI(i)(x)  # type: ignore[no-any-return]
+    return ShapeI(i)(x)
 
 
 def shape_tuple(x: Any) -> tuple[Variable, ...]:
@@ -147,13 +149,13 @@ class MakeVector(Op):
                 raise ShapeError(f"MakeVector takes scalars, got {s.type}")
         return Apply.make(self, xs, [TensorType(self.dtype, (len(xs),))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.array([np.asarray(v).item() for v in inputs], dtype=self.dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [(constant(len(node.inputs), "int64"),)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         if self.dtype[0] not in "fc":
             return [None] * len(node.inputs)
         return _vector_entries(output_grads[0], len(node.inputs))
@@ -169,7 +171,7 @@ def make_vector(*scalars: Any, dtype: str = "int64") -> Variable:
     >>> gt.make_vector(n, 3).eval({n: 2}).tolist()
     [2, 3]
     """
-    return MakeVector(dtype)(*scalars)  # type: ignore[no-any-return]
+    return MakeVector(dtype)(*scalars)
 
 
 def shape_scalars_of_vector(v: Variable) -> list[Variable]:
@@ -222,7 +224,7 @@ class DimShuffle(Op):
     input_ndim: int
     new_order: tuple[int | str, ...]
 
-    view_map = {0: 0}  # type: ignore[assignment]  # noqa: RUF012
+    view_map = {0: 0}  # noqa: RUF012
 
     def __post_init__(self) -> None:
         seen = [d for d in self.new_order if d != "x"]
@@ -258,7 +260,7 @@ class DimShuffle(Op):
         out_shape = tuple(1 if d == "x" else x.type.shape[d] for d in self.new_order)
         return Apply.make(self, [x], [TensorType(x.dtype, out_shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         (x,) = inputs
         for d in self.dropped:
             if x.shape[d] != 1:
@@ -272,12 +274,12 @@ class DimShuffle(Op):
         out_shape = [1 if d == "x" else x.shape[d] for d in self.new_order]
         return (y.reshape(out_shape),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         (s,) = input_shapes
         one = constant(1, "int64")
         return [tuple(one if d == "x" else s[d] for d in self.new_order)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         (g,) = output_grads
         x = node.inputs[0]
         # Put the kept axes back in input order; dropped axes come back as 'x'.
@@ -287,7 +289,7 @@ class DimShuffle(Op):
         # 'x' axes of the output have length 1: drop them by listing only the kept ones.
         return [dimshuffle(g, tuple(inv)) if x.dtype[0] in "fc" else None]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         (t,) = tangents
         return [None if t is None else self(t)]
 
@@ -297,7 +299,7 @@ class DimShuffle(Op):
         return f"DimShuffle{{{','.join(map(str, self.new_order))}}}"
 
 
-def dimshuffle(x: Any, pattern: Sequence[int | str]) -> Variable:
+def dimshuffle(x: Any, pattern: Sequence[int | str]) -> TensorVariable:
     """Rearrange the dimensions of ``x`` (see :class:`DimShuffle`); the identity is free.
 
     ``pattern`` lists, for each output dimension, an input axis or ``'x'`` for a new
@@ -313,10 +315,10 @@ def dimshuffle(x: Any, pattern: Sequence[int | str]) -> Variable:
     pattern = tuple(p if p == "x" else int(p) for p in pattern)
     if pattern == tuple(range(x.ndim)):
         return x
-    return DimShuffle(x.ndim, pattern)(x)  # type: ignore[no-any-return]
+    return DimShuffle(x.ndim, pattern)(x)
 
 
-def expand_dims(x: Any, axis: int | Sequence[int]) -> Variable:
+def expand_dims(x: Any, axis: int | Sequence[int]) -> TensorVariable:
     """Insert length-1 dimensions at ``axis`` (like ``np.expand_dims``).
 
     Examples
@@ -377,12 +379,6 @@ def pad_left(x: Variable, ndim: int) -> Variable:
 
 
 # --- helpers for shapes given by users ------------------------------------------------------
-
-
-def _where() -> str:
-    """`` (at "file", line N)`` for the user's line building the current node, or ``""``."""
-    loc = user_location()
-    return f' (at "{loc[0]}", line {loc[1]})' if loc else ""
 
 
 def _fmt_shape(dims: Sequence[Any]) -> str:
@@ -500,7 +496,7 @@ class Reshape(Op):
     NumPy can make one.
     """
 
-    view_map = {0: 0}  # type: ignore[assignment]  # noqa: RUF012
+    view_map = {0: 0}  # noqa: RUF012
 
     def make_node(self, x: Any, *shape: Any) -> Apply:
         x = as_tensor(x)
@@ -509,7 +505,7 @@ class Reshape(Op):
         static = _reshape_static(x, consts)
         return Apply.make(self, [x, *dims], [TensorType(x.dtype, static)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x, *shape = inputs
         dims = [int(s) for s in shape]
         free = [i for i, v in enumerate(node.inputs[1:]) if _const(v) == -1]
@@ -538,7 +534,7 @@ class Reshape(Op):
             )
         return (x.reshape(dims),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         from gnomon.tensor import math as tm
 
         dims = list(node.inputs[1:])
@@ -551,14 +547,14 @@ class Reshape(Op):
         return [tuple(d if s is None else constant(s, "int64") for d, s in zip(dims, static,
                                                                               strict=True))]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         x = node.inputs[0]
         none = [None] * (len(node.inputs) - 1)
         if not _need_float(x):
             return [None, *none]
         return [Reshape()(output_grads[0], *shape_tuple(x)), *none]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         t = tangents[0]
         return [None if t is None else self(t, *node.inputs[1:])]
 
@@ -639,7 +635,7 @@ def reshape(x: Any, shape: Any, ndim: int | None = None) -> Variable:
         raise ShapeError(f"reshape: the shape has {len(dims)} entries but ndim={ndim}")
     if tuple(dims) == shape_tuple(x):
         return x
-    return Reshape()(x, *dims)  # type: ignore[no-any-return]
+    return Reshape()(x, *dims)
 
 
 def flatten(x: Any, ndim: int = 1) -> Variable:
@@ -667,7 +663,7 @@ def flatten(x: Any, ndim: int = 1) -> Variable:
     lead = [shape_i(x, i) for i in range(ndim - 1)]
     tail = x.type.shape[ndim - 1:]
     last = int(np.prod(tail, dtype=np.int64)) if None not in tail else -1
-    return Reshape()(x, *lead, last)  # type: ignore[no-any-return]
+    return Reshape()(x, *lead, last)
 
 
 def ravel(x: Any) -> Variable:
@@ -723,7 +719,7 @@ class BroadcastTo(Op):
     that turn out to be 1 at run time.
     """
 
-    view_map = {0: 0}  # type: ignore[assignment]  # noqa: RUF012
+    view_map = {0: 0}  # noqa: RUF012
 
     def make_node(self, x: Any, *shape: Any) -> Apply:
         x = as_tensor(x)
@@ -750,7 +746,7 @@ class BroadcastTo(Op):
             out.append(c if c is not None else (s if s not in (None, 1) else None))
         return Apply.make(self, [x, *dims], [TensorType(x.dtype, tuple(out))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x, *shape = inputs
         target = tuple(int(s) for s in shape)
         try:
@@ -762,17 +758,17 @@ class BroadcastTo(Op):
                 "from the last."
             ) from None
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [tuple(node.inputs[1:])]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.elemwise import sum_to
 
         x = node.inputs[0]
         none = [None] * (len(node.inputs) - 1)
         return [sum_to(output_grads[0], x) if _need_float(x) else None, *none]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         t = tangents[0]
         return [None if t is None else self(t, *node.inputs[1:])]
 
@@ -799,7 +795,7 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
     dims = _shape_entries(shape, "broadcast_to")
     if tuple(dims) == shape_tuple(x):
         return x
-    return BroadcastTo()(x, *dims)  # type: ignore[no-any-return]
+    return BroadcastTo()(x, *dims)
 
 
 # --- join and split -------------------------------------------------------------------------
@@ -855,7 +851,7 @@ class Join(Op):
             out.append(known.pop() if known else None)
         return Apply.make(self, ts, [TensorType(dtype, tuple(out))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         a = self.axis
         ref = inputs[0].shape
         for i, x in enumerate(inputs[1:], 1):
@@ -866,7 +862,7 @@ class Join(Op):
                 )
         return (np.concatenate(inputs, axis=a),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         static = node.outputs[0].type.shape
         dims = []
         for d, s in enumerate(static):
@@ -878,7 +874,7 @@ class Join(Op):
                 dims.append(input_shapes[0][d])
         return [tuple(dims)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         (g,) = output_grads
         if not _need_float(node.outputs[0]):
             return [None] * len(node.inputs)
@@ -887,7 +883,7 @@ class Join(Op):
         sizes = [shape_i(x, self.axis) for x in node.inputs]
         return list(Split(self.axis, len(sizes)).make_node(g, *sizes).outputs)
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         from gnomon.tensor.basic import zeros_like
 
         if not _need_float(node.outputs[0]):
@@ -940,7 +936,7 @@ class Split(Op):
             types.append(TensorType(x.dtype, tuple(shp)))
         return Apply.make(self, [x, *ss], types)
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x, *sizes = inputs
         sz = [int(s) for s in sizes]
         n = x.shape[self.axis]
@@ -952,7 +948,7 @@ class Split(Op):
             )
         return tuple(np.split(x, np.cumsum(sz)[:-1], axis=self.axis))
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         (s, *_) = input_shapes
         out = []
         for size in node.inputs[1:]:
@@ -961,7 +957,7 @@ class Split(Op):
             out.append(tuple(shp))
         return out
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.basic import zeros_like
 
         x = node.inputs[0]
@@ -972,7 +968,7 @@ class Split(Op):
                                                                  strict=True)]
         return [gs[0] if len(gs) == 1 else Join(self.axis)(*gs), *none]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         t = tangents[0]
         if t is None:
             return [None] * self.n_splits
@@ -1012,7 +1008,7 @@ def concatenate(xs: Sequence[Any], axis: int | None = 0) -> Variable:
     if not ts:
         raise GnomonValueError("concatenate: need at least one array")
     if axis is None:
-        ts = [flatten(t, 1) for t in ts]
+        ts = [flatten(t, 1) for t in ts]  # type: ignore[misc]
         axis = 0
     nd = ts[0].ndim
     if nd == 0:
@@ -1022,7 +1018,7 @@ def concatenate(xs: Sequence[Any], axis: int | None = 0) -> Variable:
         )
     if all(t.ndim == nd for t in ts):
         axis = _axis(int(axis), nd, "concatenate: axis")
-    return Join(int(axis))(*ts)  # type: ignore[no-any-return]
+    return Join(int(axis))(*ts)
 
 
 def join(axis: int, *tensors: Any) -> Variable:
@@ -1064,8 +1060,8 @@ def stack(xs: Sequence[Any], axis: int = 0) -> Variable:
     if nd == 0 and axis == 0:
         # Scalars become a MakeVector, which shape code reads entry by entry.
         dtype = np.result_type(*[np.dtype(t.dtype) for t in ts]).name
-        return MakeVector(dtype)(*ts)  # type: ignore[no-any-return]
-    return Join(axis)(*[expand_dims(t, axis) for t in ts])  # type: ignore[no-any-return]
+        return MakeVector(dtype)(*ts)
+    return Join(axis)(*[expand_dims(t, axis) for t in ts])
 
 
 def atleast_1d(*arys: Any) -> Any:
@@ -1209,7 +1205,7 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
             "overlapping pieces).\nHint: sort the split points."
         )
     if nc is not None:
-        bounds = [constant(min(p, nc), "int64") for p in points]
+        bounds: list[Variable] = [constant(min(p, nc), "int64") for p in points]
     else:
         bounds = [tm.where(tm.lt(n, p), n, constant(p, "int64")) for p in points]
     edges = [constant(0, "int64"), *bounds, n]
@@ -1223,7 +1219,7 @@ def _sub_int(a: Variable, b: Variable) -> Variable:
     ca, cb = _const(a), _const(b)
     if ca is not None and cb is not None:
         return constant(ca - cb, "int64")
-    return tm.sub(a, b)  # type: ignore[no-any-return]
+    return tm.sub(a, b)
 
 
 def split_sizes(x: Any, sizes: Any, axis: int = 0) -> list[Variable]:
@@ -1296,7 +1292,7 @@ class Repeat(Op):
         shp[self.axis] = out_n
         return Apply.make(self, [x, r], [TensorType(x.dtype, tuple(shp))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x, r = inputs
         n = x.shape[self.axis]
         if r.ndim == 1 and r.shape[0] not in (1, n):
@@ -1308,7 +1304,7 @@ class Repeat(Op):
             raise ShapeError(f"repeat: negative repeat count in {r.tolist()}")
         return (np.repeat(x, r, axis=self.axis),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         from gnomon.tensor import math as tm
         from gnomon.tensor.reduce import sum as tsum
 
@@ -1331,13 +1327,13 @@ class Repeat(Op):
                 s[self.axis] = tm.where(tm.eq(shape_i(r, 0), 1), _mul_int(n, total), total)
         return [tuple(s)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         x, r = node.inputs
         if not _need_float(x):
             return [None, None]
         return [RepeatSum(self.axis)(output_grads[0], r, shape_i(x, self.axis)), None]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         t = tangents[0]
         return [None if t is None else self(t, node.inputs[1])]
 
@@ -1362,7 +1358,7 @@ class RepeatSum(Op):
         shp[self.axis] = _const(nv)
         return Apply.make(self, [g, r, nv], [TensorType(g.dtype, tuple(shp))])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         g, r, n = inputs
         n = int(n)
         reps = np.broadcast_to(r, (n,))
@@ -1375,18 +1371,18 @@ class RepeatSum(Op):
         np.add.at(out, ids, gm)
         return (np.ascontiguousarray(np.moveaxis(out, 0, self.axis)),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         s = list(input_shapes[0])
         s[self.axis] = node.inputs[2]
         return [tuple(s)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         g, r, _ = node.inputs
         if not _need_float(g):
             return [None, None, None]
         return [Repeat(self.axis)(output_grads[0], r), None, None]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         t = tangents[0]
         return [None if t is None else self(t, *node.inputs[1:])]
 
@@ -1419,7 +1415,7 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
         x = flatten(x, 1)
         axis = 0
     axis = _axis(int(axis), x.ndim, "repeat: axis")
-    return Repeat(axis)(x, repeats)  # type: ignore[no-any-return]
+    return Repeat(axis)(x, repeats)
 
 
 def tile(x: Any, reps: Any) -> Variable:

@@ -106,20 +106,30 @@ class TensorType(Type):
             arr = value if value.dtype.isnative else value.astype(value.dtype.newbyteorder("="))
         else:
             arr = self._convert(value, name, allow_downcast)
-        if arr.ndim != len(self.shape):
+        self.check_shape(arr.shape, name)
+        return arr
+
+    def fits_shape(self, shape: tuple[int, ...]) -> bool:
+        """Whether an array of ``shape`` has this type's rank and static lengths."""
+        return len(shape) == self.ndim and all(
+            want is None or want == got for want, got in zip(self.shape, shape, strict=True))
+
+    def check_shape(self, shape: tuple[int, ...], name: str = "input") -> None:
+        """Raise the error :meth:`filter` raises (naming ``name``) unless an array of ``shape``
+        has this type's rank and static lengths; every backend's input check calls it."""
+        if len(shape) != self.ndim:
             raise GnomonTypeError(
                 f"{name} expects an array with {self.ndim} dimension(s) of type {self}, but got "
-                f"one with {arr.ndim} dimension(s) (shape {arr.shape}).\n"
-                f"Hint: reshape the value, or declare {name} with ndim={arr.ndim}."
+                f"one with {len(shape)} dimension(s) (shape {shape}).\n"
+                f"Hint: reshape the value, or declare {name} with ndim={len(shape)}."
             )
-        for i, (want, got) in enumerate(zip(self.shape, arr.shape, strict=True)):
+        for i, (want, got) in enumerate(zip(self.shape, shape, strict=True)):
             if want is not None and want != got:
                 raise ShapeError(
                     f"{name} has static shape {self.shape_str()}, but the value has shape "
-                    f"{arr.shape} (dimension {i} is {got}, not {want}).\n"
+                    f"{shape} (dimension {i} is {got}, not {want}).\n"
                     f"Hint: declare {name} with shape=None in dimension {i} to accept any length."
                 )
-        return arr
 
     def _convert(self, value: Any, name: str, allow_downcast: bool) -> np.ndarray:
         if isinstance(value, np.ma.MaskedArray):

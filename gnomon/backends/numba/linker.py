@@ -34,6 +34,7 @@ from gnomon.backends.numba.special import module_text as special_module_text
 from gnomon.backends.numpy.linker import compile_program as reference
 from gnomon.backends.numpy.linker import runtime_error
 from gnomon.compile.compiled import CompiledProgram
+from gnomon.compile.filters import input_filter  # the fast input check (also tiered's)
 from gnomon.compile.memory import plan_inplace
 from gnomon.compile.schedule import Program
 from gnomon.errors import (
@@ -171,42 +172,6 @@ class NumbaProgram:
     program: Any = None
     #: the constants ``program`` takes after the inputs
     constants: tuple[Any, ...] = ()
-
-
-def input_filter(t: Any) -> Callable[..., Any]:
-    """A fast input check for type ``t``: the common cases (an ndarray of the right dtype and
-    rank, a Python float for a float scalar) are accepted with a few identity tests, anything
-    else goes to ``t.filter`` with its full conversion rules and error messages."""
-    slow = t.filter
-    if not hasattr(t, "dtype"):  # not an array type (a random generator)
-        return slow  # type: ignore[no-any-return]
-    dt = np.dtype(t.dtype)
-    nd = t.ndim
-    static = tuple((i, s) for i, s in enumerate(t.shape) if s is not None)
-    ndarray = np.ndarray
-    py_float = nd == 0 and dt.kind == "f" and dt.itemsize >= 4
-
-    if static:
-        def f(a: Any, name: str = "input", allow_downcast: bool = False) -> Any:
-            tp = type(a)
-            if tp is ndarray:
-                if a.dtype is dt and a.ndim == nd and all(a.shape[i] == s for i, s in static):
-                    return a
-            elif tp is float and py_float:
-                return np.array(a, dtype=dt)
-            return slow(a, name=name, allow_downcast=allow_downcast)
-    else:
-        # no static lengths to check: two identity tests on the common path
-        def f(a: Any, name: str = "input", allow_downcast: bool = False) -> Any:
-            tp = type(a)
-            if tp is ndarray:
-                if a.dtype is dt and a.ndim == nd:
-                    return a
-            elif tp is float and py_float:
-                return np.array(a, dtype=dt)
-            return slow(a, name=name, allow_downcast=allow_downcast)
-
-    return f
 
 
 def _reference_fallback(program: Program, err: Exception) -> Callable[..., Any]:

@@ -57,9 +57,7 @@ def _check_output(node: Any, var: Any, value: Any) -> Any:
         return value
     if not isinstance(value, np.ndarray):
         value = np.asarray(value)
-    if value.dtype.name != t.dtype or value.ndim != t.ndim or any(
-        s is not None and s != v for s, v in zip(t.shape, value.shape, strict=True)
-    ):
+    if value.dtype.name != t.dtype or not t.fits_shape(value.shape):
         raise GnomonRuntimeError(
             f"{node.op} produced an array of dtype {value.dtype} and shape {value.shape}, but its "
             f"output type is {t} (this is a bug in the op, or a run-time shape mismatch).\n"
