@@ -147,7 +147,7 @@ def grad(
     """
 
     single = isinstance(wrt, Variable)
-    wrt_list = [wrt] if single else list(wrt)  # type: ignore[list-item]
+    wrt_list: list[Variable] = [wrt] if isinstance(wrt, Variable) else list(wrt)
     for w in wrt_list:
         if not isinstance(w, Variable):
             raise GnomonTypeError(f"grad: wrt must be variables, got {w!r}")
@@ -280,7 +280,7 @@ def _forward(
             return None
         for o, t in zip(node.outputs, outs, strict=True):
             tan[id(o)] = t
-    return [tan.get(id(f)) if tan.get(id(f)) is not None else zeros_like(f) for f in fs]
+    return [t if (t := tan.get(id(f))) is not None else zeros_like(f) for f in fs]
 
 
 # --- Jacobians and Hessians -----------------------------------------------------------------
@@ -310,7 +310,7 @@ def jacobian(
 
     expression = as_tensor(expression)
     single = isinstance(wrt, Variable)
-    ws = [wrt] if single else list(wrt)  # type: ignore[list-item]
+    ws: list[Variable] = [wrt] if isinstance(wrt, Variable) else list(wrt)
     if expression.ndim == 0:
         return grad(expression, wrt, disconnected_inputs=disconnected_inputs)
     shp = expression.type.shape
@@ -382,7 +382,7 @@ def hessian(cost: Any, wrt: Variable | Sequence[Variable], **kw: Any) -> Any:
     [[6.0, 0.0], [0.0, 12.0]]
     """
     single = isinstance(wrt, Variable)
-    ws = [wrt] if single else list(wrt)  # type: ignore[list-item]
+    ws: list[Variable] = [wrt] if isinstance(wrt, Variable) else list(wrt)
     out = [jacobian(grad(cost, w, **kw), w) for w in ws]
     return out[0] if single else out
 
@@ -400,7 +400,7 @@ def hessian_vector_product(cost: Any, wrt: Variable, vector: Any) -> Variable:
     """
 
     g = grad(cost, wrt)
-    return grad(tsum(tm.mul(g, as_tensor(vector))), wrt)  # type: ignore[no-any-return]
+    return grad(tsum(tm.mul(g, as_tensor(vector))), wrt)
 
 
 # --- gradient modifiers ---------------------------------------------------------------------
@@ -419,7 +419,7 @@ class GradientModifier(Op):
     a: float = 0.0
     b: float = 0.0
 
-    view_map = {0: 0}  # type: ignore[assignment]  # noqa: RUF012
+    view_map = {0: 0}  # noqa: RUF012
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor(x)
@@ -428,10 +428,10 @@ class GradientModifier(Op):
     def perform(self, node: Apply, inputs: Sequence[Any]) -> tuple[Any, ...]:
         return (inputs[0],)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
 
         g = output_grads[0]
         if self.kind == "zero":
@@ -442,7 +442,7 @@ class GradientModifier(Op):
             return [tm.mul(g, self.a)]
         return [tm.clip(g, self.a, self.b)]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
 
         t = tangents[0]
         if self.kind in ("zero", "disconnected") or t is None:
@@ -466,12 +466,12 @@ def zero_grad(x: Any) -> Variable:
     >>> float(gnomon.grad(x * zero_grad(x), x).eval({x: 3.0}))
     3.0
     """
-    return GradientModifier("zero")(x)  # type: ignore[no-any-return]
+    return GradientModifier("zero")(x)
 
 
 def disconnected_grad(x: Any) -> Variable:
     """``x`` in the forward pass, with no gradient flowing through it (stop-gradient)."""
-    return GradientModifier("disconnected")(x)  # type: ignore[no-any-return]
+    return GradientModifier("disconnected")(x)
 
 
 stop_gradient = disconnected_grad
@@ -479,14 +479,14 @@ stop_gradient = disconnected_grad
 
 def grad_scale(x: Any, multiplier: float) -> Variable:
     """``x`` in the forward pass; its gradient is multiplied by ``multiplier``."""
-    return GradientModifier("scale", float(multiplier))(x)  # type: ignore[no-any-return]
+    return GradientModifier("scale", float(multiplier))(x)
 
 
 def grad_clip(x: Any, lower: float, upper: float) -> Variable:
     """``x`` in the forward pass; its gradient is clipped to ``[lower, upper]``."""
     if lower > upper:
         raise GnomonValueError(f"grad_clip: lower={lower} is above upper={upper}")
-    return GradientModifier("clip", float(lower), float(upper))(x)  # type: ignore[no-any-return]
+    return GradientModifier("clip", float(lower), float(upper))(x)
 
 
 def consider_constant(x: Any) -> Variable:

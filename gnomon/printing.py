@@ -143,7 +143,7 @@ def debugprint(
     text = "\n".join(lines)
     if file == "str":
         return text
-    print(text, file=file or sys.stdout)
+    print(text, file=file or sys.stdout)  # type: ignore[arg-type]
     return None
 
 

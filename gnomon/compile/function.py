@@ -311,7 +311,7 @@ def _as_pairs(x: Any, what: str) -> list[tuple[Any, Any]]:
             raise GnomonTypeError(
                 f"{what} must be a dict or a list of (variable, new_value) pairs; got {p!r}"
             )
-    return [tuple(p) for p in pairs]  # type: ignore[misc]
+    return [tuple(p) for p in pairs]
 
 
 def function(
@@ -402,7 +402,7 @@ def function(
         # 4. schedule and compile
         shared_inputs = [v for v in graph_inputs(targets) if isinstance(v, SharedVariable)
                          and v not in inputs]
-        program = schedule(list(inputs) + shared_inputs, targets)
+        program = schedule([*inputs, *shared_inputs], targets)
         from gnomon.compile.tiered import compile_program
 
         compiled = compile_program(program, m, _backend)  # tiered or not (compile/tiered.py)
@@ -416,13 +416,13 @@ def _backend(name: str) -> Any:
     return get_backend(name)
 
 
-def _check_inputs(inputs: Any) -> list[Variable]:
-    if isinstance(inputs, Variable):
+def _check_inputs(given: Any) -> list[Variable]:
+    if isinstance(given, Variable):
         raise GnomonTypeError(with_hint(
             "gnomon.function's inputs must be a list of variables, got a single variable",
-            f"write gnomon.function([{inputs}], ...)",
+            f"write gnomon.function([{given}], ...)",
         ))
-    inputs = list(inputs)
+    inputs: list[Variable] = list(given)
     seen: set[int] = set()
     for i, v in enumerate(inputs):
         if not isinstance(v, Variable):
@@ -462,6 +462,7 @@ def _check_updates(pairs: list[tuple[Any, Any]]) -> list[tuple[SharedVariable, V
             raise GnomonTypeError(f"the update of shared variable {s} has type {u.type}, but {s} "
                                   f"has type {s.type}")
         if u.type != s.type:
+            assert isinstance(s, TensorSharedVariable)
             conv = s.type.convert_variable(u) if u.dtype == s.dtype else None
             if conv is None:
                 raise GnomonTypeError(with_hint(

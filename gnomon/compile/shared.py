@@ -75,6 +75,7 @@ class TensorSharedVariable(TensorOperators, SharedVariable):
     """A shared array."""
 
     __slots__ = ()
+    type: TensorType
 
 
 def shared(

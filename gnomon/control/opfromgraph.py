@@ -147,7 +147,7 @@ class OpFromGraph(Op):
                     "cast or reshape the argument to the type of the wrapped input",
                 ))
             out.append(v)
-        return out
+        return out  # type: ignore[return-value]
 
     def make_node(self, *inputs: Any) -> Apply:
         ins = self._convert_inputs(inputs)
@@ -237,7 +237,7 @@ def _grad_op(op: OpFromGraph) -> tuple[OpFromGraph | None, list[int], list[int]]
     float_out = [k for k, v in enumerate(g.outputs) if _is_float(v)]
     if not float_in or not float_out:
         return None, float_in, float_out
-    cots = [g.outputs[k].type(f"d_out{k}") for k in float_out]  # type: ignore[operator]
+    cots = [g.outputs[k].type(f"d_out{k}") for k in float_out]
     known: dict[Variable, Variable] = {}
     for k, c in zip(float_out, cots, strict=True):
         o = g.outputs[k]
@@ -253,4 +253,4 @@ def _grad_op(op: OpFromGraph) -> tuple[OpFromGraph | None, list[int], list[int]]
                name="inline_opfromgraph", exact_shape=True)
 def inline_opfromgraph(node: Apply) -> list[Variable]:
     """Expand an OpFromGraph node into its inner graph (after canonicalize and stabilize)."""
-    return node.op.graph.apply(node.inputs)  # type: ignore[attr-defined,no-any-return]
+    return node.op.graph.apply(node.inputs)  # type: ignore[attr-defined]

@@ -155,13 +155,13 @@ class Variable:
     # ``_uid`` (a per-process counter) when loaded.
     def __reduce__(self) -> tuple[Any, ...]:
         if self.owner is None:
-            return (copyreg.__newobj__, (type(self),), self.__getstate__())
+            return (copyreg.__newobj__, (type(self),), self.__getstate__())  # type: ignore[attr-defined]
         if PickleOrder.active():
             return (_node_output, (self.owner, self.index, self.name))
         return (_ordered_value, ordered([self], self))
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in _state_slots(type(self)) if hasattr(self, k)}
+        return {k: getattr(self, k) for k in _state_slots(type(self)) if hasattr(self, k)}  # type: ignore[arg-type]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for k, v in state.items():
@@ -176,6 +176,8 @@ class Constant(Variable):
     """
 
     __slots__ = ("data", "_key")
+
+    _key: tuple[Any, ...]
 
     _table: ClassVar[weakref.WeakValueDictionary[Any, Constant]] = weakref.WeakValueDictionary()
 
@@ -205,7 +207,7 @@ class Constant(Variable):
     def __str__(self) -> str:
         if self.name is not None:
             return self.name
-        return self.type.constant_str(self.data)  # type: ignore[attr-defined,no-any-return]
+        return self.type.constant_str(self.data)
 
 
 class Apply:
@@ -221,6 +223,9 @@ class Apply:
     op: Op
     inputs: tuple[Variable, ...]
     outputs: tuple[Variable, ...]
+    trace: SourceLocation | None
+    earlier_traces: tuple[SourceLocation, ...]
+    _uid: int
 
     def __init__(self) -> None:  # pragma: no cover - use Apply.make
         raise TypeError("Build nodes with Apply.make(op, inputs, output_types).")

@@ -48,8 +48,8 @@ class Op(abc.ABC):
         return None
 
     def pullback(
-        self, node: Apply, output_grads: Sequence[Variable]
-    ) -> Sequence[Variable | None]:
+        self, node: Apply, output_grads: Sequence[Variable | None]
+    ) -> Sequence[Variable | NullGrad | None]:
         """Vector-Jacobian product: the gradients of the inputs given those of the outputs."""
         return [grad_not_implemented(self, i, v) for i, v in enumerate(node.inputs)]
 

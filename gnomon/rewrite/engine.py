@@ -451,14 +451,14 @@ class ShapeOracle:
             return None
         op = node.op
         if isinstance(op, Elemwise):
-            keys = {self.key(i, d, depth + 1) for i in node.inputs if i.type.shape[d] != 1}
+            keys = {self.key(i, d, depth + 1) for i in node.inputs if i.type.shape[d] != 1}  # type: ignore[attr-defined]
             return keys.pop() if len(keys) == 1 else None
         if isinstance(op, DimShuffle):
             src = op.new_order[d]
             return 1 if src == "x" else self.key(node.inputs[0], int(src), depth + 1)
         if isinstance(op, Alloc):
             return self.dim_value_key(node.inputs[1 + d], depth + 1)
-        return self._from_infer_shape(node, v.index, d, depth)
+        return self._from_infer_shape(node, v.index, d, depth)  # type: ignore[arg-type]
 
     def _from_infer_shape(self, node: Apply, index: int, d: int, depth: int) -> Any:
         # Ask the op's shape rule with placeholders for the input lengths: an output length
@@ -468,7 +468,7 @@ class ShapeOracle:
         placeholders = [tuple(_Dim(k, j) for j in range(getattr(i, "ndim", 0)))
                         for k, i in enumerate(node.inputs)]
         try:
-            shapes = node.op.infer_shape(node, placeholders)
+            shapes = node.op.infer_shape(node, placeholders)  # type: ignore[arg-type]
             entry = shapes[index][d] if shapes is not None else None
         except Exception:
             return None
@@ -515,7 +515,7 @@ def symbolic_shape(v: Variable) -> tuple[Variable, ...] | None:
         return None
     if shapes is None:
         return None
-    return tuple(shapes[v.index])
+    return tuple(shapes[v.index])  # type: ignore[index]
 
 
 def fit_replacement(
@@ -546,7 +546,7 @@ def fit_replacement(
         # Where the static shape knows a length, use it: it keeps the type as specific.
         dims = tuple(constant(s, "int64") if s is not None else d
                      for s, d in zip(ot, dims, strict=True))
-    return alloc(new, *dims)
+    return alloc(new, *dims)  # type: ignore[misc]
 
 
 # --- running one stage -----------------------------------------------------------------------
@@ -872,6 +872,6 @@ def rewrite_graph(
     if backend is None:
         backend = get_mode(None).backend
     single = isinstance(outputs, Variable)
-    outs = [outputs] if single else list(outputs)  # type: ignore[list-item]
+    outs: list[Variable] = [outputs] if isinstance(outputs, Variable) else list(outputs)
     new, trace = rewrite_with(outs, tuple(include), tuple(exclude), backend)
     return (new[0] if single else new), trace

@@ -62,7 +62,7 @@ class ScalarOp(abc.ABC):
     def pullback(
         self, inputs: Sequence[Variable], outputs: Sequence[Variable], grads: Sequence[Variable]
     ) -> Sequence[Variable | None]:
-        return [grad_not_implemented(self, i, x) for i, x in enumerate(inputs)]
+        return [grad_not_implemented(self, i, x) for i, x in enumerate(inputs)]  # type: ignore[misc]
 
     def __str__(self) -> str:
         return self.name
@@ -103,7 +103,7 @@ class Add(VariadicScalarOp):
     identity = 0
     ufunc = np.add
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0]] * len(inputs)
 
 
@@ -113,7 +113,7 @@ class Mul(VariadicScalarOp):
     identity = 1
     ufunc = np.multiply
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         from gnomon.tensor import math as tm
 
         g = grads[0]
@@ -129,7 +129,7 @@ class Sub(BinaryScalarOp):
     name = "sub"
     impl = staticmethod(np.subtract)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         from gnomon.tensor import math as tm
 
         return [grads[0], tm.neg(grads[0])]
@@ -140,7 +140,7 @@ class TrueDiv(BinaryScalarOp):
     name = "true_div"
     impl = staticmethod(np.true_divide)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         from gnomon.tensor import math as tm
 
         y = inputs[1]
@@ -153,7 +153,7 @@ class FloorDiv(BinaryScalarOp):
     name = "floor_div"
     impl = staticmethod(np.floor_divide)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         from gnomon.tensor import basic as tb
 
         # Piecewise constant: zero almost everywhere.
@@ -165,7 +165,7 @@ class Mod(BinaryScalarOp):
     name = "mod"
     impl = staticmethod(np.mod)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         from gnomon.tensor import math as tm
 
         x, y = inputs
@@ -178,7 +178,7 @@ class Pow(BinaryScalarOp):
     name = "pow"
     impl = staticmethod(np.power)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         from gnomon.tensor import math as tm
 
         x, y = inputs
@@ -195,7 +195,7 @@ class Neg(UnaryScalarOp):
     name = "neg"
     impl = staticmethod(np.negative)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         from gnomon.tensor import math as tm
 
         return [tm.neg(grads[0])]
@@ -208,7 +208,7 @@ class Identity(UnaryScalarOp):
     def impl(self, x: Any) -> Any:
         return np.array(x, copy=True)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0]]
 
 
@@ -229,7 +229,7 @@ class Cast(UnaryScalarOp):
     def output_dtypes(self, *dtypes: str) -> tuple[str, ...]:
         return (self.dtype,)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         from gnomon.tensor.basic import cast
 
         x = inputs[0]
@@ -251,7 +251,7 @@ class Switch(ScalarOp):
     def output_dtypes(self, *dtypes: str) -> tuple[str, ...]:
         return (np.result_type(np.dtype(dtypes[1]), np.dtype(dtypes[2])).name,)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         from gnomon.tensor import basic as tb
         from gnomon.tensor import math as tm
 
@@ -267,12 +267,12 @@ class Switch(ScalarOp):
 class LogicalScalarOp(BinaryScalarOp):
     """A binary op with a boolean or integer result and no gradient."""
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [None] * len(inputs)
 
 
 def _comparison(cls_name: str, name: str, fn: Callable[..., Any], sym: str) -> type:
-    cls = dataclass(frozen=True)(
+    cls = dataclass(frozen=True)(  # type: ignore[var-annotated]
         type(cls_name, (LogicalScalarOp,), {"name": name, "impl": staticmethod(fn), "symbol": sym})
     )
     cls.__module__ = __name__
@@ -289,7 +289,7 @@ AND = _comparison("AND", "and", np.bitwise_and, "&")
 OR = _comparison("OR", "or", np.bitwise_or, "|")
 XOR = _comparison("XOR", "xor", np.bitwise_xor, "^")
 for _c in (EQ, NEQ, AND, OR, XOR):
-    _c.commutative = True
+    _c.commutative = True  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -299,5 +299,5 @@ class Invert(UnaryScalarOp):
     name = "invert"
     impl = staticmethod(np.invert)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [None]

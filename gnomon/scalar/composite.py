@@ -65,7 +65,7 @@ class ScalarConstant(ScalarOp):
     def output_dtypes(self, *dtypes: str) -> tuple[str, ...]:
         return (self.dtype,)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return []
 
 
@@ -148,7 +148,7 @@ class Composite(ScalarOp):
                 vals.append(Elemwise(op)(*[vals[i] for i in ins]))
         return [vals[s] for s in self.out_slots]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         # Differentiate the unfused graph: each inner op keeps its own pullback.
         from gnomon.gradient import pullback
 

@@ -80,7 +80,7 @@ class PiecewiseConstantOp(UnaryMathOp):
     """A real function that is constant between jumps: its gradient is zero (almost
     everywhere; at the jumps the zero is a convention)."""
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         x = inputs[0]
         if _is_complex(x):
             return [grad_not_implemented(self, 0, x, "complex inputs")]
@@ -90,7 +90,7 @@ class PiecewiseConstantOp(UnaryMathOp):
 class PredicateOp(UnaryMathOp):
     """A test with a boolean result (``isnan`` ...): no gradient."""
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [None]
 
 
@@ -102,7 +102,7 @@ class Exp(UnaryMathOp):
     name = "exp"
     impl = staticmethod(np.exp)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * outputs[0]]
 
 
@@ -111,7 +111,7 @@ class Exp2(UnaryMathOp):
     name = "exp2"
     impl = staticmethod(np.exp2)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * (outputs[0] * _LN2)]
 
 
@@ -120,7 +120,7 @@ class Expm1(UnaryMathOp):
     name = "expm1"
     impl = staticmethod(np.expm1)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * (outputs[0] + 1)]
 
 
@@ -129,7 +129,7 @@ class Log(UnaryMathOp):
     name = "log"
     impl = staticmethod(np.log)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] / inputs[0]]
 
 
@@ -138,7 +138,7 @@ class Log2(UnaryMathOp):
     name = "log2"
     impl = staticmethod(np.log2)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] / (inputs[0] * _LN2)]
 
 
@@ -147,7 +147,7 @@ class Log10(UnaryMathOp):
     name = "log10"
     impl = staticmethod(np.log10)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] / (inputs[0] * _LN10)]
 
 
@@ -156,7 +156,7 @@ class Log1p(UnaryMathOp):
     name = "log1p"
     impl = staticmethod(np.log1p)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] / (inputs[0] + 1)]
 
 
@@ -165,7 +165,7 @@ class Sqrt(UnaryMathOp):
     name = "sqrt"
     impl = staticmethod(np.sqrt)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] / (outputs[0] * 2)]
 
 
@@ -174,7 +174,7 @@ class Square(UnaryMathOp):
     name = "square"
     impl = staticmethod(np.square)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * (inputs[0] * 2)]
 
 
@@ -185,7 +185,7 @@ class Reciprocal(UnaryMathOp):
     name = "reciprocal"
     impl = staticmethod(np.reciprocal)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [_tm().neg(grads[0] * _tm().square(outputs[0]))]
 
 
@@ -197,7 +197,7 @@ class Sin(UnaryMathOp):
     name = "sin"
     impl = staticmethod(np.sin)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * _tm().cos(inputs[0])]
 
 
@@ -206,7 +206,7 @@ class Cos(UnaryMathOp):
     name = "cos"
     impl = staticmethod(np.cos)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [_tm().neg(grads[0] * _tm().sin(inputs[0]))]
 
 
@@ -215,7 +215,7 @@ class Tan(UnaryMathOp):
     name = "tan"
     impl = staticmethod(np.tan)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * (_tm().square(outputs[0]) + 1)]
 
 
@@ -224,7 +224,7 @@ class ArcSin(UnaryMathOp):
     name = "arcsin"
     impl = staticmethod(np.arcsin)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         return [grads[0] / tm.sqrt(1 - tm.square(inputs[0]))]
 
@@ -234,7 +234,7 @@ class ArcCos(UnaryMathOp):
     name = "arccos"
     impl = staticmethod(np.arccos)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         return [tm.neg(grads[0] / tm.sqrt(1 - tm.square(inputs[0])))]
 
@@ -244,7 +244,7 @@ class ArcTan(UnaryMathOp):
     name = "arctan"
     impl = staticmethod(np.arctan)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] / (_tm().square(inputs[0]) + 1)]
 
 
@@ -255,7 +255,7 @@ class ArcTan2(BinaryMathOp):
     name = "arctan2"
     impl = staticmethod(np.arctan2)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         y, x = inputs
         r2 = tm.square(x) + tm.square(y)
@@ -268,7 +268,7 @@ class Sinh(UnaryMathOp):
     name = "sinh"
     impl = staticmethod(np.sinh)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * _tm().cosh(inputs[0])]
 
 
@@ -277,7 +277,7 @@ class Cosh(UnaryMathOp):
     name = "cosh"
     impl = staticmethod(np.cosh)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * _tm().sinh(inputs[0])]
 
 
@@ -286,7 +286,7 @@ class Tanh(UnaryMathOp):
     name = "tanh"
     impl = staticmethod(np.tanh)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * (1 - _tm().square(outputs[0]))]
 
 
@@ -295,7 +295,7 @@ class ArcSinh(UnaryMathOp):
     name = "arcsinh"
     impl = staticmethod(np.arcsinh)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         return [grads[0] / tm.sqrt(tm.square(inputs[0]) + 1)]
 
@@ -305,7 +305,7 @@ class ArcCosh(UnaryMathOp):
     name = "arccosh"
     impl = staticmethod(np.arccosh)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         x = inputs[0]
         # sqrt(x-1)*sqrt(x+1) rather than sqrt(x*x-1): no cancellation near x = 1.
@@ -317,7 +317,7 @@ class ArcTanh(UnaryMathOp):
     name = "arctanh"
     impl = staticmethod(np.arctanh)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] / (1 - _tm().square(inputs[0]))]
 
 
@@ -329,9 +329,9 @@ class Sigmoid(UnaryMathOp):
     """The logistic function ``1 / (1 + exp(-x))`` (``scipy.special.expit``)."""
 
     name = "sigmoid"
-    impl = staticmethod(sp.expit)  # type: ignore[assignment]
+    impl = staticmethod(sp.expit)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         # s(x) * s(-x) rather than s * (1 - s): no cancellation where s is close to 1.
         return [grads[0] * (outputs[0] * _tm().sigmoid(_tm().neg(inputs[0])))]
 
@@ -346,9 +346,9 @@ class Softplus(UnaryMathOp):
     """``log(1 + exp(x))``, computed without overflow or underflow."""
 
     name = "softplus"
-    impl = staticmethod(_softplus)  # type: ignore[assignment]
+    impl = staticmethod(_softplus)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * _tm().sigmoid(inputs[0])]
 
 
@@ -364,9 +364,9 @@ class Log1mexp(UnaryMathOp):
     """``log(1 - exp(x))`` for ``x < 0``, accurate over the whole range."""
 
     name = "log1mexp"
-    impl = staticmethod(_log1mexp)  # type: ignore[assignment]
+    impl = staticmethod(_log1mexp)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         # d/dx log(1 - e^x) = -e^x / (1 - e^x) = -1 / expm1(-x)
         return [tm.neg(grads[0] / tm.expm1(tm.neg(inputs[0])))]
@@ -377,9 +377,9 @@ class Logit(UnaryMathOp):
     """``log(p / (1 - p))``, the inverse of the sigmoid."""
 
     name = "logit"
-    impl = staticmethod(sp.logit)  # type: ignore[assignment]
+    impl = staticmethod(sp.logit)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         p = inputs[0]
         return [grads[0] / (p * (1 - p))]
 
@@ -390,9 +390,9 @@ class Logit(UnaryMathOp):
 @dataclass(frozen=True)
 class Erf(UnaryMathOp):
     name = "erf"
-    impl = staticmethod(sp.erf)  # type: ignore[assignment]
+    impl = staticmethod(sp.erf)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         return [grads[0] * (tm.exp(tm.neg(tm.square(inputs[0]))) * _TWO_OVER_SQRT_PI)]
 
@@ -400,9 +400,9 @@ class Erf(UnaryMathOp):
 @dataclass(frozen=True)
 class Erfc(UnaryMathOp):
     name = "erfc"
-    impl = staticmethod(sp.erfc)  # type: ignore[assignment]
+    impl = staticmethod(sp.erfc)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         return [tm.neg(grads[0] * (tm.exp(tm.neg(tm.square(inputs[0]))) * _TWO_OVER_SQRT_PI))]
 
@@ -412,18 +412,18 @@ class Erfcx(UnaryMathOp):
     """The scaled complementary error function ``exp(x**2) * erfc(x)``."""
 
     name = "erfcx"
-    impl = staticmethod(sp.erfcx)  # type: ignore[assignment]
+    impl = staticmethod(sp.erfcx)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * (inputs[0] * outputs[0] * 2 - _TWO_OVER_SQRT_PI)]
 
 
 @dataclass(frozen=True)
 class Erfinv(UnaryMathOp):
     name = "erfinv"
-    impl = staticmethod(sp.erfinv)  # type: ignore[assignment]
+    impl = staticmethod(sp.erfinv)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         return [grads[0] * (tm.exp(tm.square(outputs[0])) * _SQRT_PI_OVER_TWO)]
 
@@ -433,18 +433,18 @@ class GammaLn(UnaryMathOp):
     """``log|Gamma(x)|``."""
 
     name = "gammaln"
-    impl = staticmethod(sp.gammaln)  # type: ignore[assignment]
+    impl = staticmethod(sp.gammaln)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * _tm().digamma(inputs[0])]
 
 
 @dataclass(frozen=True)
 class Gamma(UnaryMathOp):
     name = "gamma"
-    impl = staticmethod(sp.gamma)  # type: ignore[assignment]
+    impl = staticmethod(sp.gamma)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * (outputs[0] * _tm().digamma(inputs[0]))]
 
 
@@ -453,9 +453,9 @@ class Digamma(UnaryMathOp):
     """``psi(x) = d/dx log Gamma(x)``."""
 
     name = "digamma"
-    impl = staticmethod(sp.psi)  # type: ignore[assignment]
+    impl = staticmethod(sp.psi)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * _tm().polygamma(1, inputs[0])]
 
 
@@ -476,7 +476,7 @@ class Polygamma(UnaryMathOp):
         dtype = sp.psi(np.zeros(0, x.dtype)).dtype
         return np.asarray(sp.polygamma(self.n, x)).astype(dtype)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         return [grads[0] * _tm().polygamma(self.n + 1, inputs[0])]
 
 
@@ -545,7 +545,7 @@ class Maximum(BinaryMathOp):
     commutative = True
     impl = staticmethod(np.maximum)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         x, y = inputs
         return _select_grads(x, y, grads[0], _tm().gt(x, y), _tm().lt(x, y))
 
@@ -559,7 +559,7 @@ class Minimum(BinaryMathOp):
     commutative = True
     impl = staticmethod(np.minimum)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         x, y = inputs
         return _select_grads(x, y, grads[0], _tm().lt(x, y), _tm().gt(x, y))
 
@@ -578,7 +578,7 @@ class Clip(MathOp):
     nin = 3
     impl = staticmethod(np.clip)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         x, lo, hi = inputs
         g = grads[0]
@@ -599,7 +599,7 @@ class Abs(UnaryMathOp):
     name = "abs"
     impl = staticmethod(np.abs)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         x, g = inputs[0], grads[0]
         if not _is_complex(x):
@@ -621,9 +621,9 @@ def _copy(fn: Any) -> Any:
 @dataclass(frozen=True)
 class Real(UnaryMathOp):
     name = "real"
-    impl = staticmethod(_copy(np.real))  # type: ignore[assignment]
+    impl = staticmethod(_copy(np.real))
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         # JAX convention: the cotangent passes unchanged (and becomes complex).
         return [grads[0]]
 
@@ -631,9 +631,9 @@ class Real(UnaryMathOp):
 @dataclass(frozen=True)
 class Imag(UnaryMathOp):
     name = "imag"
-    impl = staticmethod(_copy(np.imag))  # type: ignore[assignment]
+    impl = staticmethod(_copy(np.imag))
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         x, g = inputs[0], grads[0]
         if not _is_complex(x):
             return [_zeros(g, g.dtype)]  # imag of a real number is the constant 0
@@ -645,7 +645,7 @@ class Conj(UnaryMathOp):
     name = "conj"
     impl = staticmethod(np.conjugate)  # type: ignore[assignment]
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         g = grads[0]
         return [_tm().conj(g) if _is_complex(g) else g]
 
@@ -655,9 +655,9 @@ class Angle(UnaryMathOp):
     """The argument of a complex number, ``arctan2(imag, real)`` (0 or pi for real input)."""
 
     name = "angle"
-    impl = staticmethod(np.angle)  # type: ignore[assignment]
+    impl = staticmethod(np.angle)
 
-    def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
+    def pullback(self, inputs, outputs, grads):
         tm = _tm()
         x, g = inputs[0], grads[0]
         if not _is_complex(x):

@@ -16,7 +16,8 @@ from gnomon.tensor.type import DTYPE_PREFIX, TensorType, normalize_dtype
 from gnomon.tensor.variable import TensorConstant, TensorVariable
 
 __all__ = [
-    "constant", "as_tensor", "as_tensor_variable", "get_scalar_constant_value", "tensor",
+    "TensorLike", "constant", "as_tensor", "as_tensor_variable", "get_scalar_constant_value",
+    "tensor",
     "scalar", "vector", "matrix", "tensor3", "tensor4",
     "bscalar", "bvector", "bmatrix", "btensor3", "btensor4",
     "wscalar", "wvector", "wmatrix", "wtensor3", "wtensor4",
@@ -32,6 +33,11 @@ __all__ = [
 
 TensorType.variable_class = TensorVariable
 TensorType.constant_class = TensorConstant
+
+#: What the public functions accept where an array is expected: a variable, or a value
+#: :func:`as_tensor` turns into a constant (a NumPy array or scalar, a Python number, a nested
+#: list or tuple of them, which may hold variables).
+TensorLike = Variable | np.ndarray | np.generic | int | float | complex | bool | Sequence[Any]
 
 
 def constant(value: Any, dtype: Any = None, name: str | None = None) -> TensorConstant:
@@ -56,7 +62,7 @@ def constant(value: Any, dtype: Any = None, name: str | None = None) -> TensorCo
     return c  # type: ignore[return-value]
 
 
-def as_tensor(x: Any, dtype: Any = None, name: str | None = None) -> TensorVariable:
+def as_tensor(x: TensorLike, dtype: Any = None, name: str | None = None) -> TensorVariable:
     """Return ``x`` as a tensor variable: variables pass through, values become constants.
 
     Examples
@@ -73,10 +79,10 @@ def as_tensor(x: Any, dtype: Any = None, name: str | None = None) -> TensorVaria
     if isinstance(x, list | tuple) and any(isinstance(e, Variable) for e in _flat(x)):
         from gnomon.tensor.shapes import stack
 
-        return stack([as_tensor(e) for e in x]) if dtype is None else cast(
+        return stack([as_tensor(e) for e in x]) if dtype is None else cast(  # type: ignore[return-value]
             stack([as_tensor(e) for e in x]), dtype
         )
-    return constant(x, dtype=dtype, name=name)
+    return constant(x, dtype=dtype, name=name)  # type: ignore[return-value]
 
 
 as_tensor_variable = as_tensor
@@ -133,7 +139,7 @@ def tensor(
         shape = (None,) * ndim
     elif ndim is not None and ndim != len(shape):
         raise GnomonValueError(f"tensor(): shape={tuple(shape)} does not have ndim={ndim}")
-    return TensorType(dtype, tuple(shape))(name)  # type: ignore[no-any-return]
+    return TensorType(dtype, tuple(shape))(name)
 
 
 _KINDS = ("scalar", "vector", "matrix", "tensor3", "tensor4")  # index = number of dimensions
@@ -183,7 +189,7 @@ zscalar, zvector, zmatrix, ztensor3, ztensor4 = _constructors("complex128")
 # --- cast ---------------------------------------------------------------------------------
 
 
-def cast(x: Any, dtype: Any) -> TensorVariable:
+def cast(x: TensorLike, dtype: Any) -> TensorVariable:
     """Convert ``x`` to ``dtype`` (a no-op when it already has it).
 
     Examples
@@ -198,7 +204,7 @@ def cast(x: Any, dtype: Any) -> TensorVariable:
     dtype = normalize_dtype(dtype)
     if x.dtype == dtype:
         return x
-    return Elemwise(Cast(dtype))(x)  # type: ignore[no-any-return]
+    return Elemwise(Cast(dtype))(x)
 
 
 # --- alloc --------------------------------------------------------------------------------
@@ -226,7 +232,7 @@ def as_shape_scalars(shape: Any, what: str = "shape") -> list[Variable]:
         if isinstance(v, Constant) and int(v.data) < 0:
             raise ShapeError(f"{what} {tuple(shape)!r} has a negative dimension")
         out.append(cast(v, "int64"))
-    return out
+    return out  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -247,10 +253,10 @@ class Alloc(Op):
         out[...] = v
         return (out,)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [tuple(node.inputs[1:])]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.elemwise import sum_to
 
         v = node.inputs[0]
@@ -264,9 +270,9 @@ class Alloc(Op):
 alloc_op = Alloc()
 
 
-def alloc(value: Any, *shape: Any) -> TensorVariable:
+def alloc(value: TensorLike, *shape: Any) -> TensorVariable:
     """Broadcast ``value`` to ``shape`` into a new array."""
-    return alloc_op(value, *shape)  # type: ignore[no-any-return]
+    return alloc_op(value, *shape)
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
@@ -291,7 +297,7 @@ def ones(shape: Any, dtype: Any = "floatX") -> TensorVariable:
     return full(shape, constant(1, dtype=normalize_dtype(dtype)))
 
 
-def full_like(x: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
+def full_like(x: TensorLike, fill_value: Any, dtype: Any = None) -> TensorVariable:
     """An array of ``x``'s shape filled with ``fill_value`` (dtype of ``x`` by default)."""
     from gnomon.tensor.shapes import shape_tuple
 
@@ -300,11 +306,11 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
     return alloc(constant(fill_value, dtype=dtype), *shape_tuple(x))
 
 
-def zeros_like(x: Any, dtype: Any = None) -> TensorVariable:
+def zeros_like(x: TensorLike, dtype: Any = None) -> TensorVariable:
     """Zeros of ``x``'s shape (like ``np.zeros_like``)."""
     return full_like(x, 0, dtype)
 
 
-def ones_like(x: Any, dtype: Any = None) -> TensorVariable:
+def ones_like(x: TensorLike, dtype: Any = None) -> TensorVariable:
     """Ones of ``x``'s shape (like ``np.ones_like``)."""
     return full_like(x, 1, dtype)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -65,7 +65,7 @@ def _weak_constant(value: Any, tensors: Sequence[Variable]) -> Variable:
     if isinstance(value, bool | int | float | complex) and tensors:
         dtypes = tuple(sorted({t.dtype for t in tensors}))
         # repr keeps -0.0 apart from 0.0 (equal as keys) in the cache.
-        return _weak_scalar(dtypes, type(value), repr(value), value)
+        return _weak_scalar(dtypes, type(value), repr(value), value)  # type: ignore[arg-type]
     return as_tensor(value)
 
 
@@ -97,6 +97,11 @@ class Elemwise(Op):
 
     scalar_op: ScalarOp
 
+    if TYPE_CHECKING:
+        # Rewrite patterns write Elemwise(Exp) (a scalar op class) to match Elemwise of any
+        # instance of it; only the patterns hold such ops.
+        def __init__(self, scalar_op: ScalarOp | type[ScalarOp]) -> None: ...
+
     def make_node(self, *inputs: Any) -> Apply:
         nin = self.scalar_op.nin
         if nin != -1 and len(inputs) != nin:
@@ -109,12 +114,12 @@ class Elemwise(Op):
         ndim = max(x.ndim for x in xs)
         xs = [pad_left(x, ndim) for x in xs]
         out_shape = broadcast_static_shapes(
-            *[x.type.shape for x in xs], what=f"the operands of {self.scalar_op}"
+            *[x.type.shape for x in xs], what=f"the operands of {self.scalar_op}"  # type: ignore[attr-defined]
         )
         dtypes = self.scalar_op.output_dtypes(*[x.dtype for x in xs])
         return Apply.make(self, xs, [TensorType(d, out_shape) for d in dtypes])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         with np.errstate(all="ignore"):
             out = self.scalar_op.impl(*inputs)
         outs = out if isinstance(out, tuple) else (out,)
@@ -122,7 +127,7 @@ class Elemwise(Op):
             np.asarray(o, dtype=v.type.dtype) for o, v in zip(outs, node.outputs, strict=True)
         )
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         out_static = node.outputs[0].type.shape
         dims = []
         for i, s in enumerate(out_static):
@@ -136,7 +141,7 @@ class Elemwise(Op):
             dims.append(_broadcast_dim(cands))
         return [tuple(dims)] * len(node.outputs)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         grads = self.scalar_op.pullback(node.inputs, node.outputs, output_grads)
         out = []
         for x, g in zip(node.inputs, grads, strict=True):
@@ -179,7 +184,7 @@ class SumToShape(Op):
     """
 
     # When nothing is summed the output is ``g`` itself.
-    view_map = {0: 0}  # type: ignore[assignment]  # noqa: RUF012
+    view_map = {0: 0}  # noqa: RUF012
 
     def make_node(self, g: Any, shape: Any) -> Apply:
         g, shape = as_tensor(g), as_tensor(shape)
@@ -191,7 +196,7 @@ class SumToShape(Op):
         )
         return Apply.make(self, [g, shape], [TensorType(g.dtype, static)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         g, shape = inputs
         axes = tuple(i for i, (a, b) in enumerate(zip(shape, g.shape, strict=True))
                      if a == 1 and b != 1)
@@ -200,12 +205,12 @@ class SumToShape(Op):
             raise ShapeError(f"gradient of shape {g.shape} cannot be reduced to {tuple(shape)}")
         return (out,)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         from gnomon.tensor.shapes import shape_scalars_of_vector
 
         return [tuple(shape_scalars_of_vector(node.inputs[1]))]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.basic import alloc
 
         g = node.inputs[0]
@@ -239,7 +244,7 @@ def sum_to(g: Variable, x: Variable) -> Variable:
 
         g = _sum(g, axis=tuple(range(g.ndim - x.ndim)))
     static_axes = tuple(
-        i for i, (a, b) in enumerate(zip(x.type.shape, g.type.shape, strict=True))
+        i for i, (a, b) in enumerate(zip(x.type.shape, g.type.shape, strict=True))  # type: ignore[attr-defined]
         if a == 1 and b != 1
     )
     if static_axes:
@@ -247,7 +252,7 @@ def sum_to(g: Variable, x: Variable) -> Variable:
 
         g = _sum(g, axis=static_axes, keepdims=True)
     runtime = any(
-        a is None and b != 1 for a, b in zip(x.type.shape, g.type.shape, strict=True)
+        a is None and b != 1 for a, b in zip(x.type.shape, g.type.shape, strict=True)  # type: ignore[attr-defined]
     )
     if runtime:
         # Only the dimensions that might have been broadcast need a run-time decision.

@@ -16,7 +16,9 @@ from typing import Any
 
 from gnomon.scalar import basic as ps
 from gnomon.scalar import math as sm
+from gnomon.tensor.basic import TensorLike
 from gnomon.tensor.elemwise import Elemwise
+from gnomon.tensor.variable import TensorVariable
 
 __all__ = [
     "add", "mul", "sub", "true_divide", "divide", "floor_divide", "mod", "power", "pow",
@@ -65,8 +67,8 @@ def _elementwise(
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     sig = inspect.Signature(
         [inspect.Parameter(n.lstrip("*"), inspect.Parameter.VAR_POSITIONAL if n[0] == "*" else kind,
-                           annotation="Any") for n in names],
-        return_annotation="Any",
+                           annotation="TensorLike") for n in names],
+        return_annotation="TensorVariable",
     )
     nfixed = sum(n[0] != "*" for n in names)
     variadic = nfixed < len(names)
@@ -81,7 +83,8 @@ def _elementwise(
 
     fn.__name__ = fn.__qualname__ = name
     fn.__signature__ = sig  # type: ignore[attr-defined]
-    fn.__annotations__ = {n.lstrip("*"): "Any" for n in names} | {"return": "Any"}
+    fn.__annotations__ = {n.lstrip("*"): "TensorLike" for n in names}
+    fn.__annotations__["return"] = "TensorVariable"
     fn.__doc__ = _numpydoc(summary, params, returns, examples)
     return fn
 
@@ -161,7 +164,7 @@ invert = _elementwise(
 and_, or_, xor, bitwise_not = bitwise_and, bitwise_or, bitwise_xor, invert
 
 
-def where(cond: Any, a: Any, b: Any) -> Any:
+def where(cond: TensorLike, a: TensorLike, b: TensorLike) -> TensorVariable:
     """``a`` where ``cond`` is true, else ``b`` (like ``np.where`` with three arguments).
 
     Examples
@@ -585,7 +588,7 @@ digamma = _elementwise(
 psi = digamma
 
 
-def polygamma(n: int, x: Any) -> Any:
+def polygamma(n: int, x: TensorLike) -> TensorVariable:
     """Elementwise ``n``-th derivative of :func:`digamma` (``n = 0`` is digamma itself).
 
     Parameters
@@ -671,7 +674,7 @@ trunc = _elementwise(
 )
 
 
-def round(x: Any, decimals: int = 0) -> Any:
+def round(x: TensorLike, decimals: int = 0) -> TensorVariable:
     """Elementwise rounding to ``decimals`` decimals, halves to even (``np.round``).
 
     Zero gradient (piecewise constant).
@@ -736,7 +739,7 @@ minimum = _elementwise(
 )
 
 
-def clip(x: Any, lo: Any, hi: Any) -> Any:
+def clip(x: TensorLike, lo: TensorLike, hi: TensorLike) -> TensorVariable:
     """Elementwise ``x`` limited to ``[lo, hi]`` (``np.clip``), broadcasting all three.
 
     As in NumPy, ``clip(x, lo, hi) = minimum(maximum(x, lo), hi)``: if ``lo > hi`` the result

@@ -21,8 +21,9 @@ import numpy as np
 from gnomon.errors import GnomonTypeError, GnomonValueError, with_hint
 from gnomon.graph.basic import Apply, Variable
 from gnomon.graph.op import Op
-from gnomon.tensor.basic import as_tensor
+from gnomon.tensor.basic import TensorLike, as_tensor
 from gnomon.tensor.type import TensorType
+from gnomon.tensor.variable import TensorVariable
 
 __all__ = [
     "normalize_axes",
@@ -136,14 +137,14 @@ class Sum(Op):
         shape = tuple(s for i, s in enumerate(x.type.shape) if i not in self.axes)
         return Apply.make(self, [x], [TensorType(dtype, shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         out = np.sum(inputs[0], axis=self.axes, dtype=node.outputs[0].dtype)
         return (np.asarray(out),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [tuple(s for i, s in enumerate(input_shapes[0]) if i not in self.axes)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.basic import alloc, cast
         from gnomon.tensor.shapes import expand_dims, shape_tuple
 
@@ -154,7 +155,7 @@ class Sum(Op):
         g = expand_dims(g, self.axes) if self.axes else g
         return [alloc(g, *shape_tuple(x))]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         (t,) = tangents
         return [None if t is None else self(t)]
 
@@ -196,7 +197,7 @@ def sum(
     return _keep(out, axes, keepdims)
 
 
-def _keep(out: Variable, axes: Sequence[int], keepdims: bool) -> Variable:
+def _keep(out: TensorVariable, axes: Sequence[int], keepdims: bool) -> TensorVariable:
     from gnomon.tensor.shapes import expand_dims
 
     return expand_dims(out, axes) if keepdims and axes else out
@@ -217,7 +218,7 @@ class _AxesReduce(Op):
         shape = tuple(s for i, s in enumerate(x.type.shape) if i not in self.axes)
         return Apply.make(self, [x], [TensorType(dtype, shape)])
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [tuple(s for i, s in enumerate(input_shapes[0]) if i not in self.axes)]
 
     def __str__(self) -> str:
@@ -244,10 +245,10 @@ class Prod(_AxesReduce):
         x = as_tensor(x)
         return self._node(x, self.dtype or np.prod(np.ones(1, x.dtype)).dtype.name)
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.asarray(np.prod(inputs[0], axis=self.axes, dtype=node.outputs[0].dtype)),)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor import math as tm
         from gnomon.tensor.basic import cast
 
@@ -286,7 +287,7 @@ class _MaxMin(_AxesReduce):
             ))
         return self._node(x, x.dtype)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor import math as tm
         from gnomon.tensor.basic import cast
 
@@ -303,7 +304,7 @@ class _MaxMin(_AxesReduce):
 class Max(_MaxMin):
     """Maximum over ``axes`` (see :func:`max` for the gradient at ties)."""
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.asarray(np.max(inputs[0], axis=self.axes)),)
 
 
@@ -311,7 +312,7 @@ class Max(_MaxMin):
 class Min(_MaxMin):
     """Minimum over ``axes`` (see :func:`min` for the gradient at ties)."""
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.asarray(np.min(inputs[0], axis=self.axes)),)
 
 
@@ -322,10 +323,10 @@ class AllTrue(_AxesReduce):
     def make_node(self, x: Any) -> Apply:
         return self._node(x, "bool")
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.asarray(np.all(inputs[0], axis=self.axes)),)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return [None]
 
 
@@ -336,10 +337,10 @@ class AnyTrue(_AxesReduce):
     def make_node(self, x: Any) -> Apply:
         return self._node(x, "bool")
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.asarray(np.any(inputs[0], axis=self.axes)),)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return [None]
 
 
@@ -360,12 +361,12 @@ class LogSumExp(_AxesReduce):
             ))
         return self._node(x, _float_dtype(x.dtype))
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x = np.asarray(inputs[0], dtype=node.outputs[0].dtype)
         with np.errstate(all="ignore"):
             return (_stable_logsumexp(x, self.axes).squeeze(axis=self.axes),)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         x = node.inputs[0]
         if x.dtype[0] not in "fc":
             return [None]
@@ -407,7 +408,7 @@ class _Normalize(Op):
             ))
         return Apply.make(self, [x], [TensorType(_float_dtype(x.dtype), x.type.shape)])
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
     def __str__(self) -> str:
@@ -418,13 +419,13 @@ class _Normalize(Op):
 class Softmax(_Normalize):
     """``exp(x) / sum(exp(x))`` over ``axes``, computed stably (shifted by the maximum)."""
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x = np.asarray(inputs[0], dtype=node.outputs[0].dtype)
         with np.errstate(all="ignore"):
             e = np.exp(x - _finite_max(x, self.axes))
             return (e / np.sum(e, axis=self.axes, keepdims=True),)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         x, y, g = node.inputs[0], node.outputs[0], output_grads[0]
         if x.dtype[0] not in "fc":
             return [None]
@@ -436,14 +437,14 @@ class Softmax(_Normalize):
 class LogSoftmax(_Normalize):
     """``x - logsumexp(x)`` over ``axes``, computed stably."""
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x = np.asarray(inputs[0], dtype=node.outputs[0].dtype)
         with np.errstate(all="ignore"):
             # Subtract the shift first: x - (m + log s) loses log s when x is huge.
             shifted = x - _finite_max(x, self.axes)
             return (shifted - np.log(np.sum(np.exp(shifted), axis=self.axes, keepdims=True)),)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor import math as tm
 
         x, y, g = node.inputs[0], node.outputs[0], output_grads[0]
@@ -479,12 +480,12 @@ class _ArgReduce(Op):
             ))
         return Apply.make(self, [x], [TensorType("int64", shape)])
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         if self.axis is None:
             return [()]
         return [tuple(s for i, s in enumerate(input_shapes[0]) if i != self.axis)]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return [None]
 
     def __str__(self) -> str:
@@ -495,7 +496,7 @@ class _ArgReduce(Op):
 class Argmax(_ArgReduce):
     """Index of the maximum along ``axis`` (the first one at ties, like ``np.argmax``)."""
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.asarray(np.argmax(inputs[0], axis=self.axis), dtype="int64"),)
 
 
@@ -503,7 +504,7 @@ class Argmax(_ArgReduce):
 class Argmin(_ArgReduce):
     """Index of the minimum along ``axis`` (the first one at ties, like ``np.argmin``)."""
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.asarray(np.argmin(inputs[0], axis=self.axis), dtype="int64"),)
 
 
@@ -533,7 +534,7 @@ class _Cumulative(Op):
     def _numpy(x: np.ndarray, axis: int) -> np.ndarray:
         """The NumPy function of the subclass (np.cumsum or np.cumprod)."""
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x = inputs[0]
         if self.reverse:
             x = np.flip(x, self.axis)
@@ -542,7 +543,7 @@ class _Cumulative(Op):
             out = np.flip(out, self.axis)
         return (np.ascontiguousarray(out, dtype=node.outputs[0].dtype),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
     def __str__(self) -> str:
@@ -558,7 +559,7 @@ class Cumsum(_Cumulative):
     def _numpy(x: np.ndarray, axis: int) -> np.ndarray:
         return np.cumsum(x, axis=axis)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor.basic import cast
 
         x = node.inputs[0]
@@ -567,7 +568,7 @@ class Cumsum(_Cumulative):
         # Element i feeds every output from i on (or up to i, when reversed).
         return [Cumsum(self.axis, not self.reverse)(cast(output_grads[0], x.dtype))]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         (t,) = tangents
         return [None if t is None else self(t)]
 
@@ -589,7 +590,7 @@ class Cumprod(_Cumulative):
     def _numpy(x: np.ndarray, axis: int) -> np.ndarray:
         return np.cumprod(x, axis=axis)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         from gnomon.tensor import math as tm
         from gnomon.tensor.basic import cast
 
@@ -614,7 +615,9 @@ class Cumprod(_Cumulative):
 # --- user functions -----------------------------------------------------------------------
 
 
-def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Variable:
+def prod(
+    x: TensorLike, axis: Any = None, keepdims: bool = False, dtype: Any = None
+) -> TensorVariable:
     """Product of array elements over ``axis`` (like ``np.prod``).
 
     Parameters
@@ -652,7 +655,7 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) ->
     return _keep(Prod(axes, dt)(x), axes, keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+def max(x: TensorLike, axis: Any = None, keepdims: bool = False) -> TensorVariable:
     """Maximum of array elements over ``axis`` (like ``np.max``).
 
     Parameters
@@ -684,7 +687,7 @@ def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     return _keep(Max(axes)(x), axes, keepdims) if axes else x
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+def min(x: TensorLike, axis: Any = None, keepdims: bool = False) -> TensorVariable:
     """Minimum of array elements over ``axis`` (like ``np.min``).
 
     The gradient at ties is split equally between the tied elements (see :func:`max`).
@@ -710,7 +713,7 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 amax, amin = max, min
 
 
-def _arg(op_cls: type[_ArgReduce], x: Any, axis: Any, keepdims: bool) -> Variable:
+def _arg(op_cls: type[_ArgReduce], x: Any, axis: Any, keepdims: bool) -> TensorVariable:
     x = as_tensor(x)
     name = op_cls.__name__.lower()
     if axis is None:
@@ -720,7 +723,7 @@ def _arg(op_cls: type[_ArgReduce], x: Any, axis: Any, keepdims: bool) -> Variabl
     return _keep(op_cls(ax)(x), (ax,), keepdims)
 
 
-def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Variable:
+def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> TensorVariable:
     """Indices of the maxima along ``axis`` (like ``np.argmax``): int64, first index at ties.
 
     Parameters
@@ -739,7 +742,7 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Variable:
     return _arg(Argmax, x, axis, keepdims)
 
 
-def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Variable:
+def argmin(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> TensorVariable:
     """Indices of the minima along ``axis`` (like ``np.argmin``): int64, first index at ties.
 
     Parameters
@@ -758,7 +761,7 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Variable:
     return _arg(Argmin, x, axis, keepdims)
 
 
-def all(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+def all(x: TensorLike, axis: Any = None, keepdims: bool = False) -> TensorVariable:
     """Whether all elements over ``axis`` are true (like ``np.all``); boolean result.
 
     Examples
@@ -772,7 +775,7 @@ def all(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     return _keep(AllTrue(axes)(x), axes, keepdims)
 
 
-def any(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+def any(x: TensorLike, axis: Any = None, keepdims: bool = False) -> TensorVariable:
     """Whether any element over ``axis`` is true (like ``np.any``); boolean result.
 
     Examples
@@ -798,7 +801,9 @@ def _mean_dtypes(x: Variable, dtype: Any) -> tuple[str, str]:
     return ("float32" if out == "float16" else out), out
 
 
-def mean(x: Any, axis: Any = None, *, keepdims: bool = False, dtype: Any = None) -> Variable:
+def mean(
+    x: TensorLike, axis: Any = None, *, keepdims: bool = False, dtype: Any = None
+) -> TensorVariable:
     """Arithmetic mean over ``axis`` (like ``np.mean``).
 
     Built from :class:`Sum` and a division by the number of elements, so rewrites and
@@ -894,10 +899,10 @@ def std(
     """
     from gnomon.tensor import math as tm
 
-    return tm.power(var(x, axis, ddof=ddof, keepdims=keepdims), 0.5)  # type: ignore[no-any-return]
+    return tm.power(var(x, axis, ddof=ddof, keepdims=keepdims), 0.5)
 
 
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+def logsumexp(x: TensorLike, axis: Any = None, keepdims: bool = False) -> TensorVariable:
     """``log(sum(exp(x)))`` over ``axis``, without overflow (like
     ``scipy.special.logsumexp``).
 
@@ -927,7 +932,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     return _keep(LogSumExp(axes)(x), axes, keepdims)
 
 
-def softmax(x: Any, axis: Any = -1) -> Variable:
+def softmax(x: TensorLike, axis: Any = -1) -> TensorVariable:
     """``exp(x) / sum(exp(x))`` over ``axis``, computed stably (like
     ``scipy.special.softmax``, but with ``axis=-1`` by default).
 
@@ -945,10 +950,10 @@ def softmax(x: Any, axis: Any = -1) -> Variable:
     [[0.5, 0.5], [1.0, 0.0]]
     """
     x = as_tensor(x)
-    return Softmax(normalize_axes(axis, x.ndim))(x)  # type: ignore[no-any-return]
+    return Softmax(normalize_axes(axis, x.ndim))(x)
 
 
-def log_softmax(x: Any, axis: Any = -1) -> Variable:
+def log_softmax(x: TensorLike, axis: Any = -1) -> TensorVariable:
     """``x - logsumexp(x)`` over ``axis``, computed stably (like
     ``scipy.special.log_softmax``, with ``axis=-1`` by default).
 
@@ -965,10 +970,10 @@ def log_softmax(x: Any, axis: Any = -1) -> Variable:
     [0.0, -1000.0]
     """
     x = as_tensor(x)
-    return LogSoftmax(normalize_axes(axis, x.ndim))(x)  # type: ignore[no-any-return]
+    return LogSoftmax(normalize_axes(axis, x.ndim))(x)
 
 
-def _cumulative(op_cls: type[_Cumulative], x: Any, axis: Any) -> Variable:
+def _cumulative(op_cls: type[_Cumulative], x: Any, axis: Any) -> TensorVariable:
     x = as_tensor(x)
     if axis is None:
         # NumPy flattens (C order) when no axis is given.
@@ -978,10 +983,10 @@ def _cumulative(op_cls: type[_Cumulative], x: Any, axis: Any) -> Variable:
         ax = 0
     else:
         ax = _one_axis(axis, x.ndim, op_cls.__name__.lower())
-    return op_cls(ax)(x)  # type: ignore[no-any-return]
+    return op_cls(ax)(x)
 
 
-def cumsum(x: Any, axis: int | None = None) -> Variable:
+def cumsum(x: TensorLike, axis: int | None = None) -> TensorVariable:
     """Cumulative sum along ``axis`` (like ``np.cumsum``; ``axis=None`` flattens first).
 
     Examples
@@ -993,7 +998,7 @@ def cumsum(x: Any, axis: int | None = None) -> Variable:
     return _cumulative(Cumsum, x, axis)
 
 
-def cumprod(x: Any, axis: int | None = None) -> Variable:
+def cumprod(x: TensorLike, axis: int | None = None) -> TensorVariable:
     """Cumulative product along ``axis`` (like ``np.cumprod``; ``axis=None`` flattens first).
 
     Notes

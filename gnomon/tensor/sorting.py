@@ -42,7 +42,7 @@ class _AlongAxis(Op):
 
     axis: int
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
     def __str__(self) -> str:
@@ -63,10 +63,10 @@ class Sort(_AlongAxis):
         _check_axis(self, x, self.axis)
         return Apply.make(self, [x], [x.type.clone()])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.sort(inputs[0], axis=self.axis, kind="stable"),)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         x = node.inputs[0]
         if x.dtype[0] not in "fc":
             return [None]
@@ -84,10 +84,10 @@ class Argsort(_AlongAxis):
         _check_axis(self, x, self.axis)
         return Apply.make(self, [x], [TensorType("int64", x.type.shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         return (np.argsort(inputs[0], axis=self.axis, kind="stable").astype("int64"),)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return [None]
 
 
@@ -114,7 +114,7 @@ class PermuteAlongAxis(_AlongAxis):
         shape = broadcast_static_shapes(x.type.shape, perm.type.shape, what=str(self))
         return Apply.make(self, [x, perm], [TensorType(x.dtype, shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         x, perm = inputs
         if x.shape != perm.shape:
             raise GnomonValueError(with_hint(
@@ -123,13 +123,13 @@ class PermuteAlongAxis(_AlongAxis):
             ))
         return (np.take_along_axis(x, perm, axis=self.axis),)
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         x, perm = node.inputs
         if x.dtype[0] not in "fc":
             return [None, None]
         return [PermuteAlongAxis(self.axis)(output_grads[0], Argsort(self.axis)(perm)), None]
 
-    def pushforward(self, node, tangents):  # type: ignore[no-untyped-def]
+    def pushforward(self, node, tangents):
         t = tangents[0]
         return [None if t is None else self(t, node.inputs[1])]
 
@@ -162,14 +162,14 @@ class SearchSorted(Op):
             ))
         return Apply.make(self, [a, v], [TensorType("int64", v.type.shape)])
 
-    def perform(self, node, inputs):  # type: ignore[no-untyped-def]
+    def perform(self, node, inputs):
         a, v = inputs
         return (np.asarray(np.searchsorted(a, v, side=self.side), dtype="int64"),)
 
-    def infer_shape(self, node, input_shapes):  # type: ignore[no-untyped-def]
+    def infer_shape(self, node, input_shapes):
         return [input_shapes[1]]
 
-    def pullback(self, node, output_grads):  # type: ignore[no-untyped-def]
+    def pullback(self, node, output_grads):
         return [None, None]
 
     def __str__(self) -> str:
@@ -216,7 +216,7 @@ def sort(x: Any, axis: int | None = -1) -> Variable:
     [100.0, 1.0, 10.0]
     """
     x, ax = _axis_and_input(x, axis, "sort")
-    return Sort(ax)(x)  # type: ignore[no-any-return]
+    return Sort(ax)(x)
 
 
 def argsort(x: Any, axis: int | None = -1) -> Variable:
@@ -239,7 +239,7 @@ def argsort(x: Any, axis: int | None = -1) -> Variable:
     [1, 3, 2, 0]
     """
     x, ax = _axis_and_input(x, axis, "argsort")
-    return Argsort(ax)(x)  # type: ignore[no-any-return]
+    return Argsort(ax)(x)
 
 
 def searchsorted(sorted_seq: Any, values: Any, side: str = "left") -> Variable:
@@ -266,4 +266,4 @@ def searchsorted(sorted_seq: Any, values: Any, side: str = "left") -> Variable:
     >>> gt.searchsorted(a, 2.0, side="right").eval().item()
     3
     """
-    return SearchSorted(side)(sorted_seq, values)  # type: ignore[no-any-return]
+    return SearchSorted(side)(sorted_seq, values)

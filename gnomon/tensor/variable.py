@@ -6,9 +6,12 @@ PyTensor); use :func:`gnomon.tensor.eq` / :func:`gnomon.tensor.neq` for elementw
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gnomon.graph.basic import Constant, Variable
+
+if TYPE_CHECKING:
+    from gnomon.tensor.type import TensorType
 
 
 def _m() -> Any:
@@ -150,9 +153,11 @@ class TensorVariable(TensorOperators, Variable):
     """A symbolic array: an input of a graph or the result of an op."""
 
     __slots__ = ()
+    type: TensorType
 
 
 class TensorConstant(TensorOperators, Constant):
     """A constant array, interned by dtype, shape and value."""
 
     __slots__ = ()
+    type: TensorType

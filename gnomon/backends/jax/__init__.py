@@ -56,7 +56,7 @@ from gnomon.backends.jax.linker import (
 
 #: The op classes (and scalar op classes) with no JAX lowering, with the reason; a function using
 #: one fails to compile with mode='jax'. ``docs/backends.md`` shows this table, and
-#: ``tests/backends/test_jax.py`` checks that it is exactly the set of op classes without a
+#: ``tests/backends/test_unlowered.py`` checks that it is exactly the set of op classes without a
 #: lowering. Currently every op is lowered.
 UNLOWERED: dict[type, str] = {}
 

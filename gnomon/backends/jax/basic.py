@@ -13,7 +13,7 @@ from gnomon.tensor.basic import Alloc
 
 @jax_funcify.register(Alloc)
 def _alloc(op: Alloc, node: Apply) -> JaxFn:
-    dtype = node.outputs[0].type.dtype
+    dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
 
     def f(value: Any, *shape: Any) -> Any:
         dims = static_ints(shape, node, "the shape of the array to allocate")

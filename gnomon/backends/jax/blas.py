@@ -19,14 +19,14 @@ from gnomon.tensor.blas import Einsum, Gemm, Ger, MatMul
 
 @jax_funcify.register(MatMul)
 def _matmul(op: MatMul, node: Apply) -> JaxFn:
-    dtype = node.outputs[0].type.dtype
+    dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
     return lambda a, b: jnp.matmul(as_dtype(a, dtype), as_dtype(b, dtype), precision="highest")
 
 
 @jax_funcify.register(Einsum)
 def _einsum(op: Einsum, node: Apply) -> JaxFn:
     ins, out = op.inputs_subs, op.output_subs
-    dtype = node.outputs[0].type.dtype
+    dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
 
     def f(*xs: Any) -> Any:
         # A summed label's lengths must agree, as in the reference (ShapeError otherwise).
@@ -54,7 +54,7 @@ def _einsum(op: Einsum, node: Apply) -> JaxFn:
 
 @jax_funcify.register(Gemm)
 def _gemm(op: Gemm, node: Apply) -> JaxFn:
-    dtype = node.outputs[0].type.dtype
+    dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
     ta, tb = op.trans_a, op.trans_b
 
     def f(z: Any, alpha: Any, a: Any, b: Any, beta: Any) -> Any:
@@ -68,7 +68,7 @@ def _gemm(op: Gemm, node: Apply) -> JaxFn:
 
 @jax_funcify.register(Ger)
 def _ger(op: Ger, node: Apply) -> JaxFn:
-    dtype = node.outputs[0].type.dtype
+    dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
 
     def f(z: Any, alpha: Any, x: Any, y: Any) -> Any:
         outer = jnp.outer(as_dtype(x, dtype), as_dtype(y, dtype))

@@ -48,7 +48,7 @@ def _arange(op: Arange, node: Apply) -> JaxFn:
             raise GnomonValueError(with_hint(
                 f"arange: step is 0.\n{node_context(node)}", "use a non-zero step"))
         # NumPy's own rule for the length and values; the result is a constant of the trace.
-        return jnp.asarray(np.arange(a, b, s, dtype=dtype))
+        return jnp.asarray(np.arange(a, b, s, dtype=dtype))  # type: ignore[call-overload]
 
     return f
 

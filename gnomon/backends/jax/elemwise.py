@@ -15,8 +15,8 @@ from gnomon.tensor.elemwise import Elemwise, SumToShape
 
 @jax_funcify.register(Elemwise)
 def _elemwise(op: Elemwise, node: Apply) -> JaxFn:
-    in_dtypes = [v.type.dtype for v in node.inputs]
-    out_dtypes = [v.type.dtype for v in node.outputs]
+    in_dtypes = [v.type.dtype for v in node.inputs]  # type: ignore[attr-defined]
+    out_dtypes = [v.type.dtype for v in node.outputs]  # type: ignore[attr-defined]
     # jnp functions broadcast like NumPy, including a length-1 dimension known only at run
     # time (under jit every length is known at trace time).
     return jax_scalar_funcify(op.scalar_op, in_dtypes, out_dtypes)

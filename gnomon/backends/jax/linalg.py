@@ -38,7 +38,7 @@ from gnomon.tensor.linalg import (
 
 
 def _dt(node: Apply, i: int = 0) -> str:
-    return node.outputs[i].type.dtype  # type: ignore[no-any-return]
+    return node.outputs[i].type.dtype  # type: ignore[attr-defined]
 
 
 def _broadcast_batch(a: Any, b: Any) -> tuple[Any, Any]:

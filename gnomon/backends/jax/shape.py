@@ -143,7 +143,7 @@ def _broadcast_to(op: BroadcastTo, node: Apply) -> JaxFn:
 @jax_funcify.register(Join)
 def _join(op: Join, node: Apply) -> JaxFn:
     a = op.axis
-    dtype = node.outputs[0].type.dtype
+    dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
 
     def f(*xs: Any) -> Any:
         ref = tuple(xs[0].shape)

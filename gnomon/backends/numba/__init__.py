@@ -42,7 +42,7 @@ _LAPACK = ("the rest of the linear-algebra family keeps SciPy/NumPy's LAPACK cal
 
 #: The op classes (and scalar op classes) with no Numba lowering, with the reason: their nodes
 #: run with the op's NumPy ``perform`` between compiled kernels. ``docs/backends.md`` shows this
-#: table, and ``tests/backends/test_numba.py`` checks that it is exactly the set of op classes
+#: table, and ``tests/backends/test_unlowered.py`` checks that it is exactly the set of op classes
 #: without a lowering.
 UNLOWERED: dict[type, str] = {
     Einsum: "contraction planning is NumPy's (`np.einsum` is not available in Numba)",

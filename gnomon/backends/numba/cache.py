@@ -151,7 +151,7 @@ def _checksum(body: str) -> str:
 # --- where the cache is, and whether to trust it ------------------------------------------
 
 
-_INTERNAL = tuple(os.path.dirname(m.__file__) + os.sep for m in (numba, sys.modules["gnomon"]))
+_INTERNAL = tuple(os.path.dirname(m.__file__) + os.sep for m in (numba, sys.modules["gnomon"]))  # type: ignore[arg-type]
 
 
 def _warn(message: str) -> None:
@@ -426,7 +426,7 @@ class _Locator(_CacheLocator):
         return None
 
 
-class _Impl(CompileResultCacheImpl):  # type: ignore[misc]
+class _Impl(CompileResultCacheImpl):
     """Numba's serialisation of compile results, with a known locator."""
 
     def __init__(self, py_func: Any, locator: _Locator) -> None:
@@ -454,7 +454,7 @@ class _SignedFiles:
         version, stamp, overloads = pickle.loads(payload)  # verified: written by this user
         if version != numba.__version__ or stamp != self._stamp:
             return {}
-        return overloads  # type: ignore[no-any-return]
+        return overloads
 
     def load(self, key: Any) -> Any:
         name = self._load_index().get(key)
@@ -477,8 +477,8 @@ class _SignedFiles:
                         if (n := f"{self._base}.{i}.nbc") not in used)
             overloads[key] = name
         d = self._store.directory
-        n = _write_signed(self._store, os.path.join(d, name), dumps((key, data)))
-        n += self._save_index(overloads)
+        n = _write_signed(self._store, os.path.join(d, name), dumps((key, data)))  # type: ignore[assignment]
+        n += self._save_index(overloads)  # type: ignore[operator]
         _after_write(self._store, n)
 
     def _save_index(self, overloads: dict[Any, str]) -> int:
@@ -489,7 +489,7 @@ class _SignedFiles:
         self._save_index({})
 
 
-class _SignedCache(FunctionCache):  # type: ignore[misc]
+class _SignedCache(FunctionCache):
     """A dispatcher's disk cache that only loads files signed with the user's key, and that
     turns a failed write into one warning and no more writes."""
 

@@ -61,7 +61,7 @@ def inner_program(graph: InnerGraph) -> str:
     key = graph.cached(("numba",), build)
     if key == _FAILED:
         raise NotLoweredError("an inner graph has a node without a Numba lowering")
-    return key  # type: ignore[no-any-return]
+    return key
 
 
 def _build_inner(graph: InnerGraph) -> str:

@@ -45,13 +45,13 @@ def scalar_body(
     comp = _composite_body(op, args, in_dtypes, out_dtypes)
     if comp is not None:
         return comp
-    expr = scalar_source(op, args, in_dtypes, out_dtypes)
+    expr = scalar_source(op, args, in_dtypes, out_dtypes)  # type: ignore[arg-type]
     if len(out_dtypes) == 1:
         return [], [expr]
     return [f"_r = {expr}"], [f"_r[{k}]" for k in range(len(out_dtypes))]
 
 
-def _composite_body(op, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+def _composite_body(op, args, in_dtypes, out_dtypes):
     try:
         from gnomon.scalar.composite import Composite
     except ImportError:

@@ -9,6 +9,8 @@ and its gradient); other advanced indices and ``Nonzero`` run with the NumPy ``p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor
 from gnomon.errors import NotLoweredError
@@ -84,7 +86,7 @@ def _(op: Subtensor, node: Apply) -> str:
 
 
 def _first_axis_gather(op: AdvancedSubtensor | AdvancedIncSubtensor, x: object,
-                       dyn: list[object]) -> None:
+                       dyn: Sequence[object]) -> None:
     """Refuse (NotLoweredError) every index but ``x[int_array, :, ...]``."""
     idx = op.idx_list
     if not (len(dyn) == 1 and idx and idx[0] is INPUT and dyn[0].ndim >= 1  # type: ignore[attr-defined]

@@ -24,11 +24,11 @@ HUGE = 1 << 22
 
 
 @intrinsic
-def _madvise_huge(typingctx, ptr, nbytes):  # type: ignore[no-untyped-def]
+def _madvise_huge(typingctx, ptr, nbytes):
     """``madvise(ptr, nbytes, MADV_HUGEPAGE)`` on the page-aligned part of the range."""
     sig = types.void(types.intp, types.intp)
 
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, signature, args):
         p, n = args
         i = ir.IntType(64)
         fnty = ir.FunctionType(ir.IntType(32), [ir.IntType(8).as_pointer(), i, ir.IntType(32)])
@@ -45,12 +45,12 @@ def _madvise_huge(typingctx, ptr, nbytes):  # type: ignore[no-untyped-def]
 
 if _LINUX:
     @numba.njit(inline="always")
-    def empty(shape, dtype):  # type: ignore[no-untyped-def]
+    def empty(shape, dtype):
         out = np.empty(shape, dtype)
         if out.nbytes >= HUGE:
             _madvise_huge(out.ctypes.data, out.nbytes)
         return out
 else:  # pragma: no cover
     @numba.njit(inline="always")
-    def empty(shape, dtype):  # type: ignore[no-untyped-def]
+    def empty(shape, dtype):
         return np.empty(shape, dtype)

@@ -152,26 +152,26 @@ def _fold(ufunc: np.ufunc, args: Sequence[str], in_dtypes: Sequence[str]) -> str
 
 
 @scalar_source.register
-def _(op: sb.Add, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+def _(op: sb.Add, args, in_dtypes, out_dtypes):
     if len(args) == 1:
         return f"{ctor(out_dtypes[0])}({args[0]})"
     return _fold(np.add, args, in_dtypes)
 
 
 @scalar_source.register
-def _(op: sb.Mul, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+def _(op: sb.Mul, args, in_dtypes, out_dtypes):
     if len(args) == 1:
         return f"{ctor(out_dtypes[0])}({args[0]})"
     return _fold(np.multiply, args, in_dtypes)
 
 
 @scalar_source.register
-def _(op: sb.Identity, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+def _(op: sb.Identity, args, in_dtypes, out_dtypes):
     return args[0]
 
 
 @scalar_source.register
-def _(op: sb.Cast, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+def _(op: sb.Cast, args, in_dtypes, out_dtypes):
     (x,), (src,), dst = args, in_dtypes, op.dtype
     if dst == "bool":
         return f"({x} != 0)"  # a complex number is true when either part is non-zero
@@ -181,7 +181,7 @@ def _(op: sb.Cast, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
 
 
 @scalar_source.register
-def _(op: sb.Switch, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+def _(op: sb.Switch, args, in_dtypes, out_dtypes):
     c, a, b = args
     t = ctor(out_dtypes[0])
     return f"({t}({a}) if {c} else {t}({b}))"

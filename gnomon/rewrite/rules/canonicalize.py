@@ -541,7 +541,7 @@ def reshape_reshape(node: Apply) -> Variable | None:
     inner = node.inputs[0].owner
     if inner is None or type(inner.op) is not type(node.op):
         return None
-    return node.op.make_node(inner.inputs[0], *node.inputs[1:]).outputs[0]  # type: ignore
+    return node.op.make_node(inner.inputs[0], *node.inputs[1:]).outputs[0]
 
 
 @register_rule(None, ops=[Reshape], groups=CANON)
@@ -585,7 +585,7 @@ def index_of_join(node: Apply) -> Variable | None:
     for part, n in zip(j.owner.inputs, lengths, strict=True):
         if k < n:
             op = type(node.op)((k, *node.op.idx_list[1:]))
-            return op.make_node(part, *node.inputs[1:]).outputs[0]  # type: ignore[no-any-return]
+            return op.make_node(part, *node.inputs[1:]).outputs[0]
         k -= n
     return None  # pragma: no cover
 

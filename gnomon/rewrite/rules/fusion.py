@@ -133,7 +133,7 @@ def _fuse(
         return s
 
     for n in members:
-        so = n.op.scalar_op
+        so = n.op.scalar_op  # type: ignore[attr-defined]
         ins = [slot_of(i) for i in n.inputs]
         if isinstance(so, Composite):
             # Inline a Composite made by an earlier round.
@@ -150,4 +150,4 @@ def _fuse(
     old = root.outputs[0]
     if new.type != old.type:
         return None  # never change a type (cannot happen for sound groups; kept as a guard)
-    return new  # type: ignore[no-any-return]
+    return new

@@ -66,13 +66,13 @@ def pow_small_int_to_mul(node: Apply, x: Variable, n: Any) -> Variable | None:
 @register_rule(P(Elemwise(Pow), Var("x", where=is_inexact), Const(value=0.5)), groups=SPEC)
 def pow_half_to_sqrt(node: Apply, x: Variable) -> Variable | None:
     """``x ** 0.5 -> sqrt(x)``."""
-    return sqrt(x)  # type: ignore[no-any-return]
+    return sqrt(x)
 
 
 @register_rule(P(Elemwise(Pow), Var("x", where=is_inexact), Const(value=-0.5)), groups=SPEC)
 def pow_minus_half_to_rsqrt(node: Apply, x: Variable) -> Variable | None:
     """``x ** -0.5 -> 1 / sqrt(x)``."""
-    return true_divide(1, sqrt(x))  # type: ignore[no-any-return]
+    return true_divide(1, sqrt(x))
 
 
 @register_rule(P(Sum, P(Elemwise(Mul), "x", "y")), groups=SPEC)
@@ -193,23 +193,23 @@ def matvec_to_gemv(node: Apply, m: Variable) -> Variable | None:
     """``matrix @ vector -> Gemm`` with a vector operand (gemv); ``vector @ matrix`` too, as the
     transposed matrix times the vector."""
     op = node.op
-    if op.input_ndim != 2 or tuple(op.new_order) not in ((0,), (1,)):
+    if op.input_ndim != 2 or tuple(op.new_order) not in ((0,), (1,)):  # type: ignore[attr-defined]
         return None
     p = _product(m)
     if p is None:
         return None
-    if tuple(op.new_order) == (0,):
+    if tuple(op.new_order) == (0,):  # type: ignore[attr-defined]
         # (m, k) @ (k, 1) with the last axis dropped: the column is an expanded vector.
         v = None if p.tb else _dimshuffle_of(p.b, 1, (0, "x"))
         if v is None:
             return None
-        return Gemm(trans_a=p.ta, trans_b=False)(  # type: ignore[no-any-return]
+        return Gemm(trans_a=p.ta, trans_b=False)(
             _zero(v.dtype), p.alpha, p.a, v, _zero(v.dtype))
     # (1, k) @ (k, n) with the first axis dropped: v @ op(B) = op(B).T @ v.
     v = None if p.ta else _dimshuffle_of(p.a, 1, ("x", 0))
     if v is None:
         return None
-    return Gemm(trans_a=not p.tb, trans_b=False)(  # type: ignore[no-any-return]
+    return Gemm(trans_a=not p.tb, trans_b=False)(
         _zero(v.dtype), p.alpha, p.b, v, _zero(v.dtype))
 
 
@@ -331,4 +331,4 @@ def outer_sub_to_ger(node: Apply, z: Variable, m: Variable) -> Variable | None:
     if parts is None or z.dtype != out.dtype:
         return None
     x, y, alpha = parts
-    return Ger()(z, neg(alpha), x, y)  # type: ignore[no-any-return]
+    return Ger()(z, neg(alpha), x, y)

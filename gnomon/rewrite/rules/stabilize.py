@@ -117,19 +117,19 @@ def softmax_from_exp_over_sum(node: Apply, x: Variable, s: Variable, d: Variable
                groups=STAB)
 def sqrt_of_square(node: Apply, x: Variable) -> Variable:
     """``sqrt(x**2) -> abs(x)`` (no overflow of ``x**2``)."""
-    return abs_(x)  # type: ignore[no-any-return]
+    return abs_(x)
 
 
 @register_rule(P(Elemwise(Sqrt), P(Elemwise(Square), Var("x", where=_real))), groups=STAB,
                name="sqrt_of_square_op")
 def sqrt_of_square_op(node: Apply, x: Variable) -> Variable:
     """``sqrt(square(x)) -> abs(x)``."""
-    return abs_(x)  # type: ignore[no-any-return]
+    return abs_(x)
 
 
 @register_rule(P(Elemwise(Pow), P(Elemwise(Pow), Var("x", where=_real), Const(value=2)),
                  Const(value=0.5)), groups=STAB)
 def pow_half_of_square(node: Apply, x: Variable) -> Variable:
     """``(x**2)**0.5 -> abs(x)``."""
-    return abs_(x)  # type: ignore[no-any-return]
+    return abs_(x)
 
