@@ -43,7 +43,11 @@ def _subclasses(base: type) -> set[type]:
 
 def _op_classes() -> set[type]:
     _import_gnomon()
-    return _subclasses(Op)
+    from gnomon.logprob.rewriting import MeasurableOp
+
+    # measurable ops never reach a backend: strip_measurable turns each back into the op it
+    # replaced before a density graph is returned
+    return _subclasses(Op) - _subclasses(MeasurableOp) - {MeasurableOp}
 
 
 def _scalar_op_classes() -> set[type]:
