@@ -156,7 +156,9 @@ def reproducer(spec: Spec, values: Sequence[np.ndarray], mode: str, comment: str
     """A standalone script: build the graph, compile it with ``mode``, call it on ``values``."""
     lines = [NAMESPACE_IMPORTS.rstrip(), *graph_code(spec)]
     xs = ", ".join(f"x{k}" for k in range(len(spec.inputs)))
-    lines.append(f"f = gnomon.function([{xs}], outs, mode={mode!r}, on_unused_input='ignore')")
+    # tiered="off": the first call must run the backend's program, not the reference
+    m = f"gnomon.Mode({mode!r}, tiered='off')" if mode in ("numba", "jax") else repr(mode)
+    lines.append(f"f = gnomon.function([{xs}], outs, mode={m}, on_unused_input='ignore')")
     lines.append("print(f(" + ", ".join(array_literal(v) for v in values) + "))")
     if comment:
         lines += ["# " + c for c in comment.splitlines()]
