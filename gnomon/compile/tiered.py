@@ -77,6 +77,7 @@ class TieredProgram:
         self._final: Callable[[list[Any]], list[Any]] | None = None
         self._error: BaseException | None = None
         self._started = False
+        self._thread: threading.Thread | None = None
         self._first_taken = False
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -120,6 +121,7 @@ class TieredProgram:
         stand_ins = None if values is None else [_stand_in(v) for v in values]
         t = threading.Thread(target=self._compile, args=(stand_ins,),
                              name="gnomon-tiered-compile", daemon=True)
+        self._thread = t
         _RUNNING.add(self)
         t.start()
 
@@ -275,8 +277,10 @@ def _before_fork() -> None:
     # A child forked while a background compile holds Numba's compiler lock (or gnomon's cache
     # lock) would inherit it held by a thread that does not exist there, and deadlock at its
     # first compile. So a fork waits for running background compiles to finish.
+    me = threading.current_thread()
     for state in list(_RUNNING):
-        state._done.wait()
+        if state._thread is not me:  # a compile that forks (a subprocess) must not wait for itself
+            state._done.wait()
 
 
 if hasattr(os, "register_at_fork"):
