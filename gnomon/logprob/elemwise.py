@@ -399,60 +399,75 @@ def _transform_icdf(op: MeasurableTransform, q: Variable, *inputs: Variable) -> 
 
 @dataclass(frozen=True)
 class MeasurableCensored(MeasurableOp):
-    """``clip(x, lo, hi)`` (``maximum(x, lo)``: ``hi = inf``; ``minimum(x, hi)``: ``lo =
-    -inf``) of a continuous measurable ``x``: a density inside, point masses at the bounds."""
+    """``clip(x, lo, hi)`` (``maximum(x, lo)``: no upper bound; ``minimum(x, hi)``: no lower
+    bound) of a measurable ``x``: its density inside, point masses ``P(x <= lo)`` at ``lo`` and
+    ``P(x >= hi)`` at ``hi``. A discrete ``x`` needs integer bounds."""
 
     index: int
 
 
-def _bounds(op: MeasurableCensored, inputs: tuple[Variable, ...], like: Variable
-            ) -> tuple[Variable, Variable]:
+def _bounds(op: MeasurableCensored, inputs: tuple[Variable, ...]
+            ) -> tuple[Variable | None, Variable | None]:
     so = op.base.scalar_op  # type: ignore[attr-defined]
-    x = inputs[op.index]
     if isinstance(so, sm.Clip):
-        return as_float(inputs[1], x), as_float(inputs[2], x)
-    other = as_float(inputs[1 - op.index], x)
-    inf = gt.constant(np.array(np.inf, dtype=x.dtype))
-    return (other, inf) if isinstance(so, sm.Maximum) else (-inf, other)
+        return inputs[1], inputs[2]
+    other = inputs[1 - op.index]
+    return (other, None) if isinstance(so, sm.Maximum) else (None, other)
 
 
 @register_measurable_rule(ops=[Elemwise(sm.Clip), Elemwise(sm.Maximum), Elemwise(sm.Minimum)])
 def measurable_censoring(node: Any) -> Variable | None:
-    """``clip(x, lo, hi)``, ``maximum(x, lo)``, ``minimum(x, hi)`` of a continuous measurable
-    ``x`` -> :class:`MeasurableCensored`."""
+    """``clip(x, lo, hi)``, ``maximum(x, lo)``, ``minimum(x, hi)`` of a measurable ``x`` ->
+    :class:`MeasurableCensored`."""
     i = measured_input(node)
-    if i is None or not _is_continuous(node.inputs[i]) or ndim_supp(node.inputs[i]):
+    if i is None or ndim_supp(node.inputs[i]):
         return None
     if isinstance(node.op.scalar_op, sm.Clip) and i != 0:
         return None
+    if _is_continuous(node.inputs[i]) != _is_continuous(node.outputs[0]):
+        return None  # an integer variable clipped at float bounds takes float values
     return MeasurableCensored(node.op, i)(*node.inputs)
 
 
 @_logprob.register(MeasurableCensored)
 def _censored_logp(op: MeasurableCensored, value: Variable, *inputs: Variable) -> Variable:
     x = inputs[op.index]
-    lo, hi = _bounds(op, inputs, value)
-    inside = measured_logp(x, value)
-    at_lo = measured_logcdf(x, lo + gt.zeros_like(value))
-    at_hi = log_sf(measured_logcdf(x, hi + gt.zeros_like(value)))
-    lp = gt.where(gt.and_(gt.gt(value, lo), gt.lt(value, hi)), inside, NINF)
-    lp = gt.where(gt.eq(value, hi), at_hi, lp)
-    return gt.where(gt.eq(value, lo), at_lo, lp)
+    lo, hi = _bounds(op, inputs)
+    zero = gt.zeros_like(value)
+    lp = measured_logp(x, value)
+    if hi is not None:
+        # P(x >= hi): 1 - F(hi) for a continuous x, 1 - F(hi - 1) for a discrete one
+        below_hi = hi if _is_continuous(x) else hi - 1
+        at_hi = log_sf(measured_logcdf(x, gt.cast(below_hi + zero, value.dtype)))
+        lp = gt.where(gt.gt(value, hi), NINF, gt.where(gt.eq(value, hi), at_hi, lp))
+    if lo is not None:
+        at_lo = measured_logcdf(x, gt.cast(lo + zero, value.dtype))
+        lp = gt.where(gt.lt(value, lo), NINF, gt.where(gt.eq(value, lo), at_lo, lp))
+    return lp
 
 
 @_logcdf.register(MeasurableCensored)
 def _censored_logcdf(op: MeasurableCensored, value: Variable, *inputs: Variable) -> Variable:
     x = inputs[op.index]
-    lo, hi = _bounds(op, inputs, value)
+    lo, hi = _bounds(op, inputs)
     lc = measured_logcdf(x, value)
-    return gt.where(gt.lt(value, lo), NINF, gt.where(gt.ge(value, hi), 0.0, lc))
+    if hi is not None:
+        lc = gt.where(gt.ge(value, hi), 0.0, lc)
+    if lo is not None:
+        lc = gt.where(gt.lt(value, lo), NINF, lc)
+    return lc
 
 
 @_icdf.register(MeasurableCensored)
 def _censored_icdf(op: MeasurableCensored, q: Variable, *inputs: Variable) -> Variable:
     x = inputs[op.index]
-    lo, hi = _bounds(op, inputs, q)
-    return gt.clip(measured_icdf(x, q), lo, hi)
+    lo, hi = _bounds(op, inputs)
+    out = measured_icdf(x, q)
+    if lo is not None:
+        out = gt.maximum(out, lo)
+    if hi is not None:
+        out = gt.minimum(out, hi)
+    return out
 
 
 # --- discretization: round, floor, ceil -----------------------------------------------------

@@ -42,12 +42,13 @@ from gnomon.errors import GnomonTypeError, GnomonValueError, user_location, with
 from gnomon.graph.basic import Constant, Variable
 from gnomon.graph.replace import graph_replace
 from gnomon.graph.traversal import toposort
-from gnomon.logprob.abstract import _logprob
+from gnomon.logprob.abstract import _logcdf, _logprob
 from gnomon.logprob.elemwise import not_broadcast
 from gnomon.logprob.rewriting import (
     MeasurableOp,
     depends_on,
     is_measurable,
+    measured_logcdf,
     measured_logp,
     register_measurable_rule,
     rewrite_measurable,
@@ -153,9 +154,9 @@ class MeasurableMarginalMixture(MeasurableOp):
     selectors: tuple[int, ...]
 
 
-@_logprob.register(MeasurableMarginalMixture)
-def _marginal_logp(op: MeasurableMarginalMixture, value: Variable, *inputs: Variable
-                   ) -> Variable:
+def _enumerated(op: MeasurableMarginalMixture, value: Variable, inputs: tuple[Variable, ...],
+                measure: Any) -> Variable:
+    """``logsumexp_k [logp(z = k) + measure(mixture | z = k, value)]``."""
     out = op.base.make_node(*inputs).outputs[0]
     z = _latent([inputs[i] for i in op.selectors], out)
     assert z is not None  # the rule checked it
@@ -163,9 +164,20 @@ def _marginal_logp(op: MeasurableMarginalMixture, value: Variable, *inputs: Vari
     for k in finite_support(z) or ():
         kz = _full(z, k)
         (out_k,) = graph_replace([out], {z: kz}, strict=False)
-        m = rewrite_measurable(out_k)
-        terms.append(measured_logp(z, kz) + measured_logp(m, value))
+        terms.append(measured_logp(z, kz) + measure(rewrite_measurable(out_k), value))
     return gt.logsumexp(gt.stack(terms), axis=0)
+
+
+@_logprob.register(MeasurableMarginalMixture)
+def _marginal_logp(op: MeasurableMarginalMixture, value: Variable, *inputs: Variable
+                   ) -> Variable:
+    return _enumerated(op, value, inputs, measured_logp)
+
+
+@_logcdf.register(MeasurableMarginalMixture)
+def _marginal_logcdf(op: MeasurableMarginalMixture, value: Variable, *inputs: Variable
+                     ) -> Variable:
+    return _enumerated(op, value, inputs, measured_logcdf)
 
 
 # --- where(cond, a, b) ------------------------------------------------------------------------
@@ -199,6 +211,12 @@ def measurable_switch(node: Any) -> Variable | None:
 def _switch_logp(op: MeasurableSwitch, value: Variable, cond: Variable, a: Variable,
                  b: Variable) -> Variable:
     return gt.where(cond, measured_logp(a, value), measured_logp(b, value))
+
+
+@_logcdf.register(MeasurableSwitch)
+def _switch_logcdf(op: MeasurableSwitch, value: Variable, cond: Variable, a: Variable,
+                   b: Variable) -> Variable:
+    return gt.where(cond, measured_logcdf(a, value), measured_logcdf(b, value))
 
 
 # --- stack([...])[idx] ------------------------------------------------------------------------
@@ -251,20 +269,30 @@ def measurable_indexed_stack(node: Any) -> Variable | None:
     return MeasurableMarginalMixture(node.op, (1,))(*node.inputs)
 
 
-@_logprob.register(MeasurableIndexedStack)
-def _indexed_stack_logp(op: MeasurableIndexedStack, value: Variable, x: Variable,
-                        idx: Variable) -> Variable:
+def _select(x: Variable, idx: Variable, value: Variable, measure: Any) -> Variable:
     comps = stacked_components(x)
     assert comps is not None
     k = scalar_value(idx)
     n = len(comps)
     if k is not None:
-        return measured_logp(comps[int(k) % n], value)
-    lp = gt.full_like(measured_logp(comps[0], value), -np.inf)
+        return measure(comps[int(k) % n], value)
+    out = gt.full_like(measure(comps[0], value), np.nan)  # an index out of range
     i = gt.where(gt.lt(idx, 0), idx + n, idx)  # NumPy's negative indices
     for j in range(n - 1, -1, -1):
-        lp = gt.where(gt.eq(i, j), measured_logp(comps[j], value), lp)
-    return lp
+        out = gt.where(gt.eq(i, j), measure(comps[j], value), out)
+    return out
+
+
+@_logprob.register(MeasurableIndexedStack)
+def _indexed_stack_logp(op: MeasurableIndexedStack, value: Variable, x: Variable,
+                        idx: Variable) -> Variable:
+    return _select(x, idx, value, measured_logp)
+
+
+@_logcdf.register(MeasurableIndexedStack)
+def _indexed_stack_logcdf(op: MeasurableIndexedStack, value: Variable, x: Variable,
+                          idx: Variable) -> Variable:
+    return _select(x, idx, value, measured_logcdf)
 
 
 # --- marginal_logp: enumerate finite discrete latents ---------------------------------------

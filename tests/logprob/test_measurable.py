@@ -256,3 +256,16 @@ def test_numba_matches_numpy_on_a_few_derived_densities() -> None:
                                                     st.norm(0.3, 0.8).logpdf(-V)))
     np.testing.assert_allclose(ref[5], np.log(0.3 * st.norm(0.3, 0.8).pdf(V)
                                               + 0.7 * st.norm(2.0, 0.5).pdf(V)), rtol=1e-12)
+
+
+def test_censored_poisson_masses() -> None:
+    k = gr.poisson(4.0, size=8)
+    vals = np.arange(8)
+    lp, lc = gnomon.function([], [glp.logp(gt.clip(k, 2, 6), vals),
+                                  glp.logcdf(gt.clip(k, 2, 6), vals)], mode="numpy")()
+    ref = st.poisson(4.0)
+    expected = np.r_[0.0, 0.0, ref.cdf(2), ref.pmf([3, 4, 5]), ref.sf(5), 0.0]
+    np.testing.assert_allclose(np.exp(lp), expected, rtol=1e-12, atol=1e-300)
+    assert np.exp(lp).sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(np.exp(lc), np.where(vals >= 6, 1.0, np.where(
+        vals < 2, 0.0, ref.cdf(vals))), rtol=1e-12)

@@ -124,3 +124,24 @@ def test_marginal_logp_errors() -> None:
     with pytest.raises(GnomonValueError, match=r"(?s)has a value.*Hint:"):
         glp.marginal_logp({w: gt.dvector("w_v"), z: gt.lscalar("z_v")}, [z])
 
+
+
+def test_mixture_logcdf_and_a_censored_mixture() -> None:
+    z = gr.bernoulli(0.3, size=5)
+    mix = gt.where(z, gr.normal(-1.0, 1.0, size=5), gr.normal(2.0, 0.5, size=5))
+    idx = gr.categorical(np.array([0.2, 0.8]))
+    m2 = gt.stack([gr.normal(0.0, 1.0), gr.exponential(1.0)])[idx]
+    v = gt.dvector("v")
+    f = gnomon.function([v], [glp.logcdf(mix, v), glp.logcdf(m2, v[0]),
+                              glp.logp(gt.clip(mix, -0.5, 1.0), v)], mode="numpy")
+    vals = np.array([-0.5, 0.2, 0.5, 1.0, 3.0])
+    lc, lc2, cens = f(vals)
+
+    def cdf(t: np.ndarray) -> np.ndarray:
+        return 0.3 * st.norm(-1, 1).cdf(t) + 0.7 * st.norm(2, 0.5).cdf(t)
+
+    np.testing.assert_allclose(lc, np.log(cdf(vals)), rtol=1e-12)
+    assert float(lc2) == pytest.approx(np.log(0.2 * st.norm.cdf(-0.5)))  # expon: 0
+    inner = _two_normals(vals, 0.3, (-1, 1), (2, 0.5))
+    np.testing.assert_allclose(cens, [np.log(cdf(-0.5)), inner[1], inner[2],
+                                      np.log1p(-cdf(1.0)), -np.inf], rtol=1e-12)
