@@ -28,7 +28,8 @@ from typing import Any
 
 import gnomon.tensor as gt
 from gnomon.control.scan import Scan, scan
-from gnomon.graph.basic import Variable
+from gnomon.errors import format_location, with_hint
+from gnomon.graph.basic import _PROVENANCE, Variable
 from gnomon.graph.replace import graph_replace
 from gnomon.logprob.abstract import _logprob
 from gnomon.logprob.rewriting import (
@@ -39,6 +40,7 @@ from gnomon.logprob.rewriting import (
     rewrite_measurable,
     strip_measurable,
     supported_expression,
+    unvalued_rvs,
 )
 
 __all__: list[str] = []
@@ -104,7 +106,18 @@ def _scan_logp(op: MeasurableScan, value: Variable, *inputs: Variable) -> Variab
                 rep[ins[0]] = bufs[k]
         rep.update(zip(inner_nonseq, ns_vals, strict=True))
         (x_t,) = graph_replace([g.outputs[j]], rep, strict=False)
-        return strip_measurable(measured_logp(rewrite_measurable(x_t), v_t))
+        lp = strip_measurable(measured_logp(rewrite_measurable(x_t), v_t))
+        hidden = unvalued_rvs([lp])
+        if hidden:
+            from gnomon.logprob.basic import NotMeasurableError
+
+            raise NotMeasurableError(with_hint(
+                f"logp of a scan: the density of a step depends on another draw of the step "
+                f"({hidden[0].owner.op.name}), which has no value: the steps' joint density "  # type: ignore
+                "would need it summed out\n" + format_location(_PROVENANCE.get()),
+                "draw the hidden variable outside the loop (and give it a value), or write "
+                "the step as one measurable expression of the previous value"))
+        return lp
 
     lps, _ = scan(step, sequences=[*seqs, value, *lagged], non_sequences=list(nonseqs),
                   n_steps=n_steps)

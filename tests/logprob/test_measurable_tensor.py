@@ -167,3 +167,15 @@ def test_dependent_sums_are_not_rewritten() -> None:
     assert not isinstance(rewrite_measurable(g1 + g2).owner.op, RandomVariable)  # type: ignore
     with pytest.raises(glp.NotMeasurableError):
         glp.logp(g1 + g2, 1.0)
+
+
+def test_scan_with_a_hidden_draw_in_the_step_is_refused() -> None:
+    srng = gr.RandomStream(seed=1)
+
+    def step(prev):  # type: ignore[no-untyped-def]
+        return srng.normal(srng.normal(prev, 1.0), 1.0)  # a latent per step, no value
+
+    walk, _ = gnomon.scan(step, outputs_info=[gt.constant(0.0)], n_steps=3)
+    with pytest.raises(glp.NotMeasurableError,
+                       match=r"(?s)another draw.*test_measurable_tensor.py.*Hint:"):
+        glp.logp(walk, np.zeros(3))
