@@ -129,6 +129,11 @@ def test_discrete_shift_and_abs() -> None:
     ("1/x", lambda: 1.0 / gr.uniform(0.5, 2.0), 0.5, 2.0, None),
     ("sinh", lambda: gt.sinh(gr.normal(0.0, 1.0)), -np.inf, np.inf, None),
     ("expm1", lambda: gt.expm1(gr.normal(0.0, 1.0)), -1.0, np.inf, None),
+    ("abs", lambda: gt.abs(gr.normal(1.0, 1.0)), 0.0, np.inf, None),
+    ("square", lambda: gr.normal(0.5, 1.0) ** 2, 0.0, np.inf, None),
+    ("sigmoid", lambda: gt.sigmoid(gr.normal(0.5, 2.0)), 0.0, 1.0, None),
+    ("affine", lambda: 1.0 - 0.3 * gr.laplace(0.0, 1.0), -np.inf, np.inf, [1.0]),
+    ("sqrt(2x+1)", lambda: gt.sqrt(2.0 * gr.exponential(1.0) + 1.0), 1.0, np.inf, None),
 ])
 def test_transformed_densities_integrate_to_one(name: str, make: Callable[[], object],
                                                 lo: float, hi: float,
@@ -172,6 +177,13 @@ def test_censored_normal_masses_and_density() -> None:
     # outside [lo, hi]: no density
     out = glp.logp(gt.clip(x, -1.0, 2.0), np.array([-2.0, 3.0, 0.0, 0.0, 0.0]))
     assert np.all(out.eval(mode="numpy")[:2] == -np.inf)
+
+
+def test_censored_gradients() -> None:
+    def fn(v, loc):  # type: ignore[no-untyped-def]
+        return glp.logp(gt.clip(gr.normal(loc, 1.5, size=3), -1.0, 2.0), v)
+
+    check_grads(fn, [np.array([-1.0, 0.4, 2.0]), np.array(0.3)], wrt=[1])
 
 
 def test_censored_density_and_masses_sum_to_one() -> None:
