@@ -105,6 +105,13 @@ class MeasurableOp(Op):
     comes back never contains one (:func:`strip_measurable` turns each back into ``base``), so
     no backend needs to lower it. ``base`` is the op the rule replaced (``Elemwise(exp)``,
     ``Join{axis=0}``...).
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt, gnomon.random as gr
+    >>> y = rewrite_measurable(gt.exp(gr.normal(0.0, 1.0)))
+    >>> isinstance(y.owner.op, MeasurableOp), str(y.owner.op.base)
+    (True, 'Elemwise(exp)')
     """
 
     base: Op
@@ -126,7 +133,15 @@ class MeasurableOp(Op):
 
 def strip_measurable(v: Variable) -> Variable:
     """``v`` with every measurable op node rebuilt as its ``base`` op (density graphs reach
-    measurable ops through parameters, which the rules rewrite too)."""
+    measurable ops through parameters, which the rules rewrite too).
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt, gnomon.random as gr
+    >>> x = gr.normal(0.0, 1.0)
+    >>> strip_measurable(rewrite_measurable(gt.exp(x))) is gt.exp(x)   # interned: same node
+    True
+    """
     if not isinstance(v, Variable) or v.owner is None:
         return v
     memo: dict[Variable, Variable] = {}
@@ -165,7 +180,16 @@ def _dispatch(table: Any, table_name: str, v: Variable, value: Variable) -> Vari
 
 def measured_logp(v: Variable, value: Variable) -> Variable:
     """The log-density of the measurable variable ``v`` at ``value`` (for builders of
-    measurable ops: ``v`` is an input of the op being derived, already rewritten)."""
+    measurable ops: ``v`` is an input of the op being derived, already rewritten).
+
+    Examples
+    --------
+    >>> import gnomon.random as gr
+    >>> x = gr.exponential(1.0)
+    >>> v = x.type("v")
+    >>> float(measured_logp(x, v).eval({v: 2.0}, mode="numpy"))
+    -2.0
+    """
     from gnomon.logprob.abstract import _logprob
 
     return _dispatch(_logprob, "logp", v, value)
@@ -199,7 +223,15 @@ def ndim_supp(v: Variable) -> int:
 
 
 def depends_on(outputs: Sequence[Variable], v: Variable) -> bool:
-    """Whether ``v`` is an ancestor of any of ``outputs``."""
+    """Whether ``v`` is an ancestor of any of ``outputs``.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> a, b = gt.dscalar("a"), gt.dscalar("b")
+    >>> depends_on([a + 1], a), depends_on([a + 1], b)
+    (True, False)
+    """
     return any(a is v for a in ancestors(list(outputs)))
 
 
