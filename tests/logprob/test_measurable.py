@@ -281,3 +281,19 @@ def test_censored_poisson_masses() -> None:
     assert np.exp(lp).sum() == pytest.approx(1.0)
     np.testing.assert_allclose(np.exp(lc), np.where(vals >= 6, 1.0, np.where(
         vals < 2, 0.0, ref.cdf(vals))), rtol=1e-12)
+
+
+def test_censoring_with_variable_bounds_and_transform_of_a_vector_variable() -> None:
+    lo, hi = gt.dscalar("lo"), gt.dscalar("hi")
+    x = gr.normal(0.5, 1.5, size=3)
+    mv = gr.multivariate_normal(np.zeros(2), np.array([[1.0, 0.3], [0.3, 2.0]]))
+    v, w = gt.dvector("v"), gt.dvector("w")
+    f = gnomon.function([v, w, lo, hi], [glp.logp(gt.clip(x, lo, hi), v),
+                                         glp.logp(gt.exp(mv), w)], mode="numpy")
+    cens, lmv = f(np.array([-0.5, 0.0, 1.0]), np.array([0.5, 2.0]), -0.5, 1.0)
+    ref = st.norm(0.5, 1.5)
+    np.testing.assert_allclose(cens, [ref.logcdf(-0.5), ref.logpdf(0.0), ref.logsf(1.0)])
+    # exp of a multivariate normal: the Jacobian is summed over the support dimension
+    lw = np.log([0.5, 2.0])
+    expected = st.multivariate_normal(np.zeros(2), [[1.0, 0.3], [0.3, 2.0]]).logpdf(lw)
+    assert float(lmv) == pytest.approx(expected - lw.sum(), rel=1e-12)
