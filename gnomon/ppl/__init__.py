@@ -12,7 +12,7 @@ Examples
 >>> with pm.Model() as model:
 ...     mu = pm.Normal("mu", mu=0.0, sigma=10.0)
 ...     y = pm.Normal("y", mu=mu, sigma=1.0, observed=np.array([1.0, 2.0, 3.0]))
->>> round(float(pm.find_MAP(progressbar=False)["mu"]), 3)  # (0/100 + 6) / (1/100 + 3)
+>>> round(float(pm.find_MAP(model=model)["mu"]), 3)  # (0/100 + 6) / (1/100 + 3)
 1.993
 """
 
@@ -46,6 +46,17 @@ class _DistributionsNamespace:
 
 distributions = _DistributionsNamespace()
 __all__ += ["distributions"]
+
+from gnomon.ppl.interventions import do, observe  # noqa: E402
+from gnomon.ppl.map import find_MAP  # noqa: E402
+from gnomon.ppl.predictive import (  # noqa: E402
+    draw,
+    sample_posterior_predictive,
+    sample_prior_predictive,
+)
+
+__all__ += ["do", "draw", "find_MAP", "observe", "sample_posterior_predictive",
+            "sample_prior_predictive"]
 
 # --- pm.sample: the NUTS sampler (gnomon/ppl/sampling.py, written separately) -----------------
 # Imported when that module exists, so that the model API works before (or without) it.

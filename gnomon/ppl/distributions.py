@@ -26,9 +26,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-import gnomon
 import gnomon.random as gr
 import gnomon.tensor as gt
+from gnomon.compile.shared import shared as _shared
 from gnomon.errors import GnomonTypeError, GnomonValueError, with_hint
 from gnomon.graph.basic import Constant, Variable
 from gnomon.logprob.abstract import _logprob, register_rv
@@ -92,9 +92,9 @@ def _as_shape(shape: Any) -> tuple[Any, ...] | None:
 
 def _rng(rng: Any) -> Any:
     if isinstance(rng, np.random.Generator):
-        return gnomon.shared(rng)
+        return _shared(rng)
     if isinstance(rng, int | np.integer):
-        return gnomon.shared(np.random.default_rng(int(rng)))
+        return _shared(np.random.default_rng(int(rng)))
     return rng
 
 

@@ -16,6 +16,7 @@ variables* (the unconstrained coordinates a sampler or optimizer moves, with PyM
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
-import gnomon
 import gnomon.tensor as gt
+from gnomon.compile.function import function as _function
 from gnomon.compile.mode import Mode
 from gnomon.compile.shared import SharedVariable
+from gnomon.compile.shared import shared as _shared
 from gnomon.errors import (
     GnomonTypeError,
     GnomonValueError,
@@ -35,6 +37,7 @@ from gnomon.errors import (
     user_location,
     with_hint,
 )
+from gnomon.gradient import grad as _grad
 from gnomon.graph.basic import Constant, Variable
 from gnomon.graph.replace import graph_replace
 from gnomon.graph.traversal import ancestors
@@ -214,7 +217,7 @@ class Model:
         if isinstance(n, Variable):
             root._dim_lengths[name] = n
         else:
-            root._dim_lengths[name] = gnomon.shared(np.int64(n), name=f"{name}_length")
+            root._dim_lengths[name] = _shared(np.int64(n), name=f"{name}_length")
 
     def add_coords(self, coords: Mapping[str, Any], *, lengths: Mapping[str, Any] | None = None
                    ) -> None:
@@ -509,7 +512,7 @@ class Model:
         wrt = list(vars) if vars is not None else self.continuous_value_vars
         wrt = [self.rvs_to_values.get(v, v) for v in wrt]
         lp = self.logp(jacobian=jacobian)
-        gs = gnomon.grad(lp, wrt, disconnected_inputs="ignore")
+        gs = _grad(lp, wrt, disconnected_inputs="ignore")
         return gt.concatenate([gt.flatten(g) for g in gs]) if gs else gt.zeros((0,))
 
     # --- compiled functions over points -------------------------------------------------------
@@ -523,7 +526,7 @@ class Model:
         if inputs is None:
             need = set(ancestors(out_list))
             inputs = [v for v in self.value_vars if v in need]
-        fn = gnomon.function(list(inputs), out_list, mode=mode, on_unused_input="ignore",
+        fn = _function(list(inputs), out_list, mode=mode, on_unused_input="ignore",
                              no_default_updates=True)
         names = [v.name for v in inputs]
         if not point_fn:
@@ -613,7 +616,7 @@ class Model:
             outs.append(gu)
         if not outs:
             return {}
-        fn = gnomon.function([], outs, mode="numpy", no_default_updates=True)
+        fn = _function([], outs, mode="numpy", no_default_updates=True)
         vals = fn()
         point: dict[str, np.ndarray] = {}
         for rv, val in zip(self.free_RVs, vals, strict=True):
@@ -643,10 +646,10 @@ class Model:
                 for k, v in zip(keys, vals, strict=True)}
 
     def debug(self, point: Mapping[str, Any] | None = None, fn: str = "logp",
-              verbose: bool = False) -> str:
-        """Find the variables whose log-density is ``-inf`` or ``nan`` at ``point`` (default:
-        the initial point), and say why: the value, the parameters, and whether the value is
-        outside the support or a parameter is invalid. Prints the report and returns it.
+              verbose: bool = False) -> None:
+        """Print which variables have a log-density of ``-inf`` or ``nan`` at ``point``
+        (default: the initial point), with their values and parameters, and why (a value
+        outside the support, an invalid parameter). :meth:`debug_report` returns the text.
 
         Examples
         --------
@@ -654,13 +657,19 @@ class Model:
         >>> with pm.Model() as m:
         ...     s = pm.HalfNormal("s", 1.0)
         ...     y = pm.Normal("y", 0.0, s, observed=[1.0])
-        >>> print(m.debug({"s_log__": -1e4}))  # doctest: +ELLIPSIS
-        The log-density of 'y' is -inf at this point...
+        >>> m.debug({"s_log__": -1e4})  # doctest: +ELLIPSIS
+        The log-density of 'y' is -inf at this point.
+          value: 1.0
+          parameter loc: 0.0
+          parameter scale: 0.0  <- invalid: normal: invalid parameter: scale > 0
+        ...
         """
+        print(self.debug_report(point))
+
+    def debug_report(self, point: Mapping[str, Any] | None = None) -> str:
+        """The text :meth:`debug` prints."""
         point = self.initial_point() if point is None else dict(point)
-        report = _debug_report(self, point, verbose)
-        print(report)
-        return report
+        return _debug_report(self, point, False)
 
     # --- the sampler's view -------------------------------------------------------------------
 
@@ -695,7 +704,7 @@ class Model:
         >>> f = m.logp_dlogp_function(mode="numpy")
         >>> lp, g = f.logp_dlogp(np.zeros(f.n))
         >>> round(lp, 4), g.tolist()
-        (-3.3621, [0.25, 0.25])
+        (-3.4742, [0.25, 0.25])
         """
         return LogpDlogpFunction(self, vars=vars, initvals=initvals, jacobian=jacobian,
                                  mode=mode, point=point)
@@ -760,7 +769,7 @@ class LogpDlogpFunction:
 
         q = gt.dvector("q")
         lp = model.logp(jacobian=jacobian)
-        gs = gnomon.grad(lp, wrt, disconnected_inputs="ignore") if wrt else []
+        gs = _grad(lp, wrt, disconnected_inputs="ignore") if wrt else []
         flat = (gt.concatenate([gt.flatten(gt.cast(g, "float64")) for g in gs])
                 if gs else gt.zeros((0,), dtype="float64"))
         repl: dict[Variable, Variable] = {}
@@ -773,7 +782,7 @@ class LogpDlogpFunction:
                 repl[v] = gt.constant(np.asarray(start[v.name], dtype=v.dtype))
         lp_q, g_q = graph_replace([gt.cast(lp, "float64"), flat], repl, strict=False)
         m = Mode("numba", tiered="off") if mode == "numba" else mode
-        self.fn = gnomon.function([q], [lp_q, g_q], mode=m, on_unused_input="ignore",
+        self.fn = _function([q], [lp_q, g_q], mode=m, on_unused_input="ignore",
                                   no_default_updates=True)
         self.numba_fn = _numba_wrapper(self.fn) if mode == "numba" else None
         self._point_fn: Any = None
@@ -826,7 +835,7 @@ class LogpDlogpFunction:
                 if v not in sub:
                     sub[v] = gt.constant(np.asarray(self.fixed[v.name], dtype=v.dtype))
             graphs = graph_replace(graphs, sub, strict=False)
-            fn = gnomon.function([q], graphs, mode="numpy", on_unused_input="ignore",
+            fn = _function([q], graphs, mode="numpy", on_unused_input="ignore",
                                  no_default_updates=True)
             self._point_fn = (names, fn)
         return self._point_fn
@@ -915,7 +924,7 @@ def Data(name: str, value: Any, *, dims: Any = None, coords: Any = None,
             "pass a NumPy array of numbers")))
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         pass  # NaNs in covariates are the user's business; in observed data they are checked
-    shared = gnomon.shared(arr, name=full)
+    shared = _shared(arr, name=full)
     dims_t = _as_dims(dims)
     if dims_t:
         if len(dims_t) != arr.ndim:
@@ -1023,8 +1032,7 @@ def Potential(name: str, var: Any, model: Model | None = None, dims: Any = None)
     >>> import gnomon.ppl as pm
     >>> with pm.Model() as m:
     ...     x = pm.Normal("x", 0.0, 1.0)
-    ...     pm.Potential("pen", -x ** 2)  # doctest: +ELLIPSIS
-    Elemwise...
+    ...     pen = pm.Potential("pen", -x ** 2)
     >>> round(float(m.compile_logp(mode="numpy")({"x": 1.0})), 4)
     -2.4189
     """
@@ -1127,16 +1135,16 @@ def _kind(model: Model, var: Variable) -> str:
 
 
 def _debug_report(model: Model, point: dict[str, Any], verbose: bool) -> str:
-    """Evaluate each term at ``point`` and explain the ones that are not finite."""
-    terms = model.logp_terms(jacobian=True)
-    keys = list(terms)
-    fn = model.compile_fn([terms[k] for k in keys], mode="numpy")
+    """Evaluate each term at ``point`` (invalid parameters give ``-inf`` here) and explain the
+    ones that are not finite: the value, the parameters, and the failed condition."""
+    saved = model.check_bounds
+    model.check_bounds = False
     try:
-        vals = fn(point)
-    except Exception as e:  # an invalid parameter raises in a check node
-        return (f"Evaluating the log-density at this point raised:\n{e}\n"
-                "Hint: fix the parameter that the message names (or its prior), or pass "
-                "initvals= with a valid value")
+        terms = model.logp_terms(jacobian=True)
+    finally:
+        model.check_bounds = saved
+    keys = list(terms)
+    vals = model.compile_fn([terms[k] for k in keys], mode="numpy")(point)
     repl, _ = model._constrained()
     lines: list[str] = []
     for k, val in zip(keys, vals, strict=True):
@@ -1148,31 +1156,51 @@ def _debug_report(model: Model, point: dict[str, Any], verbose: bool) -> str:
         what = "nan" if np.isnan(a).any() else "-inf"
         lines.append(f"The log-density of {name!r} is {what} at this point"
                      + (f" ({int(bad.sum())} of {a.size} entries)" if a.size > 1 else "") + ".")
-        if k in model.potentials:
+        if any(k is p for p in model.potentials):
             lines.append("  It is a Potential: its expression is not finite here.")
+            lines.append("Hint: check the expression of the Potential at this point")
             continue
-        x = repl[k]
         node = k.owner
-        params = list(node.inputs[2:]) if node is not None and hasattr(node.op, "param_names") \
-            else []
-        pnames = list(getattr(node.op, "param_names", ())) if node is not None else []
-        pf = model.compile_fn([x, *graph_replace(params, repl, strict=False)], mode="numpy")
-        pvals = pf(point)
-        lines.append(f"  value: {_short(pvals[0])}")
-        for pn, pv in zip(pnames, pvals[1:], strict=False):
-            lines.append(f"  parameter {pn}: {_short(pv)}")
-        if k in model.observed_RVs:
-            lines.append("  This is observed data: a value outside the distribution's support "
-                         "(e.g. a negative count, a value outside the bounds) or parameters "
-                         "that make the data impossible.")
+        is_rv = node is not None and hasattr(node.op, "param_names") and hasattr(node.op, "name")
+        params = list(node.inputs[2:]) if is_rv else []  # type: ignore[union-attr]
+        pnames = list(node.op.param_names) if is_rv else []  # type: ignore[union-attr]
+        shown = model.compile_fn([repl[k], *graph_replace(params, repl, strict=False)],
+                                 mode="numpy")(point)
+        failed = _failed_condition(model, k, point)
+        lines.append(f"  value: {_short(shown[0])}")
+        for pn, pv in zip(pnames, shown[1:], strict=False):
+            note = ""
+            if failed and re.search(rf"\b{pn}\b", failed):
+                note = f"  <- invalid: {failed}"
+            lines.append(f"  parameter {pn}: {_short(pv)}{note}")
+        if failed:
+            lines.append(f"  A parameter is invalid ({failed}).")
+            lines.append("Hint: check the priors of the parameters that feed it (a scale that "
+                         "underflows to 0, a probability outside [0, 1]); pass initvals= to "
+                         "start from a valid point")
+        elif k in model.observed_RVs:
+            lines.append("  The observed data is outside the distribution's support (a "
+                         "negative count, a value outside the bounds) for these parameters.")
+            lines.append("Hint: check the data, and whether the distribution fits it")
         else:
-            lines.append("  The value is outside the distribution's support, or a parameter "
-                         "is invalid (e.g. a negative scale).")
-        lines.append("Hint: check the data and the priors of the parameters; pass initvals= "
-                     "to start from a valid point")
+            lines.append("  The value is outside the distribution's support.")
+            lines.append("Hint: pass initvals= with a value inside the support")
     if not lines:
         return "No problems found: every log-density term is finite at this point."
     return "\n".join(lines)
+
+
+def _failed_condition(model: Model, rv: Variable, point: dict[str, Any]) -> str:
+    """The parameter condition that fails for ``rv`` at ``point`` ("" when none does)."""
+    try:
+        term = model.logp_terms([rv], jacobian=False)[rv]
+        model.compile_fn(term, mode="numpy")(point)
+    except GnomonValueError as e:
+        first = str(e).splitlines()[0]
+        return first.split("check_parameters: ", 1)[-1]
+    except Exception:
+        return ""
+    return ""
 
 
 def _short(v: Any) -> str:
