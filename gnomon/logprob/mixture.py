@@ -254,7 +254,16 @@ def measurable_indexed_stack(node: Any) -> Variable | None:
     """``stack([a, b, ...])[idx]`` of measurable components and a scalar index ->
     :class:`MeasurableIndexedStack` (non-random ``idx``) or
     :class:`MeasurableMarginalMixture` (``idx`` from one finite discrete latent)."""
-    if len(node.op.idx_list) != 1 or not isinstance(node.op.idx_list[0], FromInput):
+    if len(node.op.idx_list) != 1:
+        return None
+    entry = node.op.idx_list[0]
+    if isinstance(entry, int) and not isinstance(entry, bool):  # stack([...])[1]: a component
+        comps = stacked_components(node.inputs[0])
+        if comps is None or not -len(comps) <= entry < len(comps):
+            return None
+        c = comps[entry]
+        return c if is_measurable(c) and c.type == node.outputs[0].type else None
+    if not isinstance(entry, FromInput):
         return None
     x, idx = node.inputs
     comps = stacked_components(x)
