@@ -24,8 +24,11 @@ copies where the graph says an output may alias), updates are applied by
 node and the user's line, and a pickled function is its graph (compiled again when loaded).
 
 Not tiered: programs that read or produce random generators (the two backends' streams are
-not guaranteed to be the same, so a draw must not depend on the tier), and programs without
-nodes. The background compile runs the final program once on stand-ins of the first call's
+not guaranteed to be the same, so a draw must not depend on the tier), programs with an op
+that says the reference is slow for it (``slow_on_reference``: a scan runs each step in
+Python), also inside inner graphs, and programs without nodes.
+
+The background compile runs the final program once on stand-ins of the first call's
 arguments (same types; copies of small arrays, zeros for large ones), so that Numba compiles
 for exactly the signature the next call needs, and fills the disk cache for the next process.
 It holds Numba's compiler lock while it compiles: another Numba compilation in the process
@@ -186,13 +189,27 @@ def tiering_policy(program: Program, backend: str, requested: str | None) -> str
     policy = requested if requested is not None else config.tiered
     if policy == "off" or backend != "numba" or not program.nodes:
         return "off"
-    # Random generators (and any other value that is not an array) are not tiered: a draw
-    # must not depend on which backend made it.
-    for node in program.nodes:
+    return policy if _tierable(program.nodes) else "off"
+
+
+def _tierable(nodes: Any) -> bool:
+    """Whether the first tier may run these nodes (and the nodes of their inner graphs)."""
+    from gnomon.graph.traversal import toposort
+
+    for node in nodes:
+        # Random generators (and any other value that is not an array) are not tiered: a
+        # draw must not depend on which backend made it. Ops that say the reference is slow
+        # for them (a scan runs its steps in Python) are not either.
+        if getattr(node.op, "slow_on_reference", False):
+            return False
         for v in (*node.inputs, *node.outputs):
             if not hasattr(v.type, "dtype"):
-                return "off"
-    return policy
+                return False
+        inner = getattr(node.op, "graph", None)
+        if inner is not None and hasattr(inner, "outputs") and not _tierable(
+                toposort(list(inner.outputs))):
+            return False
+    return True
 
 
 def compile_tiered(

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -93,6 +93,11 @@ class Scan(Op):
         place instead of copies. Set by the ``random_inplace`` rewrite when nothing else reads
         them; never set it by hand.
     """
+
+    #: tiered execution (``gnomon/compile/tiered.py``) never runs a program with a scan on the
+    #: NumPy reference: the reference runs each step in Python, which can take longer than
+    #: compiling (100,000 steps: 23 s, against about 1 s from a warm disk cache)
+    slow_on_reference: ClassVar[bool] = True
 
     graph: InnerGraph
     n_seqs: int

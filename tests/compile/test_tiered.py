@@ -96,6 +96,24 @@ def test_random_graphs_are_not_tiered() -> None:
         np.testing.assert_array_equal(f1(v), f2(v))
 
 
+def test_scan_programs_are_not_tiered() -> None:
+    x0 = gt.dvector("x0")
+    ys = gnomon.scan(lambda x: gt.tanh(x) + 1.0, outputs_info=[x0], n_steps=5)
+    ys = ys[0] if isinstance(ys, list | tuple) else ys
+    f = gnomon.function([x0], gt.sum(ys[-1]), mode=FIRST)
+    assert not isinstance(f.compiled.state, tiered.TieredProgram)
+    # also inside an inner graph
+    g = gnomon.OpFromGraph([x0], [gt.sum(ys[-1])])
+    h = gnomon.function([x0], g(x0) * 2.0, mode=FIRST)
+    assert not isinstance(h.compiled.state, tiered.TieredProgram)
+    v = np.zeros(2)
+    for _ in range(5):
+        v = np.tanh(v) + 1.0
+    want = v.sum()
+    np.testing.assert_allclose(f(np.zeros(2)), want)
+    np.testing.assert_allclose(h(np.zeros(2)), 2 * want)
+
+
 # --- same results whichever tier runs: a sample of the op-records table -------------------------
 
 
@@ -124,9 +142,12 @@ def test_op_records_through_each_tier(rec) -> None:  # type: ignore[no-untyped-d
         outs = outs + _as_list(gnomon.grad(cost, [xs[k] for k in float_in]))
     ref = gnomon.function(xs, outs, mode="numpy", on_unused_input="ignore")(*values)
     f = gnomon.function(xs, outs, mode=FIRST, on_unused_input="ignore")
-    st = _state(f)
+    st = f.compiled.state
     first = f(*[v.copy() for v in values])
-    assert st.calls_on_first_tier == 1
+    if isinstance(st, tiered.TieredProgram):
+        assert st.calls_on_first_tier == 1
+    else:  # not tierable (a scan): both calls run the final program
+        assert tiered.tiering_policy(f.program, "numba", "first") == "off"
     final = f(*[v.copy() for v in values])
     assert tiered.tier(f) == "final"
     _assert_close(first, ref)
@@ -161,18 +182,19 @@ def test_aliasing_and_updates_are_the_same_on_both_tiers() -> None:
 
 def test_errors_name_the_users_line_on_both_tiers() -> None:
     x, y = gt.dvector("x"), gt.dvector("y")
-    z = x + y  # the line the errors must show
-    line = f"test_tiered.py\", line {test_errors_name_the_users_line_on_both_tiers.__code__.co_firstlineno + 2}"  # noqa: E501
-    f = gnomon.function([x, y], gt.exp(z) * 2.0, mode=FIRST)
+    z = gt.exp(x + y) * 2.0  # the line the errors must show
+    line = f"line {test_errors_name_the_users_line_on_both_tiers.__code__.co_firstlineno + 2}"
+    f = gnomon.function([x, y], z, mode=FIRST)
+    g = gnomon.function([x, y], z, mode=Mode("numba", tiered="off"))
     msgs = []
-    for _ in range(2):
+    for h in (f, f, g):  # the first tier, the final tier, an untiered function
         with pytest.raises(GnomonError) as e:
-            f(np.ones(3), np.ones(4))
+            h(np.ones(3), np.ones(4))
         msgs.append(str(e.value))
     assert _state(f).calls_on_first_tier == 1
     assert tiered.tier(f) == "final"
-    for m in msgs:
-        assert line in m or "test_tiered.py" in m, m
+    assert msgs[0] == msgs[1] == msgs[2]
+    assert "test_tiered.py" in msgs[0] and line in msgs[0], msgs[0]
     # input checks come before either tier, with the same messages
     with pytest.raises(GnomonError, match=r"dtype|ndim|rank|dimension"):
         f(np.ones((2, 2)), np.ones(2))
