@@ -52,6 +52,7 @@ from gnomon.logprob.rewriting import (
     measured_logp,
     register_measurable_rule,
     rewrite_measurable,
+    strip_measurable,
     supported_expression,
     unvalued_rvs,
 )
@@ -157,7 +158,9 @@ class MeasurableMarginalMixture(MeasurableOp):
 def _enumerated(op: MeasurableMarginalMixture, value: Variable, inputs: tuple[Variable, ...],
                 measure: Any) -> Variable:
     """``logsumexp_k [logp(z = k) + measure(mixture | z = k, value)]``."""
-    out = op.base.make_node(*inputs).outputs[0]
+    # measurable ops inside (a nested where on the same latent) are derived again once z is
+    # fixed: rewritten before, they would still look for the latent z = k replaced
+    out = strip_measurable(op.base.make_node(*inputs).outputs[0])
     z = _latent([inputs[i] for i in op.selectors], out)
     assert z is not None  # the rule checked it
     terms = []

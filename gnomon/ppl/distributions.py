@@ -43,6 +43,7 @@ __all__ = [
     "HalfStudentT", "HyperGeometric", "InverseGamma", "Laplace", "LogNormal", "Logistic",
     "MvNormal", "Multinomial", "NegativeBinomial", "Normal", "Pareto", "Poisson", "StudentT",
     "Triangular", "Uniform", "VonMises", "Wald", "Weibull", "support_point",
+    "Censored", "Mixture", "NormalMixture",
 ]
 
 # central values of the variables the classes built (read by Model.initial_point)
@@ -989,3 +990,183 @@ def support_point(rv: Variable) -> Variable:
     except Exception:
         return _bcast(gt.constant(np.zeros((), dtype=rv.dtype)), rv)
 
+
+
+# --- derived distributions -----------------------------------------------------------------------
+
+
+def _resize(rv: Variable, size: Any) -> Variable:
+    """``rv`` drawn with batch shape ``size`` (the random variable nearest to ``rv`` in its
+    graph is rebuilt with the new size; an expression of it follows)."""
+    from gnomon.graph.replace import graph_replace
+    from gnomon.random.op import as_size
+
+    node = _nearest_rv_node(rv)
+    if node is None:
+        raise GnomonValueError(_at(with_hint(
+            f"cannot resize {rv}: it is not built from a random variable",
+            "pass a distribution made with .dist(...)")))
+    op = node.op
+    rng = node.inputs[0]
+    new_next, new_draw = op(rng, as_size(size), *node.inputs[2:])
+    if getattr(rng, "default_update", None) is node.outputs[0]:
+        rng.default_update = new_next
+    old_sp = _SUPPORT_POINTS.get(node.outputs[1])
+    out = new_draw if node.outputs[1] is rv else graph_replace(
+        [rv], {node.outputs[1]: new_draw}, strict=False)[0]
+    if old_sp is not None:
+        _SUPPORT_POINTS[out] = gt.broadcast_to(old_sp, out.shape) if out is new_draw else \
+            _bcast(graph_replace([old_sp], {node.outputs[1]: new_draw}, strict=False)[0], out)
+    if rv in _TRANSFORMS:
+        _TRANSFORMS[out] = _TRANSFORMS[rv]
+    return out
+
+
+def _nearest_rv_node(v: Variable) -> Any:
+    todo, seen = [v], set()
+    while todo:
+        x = todo.pop(0)
+        if x.owner is None or id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x.owner.op, RandomVariable):
+            return x.owner
+        todo.extend(x.owner.inputs)
+    return None
+
+
+def _base_dist(dist: Any, cls: str) -> Variable:
+    if not isinstance(dist, Variable) or _nearest_rv_node(dist) is None:
+        raise GnomonTypeError(_at(with_hint(
+            f"{cls}: dist must be an unnamed distribution, got {dist!r}",
+            f"pass pm.Normal.dist(...) (not a named variable) to {cls}")))
+    return dist
+
+
+class Censored(Distribution):
+    """``Censored(name, dist, lower, upper)``: values of ``dist`` below ``lower`` are recorded
+    as ``lower`` (above ``upper``: as ``upper``); ``None`` for no bound. The density comes from
+    gnomon.logprob's censoring rewrite (a point mass at each bound, the cdf's tail).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.stats as st, gnomon.ppl as pm
+    >>> with pm.Model() as m:
+    ...     y = pm.Censored("y", pm.Normal.dist(0.0, 1.0), lower=-1.0, upper=1.0,
+    ...                     observed=np.array([1.0, 0.5]))
+    >>> lp = float(m.compile_logp(mode="numpy")({}))
+    >>> bool(np.isclose(lp, st.norm.logsf(1.0) + st.norm.logpdf(0.5)))
+    True
+    """
+
+    @classmethod
+    def dist(cls, dist: Any = None, lower: Any = None, upper: Any = None, *, shape: Any = None,
+             size: Any = None, rng: Any = None, **kw: Any) -> Variable:
+        _no_extra(cls, kw)
+        base = _base_dist(dist, "Censored")
+        shp = _as_shape(shape) if shape is not None else _as_shape(size)
+        if shp is not None and tuple(shp) != tuple(base.type.shape):
+            base = _resize(base, shp)
+        lo = None if lower is None else _f(lower)
+        hi = None if upper is None else _f(upper)
+        if lo is not None and hi is not None:
+            out = gt.clip(base, lo, hi)
+        elif lo is not None:
+            out = gt.maximum(base, lo)
+        elif hi is not None:
+            out = gt.minimum(base, hi)
+        else:
+            out = base
+        sp = support_point(base)
+        if lo is not None:
+            sp = gt.maximum(sp, lo)
+        if hi is not None:
+            sp = gt.minimum(sp, hi)
+        _SUPPORT_POINTS[out] = _bcast(sp, out)
+        _TRANSFORMS[out] = None
+        return out
+
+
+class Mixture(Distribution):
+    """``Mixture(name, w, comp_dists)``: each value comes from component ``k`` with
+    probability ``w[..., k]``; ``comp_dists`` is a list of unnamed scalar distributions (or one
+    distribution whose last axis indexes the components). The label is a Categorical latent
+    that gnomon.logprob sums out (``logsumexp_k log w_k + logp_k``).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.stats as st, gnomon.ppl as pm
+    >>> with pm.Model() as m:
+    ...     y = pm.Mixture("y", w=[0.3, 0.7],
+    ...                    comp_dists=[pm.Normal.dist(-2.0, 1.0), pm.Normal.dist(2.0, 1.0)],
+    ...                    observed=np.array([0.5, 1.5]))
+    >>> lp = float(m.compile_logp(mode="numpy")({}))
+    >>> want = np.log(0.3 * st.norm(-2).pdf([0.5, 1.5]) + 0.7 * st.norm(2).pdf([0.5, 1.5]))
+    >>> bool(np.isclose(lp, want.sum()))
+    True
+    """
+
+    @classmethod
+    def dist(cls, w: Any = None, comp_dists: Any = None, *, shape: Any = None, size: Any = None,
+             rng: Any = None, **kw: Any) -> Variable:
+        _no_extra(cls, kw)
+        _need("Mixture", w=w, comp_dists=comp_dists)
+        wv = _f(w)
+        if isinstance(comp_dists, Variable):
+            k = comp_dists.type.shape[-1]
+            if k is None:
+                raise GnomonValueError(_at(with_hint(
+                    "Mixture: the number of components (the last axis of comp_dists) must be "
+                    "known when the model is built", "pass a list of distributions")))
+            comps = [comp_dists[..., i] for i in range(k)]
+        else:
+            comps = [_base_dist(c, "Mixture") for c in comp_dists]
+        shp = _as_shape(shape) if shape is not None else _as_shape(size)
+        if shp is None:
+            shp = _broadcast_static([c.type.shape for c in comps]
+                                    + [tuple(wv.type.shape[:-1])])
+        comps = [c if tuple(c.type.shape) == tuple(shp) else _resize(c, shp) for c in comps]
+        label = gr.categorical(gt.broadcast_to(wv, (*shp, wv.type.shape[-1] or wv.shape[-1]))
+                               if shp else wv, rng=_rng(rng))
+        out = comps[-1]
+        for i in range(len(comps) - 2, -1, -1):
+            out = gt.where(gt.eq(label, i), comps[i], out)
+        # a central value: the weighted mean of the components' central values
+        sps = [support_point(c) for c in comps]
+        wn = wv / gt.sum(wv, axis=-1, keepdims=True)
+        mean = sps[0] * wn[..., 0]
+        for i in range(1, len(sps)):
+            mean = mean + sps[i] * wn[..., i]
+        _SUPPORT_POINTS[out] = _bcast(mean, out)
+        _TRANSFORMS[out] = None
+        return out
+
+
+def _broadcast_static(shapes: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    n = max((len(s) for s in shapes), default=0)
+    out = []
+    for d in range(n):
+        dims = [s[d - n + len(s)] for s in shapes if d - n + len(s) >= 0]
+        known = [x for x in dims if x is not None and x != 1]
+        out.append(known[0] if known else 1)
+    return tuple(out)
+
+
+class NormalMixture(Distribution):
+    """``NormalMixture(name, w, mu, sigma | tau=...)``: a :class:`Mixture` of normals whose
+    parameters' last axis indexes the components."""
+
+    @classmethod
+    def dist(cls, w: Any = None, mu: Any = None, sigma: Any = None, tau: Any = None, *,
+             shape: Any = None, size: Any = None, rng: Any = None, **kw: Any) -> Variable:
+        _no_extra(cls, kw)
+        _need("NormalMixture", w=w, mu=mu)
+        s = _sigma("NormalMixture", sigma, tau)
+        m = _f(mu)
+        k = m.type.shape[-1] if m.ndim else None
+        if k is None:
+            raise GnomonValueError(_at(with_hint(
+                "NormalMixture: mu must be a vector whose length (the number of components) "
+                "is known when the model is built", "pass mu as an array of length k")))
+        comps = [Normal.dist(m[..., i], s[..., i] if s.ndim else s) for i in range(k)]
+        return Mixture.dist(w, comps, shape=shape, size=size, rng=rng)
