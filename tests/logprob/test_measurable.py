@@ -257,8 +257,7 @@ def test_numba_matches_numpy_on_a_few_derived_densities() -> None:
     v = gt.dvector("v")
     mix = gt.where(gr.bernoulli(0.3, size=5), x, gr.normal(2.0, 0.5, size=5))
     outs = [glp.logp(gt.exp(x), v), glp.logp(gt.abs(x), v), glp.logp(gt.clip(x, 0.1, 2.0), v),
-            glp.logp(gt.round(x), gt.round(v)), glp.logp(2.0 - 3.0 * gt.tanh(x), v),
-            glp.logp(mix, v), glp.logp(gt.cumsum(x), v)]
+            glp.logp(mix, v)]
     ref = gnomon.function([v], outs, mode="numpy")(V)
     got = gnomon.function([v], outs, mode="numba")(V)
     for a, b in zip(got, ref, strict=True):
@@ -266,7 +265,7 @@ def test_numba_matches_numpy_on_a_few_derived_densities() -> None:
     assert np.isfinite(ref[0]).all()
     np.testing.assert_allclose(ref[1], np.logaddexp(st.norm(0.3, 0.8).logpdf(V),
                                                     st.norm(0.3, 0.8).logpdf(-V)))
-    np.testing.assert_allclose(ref[5], np.log(0.3 * st.norm(0.3, 0.8).pdf(V)
+    np.testing.assert_allclose(ref[3], np.log(0.3 * st.norm(0.3, 0.8).pdf(V)
                                               + 0.7 * st.norm(2.0, 0.5).pdf(V)), rtol=1e-12)
 
 
