@@ -4,7 +4,7 @@ One chain runs in :func:`run_chain`, a ``nopython`` + ``nogil`` kernel compiled 
 (``cache=True``) that performs a range of iterations: momentum draw, trajectory doubling with
 leapfrog steps, multinomial sampling of the next state, and the warm-up adaptation
 (``gnomon/ppl/adaptation.py``). The log-density is an argument of first-class function type
-``f(q, grad_out) -> logp`` (:data:`LOGP_TYPE`): the model's compiled log-density and gradient is
+``f(q) -> (logp, gradient)`` (:data:`LOGP_TYPE`): the model's compiled log-density and gradient is
 called through a function pointer, with no Python per leapfrog step, and the kernel is not
 recompiled for a new model.
 
@@ -57,8 +57,8 @@ __all__ = ["LOGP_SIG", "LOGP_TYPE", "STAT_NAMES", "run_chain"]
 
 _A = types.float64[::1]
 _A2 = types.float64[:, ::1]
-#: the log-density's type: ``f(q, grad_out) -> logp`` writes the gradient into ``grad_out``
-LOGP_SIG = types.float64(_A, _A)
+#: the log-density's type: ``f(q) -> (logp, gradient)``
+LOGP_SIG = types.Tuple((types.float64, _A))(_A)
 LOGP_TYPE = types.FunctionType(LOGP_SIG)
 
 #: scalar state of a chain (``sc``): the current log-density; adaptation.S_* use 1..6
@@ -166,8 +166,9 @@ def _run_chain(f, q, g, sc, minv, w_mean, w_m2, cfg, schedule, out_q, out_stats,
         for i in range(n):
             px[i] += 0.5 * eps * gx[i]
             qx[i] += eps * minv[i] * px[i]
-        lp = f(qx, gx)
+        lp, gr = f(qx)
         for i in range(n):
+            gx[i] = gr[i]
             px[i] += 0.5 * eps * gx[i]
         return lp
 

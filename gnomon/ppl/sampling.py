@@ -112,25 +112,35 @@ def _generators(random_seed: Any, chains: int) -> list[np.random.Generator]:
 
 
 def _kernel_logp(numba_fn: Any) -> Any:
-    """``f(q, grad_out) -> logp`` of the kernel's first-class function type, around a Numba
-    ``numba_fn(q) -> (logp, grad)``; compiled here for that one signature (small: it calls the
-    already compiled program)."""
+    """The model's Numba ``numba_fn(q) -> (logp, grad)`` as the kernel's first-class function
+    argument: itself when its compiled signature is the kernel's (no compile: the kernel calls
+    it through a pointer), else a small converting wrapper. (Each ``@njit`` layer around the
+    program re-optimises the whole linked program, seconds for a big model: avoid one.)"""
     from numba import njit
 
+    arg = _nuts.LOGP_SIG.args
+    try:
+        numba_fn.compile(arg)
+        ret = numba_fn.overloads[arg].signature.return_type
+    except Exception:
+        ret = None
+    if ret == _nuts.LOGP_SIG.return_type:
+        return numba_fn
+
     @njit(_nuts.LOGP_SIG, nogil=True)
-    def f(q, g):  # type: ignore[no-untyped-def]  # pragma: no cover
+    def f(q):  # type: ignore[no-untyped-def]  # pragma: no cover
         lp, grad = numba_fn(q)
+        g = np.empty(q.shape[0])
         g[:] = grad
-        return lp
+        return float(lp), g
 
     return f
 
 
 def _python_logp(logp_dlogp: Any) -> Any:
-    def f(q: np.ndarray, g: np.ndarray) -> float:
+    def f(q: np.ndarray) -> tuple[float, np.ndarray]:
         lp, grad = logp_dlogp(q)
-        g[:] = grad
-        return float(lp)
+        return float(lp), np.asarray(grad, dtype=np.float64)
 
     return f
 
@@ -145,9 +155,10 @@ class _Chain:
         n = q0.shape[0]
         self.f = f
         self.q = np.ascontiguousarray(q0, dtype=np.float64).copy()
-        self.g = np.zeros(n)
         self.sc = np.zeros(_nuts.N_SCALARS)
-        self.sc[_nuts.S_LOGP] = f(self.q, self.g)
+        lp, g = f(self.q)
+        self.g = np.array(g, dtype=np.float64)
+        self.sc[_nuts.S_LOGP] = lp
         self.sc[1] = math.log(step_size)  # adaptation.S_LOG_EPS
         self.sc[3] = math.log(step_size)  # adaptation.S_LOG_EPS_BAR (used if tune == 0)
         self.minv = np.ones(n)
@@ -192,13 +203,12 @@ def _initial_points(fn: Any, rngs: list[np.random.Generator], jitter: bool,
     """``jitter+adapt_diag``: the initial point plus Uniform(-1, 1) noise per coordinate
     (as PyMC), redrawn up to 10 times until the log-density and gradient are finite."""
     points = []
-    g = np.zeros(q_start.shape[0])
     for c, rng in enumerate(rngs):
         q = q_start.copy()
         ok = False
         for _ in range(10 if jitter else 1):
             q = q_start + rng.uniform(-1.0, 1.0, q_start.shape[0]) if jitter else q_start.copy()
-            lp = f(q, g)
+            lp, g = f(q)
             if np.isfinite(lp) and np.all(np.isfinite(g)):
                 ok = True
                 break
@@ -452,20 +462,31 @@ def _ess(x: np.ndarray) -> float:
     var_plus = mean_var * (n - 1.0) / n
     if m > 1:
         var_plus += float(np.var(x.mean(axis=1), ddof=1))
-    rho = 1.0 - (mean_var - np.mean(acov, axis=0)) / var_plus
+    rho_all = 1.0 - (mean_var - np.mean(acov, axis=0)) / var_plus
+    # Geyer's initial positive sequence over pairs (even, odd) of lags, the last positive
+    # even lag kept ("improved estimation"), then the initial monotone sequence (Stan's
+    # reference manual, "Effective sample size"; Vehtari et al. 2021)
+    rho = np.zeros(n)
     rho[0] = 1.0
-    # Geyer: sums of pairs, positive and monotone
-    t = 0
-    pairs = []
-    while t + 1 < n:
-        p = rho[t] + rho[t + 1]
-        if p < 0:
-            break
-        pairs.append(p)
+    even, odd = 1.0, rho_all[1]
+    rho[1] = odd
+    t = 1
+    while t < n - 3 and even + odd > 0.0:
+        even, odd = rho_all[t + 1], rho_all[t + 2]
+        if even + odd >= 0.0:
+            rho[t + 1] = even
+            rho[t + 2] = odd
         t += 2
-    for i in range(1, len(pairs)):
-        pairs[i] = min(pairs[i], pairs[i - 1])
-    tau = -1.0 + 2.0 * float(np.sum(pairs)) if pairs else 1.0
+    max_t = t - 2
+    if even > 0.0:
+        rho[max_t + 1] = even
+    t = 1
+    while t <= max_t - 2:
+        if rho[t + 1] + rho[t + 2] > rho[t - 1] + rho[t]:
+            rho[t + 1] = (rho[t - 1] + rho[t]) / 2.0
+            rho[t + 2] = rho[t + 1]
+        t += 2
+    tau = -1.0 + 2.0 * float(np.sum(rho[:max_t + 1])) + float(np.sum(rho[max_t + 1:max_t + 2]))
     tau = max(tau, 1.0 / math.log10(m * n))
     return float(m * n / tau)
 
