@@ -4,7 +4,9 @@ Compiling a program with Numba takes seconds with a cold disk cache (about 0.3 s
 kernel on the development machine, then the program; see ``docs/compile-time.md``), while the
 NumPy reference backend runs the same scheduled program at once. A tiered function therefore
 starts on the reference (the *first tier*) and compiles the Numba program (the *final tier*) in
-a background thread, started by the first call:
+the background: its first call queues the compile on one worker thread shared by all functions
+(Numba compiles one thing at a time anyway), and a later call that needs a program still in
+the queue compiles it itself rather than wait for other functions' compiles. The policies:
 
 * ``config.tiered = "first"`` (the default): the first call runs on the reference while the
   final program compiles; every later call runs the final program, waiting for it if it is
@@ -38,6 +40,7 @@ background compile to finish, so that the child never inherits a held lock.
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 import weakref
@@ -80,7 +83,9 @@ class TieredProgram:
         self._final: Callable[[list[Any]], list[Any]] | None = None
         self._error: BaseException | None = None
         self._started = False
-        self._thread: threading.Thread | None = None
+        self._claimed = False  # a thread has begun to compile
+        self._thread: threading.Thread | None = None  # ... this one
+        self._stand_ins: list[Any] | None = None
         self._first_taken = False
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -108,8 +113,10 @@ class TieredProgram:
         if first and (self.policy == "first" or self._final is None):
             self.calls_on_first_tier += 1
             return self._first(values)
-        # "first" policy, a later call: wait for the final program (it was started by the
-        # first call and has been compiling since)
+        # "first" policy, a later call: it needs the final program. If the compile is still
+        # queued behind other functions' compiles, this call does it now (it waits for no
+        # compile it does not need); if it is running, wait for it.
+        self._compile_unless_claimed()
         self._done.wait()
         if self._error is not None:
             raise self._error
@@ -119,14 +126,21 @@ class TieredProgram:
     # --- the background compile ---------------------------------------------------------------
 
     def _start(self, values: list[Any] | None) -> None:
-        """Start the background compile (called under ``self._lock``)."""
+        """Queue the background compile (called under ``self._lock``)."""
         self._started = True
-        stand_ins = None if values is None else [_stand_in(v) for v in values]
-        t = threading.Thread(target=self._compile, args=(stand_ins,),
-                             name="gnomon-tiered-compile", daemon=True)
-        self._thread = t
-        _RUNNING.add(self)
-        t.start()
+        self._stand_ins = None if values is None else [_stand_in(v) for v in values]
+        _WORKER.submit(self)
+
+    def _compile_unless_claimed(self) -> None:
+        """Compile in this thread, unless another thread has begun to."""
+        with self._lock:
+            if self._claimed:
+                return
+            self._claimed = True
+            self._thread = threading.current_thread()
+            _RUNNING.add(self)
+        stand_ins, self._stand_ins = self._stand_ins, None
+        self._compile(stand_ins)
 
     def _compile(self, stand_ins: list[Any] | None) -> None:
         from gnomon.graph.basic import internal_construction
@@ -152,8 +166,8 @@ class TieredProgram:
             self._done.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait until the final program has replaced the first tier (starting its compile if no
-        call has yet); True if it has, False after ``timeout`` seconds."""
+        """Wait until the final program has replaced the first tier (queueing its compile if
+        no call has yet); True if it has, False after ``timeout`` seconds."""
         with self._lock:
             if not self._started:
                 self._start(None)
@@ -284,9 +298,51 @@ def _stand_in(v: Any) -> Any:
     return out
 
 
+# --- the worker thread ----------------------------------------------------------------------
+
+
+class _Worker:
+    """One daemon thread compiling queued programs in order, alive while there is work.
+
+    One is enough: Numba compiles under a global lock, so more threads would only wait (and
+    hold their stand-ins meanwhile). A call that needs a program still in the queue compiles
+    it itself (:meth:`TieredProgram._compile_unless_claimed`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: collections.deque[TieredProgram] = collections.deque()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, state: TieredProgram) -> None:
+        with self._lock:
+            self._queue.append(state)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="gnomon-tiered-compile",
+                                                daemon=True)
+                self._thread.start()
+
+    def after_fork_in_child(self) -> None:
+        # the worker thread does not exist in a child, and its lock may have been copied held
+        self._lock = threading.Lock()
+        self._thread = None
+        if self._queue:
+            self.submit(self._queue.popleft())
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._thread = None
+                    return
+                state = self._queue.popleft()
+            state._compile_unless_claimed()
+
+
+_WORKER = _Worker()
+
 # --- fork ---------------------------------------------------------------------------------------
 
-#: tiered programs whose background compile is running
+#: tiered programs being compiled now (by the worker or by a call that needed one)
 _RUNNING: weakref.WeakSet[TieredProgram] = weakref.WeakSet()
 
 
@@ -294,6 +350,7 @@ def _before_fork() -> None:
     # A child forked while a background compile holds Numba's compiler lock (or gnomon's cache
     # lock) would inherit it held by a thread that does not exist there, and deadlock at its
     # first compile. So a fork waits for running background compiles to finish.
+    # (queued compiles hold no lock: they are not waited for)
     me = threading.current_thread()
     for state in list(_RUNNING):
         if state._thread is not me:  # a compile that forks (a subprocess) must not wait for itself
@@ -301,4 +358,4 @@ def _before_fork() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork)
+    os.register_at_fork(before=_before_fork, after_in_child=_WORKER.after_fork_in_child)

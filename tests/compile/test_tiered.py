@@ -270,6 +270,38 @@ def test_async_calls_never_wait_for_the_background_compile() -> None:
     assert st.calls_on_first_tier == 6 and st.tier == "final"
 
 
+def test_a_call_compiles_its_own_program_when_the_worker_is_busy() -> None:
+    """Compiles queue on one worker thread; a call that needs a program still in the queue
+    compiles it itself instead of waiting for other functions' compiles."""
+    program, reference, numba_compile = _program_and_tiers()
+    release = threading.Event()
+    busy = threading.Event()
+
+    def blocked_final(p):  # type: ignore[no-untyped-def]
+        busy.set()
+        release.wait()
+        return numba_compile(p)
+
+    other = tiered.compile_tiered(program, "async", reference, blocked_final, None)
+    try:
+        other.run([np.ones(3)])
+        assert busy.wait(60)  # the worker is stuck in the other function's compile
+        x = gt.dvector("x")
+        f = gnomon.function([x], gt.sqrt(x) + 1.0, mode=FIRST)
+        v = np.array([1.0, 4.0])
+        np.testing.assert_allclose(f(v), [2.0, 3.0])  # first tier; queued behind `other`
+        out: list[np.ndarray] = []
+        t = threading.Thread(target=lambda: out.append(f(v)))
+        t.start()
+        t.join(120)
+        assert not t.is_alive(), "the second call waited for another function's compile"
+        np.testing.assert_allclose(out[0], [2.0, 3.0])
+        assert tiered.tier(f) == "final" and other.state.tier == "first"
+    finally:
+        release.set()
+    assert other.state.wait(120)
+
+
 def test_switch_during_calls_in_progress() -> None:
     """Calls in progress on the first tier finish there, correctly, while the final program
     takes over; many threads call throughout."""
@@ -368,13 +400,17 @@ def test_fork_waits_for_a_background_compile() -> None:
     program, reference, numba_compile = _program_and_tiers()
     release = threading.Event()
 
+    running = threading.Event()
+
     def slow_final(p):  # type: ignore[no-untyped-def]
+        running.set()
         release.wait()
         return numba_compile(p)
 
     c = tiered.compile_tiered(program, "async", reference, slow_final, None)
     st = c.state
-    c.run([np.ones(3)])  # starts the background compile, which waits for `release`
+    c.run([np.ones(3)])  # queues the background compile, which waits for `release`
+    assert running.wait(60)
     os.register_at_fork(before=_test_before_fork)
     _WATCH_FORKS.set()
     status: list[int] = []
