@@ -12,7 +12,7 @@ generator after the draw is ``draw.owner.outputs[0]``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from gnomon.errors import GnomonValueError, with_hint
 from gnomon.graph.basic import Apply, Variable
 from gnomon.random.op import Check, RandomVariable, _at
 from gnomon.random.type import shared_rng
+from gnomon.tensor.variable import TensorVariable
 
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "ChiSquare", "Dirichlet",
@@ -37,6 +38,11 @@ __all__ = [
 ]
 
 
+def _tv(v: Variable) -> TensorVariable:
+    """``v`` typed as the tensor it is (pullbacks receive plain ``Variable``s)."""
+    return cast(TensorVariable, v)
+
+
 def _draw(op: RandomVariable, rng: Any, size: Any, *params: Any) -> Variable:
     """Apply ``op``; a missing ``rng`` becomes a fresh shared generator that updates itself."""
     own = rng is None
@@ -45,7 +51,7 @@ def _draw(op: RandomVariable, rng: Any, size: Any, *params: Any) -> Variable:
     next_rng, draw = op(rng, size, *params)
     if own:
         rng.default_update = next_rng
-    return draw  # type: ignore[no-any-return]
+    return draw
 
 
 def _loop(fn: Any, batch: tuple[int, ...], supp: tuple[int, ...], dtype: str,
@@ -72,13 +78,12 @@ class Normal(RandomVariable):
     checks: ClassVar[tuple[Check, ...]] = (Check("scale >= 0", "parameter 'scale' must be >= 0"),)
     reparameterized: ClassVar[bool] = True
 
-    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, loc, scale, *, size):
         return rng.normal(loc, scale, size)
 
     def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
         _, _, loc, scale = node.inputs
-        draw = node.outputs[1]
-        return [g, g * ((draw - loc) / scale)]
+        return [g, _tv(g) * ((_tv(node.outputs[1]) - loc) / scale)]
 
 
 def normal(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, *, rng: Any = None,
@@ -105,7 +110,7 @@ class StandardNormal(RandomVariable):
     name: ClassVar[str] = "standard_normal"
     reparameterized: ClassVar[bool] = True
 
-    def rng_fn(self, rng, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, *, size):
         return rng.standard_normal(size)
 
 
@@ -132,13 +137,13 @@ class Uniform(RandomVariable):
         Check("np.isfinite(high - low)", "'high - low' must be finite"),)
     reparameterized: ClassVar[bool] = True
 
-    def rng_fn(self, rng, low, high, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, low, high, *, size):
         return rng.uniform(low, high, size)
 
     def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
         _, _, low, high = node.inputs
-        u = (node.outputs[1] - low) / (high - low)
-        return [g * (1.0 - u), g * u]
+        u = (_tv(node.outputs[1]) - low) / (_tv(high) - low)
+        return [_tv(g) * (1.0 - u), _tv(g) * u]
 
 
 def uniform(low: Any = 0.0, high: Any = 1.0, size: Any = None, *, rng: Any = None,
@@ -168,7 +173,7 @@ class Gamma(RandomVariable):
         Check("scale >= 0", "parameter 'scale' must be >= 0"),
     )
 
-    def rng_fn(self, rng, shape, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, shape, scale, *, size):
         return rng.gamma(shape, scale, size)
 
 
@@ -203,7 +208,7 @@ class Beta(RandomVariable):
     checks: ClassVar[tuple[Check, ...]] = (Check("a > 0", "parameter 'a' must be > 0"),
                                            Check("b > 0", "parameter 'b' must be > 0"))
 
-    def rng_fn(self, rng, a, b, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, a, b, *, size):
         return rng.beta(a, b, size)
 
 
@@ -230,12 +235,12 @@ class Exponential(RandomVariable):
     checks: ClassVar[tuple[Check, ...]] = (Check("scale >= 0", "parameter 'scale' must be >= 0"),)
     reparameterized: ClassVar[bool] = True
 
-    def rng_fn(self, rng, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, scale, *, size):
         return rng.exponential(scale, size)
 
     def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
         scale = node.inputs[2]
-        return [g * (node.outputs[1] / scale)]
+        return [_tv(g) * (_tv(node.outputs[1]) / scale)]
 
 
 def exponential(scale: Any = 1.0, size: Any = None, *, rng: Any = None,
@@ -254,7 +259,7 @@ def exponential(scale: Any = 1.0, size: Any = None, *, rng: Any = None,
 def _loc_scale_pullback(node: Apply, g: Variable, loc: Variable, scale: Variable
                         ) -> list[Variable]:
     """Gradients of ``draw = loc + scale * z`` (``z`` independent of the parameters)."""
-    return [g, g * ((node.outputs[1] - loc) / scale)]
+    return [g, _tv(g) * ((_tv(node.outputs[1]) - loc) / scale)]
 
 
 @dataclass(frozen=True)
@@ -268,7 +273,7 @@ class _LocScale(RandomVariable):
 
     def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
         _, _, loc, scale = node.inputs
-        return _loc_scale_pullback(node, g, loc, scale)  # type: ignore[return-value]
+        return list(_loc_scale_pullback(node, g, loc, scale))
 
 
 @dataclass(frozen=True)
@@ -277,7 +282,7 @@ class HalfNormal(_LocScale):
 
     name: ClassVar[str] = "halfnormal"
 
-    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, loc, scale, *, size):
         z = rng.standard_normal(self.batch_shape([loc, scale], size))
         return loc + scale * np.abs(z)
 
@@ -305,15 +310,15 @@ class LogNormal(RandomVariable):
     checks: ClassVar[tuple[Check, ...]] = (Check("sigma >= 0", "parameter 'sigma' must be >= 0"),)
     reparameterized: ClassVar[bool] = True
 
-    def rng_fn(self, rng, mean, sigma, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, mean, sigma, *, size):
         return rng.lognormal(mean, sigma, size)
 
     def reparam_pullback(self, node: Apply, g: Variable) -> list[Variable | None]:
         from gnomon.tensor.math import log
 
         _, _, mean, sigma = node.inputs
-        draw = node.outputs[1]
-        return [g * draw, g * draw * ((log(draw) - mean) / sigma)]
+        draw = _tv(node.outputs[1])
+        return [_tv(g) * draw, _tv(g) * draw * ((log(draw) - mean) / sigma)]
 
 
 def lognormal(mean: Any = 0.0, sigma: Any = 1.0, size: Any = None, *, rng: Any = None,
@@ -335,7 +340,7 @@ class Laplace(_LocScale):
 
     name: ClassVar[str] = "laplace"
 
-    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, loc, scale, *, size):
         return rng.laplace(loc, scale, size)
 
 
@@ -358,7 +363,7 @@ class Logistic(_LocScale):
 
     name: ClassVar[str] = "logistic"
 
-    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, loc, scale, *, size):
         return rng.logistic(loc, scale, size)
 
 
@@ -381,7 +386,7 @@ class Gumbel(_LocScale):
 
     name: ClassVar[str] = "gumbel"
 
-    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, loc, scale, *, size):
         return rng.gumbel(loc, scale, size)
 
 
@@ -404,7 +409,7 @@ class Cauchy(_LocScale):
 
     name: ClassVar[str] = "cauchy"
 
-    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, loc, scale, *, size):
         return loc + scale * rng.standard_cauchy(self.batch_shape([loc, scale], size))
 
 
@@ -427,7 +432,7 @@ class HalfCauchy(_LocScale):
 
     name: ClassVar[str] = "halfcauchy"
 
-    def rng_fn(self, rng, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, loc, scale, *, size):
         return loc + scale * np.abs(rng.standard_cauchy(self.batch_shape([loc, scale], size)))
 
 
@@ -455,7 +460,7 @@ class StudentT(RandomVariable):
                                            Check("scale >= 0", "parameter 'scale' must be >= 0"))
     reparameterized: ClassVar[bool] = True
 
-    def rng_fn(self, rng, df, loc, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, df, loc, scale, *, size):
         return loc + scale * rng.standard_t(df, self.batch_shape([df, loc, scale], size))
 
     def reparam_pullback(self, node: Apply, g: Variable) -> list[Any]:
@@ -488,7 +493,7 @@ class ChiSquare(RandomVariable):
     param_names: ClassVar[tuple[str, ...]] = ("df",)
     checks: ClassVar[tuple[Check, ...]] = (Check("df > 0", "parameter 'df' must be > 0"),)
 
-    def rng_fn(self, rng, df, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, df, *, size):
         return rng.chisquare(df, size)
 
 
@@ -514,7 +519,7 @@ class Weibull(RandomVariable):
     param_names: ClassVar[tuple[str, ...]] = ("a",)
     checks: ClassVar[tuple[Check, ...]] = (Check("a >= 0", "parameter 'a' must be >= 0"),)
 
-    def rng_fn(self, rng, a, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, a, *, size):
         return rng.weibull(a, size)
 
 
@@ -542,7 +547,7 @@ class Pareto(RandomVariable):
     checks: ClassVar[tuple[Check, ...]] = (Check("alpha > 0", "parameter 'alpha' must be > 0"),
                                            Check("m > 0", "parameter 'm' must be > 0"))
 
-    def rng_fn(self, rng, alpha, m, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, alpha, m, *, size):
         return m * (1.0 + rng.pareto(alpha, self.batch_shape([alpha, m], size)))
 
 
@@ -569,7 +574,7 @@ class InvGamma(RandomVariable):
     checks: ClassVar[tuple[Check, ...]] = (Check("shape > 0", "parameter 'shape' must be > 0"),
                                            Check("scale > 0", "parameter 'scale' must be > 0"))
 
-    def rng_fn(self, rng, shape, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, shape, scale, *, size):
         return 1.0 / rng.gamma(shape, 1.0 / scale, size)
 
 
@@ -596,7 +601,7 @@ class Wald(RandomVariable):
     checks: ClassVar[tuple[Check, ...]] = (Check("mean > 0", "parameter 'mean' must be > 0"),
                                            Check("scale > 0", "parameter 'scale' must be > 0"))
 
-    def rng_fn(self, rng, mean, scale, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, mean, scale, *, size):
         return rng.wald(mean, scale, size)
 
 
@@ -625,7 +630,7 @@ class Triangular(RandomVariable):
         Check("left < right", "'left' must be less than 'right'"),
     )
 
-    def rng_fn(self, rng, left, mode, right, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, left, mode, right, *, size):
         return rng.triangular(left, mode, right, size)
 
 
@@ -659,7 +664,7 @@ class Poisson(RandomVariable):
         Check("lam < 9.2e18", "parameter 'lam' must be < 9.2e18 (counts are int64)"),
     )
 
-    def rng_fn(self, rng, lam, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, lam, *, size):
         return rng.poisson(lam, size)
 
 
@@ -689,7 +694,7 @@ class Binomial(RandomVariable):
         Check("(p >= 0) & (p <= 1)", "parameter 'p' must be in [0, 1]"),
     )
 
-    def rng_fn(self, rng, n, p, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, n, p, *, size):
         return rng.binomial(n, p, size)
 
 
@@ -717,7 +722,7 @@ class Geometric(RandomVariable):
     checks: ClassVar[tuple[Check, ...]] = (
         Check("(p > 0) & (p <= 1)", "parameter 'p' must be in (0, 1]"),)
 
-    def rng_fn(self, rng, p, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, p, *, size):
         return rng.geometric(p, size)
 
 
@@ -747,7 +752,7 @@ class NegativeBinomial(RandomVariable):
         Check("(p > 0) & (p <= 1)", "parameter 'p' must be in (0, 1]"),
     )
 
-    def rng_fn(self, rng, n, p, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, n, p, *, size):
         return rng.negative_binomial(n, p, size)
 
 
@@ -775,7 +780,7 @@ class Bernoulli(RandomVariable):
     checks: ClassVar[tuple[Check, ...]] = (
         Check("(p >= 0) & (p <= 1)", "parameter 'p' must be in [0, 1]"),)
 
-    def rng_fn(self, rng, p, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, p, *, size):
         # one uniform per draw, in C order: the stream of the Numba kernel too
         return rng.random(self.batch_shape([p], size)) < p
 
@@ -811,7 +816,7 @@ class Integers(RandomVariable):
                 f"integers: dtype must be an integer dtype, not {self.dtype}",
                 "use uniform() for floats")))
 
-    def rng_fn(self, rng, low, high, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, low, high, *, size):
         return rng.integers(low, high, size, dtype=self.dtype)
 
 
@@ -845,7 +850,7 @@ class Categorical(RandomVariable):
               "(within 1e-6) along its last dimension"),
     )
 
-    def rng_fn(self, rng, p, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, p, *, size):
         # The inverse CDF of one uniform per draw (as PyTensor does).
         batch = self.batch_shape([p], size)
         cdf = np.cumsum(np.broadcast_to(p, batch + p.shape[-1:]), axis=-1)
@@ -880,10 +885,10 @@ class Dirichlet(RandomVariable):
     param_names: ClassVar[tuple[str, ...]] = ("alpha",)
     checks: ClassVar[tuple[Check, ...]] = (Check("alpha > 0", "parameter 'alpha' must be > 0"),)
 
-    def support_shape(self, param_shapes):  # type: ignore[no-untyped-def]
+    def support_shape(self, param_shapes):
         return (param_shapes[0][-1],)
 
-    def rng_fn(self, rng, alpha, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, alpha, *, size):
         if alpha.ndim == 1:
             return rng.dirichlet(alpha, size)
         batch = self.batch_shape([alpha], size)
@@ -919,10 +924,10 @@ class Multinomial(RandomVariable):
               "(within 1e-6) along its last dimension"),
     )
 
-    def support_shape(self, param_shapes):  # type: ignore[no-untyped-def]
+    def support_shape(self, param_shapes):
         return (param_shapes[1][-1],)
 
-    def rng_fn(self, rng, n, p, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, n, p, *, size):
         return rng.multinomial(n, p, size)
 
 
@@ -949,7 +954,7 @@ def psd_cholesky(cov: np.ndarray) -> np.ndarray:
     vanishes (valid because the matrix is semi-definite)."""
     cov = np.asarray(cov, dtype="float64")
     try:
-        return np.linalg.cholesky(cov)  # type: ignore[no-any-return]
+        return np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
         pass
     out = np.zeros_like(cov)
@@ -992,13 +997,13 @@ class MultivariateNormal(RandomVariable):
 
         mean, cov = node.inputs[2:]
         chol = Cholesky()(cov)
-        z = solve_triangular(chol, expand_dims(node.outputs[1] - mean, -1), lower=True)
+        z = solve_triangular(chol, expand_dims(_tv(node.outputs[1]) - mean, -1), lower=True)
         g_chol = BandPart(None, 0)(expand_dims(g, -1) * z.dimshuffle(  # type: ignore[attr-defined]
             *range(z.ndim - 2), "x", z.ndim - 2))
-        (g_cov,) = chol.owner.op.pullback(chol.owner, [sum_to(g_chol, chol)])  # type: ignore[union-attr]
+        (g_cov,) = chol.owner.op.pullback(chol.owner, [sum_to(g_chol, chol)])
         return [g, g_cov]
 
-    def support_shape(self, param_shapes):  # type: ignore[no-untyped-def]
+    def support_shape(self, param_shapes):
         k = param_shapes[0][-1]
         if k is None:  # static shapes: the covariance may know it
             k = param_shapes[1][-1]
@@ -1018,7 +1023,7 @@ class MultivariateNormal(RandomVariable):
                 "pass mean (..., k) and cov (..., k, k)")))
         return node
 
-    def validate(self, params, size):  # type: ignore[no-untyped-def]
+    def validate(self, params, size):
         mean, cov = params
         k = mean.shape[-1]
         if cov.shape[-2:] != (k, k):
@@ -1030,7 +1035,7 @@ class MultivariateNormal(RandomVariable):
                 "pass mean (..., k) and cov (..., k, k)"))
         super().validate(params, size)
 
-    def rng_fn(self, rng, mean, cov, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, mean, cov, *, size):
         batch = self.batch_shape([mean, cov], size)
         z = rng.standard_normal((*batch, mean.shape[-1]))
         return mean + (psd_cholesky(cov) @ z[..., None])[..., 0]
@@ -1062,7 +1067,7 @@ class VonMises(RandomVariable):
     param_names: ClassVar[tuple[str, ...]] = ("mu", "kappa")
     checks: ClassVar[tuple[Check, ...]] = (Check("kappa >= 0", "parameter 'kappa' must be >= 0"),)
 
-    def rng_fn(self, rng, mu, kappa, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, mu, kappa, *, size):
         return rng.vonmises(mu, kappa, size)
 
 
@@ -1095,7 +1100,7 @@ class GenGamma(RandomVariable):
         Check("lambd > 0", "parameter 'lambd' must be > 0"),
     )
 
-    def rng_fn(self, rng, alpha, p, lambd, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, alpha, p, lambd, *, size):
         batch = self.batch_shape([alpha, p, lambd], size)
         return lambd * rng.standard_gamma(alpha / p, batch) ** (1.0 / p)
 
@@ -1127,7 +1132,7 @@ class BetaBinomial(RandomVariable):
         Check("b > 0", "parameter 'b' must be > 0"),
     )
 
-    def rng_fn(self, rng, n, a, b, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, n, a, b, *, size):
         batch = self.batch_shape([n, a, b], size)
         return rng.binomial(n, rng.beta(a, b, batch), batch)
 
@@ -1165,7 +1170,7 @@ class Hypergeometric(RandomVariable):
               "less than 10**9"),
     )
 
-    def rng_fn(self, rng, ngood, nbad, nsample, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, ngood, nbad, nsample, *, size):
         return rng.hypergeometric(ngood, nbad, nsample, size)
 
 
@@ -1204,15 +1209,15 @@ class Choice(RandomVariable):
     replace: bool = True
     weighted: bool = False
 
-    @property  # type: ignore[misc]
+    @property
     def ndims_params(self) -> tuple[int, ...]:  # type: ignore[override]
         return (1, 1) if self.weighted else (1,)
 
-    @property  # type: ignore[misc]
+    @property
     def param_names(self) -> tuple[str, ...]:  # type: ignore[override]
         return ("a", "p") if self.weighted else ("a",)
 
-    @property  # type: ignore[misc]
+    @property
     def checks(self) -> tuple[Check, ...]:  # type: ignore[override]
         return (_P_IN_RANGE, _P_SUMS_TO_ONE) if self.weighted else ()
 
@@ -1249,7 +1254,7 @@ class Choice(RandomVariable):
                 "pass a non-empty population, or size=0")))
         return node
 
-    def validate(self, params, size):  # type: ignore[no-untyped-def]
+    def validate(self, params, size):
         super().validate(params, size)
         a, *p = params
         n = a.shape[0]
@@ -1271,7 +1276,7 @@ class Choice(RandomVariable):
                     f"are only {avail} {what}",
                     "use replace=True, or a smaller size"))
 
-    def rng_fn(self, rng, a, *p, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, a, *p, size):
         return rng.choice(a, size, replace=self.replace, p=p[0] if p else None)
 
     def __str__(self) -> str:
@@ -1342,10 +1347,10 @@ class Permutation(RandomVariable):
     param_names: ClassVar[tuple[str, ...]] = ("x",)
     default_dtype: ClassVar[str] = "int64"
 
-    def support_shape(self, param_shapes):  # type: ignore[no-untyped-def]
+    def support_shape(self, param_shapes):
         return (param_shapes[0][-1],)
 
-    def rng_fn(self, rng, x, *, size):  # type: ignore[no-untyped-def,override]
+    def rng_fn(self, rng, x, *, size):
         if x.ndim == 1 and size is None:
             return rng.permutation(x)
         batch = self.batch_shape([x], size)

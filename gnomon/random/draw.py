@@ -56,13 +56,14 @@ def draw(vars: Any, draws: int = 1, random_seed: Any = None, *, mode: Any = None
     rngs = [v for v in graph_inputs(outs) if isinstance(v, RandomGeneratorSharedVariable)]
     nodes = toposort(outs)
     next_of = {id(r): _next_rng(r, nodes) for r in rngs}
-    updates = {r: next_of[id(r)] for r in rngs if next_of[id(r)] is not None}
+    updates: dict[Variable, Variable] = {r: u for r in rngs
+                                         if (u := next_of[id(r)]) is not None}
     if random_seed is not None:
         seeds = (random_seed if isinstance(random_seed, np.random.SeedSequence)
                  else np.random.SeedSequence(random_seed)).spawn(len(rngs))
-        fresh = {r: shared_rng(np.random.Generator(np.random.PCG64(s)), name=r.name,
-                               borrow=True)
-                 for r, s in zip(rngs, seeds, strict=True)}
+        fresh: dict[Variable, Variable] = {
+            r: shared_rng(np.random.Generator(np.random.PCG64(s)), name=r.name, borrow=True)
+            for r, s in zip(rngs, seeds, strict=True)}
         keys = list(updates)
         new = graph_replace([*outs, *updates.values()], dict(fresh))
         outs = new[: len(outs)]
@@ -83,7 +84,7 @@ def _next_rng(rng: RandomGeneratorSharedVariable, nodes: list[Any]) -> Variable 
         return rng.default_update
     readers = [n for n in nodes if any(i is rng for i in n.inputs)]
     if len(readers) == 1 and isinstance(readers[0].op, RandomVariable):
-        return readers[0].outputs[0]  # type: ignore[no-any-return]
+        return readers[0].outputs[0]
     if len(readers) > 1:
         raise GnomonValueError(with_hint(
             f"draw: the shared generator {rng} is read by {len(readers)} nodes and has no "

@@ -427,7 +427,7 @@ def as_size(size: Any, what: str = "size") -> Variable:
             )))
         if size.ndim == 0:
             size = make_vector(size)
-        if size.type.shape[0] is None:  # type: ignore[attr-defined]
+        if size.type.shape[0] is None:
             raise ShapeError(_at(with_hint(
                 f"{what}: size {size} has a length unknown at graph time, so the number of "
                 "dimensions of the draw would be unknown",

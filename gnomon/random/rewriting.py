@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 from gnomon.compile.shared import SharedVariable
 from gnomon.control.inner import InnerGraph
@@ -69,7 +69,7 @@ def mark_inplace(outputs: list[Variable], owned: Any) -> tuple[list[Variable], l
     steps = []
     for n in nodes:
         ins = [memo.get(v, v) for v in n.inputs]
-        op = dataclasses.replace(n.op, inplace=True) if eligible(n) else n.op
+        op = dataclasses.replace(cast(Any, n.op), inplace=True) if eligible(n) else n.op
         if op is n.op and all(a is b for a, b in zip(ins, n.inputs, strict=True)):
             continue
         new = op.make_node(*ins)
@@ -90,7 +90,7 @@ def owned_body(op: Scan) -> InnerGraph:
         outs, _ = mark_inplace(list(g.outputs), owned)
         return InnerGraph(g.inputs, outs)
 
-    return g.cached(("owned_body",), build)  # type: ignore[no-any-return]
+    return g.cached(("owned_body",), build)
 
 
 # --- lifting indexing and dimshuffles through random variables ------------------------------
@@ -155,7 +155,9 @@ def _shape(v: Variable) -> tuple[Variable, ...]:
 
 def _draw_dims(rv: Apply) -> list[Variable]:
     """The draw's shape as scalars, computed from the parameters' shapes (not the draw)."""
-    return list(rv.op.infer_shape(rv, [(), (), *(_shape(p) for p in rv.inputs[2:])])[1])
+    shapes = rv.op.infer_shape(rv, [(), (), *(_shape(p) for p in rv.inputs[2:])])
+    assert shapes is not None  # RandomVariable.infer_shape always gives them
+    return list(shapes[1])
 
 
 def _rebuild(outputs: list[Variable], mapping: dict[Variable, Variable]) -> list[Variable]:
@@ -250,7 +252,7 @@ def random_dimshuffle_lift(outputs: list[Variable]) -> tuple[list[Variable], lis
         new_params = []
         for p, core in zip(params, op.ndims_params, strict=True):
             pad = nb - (p.ndim - core)  # the parameter's missing leading batch dimensions
-            pattern = ["x" if d == "x" or d < pad else d - pad for d in head]  # type: ignore[operator]
+            pattern = ["x" if d == "x" or d < pad else d - pad for d in head]
             pattern += [p.ndim - core + c for c in range(core)]
             new_params.append(dimshuffle(p, pattern))
         new = op.make_node(rv.inputs[0], new_size, *new_params)  # type: ignore[union-attr]

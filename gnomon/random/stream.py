@@ -59,7 +59,7 @@ class RandomStream:
         out = fn(*args, rng=rng, **kwargs)
         rng.default_update = out.owner.outputs[0]
         self.state_updates.append((rng, rng.default_update))
-        return out  # type: ignore[no-any-return]
+        return out
 
     def updates(self) -> list[tuple[RandomGeneratorSharedVariable, Variable]]:
         """``(generator, next state)`` pairs of every draw made so far."""

@@ -18,7 +18,7 @@ given, its ``next_rng`` output is a new generator. Copying a generator costs abo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
@@ -59,7 +59,7 @@ def copy_generator(rng: np.random.Generator) -> np.random.Generator:
     (True, False)
     """
     bg = rng.bit_generator
-    new = type(bg)(_NO_SEED)
+    new = type(bg)(cast(Any, _NO_SEED))
     new.state = bg.state
     return np.random.Generator(new)
 
@@ -156,7 +156,7 @@ class RandomGeneratorSharedVariable(SharedVariable):
 
     # The storage is SharedVariable's slot; this property shadows it so that compiled functions,
     # which read ``shared._value``, get a copy they may advance in place.
-    @property  # type: ignore[override]
+    @property
     def _value(self) -> np.random.Generator:
         return copy_generator(_STORAGE.__get__(self))
 
@@ -199,7 +199,8 @@ class RandomGeneratorSharedVariable(SharedVariable):
         return state
 
 
-_STORAGE = SharedVariable._value  # the slot descriptor behind the property above
+# the slot descriptor behind the property above
+_STORAGE: Any = vars(SharedVariable)["_value"]
 
 
 def shared_rng(

@@ -174,8 +174,8 @@ def _lower(op: RandomVariable, node: Apply) -> Callable[..., Any]:
     cores = op.ndims_params
     n_supp = op.ndim_supp
 
-    def fn(key: Any, size: Any, *ps: Any) -> tuple[Any, Any]:
-        ps = [jnp.asarray(p) for p in ps]
+    def fn(key: Any, size: Any, *args: Any) -> tuple[Any, Any]:
+        ps = [jnp.asarray(p) for p in args]
         bshapes = [tuple(p.shape[: p.ndim - c]) for p, c in zip(ps, cores, strict=True)]
         # under jit a constant size is a NumPy array; one computed from inputs is a tracer,
         # which static_ints refuses (the function then runs op by op)
