@@ -6,7 +6,9 @@
   finite discrete random variable (a Bernoulli, Categorical, bounded ``integers``, Binomial),
   that variable is summed out: ``logsumexp_k [logp(z = k) + logp(mixture | z = k)]``.
 * ``stack([a, b, c])[idx]`` (a scalar index into a stack of measurable variables): the same,
-  conditioned on a non-random ``idx`` or marginalizing an unvalued finite discrete one.
+  conditioned on a non-random ``idx`` or marginalizing an unvalued finite discrete one; and one
+  label per element, ``stack(comps)[labels, arange(n)]`` (or ``[arange(n), labels]`` of a stack
+  on axis 1) of vectors.
 * :func:`marginal_logp`: the joint log-density of a graph with chosen finite discrete latent
   variables summed out by enumeration, so a mixture written with a latent label needs no
   discrete sampler.
@@ -59,16 +61,17 @@ from gnomon.logprob.rewriting import (
 from gnomon.random.op import RandomVariable
 from gnomon.rewrite.pattern import scalar_value
 from gnomon.scalar.basic import Switch
+from gnomon.tensor.creation import Arange
 from gnomon.tensor.elemwise import Elemwise
-from gnomon.tensor.indexing import FromInput, Subtensor
+from gnomon.tensor.indexing import AdvancedSubtensor, FromInput, Subtensor
 from gnomon.tensor.shapes import DimShuffle, Join, MakeVector
 
 __all__ = ["marginal_logp"]
 
 supported_expression(
-    'mixtures (where(cond, a, b), stack([...])[idx]) with a non-random selector'
-    ' or one unvalued finite discrete latent (Bernoulli, Categorical, integers,'
-    ' Binomial) in it')
+    'mixtures (where(cond, a, b), stack([...])[idx], stack(comps)[labels,'
+    ' arange(n)]) with a non-random selector or one unvalued finite discrete latent'
+    ' (Bernoulli, Categorical, integers, Binomial) in it')
 
 #: the largest support enumerated (per latent variable, and in all for joint enumeration)
 MAX_SUPPORT = 1024
@@ -127,9 +130,10 @@ def _elementwise_from(z: Variable, outputs: Sequence[Variable]) -> bool:
     return True
 
 
-def _latent(selectors: Sequence[Variable], out: Variable) -> Variable | None:
+def _latent(selectors: Sequence[Variable], out: Variable, final: Any = None
+            ) -> Variable | None:
     """The one unvalued finite discrete random variable the selectors depend on, when it can be
-    summed out elementwise for ``out``."""
+    summed out elementwise for ``out`` (``final``: a last node known to keep elements apart)."""
     rvs = unvalued_rvs(selectors)
     if len(rvs) != 1 or finite_support(rvs[0]) is None:
         return None
@@ -138,7 +142,8 @@ def _latent(selectors: Sequence[Variable], out: Variable) -> Variable | None:
         return None
     if z.ndim == 0 and out.ndim == 0:
         return z
-    if z.type.shape == out.type.shape and _elementwise_from(z, [out]):  # type: ignore
+    targets = list(final.inputs) if final is not None else [out]
+    if z.type.shape == out.type.shape and _elementwise_from(z, targets):  # type: ignore
         return z
     return None
 
@@ -161,7 +166,10 @@ def _enumerated(op: MeasurableMarginalMixture, value: Variable, inputs: tuple[Va
     # measurable ops inside (a nested where on the same latent) are derived again once z is
     # fixed: rewritten before, they would still look for the latent z = k replaced
     out = strip_measurable(op.base.make_node(*inputs).outputs[0])
-    z = _latent([inputs[i] for i in op.selectors], out)
+    node = out.owner
+    assert node is not None
+    final = node if isinstance(op.base, AdvancedSubtensor) else None
+    z = _latent([node.inputs[i] for i in op.selectors], out, final=final)
     assert z is not None  # the rule checked it
     terms = []
     for k in finite_support(z) or ():
@@ -305,6 +313,105 @@ def _indexed_stack_logp(op: MeasurableIndexedStack, value: Variable, x: Variable
 def _indexed_stack_logcdf(op: MeasurableIndexedStack, value: Variable, x: Variable,
                           idx: Variable) -> Variable:
     return _select(x, idx, value, measured_logcdf)
+
+
+# --- stack(comps, axis)[labels, arange(n)]: one label per element ---------------------------
+
+
+def _is_arange(r: Variable, n: int) -> bool:
+    """``r`` is ``arange(n)`` (an ``Arange`` node of constants, or a constant array)."""
+    if isinstance(r, Constant):
+        data = np.asarray(r.data)
+        return data.shape == (n,) and bool(np.all(data == np.arange(n)))
+    if r.owner is None or not isinstance(r.owner.op, Arange):
+        return False
+    start, stop, step = (scalar_value(i) for i in r.owner.inputs)
+    return (start, stop, step) == (0, n, 1)
+
+
+def _stacked_vectors(v: Variable) -> tuple[list[Variable], int] | None:
+    """``(components, axis)`` when ``v`` is ``stack(components, axis)`` of vectors."""
+    if v.owner is None:
+        return None
+    op = v.owner.op
+    base = op.base if isinstance(op, MeasurableOp) else op
+    if not isinstance(base, Join) or base.axis not in (0, 1):
+        return None
+    order = ("x", 0) if base.axis == 0 else (0, "x")
+    comps = []
+    for c in v.owner.inputs:
+        cop = c.owner.op if c.owner is not None else None
+        cbase = cop.base if isinstance(cop, MeasurableOp) else cop
+        if not (isinstance(cbase, DimShuffle) and cbase.new_order == order):
+            return None
+        comps.append(c.owner.inputs[0])  # type: ignore[union-attr]
+    return comps, base.axis
+
+
+def _label_layout(node: Any) -> tuple[list[Variable], int, Variable] | None:
+    """``(components, axis, labels)`` of ``stack(comps, axis)[labels, arange(n)]`` (axis 0)
+    or ``stack(comps, axis)[arange(n), labels]`` (axis 1)."""
+    if len(node.op.idx_list) != 2 or not all(isinstance(e, FromInput)
+                                              for e in node.op.idx_list):
+        return None
+    x, i0, i1 = node.inputs
+    st = _stacked_vectors(x)
+    if st is None:
+        return None
+    comps, axis = st
+    n = comps[0].type.shape[0]
+    if n is None or any(c.type.shape != (n,) for c in comps):
+        return None
+    labels, rng_idx = (i0, i1) if axis == 0 else (i1, i0)
+    if labels.ndim != 1 or labels.dtype[0] not in "iu" or not _is_arange(rng_idx, n):
+        return None
+    return comps, axis, labels
+
+
+@dataclass(frozen=True)
+class MeasurableLabelledStack(MeasurableOp):
+    """``stack(comps, axis)[labels, arange(n)]`` (or ``[arange(n), labels]`` on axis 1): element
+    ``i`` of the ``labels[i]``-th component, with non-random labels."""
+
+
+@register_measurable_rule(ops=[AdvancedSubtensor])
+def measurable_labelled_stack(node: Any) -> Variable | None:
+    """One label per element picking among stacked measurable vectors ->
+    :class:`MeasurableLabelledStack` (non-random labels) or
+    :class:`MeasurableMarginalMixture` (labels from one finite discrete latent)."""
+    layout = _label_layout(node)
+    if layout is None:
+        return None
+    comps, axis, labels = layout
+    if not all(is_measurable(c) for c in comps) or any(depends_on([labels], c) for c in comps):
+        return None
+    pos = 1 if axis == 0 else 2
+    if not unvalued_rvs([labels]):
+        return MeasurableLabelledStack(node.op)(*node.inputs)
+    if _latent([labels], node.outputs[0], final=node) is None:
+        return None
+    return MeasurableMarginalMixture(node.op, (pos,))(*node.inputs)
+
+
+def _labelled(op: MeasurableLabelledStack, value: Variable, inputs: tuple[Variable, ...],
+              measure: Any) -> Variable:
+    x, *idx = inputs
+    st = _stacked_vectors(x)
+    assert st is not None
+    comps, axis = st
+    return op.base(gt.stack([measure(c, value) for c in comps], axis=axis), *idx)  # type: ignore
+
+
+@_logprob.register(MeasurableLabelledStack)
+def _labelled_logp(op: MeasurableLabelledStack, value: Variable, *inputs: Variable
+                   ) -> Variable:
+    return _labelled(op, value, inputs, measured_logp)
+
+
+@_logcdf.register(MeasurableLabelledStack)
+def _labelled_logcdf(op: MeasurableLabelledStack, value: Variable, *inputs: Variable
+                     ) -> Variable:
+    return _labelled(op, value, inputs, measured_logcdf)
 
 
 # --- marginal_logp: enumerate finite discrete latents ---------------------------------------

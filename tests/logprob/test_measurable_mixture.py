@@ -145,3 +145,26 @@ def test_mixture_logcdf_and_a_censored_mixture() -> None:
     inner = _two_normals(vals, 0.3, (-1, 1), (2, 0.5))
     np.testing.assert_allclose(cens, [np.log(cdf(-0.5)), inner[1], inner[2],
                                       np.log1p(-cdf(1.0)), -np.inf], rtol=1e-12)
+
+
+def test_one_label_per_element_indexing_a_stack() -> None:
+    comps = [gr.normal(0.0, 1.0, size=3), gr.normal(3.0, 1.0, size=3)]
+    idx = gr.categorical(np.array([0.2, 0.8]), size=3)
+    rows = gt.stack(comps)[idx, gt.arange(3)]
+    cols = gt.stack(comps, axis=1)[gt.arange(3), idx]
+    v, iv = gt.dvector("v"), gt.lvector("iv")
+    cond = glp.conditional_logp({idx: iv, rows: v})
+    f = gnomon.function([v, iv], [glp.logp(rows, v), glp.logp(cols, v), cond[v],
+                                  glp.logcdf(rows, v)], mode="numpy")
+    vals, labels = np.array([0.5, 2.0, 4.0]), np.array([0, 1, 1])
+    r, c, cv, lc = f(vals, labels)
+    ref = np.log(0.2 * st.norm(0, 1).pdf(vals) + 0.8 * st.norm(3, 1).pdf(vals))
+    np.testing.assert_allclose(r, ref, rtol=1e-12)
+    np.testing.assert_allclose(c, ref, rtol=1e-12)
+    np.testing.assert_allclose(cv, np.where(labels, st.norm(3, 1).logpdf(vals),
+                                            st.norm(0, 1).logpdf(vals)), rtol=1e-12)
+    np.testing.assert_allclose(lc, np.log(0.2 * st.norm(0, 1).cdf(vals)
+                                          + 0.8 * st.norm(3, 1).cdf(vals)), rtol=1e-12)
+    # an index other than arange (elements picked twice) is not a density
+    with pytest.raises(glp.NotMeasurableError):
+        glp.logp(gt.stack(comps)[idx, gt.constant(np.array([0, 0, 1]))], vals)
