@@ -202,7 +202,7 @@ def inner_shapes(
             return []
         try:
             simplified, _ = rewrite_graph(flat, include=(), exclude=("stabilize", "specialize",
-                                                                     "fusion"))
+                                                                     "fusion", "inplace"))
         except Exception:  # pragma: no cover - shapes are best effort
             return None
         return list(simplified)

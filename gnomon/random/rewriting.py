@@ -34,9 +34,9 @@ from gnomon.random.op import RandomVariable
 from gnomon.rewrite.engine import register_graph_rule
 
 
-# In the last stage, so that no later rule can add a reader of a generator it marks. Not run
-# for the reference backend, which then copies every generator it advances.
-@register_graph_rule(groups=("fusion", "inplace", "random"), name="random_inplace")
+# In the last stage (``inplace``), so that no later rule can add a reader of a generator it
+# marks. Not run for the reference backend, which then copies every generator it advances.
+@register_graph_rule(groups=("inplace", "random"), name="random_inplace")
 def random_inplace(outputs: list[Variable]) -> tuple[list[Variable], list[Any]]:
     """Mark random variables (and scans threading generators) whose generator inputs are dead
     after them as ``inplace``."""

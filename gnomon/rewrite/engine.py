@@ -783,12 +783,12 @@ def rewrite_with(
     ``include`` / ``exclude`` names may be rules, groups or stages. Excluding a stage name skips
     the stage (except for rules included by their own name); excluding a group leaves out its
     rules wherever they run (``constant_folding`` runs in three stages). ``backend='numpy'``
-    leaves out the fusion stage unless it is included.
+    leaves out the fusion and inplace stages unless they are included.
     """
     check_names(include + exclude)
     excl = set(exclude)
-    if backend == "numpy" and "fusion" not in include:
-        excl.add("fusion")
+    if backend == "numpy":  # the reference runs the graph as built, op by op
+        excl.update(s for s in ("fusion", "inplace") if s not in include)
     trace: list[RewriteStep] = []
     outs = list(outputs)
     # The rewrite allocates many small, cyclic objects (a node and its outputs point at each

@@ -15,6 +15,10 @@ in the order of :data:`PIPELINE`:
    emit one loop. Left out for the NumPy reference backend (``backend='numpy'``) unless
    included by name: the reference runs the graph op by op, where fusing gains nothing and
    only hides what is being checked.
+5. ``inplace`` — nodes that may overwrite an input nothing else reads (``random_inplace``:
+   random variables and scans that advance their generator instead of a copy). Last, so that
+   no later rule can add a reader of what they overwrite; left out for the reference backend
+   like ``fusion``.
 
 Merging (common-subexpression elimination, equal constants) needs no stage: the IR is
 hash-consed, so equal nodes and equal constants are the same object as soon as they are built.
@@ -42,6 +46,7 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("stabilize", ("stabilize", "constant_folding")),
     Stage("specialize", ("specialize", "constant_folding")),
     Stage("fusion", ("fusion",)),
+    Stage("inplace", ("inplace",)),
 )
 
 
@@ -51,6 +56,6 @@ def stage_groups() -> set[str]:
     Examples
     --------
     >>> sorted(stage_groups())
-    ['canonicalize', 'constant_folding', 'fusion', 'shape', 'specialize', 'stabilize']
+    ['canonicalize', 'constant_folding', 'fusion', 'inplace', 'shape', 'specialize', 'stabilize']
     """
     return {g for s in PIPELINE for g in s.groups}
