@@ -1088,16 +1088,14 @@ def _check_nans(arr: np.ndarray, name: str) -> None:
 
 
 def _transform_name(t: Transform) -> str:
+    """PyMC's name of a transform in value-variable names (``sigma_log__``, ``x_interval__``:
+    PyMC names every bounded transform ``interval``, one bound or two)."""
     from gnomon.logprob.transforms import Interval
 
     if isinstance(t, Interval):
         lo, hi = t.lower, t.upper  # type: ignore[attr-defined]
         if hi is None and isinstance(lo, Constant) and np.all(lo.data == 0):
             return "log"
-        if hi is None and lo is not None:
-            return "lowerbound"
-        if lo is None and hi is not None:
-            return "upperbound"
     return getattr(t, "name", "transform")
 
 

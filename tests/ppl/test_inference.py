@@ -1,0 +1,153 @@
+"""Inference helpers against analytic results: find_MAP on conjugate models, prior and
+posterior predictive draws, do / observe on a linear-Gaussian model, and one comparison with
+PyMC itself (skipped when PyMC is not installed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.stats as st
+
+import gnomon.ppl as pm
+
+
+def test_map_normal_normal():
+    y = np.array([0.3, 1.9, 1.2, 2.4, 0.8])
+    with pm.Model():
+        mu = pm.Normal("mu", 1.0, 2.0)
+        pm.Normal("y", mu, 1.5, observed=y)
+        point = pm.find_MAP()
+    want = (1.0 / 4 + y.sum() / 2.25) / (1 / 4 + 5 / 2.25)
+    np.testing.assert_allclose(point["mu"], want, rtol=1e-6)
+
+
+def test_map_beta_binomial_returns_constrained_and_transformed():
+    with pm.Model():
+        p = pm.Beta("p", 2.0, 3.0)
+        pm.Binomial("k", n=20, p=p, observed=7)
+        point = pm.find_MAP()
+    np.testing.assert_allclose(point["p"], 8 / 23, rtol=1e-6)
+    np.testing.assert_allclose(point["p_logodds__"], np.log(8 / 15), rtol=1e-5)
+
+
+def test_map_gamma_poisson_and_start():
+    with pm.Model() as m:
+        lam = pm.Gamma("lam", alpha=3.0, beta=2.0)
+        pm.Poisson("y", lam, observed=np.array([1, 4, 2, 5]))
+    point, raw = pm.find_MAP(model=m, start={"lam": 10.0}, return_raw=True)
+    assert raw.success
+    np.testing.assert_allclose(point["lam"], 14 / 6, rtol=1e-6)
+
+
+def test_map_linear_regression_known_noise():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = X @ np.array([1.5, -0.5]) + rng.normal(0, 0.5, size=30)
+    with pm.Model() as m:
+        beta = pm.Normal("beta", 0.0, 10.0, shape=2)
+        pm.Deterministic("fit", pm.math.dot(X, beta))
+        pm.Normal("y", pm.math.dot(X, beta), 0.5, observed=y)
+    point = pm.find_MAP(model=m)
+    prec = X.T @ X / 0.25 + np.eye(2) / 100
+    want = np.linalg.solve(prec, X.T @ y / 0.25)
+    np.testing.assert_allclose(point["beta"], want, rtol=1e-5)
+    np.testing.assert_allclose(point["fit"], X @ point["beta"], rtol=1e-10)
+
+
+def test_prior_predictive_marginal_and_inferencedata():
+    pytest.importorskip("arviz")
+    with pm.Model(coords={"obs": [0, 1]}) as m:
+        mu = pm.Normal("mu", 0.0, 1.0)
+        pm.Normal("y", mu, 1.0, observed=np.zeros(2), dims="obs")
+    idata = pm.sample_prior_predictive(1500, model=m, random_seed=7)
+    assert {"prior", "prior_predictive", "observed_data"} <= set(idata.groups())
+    y = idata.prior_predictive["y"].values
+    assert y.shape == (1, 1500, 2) and list(idata.prior_predictive["y"].dims) == [
+        "chain", "draw", "obs"]
+    assert st.kstest(y[0, :, 0], st.norm(0, np.sqrt(2)).cdf).pvalue > 1e-3
+    # the two observations share mu: correlation 1/2
+    assert abs(np.corrcoef(y[0].T)[0, 1] - 0.5) < 0.1
+    again = pm.sample_prior_predictive(5, model=m, random_seed=7, return_inferencedata=False)
+    np.testing.assert_array_equal(again["y"], y[0, :5])
+
+
+def test_posterior_predictive_uses_the_draws_and_extends_idata():
+    az = pytest.importorskip("arviz")
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0.0, 1.0)
+        s = pm.HalfNormal("s", 1.0)
+        pm.Normal("y", mu, s, observed=np.zeros(3))
+    post = az.from_dict(posterior={"mu": np.array([[-5.0, 5.0]]), "s": np.array([[0.1, 0.1]])})
+    out = pm.sample_posterior_predictive(post, model=m, random_seed=3,
+                                         extend_inferencedata=True)
+    assert out is post and "posterior_predictive" in post.groups()
+    y = post.posterior_predictive["y"].values
+    assert y.shape == (1, 2, 3)
+    assert np.all(np.abs(y[0, 0] + 5) < 1) and np.all(np.abs(y[0, 1] - 5) < 1)
+
+
+def _linear_gaussian():
+    with pm.Model() as m:
+        x = pm.Normal("x", 0.0, 1.0)
+        y = pm.Normal("y", x, 1.0)
+        pm.Normal("z", y, 1.0)
+    return m
+
+
+def test_do_gives_the_interventional_distribution():
+    m = _linear_gaussian()
+    m_do = pm.do(m, {"y": 2.0})
+    assert [rv.name for rv in m.free_RVs] == ["x", "y", "z"]  # untouched
+    assert [rv.name for rv in m_do.free_RVs] == ["x", "z"]
+    assert [d.name for d in m_do.deterministics] == ["y"]
+    d = pm.sample_prior_predictive(2000, model=m_do, random_seed=1, return_inferencedata=False)
+    assert st.kstest(d["z"], st.norm(2.0, 1.0).cdf).pvalue > 1e-3
+    assert st.kstest(d["x"], st.norm(0.0, 1.0).cdf).pvalue > 1e-3  # the parent is unaffected
+    np.testing.assert_array_equal(d["y"], 2.0)
+    # the original still has z ~ N(0, sqrt 3)
+    d0 = pm.sample_prior_predictive(2000, model=m, random_seed=1, return_inferencedata=False)
+    assert st.kstest(d0["z"], st.norm(0.0, np.sqrt(3)).cdf).pvalue > 1e-3
+
+
+def test_observe_gives_the_conditional():
+    m = _linear_gaussian()
+    m_obs = pm.observe(m, {"y": 2.0})
+    assert [rv.name for rv in m_obs.free_RVs] == ["x", "z"]
+    assert [rv.name for rv in m_obs.observed_RVs] == ["y"]
+    assert [rv.name for rv in m.observed_RVs] == []  # untouched
+    point = pm.find_MAP(model=m_obs)
+    np.testing.assert_allclose([point["x"], point["z"]], [1.0, 2.0], atol=1e-6)
+    # the conditional density of x given y = 2 is N(1, 1/2) up to a constant
+    f = m_obs.compile_logp(mode="numpy")
+    xs = np.array([-1.0, 0.5, 2.0])
+    lps = np.array([f({"x": x, "z": 2.0}) for x in xs])
+    want = st.norm(1.0, np.sqrt(0.5)).logpdf(xs)
+    np.testing.assert_allclose(lps - lps[0], want - want[0], rtol=1e-10)
+
+
+def test_logp_matches_pymc_eight_schools():
+    pymc = pytest.importorskip("pymc")
+    y = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
+    sigma = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+
+    def build(lib):
+        with lib.Model() as model:
+            mu = lib.Normal("mu", mu=0.0, sigma=5.0)
+            tau = lib.HalfCauchy("tau", beta=5.0)
+            theta_t = lib.Normal("theta_t", mu=0.0, sigma=1.0, shape=8)
+            lib.Deterministic("theta", mu + tau * theta_t)
+            lib.Normal("obs", mu=mu + tau * theta_t, sigma=sigma, observed=y)
+        return model
+
+    ours, theirs = build(pm), build(pymc)
+    assert [v.name for v in ours.value_vars] == [v.name for v in theirs.value_vars]
+    f, g = ours.compile_logp(mode="numpy"), theirs.compile_logp()
+    df, dg = ours.compile_dlogp(mode="numpy"), theirs.compile_dlogp()
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        point = {"mu": rng.normal(), "tau_log__": rng.normal(), "theta_t": rng.normal(size=8)}
+        np.testing.assert_allclose(f(point), g(point), rtol=1e-8)  # PyTensor rounds differently
+        np.testing.assert_allclose(df(point), dg(point), rtol=1e-8)
+    ip = ours.initial_point()
+    for k, v in theirs.initial_point().items():
+        np.testing.assert_allclose(ip[k], v, atol=1e-12)
