@@ -702,15 +702,22 @@ def _to_inferencedata(az: Any, m: Any, groups: dict[str, dict[str, np.ndarray]],
             if d is not None and d not in coords:
                 coords[d] = list(range(length))
     dims = {k: v for k, v in dims.items() if all(d is not None for d in v)}
-    attrs = {"inference_library": "gnomon", "sampling_time": res.sampling_time,
+    import gnomon
+
+    attrs = {"inference_library": "gnomon",
+             "inference_library_version": getattr(gnomon, "__version__", ""),
+             "sampling_time": res.sampling_time,
              "tuning_steps": res.tune}
     kw: dict[str, Any] = {"posterior": groups["posterior"],
                           "sample_stats": groups["sample_stats"],
                           "observed_data": groups["observed_data"] or None,
-                          "coords": coords, "dims": dims, "attrs": attrs}
+                          "coords": coords, "dims": dims}
     if "warmup_posterior" in groups:
         kw["warmup_posterior"] = groups["warmup_posterior"]
         kw["warmup_sample_stats"] = groups["warmup_sample_stats"]
         kw["save_warmup"] = True
     kw.update(idata_kwargs)
-    return az.from_dict(**kw)
+    idata = az.from_dict(**kw)
+    for g in ("posterior", "sample_stats"):  # (from_dict's attrs= is not applied by ArviZ 0.23)
+        idata[g].attrs.update(attrs)
+    return idata
