@@ -1,0 +1,158 @@
+"""NUTS end to end: gnomon's ``pm.sample`` against PyMC's (and nutpie / NumPyro when installed)
+on the same model code, in one run; prints figures and ratios, asserts nothing.
+
+Models (the ones of ``bench/logprob_bench.py``, written once as PyMC model code and run with
+``import gnomon.ppl as pm`` or ``import pymc as pm``):
+
+* **eight schools, non-centered** (10 unconstrained coordinates);
+* **radon-like varying intercepts**: 919 observations in 85 groups (89 coordinates).
+
+For each system a fresh subprocess measures the **wall time from model definition to the
+InferenceData** (compile + 2 chains x 1000 tuning + 1000 draws on 2 cores), split into the time
+before the first draw (compile) and the sampling, and the **minimum bulk ESS** over the free
+variables (ArviZ), divided by that wall time. Each system runs ``--runs`` times (default 2)
+in fresh processes with the same compilation caches, so the first run of a session shows cold
+caches (gnomon's sampler kernel compiles once per machine) and the later ones warm caches.
+
+Run: ``.venv/bin/python bench/sampling_bench.py [--runs 2] [--only gnomon,pymc,nutpie,numpyro]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from logprob_bench import S8, Y8, radon_data
+
+FREE = {"eight_schools": ["mu", "tau", "theta_t"],
+        "radon": ["mu_a", "sigma_a", "a_offset", "b", "sigma_y"]}
+
+
+def build(pm: Any, model: str) -> Any:
+    """The model, as PyMC code (runs unchanged with gnomon.ppl)."""
+    if model == "eight_schools":
+        with pm.Model(coords={"school": list(range(8))}) as m:
+            mu = pm.Normal("mu", 0.0, 5.0)
+            tau = pm.HalfCauchy("tau", 5.0)
+            theta_t = pm.Normal("theta_t", 0.0, 1.0, dims="school")
+            pm.Normal("y", mu + tau * theta_t, S8, observed=Y8, dims="school")
+        return m
+    group, x, y = radon_data()
+    with pm.Model() as m:
+        mu_a = pm.Normal("mu_a", 0.0, 10.0)
+        sigma_a = pm.HalfNormal("sigma_a", 5.0)
+        a_off = pm.Normal("a_offset", 0.0, 1.0, shape=85)
+        b = pm.Normal("b", 0.0, 10.0)
+        sigma_y = pm.HalfNormal("sigma_y", 5.0)
+        pm.Normal("y", mu_a + sigma_a * a_off[group] + b * x, sigma_y, observed=y)
+    return m
+
+
+def child(system: str, model: str, seed: int) -> dict[str, Any]:
+    import warnings
+
+    warnings.simplefilter("ignore")
+    import logging
+
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    logging.getLogger("gnomon.ppl").setLevel(logging.ERROR)
+    t_import = time.perf_counter()
+    if system == "gnomon":
+        import gnomon.ppl as pm
+    else:
+        import pymc as pm
+    import arviz as az
+
+    t0 = time.perf_counter()
+    m = build(pm, model)
+    kw: dict[str, Any] = {}
+    if system in ("nutpie", "numpyro"):
+        kw["nuts_sampler"] = system
+    with m:
+        idata = pm.sample(1000, tune=1000, chains=2, cores=2, random_seed=seed,
+                          progressbar=False, compute_convergence_checks=False, **kw)
+    wall = time.perf_counter() - t0
+    ess = az.ess(idata, method="bulk", var_names=FREE[model])
+    min_ess = float(min(float(ess[v].min()) for v in FREE[model]))
+    sampling = float(idata.posterior.attrs.get("sampling_time", float("nan")))
+    st = idata.sample_stats
+    return {"wall": wall, "sampling": sampling, "min_ess": min_ess,
+            "import": t0 - t_import,
+            "divergences": int(st["diverging"].sum()),
+            "steps": float(st["n_steps"].mean()) if "n_steps" in st else float("nan"),
+            "mu_mean": float(idata.posterior[FREE[model][0]].mean())}
+
+
+def measure(system: str, model: str, runs: int) -> list[dict[str, Any]]:
+    out = []
+    for r in range(runs):
+        p = subprocess.run([sys.executable, __file__, "--child", system, model, "--seed",
+                            str(r + 1)], capture_output=True, text=True)
+        if p.returncode != 0:
+            out.append({"error": (p.stderr.strip().splitlines() or ["?"])[-1]})
+            continue
+        out.append(json.loads(p.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def available(system: str) -> bool:
+    mod = {"gnomon": "gnomon.ppl", "pymc": "pymc", "nutpie": "nutpie",
+           "numpyro": "numpyro"}[system]
+    import importlib.util
+
+    return importlib.util.find_spec(mod.split(".")[0]) is not None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--only", default="gnomon,pymc,nutpie,numpyro")
+    ap.add_argument("--models", default="eight_schools,radon")
+    ap.add_argument("--child", nargs=2, metavar=("SYSTEM", "MODEL"))
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    if a.child:
+        print(json.dumps(child(a.child[0], a.child[1], a.seed)))
+        return
+    systems = []
+    for s in a.only.split(","):
+        if available(s):
+            systems.append(s)
+        else:
+            print(f"{s} is not installed: its rows are skipped")
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cpus)")
+    for model in a.models.split(","):
+        print(f"\n{model}: 2 chains x (1000 tune + 1000 draws), cores=2; wall = model "
+              "definition to InferenceData; min bulk ESS over the free variables")
+        print(f"{'system':8} {'run':>3} {'wall s':>7} {'compile s':>9} {'sample s':>8} "
+              f"{'min ESS':>8} {'ESS/s':>7} {'div':>4} {'steps':>6}")
+        best: dict[str, float] = {}
+        for s in systems:
+            for i, r in enumerate(measure(s, model, a.runs)):
+                if "error" in r:
+                    print(f"{s:8} {i:>3} failed: {r['error']}")
+                    continue
+                rate = r["min_ess"] / r["wall"]
+                best[s] = max(best.get(s, 0.0), rate)
+                print(f"{s:8} {i:>3} {r['wall']:7.2f} {r['wall'] - r['sampling']:9.2f} "
+                      f"{r['sampling']:8.2f} {r['min_ess']:8.0f} {rate:7.1f} "
+                      f"{r['divergences']:4d} {r['steps']:6.1f}")
+        if "gnomon" in best:
+            for s, v in best.items():
+                if s != "gnomon":
+                    print(f"gnomon / {s} ESS per wall-second (best runs): "
+                          f"{best['gnomon'] / v:.2f}x")
+    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+    _ = np  # numpy is imported for the shared model data
+
+
+if __name__ == "__main__":
+    main()
