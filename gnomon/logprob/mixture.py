@@ -199,17 +199,25 @@ class MeasurableSwitch(MeasurableOp):
     """``where(cond, a, b)`` of measurable ``a`` and ``b`` with a non-random ``cond``."""
 
 
+def _dirac_ok(v: Variable) -> bool:
+    """A branch that is not random (a constant, an input): a point mass at its value."""
+    return not is_measurable(v) and not unvalued_rvs([v])
+
+
 @register_measurable_rule(ops=[Elemwise(Switch)])
 def measurable_switch(node: Any) -> Variable | None:
     """``where(cond, a, b)`` -> :class:`MeasurableSwitch` (non-random ``cond``) or
-    :class:`MeasurableMarginalMixture` (``cond`` from one finite discrete latent)."""
+    :class:`MeasurableMarginalMixture` (``cond`` from one finite discrete latent). One branch
+    may be non-random: a point mass (``where(z, 0, poisson(mu))`` is zero-inflated)."""
     cond, a, b = node.inputs
     out = node.outputs[0]
-    if not (is_measurable(a) and is_measurable(b)):
+    if not (is_measurable(a) or is_measurable(b)):
         return None
-    if not (not_broadcast(a, out) and not_broadcast(b, out)):
+    if not all(is_measurable(v) or _dirac_ok(v) for v in (a, b)):
         return None
-    if depends_on([cond], a) or depends_on([cond], b):
+    if not all(not_broadcast(v, out) for v in (a, b) if is_measurable(v)):
+        return None
+    if any(depends_on([cond], v) for v in (a, b) if is_measurable(v)):
         return None
     if not unvalued_rvs([cond]):
         return MeasurableSwitch(node.op)(*node.inputs)
@@ -218,16 +226,27 @@ def measurable_switch(node: Any) -> Variable | None:
     return MeasurableMarginalMixture(node.op, (0,))(*node.inputs)
 
 
+def _branch(measure: Any, dirac: Any) -> Any:
+    def f(v: Variable, value: Variable) -> Variable:
+        if is_measurable(v):
+            return measure(v, value)
+        return gt.where(dirac(value, v), 0.0, -np.inf) + gt.zeros_like(value, dtype="float64")
+
+    return f
+
+
 @_logprob.register(MeasurableSwitch)
 def _switch_logp(op: MeasurableSwitch, value: Variable, cond: Variable, a: Variable,
                  b: Variable) -> Variable:
-    return gt.where(cond, measured_logp(a, value), measured_logp(b, value))
+    f = _branch(measured_logp, gt.eq)
+    return gt.where(cond, f(a, value), f(b, value))
 
 
 @_logcdf.register(MeasurableSwitch)
 def _switch_logcdf(op: MeasurableSwitch, value: Variable, cond: Variable, a: Variable,
                    b: Variable) -> Variable:
-    return gt.where(cond, measured_logcdf(a, value), measured_logcdf(b, value))
+    f = _branch(measured_logcdf, gt.ge)
+    return gt.where(cond, f(a, value), f(b, value))
 
 
 # --- stack([...])[idx] ------------------------------------------------------------------------

@@ -168,3 +168,14 @@ def test_one_label_per_element_indexing_a_stack() -> None:
     # an index other than arange (elements picked twice) is not a density
     with pytest.raises(glp.NotMeasurableError):
         glp.logp(gt.stack(comps)[idx, gt.constant(np.array([0, 0, 1]))], vals)
+
+
+def test_zero_inflated_poisson_is_a_mixture_with_a_point_mass() -> None:
+    z = gr.bernoulli(0.3, size=60)
+    zip_ = gt.where(z, 0, gr.poisson(2.5, size=60))
+    k = np.arange(60)
+    lp, lc = gnomon.function([], [glp.logp(zip_, k), glp.logcdf(zip_, k)], mode="numpy")()
+    np.testing.assert_allclose(lp, np.log(0.3 * (k == 0) + 0.7 * st.poisson(2.5).pmf(k)),
+                               rtol=1e-12)
+    np.testing.assert_allclose(lc, np.log(0.3 + 0.7 * st.poisson(2.5).cdf(k)), rtol=1e-12)
+    assert np.exp(lp).sum() == pytest.approx(1.0, abs=1e-12)
