@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -30,9 +31,10 @@ import gnomon.random as gr
 import gnomon.tensor as gt
 from gnomon.compile.shared import shared as _shared
 from gnomon.errors import GnomonTypeError, GnomonValueError, with_hint
-from gnomon.graph.basic import Constant, Variable
-from gnomon.logprob.abstract import _logprob, register_rv
-from gnomon.logprob.transforms import Log
+from gnomon.graph.basic import Apply, Constant, Variable
+from gnomon.graph.op import Op
+from gnomon.logprob.abstract import _logcdf, _logprob, register_rv
+from gnomon.logprob.transforms import Interval, Log
 from gnomon.ppl.model import _TRANSFORMS, UNSET, _as_dims, _at, modelcontext
 from gnomon.random.op import RandomVariable
 
@@ -43,7 +45,7 @@ __all__ = [
     "HalfStudentT", "HyperGeometric", "InverseGamma", "Laplace", "LogNormal", "Logistic",
     "MvNormal", "Multinomial", "NegativeBinomial", "Normal", "Pareto", "Poisson", "StudentT",
     "Triangular", "Uniform", "VonMises", "Wald", "Weibull", "support_point",
-    "Censored", "Mixture", "NormalMixture",
+    "Censored", "CustomDist", "Mixture", "NormalMixture", "Truncated",
 ]
 
 # central values of the variables the classes built (read by Model.initial_point)
@@ -1170,3 +1172,218 @@ class NormalMixture(Distribution):
                 "is known when the model is built", "pass mu as an array of length k")))
         comps = [Normal.dist(m[..., i], s[..., i] if s.ndim else s) for i in range(k)]
         return Mixture.dist(w, comps, shape=shape, size=size, rng=rng)
+
+
+# --- Truncated -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TruncatedDraw(Op):
+    """A draw of ``base`` truncated to ``[lower, upper]``: its value is the first input (an
+    inverse-cdf draw); ``base`` is kept as an input so that the density can be built from it.
+    Private to gnomon.ppl: it lives only in forward graphs (its density graph holds no such
+    node), and runs with NumPy in Python."""
+
+    def make_node(self, draw: Any, base: Any, lower: Any, upper: Any) -> Apply:
+        ins = [gt.as_tensor(x) for x in (draw, base, lower, upper)]
+        return Apply.make(self, ins, [ins[0].type])
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> tuple[Any, ...]:
+        return (np.array(inputs[0], copy=True),)
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[Any]) -> list[Any]:
+        return [input_shapes[0]]
+
+    def pullback(self, node: Apply, output_grads: Sequence[Any]) -> list[Any]:
+        from gnomon.gradient import grad_undefined
+
+        return [grad_undefined(self, i, v, "truncated draws have no reparameterized gradient")
+                for i, v in enumerate(node.inputs)]
+
+
+@_logprob.register(_TruncatedDraw)
+def _truncated_logp(op: Any, value: Variable, draw: Variable, base: Variable,
+                    lower: Variable, upper: Variable) -> Variable:
+    from gnomon.logprob.rewriting import measured_logcdf, measured_logp, rewrite_measurable
+
+    base = rewrite_measurable(base)
+    lp = measured_logp(base, value)
+    hi = measured_logcdf(base, gt.cast(gt.broadcast_to(upper, value.shape), value.dtype))
+    lo = measured_logcdf(base, gt.cast(gt.broadcast_to(lower, value.shape), value.dtype))
+    log_mass = hi + gt.log1mexp(lo - hi)  # log(F(upper) - F(lower))
+    inside = gt.and_(gt.ge(value, lower), gt.le(value, upper))
+    return gt.where(inside, lp - log_mass, -np.inf)
+
+
+class Truncated(Distribution):
+    """``Truncated(name, dist, lower=None, upper=None)``: ``dist`` restricted to ``[lower,
+    upper]`` and renormalized (continuous distributions with a log-cdf and a quantile function
+    in gnomon.logprob). Draws use the inverse cdf.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.stats as st, gnomon.ppl as pm
+    >>> with pm.Model() as m:
+    ...     y = pm.Truncated("y", pm.Normal.dist(0.0, 1.0), lower=0.0, upper=2.0,
+    ...                      observed=np.array([0.5, 1.5]))
+    >>> lp = float(m.compile_logp(mode="numpy")({}))
+    >>> bool(np.isclose(lp, st.truncnorm(0.0, 2.0).logpdf([0.5, 1.5]).sum()))
+    True
+    """
+
+    @classmethod
+    def dist(cls, dist: Any = None, lower: Any = None, upper: Any = None, *, shape: Any = None,
+             size: Any = None, rng: Any = None, max_n_steps: int = 10_000, **kw: Any
+             ) -> Variable:
+        from gnomon.logprob import icdf, logcdf
+
+        _no_extra(cls, kw)
+        base = _base_dist(dist, "Truncated")
+        if base.dtype[0] != "f":
+            raise GnomonTypeError(_at(with_hint(
+                "Truncated: only continuous distributions can be truncated in gnomon.ppl",
+                "use a continuous distribution, or Censored for a discrete one")))
+        shp = _as_shape(shape) if shape is not None else _as_shape(size)
+        if shp is not None and tuple(shp) != tuple(base.type.shape):
+            base = _resize(base, shp)
+        lo = gt.constant(-np.inf) if lower is None else _f(lower)
+        hi = gt.constant(np.inf) if upper is None else _f(upper)
+        # inverse-cdf draws: u ~ Uniform(F(lower), F(upper)), x = F^-1(u)
+        try:
+            f_lo = gt.exp(logcdf(base, gt.cast(gt.broadcast_to(lo, base.shape), base.dtype)))
+            f_hi = gt.exp(logcdf(base, gt.cast(gt.broadcast_to(hi, base.shape), base.dtype)))
+            size_ = tuple(s if s is not None else base.shape[i]
+                          for i, s in enumerate(base.type.shape))
+            u = gr.uniform(f_lo, f_hi, size=size_ or None, rng=_rng(rng))
+            x = gt.clip(icdf(base, u), lo, hi)
+        except Exception as e:
+            raise GnomonValueError(_at(with_hint(
+                f"Truncated: the distribution needs a log-cdf and a quantile function in "
+                f"gnomon.logprob ({type(e).__name__}: {str(e).splitlines()[0]})",
+                "see the support table of docs/logprob.md"))) from None
+        out = _TruncatedDraw()(x, base, lo, hi)
+        sp = support_point(base)
+        mid = gt.where(gt.isinf(lo), hi - 1.0, gt.where(gt.isinf(hi), lo + 1.0, (lo + hi) / 2))
+        sp = gt.where(gt.and_(gt.gt(sp, lo), gt.lt(sp, hi)), sp, mid)
+        _SUPPORT_POINTS[out] = _bcast(sp, out)
+        _TRANSFORMS[out] = Interval(None if lower is None else lo, None if upper is None else hi)
+        return out
+
+
+# --- CustomDist ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CustomDistRV(RandomVariable):
+    """Base of the random variable classes :class:`CustomDist` makes, one per call, holding the
+    user's functions (private to gnomon.ppl: the draw is a Python function, run with NumPy)."""
+
+    name: ClassVar[str] = "custom_dist"
+    logp_fn: ClassVar[Any] = None
+    logcdf_fn: ClassVar[Any] = None
+    random_fn: ClassVar[Any] = None
+
+    def rng_fn(self, rng, *params, size):  # type: ignore[no-untyped-def,override]
+        if self.random_fn is None:
+            raise GnomonValueError(with_hint(
+                f"CustomDist {self.name!r} has no random function, so it cannot be drawn",
+                "pass random=fn(*params, rng=..., size=...) to pm.CustomDist, or dist="))
+        return self.random_fn(*params, rng=rng, size=size)
+
+
+@_logprob.register(_CustomDistRV)
+def _custom_logp(op: Any, value: Variable, rng: Variable, size: Variable, *params: Variable
+                 ) -> Variable:
+    return gt.as_tensor(op.logp_fn(value, *params))
+
+
+@_logcdf.register(_CustomDistRV)
+def _custom_logcdf(op: Any, value: Variable, rng: Variable, size: Variable, *params: Variable
+                   ) -> Variable:
+    if op.logcdf_fn is None:
+        from gnomon.logprob.abstract import _NoBuilder
+
+        raise _NoBuilder()
+    return gt.as_tensor(op.logcdf_fn(value, *params))
+
+
+class CustomDist(Distribution):
+    """``CustomDist(name, *dist_params, logp=..., random=..., ...)`` or
+    ``CustomDist(name, *dist_params, dist=...)``: a distribution from your functions.
+
+    * ``dist(*dist_params, size)`` returns a graph built from ``.dist()`` variables and
+      tensor functions; its draws are that graph and its density is derived by
+      gnomon.logprob (``pm.math.exp(pm.Normal.dist(mu, sigma, size=size))`` is a log-normal).
+    * ``logp(value, *dist_params)`` returns the log-density graph; ``random(*dist_params,
+      rng=..., size=...)`` the NumPy draws (optional: without it the variable cannot be
+      drawn); ``logcdf`` optionally. Scalar support only (``ndim_supp=0``); parameters
+      broadcast like the batch of a distribution.
+    * ``support_point(rv, size, *dist_params)`` optionally gives the initial value.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.stats as st, gnomon.ppl as pm
+    >>> def logp(value, lam):
+    ...     return pm.math.log(lam) - lam * value
+    >>> with pm.Model() as m:
+    ...     lam = pm.HalfNormal("lam", 1.0)
+    ...     y = pm.CustomDist("y", lam, logp=logp, observed=np.array([0.5, 1.0]))
+    >>> lp = m.compile_logp(jacobian=False, mode="numpy")({"lam_log__": 0.0})
+    >>> bool(np.isclose(lp, st.halfnorm.logpdf(1.0) + st.expon.logpdf([0.5, 1.0]).sum()))
+    True
+    """
+
+    _counter: ClassVar[int] = 0
+
+    def __new__(cls, name: Any, *dist_params: Any, **kwargs: Any) -> Any:
+        return super().__new__(cls, name, *dist_params, **kwargs)
+
+    @classmethod
+    def dist(cls, *dist_params: Any, dist: Any = None, logp: Any = None, logcdf: Any = None,
+             random: Any = None, support_point: Any = None, ndim_supp: int = 0,
+             dtype: str = "floatX", class_name: str = "CustomDist", shape: Any = None,
+             size: Any = None, rng: Any = None, moment: Any = None, **kw: Any) -> Variable:
+        _no_extra(cls, kw)
+        params = [_t(p) for p in dist_params]
+        sz = _as_shape(shape) if shape is not None else _as_shape(size)
+        support_point = support_point or moment
+        if dist is not None:
+            if logp is not None or random is not None:
+                raise GnomonValueError(_at(with_hint(
+                    "CustomDist: pass dist= alone, or logp= (and random=)",
+                    "dist= derives the density and the draws from the graph it returns")))
+            out = dist(*params, sz)
+            if not isinstance(out, Variable):
+                raise GnomonTypeError(_at(with_hint(
+                    f"CustomDist: dist= must return a graph, got {out!r}",
+                    "return an expression of .dist() variables")))
+            if support_point is not None:
+                _SUPPORT_POINTS[out] = _bcast(gt.as_tensor(support_point(out, sz, *params)),
+                                              out)
+            return out
+        if logp is None:
+            raise GnomonTypeError(_at(with_hint("CustomDist: logp= or dist= is required",
+                                                "pass logp=fn(value, *dist_params)")))
+        if ndim_supp != 0:
+            raise GnomonValueError(_at(with_hint(
+                "CustomDist with logp= supports scalar distributions only (ndim_supp=0)",
+                "use dist= to build a multivariate distribution from .dist() variables")))
+        CustomDist._counter += 1
+        op_cls = type(f"_CustomDist{CustomDist._counter}", (_CustomDistRV,), {
+            "name": class_name, "ndims_params": (0,) * len(params),
+            "param_names": tuple(f"param{i}" for i in range(len(params))),
+            "default_dtype": dtype, "logp_fn": staticmethod(logp),
+            "logcdf_fn": staticmethod(logcdf) if logcdf is not None else None,
+            "random_fn": staticmethod(random) if random is not None else None,
+            "__module__": __name__,
+        })
+        op_cls = dataclass(frozen=True)(op_cls)
+        from gnomon.random.distributions import _draw
+
+        out = _draw(op_cls(), _rng(rng), sz, *params)
+        if support_point is not None:
+            sp = gt.as_tensor(support_point(out, sz, *params))
+        else:
+            sp = gt.constant(np.zeros((), dtype=out.dtype))
+        _SUPPORT_POINTS[out] = _bcast(sp, out)
+        return out

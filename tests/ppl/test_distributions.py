@@ -191,3 +191,45 @@ def test_mixture_draws_ks():
 def test_flat_cannot_be_drawn():
     with pytest.raises(Exception, match="cannot draw from a flat variable"):
         pm.draw(pm.Flat.dist(), random_seed=1)
+
+
+def test_truncated_density_draws_and_free_variable():
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0.5, 1.0)
+        t = pm.Truncated("t", pm.Normal.dist(mu, 2.0), lower=-1.0, upper=None)
+    assert [v.name for v in m.value_vars] == ["mu", "t_interval__"]
+    x = 0.7
+    y = np.log(x + 1.0)  # the lower-bounded interval transform
+    got = m.compile_logp(jacobian=False, mode="numpy")({"mu": 0.5, "t_interval__": y})
+    want = st.norm(0.5, 1).logpdf(0.5) + st.truncnorm(-0.75, np.inf, 0.5, 2.0).logpdf(x)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    draws = pm.draw(pm.Truncated.dist(pm.Gamma.dist(alpha=2.0, beta=1.0), upper=3.0,
+                                      shape=(2000,)), random_seed=4)
+    assert draws.max() <= 3.0
+    g = st.gamma(2.0)
+    assert st.kstest(draws, lambda v: g.cdf(v) / g.cdf(3.0)).pvalue > 1e-3
+
+
+def test_custom_dist_logp_random_and_dist():
+    def logp(value, lam):
+        return pm.math.log(lam) - lam * value
+
+    def random(lam, rng=None, size=None):
+        return rng.exponential(1 / lam, size=size)
+
+    with pm.Model() as m:
+        y = pm.CustomDist("y", 2.0, logp=logp, random=random, observed=np.array([0.5, 1.0]))
+        z = pm.CustomDist("z", 0.3, 0.5, dist=lambda mu, s, size: pm.math.exp(
+            pm.Normal.dist(mu, s, size=size)))
+    assert y.type.shape == (2,)
+    (vv,) = m.value_vars
+    assert vv.name == "z"  # dist= graphs get no default transform (as in PyMC)
+    lp = m.compile_logp(mode="numpy")({"z": 1.7})
+    want = st.expon(scale=0.5).logpdf([0.5, 1.0]).sum() + st.lognorm(0.5, scale=np.exp(0.3)
+                                                                       ).logpdf(1.7)
+    np.testing.assert_allclose(lp, want, rtol=1e-10)
+    draws = pm.draw(pm.CustomDist.dist(2.0, logp=logp, random=random, size=2000),
+                    random_seed=9)
+    assert st.kstest(draws, st.expon(scale=0.5).cdf).pvalue > 1e-3
+    with pytest.raises(Exception, match="has no random function"):
+        pm.draw(pm.CustomDist.dist(2.0, logp=logp), random_seed=1)
