@@ -196,7 +196,7 @@ def test_flat_cannot_be_drawn():
 def test_truncated_density_draws_and_free_variable():
     with pm.Model() as m:
         mu = pm.Normal("mu", 0.5, 1.0)
-        t = pm.Truncated("t", pm.Normal.dist(mu, 2.0), lower=-1.0, upper=None)
+        pm.Truncated("t", pm.Normal.dist(mu, 2.0), lower=-1.0, upper=None)
     assert [v.name for v in m.value_vars] == ["mu", "t_interval__"]
     x = 0.7
     y = np.log(x + 1.0)  # the lower-bounded interval transform
@@ -219,7 +219,7 @@ def test_custom_dist_logp_random_and_dist():
 
     with pm.Model() as m:
         y = pm.CustomDist("y", 2.0, logp=logp, random=random, observed=np.array([0.5, 1.0]))
-        z = pm.CustomDist("z", 0.3, 0.5, dist=lambda mu, s, size: pm.math.exp(
+        pm.CustomDist("z", 0.3, 0.5, dist=lambda mu, s, size: pm.math.exp(
             pm.Normal.dist(mu, s, size=size)))
     assert y.type.shape == (2,)
     (vv,) = m.value_vars
