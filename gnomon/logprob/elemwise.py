@@ -384,7 +384,8 @@ def _transform_icdf(op: MeasurableTransform, q: Variable, *inputs: Variable) -> 
 
     def forward(qq: Variable) -> Variable:
         ins = list(inputs)
-        ins[op.index] = gt.cast(measured_icdf(x, qq), x.dtype)
+        q_x = measured_icdf(x, qq)  # a float, nan outside [0, 1], for discrete x too
+        ins[op.index] = gt.cast(q_x, x.dtype) if _is_continuous(x) else q_x
         return op.base(*ins)  # type: ignore[operator]
 
     if inv.direction == 1:

@@ -111,11 +111,15 @@ def test_square_sqrt_power_reciprocal_sigmoid() -> None:
 def test_discrete_shift_and_abs() -> None:
     k = gr.poisson(3.0, size=4)
     d = gr.integers(-2, 3, size=4)
+    g = gr.geometric(0.3, size=4)
     vals = np.array([0, 2, 3, 6])
-    got = gnomon.function([], [glp.logp(k + 2, vals), glp.logp(gt.abs(d), vals)],
-                          mode="numpy")()
+    q = np.array([0.1, 0.5, 0.9, 1.5])
+    got = gnomon.function([], [glp.logp(k + 2, vals), glp.logp(gt.abs(d), vals),
+                               glp.logcdf(g + 2, vals), glp.icdf(g + 2, q)], mode="numpy")()
     np.testing.assert_allclose(got[0], st.poisson(3.0).logpmf(vals - 2))
     np.testing.assert_allclose(np.exp(got[1]), [0.2, 0.4, 0.0, 0.0])
+    np.testing.assert_allclose(got[2], st.geom(0.3).logcdf(vals - 2))
+    np.testing.assert_allclose(got[3], st.geom(0.3).ppf(q) + 2)  # nan outside [0, 1]
 
 
 @pytest.mark.parametrize("name, make, lo, hi, points", [
