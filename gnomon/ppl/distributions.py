@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 # central values of the variables the classes built (read by Model.initial_point)
-_SUPPORT_POINTS: dict[Variable, Variable] = {}
+_SUPPORT_POINTS: weakref.WeakKeyDictionary[Variable, Variable] = weakref.WeakKeyDictionary()
 
 
 def _t(x: Any) -> Variable:

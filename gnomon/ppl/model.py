@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -1060,7 +1061,7 @@ def _fresh_copy(var: Variable) -> Variable:
 
 
 # transforms chosen by the distribution classes, keyed by the variable (read at registration)
-_TRANSFORMS: dict[Variable, Transform | None] = {}
+_TRANSFORMS: weakref.WeakKeyDictionary[Variable, Transform | None] = weakref.WeakKeyDictionary()
 
 
 def _as_dims(dims: Any) -> tuple[str | None, ...] | None:
