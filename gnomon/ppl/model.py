@@ -471,6 +471,8 @@ class Model:
                 if extra > 0:
                     ljd = gt.sum(ljd, axis=tuple(range(-extra, 0)))
                 term = term + ljd
+            if rv in self.rvs_to_total_sizes:
+                term = term * _minibatch_scale(self.rvs_to_total_sizes[rv], term)
             out[rv] = term
         if self.potentials:
             pots = graph_replace(list(self.potentials), repl, strict=False)
@@ -1086,6 +1088,26 @@ def _check_nans(arr: np.ndarray, name: str) -> None:
             "missing entry)",
             "drop the missing entries (y[~np.isnan(y)], with the matching rows of the "
             "covariates), or model them as a separate free variable")))
+
+
+def _minibatch_scale(total_size: Any, term: Variable) -> Variable:
+    """PyMC's ``total_size``: the factor that scales the density of a minibatch up to the
+    whole data set (``total_size`` rows of which ``term.shape[0]`` are observed; a tuple
+    scales dimension by dimension, ``None`` entries are not scaled)."""
+    sizes = total_size if isinstance(total_size, tuple | list) else (total_size,)
+    if len(sizes) > max(term.ndim, 1):
+        raise GnomonValueError(with_hint(
+            f"total_size={total_size!r} has more entries than the variable has dimensions "
+            f"({term.ndim})", "give one total size per leading dimension"))
+    factor: Any = gt.constant(np.float64(1.0))
+    for i, n in enumerate(sizes):
+        if n is None:
+            continue
+        if term.ndim == 0:
+            factor = factor * float(n)
+        else:
+            factor = factor * (float(n) / gt.cast(term.shape[i], "float64"))
+    return factor  # type: ignore[no-any-return]
 
 
 def _transform_name(t: Transform) -> str:

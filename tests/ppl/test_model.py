@@ -151,3 +151,12 @@ def test_transform_argument_and_ordered():
     ip = m.initial_point()
     np.testing.assert_allclose(ip["x_ordered__"], [-1.0, 0.0, 0.0])
     assert m.rvs_to_transforms[x] is not None
+
+
+def test_total_size_scales_the_minibatch_density():
+    y = np.array([0.5, -0.5])
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0.0, 1.0)
+        pm.Normal("y", mu, 1.0, observed=y, total_size=100)
+    want = st.norm.logpdf(0.2) + 50 * st.norm(0.2, 1).logpdf(y).sum()
+    np.testing.assert_allclose(m.compile_logp(mode="numpy")({"mu": 0.2}), want, rtol=1e-12)
