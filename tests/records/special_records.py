@@ -184,11 +184,17 @@ RECORDS = [
     OpRecord("i1e_edges", gt.i1e, sp.i1e, edges(0.0, -1e-10, -30.0, 720.0, 1e300, INF, NAN),
              grad=0, ops=(ss.I1e,)),
     # hypergeometric: the gradient in z only
-    # (one case: jax.scipy's hyp2f1 takes about 7 s to compile)
     OpRecord("hyp2f1", gt.hyp2f1, sp.hyp2f1,
              [(F(4, low=0.2, high=2.0), F(1, low=0.2, high=2.0), P(4, low=1.0, high=3.0),
-               F(2, 4, low=-0.9, high=0.9))],
+               F(2, 4, low=-0.9, high=0.9)),
+              (P(3, dtype="float32"), P(3, dtype="float32"), P(3, dtype="float32", low=3.5,
+                                                                high=5.0),
+               F(3, dtype="float32", low=-0.9, high=0.9))],
              grad=1, grad_wrt=(3,), ops=(ss.Hyp2F1,)),
+    OpRecord("hyp2f1_edges", gt.hyp2f1, sp.hyp2f1,
+             [(V(1.0, 1.0, 0.5, 2.0, -3.0, 1.0), V(1.0, 2.0, 0.5, 3.0, 2.0, 1.0),
+               V(2.4731963933128642, 3.0, 1.5, 4.0, 1.5, 2.0),
+               V(-47017.0, 0.999, 1.0, -0.5, 0.3, -1e10))], grad=0, ops=(ss.Hyp2F1,)),
     # edge values of special functions of gnomon/scalar/math.py
     OpRecord("erfcx_edges", gt.erfcx, sp.erfcx,
              edges(-30.0, -1.0, 0.0, 1e-10, 1.0, 30.0, 1e5, 1e300, INF, -INF, NAN), grad=0,
