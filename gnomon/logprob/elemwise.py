@@ -340,7 +340,7 @@ def _monotone(op: MeasurableTransform, value: Variable, inputs: tuple[Variable, 
     inv = _inverse(op, value, inputs)
     if inv.direction is None or ndim_supp(x):
         raise _NoBuilder(f"no {what} through {op.base}: not monotone")
-    if not _is_continuous(x) and inv.direction != 1:
+    if not _is_continuous(x) and not (isinstance(inv.direction, int) and inv.direction == 1):
         raise _NoBuilder(f"no {what} of a decreasing function of a discrete variable")
     return x, inv
 
@@ -349,20 +349,20 @@ def _monotone(op: MeasurableTransform, value: Variable, inputs: tuple[Variable, 
 def _transform_logcdf(op: MeasurableTransform, value: Variable, *inputs: Variable) -> Variable:
     so = op.base.scalar_op  # type: ignore[attr-defined]
     x = inputs[op.index]
-    if isinstance(so, (sm.Abs, sm.Square)) and _is_continuous(x) and not ndim_supp(x):
-        # P(|x| <= y) = F(r) - F(-r), r = y (abs) or sqrt(y) (square)
-        (r, _), _ = _inverse(op, value, inputs).branches
+    fold = _inverse(op, value, inputs)
+    if len(fold.branches) == 2 and _is_continuous(x) and not ndim_supp(x):
+        # a fold (abs, square, even power): P(g(x) <= y) = F(r) - F(-r), r the positive root
+        (r, _), _ = fold.branches
         lc = log_diff_exp(measured_logcdf(x, r), measured_logcdf(x, -r))
         return gt.where(gt.lt(value, 0.0), NINF, lc)
     x, inv = _monotone(op, value, inputs, "logcdf")
     ((xb, _),) = inv.branches
     lc = measured_logcdf(x, gt.cast(xb, x.dtype))
-    if inv.direction == 1:
-        out = lc
-    elif inv.direction == -1:
-        out = log_sf(lc)
+    d = inv.direction
+    if isinstance(d, int):  # a sign known when the graph is built
+        out = lc if d == 1 else log_sf(lc)
     else:
-        out = gt.where(gt.gt(inv.direction, 0), lc, log_sf(lc))
+        out = gt.where(gt.gt(d, 0), lc, log_sf(lc))
     if inv.ok is not None:  # outside the image: below it (-inf) or above it (0)
         below = gt.le(value, _image_low(so, value))
         out = gt.where(inv.ok, out, gt.where(below, NINF, 0.0))
@@ -371,11 +371,7 @@ def _transform_logcdf(op: MeasurableTransform, value: Variable, *inputs: Variabl
 
 def _image_low(so: Any, value: Variable) -> Any:
     """The lower end of the image of a monotone transform with a restricted domain."""
-    if isinstance(so, (sm.Tanh,)):
-        return -1.0
-    if isinstance(so, sm.Expm1):
-        return -1.0
-    return 0.0
+    return -1.0 if isinstance(so, (sm.Tanh, sm.Expm1)) else 0.0
 
 
 @_icdf.register(MeasurableTransform)
@@ -388,11 +384,10 @@ def _transform_icdf(op: MeasurableTransform, q: Variable, *inputs: Variable) -> 
         ins[op.index] = gt.cast(q_x, x.dtype) if _is_continuous(x) else q_x
         return op.base(*ins)  # type: ignore[operator]
 
-    if inv.direction == 1:
-        return forward(q)
-    if inv.direction == -1:
-        return forward(1.0 - q)
-    return gt.where(gt.gt(inv.direction, 0), forward(q), forward(1.0 - q))
+    d = inv.direction
+    if isinstance(d, int):
+        return forward(q) if d == 1 else forward(1.0 - q)
+    return gt.where(gt.gt(d, 0), forward(q), forward(1.0 - q))
 
 
 # --- censoring: clip, maximum, minimum ------------------------------------------------------

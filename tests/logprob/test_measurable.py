@@ -96,6 +96,8 @@ def test_square_sqrt_power_reciprocal_sigmoid() -> None:
     sq, sq2, sqrt_e, rec, sig, pw = f(V)
     np.testing.assert_allclose(sq, st.chi2(1).logpdf(V), rtol=1e-12)
     np.testing.assert_allclose(sq2, st.chi2(1).logpdf(V), rtol=1e-12)
+    lc4 = glp.logcdf(z ** 4, V).eval(mode="numpy")  # a fold: F(y^(1/4)) - F(-y^(1/4))
+    np.testing.assert_allclose(lc4, np.log(2 * st.norm.cdf(V ** 0.25) - 1), rtol=1e-10)
     # sqrt of an exponential (scale 2) is a Weibull with shape 2 and scale sqrt(2)
     np.testing.assert_allclose(sqrt_e, st.weibull_min(2.0, scale=np.sqrt(2.0)).logpdf(V),
                                rtol=1e-12)
