@@ -86,24 +86,43 @@ def _vonmises(key: Any, shape: tuple[int, ...], dtype: Any, mu: Any, kappa: Any)
 
 def _hypergeometric(key: Any, shape: tuple[int, ...], dtype: Any, ngood: Any, nbad: Any,
                     nsample: Any) -> Any:
-    # jax.random has none: the urn emptied one draw at a time, all entries together, for the
-    # smaller of the sample and its complement (so max(min(nsample, total - nsample)) steps)
-    g = ngood.astype(jnp.int64)
-    left0 = g + nbad.astype(jnp.int64)
-    n = nsample.astype(jnp.int64)
-    m = jnp.minimum(n, left0 - n)
-    steps = jnp.max(m, initial=0)
+    # jax.random has none: inversion of one uniform per entry by a chop-down search from the
+    # mode (the Numba kernel's algorithm), all entries stepping together until every one is
+    # found: O(largest standard deviation) steps
+    from jax.scipy.special import gammaln
 
-    def body(state: tuple[Any, ...]) -> tuple[Any, ...]:
-        i, kk, good, left, c = state
-        kk, sub = jax.random.split(kk)
-        u = jax.random.uniform(sub, shape, jnp.float64)
-        hit = (i < m) & (u * left < good)
-        return i + 1, kk, good - hit, left - (i < m), c + hit
+    g, b, n = (jnp.asarray(v).astype(jnp.float64) for v in (ngood, nbad, nsample))
+    tot = g + b
+    lo, hi = jnp.maximum(0.0, n - b), jnp.minimum(n, g)
+    m = jnp.clip(jnp.floor((n + 1) * (g + 1) / (tot + 2)), lo, hi)
+    pm = jnp.exp(gammaln(g + 1) - gammaln(m + 1) - gammaln(g - m + 1) + gammaln(b + 1)
+                 - gammaln(n - m + 1) - gammaln(b - n + m + 1) - gammaln(tot + 1)
+                 + gammaln(n + 1) + gammaln(tot - n + 1))
+    u = jax.random.uniform(key, shape, jnp.float64) - pm
 
-    state = (jnp.int64(0), key, g, left0, jnp.zeros(shape, jnp.int64))
-    c = jax.lax.while_loop(lambda st: st[0] < steps, body, state)[4]
-    return jnp.where(m == n, c, g - c).astype(dtype)
+    def more(st: tuple[Any, ...]) -> Any:
+        u, _, left, right, *_ = st
+        return jnp.any((u > 0) & ((left > lo) | (right < hi)))
+
+    def step(st: tuple[Any, ...]) -> tuple[Any, ...]:
+        u, k, left, right, pl, pr = st
+        active = u > 0
+        go_l = active & (left > lo)
+        pl = jnp.where(go_l, pl * left * (b - n + left) / ((g - left + 1) * (n - left + 1)), pl)
+        left = jnp.where(go_l, left - 1, left)
+        u = jnp.where(go_l, u - pl, u)
+        k = jnp.where(go_l & (u <= 0), left, k)
+        go_r = (u > 0) & (right < hi)
+        pr = jnp.where(go_r, pr * (g - right) * (n - right) / ((right + 1) * (b - n + right + 1)),
+                       pr)
+        right = jnp.where(go_r, right + 1, right)
+        u = jnp.where(go_r, u - pr, u)
+        k = jnp.where(go_r & (u <= 0), right, k)
+        return u, k, left, right, pl, pr
+
+    full = [jnp.broadcast_to(v, shape) for v in (m, m, m, pm, pm)]
+    k = jax.lax.while_loop(more, step, (u, *full))[1]
+    return k.astype(dtype)
 
 
 def _betabinomial(key: Any, shape: tuple[int, ...], dtype: Any, n: Any, a: Any, b: Any) -> Any:

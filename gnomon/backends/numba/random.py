@@ -211,22 +211,45 @@ def _vonmises(node: Apply, ps: list[str], out: str) -> list[str]:
 
 def _hypergeometric(node: Apply, ps: list[str], out: str) -> list[str]:
     ngood, nbad, nsample = ps
-    # The urn emptied one draw at a time (Numba's Generator has no hypergeometric): the
-    # smaller of the sample and its complement is drawn, so a draw costs
-    # O(min(nsample, ngood + nbad - nsample)) uniforms (NumPy's HRUA sampler is O(1)).
+    # Numba's Generator has no hypergeometric: inversion of one uniform by a chop-down search
+    # from the mode, the probabilities walked outwards with their ratios (exact, in expected
+    # O(standard deviation) steps; NumPy's ratio-of-uniforms sampler is O(1)).
     return [
         f"hg_g = np.int64({ngood})",
+        f"hg_b = np.int64({nbad})",
         f"hg_n = np.int64({nsample})",
-        f"hg_left = hg_g + np.int64({nbad})",
-        "hg_m = min(hg_n, hg_left - hg_n)",
-        "hg_good = hg_g",
-        "hg_c = 0",
-        "for hg_i in range(hg_m):",
-        "    if rng.random() * hg_left < hg_good:",
-        "        hg_c += 1",
-        "        hg_good -= 1",
-        "    hg_left -= 1",
-        f"{out} = hg_c if hg_m == hg_n else hg_g - hg_c",
+        "hg_tot = hg_g + hg_b",
+        "hg_lo = max(0, hg_n - hg_b)",
+        "hg_hi = min(hg_n, hg_g)",
+        "hg_m = min(max((hg_n + 1) * (hg_g + 1) // (hg_tot + 2), hg_lo), hg_hi)",
+        "hg_pm = math.exp(math.lgamma(hg_g + 1) - math.lgamma(hg_m + 1) - math.lgamma(hg_g - hg_m"
+        " + 1) + math.lgamma(hg_b + 1) - math.lgamma(hg_n - hg_m + 1) - math.lgamma(hg_b - hg_n"
+        " + hg_m + 1) - math.lgamma(hg_tot + 1) + math.lgamma(hg_n + 1) + math.lgamma(hg_tot -"
+        " hg_n + 1))",
+        "hg_u = rng.random() - hg_pm",
+        "hg_k = hg_m",
+        "hg_l = hg_m",
+        "hg_r = hg_m",
+        "hg_pl = hg_pm",
+        "hg_pr = hg_pm",
+        "while hg_u > 0.0 and (hg_l > hg_lo or hg_r < hg_hi):",
+        "    if hg_l > hg_lo:",
+        "        hg_pl *= (hg_l * (hg_b - hg_n + hg_l)"
+        " / ((hg_g - hg_l + 1.0) * (hg_n - hg_l + 1.0)))",
+        "        hg_l -= 1",
+        "        hg_u -= hg_pl",
+        "        if hg_u <= 0.0:",
+        "            hg_k = hg_l",
+        "            break",
+        "    if hg_r < hg_hi:",
+        "        hg_pr *= ((hg_g - hg_r) * (hg_n - hg_r)"
+        " / ((hg_r + 1.0) * (hg_b - hg_n + hg_r + 1.0)))",
+        "        hg_r += 1",
+        "        hg_u -= hg_pr",
+        "        if hg_u <= 0.0:",
+        "            hg_k = hg_r",
+        "            break",
+        f"{out} = hg_k",
     ]
 
 
