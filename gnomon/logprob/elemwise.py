@@ -59,7 +59,9 @@ supported_expression(
 supported_expression('folds (abs(x), x**2, even powers)')
 supported_expression('censoring (clip, maximum, minimum with a bound)')
 supported_expression('discretization (round, floor, ceil)')
-supported_expression('comparisons with a bound (x > c, x <= c ...: Bernoulli)')
+supported_expression(
+    'comparisons with a bound (x > c, x <= c ..., and x == c, x != c of a discrete x:'
+    ' Bernoulli)')
 
 NINF = -np.inf
 
@@ -515,37 +517,55 @@ def _discretized_logcdf(op: MeasurableDiscretized, value: Variable, x: Variable)
 
 @dataclass(frozen=True)
 class MeasurableComparison(MeasurableOp):
-    """``x > c``, ``x >= c``, ``x < c``, ``x <= c`` (or ``c < x``...) of a continuous measurable
-    ``x``: a Bernoulli variable with ``P(x <= c)`` from the cdf."""
+    """``x > c``, ``x >= c``, ``x < c``, ``x <= c`` (or ``c < x``...) of a measurable ``x`` with
+    a cdf, and ``x == c``, ``x != c`` of a discrete ``x``: a Bernoulli variable."""
 
     index: int
 
 
-_COMPARISONS = (sb.GT, sb.GE, sb.LT, sb.LE)
+_ORDERINGS = (sb.GT, sb.GE, sb.LT, sb.LE)
 
 
-@register_measurable_rule(ops=[Elemwise(c) for c in _COMPARISONS])
+@register_measurable_rule(ops=[Elemwise(c) for c in (*_ORDERINGS, sb.EQ, sb.NEQ)])
 def measurable_comparison(node: Any) -> Variable | None:
-    """A comparison of a continuous measurable ``x`` with a parameter ->
-    :class:`MeasurableComparison`."""
+    """A comparison of a measurable ``x`` with a parameter -> :class:`MeasurableComparison`."""
     i = measured_input(node)
-    if i is None or not _is_continuous(node.inputs[i]) or ndim_supp(node.inputs[i]):
+    if i is None or ndim_supp(node.inputs[i]):
         return None
+    if isinstance(node.op.scalar_op, (sb.EQ, sb.NEQ)) and _is_continuous(node.inputs[i]):
+        return None  # probability 0 or 1: not a useful variable
     return MeasurableComparison(node.op, i)(*node.inputs)
 
 
-def _true_below(op: MeasurableComparison) -> bool:
-    """Whether the comparison is true for ``x`` below the threshold."""
-    below = isinstance(op.base.scalar_op, (sb.LT, sb.LE))  # type: ignore[attr-defined]
-    return below if op.index == 0 else not below
+def _log_p_true(op: MeasurableComparison, inputs: tuple[Variable, ...], like: Variable
+                ) -> tuple[Variable, Variable]:
+    """``(log P(true), log P(false))``."""
+    x = inputs[op.index]
+    so = op.base.scalar_op  # type: ignore[attr-defined]
+    c = gt.as_tensor(inputs[1 - op.index]) + gt.zeros_like(like)
+    if isinstance(so, (sb.EQ, sb.NEQ)):
+        # a discrete x equals c with its mass at c (none when c is not an integer)
+        whole = gt.eq(c, gt.floor(c)) if c.dtype[0] == "f" else None
+        lp = measured_logp(x, gt.cast(gt.floor(c) if whole is not None else c, x.dtype))
+        lp = where_ok(whole, lp)
+        return (lp, log_sf(lp)) if isinstance(so, sb.EQ) else (log_sf(lp), lp)
+    # normalize to "x OP c" with x on the left
+    flip = {sb.GT: sb.LT, sb.GE: sb.LE, sb.LT: sb.GT, sb.LE: sb.GE}
+    kind = type(so) if op.index == 0 else flip[type(so)]
+    if _is_continuous(x):
+        lc = measured_logcdf(x, as_float(c, x))  # P(x <= c) = P(x < c)
+        below = kind in (sb.LT, sb.LE)
+    else:  # integers: P(x <= c) = F(floor c), P(x < c) = F(ceil c - 1)
+        cf = as_float(c, like)
+        edge = gt.floor(cf) if kind in (sb.LE, sb.GT) else gt.ceil(cf) - 1.0
+        lc = measured_logcdf(x, gt.cast(edge, x.dtype))
+        below = kind in (sb.LT, sb.LE)
+    return (lc, log_sf(lc)) if below else (log_sf(lc), lc)
 
 
 @_logprob.register(MeasurableComparison)
 def _comparison_logp(op: MeasurableComparison, value: Variable, *inputs: Variable) -> Variable:
-    x = inputs[op.index]
-    c = as_float(inputs[1 - op.index], x)
-    lc = measured_logcdf(x, c + gt.zeros_like(as_float(value, x)))
-    l_true, l_false = (lc, log_sf(lc)) if _true_below(op) else (log_sf(lc), lc)
+    l_true, l_false = _log_p_true(op, inputs, gt.cast(value, "float64"))
     v = gt.cast(value, "int64")
     return gt.where(gt.eq(v, 1), l_true, gt.where(gt.eq(v, 0), l_false, NINF))
 
@@ -553,6 +573,6 @@ def _comparison_logp(op: MeasurableComparison, value: Variable, *inputs: Variabl
 @_logcdf.register(MeasurableComparison)
 def _comparison_logcdf(op: MeasurableComparison, value: Variable, *inputs: Variable
                        ) -> Variable:
-    v = as_float(value, inputs[op.index])
+    v = gt.cast(value, "float64")
     l0 = _comparison_logp(op, gt.zeros_like(value), *inputs)
     return gt.where(gt.lt(v, 0.0), NINF, gt.where(gt.ge(v, 1.0), 0.0, l0))

@@ -234,6 +234,17 @@ def test_comparisons_are_bernoulli() -> None:
     assert np.exp(gt_).sum() == pytest.approx(1.0)
 
 
+def test_comparisons_of_a_discrete_variable() -> None:
+    k = gr.poisson(3.0, size=2)
+    one_zero = np.array([1, 0])
+    exprs = [k > 2, k >= 2, k < 2.5, gt.le(2, k), gt.eq(k, 2), gt.neq(k, 2), gt.eq(k, 2.5)]
+    got = gnomon.function([], [glp.logp(e, one_zero) for e in exprs], mode="numpy")()
+    F, pmf = st.poisson(3.0).cdf, st.poisson(3.0).pmf
+    p_true = [1 - F(2), 1 - F(1), F(2), 1 - F(1), pmf(2), 1 - pmf(2), 0.0]
+    for lp, p in zip(got, p_true, strict=True):
+        np.testing.assert_allclose(np.exp(lp), [p, 1 - p], rtol=1e-12, atol=1e-15)
+
+
 def test_broadcast_random_variable_is_not_measurable() -> None:
     x = gr.normal(0.0, 1.0)
     y = x + gt.constant(np.zeros(3))  # three copies of one draw: no density in R^3
