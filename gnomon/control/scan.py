@@ -403,6 +403,20 @@ def scan(
     ...               n_steps=5)
     >>> fib.eval().tolist()
     [1.0, 2.0, 3.0, 5.0, 8.0]
+
+    A Gaussian random walk: the generator is a state of the loop and advances at every step
+    (``docs/random.md``, "Generators in scan"):
+
+    >>> import gnomon.random as gr
+    >>> rng = gnomon.shared(np.random.default_rng(0))
+    >>> def step(prev, r):
+    ...     x = gr.normal(prev, 1.0, rng=r)
+    ...     return x, {r: x.owner.outputs[0]}
+    >>> walk, updates = scan(step, outputs_info=[gt.constant(0.0)], non_sequences=[rng],
+    ...                      n_steps=3)
+    >>> f = gnomon.function([], walk, updates=updates, mode="numpy")
+    >>> bool(np.allclose(f(), np.cumsum(np.random.default_rng(0).normal(size=3))))
+    True
     """
     from gnomon.compile.shared import SharedVariable
     from gnomon.tensor import math as tm
