@@ -7,7 +7,8 @@ float64; ``ndtri`` of ``int8`` is float32, as in SciPy). Gradients are written w
 tensor functions and are exact; the derivatives of ``gammainc`` / ``gammaincc`` with respect
 to ``a`` and of ``betainc`` with respect to ``a`` and ``b`` have no closed form and are their own
 scalar ops (:class:`GammaIncDerA`, :class:`BetaIncDer`), computed by differentiating the series
-and continued fractions in :mod:`gnomon.scalar.special_kernels`.
+and continued fractions (:mod:`gnomon.scalar.special_numpy` for the reference,
+:mod:`gnomon.scalar.special_kernels`, the same steps per element, for compiled backends).
 
 Real inputs only: complex inputs are refused at graph-build time by ops whose SciPy function
 has no complex loop, and backends lower real dtypes only.
@@ -23,7 +24,7 @@ import numpy as np
 import scipy.special as sp
 
 from gnomon.graph.op import grad_not_implemented
-from gnomon.scalar import special_kernels as sk
+from gnomon.scalar import special_numpy as snp
 from gnomon.scalar.math import BinaryMathOp, MathOp, UnaryMathOp
 
 if TYPE_CHECKING:
@@ -213,19 +214,17 @@ def _beta_density(a: Any, b: Any, x: Any) -> Any:
     return tm.exp(ts.xlogy(a - 1, x) + ts.xlog1py(b - 1, tm.neg(x)) - ts.betaln(a, b))
 
 
-def _vectorized(kernel: Any, like: Any) -> Any:
-    """A NumPy reference from a scalar kernel of :mod:`special_kernels`: float64 arithmetic,
-    the output dtype of the SciPy ufunc ``like`` for the same inputs."""
-    vk = np.vectorize(kernel, otypes=[np.float64])
+def _vectorized(fn: Any, like: Any) -> Any:
+    """A NumPy reference from a vectorized float64 function of :mod:`special_numpy`, with the
+    output dtype of the SciPy ufunc ``like`` for the same inputs."""
 
     def impl(*args: Any) -> Any:
         args = [np.asarray(a) for a in args]
         with np.errstate(all="ignore"):
             dtype = like(*[np.ones(1, a.dtype) for a in args]).dtype
-            out = vk(*[a.astype(np.float64) for a in args])
-        return np.asarray(out).astype(dtype)
+        return np.asarray(fn(*args)).astype(dtype)
 
-    impl.__name__ = kernel.__name__
+    impl.__name__ = fn.__name__
     return impl
 
 
@@ -235,7 +234,7 @@ class GammaIncDerA(BinarySpecialOp):
     and Legendre's continued fraction of ``Q(a, x)`` otherwise, differentiated in ``a``)."""
 
     name = "gammainc_der_a"
-    impl = staticmethod(_vectorized(sk._gsk_gammainc_da, sp.gammainc))  # type: ignore[assignment]
+    impl = staticmethod(_vectorized(snp.gammainc_da, sp.gammainc))  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         return [grad_not_implemented(self, i, x, "second derivatives of gammainc in a")
@@ -301,11 +300,11 @@ class GammaIncCInv(BinarySpecialOp):
 
 
 def _betainc_der(wrt: int) -> Any:
-    def kernel(a: float, b: float, x: float) -> float:
-        return sk._gsk_betainc_dab(a, b, x, wrt)
+    def der(a: Any, b: Any, x: Any) -> Any:
+        return snp.betainc_dab(a, b, x, wrt)
 
-    kernel.__name__ = f"betainc_der_{'ab'[wrt]}"
-    return _vectorized(kernel, sp.betainc)
+    der.__name__ = f"betainc_der_{'ab'[wrt]}"
+    return _vectorized(der, sp.betainc)
 
 
 _BETAINC_DER = (_betainc_der(0), _betainc_der(1))
