@@ -702,10 +702,13 @@ def _to_inferencedata(az: Any, m: Any, groups: dict[str, dict[str, np.ndarray]],
             if d is not None and d not in coords:
                 coords[d] = list(range(length))
     dims = {k: v for k, v in dims.items() if all(d is not None for d in v)}
-    import gnomon
+    from importlib.metadata import PackageNotFoundError, version
 
-    attrs = {"inference_library": "gnomon",
-             "inference_library_version": getattr(gnomon, "__version__", ""),
+    try:
+        lib_version = version("gnomon")
+    except PackageNotFoundError:  # pragma: no cover - a checkout that is not installed
+        lib_version = ""
+    attrs = {"inference_library": "gnomon", "inference_library_version": lib_version,
              "sampling_time": res.sampling_time,
              "tuning_steps": res.tune}
     kw: dict[str, Any] = {"posterior": groups["posterior"],
