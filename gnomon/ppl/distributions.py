@@ -848,6 +848,7 @@ class Dirichlet(Continuous):
     """``Dirichlet(name, a)`` on the simplex (``a`` of shape ``(..., k)``)."""
 
     ndim_supp = 1
+    transform = staticmethod(lambda: _centered_simplex())
 
     @classmethod
     def _params(cls, a: Any = None, **kw: Any) -> list:
@@ -993,6 +994,12 @@ def support_point(rv: Variable) -> Variable:
     except Exception:
         return _bcast(gt.constant(np.zeros((), dtype=rv.dtype)), rv)
 
+
+
+def _centered_simplex() -> Any:
+    from gnomon.ppl.transforms import CenteredSimplex
+
+    return CenteredSimplex()
 
 
 # --- derived distributions -----------------------------------------------------------------------

@@ -23,18 +23,70 @@ from gnomon.logprob.transforms import (
     Log,
     LogOdds,
     Ordered,
-    Simplex,
     Transform,
 )
 
 __all__ = [
-    "Chain", "Interval", "Transform", "circular", "log", "logodds", "ordered", "simplex",
+    "CenteredSimplex", "Chain", "Interval", "Transform", "circular", "log", "logodds",
+    "ordered", "simplex",
 ]
+
+class CenteredSimplex(Transform):
+    """Probability vectors of length ``k`` <-> ``R^(k-1)`` as PyMC's ``simplex``: the first
+    ``k - 1`` centred log-probabilities, ``y_i = log x_i - mean(log x)``; back with a softmax
+    of ``(y, -sum(y))``.
+
+    With ``z = (y, -sum(y))`` (which sums to 0) and ``x = softmax(z)``, the Jacobian of the
+    first ``k - 1`` coordinates of ``x`` with respect to ``y`` is ``diag(x') - x' (x' - x_k)^T``
+    (``x'`` the first ``k - 1`` entries), whose determinant is ``k * prod(x)``; so
+    ``log |det J| = log k + sum(log x) = log k - k * logsumexp(z)``.
+
+    (gnomon.logprob's :class:`~gnomon.logprob.transforms.Simplex` is stick-breaking instead;
+    this one keeps PyMC's unconstrained coordinates, so ``w_simplex__`` means the same point in
+    both libraries.)
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> t = CenteredSimplex()
+    >>> x = np.array([0.2, 0.3, 0.5])
+    >>> y = t.forward(x).eval(mode="numpy")
+    >>> np.round(t.backward(y).eval(mode="numpy"), 6).tolist()
+    [0.2, 0.3, 0.5]
+    """
+
+    ndim_supp = 1
+    name = "simplex"
+
+    def forward(self, x: Any) -> Variable:
+        import gnomon.tensor as gt
+
+        lx = gt.log(gt.as_tensor(x))
+        return (lx - gt.mean(lx, axis=-1, keepdims=True))[..., :-1]  # type: ignore[no-any-return]
+
+    def _z(self, y: Any) -> Variable:
+        import gnomon.tensor as gt
+
+        y = gt.as_tensor(y)
+        return gt.concatenate([y, -gt.sum(y, axis=-1, keepdims=True)], axis=-1)
+
+    def backward(self, y: Any) -> Variable:
+        import gnomon.tensor as gt
+
+        return gt.softmax(self._z(y), axis=-1)  # type: ignore[no-any-return]
+
+    def log_jac_det(self, y: Any) -> Variable:
+        import gnomon.tensor as gt
+
+        z = self._z(y)
+        k = gt.cast(z.shape[-1], "float64")
+        return gt.log(k) - k * gt.logsumexp(z, axis=-1)  # type: ignore[no-any-return]
+
 
 log = Log()
 logodds = LogOdds()
 ordered = Ordered()
-simplex = Simplex()
+simplex = CenteredSimplex()
 circular = Circular()
 
 

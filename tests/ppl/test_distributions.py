@@ -233,3 +233,17 @@ def test_custom_dist_logp_random_and_dist():
     assert st.kstest(draws, st.expon(scale=0.5).cdf).pvalue > 1e-3
     with pytest.raises(Exception, match="has no random function"):
         pm.draw(pm.CustomDist.dist(2.0, logp=logp), random_seed=1)
+
+
+def test_centered_simplex_jacobian_is_the_numerical_one():
+    from gnomon.ppl.transforms import CenteredSimplex
+
+    t = CenteredSimplex()
+    y = np.array([0.3, -1.2, 0.5])
+    back = lambda v: np.asarray(t.backward(v).eval(mode="numpy"))[:-1]  # noqa: E731
+    eps = 1e-6
+    jac = np.stack([(back(y + eps * e) - back(y - eps * e)) / (2 * eps) for e in np.eye(3)], 1)
+    want = np.log(abs(np.linalg.det(jac)))
+    np.testing.assert_allclose(float(t.log_jac_det(y).eval(mode="numpy")), want, rtol=1e-7)
+    x = np.asarray(t.backward(y).eval(mode="numpy"))
+    np.testing.assert_allclose(np.asarray(t.forward(x).eval(mode="numpy")), y, rtol=1e-12)
