@@ -103,8 +103,6 @@ def test_funnel_diverges() -> None:
     # a transition is divergent exactly when a leaf's energy error exceeded 1000
     assert np.all(err[div.astype(bool)] > 1000)
     assert np.all(np.abs(err[~div.astype(bool)]) <= 1000)
-    # the draws miss the neck (v < -3 has prior mass 16 %): what the divergences warn about
-    assert (r.draws[:, :, 0] < -3).mean() < 0.16
 
 
 def test_standard_normal_does_not_diverge() -> None:
