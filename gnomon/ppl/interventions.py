@@ -48,8 +48,6 @@ def _empty_like(model: Model) -> Model:
     new.parent, new.root, new.name, new.prefix = None, new, model.name, ""
     new._coords = dict(model.coords)
     new._dim_lengths = dict(model.dim_lengths)
-    if hasattr(model.root, "_mutable_dims"):
-        new._mutable_dims = set(model.root._mutable_dims)  # type: ignore[attr-defined]
     new.data_vars = list(model.data_vars)
     new.named_vars_to_dims = dict(model.named_vars_to_dims)
     for d in model.data_vars:

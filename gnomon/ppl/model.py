@@ -250,12 +250,9 @@ class Model:
                     f"{what}: the dimension {d!r} is not in the model's coords (known: {known})",
                     f"add it: pm.Model(coords={{{d!r}: values}}) or "
                     f"model.add_coord({d!r}, values)")))
-            length = self.dim_lengths[d]
-            if isinstance(length, SharedVariable):
-                out.append(int(length.get_value()) if self.coords.get(d) is not None
-                           and not _is_mutable_dim(self, d) else length)
-            else:
-                out.append(length)
+            # symbolic lengths (a shared length, or a Data variable's), as in PyMC: every dim
+            # can change length with set_data(..., coords=...)
+            out.append(self.dim_lengths[d])
         return tuple(out)
 
     # --- registration -------------------------------------------------------------------------
@@ -362,6 +359,15 @@ class Model:
                     f"the observed data of {name!r} has shape {_static(data)} but the variable "
                     f"has shape {_static(rv)} (dimension {i}: {a} != {b})",
                     "leave shape= out so that the data decides it, or fix the data's shape")))
+        if any(b is None for b in rv.type.shape) and None not in data.type.shape:
+            # lengths that can change (dims, Data): compare with their current values
+            now = _current_shape(rv)
+            if now is not None and tuple(now) != tuple(data.type.shape):
+                raise ShapeError(_at(with_hint(
+                    f"the observed data of {name!r} has shape {_static(data)} but the variable "
+                    f"has shape {tuple(now)} (from its dims, shape or parameters)",
+                    "make dims/shape match the data, or leave them out so that the data "
+                    "decides the shape")))
         kind = data.dtype[0]
         discrete = rv.dtype[0] in "iub"
         if discrete and kind not in "iub":
@@ -940,7 +946,6 @@ def Data(name: str, value: Any, *, dims: Any = None, coords: Any = None,
             if d not in m.dim_lengths:
                 m.root._coords[d] = None
                 m.root._dim_lengths[d] = shared.shape[i]
-                m.root._mutable_dims = getattr(m.root, "_mutable_dims", set()) | {d}
             else:
                 n = m.coords.get(d)
                 if n is not None and len(n) != arr.shape[i]:
@@ -951,10 +956,6 @@ def Data(name: str, value: Any, *, dims: Any = None, coords: Any = None,
         mm.data_vars.append(shared)
     m._add_named(full, shared, dims_t)
     return shared
-
-
-def _is_mutable_dim(model: Model, d: str) -> bool:
-    return d in getattr(model.root, "_mutable_dims", set())
 
 
 def set_data(new_data: Mapping[str, Any], model: Model | None = None, *,
@@ -997,7 +998,21 @@ def set_data(new_data: Mapping[str, Any], model: Model | None = None, *,
             arr = arr.astype(old.dtype)
         var.set_value(arr)
     for k, v in (coords or {}).items():
-        m.root._coords[k] = tuple(v)
+        vals = tuple(np.asarray(v).tolist())
+        length = m.dim_lengths.get(k)
+        if isinstance(length, SharedVariable):
+            length.set_value(np.int64(len(vals)))
+        m.root._coords[k] = vals
+    # a dim of a Data variable whose length changed without new coords follows the data
+    for name in new_data:
+        var = m[name]
+        for i, d in enumerate(m.named_vars_to_dims.get(var.name or "", ()) or ()):
+            length = m.dim_lengths.get(d) if d is not None else None
+            n = int(np.shape(var.get_value(borrow=True))[i])
+            if (isinstance(length, SharedVariable) and d not in (coords or {})
+                    and int(length.get_value()) != n):
+                length.set_value(np.int64(n))
+                m.root._coords[d] = None  # the old labels no longer fit
 
 
 def Deterministic(name: str, var: Any, model: Model | None = None, dims: Any = None) -> Any:
@@ -1088,6 +1103,16 @@ def _check_nans(arr: np.ndarray, name: str) -> None:
             "missing entry)",
             "drop the missing entries (y[~np.isnan(y)], with the matching rows of the "
             "covariates), or model them as a separate free variable")))
+
+
+def _current_shape(v: Variable) -> tuple[int, ...] | None:
+    """The shape ``v`` has now (shared lengths at their current values), without drawing."""
+    try:
+        fn = _function([], v.shape, mode="numpy", no_default_updates=True,
+                       on_unused_input="ignore")
+        return tuple(int(x) for x in fn())
+    except Exception:  # a shape that needs inputs: checked when the model runs
+        return None
 
 
 def _minibatch_scale(total_size: Any, term: Variable) -> Variable:

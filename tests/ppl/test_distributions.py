@@ -128,9 +128,16 @@ def test_shape_size_and_dims():
         c = pm.Normal("c", 0.0, 1.0, dims=("k", "g"))
         d = pm.Dirichlet("d", np.ones(3), dims=("k", "g"))
         e = pm.MvNormal("e", np.zeros(2), np.eye(2), shape=(5, 2))
-    assert a.type.shape == (2, 3) and b.type.shape == (4,) and c.type.shape == (2, 3)
-    assert d.type.shape == (2, 3) and e.type.shape == (5, 2)
+    assert a.type.shape == (2, 3) and b.type.shape == (4,) and e.type.shape == (5, 2)
+    # dims have lengths that set_data(..., coords=...) can change, as in PyMC
+    draws = pm.draw([c, d], random_seed=0)
+    assert draws[0].shape == (2, 3) and draws[1].shape == (2, 3)
     assert m.named_vars_to_dims["c"] == ("k", "g")
+    pm.set_data({}, model=m, coords={"g": ["a", "b", "c", "d"]})
+    assert pm.draw(c, random_seed=0).shape == (2, 4)
+    with m:
+        with pytest.raises(Exception, match=r"has shape \(3,\) but the variable has shape \(4,\)"):
+            pm.Normal("y", 0.0, 1.0, dims="g", observed=np.zeros(3))
 
 
 @pytest.mark.parametrize("cls, kw, dist", [
