@@ -132,8 +132,9 @@ def main() -> None:
     for model in a.models.split(","):
         print(f"\n{model}: 2 chains x (1000 tune + 1000 draws), cores=2; wall = model "
               "definition to InferenceData; min bulk ESS over the free variables")
+        first = f"E[{FREE[model][0]}]"
         print(f"{'system':8} {'run':>3} {'wall s':>7} {'compile s':>9} {'sample s':>8} "
-              f"{'min ESS':>8} {'ESS/s':>7} {'div':>4} {'steps':>6}")
+              f"{'min ESS':>8} {'ESS/s':>7} {'div':>4} {'steps':>6} {first:>8}")
         best: dict[str, float] = {}
         for s in systems:
             for i, r in enumerate(measure(s, model, a.runs)):
@@ -144,7 +145,7 @@ def main() -> None:
                 best[s] = max(best.get(s, 0.0), rate)
                 print(f"{s:8} {i:>3} {r['wall']:7.2f} {r['wall'] - r['sampling']:9.2f} "
                       f"{r['sampling']:8.2f} {r['min_ess']:8.0f} {rate:7.1f} "
-                      f"{r['divergences']:4d} {r['steps']:6.1f}")
+                      f"{r['divergences']:4d} {r['steps']:6.1f} {r['mu_mean']:8.3f}")
         if "gnomon" in best:
             for s, v in best.items():
                 if s != "gnomon":
