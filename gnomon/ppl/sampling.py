@@ -513,8 +513,8 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
     chains : int, optional
         Number of chains (default: ``max(2, cores)``).
     cores : int, optional
-        Chains run in that many threads at once (default: the available cores, at most
-        ``chains``).
+        Chains run in that many threads at once (default: the available cores, at most 4,
+        as PyMC).
     random_seed : int, sequence of int or numpy.random.Generator, optional
         Makes the result reproducible (independent of ``cores``).
     target_accept : float
@@ -586,7 +586,7 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
             "continuous variables only (no compound Metropolis step yet)",
             "marginalize them (gnomon.logprob.marginal_logp, pm.Mixture) or make them observed"))
     if cores is None:
-        cores = _default_cores()
+        cores = min(4, _default_cores())  # PyMC's default
     if chains is None:
         chains = max(2, cores)
     fn = m.logp_dlogp_function(initvals=initvals)
