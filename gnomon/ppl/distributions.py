@@ -132,8 +132,9 @@ class Distribution:
             raise GnomonValueError(_at(with_hint(
                 f"{cls.__name__} {full!r}: {len(dims_t)} dims {dims_t} for a variable with "
                 f"{rv.ndim} dimension(s)", "give one dim name per dimension")))
-        if transform is UNSET and "transform" in kwargs:  # pragma: no cover - caught above
-            transform = kwargs.pop("transform")
+        missing = _missing_mask(observed)
+        if missing is not None and _can_impute(cls, rv):
+            return _impute(m, rv, name, observed, missing, dims_t, total_size)
         return m.register_rv(rv, name, observed=observed, total_size=total_size, dims=dims_t,
                              transform=transform, default_transform=default_transform,
                              initval=initval)
@@ -241,6 +242,65 @@ def _simple(op: Any) -> Any:
     def make(cls: type, params: list[Variable], size: Any, rng: Any) -> Variable:
         return op(*params, size=size, rng=rng)  # type: ignore[no-any-return]
     return classmethod(make)
+
+
+def _missing_mask(observed: Any) -> np.ndarray | None:
+    """Where a constant ``observed`` array is missing (NaN or masked), or None."""
+    if observed is None or isinstance(observed, Variable):
+        return None
+    if np.ma.isMaskedArray(observed):
+        mask = np.ma.getmaskarray(observed)
+        return mask if mask.any() else None
+    arr = np.asarray(observed)
+    if arr.dtype.kind != "f":
+        return None
+    mask = np.isnan(arr)
+    return mask if mask.any() else None
+
+
+def _can_impute(cls: type, rv: Variable) -> bool:
+    return (cls.ndim_supp == 0 and rv.owner is not None  # type: ignore[attr-defined]
+            and isinstance(rv.owner.op, RandomVariable) and rv.owner.op.ndim_supp == 0
+            and None not in rv.type.shape)
+
+
+def _impute(m: Any, rv: Variable, name: str, observed: Any, missing: np.ndarray,
+            dims: Any, total_size: Any) -> Variable:
+    """PyMC's automatic imputation: ``name_observed`` (observed, the present entries),
+    ``name_unobserved`` (free, the missing entries) and the Deterministic ``name`` holding
+    both, from the same distribution with its parameters split entry by entry."""
+    import warnings
+
+    from gnomon.ppl.model import Deterministic
+    from gnomon.random.distributions import _draw
+
+    node = rv.owner
+    op = node.op  # type: ignore[union-attr]
+    shape = tuple(rv.type.shape)
+    data = np.ma.filled(observed.astype("float64"), np.nan) if np.ma.isMaskedArray(observed) else \
+        np.asarray(observed)
+    if data.shape != shape:
+        data = np.broadcast_to(data, shape)
+        missing = np.broadcast_to(missing, shape)
+    flat_missing = missing.ravel()
+    io, im = np.flatnonzero(~flat_missing), np.flatnonzero(flat_missing)
+    params = [gt.flatten(gt.broadcast_to(p, shape)) for p in node.inputs[2:]]  # type: ignore
+    rv_mis = _draw(op, None, None, *[p[im] for p in params])
+    rv_obs = _draw(op, None, None, *[p[io] for p in params])
+    if rv in _SUPPORT_POINTS:
+        _SUPPORT_POINTS[rv_mis] = gt.flatten(_SUPPORT_POINTS[rv])[im]
+    if rv in _TRANSFORMS:
+        _TRANSFORMS[rv_mis] = _TRANSFORMS.pop(rv)
+    warnings.warn(f"Data in {m.prefix + name} contains missing values and will be "
+                  "automatically imputed from the sampling distribution.", UserWarning,
+                  stacklevel=3)
+    m.register_rv(rv_mis, f"{name}_unobserved")
+    present = data.ravel()[io]
+    m.register_rv(rv_obs, f"{name}_observed", observed=present, total_size=total_size)
+    full = gt.zeros((int(np.prod(shape, dtype=np.int64)),), dtype=rv.dtype)
+    full = gt.set_subtensor(full[io], gt.constant(present.astype(rv.dtype)))
+    full = gt.set_subtensor(full[im], rv_mis)
+    return Deterministic(name, gt.reshape(full, shape), model=m, dims=dims)
 
 
 # --- continuous ----------------------------------------------------------------------------------

@@ -118,9 +118,9 @@ def test_errors_name_the_variable_and_the_line():
 
     with pm.Model():
         with pytest.raises(GnomonError) as e:
-            pm.Normal("y", 0.0, 1.0, observed=np.array([1.0, np.nan]))
+            pm.MvNormal("y", np.zeros(2), np.eye(2), observed=np.array([[1.0, np.nan]]))
     msg = str(e.value)
-    assert "1 missing value(s) (NaN)" in msg and "impute" in msg and "Hint: " in msg
+    assert "1 missing value(s) (NaN)" in msg and "imputes" in msg and "Hint: " in msg
 
     with pytest.raises(TypeError, match="No model on context stack"):
         pm.Normal("x", 0.0, 1.0)
@@ -160,3 +160,23 @@ def test_total_size_scales_the_minibatch_density():
         pm.Normal("y", mu, 1.0, observed=y, total_size=100)
     want = st.norm.logpdf(0.2) + 50 * st.norm(0.2, 1).logpdf(y).sum()
     np.testing.assert_allclose(m.compile_logp(mode="numpy")({"mu": 0.2}), want, rtol=1e-12)
+
+
+def test_missing_observations_are_imputed():
+    y = np.array([1.0, np.nan, 3.0, np.nan])
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0.0, 10.0)
+        s = pm.HalfNormal("s", 2.0)
+        with pytest.warns(UserWarning, match="missing values and will be automatically imputed"):
+            pm.Normal("y", mu + np.arange(4.0), s, observed=y)
+    assert [v.name for v in m.value_vars] == ["mu", "s_log__", "y_unobserved"]
+    assert [r.name for r in m.observed_RVs] == ["y_observed"]
+    assert [d.name for d in m.deterministics] == ["y"]
+    np.testing.assert_allclose(m.initial_point()["y_unobserved"], [1.0, 3.0])  # mu + index
+    point = {"mu": 0.5, "s_log__": 0.0, "y_unobserved": np.array([2.0, 4.0])}
+    full = np.array([1.0, 2.0, 3.0, 4.0])
+    want = (st.norm(0, 10).logpdf(0.5) + st.halfnorm(scale=2).logpdf(1.0)
+            + st.norm(0.5 + np.arange(4.0), 1.0).logpdf(full).sum())
+    np.testing.assert_allclose(m.compile_logp(mode="numpy")(point), want, rtol=1e-12)
+    f = m.logp_dlogp_function(mode="numpy")
+    np.testing.assert_allclose(f.unflatten(np.array([0.5, 0.0, 2.0, 4.0]))["y"], full)
