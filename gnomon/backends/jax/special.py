@@ -72,10 +72,18 @@ def _gammainc_der_a(a: Any, x: Any) -> Any:
 
 
 def _betaln(a: Any, b: Any) -> Any:
-    # SciPy: -inf where one argument is +inf and the other finite and positive; JAX: nan
-    inf = (jnp.isposinf(a) & jnp.isfinite(b) & (b > 0)) | (jnp.isposinf(b) & jnp.isfinite(a)
-                                                           & (a > 0))
-    return jnp.where(inf, jnp.asarray(-jnp.inf, a.dtype), jss.betaln(a, b))
+    # jss.betaln for positive arguments; elsewhere SciPy's values where JAX gives nan: +inf
+    # where either argument is 0, -inf where one is +inf and the other finite and positive,
+    # log|B| from gammaln for negative arguments (nan at ratios of poles, where SciPy is finite)
+    pos = (a > 0) & (b > 0)
+    one = jnp.ones_like(a)
+    out = jnp.where(pos, jss.betaln(jnp.where(pos, a, one), jnp.where(pos, b, one)),
+                    jss.gammaln(a) + jss.gammaln(b) - jss.gammaln(a + b))
+    zero = ((a == 0) | (b == 0)) & ~jnp.isnan(a) & ~jnp.isnan(b)
+    out = jnp.where(zero, jnp.asarray(jnp.inf, a.dtype), out)
+    minf = (jnp.isposinf(a) & jnp.isfinite(b) & (b > 0)) | (jnp.isposinf(b) & jnp.isfinite(a)
+                                                            & (a > 0))
+    return jnp.where(minf, jnp.asarray(-jnp.inf, a.dtype), out)
 
 
 for _cls, _fn in (
@@ -92,12 +100,15 @@ for _cls, _fn in (
 def _host(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn:
     """``op``'s SciPy reference run on the host with ``jax.pure_callback``."""
     _real(op, in_dtypes)
-    out = np.dtype(out_dtypes[0])
-
-    def on_host(*xs: Any) -> np.ndarray:
-        return np.asarray(op.impl(*[np.asarray(x) for x in xs]), dtype=out)
 
     def f(*xs: Any) -> Any:
+        # the dtype JAX uses for the output dtype now (float32 for float64 where the graph runs
+        # without x64, as the other lowerings' results are)
+        out = jax.dtypes.canonicalize_dtype(np.dtype(out_dtypes[0]))
+
+        def on_host(*vs: Any) -> np.ndarray:
+            return np.asarray(op.impl(*[np.asarray(v) for v in vs])).astype(out)
+
         shape = jnp.broadcast_shapes(*[jnp.shape(x) for x in xs])
         return jax.pure_callback(on_host, jax.ShapeDtypeStruct(shape, out), *xs,
                                  vmap_method="broadcast_all")
