@@ -46,7 +46,7 @@ __all__ = [
     "HalfStudentT", "HyperGeometric", "InverseGamma", "Laplace", "LogNormal", "Logistic",
     "MvNormal", "Multinomial", "NegativeBinomial", "Normal", "Pareto", "Poisson", "StudentT",
     "Triangular", "Uniform", "VonMises", "Wald", "Weibull", "support_point",
-    "Censored", "CustomDist", "Mixture", "NormalMixture", "Truncated",
+    "Censored", "CustomDist", "GaussianRandomWalk", "Mixture", "NormalMixture", "Truncated",
 ]
 
 # central values of the variables the classes built (read by Model.initial_point)
@@ -1454,4 +1454,76 @@ class CustomDist(Distribution):
         else:
             sp = gt.constant(np.zeros((), dtype=out.dtype))
         _SUPPORT_POINTS[out] = _bcast(sp, out)
+        return out
+
+
+# --- time series ---------------------------------------------------------------------------------
+
+
+class GaussianRandomWalk(Distribution):
+    """``GaussianRandomWalk(name, mu=0, sigma=1, init_dist=None, steps=None, shape=/dims=)``:
+    ``x[0] ~ init_dist``, ``x[t] = x[t-1] + Normal(mu, sigma)`` along the last axis
+    (``steps + 1`` values, a number fixed when the model is built). Built as the ``cumsum``
+    of the initial value and the innovations; gnomon.logprob derives the density.
+    ``init_dist`` defaults to ``Normal.dist(0, 100)`` (with a warning, as in PyMC).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.stats as st, gnomon.ppl as pm
+    >>> with pm.Model() as m:
+    ...     x = pm.GaussianRandomWalk("x", mu=0.5, sigma=2.0, init_dist=pm.Normal.dist(0, 1),
+    ...                               steps=3, observed=np.array([0.0, 1.0, 0.5, 2.0]))
+    >>> lp = float(m.compile_logp(mode="numpy")({}))
+    >>> want = st.norm.logpdf(0.0) + st.norm(0.5, 2).logpdf([1.0, -0.5, 1.5]).sum()
+    >>> bool(np.isclose(lp, want))
+    True
+    """
+
+    ndim_supp = 1
+
+    @classmethod
+    def dist(cls, mu: Any = 0.0, sigma: Any = 1.0, *, init_dist: Any = None, steps: Any = None,
+             shape: Any = None, size: Any = None, rng: Any = None, **kw: Any) -> Variable:
+        import warnings
+
+        _no_extra(cls, kw)
+        m, s = _f(mu), _f(sigma)
+        shp = _as_shape(shape)
+        if shp is not None:
+            if not shp:
+                raise GnomonValueError(_at(with_hint(
+                    "GaussianRandomWalk: shape must have at least one (time) dimension",
+                    "pass shape=(n_steps + 1,) or steps=")))
+            batch, n = tuple(shp[:-1]), shp[-1]
+            if isinstance(n, Variable):
+                # logprob splits the walk at static lengths: the time axis is fixed at the
+                # current length of its dim
+                n = int(np.asarray(n.eval(mode="numpy")))
+            steps_v = n - 1
+            if steps is not None and isinstance(n, int) and steps != n - 1:
+                raise GnomonValueError(_at(with_hint(
+                    f"GaussianRandomWalk: steps={steps} but shape={shp} has {n} time points",
+                    "steps is the number of time points minus one")))
+        else:
+            if steps is None:
+                raise GnomonValueError(_at(with_hint(
+                    "GaussianRandomWalk: the number of steps is unknown",
+                    "pass steps=, shape=, dims= or observed=")))
+            batch = tuple(_as_shape(size) or ())
+            steps_v = steps
+        if init_dist is None:
+            warnings.warn("Initial distribution not specified, defaulting to "
+                          "`Normal.dist(0, 100)`. You can specify an init_dist manually to "
+                          "suppress this warning.", UserWarning, stacklevel=3)
+            init_dist = Normal.dist(0.0, 100.0)
+        init = _base_dist(init_dist, "GaussianRandomWalk")
+        if tuple(init.type.shape) != batch:
+            init = _resize(init, batch)
+        mb = gt.expand_dims(m, -1) if m.ndim else m
+        sb = gt.expand_dims(s, -1) if s.ndim else s
+        innov = gr.normal(mb, sb, size=(*batch, steps_v), rng=_rng(rng))
+        out = gt.cumsum(gt.concatenate([gt.expand_dims(init, -1), innov], axis=-1), axis=-1)
+        t = gt.arange(out.shape[-1])
+        _SUPPORT_POINTS[out] = _bcast(gt.expand_dims(support_point(init), -1) + mb * t, out)
+        _TRANSFORMS[out] = None
         return out

@@ -254,3 +254,21 @@ def test_centered_simplex_jacobian_is_the_numerical_one():
     np.testing.assert_allclose(float(t.log_jac_det(y).eval(mode="numpy")), want, rtol=1e-7)
     x = np.asarray(t.backward(y).eval(mode="numpy"))
     np.testing.assert_allclose(np.asarray(t.forward(x).eval(mode="numpy")), y, rtol=1e-12)
+
+
+def test_gaussian_random_walk_density_and_draws():
+    with pm.Model(coords={"t": range(5)}) as m:
+        s = pm.HalfNormal("s", 1.0)
+        pm.GaussianRandomWalk("w", mu=0.5, sigma=s, init_dist=pm.Normal.dist(1.0, 2.0),
+                              dims="t")
+    assert [v.name for v in m.value_vars] == ["s_log__", "w"]
+    np.testing.assert_allclose(m.initial_point()["w"], 1.0 + 0.5 * np.arange(5))
+    w = np.array([0.3, 1.0, 0.2, 1.5, 2.5])
+    got = m.compile_logp(jacobian=False, mode="numpy")({"s_log__": np.log(1.5), "w": w})
+    want = (st.halfnorm.logpdf(1.5) + st.norm(1, 2).logpdf(0.3)
+            + st.norm(0.5, 1.5).logpdf(np.diff(w)).sum())
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    with pytest.warns(UserWarning, match="Initial distribution not specified"):
+        walk = pm.GaussianRandomWalk.dist(mu=0.5, sigma=2.0, steps=4, size=(1500,))
+    last = pm.draw(walk, random_seed=8)[:, -1]
+    assert st.kstest(last, st.norm(2.0, np.sqrt(100 ** 2 + 4 * 4.0)).cdf).pvalue > 1e-3
