@@ -47,6 +47,7 @@ class _DistributionsNamespace:
 distributions = _DistributionsNamespace()
 __all__ += ["distributions"]
 
+from gnomon.logprob import icdf, logcdf, logp  # noqa: E402  (PyMC's pm.logp, ...)
 from gnomon.ppl.interventions import do, observe  # noqa: E402
 from gnomon.ppl.map import find_MAP  # noqa: E402
 from gnomon.ppl.predictive import (  # noqa: E402
@@ -55,8 +56,8 @@ from gnomon.ppl.predictive import (  # noqa: E402
     sample_prior_predictive,
 )
 
-__all__ += ["do", "draw", "find_MAP", "observe", "sample_posterior_predictive",
-            "sample_prior_predictive"]
+__all__ += ["do", "draw", "find_MAP", "icdf", "logcdf", "logp", "observe",
+            "sample_posterior_predictive", "sample_prior_predictive"]
 
 # --- pm.sample: the NUTS sampler (gnomon/ppl/sampling.py, written separately) -----------------
 # Imported when that module exists, so that the model API works before (or without) it.
