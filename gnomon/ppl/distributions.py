@@ -47,6 +47,7 @@ __all__ = [
     "MvNormal", "Multinomial", "NegativeBinomial", "Normal", "Pareto", "Poisson", "StudentT",
     "Triangular", "Uniform", "VonMises", "Wald", "Weibull", "support_point",
     "Censored", "CustomDist", "GaussianRandomWalk", "Mixture", "NormalMixture", "Truncated",
+    "ZeroSumNormal",
 ]
 
 # central values of the variables the classes built (read by Model.initial_point)
@@ -1526,4 +1527,87 @@ class GaussianRandomWalk(Distribution):
         t = gt.arange(out.shape[-1])
         _SUPPORT_POINTS[out] = _bcast(gt.expand_dims(support_point(init), -1) + mb * t, out)
         _TRANSFORMS[out] = None
+        return out
+
+
+# --- ZeroSumNormal -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ZeroSumNormalRV(RandomVariable):
+    """Normal vectors constrained to sum to zero along the last axis (private to gnomon.ppl;
+    runs with NumPy). ``support`` only carries the length ``n`` of the constrained axis."""
+
+    name: ClassVar[str] = "zerosumnormal"
+    ndim_supp: ClassVar[int] = 1
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 1)
+    param_names: ClassVar[tuple[str, ...]] = ("sigma", "support")
+
+    def support_shape(self, param_shapes: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+        return (param_shapes[1][-1],)
+
+    def rng_fn(self, rng, sigma, support, *, size):  # type: ignore[no-untyped-def,override]
+        n = support.shape[-1]
+        batch = size if size is not None else np.broadcast_shapes(sigma.shape,
+                                                                  support.shape[:-1])
+        z = rng.normal(0.0, 1.0, size=(*batch, n)) * np.asarray(sigma)[..., None]
+        return z - z.mean(axis=-1, keepdims=True)
+
+
+@register_rv(_logprob, _ZeroSumNormalRV)
+def _zerosumnormal_logp(op: Any, value: Variable, sigma: Variable, support: Variable
+                        ) -> Variable:
+    # an isotropic normal of variance sigma^2 on the (n-1)-dimensional hyperplane sum(x) = 0
+    n = gt.cast(value.shape[-1], "float64")
+    s = gt.as_tensor(sigma)
+    on_plane = gt.le(gt.abs(gt.sum(value, axis=-1)), 1e-9 * (1 + gt.sum(gt.abs(value), axis=-1)))
+    lp = (-(n - 1) / 2 * gt.log(2 * np.pi * s ** 2)
+          - gt.sum(value ** 2, axis=-1) / (2 * s ** 2))
+    return gt.where(on_plane, lp, -np.inf)
+
+
+class ZeroSumNormal(Distribution):
+    """``ZeroSumNormal(name, sigma=1, n_zerosum_axes=1, shape=/dims=)``: normal values that
+    sum to zero along the last axis (a normal of variance ``sigma²`` on that hyperplane, as
+    ``x = z - mean(z)`` with ``z ~ Normal(0, sigma)`` draws). The value variable is
+    ``name_zerosum__`` in ``R^(n-1)`` (an isometry, :class:`~gnomon.ppl.transforms.ZeroSum`).
+    Only ``n_zerosum_axes=1``.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.ppl as pm
+    >>> x = pm.draw(pm.ZeroSumNormal.dist(sigma=2.0, shape=(4,)), random_seed=1)
+    >>> x.shape, round(float(x.sum()), 10)
+    ((4,), 0.0)
+    """
+
+    ndim_supp = 1
+
+    @classmethod
+    def dist(cls, sigma: Any = 1.0, n_zerosum_axes: int = 1, support_shape: Any = None, *,
+             shape: Any = None, size: Any = None, rng: Any = None, **kw: Any) -> Variable:
+        from gnomon.ppl.transforms import ZeroSum
+        from gnomon.random.distributions import _draw
+
+        _no_extra(cls, kw)
+        if n_zerosum_axes != 1:
+            raise GnomonValueError(_at(with_hint(
+                f"ZeroSumNormal: n_zerosum_axes={n_zerosum_axes} is not supported in "
+                "gnomon.ppl (only the last axis)", "use n_zerosum_axes=1")))
+        shp = _as_shape(shape)
+        if shp is None and support_shape is not None:
+            supp = _as_shape(support_shape)
+            shp = (*(_as_shape(size) or ()), *supp) if supp else None
+        if not shp:
+            raise GnomonValueError(_at(with_hint(
+                "ZeroSumNormal: the length of the zero-sum axis is unknown",
+                "pass shape=, dims= or support_shape=")))
+        n = shp[-1]
+        if isinstance(n, Variable):
+            n = int(np.asarray(n.eval(mode="numpy")))  # the constrained length is static
+        s = _f(sigma)
+        out = _draw(_ZeroSumNormalRV(), _rng(rng), tuple(shp[:-1]) or None, s,
+                    gt.constant(np.zeros(n)))
+        _SUPPORT_POINTS[out] = _bcast(gt.constant(np.zeros(())), out)
+        _TRANSFORMS[out] = ZeroSum()
         return out

@@ -28,7 +28,7 @@ from gnomon.logprob.transforms import (
 
 __all__ = [
     "CenteredSimplex", "Chain", "Interval", "Transform", "circular", "log", "logodds",
-    "ordered", "simplex",
+    "ordered", "simplex", "ZeroSum",
 ]
 
 class CenteredSimplex(Transform):
@@ -81,6 +81,49 @@ class CenteredSimplex(Transform):
         z = self._z(y)
         k = gt.cast(z.shape[-1], "float64")
         return gt.log(k) - k * gt.logsumexp(z, axis=-1)  # type: ignore[no-any-return]
+
+
+class ZeroSum(Transform):
+    """Vectors of length ``n`` that sum to zero (along the last axis) <-> ``R^(n-1)``, by an
+    isometry (so ``log |J| = 0`` for the density on the hyperplane): the Householder
+    reflection that swaps ``e_n`` and ``1 / sqrt(n)`` maps ``(y, 0)`` into the hyperplane.
+
+    With ``s = sum(y)``: ``x_i = y_i - s / (n - sqrt(n))`` for ``i < n``, ``x_n = s / sqrt(n)``;
+    back, ``y_i = x_i + x_n / (sqrt(n) - 1)``. PyMC's name: ``zerosum``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = ZeroSum()
+    >>> x = t.backward(np.array([0.3, -1.0, 2.0])).eval(mode="numpy")
+    >>> round(float(x.sum()), 12), np.allclose(t.forward(x).eval(mode="numpy"), [0.3, -1, 2])
+    (0.0, True)
+    """
+
+    ndim_supp = 1
+    name = "zerosum"
+
+    def forward(self, x: Any) -> Variable:
+        import gnomon.tensor as gt
+
+        x = gt.as_tensor(x)
+        n = gt.cast(x.shape[-1], "float64")
+        return x[..., :-1] + x[..., -1:] / (gt.sqrt(n) - 1)  # type: ignore[no-any-return]
+
+    def backward(self, y: Any) -> Variable:
+        import gnomon.tensor as gt
+
+        y = gt.as_tensor(y)
+        n = gt.cast(y.shape[-1], "float64") + 1
+        s = gt.sum(y, axis=-1, keepdims=True)
+        return gt.concatenate([y - s / (n - gt.sqrt(n)), s / gt.sqrt(n)],  # type: ignore
+                              axis=-1)
+
+    def log_jac_det(self, y: Any) -> Variable:
+        import gnomon.tensor as gt
+
+        y = gt.as_tensor(y)
+        return gt.zeros_like(gt.sum(y, axis=-1))  # type: ignore[no-any-return]
 
 
 log = Log()

@@ -272,3 +272,16 @@ def test_gaussian_random_walk_density_and_draws():
         walk = pm.GaussianRandomWalk.dist(mu=0.5, sigma=2.0, steps=4, size=(1500,))
     last = pm.draw(walk, random_seed=8)[:, -1]
     assert st.kstest(last, st.norm(2.0, np.sqrt(100 ** 2 + 4 * 4.0)).cdf).pvalue > 1e-3
+
+
+def test_zero_sum_normal_density_and_draws():
+    with pm.Model(coords={"g": list("abcd")}) as m:
+        pm.ZeroSumNormal("z", sigma=2.0, dims="g")
+    assert [v.name for v in m.value_vars] == ["z_zerosum__"]
+    y = np.array([0.3, -1.0, 2.0])
+    # the transform is an isometry onto the hyperplane: the density of y is N(0, 2) per entry
+    np.testing.assert_allclose(m.compile_logp(mode="numpy")({"z_zerosum__": y}),
+                               st.norm(0, 2).logpdf(y).sum(), rtol=1e-12)
+    x = pm.draw(pm.ZeroSumNormal.dist(sigma=2.0, shape=(1500, 4)), random_seed=2)
+    np.testing.assert_allclose(x.sum(axis=-1), 0.0, atol=1e-12)
+    assert st.kstest(x[:, 0], st.norm(0, 2 * np.sqrt(3 / 4)).cdf).pvalue > 1e-3

@@ -180,6 +180,12 @@ def test_value_names_and_logp_match_pymc_across_distributions():
             lib.Gumbel("t", mu=1.0, beta=2.0)
             lib.Normal("u", mu=0.0, sigma=1.0, shape=2)
             lib.MvNormal("v", mu=np.zeros(2), chol=np.array([[1.0, 0.0], [0.5, 2.0]]))
+            lib.ZeroSumNormal("w", sigma=1.5, shape=4)
+            lib.GaussianRandomWalk("x", mu=0.2, sigma=1.1, init_dist=lib.Normal.dist(0, 3),
+                                   steps=3)
+            lib.Mixture("y", w=[0.3, 0.7], comp_dists=[lib.Normal.dist(-1.0, 1.0),
+                                                        lib.Normal.dist(2.0, 0.5)])
+            lib.Truncated("z", lib.Normal.dist(0.0, 1.0), lower=-1.0, upper=2.0)
         return model
 
     ours, theirs = build(pm), build(pymc)
