@@ -87,3 +87,22 @@ def test_initvals_and_discrete_variables_held_fixed():
     lp, _ = f.logp_dlogp(np.array([0.25]))
     want = (st.norm.logpdf(0.25) + st.poisson(3.0).logpmf(3) + st.norm(3.25, 1).logpdf(4.0))
     assert lp == pytest.approx(want, rel=1e-12)
+
+
+def test_numba_fn_with_data_and_index_arrays():
+    numba = pytest.importorskip("numba")
+    rng = np.random.default_rng(3)
+    group = rng.integers(0, 3, size=20)
+    x = rng.normal(size=20)
+    with pm.Model() as m:
+        xd = pm.Data("x", x)
+        a = pm.Normal("a", 0.0, 1.0, shape=3)
+        s = pm.Exponential("s", 1.0)
+        pm.Normal("y", a[group] + 2.0 * xd, s, observed=rng.normal(size=20))
+    f = m.logp_dlogp_function()
+    assert f.numba_fn is not None
+    call = numba.njit(lambda fn, q: fn(q))
+    for q in rng.normal(size=(3, 4)):
+        lp, g = call(f.numba_fn, q)
+        lp_ref, g_ref = f.logp_dlogp(q)
+        np.testing.assert_allclose([lp, *g], [lp_ref, *g_ref], rtol=1e-12)
