@@ -83,6 +83,7 @@ class TieredProgram:
         self._final: Callable[[list[Any]], list[Any]] | None = None
         self._error: BaseException | None = None
         self._started = False
+        self._queued = False  # the compile is in the worker's queue
         self._claimed = False  # a thread has begun to compile
         self._thread: threading.Thread | None = None  # ... this one
         self._stand_ins: list[Any] | None = None
@@ -102,8 +103,8 @@ class TieredProgram:
 
     def _run_slow(self, values: list[Any]) -> list[Any]:
         with self._lock:
-            if not self._started:
-                self._start(values)
+            start = not self._started
+            self._started = True
             first = self.policy == "async" or not self._first_taken
             self._first_taken = True
         if self._error is not None:
@@ -112,7 +113,15 @@ class TieredProgram:
         # (which tier ran depends on the call's position only); "async": whichever is ready
         if first and (self.policy == "first" or self._final is None):
             self.calls_on_first_tier += 1
-            return self._first(values)
+            if not start:  # the first call is still running ("async"): queue it now
+                self._queue(values)
+            try:
+                return self._first(values)
+            finally:
+                # queued after the first result, so that the compile's start (importing Numba,
+                # generating sources) does not compete with it for the GIL
+                if start:
+                    self._queue(values)
         # "first" policy, a later call: it needs the final program. If the compile is still
         # queued behind other functions' compiles, this call does it now (it waits for no
         # compile it does not need); if it is running, wait for it.
@@ -125,10 +134,13 @@ class TieredProgram:
 
     # --- the background compile ---------------------------------------------------------------
 
-    def _start(self, values: list[Any] | None) -> None:
-        """Queue the background compile (called under ``self._lock``)."""
-        self._started = True
-        self._stand_ins = None if values is None else [_stand_in(v) for v in values]
+    def _queue(self, values: list[Any] | None) -> None:
+        """Queue the background compile, for the types of ``values`` (once)."""
+        with self._lock:
+            if self._queued or self._claimed:  # queued, or a call that needed it compiles it
+                return
+            self._queued = True
+            self._stand_ins = None if values is None else [_stand_in(v) for v in values]
         _WORKER.submit(self)
 
     def _compile_unless_claimed(self) -> None:
@@ -168,9 +180,7 @@ class TieredProgram:
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the final program has replaced the first tier (queueing its compile if
         no call has yet); True if it has, False after ``timeout`` seconds."""
-        with self._lock:
-            if not self._started:
-                self._start(None)
+        self._queue(None)
         ok = self._done.wait(timeout)
         if ok and self._error is not None:
             raise self._error

@@ -258,13 +258,15 @@ def test_async_calls_never_wait_for_the_background_compile() -> None:
     st = c.state
     v = np.linspace(-1, 1, 9)
     want = np.sum(np.tanh(v) * 3.0)
-    np.testing.assert_allclose(c.run([v])[0], want)
-    assert entered.wait(60)  # the compile is running, and blocked ...
-    for _ in range(5):  # ... yet calls return (on the first tier)
+    try:
         np.testing.assert_allclose(c.run([v])[0], want)
-    assert st.calls_on_first_tier == 6 and st.tier == "first"
-    assert not st.wait(timeout=0)
-    release.set()
+        assert entered.wait(60)  # the compile is running, and blocked ...
+        for _ in range(5):  # ... yet calls return (on the first tier)
+            np.testing.assert_allclose(c.run([v])[0], want)
+        assert st.calls_on_first_tier == 6 and st.tier == "first"
+        assert not st.wait(timeout=0)
+    finally:
+        release.set()
     assert st.wait(timeout=120)
     np.testing.assert_allclose(c.run([v])[0], want)
     assert st.calls_on_first_tier == 6 and st.tier == "final"
@@ -339,18 +341,20 @@ def test_switch_during_calls_in_progress() -> None:
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    blocked = threading.Thread(target=call, args=(1,), name="blocked-caller")
+    blocked = threading.Thread(target=call, args=(1,), name="blocked-caller", daemon=True)
     blocked.start()
-    assert in_call.wait(60)  # a call is in progress on the first tier ...
-    assert st.wait(timeout=120)  # ... while the final program compiles and takes over
-    assert st.tier == "final"
-    barrier = threading.Barrier(4)
-    others = [threading.Thread(target=call, args=(50, barrier)) for _ in range(4)]
-    for t in others:
-        t.start()
-    for t in others:
-        t.join()
-    may_finish.set()
+    try:
+        assert in_call.wait(60)  # a call is in progress on the first tier ...
+        assert st.wait(timeout=120)  # ... while the final program compiles and takes over
+        assert st.tier == "final"
+        barrier = threading.Barrier(4)
+        others = [threading.Thread(target=call, args=(50, barrier)) for _ in range(4)]
+        for t in others:
+            t.start()
+        for t in others:
+            t.join()
+    finally:
+        may_finish.set()
     blocked.join()
     assert not errors
     assert len(results) == 201
