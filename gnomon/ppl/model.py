@@ -332,8 +332,9 @@ class Model:
         if isinstance(observed, Variable):
             data = observed
             if isinstance(data, Constant):
-                arr = np.asarray(data.data)
-                _check_nans(arr, name)
+                _check_nans(np.asarray(data.data), name)
+            elif isinstance(data, SharedVariable):  # pm.Data: its current value
+                _check_nans(np.asarray(data.get_value(borrow=True)), name)
         else:
             arr = np.asarray(observed)
             if arr.dtype.kind not in "biuf":

@@ -122,6 +122,11 @@ def test_errors_name_the_variable_and_the_line():
     msg = str(e.value)
     assert "1 missing value(s) (NaN)" in msg and "imputes" in msg and "Hint: " in msg
 
+    with pm.Model():
+        d = pm.Data("d", np.array([1.0, np.nan, 2.0]))
+        with pytest.raises(GnomonError, match="1 missing value"):
+            pm.Normal("yd", 0.0, 1.0, observed=d)
+
     with pytest.raises(TypeError, match="No model on context stack"):
         pm.Normal("x", 0.0, 1.0)
     with pm.Model():
