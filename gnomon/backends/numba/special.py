@@ -78,8 +78,9 @@ _EXPORTS: list[tuple[type, Any, str, str | None]] = [
 
 
 def _pyname(capi_name: str, dtype: str) -> str:
-    return f"_gsp_{capi_name.removeprefix('__pyx_fuse_0').removeprefix('__pyx_fuse_1')}_" \
-           f"{dtype[0]}{dtype[-2:]}"
+    """The name kernels call SciPy's ``capi_name`` by (``_gsp_betainc_f64``)."""
+    base = capi_name.removeprefix("__pyx_fuse_0").removeprefix("__pyx_fuse_1")
+    return f"_gsp_{base}_f{dtype[-2:]}"
 
 
 #: Python name (as kernels spell it) -> ExternalFunction; the names are importable from here.
