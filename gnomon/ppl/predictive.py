@@ -153,10 +153,10 @@ def sample_posterior_predictive(trace: Any, model: Model | None = None,
                                 compile_kwargs: Mapping[str, Any] | None = None) -> Any:
     """Draw the observed (or ``var_names``) variables given each posterior draw.
 
-    The free variables found in ``trace`` are fixed at their posterior draws; everything that
-    ``var_names`` need and that the trace does not hold is drawn (only that part of the graph
-    runs). Data changed with :func:`set_data` since sampling is used, for predictions at new
-    inputs.
+    The free variables found in ``trace`` are fixed at their posterior draws (named in
+    ``var_names``, they are returned unchanged); deterministics are computed from them;
+    everything else that ``var_names`` need is drawn (only that part of the graph runs). Data
+    changed with :func:`set_data` since sampling is used, for predictions at new inputs.
 
     Parameters
     ----------
@@ -188,9 +188,10 @@ def sample_posterior_predictive(trace: Any, model: Model | None = None,
     model = modelcontext(model)
     posterior, chains, ndraws = _posterior_arrays(trace)
     vars = _names(model, var_names, list(model.observed_RVs))
-    fixed = [rv for rv in [*model.free_RVs, *model.deterministics] if rv.name in posterior
-             and all(rv is not v for v in vars)]
-    # inputs stand for the fixed variables; the rest of the graph draws
+    # the free variables in the trace are fixed at their draws (asked for in var_names, they
+    # are returned as they are); deterministics are computed again from them, so they follow
+    # data changed by set_data; everything else the outputs need is drawn
+    fixed = [rv for rv in model.free_RVs if rv.name in posterior]
     ins = [rv.type(f"{rv.name}_draw") for rv in fixed]
     outs = graph_replace(list(vars), dict(zip(fixed, ins, strict=True)), strict=False)
     kw = dict(compile_kwargs or {})

@@ -197,3 +197,18 @@ def test_value_names_and_logp_match_pymc_across_distributions():
     for _ in range(2):
         point = {k: v + 0.3 * rng.normal(size=np.shape(v)) for k, v in start.items()}
         np.testing.assert_allclose(f(point), g(point), rtol=1e-8)
+
+
+def test_posterior_predictive_returns_trace_values_and_recomputes_deterministics():
+    with pm.Model() as m:
+        x = pm.Data("x", np.array([1.0, 2.0]))
+        b = pm.Normal("b", 0.0, 1.0)
+        pm.Deterministic("bx", b * x)
+        pm.Normal("y", b * x, 1.0, shape=x.shape[0])
+    post = {"b": np.array([[1.0, 2.0, 3.0]]), "bx": np.zeros((1, 3, 2))}
+    pm.set_data({"x": np.array([10.0, 20.0, 30.0])}, model=m)
+    pp = pm.sample_posterior_predictive(post, model=m, var_names=["b", "bx", "y"],
+                                        random_seed=0, return_inferencedata=False)
+    np.testing.assert_array_equal(pp["b"], post["b"])
+    np.testing.assert_allclose(pp["bx"], post["b"][..., None] * np.array([10.0, 20.0, 30.0]))
+    assert pp["y"].shape == (1, 3, 3)
