@@ -281,7 +281,7 @@ def logistic_icdf(op, q, loc, scale):  # type: ignore[no-untyped-def]
 @register_rv(_logprob, rd.Gumbel)
 def gumbel_logp(op, value, loc, scale):  # type: ignore[no-untyped-def]
     z = (value - loc) / scale
-    lp = -z - gt.exp(-z) - gt.log(scale)
+    lp = gt.where(gt.eq(value, -np.inf), NINF, -z - gt.exp(-z) - gt.log(scale))
     return _checked(op, _out(lp, value), _pos(scale, "scale"))
 
 
