@@ -136,8 +136,9 @@ CASES = [
          lambda x: gt.exp(x) / gt.sum(gt.exp(x), axis=0, keepdims=True), (F2,)),
     Case("log_ndtr_from_log_of_ndtr", lambda x: gt.log(gt.ndtr(x)), (A(1, lo=-30, hi=30),)),
     Case("log_ndtr_from_log_of_ndtr", lambda x: gt.log(gt.ndtr(x)), (A(1, "float32"),)),
+    # (x <= 5: beyond, the naive 1 - ndtr(x) the rewrite is compared with has lost its digits)
     Case("log_ndtr_from_log1p_neg_ndtr", lambda x: gt.log(1 - gt.ndtr(x)),
-         (A(1, lo=-30, hi=8),)),
+         (A(1, lo=-30, hi=5),)),
     Case("log_erfc_from_erfcx", lambda x: gt.log(gt.erfc(x)), (A(1, lo=-30, hi=26),)),
     Case("log_erfc_from_erfcx", lambda x: gt.log(gt.erfc(x)), (A(2, "float32", lo=-8, hi=8),)),
     Case("sqrt_of_square", lambda x: gt.sqrt(x ** 2), (F1,)),
