@@ -192,6 +192,16 @@ def test_interrupt_returns_draws_so_far(caplog: pytest.LogCaptureFixture) -> Non
     assert "interrupted" in caplog.text
 
 
+def test_progress_line(capsys: pytest.CaptureFixture[str]) -> None:
+    run_nuts(target(std_normal, 2), draws=50, tune=50, chains=2, random_seed=1,
+             progressbar=True)
+    err = capsys.readouterr().err
+    assert "chain 0: 100/100 (draw)" in err and "chain 1: 100/100" in err
+    assert "draws/s" in err and "0 div" in err
+    run_nuts(target(std_normal, 2), draws=5, tune=5, chains=1, progressbar=False)
+    assert capsys.readouterr().err == ""
+
+
 def test_bad_arguments() -> None:
     t = target(std_normal, 2)
     with pytest.raises(GnomonValueError, match=r"(?s)init='advi'.*Hint"):

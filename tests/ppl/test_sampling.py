@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -108,6 +109,17 @@ def test_reproducible_var_names_and_dict(noncentered) -> None:
     assert set(again["posterior"]) == {"mu", "theta"}
     np.testing.assert_array_equal(again["posterior"]["mu"], idata.posterior["mu"].values)
     np.testing.assert_array_equal(again["sample_stats"]["lp"], idata.sample_stats["lp"].values)
+
+
+def test_without_arviz_a_dict(noncentered, monkeypatch: pytest.MonkeyPatch) -> None:
+    m, _ = noncentered
+    monkeypatch.setitem(sys.modules, "arviz", None)  # import arviz raises ImportError
+    with m:
+        r = pm.sample(20, tune=20, chains=1, random_seed=1, progressbar=False,
+                      compute_convergence_checks=False)
+    assert isinstance(r, dict) and set(r) >= {"posterior", "sample_stats", "observed_data"}
+    assert r["posterior"]["theta"].shape == (1, 20, 8)
+    assert r["sample_stats"]["diverging"].dtype == bool
 
 
 def test_convergence_warnings(noncentered, caplog: pytest.LogCaptureFixture) -> None:
