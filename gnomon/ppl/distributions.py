@@ -47,7 +47,7 @@ __all__ = [
     "MvNormal", "Multinomial", "NegativeBinomial", "Normal", "Pareto", "Poisson", "StudentT",
     "Triangular", "Uniform", "VonMises", "Wald", "Weibull", "support_point",
     "Censored", "CustomDist", "GaussianRandomWalk", "Mixture", "NormalMixture", "Truncated",
-    "ZeroSumNormal",
+    "ZeroSumNormal", "LKJCholeskyCov", "expand_packed_triangular",
 ]
 
 # central values of the variables the classes built (read by Model.initial_point)
@@ -1611,3 +1611,147 @@ class ZeroSumNormal(Distribution):
         _SUPPORT_POINTS[out] = _bcast(gt.constant(np.zeros(())), out)
         _TRANSFORMS[out] = ZeroSum()
         return out
+
+
+# --- LKJCholeskyCov ------------------------------------------------------------------------------
+
+
+def expand_packed_triangular(n: int, packed: Any, lower: bool = True) -> Variable:
+    """The ``n x n`` triangular matrix whose rows are packed in ``packed`` (PyMC's order:
+    ``(0,0), (1,0), (1,1), (2,0), ...``).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.ppl as pm
+    >>> pm.expand_packed_triangular(2, np.array([1.0, 2.0, 3.0])).eval(mode="numpy").tolist()
+    [[1.0, 0.0], [2.0, 3.0]]
+    """
+    rows, cols = np.tril_indices(int(n))
+    packed = gt.as_tensor(packed)
+    out = gt.set_subtensor(gt.zeros((n, n), dtype=packed.dtype)[rows, cols], packed)
+    return out if lower else gt.transpose(out)
+
+
+def _log_lkj_norm(eta: Variable, n: int) -> Variable:
+    """``log`` of the normalizing constant of the LKJ density ``det(R)^(eta - 1)`` on ``n x n``
+    correlation matrices: ``sum_k (2 eta - 2 + n - k)(n - k) log 2 + (n - k) log B(b_k, b_k)``,
+    ``b_k = eta + (n - k - 1) / 2``, ``k = 1 .. n-1`` (checked by quadrature for n = 3)."""
+    total: Any = gt.constant(np.float64(0.0))
+    for k in range(1, n):
+        b = eta + (n - k - 1) / 2
+        total = total + (2 * eta - 2 + n - k) * (n - k) * np.log(2.0) + (n - k) * gt.betaln(b, b)
+    return total  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _LKJCholeskyCovRV(RandomVariable):
+    """The packed Cholesky factor ``diag(stds) @ C`` of a covariance, ``C`` the Cholesky factor
+    of an LKJ(eta) correlation matrix, ``stds`` a draw of ``sd_dist`` (an input, so that the
+    density can use its distribution). Private to gnomon.ppl; draws run with NumPy."""
+
+    name: ClassVar[str] = "lkjcholeskycov"
+    ndim_supp: ClassVar[int] = 1
+    ndims_params: ClassVar[tuple[int, ...]] = (0, 1, 1)
+    param_names: ClassVar[tuple[str, ...]] = ("eta", "stds", "support")
+
+    def support_shape(self, param_shapes: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+        return (param_shapes[2][-1],)
+
+    def rng_fn(self, rng, eta, stds, support, *, size):  # type: ignore[no-untyped-def,override]
+        if size not in (None, ()) or np.ndim(eta) or np.ndim(stds) != 1:
+            raise GnomonValueError("LKJCholeskyCov draws one matrix (no batch) in gnomon.ppl")
+        n = stds.shape[-1]
+        # canonical partial correlations, column by column (the vine method): the partial
+        # correlation of rows j > i given the earlier columns is 2 Beta(a_i, a_i) - 1
+        chol = np.zeros((n, n))
+        chol[0, 0] = 1.0
+        a = float(eta) + (n - 1) / 2
+        for i in range(n - 1):
+            a -= 0.5
+            for j in range(i + 1, n):
+                z = 2.0 * rng.beta(a, a) - 1.0
+                chol[j, i] = z * np.sqrt(max(1.0 - np.sum(chol[j, :i] ** 2), 0.0))
+        for j in range(1, n):
+            chol[j, j] = np.sqrt(max(1.0 - np.sum(chol[j, :j] ** 2), 0.0))
+        return (stds[:, None] * chol)[np.tril_indices(n)]
+
+
+@_logprob.register(_LKJCholeskyCovRV)
+def _lkj_cholesky_cov_logp(op: Any, value: Variable, rng: Variable, size: Variable,
+                           eta: Variable, stds: Variable, support: Variable) -> Variable:
+    from gnomon.logprob.rewriting import measured_logp, rewrite_measurable
+
+    m = support.type.shape[-1]
+    n = round((np.sqrt(8 * m + 1) - 1) / 2)
+    L = expand_packed_triangular(n, value)
+    sig = gt.sqrt(gt.sum(L ** 2, axis=1))          # the standard deviations (row norms)
+    idx = np.arange(n)
+    cdiag = L[idx, idx] / sig                       # the diagonal of the correlation factor
+    i = gt.constant(np.arange(1, n + 1, dtype="float64"))
+    lp_sd = gt.sum(measured_logp(rewrite_measurable(stds), sig))
+    # LKJ on the correlation factor (per its off-diagonal coordinates), then the change of
+    # variables row by row: L_i = sig_i * C_i with C_i on a hemisphere (dL = sig^(i-1)/C_ii)
+    lp_corr = gt.sum((n - i[1:] + 2 * eta - 2) * gt.log(cdiag[1:])) - _log_lkj_norm(eta, n)
+    jac = gt.sum(gt.log(cdiag)) - gt.sum((i - 1) * gt.log(sig))
+    ok = gt.all(gt.gt(L[idx, idx], 0))
+    return gt.where(ok, lp_sd + lp_corr + jac, -np.inf)
+
+
+def LKJCholeskyCov(name: str, eta: Any, n: int, sd_dist: Any, *, compute_corr: bool = True,
+                   store_in_trace: bool = True, model: Any = None, rng: Any = None,
+                   initval: Any = None, **kwargs: Any) -> Any:
+    """``LKJCholeskyCov(name, eta, n, sd_dist, compute_corr=True, store_in_trace=True)``: the
+    Cholesky factor of a covariance matrix whose correlations follow LKJ(``eta``) and whose
+    standard deviations follow ``sd_dist`` (an unnamed distribution of shape ``(n,)`` or a
+    scalar one). The free variable is the packed factor (``name_cholesky-cov-packed__``).
+
+    Returns ``(chol, corr, stds)`` with ``compute_corr=True`` (and the Deterministics
+    ``name_corr``, ``name_stds`` with ``store_in_trace=True``), else the packed factor (expand
+    it with :func:`expand_packed_triangular`). One matrix (no batch dimensions).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.ppl as pm
+    >>> with pm.Model() as m:
+    ...     chol, corr, stds = pm.LKJCholeskyCov("c", eta=2.0, n=3,
+    ...                                          sd_dist=pm.Exponential.dist(1.0, shape=3))
+    >>> [v.name for v in m.value_vars], sorted(d.name for d in m.deterministics)
+    (['c_cholesky-cov-packed__'], ['c_corr', 'c_stds'])
+    """
+    from gnomon.ppl.model import Deterministic
+    from gnomon.ppl.transforms import CholeskyCovPacked
+    from gnomon.random.distributions import _draw
+
+    if kwargs:
+        _no_extra(LKJCholeskyCov, kwargs)  # type: ignore[arg-type]
+    n = int(n)
+    mdl = modelcontext(model)
+    sd = _base_dist(sd_dist, "LKJCholeskyCov")
+    if tuple(sd.type.shape) != (n,):
+        if sd.ndim == 0 or tuple(sd.type.shape) == (1,):
+            sd = _resize(sd, (n,))
+        else:
+            raise GnomonValueError(_at(with_hint(
+                f"LKJCholeskyCov: sd_dist has shape {sd.type.shape}, not ({n},)",
+                f"pass sd_dist=pm.Exponential.dist(1.0, shape={n}) (or a scalar one)")))
+    e = _f(eta)
+    packed = _draw(_LKJCholeskyCovRV(), _rng(rng), None, e, sd,
+                   gt.constant(np.zeros(n * (n + 1) // 2)))
+    diag_sp = support_point(sd)
+    sp = expand_packed_triangular(n, gt.zeros((n * (n + 1) // 2,)))
+    eye = gt.constant(np.eye(n))
+    sp = eye * diag_sp[:, None] + sp
+    rows, cols = np.tril_indices(n)
+    _SUPPORT_POINTS[packed] = sp[rows, cols]
+    _TRANSFORMS[packed] = CholeskyCovPacked(n)
+    packed = mdl.register_rv(packed, name, initval=initval)
+    if not compute_corr:
+        return packed
+    chol = expand_packed_triangular(n, packed)
+    stds = gt.sqrt(gt.sum(chol ** 2, axis=1))
+    c = chol / stds[:, None]
+    corr = c @ gt.transpose(c)
+    if store_in_trace:
+        corr = Deterministic(f"{name}_corr", corr, model=mdl)
+        stds = Deterministic(f"{name}_stds", stds, model=mdl)
+    return chol, corr, stds

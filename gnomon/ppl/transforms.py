@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from gnomon.graph.basic import Variable
 from gnomon.logprob.transforms import (
     Circular,
@@ -28,7 +30,7 @@ from gnomon.logprob.transforms import (
 
 __all__ = [
     "CenteredSimplex", "Chain", "Interval", "Transform", "circular", "log", "logodds",
-    "ordered", "simplex", "ZeroSum",
+    "ordered", "simplex", "ZeroSum", "CholeskyCovPacked",
 ]
 
 class CenteredSimplex(Transform):
@@ -124,6 +126,51 @@ class ZeroSum(Transform):
 
         y = gt.as_tensor(y)
         return gt.zeros_like(gt.sum(y, axis=-1))  # type: ignore[no-any-return]
+
+
+class CholeskyCovPacked(Transform):
+    """Lower-triangular Cholesky factors with a positive diagonal, packed row by row into a
+    vector of length ``n (n + 1) / 2`` <-> ``R^(n (n + 1) / 2)``: the log of the diagonal
+    entries, the other entries as they are (PyMC's ``cholesky-cov-packed``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = CholeskyCovPacked(2)
+    >>> t.forward(np.array([2.0, 0.5, 1.0])).eval(mode="numpy").round(4).tolist()
+    [0.6931, 0.5, 0.0]
+    """
+
+    ndim_supp = 1
+    name = "cholesky-cov-packed"
+
+    def __init__(self, n: int) -> None:
+        self.n = int(n)
+        self.diag = np.cumsum(np.arange(1, self.n + 1)) - 1
+        mask = np.zeros(self.n * (self.n + 1) // 2, dtype=bool)
+        mask[self.diag] = True
+        self.mask = mask
+
+    def forward(self, x: Any) -> Variable:
+        import gnomon.tensor as gt
+
+        x = gt.as_tensor(x)
+        return gt.where(self.mask, gt.log(gt.where(self.mask, x, 1.0)), x)  # type: ignore
+
+    def backward(self, y: Any) -> Variable:
+        import gnomon.tensor as gt
+
+        y = gt.as_tensor(y)
+        return gt.where(self.mask, gt.exp(y), y)  # type: ignore[no-any-return]
+
+    def log_jac_det(self, y: Any) -> Variable:
+        import gnomon.tensor as gt
+
+        y = gt.as_tensor(y)
+        return gt.sum(y[..., self.diag], axis=-1)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"CholeskyCovPacked({self.n})"
 
 
 log = Log()

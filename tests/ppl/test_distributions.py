@@ -285,3 +285,30 @@ def test_zero_sum_normal_density_and_draws():
     x = pm.draw(pm.ZeroSumNormal.dist(sigma=2.0, shape=(1500, 4)), random_seed=2)
     np.testing.assert_allclose(x.sum(axis=-1), 0.0, atol=1e-12)
     assert st.kstest(x[:, 0], st.norm(0, 2 * np.sqrt(3 / 4)).cdf).pvalue > 1e-3
+
+
+def test_lkj_cholesky_cov_density_n2_and_draws():
+    with pm.Model() as m:
+        pm.LKJCholeskyCov("c", eta=2.0, n=2,
+                      sd_dist=pm.Exponential.dist(1.0, shape=2))
+    assert [v.name for v in m.value_vars] == ["c_cholesky-cov-packed__"]
+    s1, s2, r = 1.3, 0.7, 0.4
+    s = np.sqrt(1 - r ** 2)
+    y = np.array([np.log(s1), s2 * r, np.log(s2 * s)])
+    # LKJ(2) on 2 x 2 correlations: p(r) = (1 - r^2) / (2^3 B(2, 2)) = 0.75 (1 - r^2); the
+    # factor from (sigma_2, r) to the second row of L is s / sigma_2
+    want = (st.expon.logpdf([s1, s2]).sum() + np.log(0.75 * (1 - r ** 2)) + np.log(s)
+            - np.log(s2))
+    got = m.compile_logp(jacobian=False, mode="numpy")({"c_cholesky-cov-packed__": y})
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    got_j = m.compile_logp(mode="numpy")({"c_cholesky-cov-packed__": y})
+    np.testing.assert_allclose(got_j, want + np.log(s1) + np.log(s2 * s), rtol=1e-12)
+
+    with pm.Model():
+        _, corr, stds = pm.LKJCholeskyCov("c", eta=2.0, n=3,
+                                             sd_dist=pm.Exponential.dist(1.0, shape=3))
+    c_draws, s_draws = pm.draw([corr, stds], draws=1500, random_seed=6)
+    np.testing.assert_allclose(np.diagonal(c_draws, axis1=1, axis2=2), 1.0)
+    # LKJ(eta) marginal of one correlation: (r + 1) / 2 ~ Beta(eta - 1 + n / 2, same)
+    assert st.kstest((c_draws[:, 0, 2] + 1) / 2, st.beta(2.5, 2.5).cdf).pvalue > 1e-3
+    assert st.kstest(s_draws[:, 1], st.expon.cdf).pvalue > 1e-3

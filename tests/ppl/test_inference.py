@@ -212,3 +212,31 @@ def test_posterior_predictive_returns_trace_values_and_recomputes_deterministics
     np.testing.assert_array_equal(pp["b"], post["b"])
     np.testing.assert_allclose(pp["bx"], post["b"][..., None] * np.array([10.0, 20.0, 30.0]))
     assert pp["y"].shape == (1, 3, 3)
+
+
+def test_lkj_cholesky_cov_matches_pymc_up_to_its_normalizing_constant():
+    """Same value-variable name, deterministics and density shape as PyMC. PyMC 5.28's LKJ
+    normalizing constant has the wrong sign (its LKJCorr density of one 2 x 2 correlation
+    integrates to 16/9 at eta = 2), so the log-densities differ by a constant: 2 log c_n(eta);
+    ours is checked against the exact n = 2 density in test_distributions.py."""
+    pymc = pytest.importorskip("pymc")
+
+    def build(lib):
+        with lib.Model() as model:
+            lib.LKJCholeskyCov("c", eta=2.0, n=3, sd_dist=lib.Exponential.dist(1.0, shape=3))
+        return model
+
+    ours, theirs = build(pm), build(pymc)
+    assert [v.name for v in ours.value_vars] == [v.name for v in theirs.value_vars]
+    assert sorted(d.name for d in ours.deterministics) == ["c_corr", "c_stds"]
+    assert sorted(d.name for d in theirs.deterministics) == ["c_corr", "c_stds"]
+    f, g = ours.compile_logp(mode="numpy"), theirs.compile_logp()
+    rng = np.random.default_rng(0)
+    pts = [{"c_cholesky-cov-packed__": 0.4 * rng.normal(size=6)} for _ in range(3)]
+    diffs = [float(f(p)) - float(g(p)) for p in pts]
+    np.testing.assert_allclose(diffs, diffs[0], atol=1e-7)
+    # the offset is twice our log normalizing constant for n = 3, eta = 2
+    from scipy.special import betaln
+    logc = sum((2 * 2.0 - 2 + 3 - k) * (3 - k) * np.log(2) + (3 - k) * betaln(
+        2.0 + (3 - k - 1) / 2, 2.0 + (3 - k - 1) / 2) for k in (1, 2))
+    np.testing.assert_allclose(diffs[0], -2 * logc, rtol=1e-7)
