@@ -37,9 +37,8 @@ INF, NAN = np.inf, np.nan
 
 
 def unary(lo: float, hi: float) -> list:
-    """float64 vector and matrix, float32 and int32 cases."""
-    return [(F(5, low=lo, high=hi),), (F(2, 3, low=lo, high=hi),),
-            (F(4, dtype="float32", low=lo, high=hi),),
+    """float64 matrix, float32 and int32 cases."""
+    return [(F(2, 3, low=lo, high=hi),), (F(4, dtype="float32", low=lo, high=hi),),
             (I(4, dtype="int32", low=int(np.ceil(lo)), high=int(np.floor(hi))),)]
 
 
@@ -50,8 +49,8 @@ def edges(*values: float) -> list:
     return [(V(*values),), (V(*f32, dtype="float32"),)]
 
 
-BINARY = [(F(4), F(4)), (F(2, 3), F(3)), (F(2, 1), F(1, 3)),
-          (F(4, dtype="float32"), F(4, dtype="float32")), (I(3, dtype="int32"), F(3))]
+BINARY = [(F(2, 3), F(3)), (F(2, 1), F(1, 3)), (F(4, dtype="float32"), F(4, dtype="float32")),
+          (I(3, dtype="int32"), F(3))]
 
 
 def central(f, k: int, h: float = 1e-5):  # type: ignore[no-untyped-def]
@@ -140,13 +139,14 @@ RECORDS = [
                V(1.0, 1e5, 2.0, 1e-300, 1.0, 2.0, 1.0, 0.0, -1.0, -2.5))],
              grad=0, ops=(ss.BetaLn,)),
     OpRecord("gammainc", gt.gammainc, sp.gammainc, GAMMA_AX, grad=1, ops=(ss.GammaInc,)),
-    OpRecord("gammaincc", gt.gammaincc, sp.gammaincc, GAMMA_AX, grad=1, ops=(ss.GammaIncC,)),
+    OpRecord("gammaincc", gt.gammaincc, sp.gammaincc, GAMMA_AX[:1], grad=1,
+             ops=(ss.GammaIncC,)),
     OpRecord("gammainc_gammaincc_edges", lambda a, x: [gt.gammainc(a, x), gt.gammaincc(a, x)],
              lambda a, x: [sp.gammainc(a, x), sp.gammaincc(a, x)],
              [(V(*GAMMA_EDGE_A), V(*GAMMA_EDGE_X))], grad=0, ops=(ss.GammaInc, ss.GammaIncC)),
     OpRecord("gammaincinv", gt.gammaincinv, sp.gammaincinv, GAMMA_AY, grad=1,
              ops=(ss.GammaIncInv,)),
-    OpRecord("gammainccinv", gt.gammainccinv, sp.gammainccinv, GAMMA_AY, grad=1,
+    OpRecord("gammainccinv", gt.gammainccinv, sp.gammainccinv, GAMMA_AY[:1], grad=1,
              ops=(ss.GammaIncCInv,)),
     OpRecord("gammaincinv_edges", lambda a, y: [gt.gammaincinv(a, y), gt.gammainccinv(a, y)],
              lambda a, y: [sp.gammaincinv(a, y), sp.gammainccinv(a, y)],
