@@ -191,6 +191,7 @@ class _Chain:
                 self.done = stop
         except BaseException as e:
             self.error = e
+            stop_event.set()  # the other chains stop too; the main thread re-raises
         self.t_end = time.perf_counter()
 
     def divergences(self, tune: int) -> int:

@@ -287,3 +287,17 @@ def test_simulation_based_calibration() -> None:
         counts = np.bincount(np.minimum(ranks * 10 // 101, 9), minlength=10)
         p = scipy_stats.chisquare(counts).pvalue
         assert p > 0.001, (col, counts, p)
+
+
+def test_error_in_the_log_density_is_raised() -> None:
+    calls = [0]
+
+    def bad(q):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        if calls[0] > 50:
+            raise ZeroDivisionError("model failed")
+        return -0.5 * float(q @ q), -q
+
+    t = SimpleNamespace(n=2, numba_fn=None, logp_dlogp=bad, initial_q=lambda: np.zeros(2))
+    with pytest.raises(ZeroDivisionError, match="model failed"):
+        run_nuts(t, draws=100, tune=100, chains=2, random_seed=1)
