@@ -165,8 +165,10 @@ class TieredProgram:
                     # Numba compiles lazily, for the types of a call's arguments: one run on
                     # stand-ins compiles exactly what the next call needs (and fills the disk
                     # cache). Its results are thrown away; so is an error (a stand-in of zeros
-                    # may be a singular matrix): the user's own call reports errors.
-                    final.run(stand_ins)
+                    # may be a singular matrix), and NumPy's floating-point warnings are off
+                    # (in this thread only): the user's own calls report what is wrong.
+                    with np.errstate(all="ignore"):
+                        final.run(stand_ins)
                 except Exception:
                     pass
             self.final = final
