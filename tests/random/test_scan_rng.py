@@ -139,3 +139,15 @@ def test_gradient_through_a_random_scan_is_refused_clearly() -> None:
                           n_steps=3)
     with pytest.raises(Exception, match="random generator"):
         gnomon.grad(walk.sum(), mu)
+
+
+def test_draws_made_outside_the_loop_follow_their_generator() -> None:
+    # with a default update (RandomStream) the generator becomes a loop state: new each step;
+    # without one the draw is a loop invariant: the same value at every step
+    moving = gr.RandomStream(seed=1).normal()
+    fixed = gr.normal(rng=gnomon.shared(np.random.default_rng(0)))
+    for x, same in ((moving, False), (fixed, True)):
+        walk, _ = gnomon.scan(lambda prev, x=x: prev + x, outputs_info=[gt.constant(0.0)],
+                              n_steps=4)
+        steps = np.diff(gnomon.function([], walk, mode="numpy")(), prepend=0.0)
+        assert np.allclose(steps, steps[0]) == same
