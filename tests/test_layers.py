@@ -9,8 +9,9 @@ and imports inside functions alike):
 
 (``rewrite`` sits below ``gradient``: ``grad`` rewrites its cost into a stable form first, and
 no rewrite rule needs the gradient. ``ppl``, the PyMC-style modelling layer, sits on top of
-``logprob`` and compiles its densities, so it may use ``compile`` and ``backends``.) An import from a higher layer is an error unless it is
-listed in ``ALLOWED`` with the reason it cannot go. Remove entries as the reasons go away.
+``logprob`` and compiles its densities, so it may use ``compile`` and ``backends``.) An import
+from a higher layer is an error unless it is listed in ``ALLOWED`` with the reason it cannot go.
+Remove entries as the reasons go away.
 """
 
 from __future__ import annotations
