@@ -120,7 +120,8 @@ def _kernel_logp(numba_fn: Any) -> Any:
 
     arg = _nuts.LOGP_SIG.args
     try:
-        numba_fn.compile(arg)
+        if arg not in numba_fn.overloads:  # (compile() refuses on an explicit signature)
+            numba_fn.compile(arg)
         ret = numba_fn.overloads[arg].signature.return_type
     except Exception:
         ret = None
