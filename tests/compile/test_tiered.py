@@ -434,3 +434,21 @@ def test_fork_waits_for_a_background_compile() -> None:
         release.set()  # ... which may finish now
     t.join()
     assert status == [0]
+
+
+def test_a_process_may_exit_while_a_background_compile_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, gnomon, gnomon.tensor as gt\n"
+        "x = gt.dvector('x')\n"
+        "f = gnomon.function([x], gt.sum(gt.exp(x) * gt.tanh(x) + gt.log1p(x * x)))\n"
+        "print(float(f(np.linspace(0, 1, 5))))\n"  # then exit, the compile (cold) still running
+    )
+    env = dict(os.environ, GNOMON_TIERED="first", GNOMON_CACHE_DIR=str(tmp_path / "cache"))
+    p = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    v = np.linspace(0, 1, 5)
+    np.testing.assert_allclose(float(p.stdout), np.sum(np.exp(v) * np.tanh(v) + np.log1p(v * v)))
