@@ -270,12 +270,7 @@ scalar_source.register(sm.Angle)(lambda op, a, i, o: (
     f"math.atan2(({a[0]}).imag, ({a[0]}).real)" if np.dtype(i[0]).kind == "c"
     else f"math.atan2(0.0, {ctor('float64')}({a[0]}))"))
 scalar_source.register(sm.Digamma)(_real_only(lambda op, a, i, o: f"_digamma({a[0]})"))
-scalar_source.register(sm.Polygamma)(_real_only(lambda op, a, i, o: (
-    f"_digamma({a[0]})" if op.n == 0 else _no(op))))
-
-
-def _no(op: object) -> str:
-    raise NotLoweredError(f"no Numba lowering for {op}")
+# Polygamma (every order) is lowered in backends/numba/special.py with SciPy's kernels.
 
 
 HELPERS += '''
