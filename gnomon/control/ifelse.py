@@ -60,7 +60,9 @@ class IfElse(Op):
         from gnomon.tensor.basic import as_tensor
 
         cond = as_tensor(cond)
-        ins = [as_tensor(v) for v in inputs]
+        # non-tensor variables (random generators a branch draws from) pass through as they are
+        ins = [v if isinstance(v, Variable) and not isinstance(v.type, TensorType)
+               else as_tensor(v) for v in inputs]
         if len(ins) != len(self.then_graph.inputs):
             raise GnomonTypeError(
                 f"{self} takes {len(self.then_graph.inputs)} input(s) after the condition, "

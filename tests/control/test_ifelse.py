@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import gnomon
 import gnomon.tensor as gt
@@ -175,3 +176,20 @@ def test_numba_compiles_both_branches() -> None:
     assert f.compiled.state.nopython
     np.testing.assert_allclose(f(1.0, np.zeros(2)), [1.0, 1.0])
     np.testing.assert_allclose(f(-1.0, np.ones(2)), [-1.0, -1.0])
+
+
+@pytest.mark.parametrize("mode", available_modes())
+def test_branches_may_draw_random_variables(mode):
+    # the branches' generators are inputs of the IfElse node (not tensors): only the taken
+    # branch draws, and the default updates give new draws at every call
+    import gnomon.random as gr
+
+    z = gt.scalar("z", dtype="bool")
+    srng = gr.RandomStream(1)
+    a = srng.normal(0.0, 1.0, size=4000)
+    b = srng.normal(5.0, 1.0, size=4000)
+    f = gnomon.function([z], gnomon.ifelse(z, a, b), mode=mode)
+    r1, r2, r3 = (np.asarray(r) for r in (f(True), f(True), f(False)))
+    assert np.all(r1 != r2)
+    assert stats.kstest(r1, "norm").pvalue > 1e-3
+    assert stats.kstest(r3 - 5.0, "norm").pvalue > 1e-3
