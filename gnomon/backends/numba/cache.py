@@ -71,7 +71,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import numba
 from numba.core.caching import CompileResultCacheImpl, FunctionCache, _CacheLocator
@@ -151,7 +151,8 @@ def _checksum(body: str) -> str:
 # --- where the cache is, and whether to trust it ------------------------------------------
 
 
-_INTERNAL = tuple(os.path.dirname(m.__file__) + os.sep for m in (numba, sys.modules["gnomon"]))  # type: ignore[arg-type]
+_INTERNAL = tuple(os.path.dirname(str(m.__file__)) + os.sep
+                  for m in (numba, sys.modules["gnomon"]))
 
 
 def _warn(message: str) -> None:
@@ -592,7 +593,8 @@ def load_module(source: str, namespace: dict[str, Any] | None = None) -> ModuleT
             stamp = _checksum(text)
             for obj in list(vars(mod).values()):
                 if isinstance(obj, Dispatcher) and obj.py_func.__module__ == name:
-                    obj._cache = _SignedCache(obj.py_func, store, path, stamp)
+                    # Numba's private cache slot (typed in newer Numba releases, not in older)
+                    cast(Any, obj)._cache = _SignedCache(obj.py_func, store, path, stamp)
         _MODULES[name] = mod
         return mod
 
