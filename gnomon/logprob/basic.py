@@ -107,6 +107,15 @@ def _as_value(rv: Variable, value: Any, what: str) -> Variable:
             f"{_describe(value)} has dtype {value.dtype}",
             f"use a float value variable: gt.tensor(dtype={rv.dtype!r}, "
             f"shape={tuple(rv.type.shape)}), or cast: gt.cast(value, {rv.dtype!r})")))
+    clash = [(a, b) for a, b in zip(value.type.shape, rv.type.shape, strict=True)
+             if a is not None and b is not None and a != b and a != 1 and b != 1]
+    if clash:
+        from gnomon.errors import ShapeError
+
+        raise ShapeError(_at(with_hint(
+            f"{what}: the value {_describe(value)} does not fit the random variable "
+            f"{_describe(rv)}, a {_rv_name(rv)} draw (static shapes differ)",
+            f"give the value the random variable's shape {tuple(rv.type.shape)}")))
     return value
 
 

@@ -70,6 +70,8 @@ def test_wrong_value_dtype_kind_and_rank() -> None:
         glp.logp(x, gt.lvector("v"))
     with pytest.raises(GnomonTypeError, match=r"(?s)2 dimension\(s\).*has 1.*Hint:"):
         glp.logp(x, gt.dmatrix("v"))
+    with pytest.raises(GnomonValueError, match=r"(?s)static shapes differ.*Hint:.*\(3,\)"):
+        glp.logp(x, gt.tensor(dtype="float64", shape=(4,), name="v4"))
     k = gr.poisson(3.0)
     with pytest.raises(GnomonTypeError, match=r"(?s)discrete.*float64.*Hint:"):
         glp.logp(k, gt.dscalar("v"))
