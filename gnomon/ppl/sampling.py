@@ -138,6 +138,12 @@ def _kernel_logp(numba_fn: Any) -> Any:
     return f
 
 
+_PROGRAM_FAILED = (
+    "the model's compiled log-density raised an error during sampling (printed above as "
+    "'Exception ignored')\nHint: evaluate the model at the failing values with model.debug() "
+    "or LogpDlogpFunction.logp_dlogp(q) to see where it fails")
+
+
 def bind_numba_program(prog: Any, consts: Sequence[Any]) -> Any:
     """``f(q) -> (logp, grad)`` of the sampler's type around a compiled Numba program
     ``prog(q, *consts) -> (logp as a 0-d array, grad)``, compiled in a fraction of a second.
@@ -192,9 +198,14 @@ def bind_numba_program(prog: Any, consts: Sequence[Any]) -> Any:
     names = [f"a{i}" for i in range(len(args))]
     lp_item = ".item()" if getattr(sig.return_type[0], "ndim", 0) == 0 and isinstance(
         sig.return_type[0], numba.types.Array) else ""
+    # an error inside the program cannot cross the entry point (Numba prints it as
+    # "Exception ignored" and returns empty arrays): detect that and raise here
     src = (f"def f(q):\n    out = entry(q{''.join(', ' + n for n in names)})\n"
+           "    if out[1].shape[0] != q.shape[0]:\n"
+           "        raise ValueError(MSG)\n"
            f"    return float(out[0]{lp_item}), out[1]\n")
-    glb: dict[str, Any] = {"entry": _Entry(), **dict(zip(names, args, strict=True))}
+    glb: dict[str, Any] = {"entry": _Entry(), "MSG": _PROGRAM_FAILED,
+                           **dict(zip(names, args, strict=True))}
     exec(compile(src, "<gnomon.ppl bound program>", "exec"), glb)
     f = njit(_nuts.LOGP_SIG, nogil=True)(glb["f"])
     f._gnomon_entry = glb["entry"]  # keep the entry object (and the program) alive

@@ -21,7 +21,7 @@ from numba import njit
 from gnomon.errors import GnomonValueError
 from gnomon.ppl import nuts
 from gnomon.ppl.adaptation import COLLECT, FIND_STEP, TUNE_END, WINDOW_END, window_schedule
-from gnomon.ppl.sampling import ess_bulk, rhat, run_nuts
+from gnomon.ppl.sampling import bind_numba_program, ess_bulk, rhat, run_nuts
 
 SIG = nuts.LOGP_SIG
 
@@ -301,3 +301,22 @@ def test_error_in_the_log_density_is_raised() -> None:
     t = SimpleNamespace(n=2, numba_fn=None, logp_dlogp=bad, initial_q=lambda: np.zeros(2))
     with pytest.raises(ZeroDivisionError, match="model failed"):
         run_nuts(t, draws=100, tune=100, chains=2, random_seed=1)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_bound_program_error_is_raised() -> None:
+    """A program bound through its entry address cannot pass its exception through (Numba
+    prints it); the wrapper detects the empty result and raises with a hint."""
+
+    @njit
+    def prog(q, a):  # type: ignore[no-untyped-def]
+        if q[0] > 1.5:
+            raise ValueError("bad parameter")
+        return np.array(-0.5 * np.sum((q - a) ** 2)), a - q
+
+    f = bind_numba_program(prog, [np.zeros(2)])
+    lp, g = f(np.array([1.0, 0.5]))
+    assert lp == -0.625 and g.tolist() == [-1.0, -0.5]
+    t = SimpleNamespace(n=2, numba_fn=f, logp_dlogp=None, initial_q=lambda: np.zeros(2))
+    with pytest.raises(ValueError, match=r"(?s)raised an error during sampling.*Hint"):
+        run_nuts(t, draws=500, tune=200, chains=1, random_seed=1)
