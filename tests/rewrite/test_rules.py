@@ -18,7 +18,7 @@ import gnomon
 import gnomon.tensor as gt
 from gnomon.rewrite import list_rules, rewrite_graph
 from gnomon.scalar.basic import Cast
-from gnomon.tensor.elemwise import Elemwise
+from gnomon.tensor.elemwise import Elemwise, SumToShape
 from gnomon.tensor.shapes import DimShuffle, Reshape
 from gnomon.testing import tolerance
 
@@ -112,6 +112,12 @@ CASES = [
     Case("constant_fold", lambda x: gt.constant(2.0) * 3.0 + x, (F1,)),
     Case("reshape_reshape", lambda x: gt.reshape(gt.reshape(x, (-1,)), (x.shape[1], -1)), (F2,)),
     Case("useless_reshape", lambda x: Reshape()(x, x.shape[0], x.shape[1]) + 1, (F2,)),
+    Case("useless_sum_to_shape", lambda x: SumToShape()(gt.exp(x) * 2.0, gt.shape(x)), (F2,)),
+    Case("useless_sum_to_shape",
+         lambda x: SumToShape()(x * 2.0, gt.constant(np.array([4, 3]))), (A(static=(4, 3)),)),
+    Case("useless_sum_to_shape",  # the outer one: its input has the shape it is summed to
+         lambda x, y: SumToShape()(SumToShape()(x * y, gt.shape(y)), gt.shape(y)) + 1,
+         (F2, F2)),
     Case("index_of_join", lambda x, y: gt.stack([x, y])[1], (F1, F1)),
     Case("index_of_join",
          lambda p, q: gt.concatenate([p, q])[3, 1:], (A(static=(2, 3)), A(static=(3, 3)))),

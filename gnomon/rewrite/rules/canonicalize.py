@@ -31,7 +31,7 @@ from gnomon.rewrite.pattern import (
 from gnomon.scalar.basic import Add, Cast, Identity, Mul, Neg, Pow, Sub, Switch, TrueDiv
 from gnomon.scalar.math import Exp, Log
 from gnomon.tensor.basic import Alloc, alloc, cast, constant
-from gnomon.tensor.elemwise import Elemwise
+from gnomon.tensor.elemwise import Elemwise, SumToShape
 from gnomon.tensor.indexing import Subtensor
 from gnomon.tensor.math import add, ge, mul, neg, power, true_divide, where
 from gnomon.tensor.reduce import Sum
@@ -542,6 +542,31 @@ def reshape_reshape(node: Apply) -> Variable | None:
     if inner is None or type(inner.op) is not type(node.op):
         return None
     return node.op.make_node(inner.inputs[0], *node.inputs[1:]).outputs[0]
+
+
+def _shape_entries(shape: Variable) -> list[Any] | None:
+    """The entries of a shape vector: ints of a constant, scalars of a ``make_vector``."""
+    if isinstance(shape, Constant):
+        return [int(s) for s in np.asarray(shape.data).reshape(-1)]
+    if shape.owner is not None and isinstance(shape.owner.op, MakeVector):
+        return list(shape.owner.inputs)
+    return None
+
+
+@register_rule(None, ops=[SumToShape], groups=CANON)
+def useless_sum_to_shape(node: Apply) -> Variable | None:
+    """``sum_to(g, shape) -> g`` when every length in ``shape`` is provably ``g``'s own
+    (nothing is summed; gradients of inputs that were not broadcast)."""
+    g, shape = node.inputs
+    entries = _shape_entries(shape)
+    if entries is None or len(entries) != g.ndim:
+        return None
+    oracle = current_oracle()
+    for d, s in enumerate(entries):
+        key = s if isinstance(s, int) else oracle.dim_value_key(s)
+        if oracle.key(g, d) != key:
+            return None
+    return g
 
 
 @register_rule(None, ops=[Reshape], groups=CANON)
