@@ -59,11 +59,7 @@ from gnomon.ppl.predictive import (  # noqa: E402
 __all__ += ["do", "draw", "find_MAP", "icdf", "logcdf", "logp", "observe",
             "sample_posterior_predictive", "sample_prior_predictive"]
 
-# --- pm.sample: the NUTS sampler (gnomon/ppl/sampling.py, written separately) -----------------
-# Imported when that module exists, so that the model API works before (or without) it.
-import importlib.util as _ilu  # noqa: E402
+# --- pm.sample and pm.NUTS: the sampler (gnomon/ppl/sampling.py, gnomon/ppl/nuts.py) -----------
+from gnomon.ppl.sampling import NUTS, sample  # noqa: E402
 
-if _ilu.find_spec("gnomon.ppl.sampling") is not None:
-    from gnomon.ppl.sampling import sample
-    __all__ += ["sample"]
-del _ilu
+__all__ += ["NUTS", "sample"]
