@@ -107,6 +107,17 @@ def at_user_line() -> str:
     return f' (at "{loc[0]}", line {loc[1]})' if loc else ""
 
 
+def with_user_line(message: str) -> str:
+    """``message`` with the user's line that is running now (source text included) inserted
+    before its ``Hint:``; unchanged when no user line is found. For errors raised while a graph
+    is being built by a library function (``logp(...)``, ``pm.Normal(...)``)."""
+    loc = user_location()
+    if loc is None:
+        return message
+    head, sep, hint = message.partition("\nHint: ")
+    return f"{head}\n{format_location(loc)}" + (f"\nHint: {hint}" if sep else "")
+
+
 def format_location(loc: SourceLocation | None) -> str:
     """Format a recorded location as ``File "...", line N`` followed by the source text."""
     if loc is None:

@@ -25,6 +25,7 @@ from gnomon.errors import (
     format_location,
     user_location,
     with_hint,
+    with_user_line,
 )
 from gnomon.graph.basic import _PROVENANCE, Variable
 from gnomon.graph.replace import graph_replace
@@ -133,11 +134,8 @@ def checking(on: bool, loc: Any) -> Iterator[None]:
 
 
 def _at(message: str) -> str:
-    loc = user_location()
-    if loc is None:
-        return message
-    head, sep, hint = message.partition("\nHint: ")
-    return f"{head}\n{format_location(loc)}" + (f"\nHint: {hint}" if sep else "")
+    """``message`` with the user's line inserted before its hint."""
+    return with_user_line(message)
 
 
 def _not_measurable(v: Variable, what: str, table_name: str) -> NotMeasurableError:

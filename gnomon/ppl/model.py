@@ -34,9 +34,8 @@ from gnomon.errors import (
     GnomonTypeError,
     GnomonValueError,
     ShapeError,
-    format_location,
-    user_location,
     with_hint,
+    with_user_line,
 )
 from gnomon.gradient import grad as _grad
 from gnomon.graph.basic import Constant, Variable
@@ -69,11 +68,7 @@ def _stack() -> list[Model]:
 
 def _at(message: str) -> str:
     """``message`` with the user's line inserted before its hint."""
-    loc = user_location()
-    if loc is None:
-        return message
-    head, sep, hint = message.partition("\nHint: ")
-    return f"{head}\n{format_location(loc)}" + (f"\nHint: {hint}" if sep else "")
+    return with_user_line(message)
 
 
 def modelcontext(model: Model | None = None) -> Model:

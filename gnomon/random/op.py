@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, with_hint
+from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, with_hint, with_user_line
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.graph.op import Op
 from gnomon.random.type import (
@@ -473,11 +473,5 @@ def _short(v: Any) -> str:
 
 
 def _at(message: str) -> str:
-    """``message`` with the user's line inserted before its hint (graph-construction errors)."""
-    from gnomon.errors import format_location, user_location
-
-    loc = user_location()
-    if loc is None:
-        return message
-    head, sep, hint = message.partition("\nHint: ")
-    return f"{head}\n{format_location(loc)}" + (f"\nHint: {hint}" if sep else "")
+    """``message`` with the user's line inserted before its hint."""
+    return with_user_line(message)
