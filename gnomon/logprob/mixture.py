@@ -40,6 +40,7 @@ import numpy as np
 
 import gnomon.random.distributions as rd
 import gnomon.tensor as gt
+from gnomon.control.ifelse import IfElse
 from gnomon.errors import GnomonTypeError, GnomonValueError, user_location, with_hint
 from gnomon.graph.basic import Constant, Variable
 from gnomon.graph.replace import graph_replace
@@ -247,6 +248,22 @@ def _switch_logcdf(op: MeasurableSwitch, value: Variable, cond: Variable, a: Var
                    b: Variable) -> Variable:
     f = _branch(measured_logcdf, gt.ge)
     return gt.where(cond, f(a, value), f(b, value))
+
+
+@register_measurable_rule(ops=[IfElse])
+def measurable_ifelse(node: Any) -> list[Variable] | None:
+    """``ifelse(cond, a, b)`` with random branches -> ``where(cond, a, b)`` (then a mixture, as
+    above). The branches are rebuilt in the outer graph from the node's inner graphs; the
+    values are the same, and a density is evaluated for both branches anyway."""
+    op: IfElse = node.op
+    cond, outer = node.inputs[0], list(node.inputs[1:])
+    if cond.ndim != 0:
+        return None
+    branches = [graph_replace(list(g.outputs), dict(zip(g.inputs, outer, strict=True)),
+                              strict=False) for g in (op.then_graph, op.else_graph)]
+    if not unvalued_rvs([*branches[0], *branches[1]]):
+        return None  # no random branch: nothing to measure (and keep the laziness)
+    return [gt.where(cond, a, b) for a, b in zip(*branches, strict=True)]
 
 
 # --- stack([...])[idx] ------------------------------------------------------------------------

@@ -181,3 +181,25 @@ def test_zero_inflated_poisson_is_a_mixture_with_a_point_mass() -> None:
     np.testing.assert_allclose(lc, np.log(0.3 + 0.7 * st.poisson(2.5).cdf(k)), rtol=1e-12,
                                atol=1e-14)
     assert np.exp(lp).sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_ifelse_of_random_branches_is_a_mixture() -> None:
+    # gnomon.ifelse with random branches: the latent Bernoulli condition summed out, or
+    # conditioned on its value, like gt.where
+    z = gr.bernoulli(0.3)
+    mix = gnomon.ifelse(z, gr.normal(-2.0, 1.0), gr.normal(2.0, 0.5))
+    v = gt.dscalar("v")
+    f = gnomon.function([v], glp.logp(mix, v), mode="numpy")
+    xs = np.linspace(-5.0, 5.0, 7)
+    got = np.array([float(f(x)) for x in xs])
+    np.testing.assert_allclose(got, np.log(0.3 * st.norm(-2, 1).pdf(xs)
+                                           + 0.7 * st.norm(2, 0.5).pdf(xs)), rtol=1e-12)
+    total, _ = si.quad(lambda x: np.exp(float(f(x))), -np.inf, np.inf)
+    assert abs(total - 1.0) < 1e-7
+    zv = gt.scalar("zv", dtype=z.dtype)
+    terms = glp.conditional_logp({z: zv, mix: v})
+    g = gnomon.function([zv, v], [terms[zv], terms[v]], mode="numpy")
+    lz, lv = g(1, 0.5)
+    assert np.isclose(float(lz), np.log(0.3)) and np.isclose(float(lv), st.norm(-2, 1).logpdf(0.5))
+    lz, lv = g(0, 0.5)
+    assert np.isclose(float(lz), np.log(0.7)) and np.isclose(float(lv), st.norm(2, .5).logpdf(0.5))
