@@ -430,8 +430,9 @@ _SCRIPT = textwrap.dedent("""
 
 def _run(tmp: Path) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GNOMON_")}
+    # untiered: the script's calls must run (and cache) the Numba program, not the first tier
     env.update(GNOMON_CACHE_DIR=str(tmp / "cache"), XDG_CONFIG_HOME=str(tmp / "config"),
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=str(ROOT), GNOMON_TIERED="off")
     p = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, cwd=str(ROOT),
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
