@@ -133,12 +133,17 @@ def _betabinomial(key: Any, shape: tuple[int, ...], dtype: Any, n: Any, a: Any, 
 
 def _mvnormal(key: Any, shape: tuple[int, ...], dtype: Any, mean: Any, cov: Any) -> Any:
     # mean + L z with L the Cholesky factor (the reference's draw, reparameterized); a singular
-    # covariance, where Cholesky gives nan, gets the factor U sqrt(w) of its eigendecomposition
+    # covariance, where Cholesky gives nan, gets the factor U sqrt(w) of its eigendecomposition.
+    # The parameters come unbroadcast (see _SELF_BROADCAST): one factor per covariance, not
+    # per draw, and the eigendecomposition only runs when some Cholesky factor failed.
     chol = jnp.linalg.cholesky(cov)
-    w, u = jnp.linalg.eigh(cov)
-    fallback = u * jnp.sqrt(jnp.maximum(w, 0.0))[..., None, :]
     ok = jnp.all(jnp.isfinite(chol), axis=(-2, -1), keepdims=True)
-    fac = jnp.where(ok, chol, fallback)
+
+    def with_fallback(c: Any) -> Any:
+        w, u = jnp.linalg.eigh(c)
+        return jnp.where(ok, chol, u * jnp.sqrt(jnp.maximum(w, 0.0))[..., None, :])
+
+    fac = jax.lax.cond(jnp.all(ok), lambda c: chol, with_fallback, cov)
     z = jax.random.normal(key, shape, dtype)
     return mean + (fac @ z[..., None])[..., 0]
 
@@ -186,6 +191,10 @@ DRAWS: dict[type[RandomVariable], Draw] = {
 }
 
 
+#: Draws that take their parameters unbroadcast (they broadcast against ``shape`` themselves).
+_SELF_BROADCAST = (d.MultivariateNormal,)
+
+
 def _lower(op: RandomVariable, node: Apply) -> Callable[..., Any]:
     draw = DRAWS[type(op)]
     dtype = np.dtype(op.dtype)
@@ -203,8 +212,9 @@ def _lower(op: RandomVariable, node: Apply) -> Callable[..., Any]:
         supp = tuple(int(s) for s in op.support_shape([p.shape for p in ps]))
         # floats compute in the output dtype; integer parameters stay integers
         cast = [p.astype(dtype) if dtype.kind == "f" else p for p in ps]
-        full = [jnp.broadcast_to(p, batch + p.shape[p.ndim - c:])
-                for p, c in zip(cast, cores, strict=True)]
+        full = cast if isinstance(op, _SELF_BROADCAST) else [
+            jnp.broadcast_to(p, batch + p.shape[p.ndim - c:])
+            for p, c in zip(cast, cores, strict=True)]
         key = jnp.asarray(key, jnp.uint32)
         nxt, sub = jax.random.split(key)
         out = draw(sub, batch + supp, dtype, *full).astype(dtype)
