@@ -11,6 +11,7 @@ from __future__ import annotations
 import _thread
 import logging
 import math
+import signal
 from types import SimpleNamespace
 
 import numpy as np
@@ -190,8 +191,14 @@ def test_interrupt_returns_draws_so_far(caplog: pytest.LogCaptureFixture) -> Non
 
     t = SimpleNamespace(n=1, numba_fn=None, logp_dlogp=interrupting,
                         initial_q=lambda: np.zeros(1))
-    with caplog.at_level(logging.WARNING, logger="gnomon.ppl"):
-        r = run_nuts(t, draws=200_000, tune=10, chains=2, random_seed=1, compiled=False)
+    # Python's own Ctrl-C handler, as in a user's session (pytest-xdist workers ignore SIGINT,
+    # and interrupt_main does nothing then)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="gnomon.ppl"):
+            r = run_nuts(t, draws=200_000, tune=10, chains=2, random_seed=1, compiled=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert r.interrupted
     assert 0 < r.draws.shape[1] < 200_000
     assert r.draws.shape[0] == 2 and r.stats["lp"].shape == r.draws.shape[:2]
