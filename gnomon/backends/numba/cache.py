@@ -53,21 +53,16 @@ Command line::
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
-import hmac
 import itertools
 import linecache
 import os
 import pickle
 import re
-import secrets
 import shutil
-import stat
 import sys
 import threading
 import time
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -78,16 +73,14 @@ from numba.core.caching import CompileResultCacheImpl, FunctionCache, _CacheLoca
 from numba.core.dispatcher import Dispatcher
 from numba.core.serialize import dumps
 
+from gnomon.backends import diskcache
 from gnomon.config import config
 
 #: bump when the generated code or the layout on disk changes meaning (invalidates every entry)
 GENERATOR_VERSION = "2"
 
 _HEADER = "# gnomon-numba-cache sha256="
-_MAGIC = b"gnomon-numba-signed-1\n"
-_MAC_SIZE = hashlib.sha256().digest_size
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_MAGIC = diskcache.MAGIC
 # Temporary files older than this are left over from a crashed process.
 _STALE_TMP_S = 3600.0
 # ``cache=True`` in a generated ``@numba.njit(...)`` line (see the module docstring).
@@ -102,21 +95,8 @@ class NumbaCacheWarning(RuntimeWarning):
     memory, so each new process compiles it again."""
 
 
-class _Unsafe(Exception):
-    """A cache or key location that must not be trusted; the message says why and the fix."""
-
-
-@dataclass(eq=False)
-class _Store:
-    """A verified cache directory and the key that signs its files."""
-
-    root: str
-    directory: str
-    key: bytes
-    #: a write failed (read-only, disk full): nothing more is written by this process
-    broken: bool = False
-    #: bytes written since the last eviction scan; None until this process writes
-    unscanned: int | None = None
+_Unsafe = diskcache.Unsafe
+_Store = diskcache.Store
 
 
 _STORES: dict[tuple[str, str], _Store | None] = {}
@@ -164,224 +144,31 @@ def _warn(message: str) -> None:
     warnings.warn(message, NumbaCacheWarning, stacklevel=level)
 
 
-def _check_private(path: str, fix: str) -> None:
-    """Raise _Unsafe unless ``path`` is a directory of this user, not writable by others."""
-    if not hasattr(os, "geteuid"):  # no POSIX owners and modes (Windows)
-        return
-    st = os.stat(path)
-    uid = os.geteuid()
-    if not stat.S_ISDIR(st.st_mode):
-        problem = "is not a directory"
-    elif st.st_uid != uid:
-        problem = f"belongs to uid {st.st_uid}, not to you (uid {uid})"
-    elif st.st_mode & 0o022:
-        problem = f"is writable by group or others (mode {stat.S_IMODE(st.st_mode):o})"
-    else:
-        return
-    raise _Unsafe(f"{path} {problem}; someone else could plant code there.\nFix: {fix}")
-
-
-def _dir_fix(path: str) -> str:
-    return (f"`chmod 700 {path}` if it is yours, or set GNOMON_CACHE_DIR (gnomon.config."
-            "cache_dir) to a directory only you can write.")
-
-
 def _private_dir(root: str) -> str:
     """``root/numba``, created 0700 where missing, after checking it and ``root``."""
-    os.makedirs(root, mode=0o700, exist_ok=True)
-    _check_private(root, _dir_fix(root))
-    path = os.path.join(root, "numba")
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(path, 0o700)
-    _check_private(path, _dir_fix(path))
-    return path
-
-
-def _inside(path: str, root: str) -> bool:
-    path, root = os.path.realpath(path), os.path.realpath(root)
-    return os.path.commonpath([path, root]) == root
-
-
-def _read_key(key_file: str) -> tuple[bytes | None, str | None]:
-    """``(key, None)``, or ``(None, why it cannot be used)``; ``(None, None)`` if missing."""
-    try:
-        fd = os.open(key_file, os.O_RDONLY | _NONBLOCK | _NOFOLLOW)
-    except FileNotFoundError:
-        return None, None
-    except OSError as e:  # a symbolic link (ELOOP), unreadable, ...
-        return None, f"it cannot be opened safely ({e.strerror})"
-    try:
-        st = os.fstat(fd)
-        data = os.read(fd, 256) if stat.S_ISREG(st.st_mode) else b""
-    finally:
-        os.close(fd)
-    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
-        return None, f"it belongs to uid {st.st_uid}, not to you"
-    if hasattr(os, "geteuid") and st.st_mode & 0o077:
-        return None, f"others could read it (mode {stat.S_IMODE(st.st_mode):o})"
-    try:
-        key = bytes.fromhex(data.decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError):
-        key = b""
-    if len(key) != 32:
-        return None, "it does not hold a key"
-    return key, None
+    return diskcache.private_dir(root, "numba")
 
 
 def _new_key(key_file: str, replace: bool) -> bytes:
-    """Create a fresh key file (mode 0600); if another process just created one, use that."""
-    key = secrets.token_bytes(32)
-    tmp = f"{key_file}.tmp-{uuid.uuid4().hex[:16]}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(key.hex() + "\n")
-        if replace:
-            os.replace(tmp, key_file)
-            return key
-        try:
-            # link, not replace: two processes creating the key at once must agree on one
-            os.link(tmp, key_file)
-            return key
-        except FileExistsError:
-            theirs, _ = _read_key(key_file)
-            if theirs is not None:
-                return theirs
-        except OSError:  # a file system without hard links
-            pass
-        os.replace(tmp, key_file)
-        return key
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-
-
-def _load_key(key_file: str, root: str) -> bytes:
-    """The per-user signing key (see the module docstring)."""
-    if _inside(key_file, root):
-        raise _Unsafe(
-            f"the signing key {key_file} lies inside the cache directory {root}; whoever can "
-            "write the cache could then also sign code.\nFix: set GNOMON_CACHE_KEY_FILE "
-            "(gnomon.config.cache_key_file) to a path outside the cache directory.")
-    kdir = os.path.dirname(key_file)
-    os.makedirs(kdir, mode=0o700, exist_ok=True)
-    _check_private(kdir, f"`chmod 700 {kdir}` if it is yours, or set GNOMON_CACHE_KEY_FILE "
-                         "(gnomon.config.cache_key_file) to a path in a private directory.")
-    key, problem = _read_key(key_file)
-    if key is not None:
-        return key
-    if problem is not None:
-        _warn(f"gnomon: replaced the Numba cache key {key_file}: {problem}. Cached code signed "
-              "with the old key will be compiled again.")
-    return _new_key(key_file, replace=problem is not None)
-
-
-def _io_problem(e: OSError) -> str:
-    if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return "the disk is full"
-    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "it is read-only"
-    return e.strerror or str(e)
-
-
-def _io_message(where: str, e: OSError) -> str:
-    return (f"gnomon: cannot write the Numba disk cache in {where} ({_io_problem(e)}: {e}); "
-            "compiled code stays in memory for the rest of this process, and each new process "
-            "compiles it again.\nFix: free space or make the directory writable by you, or set "
-            "GNOMON_CACHE_DIR (gnomon.config.cache_dir) to a writable private directory.")
+    return diskcache.new_key(key_file, replace)
 
 
 def _store() -> _Store | None:
     """The cache store of the current configuration; None (after one warning) if unusable."""
-    root = os.path.abspath(os.path.expanduser(config.cache_dir))
-    key_file = os.path.abspath(os.path.expanduser(config.cache_key_file))
-    k = (root, key_file)
-    if k in _STORES:
-        return _STORES[k]
-    store = None
-    try:
-        directory = _private_dir(root)
-        store = _Store(root, directory, _load_key(key_file, root))
-    except _Unsafe as e:
-        _warn(f"gnomon: not using the Numba disk cache: {e}\nUntil then compiled code stays in "
-              "memory, and each new process compiles it again.")
-    except OSError as e:
-        _warn(_io_message(root, e))
-    _STORES[k] = store
-    return store
+    return diskcache.open_store("numba", _STORES, _warn, "Numba")
 
 
 def _write_failed(store: _Store, e: OSError) -> None:
-    if not store.broken:
-        store.broken = True
-        _warn(_io_message(store.directory, e))
+    diskcache.write_failed(store, e, _warn, "Numba")
 
 
 # --- files ----------------------------------------------------------------------------------
 
 
-def _write_atomic(path: str, data: bytes) -> int:
-    """Write ``data`` to ``path`` (mode 0600) through a temporary file and :func:`os.replace`.
-
-    No fsync: a file cut short by a crash fails its check and is rewritten.
-    """
-    d, base = os.path.split(path)
-    tmp = os.path.join(d, f".tmp-{uuid.uuid4().hex[:16]}-{base}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return len(data)
-
-
-def _write_in_store(store: _Store, path: str, data: bytes) -> int:
-    """:func:`_write_atomic`, re-creating the cache directory if it was removed (``clear``,
-    here or in another process)."""
-    try:
-        return _write_atomic(path, data)
-    except FileNotFoundError:
-        try:
-            _private_dir(store.root)
-        except _Unsafe as e:
-            raise PermissionError(errno.EPERM, str(e)) from None
-        return _write_atomic(path, data)
-
-
-def _discard(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-
-
-def _mac(key: bytes, name: str, payload: bytes) -> bytes:
-    # the name binds a file to its entry (module hash), so signed files cannot be swapped
-    return hmac.new(key, name.encode() + b"\0" + payload, hashlib.sha256).digest()
-
-
-def _write_signed(store: _Store, path: str, payload: bytes) -> int:
-    return _write_in_store(store, path,
-                           _MAGIC + _mac(store.key, os.path.basename(path), payload) + payload)
-
-
-def _read_signed(store: _Store, path: str) -> bytes | None:
-    """The payload of ``path`` if this user's key signed it; otherwise None, and a file that
-    fails the check is deleted (it could only ever be compiled again)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:  # missing (not compiled yet, evicted) or unreadable
-        return None
-    n = len(_MAGIC)
-    payload = data[n + _MAC_SIZE:]
-    if data[:n] == _MAGIC and hmac.compare_digest(
-            data[n:n + _MAC_SIZE], _mac(store.key, os.path.basename(path), payload)):
-        return payload
-    _discard(path)
-    return None
+_write_in_store = diskcache.write_in_store
+_discard = diskcache.discard
+_write_signed = diskcache.write_signed
+_read_signed = diskcache.read_signed
 
 
 def _after_write(store: _Store, nbytes: int) -> None:
