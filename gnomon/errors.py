@@ -37,6 +37,34 @@ class GnomonRuntimeError(GnomonError, RuntimeError):
     """A node failed while a compiled function ran; the message names the node and its line."""
 
 
+class RuntimeValueError(GnomonRuntimeError, ValueError):
+    """A node failed at run time with a ``ValueError`` (a shape mismatch, say): catchable as
+    ``ValueError``, as in PyTensor, while carrying gnomon's message (the node and its line)."""
+
+
+class RuntimeIndexError(GnomonRuntimeError, IndexError):
+    """A node failed at run time with an ``IndexError`` (an index out of bounds)."""
+
+
+class RuntimeTypeError(GnomonRuntimeError, TypeError):
+    """A node failed at run time with a ``TypeError``."""
+
+
+class RuntimeArithmeticError(GnomonRuntimeError, ArithmeticError):
+    """A node failed at run time with an ``ArithmeticError`` (``ZeroDivisionError``,
+    ``FloatingPointError``, ``OverflowError``)."""
+
+
+def runtime_error_class(original: BaseException) -> type[GnomonRuntimeError]:
+    """The error class for a node that failed with ``original``: a ``GnomonRuntimeError`` that
+    is also the built-in class users catch (``ValueError``, ``IndexError``, ...)."""
+    for base, cls in ((ValueError, RuntimeValueError), (IndexError, RuntimeIndexError),
+                      (TypeError, RuntimeTypeError), (ArithmeticError, RuntimeArithmeticError)):
+        if isinstance(original, base):
+            return cls
+    return GnomonRuntimeError
+
+
 class UnusedInputError(GnomonValueError):
     """An input given to :func:`gnomon.function` is not needed to compute the outputs."""
 

@@ -16,6 +16,7 @@ module.
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -187,7 +188,39 @@ def grad(
                 warnings.warn(msg, stacklevel=2)
             g = zeros_like(w) if return_disconnected == "zero" else None
         out.append(g)
+    _note_sources(out, [c for c, _ in pairs] + list(wrt_list))
     return out[0] if single else out
+
+
+#: For each gradient ``grad`` returned, the roots of the expressions it was derived from (the
+#: cost, the ``known_grads`` keys and ``wrt``). ``gnomon.function`` counts these as used inputs:
+#: ``function([a, b], grad(a + b, a))`` is PyTensor's own README example, and a gradient that
+#: happens not to depend on ``b`` must not make ``b`` an unused input. Weak keys: the entry goes
+#: with the gradient variable. Graphs are hash-consed, so one gradient variable built from two
+#: costs carries the roots of both (the check errs towards accepting an input).
+_GRAD_SOURCES: weakref.WeakKeyDictionary[Variable, frozenset[Variable]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _note_sources(grads: Sequence[Variable | None], sources: Sequence[Variable]) -> None:
+    roots = frozenset(graph_inputs(sources, include_constants=False))
+    for g in grads:
+        if g is not None and g.owner is not None:
+            _GRAD_SOURCES[g] = _GRAD_SOURCES.get(g, frozenset()) | roots
+
+
+def derived_roots(outputs: Sequence[Variable]) -> list[Variable]:
+    """Roots of the expressions that ``grad`` differentiated to build ``outputs`` or their
+    ancestors (see ``_GRAD_SOURCES``); ``gnomon.function`` does not call these unused."""
+    from gnomon.graph.traversal import ancestors
+
+    found: dict[int, Variable] = {}
+    if not _GRAD_SOURCES:
+        return []
+    for v in ancestors(outputs):
+        for r in _GRAD_SOURCES.get(v, ()):
+            found.setdefault(id(r), r)
+    return list(found.values())
 
 
 def _stabilized(cost: Variable, wrt: Sequence[Variable]) -> Variable:
@@ -203,8 +236,8 @@ def _stabilized(cost: Variable, wrt: Sequence[Variable]) -> Variable:
     new = stabilize_for_grad(cost)
     if new is cost:
         return cost
-    roots = {id(v) for v in graph_inputs([new])}
-    old_roots = {id(v) for v in graph_inputs([cost])}
+    roots = {id(v) for v in graph_inputs([new], include_constants=False)}
+    old_roots = {id(v) for v in graph_inputs([cost], include_constants=False)}
     if any((id(w) in old_roots) != (id(w) in roots) for w in wrt):
         return cost
     return new

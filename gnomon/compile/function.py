@@ -476,7 +476,8 @@ def _check_updates(pairs: list[tuple[Any, Any]]) -> list[tuple[SharedVariable, V
 
 
 def _check_roots(inputs: list[Variable], targets: list[Variable], on_unused: str) -> None:
-    roots = [v for v in graph_inputs(targets) if not isinstance(v, SharedVariable)]
+    roots = [v for v in graph_inputs(targets, include_constants=False)
+             if not isinstance(v, SharedVariable)]
     given = set(map(id, inputs))
     missing = [v for v in roots if id(v) not in given]
     if missing:
@@ -490,6 +491,13 @@ def _check_roots(inputs: list[Variable], targets: list[Variable], on_unused: str
         ))
     used = {id(v) for v in roots}
     unused = [v for v in inputs if id(v) not in used]
+    if unused:
+        # An input the user's expression used before ``grad`` simplified it away is not unused
+        # (PyTensor checks the graph before rewriting, where such inputs are still present).
+        from gnomon.gradient import derived_roots
+
+        used |= {id(v) for v in derived_roots(targets)}
+        unused = [v for v in inputs if id(v) not in used]
     if unused and on_unused != "ignore":
         msg = with_hint(
             f"input(s) {', '.join(str(v) for v in unused)} are not used to compute the outputs",

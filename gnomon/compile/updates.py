@@ -43,7 +43,7 @@ def default_updates(
     todo: list[Variable] = [*targets, *(u for _, u in explicit)]
     while todo:
         found = []
-        for v in graph_inputs(todo):
+        for v in graph_inputs(todo, include_constants=False):
             upd: Any = getattr(v, "default_update", None)
             if isinstance(v, SharedVariable) and upd is not None and id(v) not in skip:
                 skip.add(id(v))

@@ -58,7 +58,8 @@ class InnerGraph:
         Every non-constant root of ``outputs`` must be one of ``inputs``.
         """
         inputs = list(inputs)
-        free = [v for v in graph_inputs(outputs) if not any(v is i for i in inputs)]
+        free = [v for v in graph_inputs(outputs, include_constants=False)
+                if not any(v is i for i in inputs)]
         if free:
             raise GnomonTypeError(with_hint(
                 f"the inner graph depends on {free[0]} ({free[0].type}), which is not one of its "

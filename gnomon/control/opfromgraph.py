@@ -99,7 +99,7 @@ class OpFromGraph(Op):
                 ))
         known = {id(v) for v in inputs}
         shared: list[Variable] = []
-        for r in graph_inputs(outs):
+        for r in graph_inputs(outs, include_constants=False):
             if id(r) in known:
                 continue
             if isinstance(r, SharedVariable):

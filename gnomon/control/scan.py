@@ -513,7 +513,7 @@ def scan(
     # Shared generators read in the body with a default update (RandomStream's, or a draw
     # without rng=) advance at every step, as PyTensor users expect: their default update
     # becomes a loop update.
-    for v in graph_inputs([*outs, *updates.values()]):
+    for v in graph_inputs([*outs, *updates.values()], include_constants=False):
         if (isinstance(v, SharedVariable) and _opaque(v) and v not in updates
                 and getattr(v, "default_update", None) is not None):
             updates[v] = v.default_update
@@ -601,8 +601,8 @@ def scan(
         for v in frontier:
             if id(v) in allowed:
                 continue
-            bad = [r for r in ([v] if v.owner is None else graph_inputs([v]))
-                   if id(r) not in allowed]
+            roots = [v] if v.owner is None else graph_inputs([v], include_constants=False)
+            bad = [r for r in roots if id(r) not in allowed]
             if bad:
                 raise GnomonTypeError(with_hint(
                     f"scan(strict=True): the loop body uses {bad[0]}, which is not a sequence, "

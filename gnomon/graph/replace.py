@@ -77,7 +77,7 @@ def clone_replace(
     from gnomon.graph.traversal import graph_inputs
 
     mapping: dict[Variable, Variable] = dict(replace or {})
-    for root in graph_inputs(outputs):
+    for root in graph_inputs(outputs, include_constants=False):
         if root not in mapping and not isinstance(root, Constant):
             mapping[root] = root.clone()
     return graph_replace(outputs, mapping, strict=False)

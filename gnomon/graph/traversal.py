@@ -57,8 +57,21 @@ def ancestors(outputs: Iterable[Variable]) -> Iterator[Variable]:
             stack.extend(v.owner.inputs)
 
 
-def graph_inputs(outputs: Iterable[Variable], include_constants: bool = False) -> list[Variable]:
-    """Root variables (no owner) that ``outputs`` depend on, in first-visited order."""
+def graph_inputs(outputs: Iterable[Variable], include_constants: bool = True) -> list[Variable]:
+    """Root variables (no owner) that ``outputs`` depend on, in first-visited order.
+
+    Constants are roots too and are included, as in PyTensor; pass
+    ``include_constants=False`` for the inputs a function must be given.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> x = gt.dscalar("x")
+    >>> [str(v) for v in graph_inputs([x + 2])]
+    ['2.0', 'x']
+    >>> [str(v) for v in graph_inputs([x + 2], include_constants=False)]
+    ['x']
+    """
     roots = []
     for v in ancestors(outputs):
         if v.owner is None and (include_constants or not isinstance(v, Constant)):

@@ -145,6 +145,13 @@ class TensorType(Type):
             arr = np.asarray(value)
         elif isinstance(value, bool | int | float | complex | list | tuple):
             arr = _python_value_array(value, self, name)
+            if arr.dtype.kind not in "buifc" and arr.dtype != object:
+                raise GnomonTypeError(with_hint(
+                    f"{name} has type {self} but got a list of non-numbers (NumPy reads it "
+                    f"as an array of dtype {arr.dtype.name})",
+                    f"convert the values to numbers first (np.asarray(value, dtype="
+                    f"'{self.dtype}') parses numeric strings)",
+                ))
             # Python numbers and lists are "weak" (NEP 50): they take our dtype when the kind
             # fits -- a Python float goes into a float32 input -- and ints must fit exactly.
             if arr.dtype != object and _weak_kind_ok(arr.dtype.kind, self.numpy_dtype.kind):

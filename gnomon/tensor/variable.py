@@ -25,6 +25,12 @@ class TensorOperators:
 
     __slots__ = ()
 
+    # NumPy must not treat a variable as an array-like scalar: ``ndarray - x`` would otherwise
+    # build an object array of one variable per element. With ``__array_ufunc__ = None`` NumPy's
+    # operators return NotImplemented and Python calls the variable's reflected operator.
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
     # arithmetic
     def __add__(self, o: Any) -> Any: return _m().add(self, o)
     def __radd__(self, o: Any) -> Any: return _m().add(o, self)
@@ -80,6 +86,27 @@ class TensorOperators:
     @property
     def shape(self) -> Any:
         return _m().shape(self)
+
+    @property
+    def broadcastable(self) -> tuple[bool, ...]:
+        """Which dimensions have static length 1 (PyTensor's name; see ``type.shape``)."""
+        return self.type.broadcastable  # type: ignore[attr-defined,no-any-return]
+
+    def dprint(self, **kwargs: Any) -> Any:
+        """Print this variable's graph as a tree: :func:`gnomon.printing.debugprint` of it.
+
+        Examples
+        --------
+        >>> import gnomon.tensor as gt
+        >>> x = gt.dscalar("x")
+        >>> (x + 1).dprint(print_type=False)
+        Elemwise(add) [id A]
+         ├─ x [id B]
+         └─ 1.0
+        """
+        from gnomon.printing import debugprint
+
+        return debugprint(self, **kwargs)
 
     @property
     def size(self) -> Any:
@@ -156,8 +183,11 @@ class TensorVariable(TensorOperators, Variable):
     type: TensorType
 
 
-class TensorConstant(TensorOperators, Constant):
-    """A constant array, interned by dtype, shape and value."""
+class TensorConstant(TensorVariable, Constant):
+    """A constant array, interned by dtype, shape and value.
+
+    A :class:`TensorVariable` too (as in PyTensor): ``isinstance(c, TensorVariable)`` holds.
+    """
 
     __slots__ = ()
     type: TensorType

@@ -48,6 +48,7 @@ from gnomon.errors import (
     GnomonValueError,
     ShapeError,
     node_context,
+    runtime_error_class,
     with_hint,
 )
 from gnomon.graph.basic import Apply, Variable
@@ -128,7 +129,7 @@ def _call(node: Apply, lowered: Callable[..., Any], vals: list[Any]) -> tuple[An
         raise
     except Exception as e:
         shapes = ", ".join(str(tuple(getattr(v, "shape", ()))) for v in vals)
-        raise GnomonRuntimeError(
+        raise runtime_error_class(e)(
             f"{type(e).__name__} while computing {node.op} with JAX: {e}\n"
             f"  Input shapes: {shapes}\n{node_context(node)}"
         ) from e

@@ -13,7 +13,7 @@ import numpy as np
 
 from gnomon.compile.compiled import CompiledProgram
 from gnomon.compile.schedule import Program
-from gnomon.errors import GnomonError, GnomonRuntimeError, node_context
+from gnomon.errors import GnomonError, GnomonRuntimeError, node_context, runtime_error_class
 
 
 def compile_program(program: Program) -> CompiledProgram:
@@ -77,5 +77,6 @@ def runtime_error(node: Any, args: list[Any], e: Exception) -> GnomonError:
         try:
             return type(e)(msg)
         except TypeError:
-            return GnomonRuntimeError(msg)
-    return GnomonRuntimeError(msg)
+            return runtime_error_class(e)(msg)
+    # Keep the built-in class users catch (a shape mismatch stays a ValueError).
+    return runtime_error_class(e)(msg)
