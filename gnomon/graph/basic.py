@@ -227,8 +227,23 @@ class Apply:
     earlier_traces: tuple[SourceLocation, ...]
     _uid: int
 
-    def __init__(self) -> None:  # pragma: no cover - use Apply.make
-        raise TypeError("Build nodes with Apply.make(op, inputs, output_types).")
+    def __new__(cls, op: Op, inputs: Sequence[Variable], outputs: Sequence[Variable]) -> Apply:
+        """PyTensor's spelling, for user ops' ``make_node``: ``Apply(self, inputs, outputs)``.
+
+        ``outputs`` are new variables that give the output types (``x.type()``); the node is
+        interned like any other (:meth:`make`), so its outputs are its own variables of those
+        types, and applying an equal op to the same inputs again returns the same node.
+        """
+        outs = list(outputs)
+        for i, o in enumerate(outs):
+            if not isinstance(o, Variable) or o.owner is not None:
+                raise TypeError(
+                    f"output {i} given to Apply({op}, ...) is {o!r}; pass new variables of the "
+                    "output types (e.g. x.type()), one per output")
+        return cls.make(op, inputs, [o.type for o in outs])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass  # built by __new__ / make
 
     @classmethod
     def make(

@@ -14,20 +14,69 @@ op lives next to its definition:
   not exist.
 * ``pushforward(node, tangents)`` — the Jacobian-vector product, where it is cheaper than the
   default (which transposes the pullback).
+
+User ops written with PyTensor's protocol (``perform(self, node, inputs, output_storage)``,
+``itypes``/``otypes``, ``__props__``, ``grad``/``L_op``/``R_op``, ``infer_shape(self, fgraph,
+node, input_shapes)``) subclass this same class: :meth:`Op.__init_subclass__` recognises them and
+hands the class to the adapter in :mod:`gnomon.tensor.user_op`, which gives it the methods above.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from gnomon.graph.basic import Apply, Variable
 
 
+#: Installed by :mod:`gnomon.tensor.user_op` (a higher layer, which this module must not import):
+#: adapts a class written with PyTensor's Op protocol to gnomon's.
+_USER_OP_ADAPTER: Callable[[type], None] | None = None
+
+
+def set_user_op_adapter(adapter: Callable[[type], None]) -> None:
+    """Install the function that adapts PyTensor-protocol subclasses (called once, on import)."""
+    global _USER_OP_ADAPTER
+    _USER_OP_ADAPTER = adapter
+
+
+def uses_pytensor_protocol(cls: type) -> bool:
+    """Whether ``cls`` is written with PyTensor's Op protocol rather than gnomon's.
+
+    Recognised by ``perform(self, node, inputs, output_storage)`` (gnomon's ``perform`` takes
+    two arguments and returns its outputs), ``itypes``/``otypes`` or ``__props__`` in the class
+    body, or a base class that is such an op.
+    """
+    if any(getattr(b, "_pytensor_protocol", False) for b in cls.__mro__[1:]):
+        return True
+    body = cls.__dict__
+    if "itypes" in body or "otypes" in body or "__props__" in body:
+        return True
+    perform = body.get("perform")
+    code = getattr(perform, "__code__", None)
+    return code is not None and code.co_argcount >= 4
+
+
 class Op(abc.ABC):
-    """Abstract base of every op. Concrete ops are ``@dataclass(frozen=True)`` subclasses."""
+    """Abstract base of every op. Concrete ops are ``@dataclass(frozen=True)`` subclasses.
+
+    A user op may instead follow PyTensor's protocol (see :mod:`gnomon.tensor.user_op`).
+    """
+
+    #: set on classes written with PyTensor's Op protocol (adapted on class creation)
+    _pytensor_protocol: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Runs before ABCMeta computes the abstract methods, so the methods the adapter adds
+        # (make_node from itypes/otypes, perform) make the class concrete.
+        if uses_pytensor_protocol(cls):
+            if _USER_OP_ADAPTER is None:  # pragma: no cover - gnomon/__init__ installs it
+                raise TypeError(f"{cls.__name__} uses PyTensor's Op protocol; import gnomon "
+                                "(or gnomon.tensor) before defining it")
+            _USER_OP_ADAPTER(cls)
 
     @abc.abstractmethod
     def make_node(self, *inputs: Any) -> Apply:

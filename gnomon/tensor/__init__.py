@@ -37,6 +37,7 @@ from gnomon.tensor import (
     shapes,
     sorting,
     special,
+    user_op,  # noqa: F401  (installs the adapter for user ops written with PyTensor's protocol)
 )
 from gnomon.tensor.basic import *  # noqa: F403
 from gnomon.tensor.blas import *  # noqa: F403

@@ -26,6 +26,7 @@ from __future__ import annotations
 from gnomon.backends.jax import (  # noqa: F401
     basic,
     blas,
+    callback,
     composite,
     control,
     creation,

@@ -57,6 +57,11 @@ def jax_funcify(op: Op, node: Apply) -> JaxFn:
     ...     f(np.ones((2, 3))).tolist()
     [2.0, 2.0, 2.0]
     """
+    if getattr(op, "_pytensor_protocol", False):
+        # a user's op (PyTensor's protocol): its Python perform through jax.pure_callback
+        from gnomon.backends.jax.callback import callback_lowering
+
+        return callback_lowering(op, node)
     raise NotLoweredError(with_hint(
         f"mode='jax' has no lowering for the op {op} ({type(op).__module__}."
         f"{type(op).__qualname__}).\n{node_context(node)}",

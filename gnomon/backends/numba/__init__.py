@@ -26,6 +26,7 @@ from gnomon.backends.numba import (  # noqa: F401
     sort,
     special,
 )
+from gnomon.compile.ops import FromFunctionOp
 from gnomon.tensor.blas import Einsum
 from gnomon.tensor.creation import Arange, Linspace
 from gnomon.tensor.indexing import Nonzero
@@ -60,4 +61,6 @@ UNLOWERED: dict[type, str] = {
     SVD: _LAPACK,
     SolveTriangular: _LAPACK,
     BandPart: _LAPACK,
+    FromFunctionOp: "it calls the user's Python function (as_op); user ops written with "
+                    "PyTensor's protocol run the same way",
 }
