@@ -18,7 +18,8 @@ _INSTALL = {
 def get_backend(name: str) -> Any:
     """The backend module ``gnomon.backends.<name>.linker`` (has ``compile_program``)."""
     try:
-        importlib.import_module(name)
+        if name != "c":  # the C backend needs a C compiler, not a package (checked there)
+            importlib.import_module(name)
     except ImportError as e:
         raise BackendUnavailableError(
             f"mode={name!r} needs the {name} package, which is not installed ({e}).\n"

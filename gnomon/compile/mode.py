@@ -8,7 +8,7 @@ from typing import Any
 
 from gnomon.errors import GnomonValueError
 
-BACKENDS = ("numpy", "numba", "jax")
+BACKENDS = ("numpy", "numba", "jax", "c")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,225 @@
+"""Compile generated C into a CPython extension module, with a signed disk cache.
+
+The C compiler is ``$CC``, else the one Python was built with (``sysconfig``), else ``cc`` or
+``gcc`` on ``PATH``; without one, ``mode="c"`` raises :class:`BackendUnavailableError` naming
+what to install.
+
+Compiled modules are cached in ``<gnomon.config.cache_dir>/c/`` with the safety rules of every
+gnomon disk cache (:mod:`gnomon.backends.diskcache`, shared with the Numba cache): the directory
+must be the user's and private (0700), each shared library is stored **signed** with the
+per-user HMAC key (``gnomon_c_<hash>.so.signed``), and is loaded only after its MAC verifies,
+from a private copy written for the load (so a file swapped after the check is never loaded);
+a file that fails the check is deleted and compiled again; writes are atomic, so concurrent
+compiles of one module are safe. A module's name is a hash of its source, of the compiler (its
+``--version`` line) and flags, and of the versions of the generator, gnomon, NumPy and Python.
+
+Command line::
+
+    python -m gnomon.backends.c.cache list     # entries and sizes
+    python -m gnomon.backends.c.cache clear    # delete them all
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import uuid
+import warnings
+from types import ModuleType
+
+import numpy as np
+
+from gnomon.backends import diskcache
+from gnomon.config import config
+from gnomon.errors import BackendUnavailableError, GnomonRuntimeError
+
+#: bump when the generated code changes meaning (invalidates every entry)
+GENERATOR_VERSION = "1"
+#: placeholder for the module name inside a generated source (the name hashes the source)
+MODNAME = "GN_MODNAME"
+
+FLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-fwrapv", "-fno-strict-aliasing",
+         "-fno-math-errno", "-w")
+
+_LOCK = threading.Lock()
+_MODULES: dict[str, ModuleType] = {}
+_STORES: dict[tuple[str, str], diskcache.Store | None] = {}
+
+
+class CCacheWarning(RuntimeWarning):
+    """The C disk cache cannot be used (unsafe, read-only or full): modules are compiled in a
+    temporary directory, so each new process compiles them again."""
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, CCacheWarning, stacklevel=4)
+
+
+@functools.cache
+def compiler() -> tuple[str, ...]:
+    """The C compiler command (``$CC``, Python's build compiler, ``cc``, ``gcc``)."""
+    candidates = []
+    if os.environ.get("CC"):
+        candidates.append(os.environ["CC"])
+    cc = sysconfig.get_config_var("CC")
+    if cc:
+        candidates.append(cc)
+    candidates += ["cc", "gcc", "clang"]
+    for c in candidates:
+        cmd = tuple(shlex.split(c))
+        if cmd and shutil.which(cmd[0]):
+            return cmd
+    raise BackendUnavailableError(
+        "mode='c' (and gnomon.export_c's tests) need a C compiler, and none was found "
+        f"(tried $CC, {cc!r}, cc, gcc, clang).\nHint: install one (Debian/Ubuntu: "
+        "`apt-get install gcc`; Fedora: `dnf install gcc`; macOS: `xcode-select --install`; "
+        "conda: `conda install c-compiler`) or set CC, or use mode='numba'.")
+
+
+@functools.cache
+def compiler_id() -> str:
+    """The first line of ``$CC --version`` (part of every cache key)."""
+    try:
+        out = subprocess.run([*compiler(), "--version"], capture_output=True, text=True,
+                             timeout=60).stdout
+    except OSError:
+        out = ""
+    return (out.splitlines() or ["unknown"])[0]
+
+
+def include_dirs() -> list[str]:
+    return [sysconfig.get_paths()["include"], np.get_include()]
+
+
+def versions() -> str:
+    import gnomon
+
+    py = ".".join(map(str, sys.version_info[:3]))
+    return (f"gen={GENERATOR_VERSION} gnomon={gnomon.__version__} numpy={np.__version__} "
+            f"python={py} cc={compiler_id()} flags={' '.join(FLAGS)}")
+
+
+def module_name(source: str) -> str:
+    h = hashlib.sha256((versions() + "\n" + source).encode()).hexdigest()[:32]
+    return f"gnomon_c_{h}"
+
+
+def cache_dir() -> str:
+    return os.path.join(os.path.expanduser(config.cache_dir), "c")
+
+
+def _store() -> diskcache.Store | None:
+    return diskcache.open_store("c", _STORES, _warn, "C")
+
+
+def compile_shared(source: str, directory: str, name: str, extra: tuple[str, ...] = ()) -> str:
+    """Compile ``source`` to ``directory/name.so``; GnomonRuntimeError with the compiler's
+    output if it fails (a bug in gnomon's C generator)."""
+    c_file = os.path.join(directory, name + ".c")
+    so_file = os.path.join(directory, name + ".so")
+    with open(c_file, "w") as f:
+        f.write(source)
+    cmd = [*compiler(), *FLAGS, *extra, c_file, "-o", so_file, "-lm"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise GnomonRuntimeError(
+            f"the C compiler failed on gnomon's generated code ({' '.join(cmd)}):\n"
+            f"{proc.stderr[-4000:]}\nHint: this is a bug in gnomon's C backend; please report "
+            "it, and use mode='numba' meanwhile.")
+    return so_file
+
+
+def _import(name: str, path: str) -> ModuleType:
+    loader = importlib.machinery.ExtensionFileLoader(name, path)
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    assert spec is not None
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def load_module(source: str) -> ModuleType:
+    """The extension module of generated ``source`` (its name written as ``GN_MODNAME``):
+    from this process's memo, the signed disk cache, or compiled now."""
+    name = module_name(source)
+    with _LOCK:
+        mod = _MODULES.get(name)
+        if mod is not None:
+            return mod
+        store = _store()
+        signed = os.path.join(store.directory, name + ".so.signed") if store else None
+        payload = diskcache.read_signed(store, signed) if store and signed else None
+        if payload is not None and store is not None:
+            # load a private copy of the verified bytes, never the file that was checked
+            tmp = os.path.join(store.directory, f".tmp-{uuid.uuid4().hex[:16]}-{name}.so")
+            try:
+                diskcache.write_atomic(tmp, payload)
+                mod = _import(name, tmp)
+            finally:
+                diskcache.discard(tmp)
+            os.utime(signed)  # type: ignore[arg-type]
+        else:
+            tmpdir = tempfile.mkdtemp(prefix="gnomon-c-")
+            try:
+                so = compile_shared(source.replace(MODNAME, name), tmpdir, name,
+                                    tuple(f"-I{d}" for d in include_dirs()))
+                if store is not None and not store.broken and signed is not None:
+                    with open(so, "rb") as f:
+                        data = f.read()
+                    try:
+                        diskcache.write_signed(store, signed, data)
+                    except OSError as e:
+                        diskcache.write_failed(store, e, _warn, "C")
+                mod = _import(name, so)
+            finally:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+        _MODULES[name] = mod
+        return mod
+
+
+def entries() -> list[tuple[str, int]]:
+    """``(module name, bytes)`` of each entry of the C cache."""
+    d = cache_dir()
+    try:
+        names = sorted(n for n in os.listdir(d) if n.endswith(".so.signed"))
+    except OSError:
+        return []
+    return [(n[: -len(".so.signed")], os.path.getsize(os.path.join(d, n))) for n in names]
+
+
+def clear() -> int:
+    """Delete every entry of the C cache (modules loaded in this process stay usable)."""
+    n = len(entries())
+    shutil.rmtree(cache_dir(), ignore_errors=True)
+    with _LOCK:
+        _MODULES.clear()
+    return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["list"]:
+        es = entries()
+        for name, size in es:
+            print(f"{name}  {size / 1024:9.1f} KiB")
+        print(f"{len(es)} entries, {sum(s for _, s in es) / 2**20:.1f} MiB in {cache_dir()}")
+        return 0
+    if args == ["clear"]:
+        print(f"removed {clear()} entries from {cache_dir()}")
+        return 0
+    print("usage: python -m gnomon.backends.c.cache list|clear", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
