@@ -571,10 +571,73 @@ class Model:
         continuous value variables) as a function of a point."""
         return self.compile_fn(self.dlogp(vars, jacobian=jacobian), mode=mode)
 
-    def compile_d2logp(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(with_hint(
-            "compile_d2logp (the Hessian) is not part of gnomon.ppl yet",
-            "use gnomon.hessian on model.logp() over model.value_vars"))
+    def d2logp(self, vars: Sequence[Variable] | None = None, jacobian: bool = True,
+               negate_output: bool = True) -> Variable:
+        """The Hessian of :meth:`logp` with respect to ``vars`` (default: the continuous value
+        variables), flattened and concatenated in that order: an ``(n, n)`` graph of the value
+        variables. As in PyMC, ``negate_output=True`` (the default) returns the *negative*
+        Hessian (the observed information).
+
+        The shapes of the variables are those of :meth:`initial_point` (the second
+        derivatives are built over one vector of that length: unrolled up to 256 coordinates,
+        a loop beyond).
+
+        Examples
+        --------
+        >>> import gnomon.ppl as pm
+        >>> with pm.Model() as m:
+        ...     x = pm.Normal("x", 0.0, 2.0, shape=2)
+        >>> (m.compile_d2logp(mode="numpy")({"x": [0.3, -1.0]}) + 0.0).tolist()
+        [[0.25, 0.0], [0.0, 0.25]]
+        """
+        from gnomon.gradient import jacobian as _jacobian
+
+        wrt = list(vars) if vars is not None else self.continuous_value_vars
+        wrt = [self.rvs_to_values.get(v, v) for v in wrt]
+        for v in wrt:
+            if v not in self.values_to_rvs or v.dtype[0] != "f":
+                raise GnomonValueError(_at(with_hint(
+                    f"d2logp: {v} is not a continuous value variable of the model",
+                    "pass variables from model.continuous_value_vars (or their random "
+                    "variables)")))
+        start = self.initial_point()
+        shapes = [tuple(np.shape(start[v.name])) for v in wrt]
+        sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
+        n = int(np.sum(sizes, dtype=np.int64))
+        if n == 0:
+            return gt.zeros((0, 0), dtype="float64")  # type: ignore[no-any-return]
+        # second derivatives over one root vector q of static length n, then q is replaced by
+        # the concatenated value variables (a graph of the model's values again)
+        q = gt.tensor("q", dtype="float64", shape=(n,))
+        sub: dict[Variable, Variable] = {}
+        off = 0
+        for v, shp, k in zip(wrt, shapes, sizes, strict=True):
+            sub[v] = gt.reshape(gt.cast(q[off:off + k], v.dtype), shp)
+            off += k
+        lp = graph_replace([self.logp(jacobian=jacobian)], sub, strict=False)[0]
+        g = _grad(gt.cast(lp, "float64"), q, disconnected_inputs="ignore")
+        h = _jacobian(g, q, vectorize=n <= 256, disconnected_inputs="ignore")
+        if negate_output:
+            h = -h
+        flat = gt.concatenate([gt.flatten(gt.cast(v, "float64")) for v in wrt])
+        return graph_replace([h], {q: flat}, strict=False)[0]  # type: ignore[no-any-return]
+
+    def compile_d2logp(self, vars: Sequence[Variable] | None = None, jacobian: bool = True,
+                       negate_output: bool = True, *, mode: Any = None) -> Callable[..., Any]:
+        """The compiled Hessian of the log-density (:meth:`d2logp`: by default the *negative*
+        Hessian, as PyMC's) as a function of a point (``{value name: value}``).
+
+        Examples
+        --------
+        >>> import gnomon.ppl as pm
+        >>> with pm.Model() as m:
+        ...     s = pm.HalfNormal("s", 1.0)
+        >>> f = m.compile_d2logp(mode="numpy")   # logp(v) = -exp(2v)/2 + v + const
+        >>> round(float(f({"s_log__": 0.0})[0, 0]), 6)
+        2.0
+        """
+        return self.compile_fn(self.d2logp(vars, jacobian=jacobian,
+                                           negate_output=negate_output), mode=mode)
 
     # --- initial point ------------------------------------------------------------------------
 
@@ -789,8 +852,19 @@ class LogpDlogpFunction:
         m = Mode("numba", tiered="off") if mode == "numba" else mode
         self.fn = _function([q], [lp_q, g_q], mode=m, on_unused_input="ignore",
                                   no_default_updates=True)
-        self.numba_fn = _numba_wrapper(self.fn) if mode == "numba" else None
-        self._point_fn: Any = None
+        self._numba_mode = mode == "numba"
+        self._numba_fn: Any = UNSET
+        self._point_fns: dict[Any, Any] = {}
+        self._batch_fn: Any = None
+
+    @property
+    def numba_fn(self) -> Any:
+        """``f(q) -> (logp, grad)`` callable from ``@njit`` code (``None`` unless
+        ``mode='numba'`` compiled the program in nopython mode); bound on first use, with the
+        values of ``Data`` at that time."""
+        if self._numba_fn is UNSET:
+            self._numba_fn = _numba_wrapper(self.fn) if self._numba_mode else None
+        return self._numba_fn
 
     def __call__(self, q: np.ndarray) -> tuple[float, np.ndarray]:
         return self.logp_dlogp(q)
@@ -818,32 +892,71 @@ class LogpDlogpFunction:
                 zip(self.value_names, self.shapes, self.offsets[:-1], self.offsets[1:],
                     strict=True)}
 
-    def _point_outputs(self) -> Any:
-        if self._point_fn is None:
-            m = self.model
-            repl, _ = m._constrained()
-            names: list[str] = []
-            graphs: list[Variable] = []
-            for rv in m.free_RVs:
-                names.append(rv.name)
-                graphs.append(repl[rv])
-            for d in m.deterministics:
-                names.append(d.name)
-                graphs.append(d)
-            graphs = graph_replace(graphs, repl, strict=False)
+    def _output_graphs(self) -> tuple[list[str], list[Variable]]:
+        """Names and graphs (of the value variables) of the free variables' constrained values
+        and the deterministics."""
+        m = self.model
+        repl, _ = m._constrained()
+        names: list[str] = []
+        graphs: list[Variable] = []
+        for rv in m.free_RVs:
+            names.append(rv.name)
+            graphs.append(repl[rv])
+        for d in m.deterministics:
+            names.append(d.name)
+            graphs.append(d)
+        return names, graph_replace(graphs, repl, strict=False)
+
+    def _fixed_values(self) -> dict[Variable, Variable]:
+        return {v: gt.constant(np.asarray(self.fixed[v.name], dtype=v.dtype))
+                for v in self.model.value_vars if v not in self.value_vars}
+
+    def _point_outputs(self, which: Sequence[int] | None = None) -> Any:
+        """``(names, fn)``: ``fn(q)`` computes the outputs of :meth:`_output_graphs` (those
+        at positions ``which``) at one flat vector."""
+        key = None if which is None else tuple(which)
+        if key not in self._point_fns:
+            names, graphs = self._output_graphs()
+            if which is not None:
+                names = [names[i] for i in which]
+                graphs = [graphs[i] for i in which]
             q = gt.dvector("q")
-            sub: dict[Variable, Variable] = {}
+            sub: dict[Variable, Variable] = self._fixed_values()
             for v, shp, a, b in zip(self.value_vars, self.shapes, self.offsets[:-1],
                                     self.offsets[1:], strict=True):
                 sub[v] = gt.reshape(q[int(a):int(b)], shp)
-            for v in m.value_vars:
-                if v not in sub:
-                    sub[v] = gt.constant(np.asarray(self.fixed[v.name], dtype=v.dtype))
             graphs = graph_replace(graphs, sub, strict=False)
             fn = _function([q], graphs, mode="numpy", on_unused_input="ignore",
-                                 no_default_updates=True)
-            self._point_fn = (names, fn)
-        return self._point_fn
+                           no_default_updates=True)
+            self._point_fns[key] = (names, fn)
+        return self._point_fns[key]
+
+    def _batch_outputs(self) -> Any:
+        """The outputs of :meth:`_output_graphs` for a matrix of draws ``Q`` (one row per
+        draw) in one call, as far as :func:`gnomon.ppl.vectorize.vectorize_graphs` can batch
+        them: ``(names, fn, batched, rest)`` where ``fn(Q)`` returns the batchable outputs
+        (``batched[k]``: whether output ``k`` has the batch axis) and ``rest`` lists the
+        positions of the others (computed draw by draw)."""
+        if self._batch_fn is None:
+            from gnomon.ppl.vectorize import vectorize_graphs
+
+            names, graphs = self._output_graphs()
+            Q = gt.dmatrix("Q")
+            n_draws = Q.shape[0]
+            sub: dict[Variable, Variable] = {}
+            for v, shp, a, b in zip(self.value_vars, self.shapes, self.offsets[:-1],
+                                    self.offsets[1:], strict=True):
+                sub[v] = gt.reshape(Q[:, int(a):int(b)], (n_draws, *shp))
+            graphs = graph_replace(graphs, self._fixed_values(), strict=False)
+            vec = vectorize_graphs(graphs, sub, n_draws)
+            done = [i for i, r in enumerate(vec) if r is not None]
+            rest = [i for i, r in enumerate(vec) if r is None]
+            outs = [vec[i][0] for i in done]  # type: ignore[index]
+            fn = _function([Q], outs, mode="numpy", on_unused_input="ignore",
+                           no_default_updates=True) if outs else None
+            self._batch_fn = (names, fn, [(i, vec[i][1]) for i in done],  # type: ignore[index]
+                              rest)
+        return self._batch_fn
 
     def unflatten(self, q: np.ndarray, *, deterministics: bool = True
                   ) -> dict[str, np.ndarray]:
@@ -859,20 +972,43 @@ class LogpDlogpFunction:
     def unflatten_many(self, qs: np.ndarray, *, deterministics: bool = True
                        ) -> dict[str, np.ndarray]:
         """:meth:`unflatten` of each row of ``qs`` (shape ``(..., n)``), stacked: arrays of
-        shape ``qs.shape[:-1] + variable shape``."""
+        shape ``qs.shape[:-1] + variable shape``.
+
+        The draws go through one batched function (:mod:`gnomon.ppl.vectorize`); only outputs
+        whose graphs have an op without a batching rule are computed row by row."""
         qs = np.asarray(qs, dtype="float64")
         lead = qs.shape[:-1]
-        rows = qs.reshape(-1, self.n) if self.n else np.zeros((int(np.prod(lead)), 0))
-        outs = [self.unflatten(r, deterministics=deterministics) for r in rows]
-        if not outs:
+        count = int(np.prod(lead, dtype=np.int64))
+        rows = np.ascontiguousarray(qs.reshape(count, self.n))
+        if count == 0:
             return {}
-        return {k: np.stack([o[k] for o in outs]).reshape(lead + np.shape(outs[0][k]))
-                for k in outs[0]}
+        names, fn, done, rest = self._batch_outputs()
+        out: dict[str, np.ndarray] = {}
+        if fn is not None:
+            for (i, has_batch), val in zip(done, fn(rows), strict=True):
+                a = np.asarray(val)
+                if not has_batch:  # the same for every draw
+                    a = np.broadcast_to(a, (count, *a.shape)).copy()
+                out[names[i]] = a
+        if rest:
+            rnames, rfn = self._point_outputs(rest)
+            per_row = [rfn(r) for r in rows]
+            for k, name in enumerate(rnames):
+                out[name] = np.stack([np.asarray(v[k]) for v in per_row])
+        free = {rv.name for rv in self.model.free_RVs}
+        return {k: out[k].reshape(lead + out[k].shape[1:]) for k in names
+                if deterministics or k in free}
 
 
 def _numba_wrapper(fn: Any) -> Any:
-    """A thin ``@njit`` ``f(q) -> (logp, grad)`` around the compiled program of ``fn``
-    (``None`` when the program is not one nopython function)."""
+    """``f(q) -> (logp, grad)``, an ``@njit`` function of the sampler's signature that calls
+    the compiled program of ``fn`` through its entry address
+    (:func:`gnomon.ppl.sampling.bind_numba_program`) with the current values of the shared
+    inputs (``Data``) and the program's constants frozen in; ``None`` when the program is not
+    one nopython function. (A plain ``@njit`` wrapper calling the program would make Numba
+    optimise and generate code for the whole linked program again: 2-3 s per model.)"""
+    from gnomon.ppl.sampling import bind_numba_program
+
     state = getattr(fn.compiled, "state", None)
     final = getattr(state, "final", None)  # a tiered program's final tier
     if final is not None:
@@ -883,17 +1019,7 @@ def _numba_wrapper(fn: Any) -> Any:
     extra = [s.get_value(borrow=True) for s in fn.program.inputs[1:]]
     if any(not isinstance(e, np.ndarray | np.generic) for e in extra):
         return None  # a non-array shared input (a generator) cannot be frozen into the code
-    consts = list(getattr(state, "constants", ()))
-    args = [f"a{i}" for i in range(len(extra) + len(consts))]
-    src = ("def f(q):\n"
-           f"    out = prog(q{''.join(', ' + a for a in args)})\n"
-           "    return out[0].item(), out[1]\n")
-    import numba
-
-    glb: dict[str, Any] = {"prog": prog}
-    glb.update({a: np.asarray(v) for a, v in zip(args, [*extra, *consts], strict=True)})
-    exec(compile(src, "<gnomon.ppl logp_dlogp>", "exec"), glb)
-    return numba.njit(glb["f"])
+    return bind_numba_program(prog, [*extra, *getattr(state, "constants", ())])
 
 
 # --- Data, Deterministic, Potential -------------------------------------------------------------
