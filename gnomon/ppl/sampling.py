@@ -218,9 +218,11 @@ def _model_numba_logp(fn: Any) -> Any:
     :func:`bind_numba_program` (0.4-0.8 s) rather than ``fn.numba_fn``, whose ``@njit`` layer
     recompiles the whole program on first use (2-3 s on eight schools and radon). Reads the
     program the way ``model._numba_wrapper`` does; any surprise falls back to ``numba_fn``.
-    (Once ``numba_fn`` itself is built with :func:`bind_numba_program`, this reduces to it.)"""
-    if fn.numba_fn is None:
-        return None
+    ``LogpDlogpFunction.numba_fn`` is built with :func:`bind_numba_program`: it is used as
+    it is (binding again would compile another wrapper, 0.3-0.5 s)."""
+    nfn = fn.numba_fn
+    if nfn is None or getattr(nfn, "_gnomon_program", None) is not None:
+        return nfn
     try:
         func = fn.fn
         state = func.compiled.state

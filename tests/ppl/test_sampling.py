@@ -147,11 +147,12 @@ def test_bad_step_and_discrete_variable(noncentered) -> None:
 
 def test_bound_program_equals_logp_dlogp(noncentered) -> None:
     """pm.sample binds the model's compiled program without a new @njit layer around it
-    (sampling._model_numba_logp); it computes exactly what logp_dlogp does."""
+    (sampling._model_numba_logp, LogpDlogpFunction.numba_fn: the same bound function); it
+    computes exactly what logp_dlogp does."""
     m, _ = noncentered
     fn = m.logp_dlogp_function()
     f = _model_numba_logp(fn)
-    assert f is not None and f is not fn.numba_fn
+    assert f is not None and f is fn.numba_fn and f._gnomon_program is not None
     rng = np.random.default_rng(0)
     for _ in range(3):
         q = rng.normal(size=fn.n)
