@@ -10,6 +10,6 @@ See :mod:`gnomon.backends.c.linker` (how a program is compiled), :mod:`gnomon.ba
 from __future__ import annotations
 
 # The modules that register lowerings, one per op family (imported for their registrations).
-from gnomon.backends.c import elemwise  # noqa: F401
+from gnomon.backends.c import blas, elemwise, linalg, reduce, shape  # noqa: F401
 
 UNLOWERED: dict[type, str] = {}

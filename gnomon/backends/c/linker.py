@@ -29,7 +29,7 @@ import numpy as np
 from gnomon.backends.c import cache
 from gnomon.backends.c.codegen import ProgramC, generate, is_array_program
 from gnomon.backends.c.dispatch import typenum
-from gnomon.backends.c.runtime import BLAS_DECLS, BLAS_SYMBOLS, RUNTIME
+from gnomon.backends.c.runtime import BLAS_DECLS, BLAS_HELPERS, BLAS_SYMBOLS, RUNTIME
 from gnomon.backends.numpy.linker import compile_program as reference
 from gnomon.backends.numpy.linker import runtime_error
 from gnomon.compile.compiled import CompiledProgram
@@ -158,11 +158,11 @@ def module_source(progs: list[tuple[ProgramC, Program]]) -> str:
     for p, _ in progs:
         kernels.update(p.kernels)
     body = "\n".join(kernels[k] for k in sorted(kernels))
-    uses_blas = any(f"gn_{s}" in body for s in ("dgemm", "sgemm", "dpotrf", "spotrf"))
+    uses_blas = any(s in body for s in ("gn_matmul_", "gn_dpotrf", "gn_spotrf"))
     parts = ["#define PY_SSIZE_T_CLEAN", "#include <Python.h>",
              "#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION",
              "#include <numpy/arrayobject.h>", "#define GN_PYTHON 1", f"#define GN_MAXD {maxd}",
-             RUNTIME, PY_GLUE, BLAS_DECLS if uses_blas else "", body]
+             RUNTIME, PY_GLUE, BLAS_DECLS + BLAS_HELPERS if uses_blas else "", body]
     parts += [p.function + "\n" + _wrapper(p, prog) for p, prog in progs]
     methods = "".join(f'    {{"program_{p.tag}", (PyCFunction)(void (*)(void))py_{p.tag}, '
                       "METH_FASTCALL, NULL},\n" for p, _ in progs)

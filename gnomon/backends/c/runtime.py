@@ -300,23 +300,76 @@ static void NAME(char *ta, char *tb, int *m, int *n, int *k, T *alpha, T *a, int
 }
 GN_REF_GEMM(double, gn_dgemm)
 GN_REF_GEMM(float, gn_sgemm)
-/* lower Cholesky, column-major, in place (LAPACK's potrf contract: info > 0 if not PD) */
+/* LAPACK potrf with uplo='U' on a column-major matrix = lower Cholesky of the row-major
+   matrix: A(i, j) = a[i * lda + j]; info > 0 if it is not positive definite */
 #define GN_REF_POTRF(T, NAME, SQRT)                                                     \
 static void NAME(char *uplo, int *n, T *a, int *lda, int *info) {                       \
     (void)uplo; *info = 0;                                                               \
+    int64_t ld = *lda;                                                                   \
     for (int j = 0; j < *n; j++) {                                                       \
-        T d = a[j + (int64_t)j * *lda];                                                  \
-        for (int k = 0; k < j; k++) d -= a[j + (int64_t)k * *lda] * a[j + (int64_t)k * *lda]; \
+        T d = a[j * ld + j];                                                             \
+        for (int k = 0; k < j; k++) d -= a[j * ld + k] * a[j * ld + k];                  \
         if (!(d > 0)) { *info = j + 1; return; }                                         \
-        d = SQRT(d); a[j + (int64_t)j * *lda] = d;                                       \
+        d = SQRT(d); a[j * ld + j] = d;                                                  \
         for (int i = j + 1; i < *n; i++) {                                               \
-            T s = a[i + (int64_t)j * *lda];                                              \
-            for (int k = 0; k < j; k++) s -= a[i + (int64_t)k * *lda] * a[j + (int64_t)k * *lda]; \
-            a[i + (int64_t)j * *lda] = s / d;                                            \
+            T s = a[i * ld + j];                                                         \
+            for (int k = 0; k < j; k++) s -= a[i * ld + k] * a[j * ld + k];              \
+            a[i * ld + j] = s / d;                                                       \
         }                                                                                \
     }                                                                                    \
 }
 GN_REF_POTRF(double, gn_dpotrf, sqrt)
 GN_REF_POTRF(float, gn_spotrf, sqrtf)
 #endif
+"""
+
+
+#: Matrix product and Cholesky on strided row-major operands, over the gemm/potrf above.
+BLAS_HELPERS = r"""
+/* P (M x N, C-contiguous) := alpha * A @ B for strided A (M x K) and B (K x N); column-major
+   BLAS computes P^T = B^T A^T, reading each operand in place when one of its strides is the
+   item size (else from a contiguous copy) */
+#define GN_MATMUL(T, S, GEMM)                                                           \
+static int gn_matmul_##S(gn_ctx *ctx, const char *a, int64_t as0, int64_t as1,           \
+                         const char *b, int64_t bs0, int64_t bs1, T *p,                  \
+                         int64_t M, int64_t N, int64_t K, T alpha) {                     \
+    const int64_t isz = sizeof(T);                                                       \
+    if (M == 0 || N == 0) return 0;                                                      \
+    if (K == 0) { for (int64_t i = 0; i < M * N; i++) p[i] = 0; return 0; }              \
+    if (M > 2147483647 || N > 2147483647 || K > 2147483647)                              \
+        return gn_fail(ctx, "matrix too large for BLAS");                                \
+    T *ta = NULL, *tb = NULL;                                                            \
+    char tra, trb; int lda, ldb;                                                         \
+    if ((K == 1 || as1 == isz) && (M == 1 || (as0 > 0 && as0 % isz == 0 && as0 / isz >= K))) { \
+        tra = 'N'; lda = (int)(M == 1 ? K : as0 / isz);                                  \
+    } else if ((M == 1 || as0 == isz) && (K == 1 || (as1 > 0 && as1 % isz == 0 && as1 / isz >= M))) { \
+        tra = 'T'; lda = (int)(K == 1 ? M : as1 / isz);                                  \
+    } else {                                                                             \
+        ta = (T *)malloc((size_t)(M * K * isz));                                         \
+        if (!ta) { ctx->code = 2; return gn_fail(ctx, "out of memory"); }                \
+        for (int64_t i = 0; i < M; i++) for (int64_t l = 0; l < K; l++)                  \
+            ta[i * K + l] = *(const T *)(a + i * as0 + l * as1);                         \
+        a = (const char *)ta; tra = 'N'; lda = (int)K;                                   \
+    }                                                                                    \
+    if ((N == 1 || bs1 == isz) && (K == 1 || (bs0 > 0 && bs0 % isz == 0 && bs0 / isz >= N))) { \
+        trb = 'N'; ldb = (int)(K == 1 ? N : bs0 / isz);                                  \
+    } else if ((K == 1 || bs0 == isz) && (N == 1 || (bs1 > 0 && bs1 % isz == 0 && bs1 / isz >= K))) { \
+        trb = 'T'; ldb = (int)(N == 1 ? K : bs1 / isz);                                  \
+    } else {                                                                             \
+        tb = (T *)malloc((size_t)(K * N * isz));                                         \
+        if (!tb) { free(ta); ctx->code = 2; return gn_fail(ctx, "out of memory"); }      \
+        for (int64_t l = 0; l < K; l++) for (int64_t j = 0; j < N; j++)                  \
+            tb[l * N + j] = *(const T *)(b + l * bs0 + j * bs1);                         \
+        b = (const char *)tb; trb = 'N'; ldb = (int)N;                                   \
+    }                                                                                    \
+    if (lda < 1) lda = 1;                                                                \
+    if (ldb < 1) ldb = 1;                                                                \
+    int m_ = (int)N, n_ = (int)M, k_ = (int)K, ldc = (int)N;                             \
+    T beta0 = 0;                                                                         \
+    GEMM(&trb, &tra, &m_, &n_, &k_, &alpha, (T *)b, &ldb, (T *)a, &lda, &beta0, p, &ldc); \
+    free(ta); free(tb);                                                                  \
+    return 0;                                                                            \
+}
+GN_MATMUL(double, d, gn_dgemm)
+GN_MATMUL(float, s, gn_sgemm)
 """

@@ -1,0 +1,210 @@
+"""Reductions in C: ``Sum``, ``Prod``, ``Max``, ``Min``, ``AllTrue``, ``AnyTrue``, ``LogSumExp``,
+``Softmax`` and ``LogSoftmax``.
+
+A reduction over trailing axes of a C-contiguous input keeps its accumulator in a register per
+output element (one flat inner loop); any other case walks the input in index order and
+accumulates into the output. Sums accumulate left to right (NumPy sums pairwise): results agree
+to rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from gnomon.backends.c.dispatch import (
+    alloc,
+    c_funcify,
+    ctype,
+    itemsize,
+    kernel,
+    tensor_dtypes,
+    typenum,
+)
+from gnomon.backends.c.scalar import literal
+from gnomon.errors import NotLoweredError
+from gnomon.graph.basic import Apply
+from gnomon.tensor.reduce import (
+    AllTrue,
+    AnyTrue,
+    LogSoftmax,
+    LogSumExp,
+    Max,
+    Min,
+    Prod,
+    Softmax,
+    Sum,
+)
+
+
+def _sfx(dtype: str) -> str:
+    return "f" if dtype == "float32" else ""
+
+
+def reduce_source(node: Apply, axes: Sequence[int], init: str,
+                  update: Callable[[str, str], str], empty_error: str | None = None,
+                  finish: Callable[[str], str] | None = None) -> str:
+    """Kernel reducing input 0 over ``axes`` with ``acc = update(acc, x)`` (x cast to the
+    output dtype), then ``out = finish(acc)``."""
+    tensor_dtypes(node)
+    x = node.inputs[0]
+    nd = x.ndim
+    dt, xt = node.outputs[0].dtype, x.dtype
+    t, ct = ctype(dt), ctype(xt)
+    axes = sorted(axes)
+    kept = [d for d in range(nd) if d not in axes]
+    fin = finish or (lambda a: a)
+    body = [f"out[0].nd = {len(kept)};"]
+    body += [f"out[0].shape[{j}] = in[0]->shape[{d}];" for j, d in enumerate(kept)]
+    body.append(alloc("out[0]", dt))
+    body.append("int64_t m = gn_size(&out[0]);")
+    inner = " * ".join(f"in[0]->shape[{d}]" for d in axes) or "1"
+    body.append(f"int64_t r = {inner};")
+    if empty_error is not None:
+        body.append(f"if (r == 0 && m > 0) return gn_fail(ctx, \"{empty_error}\");")
+    val = f"({t})p[j]" if t != ct else "p[j]"
+    trailing = axes == list(range(nd - len(axes), nd))
+    if trailing:
+        body += [f"if (gn_is_c_contiguous(in[0], {itemsize(xt)})) {{",
+                 f"    const {ct} *p0 = (const {ct} *)in[0]->data;",
+                 f"    {t} *o = ({t} *)out[0].data;",
+                 "    for (int64_t i = 0; i < m; i++) {",
+                 f"        const {ct} *p = p0 + i * r;",
+                 f"        {t} acc = {init};",
+                 f"        for (int64_t j = 0; j < r; j++) acc = {update('acc', val)};",
+                 f"        o[i] = {fin('acc')};",
+                 "    }", "    return 0;", "}"]
+    # general: accumulate into the (contiguous) output in index order
+    body += [f"{t} *o = ({t} *)out[0].data;",
+             f"for (int64_t i = 0; i < m; i++) o[i] = {init};"]
+    ostr = {d: f"os{j}" for j, d in enumerate(kept)}
+    body += [f"int64_t os{j} = out[0].strides[{j}];" for j in range(len(kept))]
+    loops, pad = [], ""
+    for d in range(nd):
+        loops.append(f"{pad}for (int64_t i{d} = 0; i{d} < in[0]->shape[{d}]; i{d}++) {{")
+        pad += "    "
+    src = " + ".join(f"i{d} * in[0]->strides[{d}]" for d in range(nd)) or "0"
+    dst = " + ".join(f"i{d} * {ostr[d]}" for d in kept) or "0"
+    xv = f"*(const {ct} *)(in[0]->data + {src})"
+    xv = f"({t}){xv}" if t != ct else xv
+    loops += [f"{pad}{t} *q = ({t} *)((char *)o + {dst});",
+              f"{pad}*q = {update('*q', xv)};"]
+    loops += ["    " * d + "}" for d in reversed(range(nd))]
+    body += loops
+    if finish is not None:
+        body.append(f"for (int64_t i = 0; i < m; i++) o[i] = {fin('o[i]')};")
+    return kernel(body)
+
+
+@c_funcify.register
+def _(op: Sum, node: Apply) -> str:
+    dt = node.outputs[0].dtype
+    if dt == "bool":
+        raise NotLoweredError("a sum accumulated in bool")
+    return reduce_source(node, op.axes, literal(0, dt), lambda a, x: f"{a} + {x}")
+
+
+@c_funcify.register
+def _(op: Prod, node: Apply) -> str:
+    dt = node.outputs[0].dtype
+    if dt == "bool":
+        raise NotLoweredError("a product accumulated in bool")
+    return reduce_source(node, op.axes, literal(1, dt), lambda a, x: f"{a} * {x}")
+
+
+def _maxmin(which: str, node: Apply, axes: Sequence[int]) -> str:
+    dt = node.outputs[0].dtype
+    name = "maximum" if which == "max" else "minimum"
+    err = f"zero-size array to reduction operation {name} which has no identity"
+    if dt in ("float32", "float64"):
+        init = "INFINITY" if which == "min" else "(-INFINITY)"
+        f = f"gn_{which}{_sfx(dt)}"
+        return reduce_source(node, axes, init, lambda a, x: f"{f}({a}, {x})", err)
+    if dt == "bool":
+        raise NotLoweredError(f"{which} of booleans")
+    import numpy as np
+
+    info = np.iinfo(dt)
+    init = literal(info.min if which == "max" else info.max, dt)
+    cmp = ">" if which == "max" else "<"
+    return reduce_source(node, axes, init, lambda a, x: f"({x} {cmp} {a} ? {x} : {a})", err)
+
+
+@c_funcify.register
+def _(op: Max, node: Apply) -> str:
+    return _maxmin("max", node, op.axes)
+
+
+@c_funcify.register
+def _(op: Min, node: Apply) -> str:
+    return _maxmin("min", node, op.axes)
+
+
+@c_funcify.register
+def _(op: AllTrue, node: Apply) -> str:
+    return reduce_source(node, op.axes, "1", lambda a, x: f"({a} && ({x} != 0))")
+
+
+@c_funcify.register
+def _(op: AnyTrue, node: Apply) -> str:
+    return reduce_source(node, op.axes, "0", lambda a, x: f"({a} || ({x} != 0))")
+
+
+def _normalize(node: Apply, axes: Sequence[int], kind: str) -> str:
+    """Softmax, LogSoftmax and LogSumExp over trailing axes of the input, computed stably as
+    the reference does (shift by the finite maximum of each row)."""
+    tensor_dtypes(node)
+    x = node.inputs[0]
+    nd = x.ndim
+    xt, dt = x.dtype, node.outputs[0].dtype
+    if dt not in ("float32", "float64") or sorted(axes) != list(range(nd - len(axes), nd)):
+        raise NotLoweredError(f"{kind} over leading axes or of non-float output")
+    t, ct, s = ctype(dt), ctype(xt), _sfx(dt)
+    out_nd = node.outputs[0].ndim
+    kept = nd - len(axes)
+    body = ["gn_arr c = *in[0]; c.base = NULL;"]
+    # a contiguous copy in the output dtype when the input is strided or of another dtype
+    body += [f"int contiguous = gn_is_c_contiguous(in[0], {itemsize(xt)});",
+             f"const {ct} *p0 = (const {ct} *)in[0]->data;",
+             "if (!contiguous) {", "    " + alloc("c", xt),
+             f"    gn_copy(&c, in[0], {itemsize(xt)});",
+             f"    p0 = (const {ct} *)c.data;", "}"]
+    body += [f"out[0].nd = {out_nd};"]
+    body += [f"out[0].shape[{d}] = in[0]->shape[{d}];" for d in range(out_nd)]
+    body += [f"if (gn_alloc(ctx, &out[0], {typenum(dt)}, {itemsize(dt)}) < 0) "
+             "{ gn_release(c.base); return -1; }"]
+    body.append("int64_t m = 1, r = 1;")
+    body += [f"m *= in[0]->shape[{d}];" for d in range(kept)]
+    body += [f"r *= in[0]->shape[{d}];" for d in range(kept, nd)]
+    body += [f"{t} *o = ({t} *)out[0].data;",
+             "for (int64_t i = 0; i < m; i++) {",
+             f"    const {ct} *p = p0 + i * r;",
+             f"    {t} mx = -INFINITY;",
+             f"    for (int64_t j = 0; j < r; j++) mx = gn_max{s}(mx, ({t})p[j]);",
+             "    if (!isfinite(mx)) mx = 0;",
+             f"    {t} acc = 0;",
+             f"    for (int64_t j = 0; j < r; j++) acc += exp{s}(({t})p[j] - mx);"]
+    if kind == "logsumexp":
+        body.append(f"    o[i] = mx + log{s}(acc);")
+    elif kind == "softmax":
+        body.append(f"    for (int64_t j = 0; j < r; j++) "
+                    f"o[i * r + j] = exp{s}(({t})p[j] - mx) / acc;")
+    else:
+        body.append(f"    {t} l = log{s}(acc);")
+        body.append(f"    for (int64_t j = 0; j < r; j++) o[i * r + j] = (({t})p[j] - mx) - l;")
+    body += ["}", "gn_release(c.base);"]
+    return kernel(body)
+
+
+@c_funcify.register
+def _(op: LogSumExp, node: Apply) -> str:
+    return _normalize(node, op.axes, "logsumexp")
+
+
+@c_funcify.register
+def _(op: Softmax, node: Apply) -> str:
+    return _normalize(node, op.axes, "softmax")
+
+
+@c_funcify.register
+def _(op: LogSoftmax, node: Apply) -> str:
+    return _normalize(node, op.axes, "logsoftmax")
