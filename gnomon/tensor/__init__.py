@@ -17,7 +17,14 @@ module                    holds
 :mod:`.linalg`            ``solve``, ``cholesky``, ``svd``, ...
 :mod:`.sorting`           ``sort``, ``argsort``, ``searchsorted``
 :mod:`.special`           ``ndtr``, ``log_ndtr``, ``xlogy``, ``gammainc``, ``betainc``, ...
+:mod:`.arrays`            PyTensor's other names: ``roll``, ``tril``, ``diag``, ``sqr``,
+                          ``dmatrices``, ``row``, ``specify_shape``, ``batched_dot``, ...
 ========================  ===============================================================
+
+PyTensor's module paths are modules here too: :mod:`.extra_ops`, :mod:`.nlinalg`,
+:mod:`.slinalg` (and :mod:`.special`). ``gt.grad``, ``gt.jacobian`` and ``gt.hessian`` are
+:mod:`gnomon.gradient`'s functions, set here by ``gnomon/__init__.py`` (the gradient layer sits
+above this package, as in PyTensor's own ``pytensor.tensor.grad``).
 
 The module names differ from every function name, so ``import gnomon.tensor.shapes`` gives the
 module while ``gt.shape`` is the function.
@@ -26,6 +33,7 @@ module while ``gt.shape`` is the function.
 from __future__ import annotations
 
 from gnomon.tensor import (
+    arrays,
     basic,
     blas,
     creation,
@@ -39,6 +47,7 @@ from gnomon.tensor import (
     special,
     user_op,  # noqa: F401  (installs the adapter for user ops written with PyTensor's protocol)
 )
+from gnomon.tensor.arrays import *  # noqa: F403
 from gnomon.tensor.basic import *  # noqa: F403
 from gnomon.tensor.blas import *  # noqa: F403
 from gnomon.tensor.creation import *  # noqa: F403
@@ -57,5 +66,5 @@ __all__ = [
     "DTYPE_PREFIX", "INT_DTYPES", "TensorConstant", "TensorType", "TensorVariable",
     *basic.__all__, *shapes.__all__, *elemwise.__all__, *math.__all__, *reduce.__all__,
     *creation.__all__, *indexing.__all__, *blas.__all__, *linalg.__all__, *sorting.__all__,
-    *special.__all__,
+    *special.__all__, *arrays.__all__,
 ]

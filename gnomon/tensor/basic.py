@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from gnomon.tensor.variable import TensorConstant, TensorVariable
 
 __all__ = [
     "TensorLike", "constant", "as_tensor", "as_tensor_variable", "get_scalar_constant_value",
-    "tensor",
+    "tensor", "TypeConstructor", "type_constructor",
     "scalar", "vector", "matrix", "tensor3", "tensor4",
     "bscalar", "bvector", "bmatrix", "btensor3", "btensor4",
     "wscalar", "wvector", "wmatrix", "wtensor3", "wtensor4",
@@ -146,29 +146,92 @@ _KINDS = ("scalar", "vector", "matrix", "tensor3", "tensor4")  # index = number 
 _PREFIX = {dtype: prefix for prefix, dtype in DTYPE_PREFIX.items()}
 
 
-def _constructor(ndim: int, dtype: str | None) -> Callable[..., TensorVariable]:
+class TypeConstructor:
+    """A type constructor such as ``dvector``: call it to make an input, compare it with a type.
+
+    As in PyTensor, ``dvector`` stands for the type of float64 vectors: ``x.type == dvector``
+    holds for a ``dvector`` input, and ``dvector("x")`` makes one. ``shape=`` (static lengths)
+    and ``dtype=`` override the constructor's own when calling it.
+
+    Examples
+    --------
+    >>> x = dvector("x")
+    >>> x.type == dvector, x.type == fvector
+    (True, False)
+    >>> dvector.type
+    TensorType('float64', (None,))
+    """
+
+    def __init__(self, name: str, dtype: str | None, shape: tuple[int | None, ...],
+                 doc: str) -> None:
+        self.__name__ = self.__qualname__ = name
+        self.__module__ = "gnomon.tensor"  # where pickle finds it by name (every one is there)
+        self._dtype = dtype
+        self.static_shape = shape
+        self.__doc__ = doc
+
+    @property
+    def dtype(self) -> str:
+        """The dtype (``config.floatX`` at the time of the call for the unprefixed ones)."""
+        return normalize_dtype(self._dtype or "floatX")
+
+    @property
+    def ndim(self) -> int:
+        return len(self.static_shape)
+
+    @property
+    def shape(self) -> tuple[int | None, ...]:
+        return self.static_shape
+
+    @property
+    def broadcastable(self) -> tuple[bool, ...]:
+        return tuple(s == 1 for s in self.static_shape)
+
+    @property
+    def type(self) -> TensorType:
+        """The :class:`TensorType` this constructor makes inputs of."""
+        return TensorType(self.dtype, self.static_shape)
+
+    def __call__(self, name: str | None = None, *, dtype: Any = None,
+                 shape: Any = None) -> TensorVariable:
+        return tensor(name, dtype=dtype if dtype is not None else self._dtype or "floatX",
+                      shape=shape if shape is not None else self.static_shape)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TypeConstructor):
+            return self.type == other.type
+        if isinstance(other, TensorType):
+            return self.type == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.__name__, self._dtype, self.static_shape))
+
+    def __repr__(self) -> str:
+        return self.__name__
+
+    def __reduce__(self) -> str:
+        return self.__name__  # pickled by name: ``gnomon.tensor.<name>``
+
+
+def type_constructor(name: str, dtype: str | None, shape: tuple[int | None, ...],
+                     kind: str) -> TypeConstructor:
+    """A :class:`TypeConstructor` with a docstring saying what it makes."""
+    return TypeConstructor(name, dtype, shape, (
+        f"A symbolic {dtype or '``config.floatX``'} {kind} ({len(shape)}-d input, static "
+        f"shape {shape}).\n\n``{name}(name)`` is ``tensor(name, dtype={dtype or 'floatX'!r}, "
+        f"shape={shape})``; pass ``shape=`` for static lengths, ``dtype=`` for another dtype. "
+        f"``x.type == {name}`` tests whether ``x`` has this type."))
+
+
+def _constructor(ndim: int, dtype: str | None) -> TypeConstructor:
     """The constructor of ``ndim``-d inputs of ``dtype`` (``None``: ``config.floatX``)."""
-
-    def make(
-        name: str | None = None, *, dtype: Any = dtype or "floatX", shape: Any = None
-    ) -> TensorVariable:
-        return tensor(name, dtype=dtype, shape=shape if shape is not None else (None,) * ndim)
-
     kind = _KINDS[ndim]
-    fn = make.__name__ = make.__qualname__ = kind if dtype is None else _PREFIX[dtype] + kind
-    dims = (None,) * ndim
-    make.__doc__ = (
-        f"A symbolic {dtype or '``config.floatX``'} {kind} ({ndim}-d input).\n\n"
-        f"``{fn}(name)`` is ``tensor(name, dtype={dtype or 'floatX'!r}, shape={dims})``; pass "
-        "``shape=`` for static lengths, ``dtype=`` for another dtype.\n\n"
-        "Examples\n--------\n"
-        + (f">>> {fn}(\"x\").ndim\n{ndim}\n" if dtype is None
-           else f">>> {fn}(\"x\").type\nTensorType({dtype!r}, {dims})\n")
-    )
-    return make
+    name = kind if dtype is None else _PREFIX[dtype] + kind
+    return type_constructor(name, dtype, (None,) * ndim, kind)
 
 
-def _constructors(dtype: str | None) -> tuple[Callable[..., TensorVariable], ...]:
+def _constructors(dtype: str | None) -> tuple[TypeConstructor, ...]:
     """The ``scalar`` to ``tensor4`` constructors of ``dtype`` (``None``: ``config.floatX``)."""
     return tuple(_constructor(ndim, dtype) for ndim in range(len(_KINDS)))
 

@@ -27,6 +27,7 @@ from gnomon.backends.jax import (  # noqa: F401
     basic,
     blas,
     callback,
+    compat,
     composite,
     control,
     creation,

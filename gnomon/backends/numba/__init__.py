@@ -14,6 +14,7 @@ from __future__ import annotations
 from gnomon.backends.numba import (  # noqa: F401
     basic,
     blas,
+    compat,
     control,
     elemwise,
     indexing,
