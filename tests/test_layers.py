@@ -28,16 +28,6 @@ ORDER = ["errors", "config", "graph", "scalar", "tensor", "rewrite", "gradient",
 ALLOWED: dict[tuple[str, str], str] = {
     ("gnomon.graph.basic", "gnomon.compile.function"):
         "Variable.eval compiles a function: a convenience method on the IR's own class",
-    ("gnomon.scalar.basic", "gnomon.tensor"):
-        "scalar pullbacks are written with tensor functions (they run at the Elemwise level)",
-    ("gnomon.scalar.basic", "gnomon.tensor.basic"): "as above",
-    ("gnomon.scalar.math", "gnomon.tensor"): "as above",
-    ("gnomon.scalar.math", "gnomon.tensor.basic"): "as above",
-    ("gnomon.scalar.special", "gnomon.tensor"): "as above",
-    ("gnomon.scalar.composite", "gnomon.tensor.basic"): "as above (Composite's pullback)",
-    ("gnomon.scalar.composite", "gnomon.tensor.elemwise"): "as above (Composite's pullback)",
-    ("gnomon.scalar.composite", "gnomon.gradient"):
-        "Composite's pullback differentiates its inner program with the tensor-level pullback",
     ("gnomon.rewrite.engine", "gnomon.compile.mode"):
         "rewrite_graph's default backend is the default mode's (config.mode)",
     ("gnomon.gradient", "gnomon.control.scan"):
@@ -49,6 +39,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("gnomon.tensor.indexing", "gnomon"): "reads gnomon.config at call time",
     ("gnomon.random.draw", "gnomon"): "draw() compiles with gnomon.function",
     ("gnomon.backends.numba.cache", "gnomon"): "gnomon.__version__ keys the disk cache",
+    ("gnomon.backends.c.cache", "gnomon"): "gnomon.__version__ keys the disk cache",
     ("gnomon.backends.jax.linker", "gnomon"): "jax_fn compiles with gnomon.function",
     ("gnomon.testing", "gnomon"): "the testing helpers compile with gnomon.function",
 }

@@ -10,6 +10,83 @@ See :mod:`gnomon.backends.c.linker` (how a program is compiled), :mod:`gnomon.ba
 from __future__ import annotations
 
 # The modules that register lowerings, one per op family (imported for their registrations).
-from gnomon.backends.c import blas, elemwise, linalg, reduce, shape  # noqa: F401
+from gnomon.backends.c import basic, blas, elemwise, linalg, reduce, shape  # noqa: F401
+from gnomon.compile.ops import FromFunctionOp
+from gnomon.control.ifelse import IfElse
+from gnomon.control.opfromgraph import OpFromGraph
+from gnomon.control.scan import Scan
+from gnomon.random import distributions  # noqa: F401  (every RandomVariable class)
+from gnomon.random.op import RandomVariable
+from gnomon.scalar import math as sm
+from gnomon.scalar import special as ss
+from gnomon.tensor.blas import Einsum
+from gnomon.tensor.creation import Arange, Eye, Linspace
+from gnomon.tensor.indexing import (
+    AdvancedIncSubtensor,
+    AdvancedSubtensor,
+    IncSubtensor,
+    Nonzero,
+    Subtensor,
+)
+from gnomon.tensor.linalg import (
+    QR,
+    SVD,
+    BandPart,
+    Det,
+    Eigh,
+    MatrixInverse,
+    Pinv,
+    SLogDet,
+    Solve,
+    SolveTriangular,
+)
+from gnomon.tensor.reduce import Argmax, Argmin, Cumprod, Cumsum
+from gnomon.tensor.shapes import Join, Repeat, RepeatSum, Split
+from gnomon.tensor.sorting import Argsort, PermuteAlongAxis, SearchSorted, Sort
 
-UNLOWERED: dict[type, str] = {}
+#: mode="c" is never gnomon's default mode (it needs a C compiler at run time).
+READY = False
+
+_NOT_YET = "not lowered to C yet"
+_INDEXING = "indexing is not lowered to C yet"
+_LAPACK = "only LAPACK potrf (Cholesky) is bound in C so far"
+_INNER = ("ops with inner graphs run their NumPy perform (the inner graph is not compiled "
+          "into the C program yet)")
+_SCIPY = ("SciPy's special-function code (scipy.special.cython_special) is not bound in C yet")
+_RANDOM = ("random draws use NumPy's Generator (a program holding a random generator runs on "
+           "the reference backend)")
+
+
+def _random_ops() -> dict[type, str]:
+    out: dict[type, str] = {}
+    todo = list(RandomVariable.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("gnomon.") and not cls.__name__.startswith("_"):
+            out[cls] = _RANDOM
+    return dict(sorted(out.items(), key=lambda kv: kv[0].__name__))
+
+
+#: The op classes (and scalar op classes) with no C lowering, with the reason: their nodes run
+#: with the op's NumPy ``perform``, called from the C program between kernels.
+#: ``docs/backends.md`` shows this table; ``tests/backends/test_unlowered.py`` checks it.
+UNLOWERED: dict[type, str] = {
+    IfElse: _INNER, Scan: _INNER, OpFromGraph: _INNER,
+    FromFunctionOp: "it calls the user's Python function (as_op)",
+    Subtensor: _INDEXING, IncSubtensor: _INDEXING, AdvancedSubtensor: _INDEXING,
+    AdvancedIncSubtensor: _INDEXING, Nonzero: _INDEXING,
+    Einsum: _NOT_YET, Arange: _NOT_YET, Linspace: _NOT_YET, Eye: _NOT_YET, Join: _NOT_YET,
+    Split: _NOT_YET, Repeat: _NOT_YET, RepeatSum: _NOT_YET, Argmax: _NOT_YET,
+    Argmin: _NOT_YET, Cumsum: _NOT_YET, Cumprod: _NOT_YET, Sort: _NOT_YET, Argsort: _NOT_YET,
+    SearchSorted: _NOT_YET, PermuteAlongAxis: _NOT_YET,
+    Det: _LAPACK, MatrixInverse: _LAPACK, SLogDet: _LAPACK, Solve: _LAPACK,
+    SolveTriangular: _LAPACK, Eigh: _LAPACK, Pinv: _LAPACK, QR: _LAPACK, SVD: _LAPACK,
+    BandPart: _NOT_YET,
+    sm.Erfcx: _SCIPY, sm.Erfinv: _SCIPY, sm.Polygamma: _SCIPY, ss.LogNdtr: _SCIPY,
+    ss.Ndtri: _SCIPY, ss.BetaLn: _SCIPY, ss.GammaInc: _SCIPY, ss.GammaIncC: _SCIPY,
+    ss.GammaIncInv: _SCIPY, ss.GammaIncCInv: _SCIPY, ss.GammaIncDerA: _SCIPY,
+    ss.BetaInc: _SCIPY, ss.BetaIncInv: _SCIPY, ss.BetaIncDer: _SCIPY, ss.Hyp2F1: _SCIPY,
+    ss.I0: _SCIPY, ss.I0e: _SCIPY, ss.I1: _SCIPY, ss.I1e: _SCIPY,
+    **_random_ops(),
+}

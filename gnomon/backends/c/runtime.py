@@ -340,9 +340,11 @@ static int gn_matmul_##S(gn_ctx *ctx, const char *a, int64_t as0, int64_t as1,  
         return gn_fail(ctx, "matrix too large for BLAS");                                \
     T *ta = NULL, *tb = NULL;                                                            \
     char tra, trb; int lda, ldb;                                                         \
-    if ((K == 1 || as1 == isz) && (M == 1 || (as0 > 0 && as0 % isz == 0 && as0 / isz >= K))) { \
+    if ((K == 1 || as1 == isz)                                                      \
+            && (M == 1 || (as0 > 0 && as0 % isz == 0 && as0 / isz >= K))) { \
         tra = 'N'; lda = (int)(M == 1 ? K : as0 / isz);                                  \
-    } else if ((M == 1 || as0 == isz) && (K == 1 || (as1 > 0 && as1 % isz == 0 && as1 / isz >= M))) { \
+    } else if ((M == 1 || as0 == isz)                                               \
+            && (K == 1 || (as1 > 0 && as1 % isz == 0 && as1 / isz >= M))) { \
         tra = 'T'; lda = (int)(K == 1 ? M : as1 / isz);                                  \
     } else {                                                                             \
         ta = (T *)malloc((size_t)(M * K * isz));                                         \
@@ -351,9 +353,11 @@ static int gn_matmul_##S(gn_ctx *ctx, const char *a, int64_t as0, int64_t as1,  
             ta[i * K + l] = *(const T *)(a + i * as0 + l * as1);                         \
         a = (const char *)ta; tra = 'N'; lda = (int)K;                                   \
     }                                                                                    \
-    if ((N == 1 || bs1 == isz) && (K == 1 || (bs0 > 0 && bs0 % isz == 0 && bs0 / isz >= N))) { \
+    if ((N == 1 || bs1 == isz)                                                      \
+            && (K == 1 || (bs0 > 0 && bs0 % isz == 0 && bs0 / isz >= N))) { \
         trb = 'N'; ldb = (int)(K == 1 ? N : bs0 / isz);                                  \
-    } else if ((K == 1 || bs0 == isz) && (N == 1 || (bs1 > 0 && bs1 % isz == 0 && bs1 / isz >= K))) { \
+    } else if ((K == 1 || bs0 == isz)                                               \
+            && (N == 1 || (bs1 > 0 && bs1 % isz == 0 && bs1 / isz >= K))) { \
         trb = 'T'; ldb = (int)(N == 1 ? K : bs1 / isz);                                  \
     } else {                                                                             \
         tb = (T *)malloc((size_t)(K * N * isz));                                         \
