@@ -31,10 +31,12 @@ from gnomon.ppl.model import (
     modelcontext,
     set_data,
 )
+from gnomon.ppl.multivariate import LKJCorr
+from gnomon.ppl.timeseries import AR
 
 __all__ = [
     "Data", "Deterministic", "LogpDlogpFunction", "Model", "Potential", "math",
-    "modelcontext", "set_data", *_distributions.__all__,
+    "modelcontext", "set_data", *_distributions.__all__, "AR", "LKJCorr",
 ]
 
 

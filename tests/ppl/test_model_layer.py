@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.stats as st
 
 import gnomon.ppl as pm
 import gnomon.tensor as gt
@@ -99,3 +100,133 @@ def test_compile_d2logp_matches_finite_differences_and_closed_form():
         with pm.Model() as m2:
             k = pm.Poisson("k", 2.0)
         m2.d2logp(vars=[k])
+
+
+# --- AR --------------------------------------------------------------------------------------
+
+
+def test_ar_density_matches_scipy_with_constant_batch_and_free_coefficients():
+    v = np.array([0.3, 1.0, -0.5, 0.2, 0.7])
+    with pm.Model() as m:
+        pm.AR("x", rho=[0.4, 1.5, -0.3], sigma=2.0, constant=True,
+              init_dist=pm.Normal.dist(0, 1), observed=v)
+    mu = 0.4 + 1.5 * v[1:4] - 0.3 * v[0:3]
+    want = st.norm.logpdf(v[:2]).sum() + st.norm(mu, 2.0).logpdf(v[2:]).sum()
+    assert float(m.compile_logp(mode="numpy")({})) == pytest.approx(want, rel=1e-12)
+    # free coefficients, a batch of 3 paths, tau, the default init (with PyMC's warning)
+    with pm.Model() as m2:
+        r = pm.Normal("r", 0, 0.3, shape=2)
+        with pytest.warns(UserWarning, match="Initial distribution not specified"):
+            pm.AR("x", rho=r, tau=4.0, shape=(3, 6))
+    assert [v.name for v in m2.value_vars] == ["r", "x"]
+    rng = np.random.default_rng(3)
+    pt = {"r": np.array([0.5, -0.2]), "x": rng.normal(size=(3, 6))}
+    x = pt["x"]
+    mu2 = 0.5 * x[:, 1:5] - 0.2 * x[:, 0:4]
+    want2 = (st.norm(0, 0.3).logpdf(pt["r"]).sum() + st.norm(0, 100).logpdf(x[:, :2]).sum()
+             + st.norm(mu2, 0.5).logpdf(x[:, 2:]).sum())
+    assert float(m2.compile_logp(mode="numpy")(pt)) == pytest.approx(want2, rel=1e-12)
+    with pytest.raises(Exception, match="ar_order"):
+        pm.AR.dist(rho=[0.5, 0.2], ar_order=1, steps=3, init_dist=pm.Normal.dist(0, 1))
+
+
+def test_ar_prior_draws_follow_the_recursion():
+    """AR(1), x0 ~ N(0, 1), rho = 0.8, sigma = 0.5: Var(x_t) = 0.64 Var(x_{t-1}) + 0.25, and
+    x_t - 0.8 x_{t-1} are N(0, 0.5) innovations (Kolmogorov-Smirnov tests)."""
+    x = pm.AR.dist(rho=[0.8], sigma=0.5, init_dist=pm.Normal.dist(0, 1), steps=3, size=(4000,))
+    d = pm.draw(x, random_seed=7)
+    assert d.shape == (4000, 4)
+    var = 1.0
+    for _ in range(3):
+        var = 0.64 * var + 0.25
+    assert st.kstest(d[:, -1], st.norm(0, np.sqrt(var)).cdf).pvalue > 1e-3
+    assert st.kstest((d[:, 2] - 0.8 * d[:, 1]), st.norm(0, 0.5).cdf).pvalue > 1e-3
+    assert st.kstest(d[:, 0], st.norm(0, 1).cdf).pvalue > 1e-3
+
+
+# --- LKJCorr -----------------------------------------------------------------------------------
+
+
+def test_lkjcorr_density_normalizing_constant_and_transform():
+    # n = 2: (r + 1) / 2 ~ Beta(eta, eta)
+    with pm.Model() as m:
+        pm.LKJCorr("r", n=2, eta=3.0, observed=np.array([0.4]))
+    want = st.beta(3.0, 3.0).logpdf(0.7) - np.log(2.0)
+    assert float(m.compile_logp(mode="numpy")({})) == pytest.approx(want, rel=1e-12)
+    # eta = 1: uniform, 1 / volume of the correlation matrices (pi^2 / 2, 32 pi^2 / 27)
+    for n, vol in ((3, np.pi ** 2 / 2), (4, 32 * np.pi ** 2 / 27)):
+        with pm.Model() as mn:
+            pm.LKJCorr("c", n=n, eta=1.0)
+        f = mn.compile_logp(jacobian=False, mode="numpy")
+        y = np.random.default_rng(n).normal(size=n * (n - 1) // 2)
+        assert float(f({"c_cholesky_corr__": y})) == pytest.approx(-np.log(vol), rel=1e-10)
+    # eta = 2.5, n = 3: the constant against a Monte Carlo integral of det(R)^(eta - 1)
+    with pm.Model() as m3:
+        c = pm.LKJCorr("c", n=3, eta=2.5, observed=np.array([0.2, -0.3, 0.1]))
+    r = np.random.default_rng(0).uniform(-1, 1, size=(400_000, 3))
+    det = 1 - (r ** 2).sum(1) + 2 * r[:, 0] * r[:, 1] * r[:, 2]
+    w = 8 * np.where(det > 0, np.abs(det) ** 1.5, 0.0)
+    est, se = w.mean(), w.std() / np.sqrt(len(w))
+    d0 = 1 - 0.04 - 0.09 - 0.01 + 2 * 0.2 * -0.3 * 0.1
+    lp = float(m3.compile_logp(mode="numpy")({}))
+    assert abs(np.exp(1.5 * np.log(d0) - lp) - est) < 5 * se
+    # outside the positive-definite matrices: -inf
+    with pm.Model() as bad:
+        pm.LKJCorr("c", n=3, eta=2.0, observed=np.array([0.9, 0.9, -0.9]))
+    assert float(bad.compile_logp(mode="numpy")({})) == -np.inf
+    # the free variable: the unconstrained density integrates to 1 (n = 2)
+    import scipy.integrate as si
+
+    with pm.Model() as m2:
+        pm.LKJCorr("c", n=2, eta=1.5)
+    f2 = m2.compile_logp(mode="numpy")
+    total, _ = si.quad(lambda y: np.exp(f2({"c_cholesky_corr__": np.array([y])})), -25, 25)
+    assert total == pytest.approx(1.0, abs=1e-8)
+    assert c.name == "c"
+
+
+def test_cholesky_corr_transform_jacobian_and_round_trip():
+    from gnomon.ppl.multivariate import CholeskyCorr
+
+    n = 4
+    t = CholeskyCorr(n)
+    y_ = gt.dvector("y")
+    back = gnomon_function([y_], t.backward(y_))
+    ljd = gnomon_function([y_], t.log_jac_det(y_))
+    fwd = gnomon_function([y_], t.forward(y_))
+    y = np.random.default_rng(5).normal(size=6)
+    r = back(y)
+    mat = np.eye(n)
+    mat[np.triu_indices(n, 1)] = r
+    mat = mat + np.triu(mat, 1).T
+    assert np.all(np.linalg.eigvalsh(mat) > 0)
+    np.testing.assert_allclose(fwd(r), y, rtol=1e-10)
+    eps = 1e-6
+    jac = np.empty((6, 6))
+    for k in range(6):
+        hi, lo = y.copy(), y.copy()
+        hi[k] += eps
+        lo[k] -= eps
+        jac[:, k] = (back(hi) - back(lo)) / (2 * eps)
+    assert float(ljd(y)) == pytest.approx(np.linalg.slogdet(jac)[1], rel=1e-7)
+
+
+def test_lkjcorr_draws_have_beta_marginals():
+    """Each correlation of an LKJ(eta) n x n matrix: (r + 1) / 2 ~ Beta(b, b),
+    b = eta - 1 + n / 2."""
+    d = pm.draw(pm.LKJCorr.dist(n=3, eta=2.0), draws=1500, random_seed=11)
+    assert d.shape == (1500, 3)
+    b = 2.0 - 1 + 3 / 2
+    for k in range(3):
+        assert st.kstest((d[:, k] + 1) / 2, st.beta(b, b).cdf).pvalue > 1e-3
+    mat = pm.draw(pm.LKJCorr.dist(n=3, eta=2.0, return_matrix=True), random_seed=1)
+    assert mat.shape == (3, 3) and np.allclose(np.diag(mat), 1.0) and np.allclose(mat, mat.T)
+    with pm.Model():
+        full = pm.LKJCorr("c", n=3, eta=2.0, return_matrix=True)
+    assert full.ndim == 2
+
+
+def gnomon_function(ins, out):  # type: ignore[no-untyped-def]
+    import gnomon
+
+    return gnomon.function(ins, out, mode="numpy")
