@@ -605,7 +605,8 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
            var_names: Sequence[str] | None = None, progressbar: bool = True, step: Any = None,
            return_inferencedata: bool = True, model: Any = None, max_treedepth: int = 10,
            discard_tuned_samples: bool = True, compute_convergence_checks: bool = True,
-           idata_kwargs: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+           idata_kwargs: Mapping[str, Any] | None = None, nuts_sampler: str = "pymc",
+           nuts_sampler_kwargs: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
     """Draw posterior samples of the model's free variables with NUTS (as PyMC's
     ``pm.sample``).
 
@@ -651,6 +652,14 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
     compute_convergence_checks : bool
         Log PyMC's warnings about divergences, R-hat > 1.01, bulk ESS < 100 per chain and the
         maximum tree depth.
+    nuts_sampler : {'pymc', 'numpyro', 'blackjax'}
+        ``'pymc'`` (the default): gnomon's compiled NUTS. ``'numpyro'`` / ``'blackjax'``: the
+        model's log-density through gnomon's JAX backend, sampled by NumPyro's or BlackJAX's
+        NUTS (``gnomon/ppl/jax_samplers.py``; ``cores`` does not apply there).
+    nuts_sampler_kwargs : dict, optional
+        For the JAX samplers: ``chain_method`` (``'parallel'``, ``'sequential'``,
+        ``'vectorized'``), ``nuts_kwargs`` (passed to their NUTS kernel), ``jitter``,
+        ``keep_untransformed``.
 
     Returns
     -------
@@ -685,6 +694,19 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
         target_accept = steps[0].target_accept
         max_treedepth = steps[0].max_treedepth
     m = modelcontext(model)
+    if nuts_sampler not in ("pymc", "gnomon") or nuts_sampler_kwargs:
+        from gnomon.ppl.jax_samplers import sample_jax_nuts
+
+        return sample_jax_nuts(
+            m, nuts_sampler=nuts_sampler, draws=draws, tune=tune,
+            chains=chains if chains is not None else max(2, min(4, _default_cores())),
+            random_seed=random_seed,
+            target_accept=target_accept, max_treedepth=max_treedepth, init=init,
+            initvals=initvals, var_names=var_names, progressbar=progressbar,
+            discard_tuned_samples=discard_tuned_samples,
+            compute_convergence_checks=compute_convergence_checks,
+            return_inferencedata=return_inferencedata, idata_kwargs=idata_kwargs,
+            nuts_sampler_kwargs=nuts_sampler_kwargs)
     if m.discrete_value_vars:
         names = ", ".join(repr(v.name) for v in m.discrete_value_vars)
         raise GnomonValueError(with_hint(
