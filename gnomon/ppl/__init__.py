@@ -65,3 +65,13 @@ __all__ += ["do", "draw", "find_MAP", "icdf", "logcdf", "logp", "observe",
 from gnomon.ppl.sampling import NUTS, sample  # noqa: E402
 
 __all__ += ["NUTS", "sample"]
+
+# --- compound steps (gnomon/ppl/metropolis.py, gnomon/ppl/compound.py) ----------------------------
+from gnomon.ppl.compound import CompoundStep  # noqa: E402
+from gnomon.ppl.metropolis import (  # noqa: E402
+    BinaryGibbsMetropolis,
+    CategoricalGibbsMetropolis,
+    Metropolis,
+)
+
+__all__ += ["BinaryGibbsMetropolis", "CategoricalGibbsMetropolis", "CompoundStep", "Metropolis"]

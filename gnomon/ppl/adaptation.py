@@ -1,5 +1,5 @@
 """Warm-up adaptation of NUTS: the window schedule, dual averaging of the step size, and the
-diagonal mass matrix from windowed variance estimates.
+mass matrix (diagonal, dense or diagonal plus low-rank) from windowed estimates.
 
 The schedule is **Stan's** (Stan Reference Manual, "HMC algorithm parameters", "Automatic
 parameter tuning"): an initial fast interval of 75 iterations (step size only), slow windows of
@@ -14,6 +14,11 @@ Dual averaging follows Hoffman & Gelman (2014), section 3.2, with Stan's constan
 (``gamma=0.05``, ``t0=10``, ``kappa=0.75``, ``mu = log(10 * eps)``). The metric regularisation
 is Stan's: ``(n / (n + 5)) * var + 1e-3 * (5 / (n + 5))``.
 
+``init="adapt_full"`` replaces the variances by Stan's regularised sample covariance of the
+window (a dense metric); ``init="adapt_low_rank"`` keeps the diagonal and adds the few
+directions in which the window's sample correlation matrix differs significantly from the
+identity (:func:`metric_update_low_rank`).
+
 The helpers that run every iteration are compiled with Numba and called from the sampler kernel
 (``gnomon/ppl/nuts.py``); they take no log-density, so the Python fallback calls them too.
 """
@@ -25,7 +30,8 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["ADAPT_STEP", "COLLECT", "FIND_STEP", "TUNE_END", "WINDOW_END", "window_schedule"]
+__all__ = ["ADAPT_STEP", "COLLECT", "FIND_STEP", "METRICS", "TUNE_END", "WINDOW_END",
+           "metric_update_dense", "metric_update_low_rank", "window_schedule"]
 
 #: flags of one iteration in the schedule (bits of an int8)
 ADAPT_STEP = 1   # update the step size by dual averaging after this transition
@@ -145,8 +151,143 @@ def metric_update(sc: np.ndarray, mean: np.ndarray, m2: np.ndarray,
         for i in range(minv.shape[0]):
             var = m2[i] / (k - 1.0)
             v = (k / (k + 5.0)) * var + 1e-3 * (5.0 / (k + 5.0))
-            if math.isfinite(v) and v > 0.0:
+            if math.isfinite(v) and v > 0.0 and minv[i] > 0.0:  # (0: a frozen coordinate)
                 minv[i] = v
     sc[S_W_N] = 0.0
     mean[:] = 0.0
     m2[:] = 0.0
+
+
+# --- dense and low-rank metrics -----------------------------------------------------------------
+#
+# The inverse mass matrix is ``M^-1 = S (I + U diag(lam - 1) U^T) S`` with ``S = diag(sqrt(minv))``
+# and orthonormal columns ``U`` (``nuts.py`` applies it in O(n k)): ``k = 0`` is the diagonal
+# metric, ``k = n`` a dense one, ``0 < k < n`` the low-rank one. A coordinate with ``minv = 0``
+# is frozen (a discrete or Metropolis-sampled coordinate in a compound step): every update
+# below keeps it at 0 and its row of ``U`` at 0, so NUTS never moves it.
+
+METRICS = ("diag", "dense", "low_rank")
+
+
+@njit(cache=True, nogil=True)
+def _window_moments(x: np.ndarray,
+                    minv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Mean and centred draws of the window ``x`` (``(k, n)``); frozen columns are zero."""
+    k, n = x.shape
+    mean = np.zeros(n)
+    for r in range(k):
+        for i in range(n):
+            mean[i] += x[r, i]
+    for i in range(n):
+        mean[i] /= k
+    xc = np.zeros((k, n))
+    for r in range(k):
+        for i in range(n):
+            if minv[i] > 0.0:
+                xc[r, i] = x[r, i] - mean[i]
+    return mean, xc
+
+
+@njit(cache=True, nogil=True)
+def metric_update_dense(x: np.ndarray, minv: np.ndarray, u: np.ndarray,
+                        lam: np.ndarray) -> None:  # pragma: no cover
+    """End of a slow window, dense metric: Stan's regularised sample covariance of the window's
+    draws ``x`` (``(k, n)``), ``(k / (k + 5)) cov + 1e-3 (5 / (k + 5)) I``, becomes the inverse
+    mass matrix, stored as its diagonal and the eigendecomposition of the implied correlation
+    matrix (``u`` is ``(n, n)``)."""
+    k, n = x.shape
+    if k < 3:
+        return
+    _, xc = _window_moments(x, minv)
+    cov = np.ascontiguousarray(xc.T) @ xc
+    a = k / (k + 5.0)
+    b = 1e-3 * (5.0 / (k + 5.0))
+    sd = np.zeros(n)
+    for i in range(n):
+        if minv[i] > 0.0:
+            sd[i] = math.sqrt(a * cov[i, i] / (k - 1.0) + b)
+    c = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if sd[i] > 0.0 and sd[j] > 0.0:
+                c[i, j] = a * cov[i, j] / (k - 1.0) / (sd[i] * sd[j])
+        c[i, i] = 1.0  # (frozen coordinates: an identity block, eigenvalue 1, no effect)
+    w, v = np.linalg.eigh(c)
+    for j in range(n):
+        if not (math.isfinite(w[j]) and w[j] > 0.0):
+            return  # keep the previous metric
+    for i in range(n):
+        minv[i] = sd[i] * sd[i]
+        for j in range(n):
+            u[i, j] = v[i, j] if sd[i] > 0.0 else 0.0
+    for j in range(n):
+        lam[j] = w[j]
+
+
+@njit(cache=True, nogil=True)
+def metric_update_low_rank(x: np.ndarray, minv: np.ndarray, u: np.ndarray,
+                           lam: np.ndarray) -> None:  # pragma: no cover
+    """End of a slow window, diagonal plus low-rank metric (at most ``lam.shape[0]`` directions).
+
+    The diagonal is Stan's regularised variance (as :func:`metric_update`). In the standardised
+    coordinates the window's sample correlation matrix has eigenvalues ``e_j`` (from the SVD of
+    the standardised draws, never an ``n x n`` matrix); an eigenvalue inside the
+    Marchenko-Pastur interval ``[(1 - sqrt(g))^2, (1 + sqrt(g))^2]``, ``g = n / (k - 1)``, is
+    what uncorrelated draws of this window size give, so only directions outside it are kept,
+    those farthest from 1 in log scale first, each regularised with Stan's formula in the
+    standardised coordinates, ``lam = (k / (k + 5)) e + 1e-3 (5 / (k + 5))``. Directions not
+    kept get eigenvalue 1.
+    """
+    k, n = x.shape
+    cap = lam.shape[0]
+    if k < 3:
+        return
+    _, xc = _window_moments(x, minv)
+    a = k / (k + 5.0)
+    var = np.zeros(n)
+    for r in range(k):
+        for i in range(n):
+            var[i] += xc[r, i] * xc[r, i]
+    n_act = 0
+    for i in range(n):
+        var[i] /= k - 1.0
+        if minv[i] > 0.0 and var[i] > 0.0 and math.isfinite(var[i]):
+            n_act += 1
+            s = math.sqrt(var[i] * (k - 1.0))
+            for r in range(k):
+                xc[r, i] /= s
+        else:
+            for r in range(k):
+                xc[r, i] = 0.0
+    for i in range(n):
+        if minv[i] > 0.0:
+            v = a * var[i] + 1e-3 * (1.0 - a)
+            if math.isfinite(v) and v > 0.0:
+                minv[i] = v
+    for j in range(cap):
+        lam[j] = 1.0
+        for i in range(n):
+            u[i, j] = 0.0
+    if cap == 0 or n_act < 2:
+        return
+    _, s, vt = np.linalg.svd(xc, full_matrices=False)
+    m = min(k - 1, n_act, s.shape[0])
+    g = n_act / (k - 1.0)
+    hi = (1.0 + math.sqrt(g)) ** 2
+    lo = (1.0 - math.sqrt(g)) ** 2 if g < 1.0 else 0.0
+    score = np.full(m, -1.0)
+    for j in range(m):
+        e = s[j] * s[j]
+        if (e > hi or e < lo) and math.isfinite(e):
+            score[j] = abs(math.log(a * e + 1e-3 * (1.0 - a)))
+    for t in range(cap):
+        best = -1
+        for j in range(m):
+            if score[j] > 0.0 and (best < 0 or score[j] > score[best]):
+                best = j
+        if best < 0:
+            break
+        lam[t] = a * s[best] * s[best] + 1e-3 * (1.0 - a)
+        for i in range(n):
+            u[i, t] = vt[best, i]
+        score[best] = -1.0

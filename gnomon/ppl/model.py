@@ -743,7 +743,8 @@ class Model:
 
     def logp_dlogp_function(self, *, vars: Sequence[Variable] | None = None,
                             initvals: Mapping[Any, Any] | None = None, jacobian: bool = True,
-                            mode: Any = "numba", point: Mapping[str, Any] | None = None
+                            mode: Any = "numba", point: Mapping[str, Any] | None = None,
+                            discrete: bool = False, gradient: bool = True
                             ) -> LogpDlogpFunction:
         """The log-density and its gradient over one flat float64 vector (see
         :class:`LogpDlogpFunction`).
@@ -763,6 +764,12 @@ class Model:
             nopython), ``'numpy'`` or ``'jax'``.
         point : dict, optional
             Values of the variables not in ``vars`` (default: the initial point).
+        discrete : bool
+            Allow discrete value variables in ``vars`` (compound samplers): they are stored in
+            ``q`` as exact float64 integers and their gradient entries are 0.
+        gradient : bool
+            False: the second output is zeros (a log-density alone, compiled without the
+            gradient graph, for Metropolis steps).
 
         Examples
         --------
@@ -775,7 +782,7 @@ class Model:
         (-3.4742, [0.25, 0.25])
         """
         return LogpDlogpFunction(self, vars=vars, initvals=initvals, jacobian=jacobian,
-                                 mode=mode, point=point)
+                                 mode=mode, point=point, discrete=discrete, gradient=gradient)
 
     def copy(self) -> Model:
         """A shallow copy of the bookkeeping (the graphs are shared; they are immutable)."""
@@ -809,7 +816,8 @@ class LogpDlogpFunction:
     """
 
     def __init__(self, model: Model, *, vars: Sequence[Variable] | None, initvals: Any,
-                 jacobian: bool, mode: Any, point: Mapping[str, Any] | None) -> None:
+                 jacobian: bool, mode: Any, point: Mapping[str, Any] | None,
+                 discrete: bool = False, gradient: bool = True) -> None:
         self.model = model
         start = model._initial_point(initvals)
         if point is not None:
@@ -822,10 +830,11 @@ class LogpDlogpFunction:
                 raise GnomonValueError(with_hint(
                     f"logp_dlogp_function: {v} is not a value variable of the model",
                     "pass variables from model.value_vars"))
-            if v.dtype[0] != "f":
+            if v.dtype[0] != "f" and not discrete:
                 raise GnomonTypeError(with_hint(
                     f"logp_dlogp_function: {v.name!r} is discrete; a gradient needs continuous "
-                    "coordinates", "leave discrete variables out of vars"))
+                    "coordinates", "leave discrete variables out of vars, or pass "
+                    "discrete=True (their gradient entries are then 0)"))
         self.value_vars = wrt
         self.value_names = [v.name for v in wrt]
         self.shapes = [tuple(np.shape(start[n])) for n in self.value_names]
@@ -837,13 +846,20 @@ class LogpDlogpFunction:
 
         q = gt.dvector("q")
         lp = model.logp(jacobian=jacobian)
-        gs = _grad(lp, wrt, disconnected_inputs="ignore") if wrt else []
-        flat = (gt.concatenate([gt.flatten(gt.cast(g, "float64")) for g in gs])
-                if gs else gt.zeros((0,), dtype="float64"))
+        cont = [v for v in wrt if v.dtype[0] == "f"] if gradient else []
+        gs = dict(zip(cont, _grad(lp, cont, disconnected_inputs="ignore"), strict=True)
+                  ) if cont else {}
+        # discrete coordinates (discrete=True) and gradient=False: zeros
+        pieces = [gt.flatten(gt.cast(gs[v], "float64")) if v in gs
+                  else gt.zeros((size,), dtype="float64")
+                  for v, size in zip(wrt, self.sizes, strict=True)]
+        flat = gt.concatenate(pieces) if pieces else gt.zeros((0,), dtype="float64")
         repl: dict[Variable, Variable] = {}
         for v, shp, a, b in zip(wrt, self.shapes, self.offsets[:-1], self.offsets[1:],
                                 strict=True):
             piece = q[int(a):int(b)]
+            if v.dtype[0] != "f":  # a discrete value stored as an exact float64
+                piece = gt.cast(piece, v.dtype)
             repl[v] = gt.reshape(piece, shp) if shp else gt.reshape(piece, ())
         for v in model.value_vars:
             if v not in wrt:
@@ -924,7 +940,10 @@ class LogpDlogpFunction:
             sub: dict[Variable, Variable] = self._fixed_values()
             for v, shp, a, b in zip(self.value_vars, self.shapes, self.offsets[:-1],
                                     self.offsets[1:], strict=True):
-                sub[v] = gt.reshape(q[int(a):int(b)], shp)
+                piece = q[int(a):int(b)]
+                if v.dtype[0] != "f":  # (discrete=True: exact float64 integers)
+                    piece = gt.cast(piece, v.dtype)
+                sub[v] = gt.reshape(piece, shp)
             graphs = graph_replace(graphs, sub, strict=False)
             fn = _function([q], graphs, mode="numpy", on_unused_input="ignore",
                            no_default_updates=True)
@@ -946,7 +965,10 @@ class LogpDlogpFunction:
             sub: dict[Variable, Variable] = {}
             for v, shp, a, b in zip(self.value_vars, self.shapes, self.offsets[:-1],
                                     self.offsets[1:], strict=True):
-                sub[v] = gt.reshape(Q[:, int(a):int(b)], (n_draws, *shp))
+                piece = Q[:, int(a):int(b)]
+                if v.dtype[0] != "f":
+                    piece = gt.cast(piece, v.dtype)
+                sub[v] = gt.reshape(piece, (n_draws, *shp))
             graphs = graph_replace(graphs, self._fixed_values(), strict=False)
             vec = vectorize_graphs(graphs, sub, n_draws)
             done = [i for i, r in enumerate(vec) if r is not None]

@@ -34,7 +34,11 @@ __all__ = ["NUTS", "NutsResult", "bind_numba_program", "run_nuts", "sample"]
 
 _log = logging.getLogger("gnomon.ppl")
 
-_INITS = ("auto", "jitter+adapt_diag", "adapt_diag")
+_INITS = ("auto", "jitter+adapt_diag", "adapt_diag", "jitter+adapt_full", "adapt_full",
+          "jitter+adapt_low_rank", "adapt_low_rank")
+#: the metric each ``init`` adapts (``adaptation.METRICS``)
+_INIT_METRIC = {"auto": 0, "jitter+adapt_diag": 0, "adapt_diag": 0, "jitter+adapt_full": 1,
+                "adapt_full": 1, "jitter+adapt_low_rank": 2, "adapt_low_rank": 2}
 
 
 @dataclass(frozen=True)
@@ -43,10 +47,17 @@ class NUTS:
 
     Parameters
     ----------
+    vars : list of variables, optional
+        The continuous variables NUTS samples (default: all continuous free variables not
+        given to another step); the others get other steps (a compound sampler,
+        ``gnomon/ppl/compound.py``).
     target_accept : float
         Target of the mean acceptance statistic for step-size adaptation.
     max_treedepth : int
         Maximum number of trajectory doublings.
+    max_rank : int
+        Most directions of the low-rank metric (``init="jitter+adapt_low_rank"``; a gnomon
+        extension).
 
     Examples
     --------
@@ -58,6 +69,7 @@ class NUTS:
     vars: Any = None
     target_accept: float = 0.8
     max_treedepth: int = 10
+    max_rank: int = 10
 
 
 @dataclass
@@ -93,6 +105,21 @@ class NutsResult:
     sampling_time: float = 0.0
     tune: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def inv_mass_matrix(self) -> np.ndarray:
+        """The adapted inverse mass matrices, ``(chains, n, n)``:
+        ``S (I + U diag(lam - 1) U^T) S`` with ``S = diag(sqrt(inv_mass))`` (the dense and
+        low-rank metrics' form; the diagonal one has no ``U``)."""
+        sd = np.sqrt(self.inv_mass)
+        u = self.meta.get("metric_u")
+        lam = self.meta.get("metric_lam")
+        out = []
+        for c in range(sd.shape[0]):
+            core = np.eye(sd.shape[1])
+            if u is not None and u.shape[2]:
+                core = core + (u[c] * (lam[c] - 1.0)) @ u[c].T
+            out.append(sd[c][:, None] * core * sd[c][None, :])
+        return np.stack(out)
 
 
 # --- seeds and the log-density ---------------------------------------------------------------
@@ -253,9 +280,12 @@ class _Chain:
     """State of one chain between kernel calls."""
 
     def __init__(self, f: Any, q0: np.ndarray, rng: np.random.Generator, cfg: np.ndarray,
-                 schedule: np.ndarray, step_size: float) -> None:
+                 schedule: np.ndarray, step_size: float, *, f_lp: Any = None,
+                 rank: int = 0, frozen: np.ndarray | None = None,
+                 tables: tuple[np.ndarray, ...] | None = None, n_mh: int = 0) -> None:
         n = q0.shape[0]
         self.f = f
+        self.f_lp = f if f_lp is None else f_lp
         self.q = np.ascontiguousarray(q0, dtype=np.float64).copy()
         self.sc = np.zeros(_nuts.N_SCALARS)
         lp, g = f(self.q)
@@ -264,13 +294,25 @@ class _Chain:
         self.sc[1] = math.log(step_size)  # adaptation.S_LOG_EPS
         self.sc[3] = math.log(step_size)  # adaptation.S_LOG_EPS_BAR (used if tune == 0)
         self.minv = np.ones(n)
+        if frozen is not None:
+            self.minv[frozen] = 0.0  # coordinates NUTS does not move (compound steps)
+        # the metric's eigen-directions (adaptation.py): none for the diagonal metric
+        self.u = np.zeros((n, rank))
+        self.lam = np.ones(rank)
         self.w_mean = np.zeros(n)
         self.w_m2 = np.zeros(n)
         self.cfg = cfg
         self.schedule = schedule
+        blocks, bidx, bcoord, bf = tables if tables is not None else _nuts.nuts_only_blocks()
+        # copies: the blocks' tuning state (scalings, counters) is per chain
+        self.blocks = blocks.copy()
+        self.bidx = bidx
+        self.bcoord = bcoord.copy()
+        self.bf = bf
         total = schedule.shape[0]
         self.out_q = np.zeros((total, n))
         self.out_stats = np.zeros((total, len(_nuts.STAT_NAMES)))
+        self.out_mh = np.zeros((total, n_mh))
         self.rng = rng
         self.done = 0
         self.total = total
@@ -285,9 +327,11 @@ class _Chain:
             while self.done < self.total and not stop_event.is_set():
                 stop = min(self.total, self.done + chunk)
                 t = time.perf_counter()
-                _nuts.run_chain(self.f, self.q, self.g, self.sc, self.minv, self.w_mean,
-                                self.w_m2, self.cfg, self.schedule, self.out_q,
-                                self.out_stats, self.rng, self.done, stop)
+                _nuts.run_chain(self.f, self.f_lp, self.q, self.g, self.sc, self.minv,
+                                self.u, self.lam, self.w_mean, self.w_m2, self.cfg,
+                                self.schedule, self.out_q, self.out_stats, self.rng,
+                                self.done, stop, self.blocks, self.bidx, self.bcoord, self.bf,
+                                self.out_mh)
                 dt = time.perf_counter() - t
                 chunk = int(min(max(chunk * 0.2 / max(dt, 1e-4), 1), 4 * chunk + 1, 5000))
                 self.done = stop
@@ -302,15 +346,19 @@ class _Chain:
 
 
 def _initial_points(fn: Any, rngs: list[np.random.Generator], jitter: bool,
-                    q_start: np.ndarray, f: Any) -> list[np.ndarray]:
+                    q_start: np.ndarray, f: Any,
+                    mask: np.ndarray | None = None) -> list[np.ndarray]:
     """``jitter+adapt_diag``: the initial point plus Uniform(-1, 1) noise per coordinate
-    (as PyMC), redrawn up to 10 times until the log-density and gradient are finite."""
+    (as PyMC; only where ``mask``, i.e. not on discrete coordinates), redrawn up to 10 times
+    until the log-density and gradient are finite."""
     points = []
     for c, rng in enumerate(rngs):
         q = q_start.copy()
         ok = False
         for _ in range(10 if jitter else 1):
             q = q_start + rng.uniform(-1.0, 1.0, q_start.shape[0]) if jitter else q_start.copy()
+            if jitter and mask is not None:
+                q = np.where(mask, q, q_start)
             lp, g = f(q)
             if np.isfinite(lp) and np.all(np.isfinite(g)):
                 ok = True
@@ -368,7 +416,8 @@ def run_nuts(fn: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
              cores: int | None = None, random_seed: Any = None, target_accept: float = 0.8,
              max_treedepth: int = 10, init: str = "jitter+adapt_diag",
              q_start: np.ndarray | None = None, progressbar: bool = False,
-             compiled: bool | None = None, numba_fn: Any = None) -> NutsResult:
+             compiled: bool | None = None, numba_fn: Any = None, max_rank: int = 10,
+             plan: Any = None) -> NutsResult:
     """Run NUTS chains on a flat log-density; :func:`sample` wraps this for models.
 
     Parameters
@@ -388,6 +437,11 @@ def run_nuts(fn: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
         ``fn.numba_fn`` is set.
     numba_fn : numba function, optional
         Use this ``f(q) -> (logp, grad)`` instead of ``fn.numba_fn``.
+    max_rank : int
+        Most directions of the low-rank metric (``init="jitter+adapt_low_rank"``).
+    plan : compound.Plan, optional
+        The steps of a compound sampler (``gnomon/ppl/compound.py``): its block tables, the
+        coordinates NUTS does not move, and the log-density the Metropolis blocks evaluate.
 
     Returns
     -------
@@ -406,7 +460,8 @@ def run_nuts(fn: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
     if init not in _INITS:
         raise GnomonValueError(with_hint(
             f"init={init!r} is not supported; gnomon's NUTS knows {', '.join(_INITS)}",
-            "use init='jitter+adapt_diag' (the default) or 'adapt_diag'"))
+            "use init='jitter+adapt_diag' (the default), 'jitter+adapt_full' (a dense mass "
+            "matrix) or 'jitter+adapt_low_rank'"))
     if not 0.0 < target_accept < 1.0:
         raise GnomonValueError(with_hint(
             f"target_accept={target_accept} must lie strictly between 0 and 1",
@@ -422,17 +477,33 @@ def run_nuts(fn: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
             "compiled=True but the log-density has no Numba function (numba_fn is None)",
             "leave compiled unset to use the Python loop"))
     f = _kernel_logp(nfn) if use_numba else _python_logp(fn.logp_dlogp)
+    f_lp = None
+    if plan is not None and plan.fn_lp is not None:
+        f_lp = (_kernel_logp(plan.numba_lp) if use_numba and plan.numba_lp is not None
+                else _python_logp(plan.fn_lp.logp_dlogp))
+        if use_numba and plan.numba_lp is None:
+            f_lp = f  # (the gradient program; the log-density is the same)
     n = int(fn.n)
     rngs = _generators(random_seed, chains)
     q0 = np.asarray(fn.initial_q() if q_start is None else q_start, dtype=np.float64)
-    starts = _initial_points(fn, rngs, init in ("auto", "jitter+adapt_diag"), q0, f)
+    jitter = init.startswith("jitter+") or init == "auto"
+    starts = _initial_points(fn, rngs, jitter, q0, f,
+                             None if plan is None else ~plan.discrete)
     schedule = window_schedule(tune, draws)
+    metric = _INIT_METRIC[init]
     cfg = np.zeros(_nuts.N_SETTINGS)
     cfg[_nuts.C_TARGET] = target_accept
     cfg[_nuts.C_MAXDEPTH] = max_treedepth
     cfg[_nuts.C_MAX_DH] = 1000.0
+    cfg[_nuts.C_METRIC] = metric
+    cfg[_nuts.C_TUNE] = tune
+    rank = (0, n, max(0, min(int(max_rank), n)))[metric]
+    extra: dict[str, Any] = {"rank": rank}
+    if plan is not None:
+        extra.update(f_lp=f_lp, frozen=plan.frozen, tables=plan.tables, n_mh=plan.n_mh_cols)
     # Stan's first step size is 1; the window-start search refines it
-    cs = [_Chain(f, q, rng, cfg, schedule, 1.0) for q, rng in zip(starts, rngs, strict=True)]
+    cs = [_Chain(f, q, rng, cfg, schedule, 1.0, **extra)
+          for q, rng in zip(starts, rngs, strict=True)]
     if use_numba:
         _nuts.compiled_kernel()  # compile (or load) once, before the threads start
     n_workers = max(1, min(chains, cores if cores is not None else _default_cores()))
@@ -484,7 +555,11 @@ def run_nuts(fn: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
         warmup_stats={k: np.stack([c.out_stats[:warm, j] for c in cs])
                       for j, k in enumerate(names)},
         inv_mass=np.stack([c.minv for c in cs]),
-        interrupted=interrupted, compiled=use_numba, sampling_time=elapsed, tune=tune)
+        interrupted=interrupted, compiled=use_numba, sampling_time=elapsed, tune=tune,
+        meta={"metric_u": np.stack([c.u for c in cs]),
+              "metric_lam": np.stack([c.lam for c in cs]),
+              "mh": np.stack([c.out_mh[tune:tune + kept] for c in cs]),
+              "warmup_mh": np.stack([c.out_mh[:warm] for c in cs])})
 
 
 def _default_cores() -> int:
@@ -685,15 +760,15 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
         unknown = ", ".join(sorted(kwargs))
         raise TypeError(with_hint(f"pm.sample() got unsupported keyword(s): {unknown}",
                                   "see help(pm.sample) for the arguments gnomon supports"))
-    if step is not None:
-        steps = step if isinstance(step, list | tuple) else [step]
-        if len(steps) != 1 or not isinstance(steps[0], NUTS):
-            raise GnomonValueError(with_hint(
-                f"step={step!r} is not supported: gnomon's pm.sample runs NUTS only",
-                "leave step=None, or pass step=pm.NUTS(target_accept=...)"))
-        target_accept = steps[0].target_accept
-        max_treedepth = steps[0].max_treedepth
     m = modelcontext(model)
+    plan = None
+    if step is not None or m.discrete_value_vars:
+        from gnomon.ppl.compound import assign_step_methods, make_plan
+
+        nuts_steps = [s for s, _ in assign_step_methods(m, step) if isinstance(s, NUTS)]
+        if nuts_steps and step is not None:
+            target_accept = nuts_steps[0].target_accept
+            max_treedepth = nuts_steps[0].max_treedepth
     if nuts_sampler not in ("pymc", "gnomon") or nuts_sampler_kwargs:
         from gnomon.ppl.jax_samplers import sample_jax_nuts
 
@@ -707,25 +782,30 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
             compute_convergence_checks=compute_convergence_checks,
             return_inferencedata=return_inferencedata, idata_kwargs=idata_kwargs,
             nuts_sampler_kwargs=nuts_sampler_kwargs)
-    if m.discrete_value_vars:
-        names = ", ".join(repr(v.name) for v in m.discrete_value_vars)
-        raise GnomonValueError(with_hint(
-            f"the model has discrete free variables ({names}); gnomon's NUTS samples "
-            "continuous variables only (no compound Metropolis step yet)",
-            "marginalize them (gnomon.logprob.marginal_logp, pm.Mixture) or make them observed"))
+    if step is not None or m.discrete_value_vars:
+        plan = make_plan(m, step, initvals)
     if cores is None:
         cores = min(4, _default_cores())  # PyMC's default
     if chains is None:
         chains = max(2, cores)
-    fn = m.logp_dlogp_function(initvals=initvals)
+    if plan is None:
+        fn = m.logp_dlogp_function(initvals=initvals)
+    else:  # a compound step (gnomon/ppl/compound.py)
+        fn = plan.fn
+        if plan.fn_lp is not None:
+            plan.numba_lp = _model_numba_logp(plan.fn_lp)
+        _log.info("CompoundStep\n%s", plan.describe())
     t0 = time.perf_counter()
     res = run_nuts(fn, draws=draws, tune=tune, chains=chains, cores=cores,
                    random_seed=random_seed, target_accept=target_accept,
                    max_treedepth=max_treedepth, init=init, progressbar=progressbar,
-                   numba_fn=_model_numba_logp(fn))
+                   numba_fn=_model_numba_logp(fn), plan=plan,
+                   max_rank=(plan.nuts if plan is not None and plan.nuts is not None
+                             else (step if isinstance(step, NUTS) else NUTS())).max_rank)
     res.meta["sampling_wall"] = time.perf_counter() - t0
+    res.meta["plan"] = plan
     groups = _groups(m, fn, res, var_names, discard_tuned_samples)
-    if compute_convergence_checks:
+    if compute_convergence_checks and (plan is None or plan.nuts is not None):
         _convergence_warnings(groups["posterior"], res, max_treedepth)
     if not return_inferencedata:
         return groups
@@ -755,16 +835,25 @@ def _groups(m: Any, fn: Any, res: NutsResult, var_names: Sequence[str] | None,
                 f"(known: {sorted(d)})", "check the spelling of var_names"))
         return {k: d[k] for k in var_names}
 
-    stats = _stats(res.stats)
+    stats = _stats(res.stats, res, False)
     out = {"posterior": pick(post(res.draws)), "sample_stats": stats,
            "observed_data": _observed(m)}
     if not keep_warmup:
         out["warmup_posterior"] = pick(post(res.warmup_draws))
-        out["warmup_sample_stats"] = _stats(res.warmup_stats)
+        out["warmup_sample_stats"] = _stats(res.warmup_stats, res, True)
     return out
 
 
-def _stats(raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _stats(raw: dict[str, np.ndarray], res: NutsResult | None = None,
+           warmup: bool = False) -> dict[str, np.ndarray]:
+    plan = None if res is None else res.meta.get("plan")
+    if plan is not None:
+        from gnomon.ppl.compound import stack_mh_stats
+
+        mh = stack_mh_stats(plan, res.meta["warmup_mh" if warmup else "mh"])  # type: ignore[union-attr]
+        if plan.nuts is None:  # no NUTS step: no NUTS statistics (as PyMC)
+            return mh
+        return {**_stats(raw), **mh}
     out = dict(raw)
     out["diverging"] = raw["diverging"].astype(bool)
     out["tree_depth"] = raw["tree_depth"].astype(np.int64)
