@@ -38,11 +38,14 @@ from gnomon.tensor import (
     blas,
     creation,
     elemwise,
+    extra_ops,
     indexing,
     linalg,
     math,
+    nlinalg,
     reduce,
     shapes,
+    slinalg,
     sorting,
     special,
     user_op,  # noqa: F401  (installs the adapter for user ops written with PyTensor's protocol)
@@ -67,4 +70,5 @@ __all__ = [
     *basic.__all__, *shapes.__all__, *elemwise.__all__, *math.__all__, *reduce.__all__,
     *creation.__all__, *indexing.__all__, *blas.__all__, *linalg.__all__, *sorting.__all__,
     *special.__all__, *arrays.__all__,
+    "extra_ops", "nlinalg", "slinalg",  # PyTensor's module paths
 ]

@@ -11,14 +11,19 @@ every float argument (exactly: the derivatives in the shape parameters of ``gamm
 
 from __future__ import annotations
 
+from typing import Any
+
 from gnomon.scalar import special as ss
 from gnomon.tensor.math import _elementwise, softplus
+from gnomon.tensor.reduce import log_softmax, softmax
 
 __all__ = [
     "ndtr", "log_ndtr", "ndtri", "logaddexp", "logaddexp2", "xlogy", "xlog1py", "log1pexp",
     "betaln", "gammainc", "gammaincc", "gammaincinv", "gammainccinv", "gammainc_der_a",
     "betainc", "betaincinv", "betainc_der_a", "betainc_der_b",
     "i0", "i0e", "i1", "i1e", "hyp2f1",
+    # PyTensor's ``pytensor.tensor.special`` names
+    "softmax", "log_softmax", "beta", "poch", "factorial",
 ]
 
 
@@ -324,3 +329,48 @@ for _f in (ndtr, log_ndtr, ndtri, logaddexp, logaddexp2, xlogy, xlog1py, betaln,
            gammaincc, gammaincinv, gammainccinv, gammainc_der_a, betainc, betaincinv,
            betainc_der_a, betainc_der_b, i0, i0e, i1, i1e, hyp2f1):
     _f.__module__ = __name__
+
+
+# --- PyTensor's other names in this module --------------------------------------------------
+
+
+def beta(a: Any, b: Any) -> Any:
+    """The beta function ``B(a, b) = exp(betaln(a, b))`` (positive ``a``, ``b``).
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> float(gt.beta(2.0, 3.0).eval().round(6))
+    0.083333
+    """
+    from gnomon.tensor.math import exp
+
+    return exp(betaln(a, b))
+
+
+def poch(z: Any, m: Any) -> Any:
+    """The Pochhammer symbol (rising factorial) ``gamma(z + m) / gamma(z)``.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> float(gt.poch(3.0, 2.0).eval())
+    12.0
+    """
+    from gnomon.tensor.math import add, exp, gammaln, sub
+
+    return exp(sub(gammaln(add(z, m)), gammaln(z)))
+
+
+def factorial(n: Any) -> Any:
+    """``n!`` as ``gamma(n + 1)`` (a float, also for non-integer ``n``).
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> float(gt.factorial(4).eval())
+    24.0
+    """
+    from gnomon.tensor.math import add, gamma
+
+    return gamma(add(n, 1.0))
