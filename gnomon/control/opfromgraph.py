@@ -28,6 +28,7 @@ from gnomon.errors import GnomonTypeError, with_hint
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.graph.op import Op, grad_not_implemented
 from gnomon.graph.traversal import graph_inputs
+from gnomon.rewrite.egraph import register_expander
 from gnomon.rewrite.engine import register_rule
 
 __all__ = ["OpFromGraph"]
@@ -254,3 +255,7 @@ def _grad_op(op: OpFromGraph) -> tuple[OpFromGraph | None, list[int], list[int]]
 def inline_opfromgraph(node: Apply) -> list[Variable]:
     """Expand an OpFromGraph node into its inner graph (after canonicalize and stabilize)."""
     return node.op.graph.apply(node.inputs)  # type: ignore[attr-defined]
+
+
+# Equality saturation saturates with OpFromGraph nodes as units, expands them, saturates again.
+register_expander(OpFromGraph, inline_opfromgraph)

@@ -806,7 +806,37 @@ def rewrite_with(
     return outs, trace
 
 
+#: (include, exclude) of the pipelines being run, innermost last (see :func:`rule_selected`).
+_selection: list[tuple[tuple[str, ...], frozenset[str]]] = []
+
+
+def rule_selected(name: str) -> bool:
+    """Whether the rule ``name`` runs in the pipeline being run now (``False`` outside one).
+
+    For a graph rule that does another rule's work on the way: the ``saturate`` stage expands
+    ``OpFromGraph`` nodes only where ``inline_opfromgraph`` would expand them next.
+    """
+    rule = _RULES.get(name)
+    if rule is None or not _selection:
+        return False
+    include, excl = _selection[-1]
+    stage = next((s for s in PIPELINE if set(s.groups) & set(rule.groups)), None)
+    if stage is None or (stage.name in excl and name not in include):
+        return False
+    return any(r is rule for r in select_rules(stage.groups, include, excl))
+
+
 def _run_stages(
+    outs: list[Variable], include: tuple[str, ...], excl: set[str], trace: list[RewriteStep]
+) -> list[Variable]:
+    _selection.append((include, frozenset(excl)))
+    try:
+        return _run_stages_inner(outs, include, excl, trace)
+    finally:
+        _selection.pop()
+
+
+def _run_stages_inner(
     outs: list[Variable], include: tuple[str, ...], excl: set[str], trace: list[RewriteStep]
 ) -> list[Variable]:
     for stage in PIPELINE:

@@ -22,11 +22,11 @@ from typing import Any
 
 from gnomon.graph.basic import Variable
 from gnomon.rewrite.engine import RewriteStep, rewrite_with
-from gnomon.rewrite.rules import canonicalize, fusion, special, specialize, stabilize
+from gnomon.rewrite.rules import canonicalize, fusion, saturate, special, specialize, stabilize
 
 #: The standard rule modules, in the order of the stages they serve (imported above, which
 #: registers their rules).
-RULE_MODULES = (canonicalize, stabilize, special, specialize, fusion)
+RULE_MODULES = (canonicalize, stabilize, special, saturate, specialize, fusion)
 
 
 def rewrite_for_mode(

@@ -9,13 +9,17 @@ in the order of :data:`PIPELINE`:
    shapes), plus constant folding.
 2. ``stabilize`` — numerically stable forms (``log(1+exp(x)) -> softplus(x)`` ...), plus constant
    folding.
-3. ``specialize`` — faster forms for the backends (``x**2 -> x*x``, ``x**0.5 -> sqrt(x)``,
+3. ``saturate`` — equality saturation (:mod:`gnomon.rewrite.egraph`, egglog): the algebraic
+   identities of canonicalize and stabilize applied in every order at once, and the cheapest
+   equivalent graph extracted; finds what greedy rewriting misses by phase ordering. Opt-in
+   (``Mode(...).including("saturate")``): see ``docs/egraph.md`` for why, with figures.
+4. ``specialize`` — faster forms for the backends (``x**2 -> x*x``, ``x**0.5 -> sqrt(x)``,
    ``sum(x*y) -> dot(x, y)``), plus constant folding.
-4. ``fusion`` — chains of elementwise ops become one ``Elemwise(Composite)`` so a backend can
+5. ``fusion`` — chains of elementwise ops become one ``Elemwise(Composite)`` so a backend can
    emit one loop. Left out for the NumPy reference backend (``backend='numpy'``) unless
    included by name: the reference runs the graph op by op, where fusing gains nothing and
    only hides what is being checked.
-5. ``inplace`` — nodes that may overwrite an input nothing else reads (``random_inplace``:
+6. ``inplace`` — nodes that may overwrite an input nothing else reads (``random_inplace``:
    random variables and scans that advance their generator instead of a copy). Last, so that
    no later rule can add a reader of what they overwrite; left out for the reference backend
    like ``fusion``.
@@ -44,6 +48,7 @@ class Stage:
 PIPELINE: tuple[Stage, ...] = (
     Stage("canonicalize", ("canonicalize", "constant_folding", "shape")),
     Stage("stabilize", ("stabilize", "constant_folding")),
+    Stage("saturate", ("saturate",)),
     Stage("specialize", ("specialize", "constant_folding")),
     Stage("fusion", ("fusion",)),
     Stage("inplace", ("inplace",)),
@@ -55,7 +60,8 @@ def stage_groups() -> set[str]:
 
     Examples
     --------
-    >>> sorted(stage_groups())
-    ['canonicalize', 'constant_folding', 'fusion', 'inplace', 'shape', 'specialize', 'stabilize']
+    >>> sorted(stage_groups())  # doctest: +NORMALIZE_WHITESPACE
+    ['canonicalize', 'constant_folding', 'fusion', 'inplace', 'saturate', 'shape',
+     'specialize', 'stabilize']
     """
     return {g for s in PIPELINE for g in s.groups}

@@ -1,0 +1,925 @@
+"""Equality saturation of gnomon graphs with egglog: translate, saturate, extract, enumerate.
+
+How a graph goes through (see ``docs/egraph.md``):
+
+1. :class:`_Translation` walks the graph once. Floating-point ``Elemwise`` nodes whose inputs
+   and output share one dtype and rank form the *region*: each becomes an e-graph term
+   ``(Ctor type args...)`` (variadic ``add``/``mul`` are folded into binary nodes). Everything
+   else is a leaf ``(Leaf type k)``; uniform finite constants are ``(Num type value)``. A node
+   outside the region (a sum, a dot, an ``OpFromGraph``) is opaque: its region inputs become
+   roots of the e-graph, so the region below it is rewritten too, and the node is rebuilt on the
+   extracted inputs.
+2. A *type* is ``(dtype, dims)``: a dimension is its static length, or the set of the root
+   dimensions of unknown length it is broadcast from (so ``x + y`` of two vectors of unknown
+   length has a different type from ``x``). Broadcasting is the union of those sets, which is
+   associative, commutative and idempotent, so the types of new nodes made by a rule are
+   well defined (the table ``bc`` is precomputed over the types of the graph).
+3. egglog runs the rules (:mod:`gnomon.rewrite.egraph.rules`) one iteration at a time under a
+   back-off scheduler (a rule that matches too often sits out), until nothing changes or a
+   :class:`Budget` (iterations, e-nodes, seconds) is spent.
+4. The e-graph is serialized and the cheapest term of each root is extracted in Python under
+   the cost model (:mod:`gnomon.rewrite.egraph.cost`), then rebuilt as gnomon nodes. The result is
+   kept only if its cost (shared nodes counted once) is not above the input's.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gnomon.errors import GnomonError, with_hint
+from gnomon.graph.basic import Apply, Constant, Variable, built_from, internal_construction
+from gnomon.graph.traversal import toposort
+from gnomon.rewrite.egraph import cost as costs
+from gnomon.rewrite.egraph.rules import (
+    BCAST_WEIGHT,
+    BY_SCALAR,
+    OPS,
+    EqRule,
+    _num,
+    declarations,
+    egglog_rule,
+    get_rules,
+)
+from gnomon.tensor.basic import constant
+from gnomon.tensor.elemwise import Elemwise
+from gnomon.tensor.type import TensorType
+
+
+class EGraphUnavailableError(GnomonError, ImportError):
+    """egglog, the engine of equality saturation, is not installed."""
+
+
+def egglog_available() -> bool:
+    """Whether egglog can be imported (``pip install 'gnomon[egraph]'``)."""
+    try:
+        import egglog.bindings  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _bindings() -> Any:
+    try:
+        import egglog.bindings as b
+    except ImportError as e:
+        raise EGraphUnavailableError(with_hint(
+            "equality saturation needs the egglog package, which is not installed",
+            "pip install 'gnomon[egraph]' (or egglog>=13.2), or leave out the 'saturate' stage",
+        )) from e
+    return b
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When saturation stops: after ``iterations`` rounds of the rules, when the e-graph holds
+    more than ``nodes`` e-nodes, or after ``seconds`` (checked between rounds), whichever comes
+    first. ``match_limit`` is the back-off scheduler's threshold: a rule with more matches in
+    one round sits that round out (the guard against associativity blowing up)."""
+
+    iterations: int = 12
+    nodes: int = 20_000
+    seconds: float = 2.0
+    match_limit: int = 2_000
+
+
+#: The budget of the ``saturate`` pipeline stage.
+STAGE_BUDGET = Budget(iterations=8, nodes=10_000, seconds=0.5)
+
+
+@dataclass
+class Report:
+    """What a saturation did: rounds run, e-nodes at the end, why it stopped, seconds spent,
+    costs of the input and of the extracted graph."""
+
+    iterations: int = 0
+    nodes: int = 0
+    stopped: str = ""
+    seconds: float = 0.0
+    cost_before: float = 0.0
+    cost_after: float = 0.0
+    region: int = 0
+
+
+# --- expanding inner graphs ---------------------------------------------------------------------
+
+#: op class -> function(node) -> the node's outputs computed by its expanded inner graph.
+#: Layers above register theirs (``gnomon.control.opfromgraph`` registers ``OpFromGraph``).
+_EXPANDERS: dict[type, Callable[[Apply], Sequence[Variable]]] = {}
+
+
+def register_expander(op_class: type, fn: Callable[[Apply], Sequence[Variable]]) -> None:
+    """Let :func:`saturate` expand nodes of ``op_class`` (a call of an inner graph) with
+    ``fn(node) -> outputs`` between its two levels of saturation."""
+    _EXPANDERS[op_class] = fn
+
+
+def _expandable(node: Apply) -> Callable[[Apply], Sequence[Variable]] | None:
+    for cls in type(node.op).__mro__:
+        fn = _EXPANDERS.get(cls)
+        if fn is not None:
+            return fn
+    return None
+
+
+# --- types ------------------------------------------------------------------------------------
+
+Dim = Any  # int (a static length other than 1) or frozenset of symbols (empty: length 1)
+TypeKey = tuple[str, tuple[Dim, ...]]
+
+
+def _join_dim(a: Dim, b: Dim) -> Dim | None:
+    if isinstance(a, int):
+        if isinstance(b, int):
+            return a if a == b else None
+        return a
+    if isinstance(b, int):
+        return b
+    return a | b
+
+
+def _join(a: TypeKey, b: TypeKey) -> TypeKey | None:
+    if a[0] != b[0] or len(a[1]) != len(b[1]):
+        return None
+    dims = []
+    for x, y in zip(a[1], b[1], strict=True):
+        d = _join_dim(x, y)
+        if d is None:
+            return None
+        dims.append(d)
+    return (a[0], tuple(dims))
+
+
+def _elems(t: TypeKey) -> float:
+    n = 1.0
+    for d in t[1]:
+        n *= d if isinstance(d, int) else (costs.UNKNOWN_LENGTH if d else 1)
+    return n
+
+
+# --- translation ------------------------------------------------------------------------------
+
+
+class _Translation:
+    """A graph as egglog commands, and the tables to read the extracted terms back."""
+
+    def __init__(self, outputs: Sequence[Variable]) -> None:
+        self.outputs = list(outputs)
+        self.types: list[TypeKey] = []
+        self.type_id: dict[TypeKey, int] = {}
+        self.leaves: list[Variable] = []
+        self.leaf_id: dict[Variable, int] = {}
+        self.generic: list[Any] = []  # scalar ops of generic nodes
+        self.generic_id: dict[Any, int] = {}
+        self.term: dict[Variable, str] = {}  # variable -> egglog global name (region and leaves)
+        self.vtype: dict[Variable, TypeKey] = {}
+        self.lets: list[str] = []
+        self.roots: list[Variable] = []  # region variables something outside needs
+        self.opaque: list[Apply] = []
+        self.region_nodes = 0
+        self._sym = itertools.count()
+        self.sym_src: dict[int, tuple[Variable, int]] = {}  # symbol -> (leaf, dimension)
+        self._translate()
+        self.roots_index = {v: i for i, v in enumerate(self.roots)}
+
+    # types
+    def tid(self, t: TypeKey) -> int:
+        k = self.type_id.get(t)
+        if k is None:
+            k = self.type_id[t] = len(self.types)
+            self.types.append(t)
+        return k
+
+    def leaf_type(self, v: Variable) -> TypeKey | None:
+        if not isinstance(v.type, TensorType):
+            return None
+        dims: list[Dim] = []
+        for s in v.type.shape:
+            if s is None:
+                k = next(self._sym)
+                self.sym_src[k] = (v, len(dims))
+                dims.append(frozenset({k}))
+            else:
+                dims.append(frozenset() if s == 1 else int(s))
+        return (str(v.dtype), tuple(dims))
+
+    def _translate(self) -> None:
+        nodes = toposort(self.outputs)
+        used_by_region: set[Variable] = set()
+        in_region: set[Apply] = set()
+        for node in nodes:
+            if self._region_ok(node):
+                in_region.add(node)
+                used_by_region.update(node.inputs)
+        needed: set[Variable] = set(o for o in self.outputs)
+        for node in nodes:
+            if node not in in_region:
+                self.opaque.append(node)
+                needed.update(node.inputs)
+        n = 0
+        for node in nodes:
+            if node not in in_region:
+                continue
+            args: list[tuple[str, TypeKey]] = []
+            for i in node.inputs:
+                opnd = self._operand(i)
+                if opnd is None:
+                    break
+                args.append(opnd)
+            else:
+                t = args[0][1]
+                for _, ta in args[1:]:
+                    j = _join(t, ta)
+                    if j is None:
+                        break
+                    t = j
+                else:
+                    so = node.op.scalar_op  # type: ignore[attr-defined]
+                    info = BY_SCALAR.get(type(so))
+                    out = node.outputs[0]
+                    if info is not None and info.arity == 2 and len(args) > 2:
+                        # variadic add / mul: a left fold of binary nodes (same type throughout
+                        # is not needed: each partial result gets the join of its operands)
+                        acc, at = args[0]
+                        for a, ta in args[1:]:
+                            at2 = _join(at, ta)
+                            assert at2 is not None
+                            name = f"$n{n}"
+                            n += 1
+                            self.lets.append(
+                                f"(let {name} ({info.ctor} {self.tid(at2)} {acc} {a}))")
+                            acc, at = name, at2
+                        self.term[out], self.vtype[out] = acc, at
+                    else:
+                        if info is not None and info.arity == len(args):
+                            head = f"{info.ctor} {self.tid(t)}"
+                        else:
+                            k = self.generic_id.get(so)
+                            if k is None:
+                                k = self.generic_id[so] = len(self.generic)
+                                self.generic.append(so)
+                            head = f"F{len(args)} {self.tid(t)} {k}"
+                        name = f"$n{n}"
+                        n += 1
+                        self.lets.append(f"(let {name} ({head} {' '.join(a for a, _ in args)}))")
+                        self.term[out], self.vtype[out] = name, t
+                    self.region_nodes += 1
+                    if out in needed:
+                        self.roots.append(out)
+                    continue
+            # an operand could not be typed: the node is opaque after all
+            self.opaque.append(node)
+            for i in node.inputs:
+                if i in self.term and i.owner is not None and i.owner in in_region \
+                        and i not in self.roots:
+                    self.roots.append(i)
+        for o in self.outputs:
+            if o in self.term and o.owner is not None and o not in self.roots:
+                self.roots.append(o)
+        self.roots = list(dict.fromkeys(r for r in self.roots
+                                        if r.owner is not None and r in self.term
+                                        and r.owner not in set(self.opaque)))
+        self.opaque = list(dict.fromkeys(self.opaque))
+
+    def _region_ok(self, node: Apply) -> bool:
+        if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
+            return False
+        out = node.outputs[0]
+        if np.dtype(out.dtype).kind != "f":
+            return False
+        if not 1 <= len(node.inputs) <= 3 and type(node.op.scalar_op) not in BY_SCALAR:
+            return False
+        return all(isinstance(i.type, TensorType) and i.dtype == out.dtype
+                   and i.ndim == out.ndim for i in node.inputs)
+
+    def _operand(self, v: Variable) -> tuple[str, TypeKey] | None:
+        if v in self.term:
+            return self.term[v], self.vtype[v]
+        t = self.leaf_type(v)
+        if t is None:
+            return None
+        if isinstance(v, Constant):
+            data = np.asarray(v.data)
+            if data.size >= 1 and data.dtype.kind == "f" and all(s == 1 for s in data.shape):
+                val = float(data.flat[0])
+                if math.isfinite(val):
+                    name = f"$c{len(self.term)}"
+                    self.lets.append(f"(let {name} (Num {self.tid(t)} {_num(val)}))")
+                    self.term[v], self.vtype[v] = name, t
+                    return name, t
+        k = self.leaf_id.get(v)
+        if k is None:
+            k = self.leaf_id[v] = len(self.leaves)
+            self.leaves.append(v)
+        name = f"$l{k}"
+        self.lets.append(f"(let {name} (Leaf {self.tid(t)} {k}))")
+        self.term[v], self.vtype[v] = name, t
+        return name, t
+
+    def type_tables(self, cap: int = 96) -> str:
+        """``bc`` (broadcast) over the closure of the graph's types, and ``unit`` (the type of a
+        constant of the same dtype and rank)."""
+        base = list(self.types)
+        for t in base:
+            self.tid((t[0], tuple(frozenset() for _ in t[1])))
+        changed = True
+        while changed and len(self.types) < cap:
+            changed = False
+            for a, b in itertools.product(list(self.types), repeat=2):
+                j = _join(a, b)
+                if j is not None and j not in self.type_id and len(self.types) < cap:
+                    self.tid(j)
+                    changed = True
+        lines = []
+        for a, b in itertools.product(self.types, repeat=2):
+            j = _join(a, b)
+            if j is not None and j in self.type_id:
+                lines.append(f"(set (bc {self.type_id[a]} {self.type_id[b]}) {self.type_id[j]})")
+        for t in self.types:
+            u: TypeKey = (t[0], tuple(frozenset() for _ in t[1]))
+            lines.append(f"(set (unit {self.type_id[t]}) {self.type_id[u]})")
+        return "\n".join(lines)
+
+
+# --- running egglog ------------------------------------------------------------------------------
+
+
+#: egglog e-graphs holding the declarations and compiled rules, by rule set (compiling the
+#: rules is most of egglog's fixed cost): each saturation pushes, adds its graph, pops.
+_BASES: dict[tuple[Any, ...], Any] = {}
+
+
+def _base(rules: Sequence[EqRule]) -> Any:
+    key = tuple((r.name, repr(r.lhs), repr(r.rhs), r.both) for r in rules)
+    eg = _BASES.get(key)
+    if eg is None:
+        b = _bindings()
+        eg = b.EGraph()
+        text = [declarations()]
+        for r in rules:
+            text.extend(egglog_rule(r))
+        eg.run_program(*eg.parse_program("\n".join(text)))
+        if len(_BASES) > 8:
+            _BASES.clear()
+        _BASES[key] = eg
+    return eg
+
+
+class _EGraph:
+    """egglog holding one translated graph (on top of the rules' base e-graph, until
+    :meth:`close`)."""
+
+    def __init__(self, tr: _Translation, rules: Sequence[EqRule]) -> None:
+        self.eg = _base(rules)
+        self.tr = tr
+        self.eg.run_program(*self.eg.parse_program("(push)"))
+        text = list(tr.lets)
+        text.append(tr.type_tables())
+        text.extend(f"(set (root {i}) {tr.term[v]})" for i, v in enumerate(tr.roots))
+        try:
+            self.eg.run_program(*self.eg.parse_program("\n".join(text)))
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self.eg.run_program(*self.eg.parse_program("(pop)"))
+
+    def size(self) -> int:
+        out = self.eg.run_program(*self.eg.parse_program("(print-size)"))
+        return sum(n for f, n in out[0].sizes if f[:1].isupper())
+
+    def run(self, budget: Budget, report: Report) -> None:
+        cmd = self.eg.parse_program(
+            "(run-schedule (saturate (run types)) (run alg) (saturate (run types)))")
+        start = time.perf_counter()
+        last = self.size()
+        growth, took = 1.0, 0.0
+        report.stopped = "iterations"
+        for _ in range(budget.iterations):
+            # The blow-up guard (associativity and commutativity grow the e-graph
+            # geometrically): do not start a round that the last round's growth says would
+            # overshoot the node budget fourfold or the time left.
+            spent = time.perf_counter() - start
+            if last * growth > 4 * budget.nodes:
+                report.stopped = "nodes"
+                break
+            if took * growth > budget.seconds - spent:
+                report.stopped = "seconds"
+                break
+            t0 = time.perf_counter()
+            self.eg.run_program(*cmd)
+            took = time.perf_counter() - t0
+            report.iterations += 1
+            size = self.size()
+            if size == last:
+                report.stopped = "saturated"
+                break
+            growth = size / max(last, 1)
+            last = size
+            if size > budget.nodes:
+                report.stopped = "nodes"
+                break
+            if time.perf_counter() - start > budget.seconds:
+                report.stopped = "seconds"
+                break
+        report.nodes = last
+        report.seconds += time.perf_counter() - start
+
+    def serialized(self) -> _Classes:
+        data = json.loads(self.eg.serialize([]).to_json())
+        return _Classes(data, self.tr)
+
+
+@dataclass
+class _ENode:
+    ctor: str
+    ty: int
+    payload: Any  # leaf index, number, generic op index or None
+    children: tuple[str, ...]  # e-class ids
+
+
+class _Classes:
+    """The serialized e-graph: e-classes of terms and their e-nodes, and the cost of each."""
+
+    def __init__(self, data: dict[str, Any], tr: _Translation) -> None:
+        self.tr = tr
+        nodes = data["nodes"]
+        ctors = {o.ctor: o for o in OPS.values()}
+        self.classes: dict[str, list[_ENode]] = {}
+        self.root_class: dict[int, str] = {}
+        for _nid, nd in nodes.items():
+            op = nd["op"]
+            ch = nd["children"]
+            if op == "root":
+                self.root_class[int(nodes[ch[0]]["op"])] = nd["eclass"]
+                continue
+            if op in ctors or op in ("Leaf", "Num", "Bcast", "F1", "F2", "F3"):
+                ty = int(nodes[ch[0]]["op"])
+                if op == "Leaf":
+                    en = _ENode(op, ty, int(nodes[ch[1]]["op"]), ())
+                elif op == "Num":
+                    en = _ENode(op, ty, float(nodes[ch[1]]["op"]), ())
+                elif op[0] == "F" and op[1:].isdigit():
+                    en = _ENode(op, ty, int(nodes[ch[1]]["op"]),
+                                tuple(nodes[c]["eclass"] for c in ch[2:]))
+                else:
+                    en = _ENode(op, ty, None, tuple(nodes[c]["eclass"] for c in ch[1:]))
+                self.classes.setdefault(nd["eclass"], []).append(en)
+        self.ctor_info = ctors
+        self.best: dict[str, tuple[float, int]] = {}
+        self._extract()
+
+    def node_cost(self, n: _ENode) -> float:
+        if n.ctor in ("Leaf", "Num"):
+            return 0.0
+        t = self.tr.types[n.ty]
+        info = self.ctor_info.get(n.ctor)
+        if n.ctor == "Bcast":
+            weight = BCAST_WEIGHT
+        else:
+            weight = info.weight if info is not None else costs.generic_weight()
+        return costs.node_cost(weight, len(n.children), _elems(t), np.dtype(t[0]).itemsize)
+
+    def _extract(self) -> None:
+        # Bellman-Ford style: repeat until no class gets cheaper (tree cost).
+        best: dict[str, tuple[float, int]] = {}
+        own = {c: [self.node_cost(n) for n in ns] for c, ns in self.classes.items()}
+        changed = True
+        while changed:
+            changed = False
+            for c, ns in self.classes.items():
+                cur = best.get(c, (math.inf, -1))[0]
+                for k, n in enumerate(ns):
+                    tot = own[c][k]
+                    for ch in n.children:
+                        b = best.get(ch)
+                        if b is None:
+                            tot = math.inf
+                            break
+                        tot += b[0]
+                    if tot < cur - 1e-12:
+                        cur = tot
+                        best[c] = (tot, k)
+                        changed = True
+        self.best = best
+
+
+# --- reading terms back -------------------------------------------------------------------------
+
+
+class _Builder:
+    """Rebuilds gnomon variables from choices of e-nodes (the best ones, or overrides)."""
+
+    def __init__(self, cl: _Classes, overrides: dict[str, int] | None = None) -> None:
+        self.cl = cl
+        self.tr = cl.tr
+        self.over = overrides or {}
+        self.memo: dict[Any, Variable] = {}
+        self.opaque = set(self.tr.opaque)
+
+    def choice(self, c: str) -> _ENode:
+        k = self.over.get(c)
+        if k is None:
+            k = self.cl.best[c][1]
+        return self.cl.classes[c][k]
+
+    def deps(self, key: tuple[str, Any]) -> list[tuple[str, Any]]:
+        kind, x = key
+        if kind == "c":
+            n = self.choice(x)
+            if n.ctor == "Leaf":
+                return [("v", self.tr.leaves[n.payload])]
+            deps: list[tuple[str, Any]] = [("c", ch) for ch in n.children]
+            if n.ctor == "Bcast":
+                # the lengths to broadcast to are those of the leaves the symbols come from
+                for sym in self.symbols(n.ty):
+                    deps.append(self.var_key(self.tr.sym_src[sym][0]))
+            return deps
+        v = x
+        node = v.owner
+        if node is None or node not in self.opaque:
+            return []
+        return [self.var_key(i) for i in node.inputs]
+
+    def symbols(self, ty: int) -> list[int]:
+        return sorted(s for d in self.tr.types[ty][1] if not isinstance(d, int) for s in d)
+
+    def var_key(self, v: Variable) -> tuple[str, Any]:
+        k = self.tr.roots_index.get(v)
+        if k is not None:
+            return ("c", self.cl.root_class[k])
+        return ("v", v)
+
+    def make(self, key: tuple[str, Any], vals: list[Variable]) -> Variable:
+        kind, x = key
+        if kind == "v":
+            v = x
+            node = v.owner
+            if node is None or node not in self.opaque:
+                return v
+            if all(a is b for a, b in zip(vals, node.inputs, strict=True)):
+                return v
+            fitted = [_fit(a, b) for a, b in zip(vals, node.inputs, strict=True)]
+            with built_from(node):
+                new = node.op.make_node(*fitted)
+            return new.outputs[v.index]
+        n = self.choice(x)
+        t = self.tr.types[n.ty]
+        if n.ctor == "Leaf":
+            return vals[0]
+        if n.ctor == "Num":
+            return constant(np.full((1,) * len(t[1]), n.payload, dtype=t[0]))
+        if n.ctor == "Bcast":
+            return self.broadcast(vals[0], t, n.ty, vals[1:])
+        if n.ctor in self.cl.ctor_info:
+            so = self.cl.ctor_info[n.ctor].scalar()
+        else:
+            so = self.tr.generic[n.payload]
+        return Elemwise(so)(*vals)
+
+    def broadcast(self, a: Variable, t: TypeKey, ty: int, leaves: list[Variable]) -> Variable:
+        from gnomon.tensor.basic import alloc
+        from gnomon.tensor.math import maximum
+
+        src = dict(zip(self.symbols(ty), leaves, strict=True))
+        dims: list[Variable] = []
+        for d in t[1]:
+            if isinstance(d, int):
+                dims.append(constant(d, "int64"))
+            elif not d:
+                dims.append(constant(1, "int64"))
+            else:
+                parts = [self.length(src[s], self.tr.sym_src[s][1]) for s in sorted(d)]
+                m = parts[0]
+                for p in parts[1:]:
+                    m = maximum(m, p)
+                dims.append(m)
+        return alloc(a, *dims)
+
+    @staticmethod
+    def length(v: Variable, d: int) -> Variable:
+        """``v.shape[d]``, from the shapes of its node's inputs where the op can say (so that
+        the length of an opaque node's output does not compute the node)."""
+        from gnomon.rewrite.engine import symbolic_shape
+        from gnomon.tensor.shapes import shape_i
+
+        dims = symbolic_shape(v) if v.owner is not None else None
+        return dims[d] if dims is not None else shape_i(v, d)
+
+    def build(self, key: tuple[str, Any]) -> Variable | None:
+        """Iterative post-order evaluation; ``None`` if the choices form a cycle."""
+        if key in self.memo:
+            return self.memo[key]
+        stack: list[tuple[tuple[str, Any], bool]] = [(key, False)]
+        on_path: set[Any] = set()
+        while stack:
+            k, done = stack.pop()
+            if k in self.memo:
+                if done:
+                    on_path.discard(k)
+                continue
+            ds = self.deps(k)
+            if done:
+                on_path.discard(k)
+                self.memo[k] = self.make(k, [self.memo[d] for d in ds])
+                continue
+            if k in on_path:
+                return None
+            on_path.add(k)
+            stack.append((k, True))
+            for d in ds:
+                if d not in self.memo:
+                    if d in on_path:
+                        return None
+                    stack.append((d, False))
+        return self.memo[key]
+
+    def outputs(self) -> list[Variable] | None:
+        res = []
+        for o in self.tr.outputs:
+            v = self.build(self.var_key(o))
+            if v is None:
+                return None
+            res.append(_fit(v, o))
+        return res
+
+
+def _fit(new: Variable, old: Variable) -> Variable:
+    """``new`` with ``old``'s static type where the static shapes differ only in what is known
+    (the e-graph's types guarantee equal run-time shapes and dtypes)."""
+    if new is old or new.type == old.type:
+        return new
+    from gnomon.tensor.basic import alloc, cast
+    from gnomon.tensor.shapes import shape_i
+
+    if new.dtype != old.dtype:
+        new = cast(new, old.dtype)
+    ot = old.type.shape  # type: ignore[attr-defined]
+    nt = new.type.shape  # type: ignore[attr-defined]
+    if all(o is None or o == n for o, n in zip(ot, nt, strict=True)):
+        return new
+    dims = [constant(o, "int64") if o is not None else shape_i(new, d) for d, o in enumerate(ot)]
+    return alloc(new, *dims)
+
+
+# --- the public functions -----------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    tr: _Translation
+    cl: _Classes
+    report: Report = field(default_factory=Report)
+
+
+def _saturate_once(outputs: list[Variable], rules: Sequence[EqRule], budget: Budget) -> _Run | None:
+    tr = _Translation(outputs)
+    if not tr.roots:
+        return None
+    report = Report(region=tr.region_nodes)
+    eg = _EGraph(tr, rules)
+    try:
+        eg.run(budget, report)
+        cl = eg.serialized()
+    finally:
+        eg.close()
+    return _Run(tr, cl, report)
+
+
+def graph_cost(outputs: Iterable[Variable]) -> float:
+    """The cost of a graph under the e-graph's cost model: every distinct elementwise node once
+    (other nodes cost the same before and after a saturation and are not counted).
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> x = gt.dvector("x")
+    >>> graph_cost([gt.exp(x)]) > graph_cost([x + x])
+    True
+    """
+    from gnomon.tensor.basic import Alloc
+
+    total = 0.0
+    for node in toposort(list(outputs)):
+        if isinstance(node.op, Alloc):
+            out = node.outputs[0]
+            elems = 1.0
+            for s in out.type.shape:  # type: ignore[attr-defined]
+                elems *= costs.UNKNOWN_LENGTH if s is None else s
+            total += costs.node_cost(BCAST_WEIGHT, 1, elems, np.dtype(out.dtype).itemsize)
+            continue
+        fn = _expandable(node)
+        if fn is not None:
+            # a call of an inner graph costs what its expansion adds
+            with internal_construction():
+                inner = list(fn(node))
+            total += graph_cost(inner) - graph_cost(node.inputs)
+            continue
+        if not isinstance(node.op, Elemwise):
+            continue
+        so = node.op.scalar_op
+        info = BY_SCALAR.get(type(so))
+        weight = info.weight if info is not None else costs.generic_weight()
+        n_in = len(node.inputs)
+        if info is not None and info.arity == 2 and n_in > 2:
+            weight *= n_in - 1  # a variadic add / mul is n-1 binary operations
+        out = node.outputs[0]
+        elems = 1.0
+        for s in out.type.shape:  # type: ignore[attr-defined]
+            elems *= costs.UNKNOWN_LENGTH if s is None else s
+        itemsize = np.dtype(out.dtype).itemsize if out.dtype != "bool" else 1
+        total += costs.node_cost(weight, n_in, elems, itemsize)
+    return total
+
+
+def _one_level(outputs: list[Variable], rules: Sequence[EqRule], budget: Budget,
+               report: Report) -> list[Variable]:
+    run = _saturate_once(outputs, rules, budget)
+    if run is None:
+        return outputs
+    r = run.report
+    report.iterations += r.iterations
+    report.nodes = max(report.nodes, r.nodes)
+    report.stopped = r.stopped
+    report.seconds += r.seconds
+    report.region += r.region
+    with internal_construction():
+        new = _Builder(run.cl).outputs()
+    if new is None:
+        return outputs
+    if graph_cost(new) > graph_cost(outputs) + 1e-9:
+        return outputs  # tree-cost extraction can lose sharing: keep the input then
+    return new
+
+
+def saturate(
+    outputs: Variable | Sequence[Variable],
+    rules: Any = None,
+    *,
+    budget: Budget | None = None,
+    expand: bool = True,
+    report: Report | None = None,
+) -> Any:
+    """Rewrite ``outputs`` by equality saturation and return the cheapest equivalent graph.
+
+    Parameters
+    ----------
+    outputs : Variable or sequence of Variable
+    rules : names of e-graph rules or groups, or :class:`EqRule` objects (default: all of
+        :data:`~gnomon.rewrite.egraph.rules.RULES`)
+    budget : Budget, optional
+        When to stop (default ``Budget()``).
+    expand : bool
+        Graphs with ``OpFromGraph`` nodes are saturated with those nodes as units first, then
+        the nodes are expanded into their inner graphs and the result is saturated again.
+        ``False``: only the first level (the nodes stay).
+    report : Report, optional
+        Filled in with what the saturation did.
+
+    Returns
+    -------
+    The rewritten outputs (a single variable if one was given). Types (dtype and static shape)
+    are those of ``outputs``.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> a, b = gt.dvector("a"), gt.dvector("b")
+    >>> out = saturate(gt.log(gt.exp(a) * gt.exp(b)))
+    >>> print(out.owner.op)
+    Elemwise(add)
+    """
+    single = isinstance(outputs, Variable)
+    outs: list[Variable] = [outputs] if isinstance(outputs, Variable) else list(outputs)
+    rs = get_rules(rules)
+    budget = budget or Budget()
+    report = report if report is not None else Report()
+    report.cost_before = graph_cost(outs)
+    new = _one_level(outs, rs, budget, report)
+    if expand:
+        expanded = _expand_all(new)
+        if any(a is not b for a, b in zip(expanded, new, strict=True)):
+            new = _one_level(expanded, rs, budget, report)
+    report.cost_after = graph_cost(new)
+    return new[0] if single else new
+
+
+def _expand_all(outputs: list[Variable]) -> list[Variable]:
+    memo: dict[Variable, Variable] = {}
+    with internal_construction():
+        for node in toposort(outputs):
+            ins = [memo.get(i, i) for i in node.inputs]
+            fn = _expandable(node)
+            if fn is not None:
+                with built_from(node):
+                    new_node = node if all(a is b for a, b in zip(ins, node.inputs, strict=True)) \
+                        else node.op.make_node(*ins)
+                    outs = list(fn(new_node))
+                for o, n in zip(node.outputs, outs, strict=True):
+                    memo[o] = _fit(n, o)
+            elif any(a is not b for a, b in zip(ins, node.inputs, strict=True)):
+                with built_from(node):
+                    nn = node.op.make_node(*ins)
+                for o, n in zip(node.outputs, nn.outputs, strict=True):
+                    memo[o] = n
+    return [memo.get(o, o) for o in outputs]
+
+
+def variants(
+    outputs: Variable | Sequence[Variable],
+    rules: Any = None,
+    n: int = 10,
+    *,
+    budget: Budget | None = None,
+) -> list[Any]:
+    """Up to ``n`` distinct graphs equal to ``outputs`` under ``rules``, cheapest first.
+
+    The e-graph is saturated (to ``budget``); the cheapest extraction comes first, then graphs
+    that differ from an earlier one in the choice of one e-node, explored cheapest first
+    (a best-first search over choices, deduplicated by the graph built: the IR is hash-consed,
+    so equal graphs are the same variables). Each result has the types of ``outputs``.
+
+    Parameters
+    ----------
+    outputs : Variable or sequence of Variable
+    rules : e-graph rule names, group names or :class:`EqRule` objects (default: all)
+    n : int
+        The most graphs to return.
+    budget : Budget, optional
+        Saturation budget (default ``Budget()``).
+
+    Returns
+    -------
+    list
+        Each entry is a variable (if one was given) or a list of variables.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> a, b, c = gt.dvector("a"), gt.dvector("b"), gt.dvector("c")
+    >>> vs = variants(a * b + a * c, rules=["distribute", "mul_comm", "add_comm"], n=4)
+    >>> len(vs), str(vs[0].owner.op), str(vs[-1].owner.op)
+    (4, 'Elemwise(mul)', 'Elemwise(mul)')
+    """
+    single = isinstance(outputs, Variable)
+    outs: list[Variable] = [outputs] if isinstance(outputs, Variable) else list(outputs)
+    if n < 1:
+        return []
+    run = _saturate_once(outs, get_rules(rules), budget or Budget())
+    if run is None:
+        return [outputs]
+    cl = run.cl
+    # alternatives per class, sorted by own cost + children's best costs
+    alts: dict[str, list[tuple[float, int]]] = {}
+    for c, ns in cl.classes.items():
+        lst = []
+        for k, node in enumerate(ns):
+            tot = cl.node_cost(node) + sum(cl.best.get(ch, (math.inf, 0))[0]
+                                           for ch in node.children)
+            if math.isfinite(tot):
+                lst.append((tot, k))
+        alts[c] = sorted(lst)
+    seen: set[tuple[int, ...]] = set()
+    results: list[tuple[float, list[Variable]]] = []
+    counter = itertools.count()
+    heap: list[tuple[float, int, tuple[tuple[str, int], ...]]] = [(0.0, next(counter), ())]
+    tried: set[tuple[tuple[str, int], ...]] = set()
+    budget_steps = 200 * n
+    with internal_construction():
+        while heap and len(results) < n and budget_steps > 0:
+            budget_steps -= 1
+            extra, _, over = heapq.heappop(heap)
+            if over in tried:
+                continue
+            tried.add(over)
+            b = _Builder(cl, dict(over))
+            got = b.outputs()
+            if got is None:
+                continue
+            key = tuple(id(v) for v in got)
+            if key not in seen:
+                seen.add(key)
+                results.append((graph_cost(got), got))
+            # neighbours: one class that the built graph uses takes its next alternative
+            used = [k[1] for k in b.memo if k[0] == "c"]
+            od = dict(over)
+            for c in used:
+                base = cl.best[c][0]
+                cur = od.get(c, cl.best[c][1])
+                for tot, k in alts.get(c, []):
+                    if k == cur or (c, k) in over:
+                        continue
+                    nov = tuple(sorted({**od, c: k}.items()))
+                    if nov not in tried:
+                        heapq.heappush(heap, (extra + tot - base, next(counter), nov))
+    results.sort(key=lambda r: r[0])
+    return [r[1][0] if single else r[1] for r in results[:n]]

@@ -1,0 +1,315 @@
+"""The e-graph's rules, written once as data, and the ops an e-graph term may contain.
+
+A rule is a pair of terms: nested tuples ``(op_name, *args)`` whose leaves are pattern
+variables (``str``) or numbers (a constant whose every element equals the number). The same
+data is compiled to egglog rules (:func:`egglog_rule`), evaluated numerically by the soundness
+test (``tests/rewrite/test_egraph.py`` builds both sides with gnomon's ops and compares them on
+random inputs), and listed in ``docs/egraph.md``.
+
+Every rule is an *equality*: egglog unions both sides, so either may be extracted. A rule with
+``both=False`` is applied left to right only (the right side is a subterm of the left: adding
+the reverse direction would only grow the e-graph). Equality may hold only where the left side
+is defined (``exp(log(a)) = a`` for ``a >= 0``); the domains of the variables
+(:attr:`EqRule.domain`) say where the soundness test samples. That is the convention of the
+greedy ``canonicalize`` rules (``exp_log``, ``mul_div_cancel``): a rewrite may turn a NaN into
+a number, never a number into a NaN.
+
+Types never change: every constructor of the e-graph carries its type (dtype and shape class,
+an ``i64`` index), the type of each new node of a right side is computed from the types of the
+captured variables (broadcasting), and a rule fires only when the right side's type is the left
+side's (so ``x * y / x -> y`` does not fire where ``x`` broadcasts ``y``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gnomon.scalar.basic import Add, Mul, Neg, Pow, ScalarOp, Sub, TrueDiv
+from gnomon.scalar.math import Exp, Expm1, Log, Log1p, Sigmoid, Softplus, Sqrt
+
+Term = Any  # str (a variable), float (a constant) or tuple (op_name, *args)
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    """An op the e-graph knows by name: its egglog constructor, scalar op class, arity and
+    cost weight (relative run time per element; see :mod:`gnomon.rewrite.egraph.cost`)."""
+
+    name: str
+    ctor: str
+    scalar: type[ScalarOp]
+    arity: int
+    weight: float
+
+
+#: The ops rules are written with. Weights: transcendental > divide > multiply > add. A stable
+#: form costs no more than the naive form it replaces (``log1p(x)`` < ``log(1 + x)``,
+#: ``softplus(x)`` < ``log1p(exp(x))``), so extraction prefers it.
+OPS: dict[str, OpInfo] = {o.name: o for o in (
+    OpInfo("add", "Add", Add, 2, 1.0),
+    OpInfo("sub", "Sub", Sub, 2, 1.0),
+    OpInfo("neg", "Neg", Neg, 1, 1.0),
+    OpInfo("mul", "Mul", Mul, 2, 2.0),
+    OpInfo("div", "Div", TrueDiv, 2, 6.0),
+    OpInfo("sqrt", "Sqrt", Sqrt, 1, 8.0),
+    OpInfo("exp", "Exp", Exp, 1, 16.0),
+    OpInfo("log", "Log", Log, 1, 16.0),
+    OpInfo("log1p", "Log1p", Log1p, 1, 16.0),
+    OpInfo("expm1", "Expm1", Expm1, 1, 16.0),
+    OpInfo("sigmoid", "Sigmoid", Sigmoid, 1, 18.0),
+    OpInfo("softplus", "Softplus", Softplus, 1, 20.0),
+    OpInfo("pow", "Pow", Pow, 2, 24.0),
+)}
+
+#: ``(Bcast type a)``: ``a`` broadcast to a larger type (``x * y / x -> y`` where ``x`` may
+#: broadcast ``y``); extracted as ``Alloc``. Weight of a copy.
+BCAST_WEIGHT = 0.5
+
+#: Elementwise ops the rules do not name are kept as generic nodes ``(F<arity> type k args)``
+#: so rewrites happen below them; their weight is that of a transcendental op.
+GENERIC_WEIGHT = 16.0
+
+BY_SCALAR: dict[type[ScalarOp], OpInfo] = {o.scalar: o for o in OPS.values()}
+
+
+@dataclass(frozen=True)
+class EqRule:
+    """An equality ``lhs = rhs`` of the e-graph.
+
+    Attributes
+    ----------
+    name : unique name
+    lhs, rhs : terms (see the module docstring)
+    both : also rewrite right to left
+    group : ``'canonicalize'`` or ``'stabilize'`` (the greedy stage with the same identities)
+    domain : ``(variable, kind)`` pairs, kind ``'positive'`` or ``'nonzero'`` (a variable not
+        listed is any real): where the soundness test samples it
+    """
+
+    name: str
+    lhs: Term
+    rhs: Term
+    both: bool = True
+    group: str = "canonicalize"
+    domain: tuple[tuple[str, str], ...] = ()
+
+    def variables(self) -> list[str]:
+        """The pattern variables of the left side, in order of appearance."""
+        out: list[str] = []
+        _vars(self.lhs, out)
+        return out
+
+
+def _vars(t: Term, out: list[str]) -> None:
+    if isinstance(t, str):
+        if t not in out:
+            out.append(t)
+    elif isinstance(t, tuple):
+        for a in t[1:]:
+            _vars(a, out)
+
+
+def R(name: str, lhs: Term, rhs: Term, *, both: bool = True, group: str = "canonicalize",
+      **domain: str) -> EqRule:
+    """Shorthand for :class:`EqRule` (variables' domains as keywords)."""
+    return EqRule(name, lhs, rhs, both, group, tuple(sorted(domain.items())))
+
+
+#: THE rules of the e-graph (the algebraic equalities of canonicalize and stabilize).
+RULES: tuple[EqRule, ...] = (
+    # commutativity and associativity (the back-off scheduler guards against their blow-up)
+    R("add_comm", ("add", "a", "b"), ("add", "b", "a"), both=False),
+    R("mul_comm", ("mul", "a", "b"), ("mul", "b", "a"), both=False),
+    R("add_assoc", ("add", ("add", "a", "b"), "c"), ("add", "a", ("add", "b", "c"))),
+    R("mul_assoc", ("mul", ("mul", "a", "b"), "c"), ("mul", "a", ("mul", "b", "c"))),
+    # distributivity, both ways (factoring is the right-to-left direction)
+    R("distribute", ("mul", "a", ("add", "b", "c")), ("add", ("mul", "a", "b"), ("mul", "a", "c"))),
+    R("distribute_sub", ("mul", "a", ("sub", "b", "c")),
+      ("sub", ("mul", "a", "b"), ("mul", "a", "c"))),
+    R("div_distribute", ("div", ("add", "a", "b"), "c"),
+      ("add", ("div", "a", "c"), ("div", "b", "c")), c="nonzero"),
+    # negation and subtraction
+    R("sub_as_add_neg", ("sub", "a", "b"), ("add", "a", ("neg", "b"))),
+    R("neg_neg", ("neg", ("neg", "a")), "a", both=False),
+    R("mul_neg", ("mul", ("neg", "a"), "b"), ("neg", ("mul", "a", "b"))),
+    R("add_neg_self", ("add", "a", ("neg", "a")), 0.0, both=False),
+    # neutral elements
+    R("mul_one", ("mul", "a", 1.0), "a", both=False),
+    R("add_zero", ("add", "a", 0.0), "a", both=False),
+    R("div_one", ("div", "a", 1.0), "a", both=False),
+    # division
+    R("div_as_mul", ("div", ("mul", "a", "b"), "c"), ("mul", "a", ("div", "b", "c")),
+      c="nonzero"),
+    R("div_div", ("div", ("div", "a", "b"), "c"), ("div", "a", ("mul", "b", "c")),
+      b="nonzero", c="nonzero"),
+    R("mul_div", ("mul", ("div", "a", "b"), "c"), ("div", ("mul", "a", "c"), "b"),
+      b="nonzero"),
+    R("div_self", ("div", "a", "a"), 1.0, both=False, a="nonzero"),
+    R("div_cancel", ("div", ("mul", "a", "b"), "a"), "b", both=False, a="nonzero"),
+    R("div_self_mul", ("mul", ("div", "a", "b"), "b"), "a", both=False, b="nonzero"),
+    # exp and log
+    R("exp_add", ("exp", ("add", "a", "b")), ("mul", ("exp", "a"), ("exp", "b"))),
+    R("exp_neg", ("exp", ("neg", "a")), ("div", 1.0, ("exp", "a"))),
+    R("log_exp", ("log", ("exp", "a")), "a", both=False),
+    R("exp_log", ("exp", ("log", "a")), "a", both=False, a="positive"),
+    R("log_div_exp", ("log", ("div", "a", ("exp", "b"))), ("sub", ("log", "a"), "b"),
+      a="positive"),
+    R("log_mul_exp", ("log", ("mul", "a", ("exp", "b"))), ("add", ("log", "a"), "b"),
+      a="positive"),
+    # powers
+    R("pow_two", ("pow", "a", 2.0), ("mul", "a", "a")),
+    R("pow_one", ("pow", "a", 1.0), "a", both=False),
+    R("pow_half", ("pow", "a", 0.5), ("sqrt", "a"), a="positive"),
+    R("pow_exp", ("pow", ("exp", "a"), "b"), ("exp", ("mul", "a", "b"))),
+    R("pow_minus_one", ("pow", "a", -1.0), ("div", 1.0, "a"), a="nonzero"),
+    # stable forms (stabilize)
+    R("log1p_def", ("log", ("add", 1.0, "a")), ("log1p", "a"), group="stabilize",
+      a="positive"),
+    R("expm1_def", ("add", ("exp", "a"), -1.0), ("expm1", "a"), group="stabilize"),
+    R("expm1_sub", ("sub", ("exp", "a"), 1.0), ("expm1", "a"), group="stabilize"),
+    R("softplus_def", ("log1p", ("exp", "a")), ("softplus", "a"), group="stabilize"),
+    R("softplus_neg", ("sub", ("softplus", "a"), "a"), ("softplus", ("neg", "a")),
+      group="stabilize"),
+    R("log_sigmoid", ("log", ("sigmoid", "a")), ("neg", ("softplus", ("neg", "a"))),
+      group="stabilize"),
+    R("log1m_sigmoid", ("log1p", ("neg", ("sigmoid", "a"))), ("neg", ("softplus", "a")),
+      group="stabilize"),
+)
+
+
+def get_rules(names: Any = None) -> tuple[EqRule, ...]:
+    """The rules called ``names`` (rule names or group names; ``None``: all of them)."""
+    if names is None:
+        return RULES
+    if isinstance(names, str):
+        names = [names]
+    picked: list[EqRule] = []
+    for n in names:
+        if isinstance(n, EqRule):
+            picked.append(n)
+            continue
+        hit = [r for r in RULES if n in (r.name, r.group)]
+        if not hit:
+            from gnomon.errors import GnomonValueError, with_hint
+
+            raise GnomonValueError(with_hint(
+                f"no e-graph rule or group named {n!r}",
+                "the rules are listed in gnomon.rewrite.egraph.RULES (groups: "
+                "'canonicalize', 'stabilize'); pass EqRule objects for your own",
+            ))
+        picked.extend(hit)
+    return tuple(dict.fromkeys(picked))
+
+
+# --- compiling a rule to egglog ---------------------------------------------------------------
+
+
+def _num(v: float) -> str:
+    s = repr(float(v))
+    return s if ("." in s or "e" in s) else s + ".0"
+
+
+class _RuleWriter:
+    def __init__(self) -> None:
+        self.n = 0
+        self.query: list[str] = []
+        self.var_ty: dict[str, str] = {}
+
+    def fresh(self, p: str) -> str:
+        self.n += 1
+        return f"{p}{self.n}"
+
+    def lhs(self, t: Term) -> tuple[str, str]:
+        """(pattern text, type variable) of a left-side term."""
+        if isinstance(t, str):
+            return t, self.ty_of_var(t)
+        tv = self.fresh("t")
+        if isinstance(t, float | int):
+            return f"(Num {tv} {_num(t)})", tv
+        info = OPS[t[0]]
+        args = [self.lhs(a)[0] for a in t[1:]]
+        return f"({info.ctor} {tv} {' '.join(args)})", tv
+
+    def ty_of_var(self, v: str) -> str:
+        if v not in self.var_ty:
+            tv = self.fresh("tv")
+            self.var_ty[v] = tv
+            self.query.append(f"(= {tv} (ty {v}))")
+        return self.var_ty[v]
+
+    def rhs(self, t: Term, root_ty: str) -> tuple[str, str]:
+        """(action text, type variable) of a right-side term; adds the type computations."""
+        if isinstance(t, str):
+            return t, self.ty_of_var(t)
+        tv = self.fresh("r")
+        if isinstance(t, float | int):
+            self.query.append(f"(= {tv} (unit {root_ty}))")
+            return f"(Num {tv} {_num(t)})", tv
+        info = OPS[t[0]]
+        parts = [self.rhs(a, root_ty) for a in t[1:]]
+        if len(parts) == 1:
+            tv = parts[0][1]
+        else:
+            acc = parts[0][1]
+            for _, pt in parts[1:]:
+                nt = self.fresh("r")
+                self.query.append(f"(= {nt} (bc {acc} {pt}))")
+                acc = nt
+            tv = acc
+        return f"({info.ctor} {tv} {' '.join(p for p, _ in parts)})", tv
+
+
+def _one_way(lhs: Term, rhs: Term) -> list[str]:
+    w = _RuleWriter()
+    pat, _ = w.lhs(lhs)
+    # the root's type: the left side's root constructor carries it
+    root_ty = "t1"
+    w.query.insert(0, f"(= e {pat})")
+    act, rt = w.rhs(rhs, root_ty)
+    same = [*w.query, f"(= {root_ty} {rt})"]
+    out = [f"(rule ({' '.join(same)}) ((union e {act})) :ruleset alg)"]
+    if not isinstance(rhs, tuple):
+        # A right side that drops variables (a variable, a number) may have a smaller type
+        # than the left side where a dropped variable broadcast it: then it is broadcast back.
+        grow = [*w.query, f"(!= {root_ty} {rt})", f"(= {root_ty} (bc {rt} {root_ty}))"]
+        out.append(f"(rule ({' '.join(grow)}) ((union e (Bcast {root_ty} {act}))) :ruleset alg)")
+    return out
+
+
+def egglog_rule(rule: EqRule) -> list[str]:
+    """The egglog rules (text) of one equality: one per direction."""
+    if isinstance(rule.lhs, str | float | int):
+        raise ValueError(f"e-graph rule {rule.name!r}: the left side must be an op")
+    out = _one_way(rule.lhs, rule.rhs)
+    if rule.both:
+        if isinstance(rule.rhs, str | float | int):
+            raise ValueError(f"e-graph rule {rule.name!r}: a two-way rule needs an op on the right")
+        out.extend(_one_way(rule.rhs, rule.lhs))
+    return out
+
+
+def declarations() -> str:
+    """The egglog declarations: the term datatype, the type functions, the typing rules."""
+    ctors = [f"({o.ctor} i64 {' '.join(['Term'] * o.arity)})" for o in OPS.values()]
+    ctors += ["(Leaf i64 i64)", "(Num i64 f64)", "(Bcast i64 Term)"]
+    ctors += [f"(F{k} i64 i64 {' '.join(['Term'] * k)})" for k in (1, 2, 3)]
+    typing = [f"(rule ((= e ({o.ctor} t {' '.join(f'a{i}' for i in range(o.arity))}))) "
+              "((set (ty e) t)) :ruleset types)" for o in OPS.values()]
+    typing += ["(rule ((= e (Leaf t i))) ((set (ty e) t)) :ruleset types)",
+               "(rule ((= e (Num t v))) ((set (ty e) t)) :ruleset types)",
+               "(rule ((= e (Bcast t a))) ((set (ty e) t)) :ruleset types)",
+               # broadcasting to its own type is no broadcast
+               "(rule ((= e (Bcast t a)) (= t (ty a))) ((union e a)) :ruleset types)"]
+    typing += [f"(rule ((= e (F{k} t f {' '.join(f'a{i}' for i in range(k))}))) "
+               "((set (ty e) t)) :ruleset types)" for k in (1, 2, 3)]
+    return "\n".join([
+        f"(datatype Term {' '.join(ctors)})",
+        "(function root (i64) Term :merge old)",
+        "(function ty (Term) i64 :merge old)",
+        "(function bc (i64 i64) i64 :merge old)",
+        "(function unit (i64) i64 :merge old)",
+        "(ruleset types)",
+        "(ruleset alg)",
+        *typing,
+    ])
