@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from gnomon.compile.compiled import CompiledProgram
+from gnomon.compile.io import In, Out
+from gnomon.compile.maker import FunctionMaker
 from gnomon.compile.mode import Mode, get_mode
 from gnomon.compile.schedule import Program, schedule
 from gnomon.compile.shared import SharedVariable, TensorSharedVariable
@@ -55,10 +57,14 @@ class Function:
     writing the new ones, so concurrent calls (of this function or of others sharing a
     variable) never lose an update; a call without updates takes no lock.
 
-    *Pickling.* A function pickles as its graph and settings (inputs, outputs, updates, mode,
-    ``allow_input_downcast``, ``trust_input``) and is compiled again when loaded. Its shared
-    variables come along with their values; pickle them together with the function
-    (``pickle.dumps((f, w))``) to keep a handle on the loaded ones.
+    *Pickling.* A function pickles as its graph and settings (inputs with their
+    :class:`~gnomon.compile.io.In` specs, outputs, updates, mode, ``allow_input_downcast``,
+    ``trust_input``) and is compiled again when loaded. Its shared variables come along with
+    their values; pickle them together with the function (``pickle.dumps((f, w))``) to keep a
+    handle on the loaded ones.
+
+    *Defaults.* An input given as ``In(x, value=v)`` may be left out of a call; ``f[x]`` (or
+    ``f["x"]``, by name) reads the default and ``f[x] = w`` changes it.
     """
 
     def __init__(
@@ -73,7 +79,10 @@ class Function:
         allow_input_downcast: bool,
         shared_inputs: list[SharedVariable],
         rewrite_trace: list[Any],
+        in_specs: list[In] | None = None,
     ) -> None:
+        specs = in_specs if in_specs is not None else [In(v) for v in inputs]
+        self._in_specs = specs
         self.inputs = inputs
         self.outputs = outputs
         self.updates = updates
@@ -88,7 +97,9 @@ class Function:
         self._shared = shared_inputs
         self._update_targets = [s for s, _ in updates]
         self._allow_downcast = allow_input_downcast
-        self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
+        self._names = {sp.name: i for i, sp in enumerate(specs) if sp.name}
+        # one default per input (_MISSING where a call must pass it)
+        self._defaults: list[Any] = [sp.value if sp.has_default else _MISSING for sp in specs]
         # Backends whose outputs are immutable (JAX arrays) or freshly allocated by a memory
         # plan that never aliases inputs say so (``outputs_never_alias``). For the others (the
         # reference backend, Numba with Python fallbacks) results are copied where the graph
@@ -107,16 +118,21 @@ class Function:
         ]
         # One bound checker per input, so a call does no keyword plumbing.
         self._checkers = [
-            functools.partial(f, name=nm, allow_downcast=allow_input_downcast)
-            for f, nm in self._filters
+            _strict_checker(v.type, nm) if sp.strict else functools.partial(
+                f, name=nm, allow_downcast=allow_input_downcast if sp.allow_downcast is None
+                else sp.allow_downcast)
+            for (f, nm), v, sp in zip(self._filters, inputs, specs, strict=True)
         ]
+        # defaults are checked once, here, with the input's own check
+        self._defaults = [d if d is _MISSING else chk(d)
+                          for d, chk in zip(self._defaults, self._checkers, strict=True)]
         self._foreign_ok = filt is not None and compiled.accepts_foreign_arrays
         self._locks = _update_locks(shared_inputs, self._update_targets) if updates else ()
         self._plain = not self._copy_idx and not updates and not self._check_overlap
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         n = len(self.inputs)
-        if kwargs:
+        if kwargs or (len(args) < n and _MISSING not in self._defaults[len(args):]):
             args = self._bind_kwargs(args, kwargs)
         elif len(args) != n:
             raise GnomonTypeError(with_hint(
@@ -183,8 +199,10 @@ class Function:
         # (not the rewritten program), compiled again when loaded, which Numba's disk cache
         # makes fast. Shared variables pickle with their values.
         targets = [*self.outputs, *(u for _, u in self.updates)]
+        specs = [_spec_state(sp, d) for sp, d in zip(self._in_specs, self._defaults,
+                                                      strict=True)]
         recipe = (self.inputs, self.outputs, self._single, self.updates, self.mode,
-                  self._allow_downcast, self.trust_input)
+                  self._allow_downcast, self.trust_input, specs)
         return (_unpickle_function, ordered(targets, recipe))
 
     @property
@@ -212,22 +230,119 @@ class Function:
             if vals[i] is not _MISSING:
                 raise GnomonTypeError(f"got two values for input {k!r}")
             vals[i] = v
+        vals = [self._defaults[i] if v is _MISSING else v for i, v in enumerate(vals)]
         missing = [self._label(i) for i, v in enumerate(vals) if v is _MISSING]
         if missing:
             raise GnomonTypeError(f"missing value for input(s) {', '.join(missing)}")
         return tuple(vals)
 
     def _label(self, i: int) -> str:
-        v = self.inputs[i]
-        return v.name or f"#{i}"
+        return self._in_specs[i].name or f"#{i}"
 
     def _signature(self) -> str:
         return ", ".join(f"{self._label(i)}: {v.type}" for i, v in enumerate(self.inputs))
 
-    def copy_with(self, **settings: Any) -> Function:  # pragma: no cover - convenience
-        f = object.__new__(Function)
-        f.__dict__.update(self.__dict__)
-        f.__dict__.update(settings)
+    def __getitem__(self, key: Any) -> Any:
+        """The default value of an input (by variable or name), as ``In(x, value=...)`` set."""
+        i = self._input_index(key)
+        if self._defaults[i] is _MISSING:
+            raise KeyError(f"input {self._label(i)} has no default value")
+        return self._defaults[i]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """Set (or give) the default value of an input (by variable or name)."""
+        i = self._input_index(key)
+        self._defaults[i] = self._checkers[i](value)
+
+    def _input_index(self, key: Any) -> int:
+        if isinstance(key, In):
+            key = key.variable
+        if isinstance(key, str):
+            if key in self._names:
+                return self._names[key]
+        elif isinstance(key, Variable):
+            for i, v in enumerate(self.inputs):
+                if v is key:
+                    return i
+        raise KeyError(f"{key!r} is not an input of this function ({self._signature()})")
+
+    @property
+    def maker(self) -> FunctionMaker:
+        """PyTensor's ``f.maker``: ``f.maker.fgraph`` is the graph after rewriting
+        (:class:`~gnomon.compile.maker.FunctionGraphView`: ``inputs``, ``outputs``,
+        ``apply_nodes``, ``toposort()``), ``f.maker.inputs`` the :class:`In` specs."""
+        from gnomon.compile.maker import FunctionGraphView, FunctionMaker
+
+        fg = FunctionGraphView(self.program, self._n_out, list(self._update_targets))
+        return FunctionMaker(fg, list(self._in_specs), list(self.outputs), self.mode)
+
+    def copy(
+        self,
+        share_memory: bool = False,
+        swap: Mapping[SharedVariable, SharedVariable] | None = None,
+        delete_updates: bool = False,
+        name: str | None = None,
+        profile: Any = None,
+    ) -> Function:
+        """A copy of this function (PyTensor's ``Function.copy``).
+
+        Parameters
+        ----------
+        share_memory : bool
+            Accepted for PyTensor's sake (PyTensor then shares intermediate buffers); gnomon's
+            functions keep no buffers between calls, so it changes nothing.
+        swap : dict of SharedVariable to SharedVariable, optional
+            Shared variables of this function to replace, in the copy only, by others of the
+            same type: the copy reads and updates those instead (the graph is compiled again).
+        delete_updates : bool
+            The copy applies no updates (compiled again without them).
+        name, profile
+            Accepted and ignored.
+
+        Without ``swap`` and ``delete_updates`` the copy reuses this function's compiled
+        program and its shared variables; its input defaults are its own.
+
+        Examples
+        --------
+        >>> import numpy as np, gnomon, gnomon.tensor as gt
+        >>> state, inc = gnomon.shared(0.0), gt.dscalar("inc")
+        >>> acc = gnomon.function([inc], state, updates=[(state, state + inc)], mode="numpy")
+        >>> other = gnomon.shared(0.0)
+        >>> acc2 = acc.copy(swap={state: other})
+        >>> _ = acc2(5.0); float(other.get_value()), float(state.get_value())
+        (5.0, 0.0)
+        """
+        if not swap and not delete_updates:
+            f = object.__new__(Function)
+            f.__dict__.update(self.__dict__)
+            f._defaults = list(self._defaults)
+            return f
+        repl: dict[Variable, Variable] = {k: v for k, v in (swap or {}).items()}
+        for old, new in repl.items():
+            if not isinstance(old, SharedVariable) or not isinstance(new, SharedVariable):
+                raise GnomonTypeError(with_hint(
+                    f"copy(swap=...) maps shared variables to shared variables; got {old!r} -> "
+                    f"{new!r}", "write f.copy(swap={old_shared: gnomon.shared(value)})"))
+            if old not in self._shared and old not in self._update_targets:
+                raise GnomonValueError(f"copy(swap=...): {old} is not a shared variable of this "
+                                       "function")
+            if new.type != old.type:
+                raise GnomonTypeError(f"copy(swap=...): {new} has type {new.type}, but {old} "
+                                      f"has type {old.type}")
+        updates = [] if delete_updates else list(self.updates)
+        targets = [*self.outputs, *(u for _, u in updates)]
+        if repl:
+            with internal_construction():
+                targets = graph_replace(targets, repl)
+        outs = targets[: self._n_out]
+        new_targets = [swap.get(s, s) if swap else s for s, _ in updates]
+        new_updates = list(zip(new_targets, targets[self._n_out:], strict=True))
+        ins = [In(v, **_spec_state(sp, d)) for v, sp, d in zip(self.inputs, self._in_specs,
+                                                              self._defaults, strict=True)]
+        f = function(ins, outs[0] if self._single else outs, updates=new_updates,
+                     mode=self.mode, on_unused_input="ignore",
+                     allow_input_downcast=self._allow_downcast, no_default_updates=True)
+        f.trust_input = self.trust_input
         return f
 
     def __repr__(self) -> str:
@@ -278,11 +393,36 @@ def _separate(results: list[Any], values: Sequence[Any]) -> None:
         seen.add(id(r))
 
 
+def _spec_state(spec: In, default: Any) -> dict[str, Any]:
+    """The keyword arguments rebuilding ``spec`` (with its current default)."""
+    out: dict[str, Any] = {"name": spec.name, "mutable": spec.mutable, "strict": spec.strict,
+                           "allow_downcast": spec.allow_downcast, "borrow": spec.borrow}
+    if default is not _MISSING:
+        out["value"] = default
+    return out
+
+
+def _strict_checker(t: Any, name: str) -> Callable[[Any], Any]:
+    """``In(x, strict=True)``: only values already of the input's type, no conversion."""
+    def check(value: Any) -> Any:
+        if not t.is_valid_value(value):
+            got = (f"a {value.dtype} array with {value.ndim} dimension(s)"
+                   if isinstance(value, np.ndarray) else f"a {type(value).__name__}")
+            raise GnomonTypeError(with_hint(
+                f"{name} is strict (In(..., strict=True)) and takes values of type {t} only; "
+                f"got {got}", f"pass np.asarray(value, dtype='{getattr(t, 'dtype', '?')}') "
+                "or drop strict=True"))
+        return value
+    return check
+
+
 def _unpickle_function(order: None, recipe: tuple[Any, ...], end: None) -> Function:
     """Compile a pickled :class:`Function` again (see :meth:`Function.__reduce__`)."""
-    inputs, outputs, single, updates, mode, allow_input_downcast, trust_input = recipe
+    inputs, outputs, single, updates, mode, allow_input_downcast, trust_input = recipe[:7]
+    specs = recipe[7] if len(recipe) > 7 else [{} for _ in inputs]
+    ins = [In(v, **sp) for v, sp in zip(inputs, specs, strict=True)]
     # ``updates`` holds the default updates the original took, and only those
-    f = function(inputs, outputs[0] if single else outputs, updates=updates, mode=mode,
+    f = function(ins, outputs[0] if single else outputs, updates=updates, mode=mode,
                  on_unused_input="ignore", allow_input_downcast=allow_input_downcast,
                  no_default_updates=True)
     f.trust_input = trust_input
@@ -294,9 +434,13 @@ def _as_outputs(outputs: Any) -> tuple[list[Variable], bool]:
 
     if outputs is None:
         return [], False
+    # Out(x, borrow=...) stands for x: gnomon always returns arrays the caller owns
+    unwrap = (lambda o: o.variable if isinstance(o, Out) else o)  # noqa: E731
     # variables of other types (random generators) are outputs as they are
     if isinstance(outputs, list | tuple):
-        return [o if isinstance(o, Variable) else as_tensor(o) for o in outputs], False
+        return [o if isinstance(o, Variable) else as_tensor(o)
+                for o in map(unwrap, outputs)], False
+    outputs = unwrap(outputs)
     return [outputs if isinstance(outputs, Variable) else as_tensor(outputs)], True
 
 
@@ -315,7 +459,7 @@ def _as_pairs(x: Any, what: str) -> list[tuple[Any, Any]]:
 
 
 def function(
-    inputs: Sequence[Variable],
+    inputs: Sequence[Variable | In],
     outputs: Any = None,
     *,
     updates: Any = None,
@@ -330,10 +474,11 @@ def function(
 
     Parameters
     ----------
-    inputs : list of Variable
+    inputs : list of Variable or In
         Root variables the caller provides, in call order. Shared variables are not listed:
-        their current value is read on each call.
-    outputs : Variable or list of Variable
+        their current value is read on each call. :class:`~gnomon.compile.io.In` gives an input
+        a default value, a keyword name or ``strict`` checking.
+    outputs : Variable or list of Variable (or Out)
         A single variable gives a function returning one array; a list, a list of arrays.
     updates : dict or list of (SharedVariable, Variable)
         New values for shared variables, applied after all outputs are computed.
@@ -364,7 +509,12 @@ def function(
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise GnomonValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', not "
                                f"{on_unused_input!r}")
-    inputs = _check_inputs(inputs)
+    given: Any = [inputs] if isinstance(inputs, In) else inputs  # PyTensor takes a single In
+    if isinstance(given, Variable):
+        _check_inputs(given)  # the error for a single variable
+    in_specs = [x if isinstance(x, In) else In(x) if isinstance(x, Variable) else x
+                for x in given]
+    inputs = _check_inputs([x.variable if isinstance(x, In) else x for x in in_specs])
     outs, single = _as_outputs(outputs)
     update_pairs = _check_updates(_as_pairs(updates, "updates"))
     m = get_mode(mode)
@@ -407,7 +557,7 @@ def function(
 
         compiled = compile_program(program, m, _backend)  # tiered or not (compile/tiered.py)
     return Function(list(inputs), outs, single, update_pairs, program, compiled, m,
-                    allow_input_downcast, shared_inputs, trace)
+                    allow_input_downcast, shared_inputs, trace, in_specs)
 
 
 def _backend(name: str) -> Any:
