@@ -374,7 +374,7 @@ def test_errors_name_the_problem() -> None:
     v = pt.dvector("v")
     with pytest.raises(GnomonValueError, match=r"did not set output_storage\[0\]\[0\]"):
         gnomon.function([v], Forgetful()(v), mode="numpy")(np.ones(2))
-    with pytest.raises(GnomonValueError, match="0 dimension.*has 1"):
+    with pytest.raises(GnomonValueError, match=r"0 dimension.*has 1"):
         gnomon.function([v], WrongRank()(v), mode="numpy")(np.ones(2))
     arg = np.ones(2)
     with pytest.raises(ValueError, match="read-only"):
