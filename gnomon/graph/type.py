@@ -5,6 +5,8 @@ from __future__ import annotations
 import abc
 from typing import Any, ClassVar
 
+from gnomon.errors import GnomonTypeError
+
 
 class Type(abc.ABC):
     """What values a variable may hold. Subclasses are frozen dataclasses (equal by value).
@@ -26,6 +28,17 @@ class Type(abc.ABC):
 
     def constant_str(self, data: Any) -> str:
         return repr(data)
+
+    def map_scalar_op(self, op: Any, args: tuple[Any, ...]) -> Any:
+        """A variable: scalar op ``op`` applied element by element to ``args``.
+
+        ``args`` holds at least one variable of this type (and may hold Python numbers). Array
+        types override this; the scalar layer builds gradients with it (see
+        :func:`gnomon.scalar.basic.elementwise`), so it never imports the array types.
+        """
+        raise GnomonTypeError(
+            f"{type(self).__name__} values cannot be mapped element by element by {op}"
+        )
 
     def __call__(self, name: str | None = None) -> Any:
         """Make a new root variable of this type."""

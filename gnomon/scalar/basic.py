@@ -19,14 +19,38 @@ import abc
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
+from gnomon.graph.basic import Variable
 from gnomon.graph.op import grad_not_implemented
 
-if TYPE_CHECKING:
-    from gnomon.graph.basic import Variable
+
+def elementwise(op: ScalarOp, *args: Any, like: Variable | None = None) -> Variable:
+    """``op`` applied element by element to ``args`` (graph variables and Python numbers).
+
+    Pullbacks of scalar ops are written with this: the type of the first variable among
+    ``like, *args`` builds the node (a tensor type makes an ``Elemwise``), so the scalar layer
+    does not import the tensor layer above it. ``like`` names the variable whose type to use when
+    no argument is a variable (a :class:`~gnomon.scalar.composite.ScalarConstant`).
+    """
+    for a in (like, *args):
+        if isinstance(a, Variable):
+            return a.type.map_scalar_op(op, args)  # type: ignore[no-any-return]
+    raise TypeError(f"elementwise({op}): no graph variable among the arguments {args!r}")
+
+
+class _ZeroGrad:
+    """The pullback value of an input whose gradient is zero everywhere (piecewise-constant
+    ops): the array type's elementwise node builds zeros of that input's shape."""
+
+    def __repr__(self) -> str:
+        return "ZERO_GRAD"
+
+
+#: Returned by a scalar op's pullback for an input whose gradient is identically zero.
+ZERO_GRAD = _ZeroGrad()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -114,13 +138,11 @@ class Mul(VariadicScalarOp):
     ufunc = np.multiply
 
     def pullback(self, inputs, outputs, grads):
-        from gnomon.tensor import math as tm
-
         g = grads[0]
         res = []
         for i in range(len(inputs)):
             others = [x for j, x in enumerate(inputs) if j != i]
-            res.append(tm.mul(g, *others) if others else g)
+            res.append(elementwise(Mul(), g, *others) if others else g)
         return res
 
 
@@ -130,9 +152,7 @@ class Sub(BinaryScalarOp):
     impl = staticmethod(np.subtract)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        from gnomon.tensor import math as tm
-
-        return [grads[0], tm.neg(grads[0])]
+        return [grads[0], -grads[0]]
 
 
 @dataclass(frozen=True)
@@ -141,11 +161,9 @@ class TrueDiv(BinaryScalarOp):
     impl = staticmethod(np.true_divide)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        from gnomon.tensor import math as tm
-
         y = inputs[1]
         g = grads[0]
-        return [g / y, tm.neg(g * outputs[0] / y)]
+        return [g / y, -(g * outputs[0] / y)]
 
 
 @dataclass(frozen=True)
@@ -154,10 +172,8 @@ class FloorDiv(BinaryScalarOp):
     impl = staticmethod(np.floor_divide)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        from gnomon.tensor import basic as tb
-
         # Piecewise constant: zero almost everywhere.
-        return [tb.zeros_like(x, dtype=grads[0].dtype) for x in inputs]
+        return [ZERO_GRAD for _ in inputs]
 
 
 @dataclass(frozen=True)
@@ -166,11 +182,9 @@ class Mod(BinaryScalarOp):
     impl = staticmethod(np.mod)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        from gnomon.tensor import math as tm
-
         x, y = inputs
         g = grads[0]
-        return [g, tm.neg(g * tm.floor_divide(x, y))]
+        return [g, -(g * elementwise(FloorDiv(), x, y))]
 
 
 @dataclass(frozen=True)
@@ -179,13 +193,13 @@ class Pow(BinaryScalarOp):
     impl = staticmethod(np.power)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        from gnomon.tensor import math as tm
+        from gnomon.scalar.math import Log
 
         x, y = inputs
         g = grads[0]
-        gx = g * y * tm.power(x, y - 1)
+        gx = g * y * elementwise(Pow(), x, y - 1)
         # d/dy x**y = x**y log x; defined as 0 where x == 0 (the limit for y > 0).
-        safe_log = tm.log(tm.where(tm.eq(x, 0), 1, x))
+        safe_log = elementwise(Log(), elementwise(Switch(), elementwise(EQ(), x, 0), 1, x))
         gy = g * outputs[0] * safe_log
         return [gx, gy]
 
@@ -196,9 +210,7 @@ class Neg(UnaryScalarOp):
     impl = staticmethod(np.negative)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        from gnomon.tensor import math as tm
-
-        return [tm.neg(grads[0])]
+        return [-grads[0]]
 
 
 @dataclass(frozen=True)
@@ -230,12 +242,11 @@ class Cast(UnaryScalarOp):
         return (self.dtype,)
 
     def pullback(self, inputs, outputs, grads):
-        from gnomon.tensor.basic import cast
-
         x = inputs[0]
         if np.dtype(x.dtype).kind not in "fc" or np.dtype(self.dtype).kind not in "fc":
             return [None]
-        return [cast(grads[0], x.dtype)]
+        g = grads[0]
+        return [g if g.dtype == x.dtype else elementwise(Cast(x.dtype), g)]
 
 
 @dataclass(frozen=True)
@@ -252,13 +263,10 @@ class Switch(ScalarOp):
         return (np.result_type(np.dtype(dtypes[1]), np.dtype(dtypes[2])).name,)
 
     def pullback(self, inputs, outputs, grads):
-        from gnomon.tensor import basic as tb
-        from gnomon.tensor import math as tm
-
         c = inputs[0]
         g = grads[0]
-        zero = tb.zeros_like(g)
-        return [None, tm.where(c, g, zero), tm.where(c, zero, g)]
+        zero = np.zeros((), dtype=g.dtype)
+        return [None, elementwise(Switch(), c, g, zero), elementwise(Switch(), c, zero, g)]
 
 
 # --- comparisons and logic (no gradient: piecewise constant, boolean output) -------------

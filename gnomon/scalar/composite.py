@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gnomon.errors import GnomonValueError
-from gnomon.scalar.basic import ScalarOp
+from gnomon.graph.op import NullGrad
+from gnomon.scalar.basic import ZERO_GRAD, ScalarOp, elementwise
 
 if TYPE_CHECKING:
     from gnomon.graph.basic import Variable
@@ -136,31 +137,48 @@ class Composite(ScalarOp):
         return outs[0] if len(outs) == 1 else outs
 
     def expand(self, inputs: Sequence[Variable]) -> list[Variable]:
-        """The unfused tensor graph: each instruction as an ``Elemwise`` node on ``inputs``."""
-        from gnomon.tensor.basic import constant
-        from gnomon.tensor.elemwise import Elemwise
-
+        """The unfused graph: each instruction mapped over ``inputs`` by their type (an
+        ``Elemwise`` node for tensors)."""
         vals: list[Any] = list(inputs)
         for op, ins in self.program:
-            if isinstance(op, ScalarConstant):
-                vals.append(constant(op.value, dtype=op.dtype))
-            else:
-                vals.append(Elemwise(op)(*[vals[i] for i in ins]))
+            vals.append(elementwise(op, *[vals[i] for i in ins], like=inputs[0]))
         return [vals[s] for s in self.out_slots]
 
     def pullback(self, inputs, outputs, grads):
-        # Differentiate the unfused graph: each inner op keeps its own pullback.
-        from gnomon.gradient import pullback
-
-        outs = self.expand(inputs)
-        pairs = [(o, g) for o, g in zip(outs, grads, strict=True) if g is not None]
-        wrt = [x for x in inputs if np.dtype(x.dtype).kind in "fc"]
-        if not pairs or not wrt:
-            return [None] * len(inputs)
-        got = pullback([o for o, _ in pairs], wrt, [g for _, g in pairs])
-        got = got if isinstance(got, list | tuple) else [got]
-        by_id = {id(x): g for x, g in zip(wrt, got, strict=True)}
-        return [by_id.get(id(x)) for x in inputs]
+        # Reverse sweep over the unfused program, each instruction with its own pullback.
+        # Gradients stay at the broadcast shape of the whole kernel (every instruction is
+        # elementwise); the Elemwise node holding this Composite reduces them to each input's.
+        vals = list(inputs) + [None] * len(self.program)
+        for k, (op, ins) in enumerate(self.program):
+            vals[self.n_inputs + k] = elementwise(op, *[vals[i] for i in ins], like=inputs[0])
+        acc: list[Any] = [None] * len(vals)
+        for s, g in zip(self.out_slots, grads, strict=True):
+            if g is not None:
+                acc[s] = g if acc[s] is None else acc[s] + g
+        for k in range(len(self.program) - 1, -1, -1):
+            op, ins = self.program[k]
+            g = acc[self.n_inputs + k]
+            if g is None or isinstance(op, ScalarConstant):
+                continue
+            if isinstance(g, NullGrad):  # an instruction downstream cannot be differentiated
+                for i in ins:
+                    acc[i] = g
+                continue
+            gs = op.pullback([vals[i] for i in ins], [vals[self.n_inputs + k]], [g])
+            for i, gi in zip(ins, gs, strict=True):
+                if gi is None or gi is ZERO_GRAD or np.dtype(vals[i].dtype).kind not in "fc":
+                    continue
+                if isinstance(gi, NullGrad) or isinstance(acc[i], NullGrad):
+                    acc[i] = gi if isinstance(gi, NullGrad) else acc[i]
+                else:
+                    acc[i] = gi if acc[i] is None else acc[i] + gi
+        out = []
+        for i, x in enumerate(inputs):
+            if np.dtype(x.dtype).kind not in "fc":
+                out.append(None)
+            else:
+                out.append(ZERO_GRAD if acc[i] is None else acc[i])
+        return out
 
     # -- printing -----------------------------------------------------------------------
     def expressions(self) -> list[str]:

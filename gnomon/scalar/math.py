@@ -18,35 +18,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.special as sp
 
 from gnomon.errors import GnomonTypeError
 from gnomon.graph.op import grad_not_implemented
-from gnomon.scalar.basic import ScalarOp
-
-if TYPE_CHECKING:
-    from types import ModuleType
+from gnomon.scalar.basic import AND, EQ, GT, LT, OR, ZERO_GRAD, Invert, ScalarOp, Switch
+from gnomon.scalar.basic import elementwise as ew
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
-
-
-def _tm() -> ModuleType:
-    # Imported lazily: gnomon.tensor.math imports this module.
-    from gnomon.tensor import math as tm
-
-    return tm
-
-
-def _zeros(like: Any, dtype: str) -> Any:
-    from gnomon.tensor.basic import zeros_like
-
-    return zeros_like(like, dtype=dtype)
 
 
 def _is_complex(v: Any) -> bool:
@@ -84,7 +69,7 @@ class PiecewiseConstantOp(UnaryMathOp):
         x = inputs[0]
         if _is_complex(x):
             return [grad_not_implemented(self, 0, x, "complex inputs")]
-        return [_zeros(x, grads[0].dtype)]
+        return [ZERO_GRAD]
 
 
 class PredicateOp(UnaryMathOp):
@@ -186,7 +171,7 @@ class Reciprocal(UnaryMathOp):
     impl = staticmethod(np.reciprocal)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        return [_tm().neg(grads[0] * _tm().square(outputs[0]))]
+        return [-(grads[0] * ew(Square(), outputs[0]))]
 
 
 # --- trigonometric and hyperbolic -----------------------------------------------------------
@@ -198,7 +183,7 @@ class Sin(UnaryMathOp):
     impl = staticmethod(np.sin)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] * _tm().cos(inputs[0])]
+        return [grads[0] * ew(Cos(), inputs[0])]
 
 
 @dataclass(frozen=True)
@@ -207,7 +192,7 @@ class Cos(UnaryMathOp):
     impl = staticmethod(np.cos)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        return [_tm().neg(grads[0] * _tm().sin(inputs[0]))]
+        return [-(grads[0] * ew(Sin(), inputs[0]))]
 
 
 @dataclass(frozen=True)
@@ -216,7 +201,7 @@ class Tan(UnaryMathOp):
     impl = staticmethod(np.tan)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] * (_tm().square(outputs[0]) + 1)]
+        return [grads[0] * (ew(Square(), outputs[0]) + 1)]
 
 
 @dataclass(frozen=True)
@@ -225,8 +210,7 @@ class ArcSin(UnaryMathOp):
     impl = staticmethod(np.arcsin)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
-        return [grads[0] / tm.sqrt(1 - tm.square(inputs[0]))]
+        return [grads[0] / ew(Sqrt(), 1 - ew(Square(), inputs[0]))]
 
 
 @dataclass(frozen=True)
@@ -235,8 +219,7 @@ class ArcCos(UnaryMathOp):
     impl = staticmethod(np.arccos)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
-        return [tm.neg(grads[0] / tm.sqrt(1 - tm.square(inputs[0])))]
+        return [-(grads[0] / ew(Sqrt(), 1 - ew(Square(), inputs[0])))]
 
 
 @dataclass(frozen=True)
@@ -245,7 +228,7 @@ class ArcTan(UnaryMathOp):
     impl = staticmethod(np.arctan)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] / (_tm().square(inputs[0]) + 1)]
+        return [grads[0] / (ew(Square(), inputs[0]) + 1)]
 
 
 @dataclass(frozen=True)
@@ -256,11 +239,10 @@ class ArcTan2(BinaryMathOp):
     impl = staticmethod(np.arctan2)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
         y, x = inputs
-        r2 = tm.square(x) + tm.square(y)
+        r2 = ew(Square(), x) + ew(Square(), y)
         g = grads[0]
-        return [g * x / r2, tm.neg(g * y / r2)]
+        return [g * x / r2, -(g * y / r2)]
 
 
 @dataclass(frozen=True)
@@ -269,7 +251,7 @@ class Sinh(UnaryMathOp):
     impl = staticmethod(np.sinh)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] * _tm().cosh(inputs[0])]
+        return [grads[0] * ew(Cosh(), inputs[0])]
 
 
 @dataclass(frozen=True)
@@ -278,7 +260,7 @@ class Cosh(UnaryMathOp):
     impl = staticmethod(np.cosh)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] * _tm().sinh(inputs[0])]
+        return [grads[0] * ew(Sinh(), inputs[0])]
 
 
 @dataclass(frozen=True)
@@ -287,7 +269,7 @@ class Tanh(UnaryMathOp):
     impl = staticmethod(np.tanh)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] * (1 - _tm().square(outputs[0]))]
+        return [grads[0] * (1 - ew(Square(), outputs[0]))]
 
 
 @dataclass(frozen=True)
@@ -296,8 +278,7 @@ class ArcSinh(UnaryMathOp):
     impl = staticmethod(np.arcsinh)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
-        return [grads[0] / tm.sqrt(tm.square(inputs[0]) + 1)]
+        return [grads[0] / ew(Sqrt(), ew(Square(), inputs[0]) + 1)]
 
 
 @dataclass(frozen=True)
@@ -306,10 +287,9 @@ class ArcCosh(UnaryMathOp):
     impl = staticmethod(np.arccosh)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
         x = inputs[0]
         # sqrt(x-1)*sqrt(x+1) rather than sqrt(x*x-1): no cancellation near x = 1.
-        return [grads[0] / (tm.sqrt(x - 1) * tm.sqrt(x + 1))]
+        return [grads[0] / (ew(Sqrt(), x - 1) * ew(Sqrt(), x + 1))]
 
 
 @dataclass(frozen=True)
@@ -318,7 +298,7 @@ class ArcTanh(UnaryMathOp):
     impl = staticmethod(np.arctanh)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] / (1 - _tm().square(inputs[0]))]
+        return [grads[0] / (1 - ew(Square(), inputs[0]))]
 
 
 # --- logistic family ------------------------------------------------------------------------
@@ -333,7 +313,7 @@ class Sigmoid(UnaryMathOp):
 
     def pullback(self, inputs, outputs, grads):
         # s(x) * s(-x) rather than s * (1 - s): no cancellation where s is close to 1.
-        return [grads[0] * (outputs[0] * _tm().sigmoid(_tm().neg(inputs[0])))]
+        return [grads[0] * (outputs[0] * ew(Sigmoid(), -inputs[0]))]
 
 
 def _softplus(x: Any) -> Any:
@@ -349,7 +329,7 @@ class Softplus(UnaryMathOp):
     impl = staticmethod(_softplus)
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] * _tm().sigmoid(inputs[0])]
+        return [grads[0] * ew(Sigmoid(), inputs[0])]
 
 
 def _log1mexp(x: Any) -> Any:
@@ -367,9 +347,8 @@ class Log1mexp(UnaryMathOp):
     impl = staticmethod(_log1mexp)
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
         # d/dx log(1 - e^x) = -e^x / (1 - e^x) = -1 / expm1(-x)
-        return [tm.neg(grads[0] / tm.expm1(tm.neg(inputs[0])))]
+        return [-(grads[0] / ew(Expm1(), -inputs[0]))]
 
 
 @dataclass(frozen=True)
@@ -393,8 +372,7 @@ class Erf(UnaryMathOp):
     impl = staticmethod(sp.erf)
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
-        return [grads[0] * (tm.exp(tm.neg(tm.square(inputs[0]))) * _TWO_OVER_SQRT_PI)]
+        return [grads[0] * (ew(Exp(), -(ew(Square(), inputs[0]))) * _TWO_OVER_SQRT_PI)]
 
 
 @dataclass(frozen=True)
@@ -403,8 +381,7 @@ class Erfc(UnaryMathOp):
     impl = staticmethod(sp.erfc)
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
-        return [tm.neg(grads[0] * (tm.exp(tm.neg(tm.square(inputs[0]))) * _TWO_OVER_SQRT_PI))]
+        return [-(grads[0] * (ew(Exp(), -(ew(Square(), inputs[0]))) * _TWO_OVER_SQRT_PI))]
 
 
 @dataclass(frozen=True)
@@ -424,8 +401,7 @@ class Erfinv(UnaryMathOp):
     impl = staticmethod(sp.erfinv)
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
-        return [grads[0] * (tm.exp(tm.square(outputs[0])) * _SQRT_PI_OVER_TWO)]
+        return [grads[0] * (ew(Exp(), ew(Square(), outputs[0])) * _SQRT_PI_OVER_TWO)]
 
 
 @dataclass(frozen=True)
@@ -436,7 +412,7 @@ class GammaLn(UnaryMathOp):
     impl = staticmethod(sp.gammaln)
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] * _tm().digamma(inputs[0])]
+        return [grads[0] * ew(Digamma(), inputs[0])]
 
 
 @dataclass(frozen=True)
@@ -445,7 +421,7 @@ class Gamma(UnaryMathOp):
     impl = staticmethod(sp.gamma)
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] * (outputs[0] * _tm().digamma(inputs[0]))]
+        return [grads[0] * (outputs[0] * ew(Digamma(), inputs[0]))]
 
 
 @dataclass(frozen=True)
@@ -456,7 +432,7 @@ class Digamma(UnaryMathOp):
     impl = staticmethod(sp.psi)
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] * _tm().polygamma(1, inputs[0])]
+        return [grads[0] * ew(Polygamma(1), inputs[0])]
 
 
 @dataclass(frozen=True)
@@ -477,7 +453,7 @@ class Polygamma(UnaryMathOp):
         return np.asarray(sp.polygamma(self.n, x)).astype(dtype)
 
     def pullback(self, inputs, outputs, grads):
-        return [grads[0] * _tm().polygamma(self.n + 1, inputs[0])]
+        return [grads[0] * ew(Polygamma(self.n + 1), inputs[0])]
 
 
 # --- rounding and sign (piecewise constant: zero gradient) ----------------------------------
@@ -527,10 +503,9 @@ class Round(PiecewiseConstantOp):
 
 
 def _select_grads(x: Any, y: Any, g: Any, x_wins: Any, y_wins: Any) -> list[Any]:
-    tm = _tm()
     # Neither wins at a tie (half each) nor where one is NaN (comparisons are false: zero).
-    half = tm.where(tm.eq(x, y), g * 0.5, 0)
-    return [tm.where(x_wins, g, half), tm.where(y_wins, g, half)]
+    half = ew(Switch(), ew(EQ(), x, y), g * 0.5, 0)
+    return [ew(Switch(), x_wins, g, half), ew(Switch(), y_wins, g, half)]
 
 
 @dataclass(frozen=True)
@@ -547,7 +522,7 @@ class Maximum(BinaryMathOp):
 
     def pullback(self, inputs, outputs, grads):
         x, y = inputs
-        return _select_grads(x, y, grads[0], _tm().gt(x, y), _tm().lt(x, y))
+        return _select_grads(x, y, grads[0], ew(GT(), x, y), ew(LT(), x, y))
 
 
 @dataclass(frozen=True)
@@ -561,7 +536,7 @@ class Minimum(BinaryMathOp):
 
     def pullback(self, inputs, outputs, grads):
         x, y = inputs
-        return _select_grads(x, y, grads[0], _tm().lt(x, y), _tm().gt(x, y))
+        return _select_grads(x, y, grads[0], ew(LT(), x, y), ew(GT(), x, y))
 
 
 @dataclass(frozen=True)
@@ -579,13 +554,12 @@ class Clip(MathOp):
     impl = staticmethod(np.clip)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
         x, lo, hi = inputs
         g = grads[0]
-        hi_on = tm.bitwise_or(tm.gt(x, hi), tm.gt(lo, hi))
-        lo_on = tm.bitwise_and(tm.invert(hi_on), tm.lt(x, lo))
-        x_on = tm.invert(tm.bitwise_or(hi_on, lo_on))
-        return [tm.where(x_on, g, 0), tm.where(lo_on, g, 0), tm.where(hi_on, g, 0)]
+        hi_on = ew(OR(), ew(GT(), x, hi), ew(GT(), lo, hi))
+        lo_on = ew(AND(), ew(Invert(), hi_on), ew(LT(), x, lo))
+        x_on = ew(Invert(), ew(OR(), hi_on, lo_on))
+        return [ew(Switch(), x_on, g, 0), ew(Switch(), lo_on, g, 0), ew(Switch(), hi_on, g, 0)]
 
 
 # --- absolute value and complex parts -------------------------------------------------------
@@ -600,12 +574,11 @@ class Abs(UnaryMathOp):
     impl = staticmethod(np.abs)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
         x, g = inputs[0], grads[0]
         if not _is_complex(x):
-            return [g * tm.sign(x)]
+            return [g * ew(Sign(), x)]
         r = outputs[0]
-        return [g * tm.conj(x) / tm.where(tm.eq(r, 0), 1, r)]
+        return [g * ew(Conj(), x) / ew(Switch(), ew(EQ(), r, 0), 1, r)]
 
 
 def _copy(fn: Any) -> Any:
@@ -636,7 +609,7 @@ class Imag(UnaryMathOp):
     def pullback(self, inputs, outputs, grads):
         x, g = inputs[0], grads[0]
         if not _is_complex(x):
-            return [_zeros(g, g.dtype)]  # imag of a real number is the constant 0
+            return [ZERO_GRAD]  # imag of a real number is the constant 0
         return [g * -1j]
 
 
@@ -647,7 +620,7 @@ class Conj(UnaryMathOp):
 
     def pullback(self, inputs, outputs, grads):
         g = grads[0]
-        return [_tm().conj(g) if _is_complex(g) else g]
+        return [ew(Conj(), g) if _is_complex(g) else g]
 
 
 @dataclass(frozen=True)
@@ -658,12 +631,11 @@ class Angle(UnaryMathOp):
     impl = staticmethod(np.angle)
 
     def pullback(self, inputs, outputs, grads):
-        tm = _tm()
         x, g = inputs[0], grads[0]
         if not _is_complex(x):
-            return [_zeros(x, g.dtype)]  # piecewise constant for real input
-        r2 = tm.square(tm.abs(x))
-        return [g * -1j * tm.conj(x) / tm.where(tm.eq(r2, 0), 1, r2)]
+            return [ZERO_GRAD]  # piecewise constant for real input
+        r2 = ew(Square(), ew(Abs(), x))
+        return [g * -1j * ew(Conj(), x) / ew(Switch(), ew(EQ(), r2, 0), 1, r2)]
 
 
 # --- floating-point class tests -------------------------------------------------------------

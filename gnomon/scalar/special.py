@@ -18,35 +18,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.special as sp
 
 from gnomon.graph.op import grad_not_implemented
 from gnomon.scalar import special_numpy as snp
-from gnomon.scalar.math import BinaryMathOp, MathOp, UnaryMathOp
-
-if TYPE_CHECKING:
-    from types import ModuleType
+from gnomon.scalar.basic import EQ, Switch
+from gnomon.scalar.basic import elementwise as ew
+from gnomon.scalar.math import (
+    BinaryMathOp,
+    Digamma,
+    Erfcx,
+    Exp,
+    Exp2,
+    GammaLn,
+    Log,
+    Log1p,
+    MathOp,
+    Sign,
+    Square,
+    UnaryMathOp,
+)
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _SQRT_HALF = math.sqrt(0.5)
 _LN2 = math.log(2.0)
-
-
-def _tm() -> ModuleType:
-    # Imported lazily: the tensor layer imports this module.
-    from gnomon.tensor import math as tm
-
-    return tm
-
-
-def _ts() -> ModuleType:
-    from gnomon.tensor import special as ts
-
-    return ts
 
 
 def _real_only(op: MathOp, dtypes: tuple[str, ...]) -> None:
@@ -86,9 +85,8 @@ class Ndtr(UnarySpecialOp):
     impl = staticmethod(sp.ndtr)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
-        tm = _tm()
         x = inputs[0]
-        return [grads[0] * (tm.exp(tm.square(x) * -0.5) / _SQRT_2PI)]
+        return [grads[0] * (ew(Exp(), ew(Square(), x) * -0.5) / _SQRT_2PI)]
 
 
 @dataclass(frozen=True)
@@ -99,10 +97,9 @@ class LogNdtr(UnarySpecialOp):
     impl = staticmethod(sp.log_ndtr)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
-        tm = _tm()
         # phi(x) / Phi(x) = sqrt(2/pi) / erfcx(-x/sqrt(2)): finite for very negative x, where
         # phi and Phi both underflow, and tends to 0 (1/inf) for large x.
-        return [grads[0] * (_SQRT_2_OVER_PI / tm.erfcx(inputs[0] * -_SQRT_HALF))]
+        return [grads[0] * (_SQRT_2_OVER_PI / ew(Erfcx(), inputs[0] * -_SQRT_HALF))]
 
 
 @dataclass(frozen=True)
@@ -113,8 +110,7 @@ class Ndtri(UnarySpecialOp):
     impl = staticmethod(sp.ndtri)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
-        tm = _tm()
-        return [grads[0] * (tm.exp(tm.square(outputs[0]) * 0.5) * _SQRT_2PI)]
+        return [grads[0] * (ew(Exp(), ew(Square(), outputs[0]) * 0.5) * _SQRT_2PI)]
 
 
 # --- log-sum-exp and x log y ----------------------------------------------------------------
@@ -129,10 +125,9 @@ class LogAddExp(BinarySpecialOp):
     impl = staticmethod(np.logaddexp)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
-        tm = _tm()
         x, y = inputs
         out, g = outputs[0], grads[0]
-        return [g * tm.exp(x - out), g * tm.exp(y - out)]
+        return [g * ew(Exp(), x - out), g * ew(Exp(), y - out)]
 
 
 @dataclass(frozen=True)
@@ -144,17 +139,15 @@ class LogAddExp2(BinarySpecialOp):
     impl = staticmethod(np.logaddexp2)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
-        tm = _tm()
         x, y = inputs
         out, g = outputs[0], grads[0]
-        return [g * tm.exp2(x - out), g * tm.exp2(y - out)]
+        return [g * ew(Exp2(), x - out), g * ew(Exp2(), y - out)]
 
 
 def _x_over(x: Any, den: Any) -> Any:
     # x / den, but 0 where x == 0 (the derivative of 0 * log(y) in y is 0, even at y = 0)
-    tm = _tm()
-    zero = tm.eq(x, 0)
-    return tm.where(zero, 0, x / tm.where(zero, 1, den))
+    zero = ew(EQ(), x, 0)
+    return ew(Switch(), zero, 0, x / ew(Switch(), zero, 1, den))
 
 
 @dataclass(frozen=True)
@@ -167,7 +160,7 @@ class Xlogy(BinarySpecialOp):
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         x, y = inputs
         g = grads[0]
-        return [g * _tm().log(y), g * _x_over(x, y)]
+        return [g * ew(Log(), y), g * _x_over(x, y)]
 
 
 @dataclass(frozen=True)
@@ -180,7 +173,7 @@ class Xlog1py(BinarySpecialOp):
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         x, y = inputs
         g = grads[0]
-        return [g * _tm().log1p(y), g * _x_over(x, y + 1)]
+        return [g * ew(Log1p(), y), g * _x_over(x, y + 1)]
 
 
 # --- beta and gamma functions ---------------------------------------------------------------
@@ -195,23 +188,20 @@ class BetaLn(BinarySpecialOp):
     impl = staticmethod(sp.betaln)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
-        tm = _tm()
         a, b = inputs
         g = grads[0]
-        dab = tm.digamma(a + b)
-        return [g * (tm.digamma(a) - dab), g * (tm.digamma(b) - dab)]
+        dab = ew(Digamma(), a + b)
+        return [g * (ew(Digamma(), a) - dab), g * (ew(Digamma(), b) - dab)]
 
 
 def _gamma_density(a: Any, x: Any) -> Any:
     """``dP(a, x)/dx = x**(a-1) exp(-x) / Gamma(a)``, in log space."""
-    tm = _tm()
-    return tm.exp(_ts().xlogy(a - 1, x) - x - tm.gammaln(a))
+    return ew(Exp(), ew(Xlogy(), a - 1, x) - x - ew(GammaLn(), a))
 
 
 def _beta_density(a: Any, b: Any, x: Any) -> Any:
     """``dI_x(a, b)/dx = x**(a-1) (1-x)**(b-1) / B(a, b)``, in log space."""
-    tm, ts = _tm(), _ts()
-    return tm.exp(ts.xlogy(a - 1, x) + ts.xlog1py(b - 1, tm.neg(x)) - ts.betaln(a, b))
+    return ew(Exp(), ew(Xlogy(), a - 1, x) + ew(Xlog1py(), b - 1, -x) - ew(BetaLn(), a, b))
 
 
 def _vectorized(fn: Any, like: Any) -> Any:
@@ -251,7 +241,7 @@ class GammaInc(BinarySpecialOp):
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         a, x = inputs
         g = grads[0]
-        return [g * _ts().gammainc_der_a(a, x), g * _gamma_density(a, x)]
+        return [g * ew(GammaIncDerA(), a, x), g * _gamma_density(a, x)]
 
 
 @dataclass(frozen=True)
@@ -262,10 +252,9 @@ class GammaIncC(BinarySpecialOp):
     impl = staticmethod(sp.gammaincc)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
-        tm = _tm()
         a, x = inputs
         g = grads[0]
-        return [tm.neg(g * _ts().gammainc_der_a(a, x)), tm.neg(g * _gamma_density(a, x))]
+        return [-(g * ew(GammaIncDerA(), a, x)), -(g * _gamma_density(a, x))]
 
 
 @dataclass(frozen=True)
@@ -280,7 +269,7 @@ class GammaIncInv(BinarySpecialOp):
         a = inputs[0]
         x, g = outputs[0], grads[0]
         gx = g / _gamma_density(a, x)
-        return [_tm().neg(gx * _ts().gammainc_der_a(a, x)), gx]
+        return [-(gx * ew(GammaIncDerA(), a, x)), gx]
 
 
 @dataclass(frozen=True)
@@ -292,11 +281,10 @@ class GammaIncCInv(BinarySpecialOp):
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         # Q_x = -P_x, Q_a = -P_a: dx/dy = -1 / P_x, dx/da = -Q_a / Q_x = -P_a / P_x
-        tm = _tm()
         a = inputs[0]
         x, g = outputs[0], grads[0]
         gx = g / _gamma_density(a, x)
-        return [tm.neg(gx * _ts().gammainc_der_a(a, x)), tm.neg(gx)]
+        return [-(gx * ew(GammaIncDerA(), a, x)), -gx]
 
 
 def _betainc_der(wrt: int) -> Any:
@@ -341,8 +329,7 @@ class BetaInc(SpecialOp):
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         a, b, x = inputs
         g = grads[0]
-        ts = _ts()
-        return [g * ts.betainc_der_a(a, b, x), g * ts.betainc_der_b(a, b, x),
+        return [g * ew(BetaIncDer(0), a, b, x), g * ew(BetaIncDer(1), a, b, x),
                 g * _beta_density(a, b, x)]
 
 
@@ -355,11 +342,10 @@ class BetaIncInv(SpecialOp):
     impl = staticmethod(sp.betaincinv)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
-        tm, ts = _tm(), _ts()
         a, b = inputs[0], inputs[1]
         x, g = outputs[0], grads[0]
         gx = g / _beta_density(a, b, x)
-        return [tm.neg(gx * ts.betainc_der_a(a, b, x)), tm.neg(gx * ts.betainc_der_b(a, b, x)), gx]
+        return [-(gx * ew(BetaIncDer(0), a, b, x)), -(gx * ew(BetaIncDer(1), a, b, x)), gx]
 
 
 # --- modified Bessel functions of the first kind --------------------------------------------
@@ -367,9 +353,8 @@ class BetaIncInv(SpecialOp):
 
 def _safe_ratio(num: Any, x: Any, at_zero: float) -> Any:
     # num / x, with its limit ``at_zero`` at x == 0
-    tm = _tm()
-    zero = tm.eq(x, 0)
-    return tm.where(zero, at_zero, num / tm.where(zero, 1, x))
+    zero = ew(EQ(), x, 0)
+    return ew(Switch(), zero, at_zero, num / ew(Switch(), zero, 1, x))
 
 
 @dataclass(frozen=True)
@@ -380,7 +365,7 @@ class I0(UnarySpecialOp):
     impl = staticmethod(sp.i0)  # type: ignore[assignment]
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
-        return [grads[0] * _ts().i1(inputs[0])]
+        return [grads[0] * ew(I1(), inputs[0])]
 
 
 @dataclass(frozen=True)
@@ -392,7 +377,7 @@ class I0e(UnarySpecialOp):
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         x = inputs[0]
-        return [grads[0] * (_ts().i1e(x) - _tm().sign(x) * outputs[0])]
+        return [grads[0] * (ew(I1e(), x) - ew(Sign(), x) * outputs[0])]
 
 
 @dataclass(frozen=True)
@@ -405,7 +390,7 @@ class I1(UnarySpecialOp):
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         # I1' = I0 - I1 / x, which is 1/2 at 0
         x = inputs[0]
-        return [grads[0] * (_ts().i0(x) - _safe_ratio(outputs[0], x, 0.5))]
+        return [grads[0] * (ew(I0(), x) - _safe_ratio(outputs[0], x, 0.5))]
 
 
 @dataclass(frozen=True)
@@ -417,7 +402,7 @@ class I1e(UnarySpecialOp):
 
     def pullback(self, inputs, outputs, grads):  # type: ignore[no-untyped-def]
         x, out = inputs[0], outputs[0]
-        d = _ts().i0e(x) - _safe_ratio(out, x, 0.5) - _tm().sign(x) * out
+        d = ew(I0e(), x) - _safe_ratio(out, x, 0.5) - ew(Sign(), x) * out
         return [grads[0] * d]
 
 
@@ -436,6 +421,6 @@ class Hyp2F1(SpecialOp):
         a, b, c, z = inputs
         g = grads[0]
         why = "the derivative of hyp2f1 in its parameters has no closed form"
-        dz = g * (a * b / c) * _ts().hyp2f1(a + 1, b + 1, c + 1, z)
+        dz = g * (a * b / c) * ew(Hyp2F1(), a + 1, b + 1, c + 1, z)
         return [grad_not_implemented(self, 0, a, why), grad_not_implemented(self, 1, b, why),
                 grad_not_implemented(self, 2, c, why), dz]

@@ -19,8 +19,8 @@ import numpy as np
 from gnomon.errors import GnomonTypeError, GnomonValueError, ShapeError, user_location
 from gnomon.graph.basic import Apply, Variable
 from gnomon.graph.op import NullGrad, Op
-from gnomon.scalar.basic import ScalarOp
-from gnomon.tensor.basic import as_tensor, constant
+from gnomon.scalar.basic import ZERO_GRAD, ScalarOp
+from gnomon.tensor.basic import as_tensor, constant, zeros_like
 from gnomon.tensor.shapes import pad_left, shape_tuple
 from gnomon.tensor.type import TensorType
 
@@ -150,6 +150,10 @@ class Elemwise(Op):
                 continue
             if isinstance(g, NullGrad):  # undefined / not implemented: grad() reports it
                 out.append(g)
+                continue
+            if g is ZERO_GRAD:
+                dtype = next(o for o in output_grads if o is not None).dtype
+                out.append(zeros_like(x, dtype=dtype))
                 continue
             out.append(sum_to(as_tensor(g), x))
         return out

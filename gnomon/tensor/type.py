@@ -194,6 +194,17 @@ class TensorType(Type):
             and all(s is None or s == v for s, v in zip(self.shape, value.shape, strict=True))
         )
 
+    def map_scalar_op(self, op: Any, args: tuple[Any, ...]) -> Any:
+        """``Elemwise(op)(*args)``; a :class:`~gnomon.scalar.composite.ScalarConstant` (no
+        arguments) becomes a tensor constant."""
+        from gnomon.scalar.composite import ScalarConstant
+        from gnomon.tensor.basic import constant
+        from gnomon.tensor.elemwise import Elemwise
+
+        if isinstance(op, ScalarConstant):
+            return constant(op.value, dtype=op.dtype)
+        return Elemwise(op)(*args)
+
     def convert_variable(self, var: Any) -> Any:
         """Return ``var`` if it can stand where this type is expected (same dtype and ndim,
         compatible static shape), else ``None``."""
