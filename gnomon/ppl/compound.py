@@ -232,10 +232,14 @@ def make_plan(m: Any, step: Any, initvals: Any) -> Plan | None:
     steps = assign_step_methods(m, step)
     if all(isinstance(s, NUTS) for s, _ in steps) and len(steps) <= 1:
         return None
-    fn = m.logp_dlogp_function(vars=m.value_vars, initvals=initvals, discrete=True)
+    has_nuts = any(isinstance(s, NUTS) for s, _ in steps)
     has_mh = any(not isinstance(s, NUTS) for s, _ in steps)
+    # Metropolis blocks evaluate a program without the gradient; without a NUTS step it is
+    # the only program (one compile instead of two)
     fn_lp = (m.logp_dlogp_function(vars=m.value_vars, initvals=initvals, discrete=True,
                                    gradient=False) if has_mh else None)
+    fn = (m.logp_dlogp_function(vars=m.value_vars, initvals=initvals, discrete=True)
+          if has_nuts else fn_lp)
     start = {n: a for n, a in zip(fn.value_names, fn.offsets[:-1], strict=True)}
     size = dict(zip(fn.value_names, fn.sizes, strict=True))
     n = fn.n

@@ -792,14 +792,15 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
         fn = m.logp_dlogp_function(initvals=initvals)
     else:  # a compound step (gnomon/ppl/compound.py)
         fn = plan.fn
-        if plan.fn_lp is not None:
-            plan.numba_lp = _model_numba_logp(plan.fn_lp)
         _log.info("CompoundStep\n%s", plan.describe())
+    numba_fn = _model_numba_logp(fn)
+    if plan is not None and plan.fn_lp is not None:
+        plan.numba_lp = numba_fn if plan.fn_lp is fn else _model_numba_logp(plan.fn_lp)
     t0 = time.perf_counter()
     res = run_nuts(fn, draws=draws, tune=tune, chains=chains, cores=cores,
                    random_seed=random_seed, target_accept=target_accept,
                    max_treedepth=max_treedepth, init=init, progressbar=progressbar,
-                   numba_fn=_model_numba_logp(fn), plan=plan,
+                   numba_fn=numba_fn, plan=plan,
                    max_rank=(plan.nuts if plan is not None and plan.nuts is not None
                              else (step if isinstance(step, NUTS) else NUTS())).max_rank)
     res.meta["sampling_wall"] = time.perf_counter() - t0
