@@ -37,7 +37,7 @@ def elementwise(op: ScalarOp, *args: Any, like: Variable | None = None) -> Varia
     """
     for a in (like, *args):
         if isinstance(a, Variable):
-            return a.type.map_scalar_op(op, args)  # type: ignore[no-any-return]
+            return a.type.map_scalar_op(op, args)
     raise TypeError(f"elementwise({op}): no graph variable among the arguments {args!r}")
 
 
