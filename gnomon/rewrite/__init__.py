@@ -8,6 +8,8 @@
 * :mod:`gnomon.rewrite.rules` — the standard rules, one module per stage.
 * :mod:`gnomon.rewrite.pipeline` — imports the standard rules; the entry points of
   ``gnomon.function`` and ``gnomon.grad``.
+* :mod:`gnomon.rewrite.egraph` — equality saturation with egglog (the opt-in ``saturate``
+  stage, :func:`saturate`, :func:`variants`).
 
 Importing this package registers the standard rules (through :mod:`gnomon.rewrite.pipeline`).
 
@@ -21,6 +23,7 @@ Examples
 """
 
 from gnomon.rewrite import pipeline
+from gnomon.rewrite.egraph import saturate, variants
 from gnomon.rewrite.engine import (
     GraphRule,
     RewriteError,
@@ -42,5 +45,5 @@ from gnomon.rewrite.pattern import Const, P, Var
 __all__ = [
     "Const", "GraphRule", "P", "RewriteError", "RewriteStep", "Rule", "Var", "disable", "enable",
     "format_trace", "get_rule", "list_rules", "pipeline", "register", "register_graph_rule",
-    "register_rule", "rewrite_graph", "unregister_rule",
+    "register_rule", "rewrite_graph", "saturate", "unregister_rule", "variants",
 ]

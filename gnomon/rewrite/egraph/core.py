@@ -28,9 +28,11 @@ import heapq
 import itertools
 import json
 import math
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -179,9 +181,12 @@ class _Translation:
         self.leaf_id: dict[Variable, int] = {}
         self.generic: list[Any] = []  # scalar ops of generic nodes
         self.generic_id: dict[Any, int] = {}
-        self.term: dict[Variable, str] = {}  # variable -> egglog global name (region and leaves)
+        self.term: dict[Variable, int] = {}  # variable -> node id (region, leaves, numbers)
         self.vtype: dict[Variable, TypeKey] = {}
-        self.lets: list[str] = []
+        # rows of the relations egglog builds the terms from (E<Ctor>: id, type, payload...,
+        # children ids), loaded with egglog's `input` (one command per relation, not per node)
+        self.rows: dict[str, list[tuple[Any, ...]]] = {}
+        self._ids = itertools.count()
         self.roots: list[Variable] = []  # region variables something outside needs
         self.opaque: list[Apply] = []
         self.region_nodes = 0
@@ -224,11 +229,10 @@ class _Translation:
             if node not in in_region:
                 self.opaque.append(node)
                 needed.update(node.inputs)
-        n = 0
         for node in nodes:
             if node not in in_region:
                 continue
-            args: list[tuple[str, TypeKey]] = []
+            args: list[tuple[int, TypeKey]] = []
             for i in node.inputs:
                 opnd = self._operand(i)
                 if opnd is None:
@@ -252,24 +256,19 @@ class _Translation:
                         for a, ta in args[1:]:
                             at2 = _join(at, ta)
                             assert at2 is not None
-                            name = f"$n{n}"
-                            n += 1
-                            self.lets.append(
-                                f"(let {name} ({info.ctor} {self.tid(at2)} {acc} {a}))")
+                            name = self.row(info.ctor, self.tid(at2), acc, a)
                             acc, at = name, at2
                         self.term[out], self.vtype[out] = acc, at
                     else:
                         if info is not None and info.arity == len(args):
-                            head = f"{info.ctor} {self.tid(t)}"
+                            name = self.row(info.ctor, self.tid(t), *(a for a, _ in args))
                         else:
                             k = self.generic_id.get(so)
                             if k is None:
                                 k = self.generic_id[so] = len(self.generic)
                                 self.generic.append(so)
-                            head = f"F{len(args)} {self.tid(t)} {k}"
-                        name = f"$n{n}"
-                        n += 1
-                        self.lets.append(f"(let {name} ({head} {' '.join(a for a, _ in args)}))")
+                            name = self.row(f"F{len(args)}", self.tid(t), k,
+                                            *(a for a, _ in args))
                         self.term[out], self.vtype[out] = name, t
                     self.region_nodes += 1
                     if out in needed:
@@ -300,7 +299,13 @@ class _Translation:
         return all(isinstance(i.type, TensorType) and i.dtype == out.dtype
                    and i.ndim == out.ndim for i in node.inputs)
 
-    def _operand(self, v: Variable) -> tuple[str, TypeKey] | None:
+    def row(self, rel: str, *cols: Any) -> int:
+        """A new node of relation ``E<rel>``; its id."""
+        k = next(self._ids)
+        self.rows.setdefault(rel, []).append((k, *cols))
+        return k
+
+    def _operand(self, v: Variable) -> tuple[int, TypeKey] | None:
         if v in self.term:
             return self.term[v], self.vtype[v]
         t = self.leaf_type(v)
@@ -311,42 +316,41 @@ class _Translation:
             if data.size >= 1 and data.dtype.kind == "f" and all(s == 1 for s in data.shape):
                 val = float(data.flat[0])
                 if math.isfinite(val):
-                    name = f"$c{len(self.term)}"
-                    self.lets.append(f"(let {name} (Num {self.tid(t)} {_num(val)}))")
+                    name = self.row("Num", self.tid(t), _num(val))
                     self.term[v], self.vtype[v] = name, t
                     return name, t
         k = self.leaf_id.get(v)
         if k is None:
             k = self.leaf_id[v] = len(self.leaves)
             self.leaves.append(v)
-        name = f"$l{k}"
-        self.lets.append(f"(let {name} (Leaf {self.tid(t)} {k}))")
+        name = self.row("Leaf", self.tid(t), k)
         self.term[v], self.vtype[v] = name, t
         return name, t
 
-    def type_tables(self, cap: int = 96) -> str:
-        """``bc`` (broadcast) over the closure of the graph's types, and ``unit`` (the type of a
+    def type_tables(self, cap: int = 64) -> None:
+        """Rows of ``bc`` (broadcast) over the closure of the graph's types (up to ``cap``
+        types: a rule needing a join beyond them does not fire) and of ``unit`` (the type of a
         constant of the same dtype and rank)."""
-        base = list(self.types)
-        for t in base:
+        for t in list(self.types):
             self.tid((t[0], tuple(frozenset() for _ in t[1])))
-        changed = True
-        while changed and len(self.types) < cap:
-            changed = False
-            for a, b in itertools.product(list(self.types), repeat=2):
+        new = list(self.types)
+        while new and len(self.types) < cap:
+            fresh = []
+            for a in new:
+                for b in list(self.types):
+                    j = _join(a, b)
+                    if j is not None and j not in self.type_id and len(self.types) < cap:
+                        self.tid(j)
+                        fresh.append(j)
+            new = fresh
+        bc = self.rows.setdefault("bc", [])
+        for a, ia in self.type_id.items():
+            for b, ib in self.type_id.items():
                 j = _join(a, b)
-                if j is not None and j not in self.type_id and len(self.types) < cap:
-                    self.tid(j)
-                    changed = True
-        lines = []
-        for a, b in itertools.product(self.types, repeat=2):
-            j = _join(a, b)
-            if j is not None and j in self.type_id:
-                lines.append(f"(set (bc {self.type_id[a]} {self.type_id[b]}) {self.type_id[j]})")
-        for t in self.types:
-            u: TypeKey = (t[0], tuple(frozenset() for _ in t[1]))
-            lines.append(f"(set (unit {self.type_id[t]}) {self.type_id[u]})")
-        return "\n".join(lines)
+                if j is not None and j in self.type_id:
+                    bc.append((ia, ib, self.type_id[j]))
+        self.rows["unit"] = [(i, self.type_id[(t[0], tuple(frozenset() for _ in t[1]))])
+                             for t, i in self.type_id.items()]
 
 
 # --- running egglog ------------------------------------------------------------------------------
@@ -381,11 +385,18 @@ class _EGraph:
         self.eg = _base(rules)
         self.tr = tr
         self.eg.run_program(*self.eg.parse_program("(push)"))
-        text = list(tr.lets)
-        text.append(tr.type_tables())
-        text.extend(f"(set (root {i}) {tr.term[v]})" for i, v in enumerate(tr.roots))
+        tr.type_tables()
+        tr.rows["Root"] = [(i, tr.term[v]) for i, v in enumerate(tr.roots)]
         try:
-            self.eg.run_program(*self.eg.parse_program("\n".join(text)))
+            with tempfile.TemporaryDirectory(prefix="gnomon-egraph-") as tmp:
+                cmds = []
+                for rel, rows in tr.rows.items():
+                    path = Path(tmp) / f"{rel}.tsv"
+                    path.write_text("".join("\t".join(map(str, r)) + "\n" for r in rows))
+                    name = rel if rel in ("bc", "unit") else f"E{rel}"
+                    cmds.append(f'(input {name} "{path.as_posix()}")')
+                cmds.append("(run-schedule (saturate (run build)))")
+                self.eg.run_program(*self.eg.parse_program("\n".join(cmds)))
         except Exception:
             self.close()
             raise

@@ -303,9 +303,34 @@ def declarations() -> str:
                "(rule ((= e (Bcast t a)) (= t (ty a))) ((union e a)) :ruleset types)"]
     typing += [f"(rule ((= e (F{k} t f {' '.join(f'a{i}' for i in range(k))}))) "
                "((set (ty e) t)) :ruleset types)" for k in (1, 2, 3)]
+    # A graph comes in as rows of relations (egglog's `input` reads a table in one command;
+    # one command per node costs a millisecond each), and the ruleset `build` makes the terms.
+    rels = [f"(relation E{o.ctor} (i64 i64 {' '.join(['i64'] * o.arity)}))" for o in OPS.values()]
+    rels += ["(relation ELeaf (i64 i64 i64))", "(relation ENum (i64 i64 f64))",
+             "(relation ERoot (i64 i64))"]
+    rels += [f"(relation EF{k} (i64 i64 i64 {' '.join(['i64'] * k)}))" for k in (1, 2, 3)]
+    build = ["(rule ((ELeaf id t k)) ((set (node id) (Leaf t k))) :ruleset build)",
+             "(rule ((ENum id t v)) ((set (node id) (Num t v))) :ruleset build)",
+             "(rule ((ERoot r id) (= x (node id))) ((set (root r) x)) :ruleset build)"]
+    for o in OPS.values():
+        ids = [f"c{i}" for i in range(o.arity)]
+        have = " ".join(f"(= x{i} (node c{i}))" for i in range(o.arity))
+        build.append(f"(rule ((E{o.ctor} id t {' '.join(ids)}) {have}) "
+                     f"((set (node id) ({o.ctor} t {' '.join(f'x{i}' for i in range(o.arity))})))"
+                     " :ruleset build)")
+    for k in (1, 2, 3):
+        ids = [f"c{i}" for i in range(k)]
+        have = " ".join(f"(= x{i} (node c{i}))" for i in range(k))
+        build.append(f"(rule ((EF{k} id t f {' '.join(ids)}) {have}) "
+                     f"((set (node id) (F{k} t f {' '.join(f'x{i}' for i in range(k))})))"
+                     " :ruleset build)")
     return "\n".join([
         f"(datatype Term {' '.join(ctors)})",
+        *rels,
+        "(function node (i64) Term :merge old)",
         "(function root (i64) Term :merge old)",
+        "(ruleset build)",
+        *build,
         "(function ty (Term) i64 :merge old)",
         "(function bc (i64 i64) i64 :merge old)",
         "(function unit (i64) i64 :merge old)",
@@ -313,3 +338,25 @@ def declarations() -> str:
         "(ruleset alg)",
         *typing,
     ])
+
+
+def instantiate(term: Term, env: dict[str, Any]) -> Any:
+    """The gnomon graph of a rule's term, with its variables taken from ``env`` (numbers become
+    constants of the dtype of the first variable): how the soundness test evaluates both sides.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> x = gt.dvector("x")
+    >>> print(instantiate(("mul", "a", 2.0), {"a": x}).owner.op)
+    Elemwise(mul)
+    """
+    from gnomon.tensor.basic import constant
+    from gnomon.tensor.elemwise import Elemwise
+
+    if isinstance(term, str):
+        return env[term]
+    if isinstance(term, float | int):
+        dtype = next(iter(env.values())).dtype
+        return constant(float(term), dtype=dtype)
+    return Elemwise(OPS[term[0]].scalar())(*(instantiate(a, env) for a in term[1:]))
