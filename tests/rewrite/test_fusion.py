@@ -73,6 +73,21 @@ def test_gradient_through_a_composite() -> None:
     check_grads(fn, [np.array([0.3, -1.2, 2.0])], order=2)
 
 
+def test_gradient_through_a_composite_with_broadcasting_constants_and_floor() -> None:
+    # The reverse sweep inside Composite.pullback: a broadcast input (reduced by the Elemwise
+    # holding the Composite), a constant instruction, and floor's zero gradient.
+    def fn(a, b):  # type: ignore[no-untyped-def]
+        (o,), _ = rewrite_graph([gt.exp(a) * gt.floor(b) * 2.5 + gt.sin(b) * a], include=["fusion"])
+        assert _composites([o])
+        return o
+
+    rng = np.random.default_rng(7)
+    check_grads(fn, [rng.normal(size=(3, 4)), rng.uniform(0.1, 0.9, size=4) + 1], order=1)
+    b = gt.dvector("b")
+    (o,), _ = rewrite_graph([gt.floor(b) * 3.0 + 1.0], include=["fusion"])
+    np.testing.assert_array_equal(gnomon.grad(o.sum(), b).eval({b: np.array([0.5, 2.5])}), 0.0)
+
+
 def test_composite_structure_and_errors() -> None:
     c = Composite(2, ((Exp(), (0,)), (Mul(), (2, 1)), (Log(), (3,))), (4,))
     assert c.nin == 2 and c.nout == 1
