@@ -115,7 +115,7 @@ def check_grads(
 
 
 def _check_first(xs, values, idx, cost, outs, us, wrt_vars, dirs, eps, rtol, atol, modes,
-                 mode):  # type: ignore[no-untyped-def]
+                 mode):
     import gnomon
     from gnomon.tensor import math as tm
     from gnomon.tensor.basic import constant
@@ -215,6 +215,6 @@ def assert_equal_graphs(a: Sequence[Variable] | Variable, b: Sequence[Variable] 
             from gnomon.printing import debugprint
 
             raise AssertionError(
-                "graphs differ:\n" + debugprint(x, file="str") + "\n---\n"
-                + debugprint(y, file="str")
+                "graphs differ:\n" + str(debugprint(x, file="str")) + "\n---\n"
+                + str(debugprint(y, file="str"))
             )

@@ -118,5 +118,5 @@ def _host(op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> JaxFn
 
 # jax.scipy.special.hyp2f1 exists but is wrong far outside |z| < 1 (-inf at z = -47017, where
 # SciPy gives 3.2e-4) and takes seconds to compile: SciPy's runs instead.
-for _cls in (ss.GammaIncInv, ss.GammaIncCInv, ss.BetaIncInv, ss.BetaIncDer, ss.Hyp2F1):
-    jax_scalar_funcify.register(_cls)(_host)
+for _host_cls in (ss.GammaIncInv, ss.GammaIncCInv, ss.BetaIncInv, ss.BetaIncDer, ss.Hyp2F1):
+    jax_scalar_funcify.register(_host_cls)(_host)

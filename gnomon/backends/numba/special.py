@@ -101,7 +101,7 @@ def _loop(ufunc: Any, op: object, in_dtypes: Sequence[str]) -> str:
 
 
 def _export_call(ufunc: Any, double: str, single: str | None) -> Callable[..., str]:
-    def lower(op, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+    def lower(op, args, in_dtypes, out_dtypes):
         ld = _loop(ufunc, op, in_dtypes)
         if ld == "float32" and single is not None:
             return f"{_pyname(single, 'float32')}({''.join(f'np.float32({a}), ' for a in args)}0)"
@@ -124,7 +124,7 @@ def _xlog(log: str) -> Callable[..., str]:
     double = _export_call(ufunc, f"__pyx_fuse_1x{log}y", None)
     log1p = _pyname("__pyx_fuse_1xlog1py", "float64")
 
-    def lower(op, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+    def lower(op, args, in_dtypes, out_dtypes):
         ld = _loop(ufunc, op, in_dtypes)
         if ld == "float64":
             return double(op, args, in_dtypes, out_dtypes)
@@ -143,7 +143,7 @@ scalar_source.register(ss.Xlog1py)(_xlog("log1p"))
 
 def _kernel_call(ufunc: Any, kernel: str, extra: Callable[[Any], str]) -> Callable[..., str]:
     """A call of a :mod:`special_kernels` function in float64, rounded to the output dtype."""
-    def lower(op, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+    def lower(op, args, in_dtypes, out_dtypes):
         _loop(ufunc, op, in_dtypes)
         call = f"{kernel}({''.join(f'np.float64({a}), ' for a in args)}{extra(op)})"
         return call if out_dtypes[0] == "float64" else f"{ctor(out_dtypes[0])}({call})"
@@ -158,7 +158,7 @@ scalar_source.register(ss.BetaIncDer)(
 
 
 @scalar_source.register
-def _(op: sm.Polygamma, args, in_dtypes, out_dtypes):  # type: ignore[no-untyped-def]
+def _(op: sm.Polygamma, args, in_dtypes, out_dtypes):
     _loop(sp.psi, op, in_dtypes)
     x = f"np.float64({args[0]})"
     call = (f"{_pyname('__pyx_fuse_1psi', 'float64')}({x}, 0)" if op.n == 0
