@@ -9,13 +9,17 @@ Examples
 4.0
 """
 
+import importlib as _importlib
+
 from gnomon import logprob, printing, random, tensor
 from gnomon.compile.function import Function, function
 from gnomon.compile.mode import Mode
 from gnomon.compile.shared import SharedVariable, shared
 from gnomon.config import config
-from gnomon.control import OpFromGraph, foldl, foldr, ifelse, map, reduce, scan
+from gnomon.control import OpFromGraph, foldl, foldr, map, reduce
 from gnomon.gradient import (
+    Lop,
+    Rop,
     consider_constant,
     disconnected_grad,
     grad,
@@ -26,10 +30,27 @@ from gnomon.gradient import (
     jacobian,
     pullback,
     pushforward,
+    verify_grad,
     zero_grad,
 )
+from gnomon.graph.replace import clone_replace, graph_replace, vectorize_graph
+from gnomon.printing import dprint, pp
 from gnomon.random import draw
 from gnomon.rewrite.engine import rewrite_graph as rewrite_graph
+
+# PyTensor's names in the tensor namespace (``pt.grad``): the gradient layer sits above
+# gnomon.tensor, so they are bound here, where both are imported.
+tensor.grad = grad  # type: ignore[attr-defined]
+tensor.jacobian = jacobian  # type: ignore[attr-defined]
+tensor.hessian = hessian  # type: ignore[attr-defined]
+
+# PyTensor's module paths. ``gnomon.ifelse`` is the module gnomon/ifelse.py, callable as the
+# function (``gnomon.ifelse(c, a, b)`` and ``from gnomon.ifelse import ifelse`` both work).
+# Importing the package gnomon/scan binds ``gnomon.scan`` to it; as in PyTensor the name is then
+# the function again, and ``from gnomon.scan.utils import until`` finds the module.
+ifelse = _importlib.import_module("gnomon.ifelse")
+_importlib.import_module("gnomon.scan")
+scan = _importlib.import_module("gnomon.control.scan").scan
 
 __version__ = "0.1.0"
 
@@ -39,4 +60,6 @@ __all__ = [
     "jacobian", "printing", "pullback", "pushforward", "shared", "tensor", "zero_grad",
     "OpFromGraph", "foldl", "foldr", "ifelse", "map", "reduce", "scan", "random", "draw",
     "logprob",
+    "Lop", "Rop", "clone_replace", "dprint", "graph_replace", "pp", "vectorize_graph",
+    "verify_grad",
 ]

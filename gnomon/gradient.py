@@ -316,6 +316,114 @@ def _forward(
     return [t if (t := tan.get(id(f))) is not None else zeros_like(f) for f in fs]
 
 
+def Lop(f: Any, wrt: Variable | Sequence[Variable], eval_points: Any,
+        consider_constant: Sequence[Variable] | None = None,
+        disconnected_inputs: str = "raise") -> Any:
+    """PyTensor's name for :func:`pullback`: ``eval_points^T J``, where ``eval_points``
+    matches ``f`` (one variable or a list) and the result matches ``wrt``.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> x = gt.dvector("x")
+    >>> Lop(x ** 2, x, np.ones(2)).eval({x: np.array([1.0, 3.0])}).tolist()
+    [2.0, 6.0]
+    """
+    fs = [f] if isinstance(f, Variable) else list(f)
+    es = [eval_points] if isinstance(f, Variable) else list(eval_points)
+    es = [as_tensor(e) for e in es]
+    return grad(None, wrt, known_grads=dict(zip(fs, es, strict=True)),
+                consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+
+
+def Rop(f: Any, wrt: Variable | Sequence[Variable], eval_points: Any,
+        disconnected_outputs: str = "raise", return_disconnected: str = "zero") -> Any:
+    """PyTensor's name for :func:`pushforward`: ``J eval_points``, where ``eval_points``
+    matches ``wrt`` and the result matches ``f`` (one variable or a list).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> x = gt.dvector("x")
+    >>> Rop(x ** 2, x, np.ones(2)).eval({x: np.array([1.0, 3.0])}).tolist()
+    [2.0, 6.0]
+    """
+    return pushforward(f, wrt, eval_points)
+
+
+class GradientMismatchError(GnomonValueError):
+    """:func:`verify_grad` found a gradient that disagrees with finite differences."""
+
+
+def verify_grad(fun: Any, pt: Sequence[Any], n_tests: int = 2, rng: Any = None,
+                eps: float | None = None, out_type: Any = None, abs_tol: float | None = None,
+                rel_tol: float | None = None, mode: Any = "numpy",
+                cast_to_output_type: bool = False, no_debug_ref: bool = True) -> None:
+    """Check the gradient of ``fun`` at the point ``pt`` against central finite differences,
+    as PyTensor's ``verify_grad`` does.
+
+    ``fun`` takes one symbolic input per array of ``pt`` and returns a variable; its output is
+    projected on a random array (``n_tests`` projections) so that the check covers the whole
+    Jacobian, and every element of every input is perturbed. Raises
+    :class:`GradientMismatchError` (also ``verify_grad.E_grad``) naming the input and the
+    largest disagreement.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> verify_grad(lambda x: gt.exp(x) * x, [np.array([0.5, -1.0])],
+    ...             rng=np.random.default_rng(0))
+    """
+    from gnomon.compile.function import function  # verify_grad compiles what it checks
+    from gnomon.tensor.type import TensorType
+
+    if rng is None:
+        rng = np.random.default_rng(0)
+    elif not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng(rng.randint(2**31) if hasattr(rng, "randint") else rng)
+    # integer points are checked as float64 (finite differences need a float)
+    values = [np.array(p, dtype=None if np.asarray(p).dtype.kind in "fc" else "float64")
+              for p in pt]
+    single32 = all(v.dtype in (np.float32, np.complex64) for v in values)
+    eps = eps if eps is not None else (1e-3 if single32 else 1e-6)
+    abs_tol = abs_tol if abs_tol is not None else (1e-2 if single32 else 1e-4)
+    rel_tol = rel_tol if rel_tol is not None else (1e-2 if single32 else 1e-4)
+
+    xs = [TensorType(v.dtype.name, (None,) * v.ndim)(f"pt{i}") for i, v in enumerate(values)]
+    out = as_tensor(fun(*xs))
+    out_shape = np.shape(function(xs, out, mode=mode, on_unused_input="ignore")(*values))
+    for _ in range(n_tests):
+        u = constant(rng.standard_normal(out_shape), dtype=out.dtype)
+        cost = tsum(tm.mul(out, u))
+        grads = grad(cost, xs, disconnected_inputs="ignore")
+        f_cost = function(xs, cost, mode=mode, on_unused_input="ignore")
+        f_grad = function(xs, grads, mode=mode, on_unused_input="ignore")
+        analytic = f_grad(*values)
+        for i, v in enumerate(values):
+            numeric = np.zeros(v.shape, dtype="float64")
+            flat = numeric.reshape(-1)
+            for k in range(v.size):
+                up, down = [w.copy() for w in values], [w.copy() for w in values]
+                up[i].reshape(-1)[k] += eps
+                down[i].reshape(-1)[k] -= eps
+                flat[k] = (float(f_cost(*up)) - float(f_cost(*down))) / (2 * eps)
+            a = np.asarray(analytic[i], dtype="float64")
+            err = np.abs(a - numeric)
+            bad = err > abs_tol + rel_tol * np.abs(numeric)
+            if bad.any():
+                k = int(np.argmax(np.where(bad, err, -1.0)))
+                raise GradientMismatchError(with_hint(
+                    f"verify_grad: the gradient with respect to input {i} disagrees with "
+                    f"finite differences at flat index {k}: analytic "
+                    f"{a.reshape(-1)[k]:.6g}, numeric {numeric.reshape(-1)[k]:.6g} "
+                    f"(abs_tol={abs_tol}, rel_tol={rel_tol}, eps={eps})",
+                    "check the op's pullback, or loosen the tolerances for an ill-conditioned "
+                    "point"))
+
+
+verify_grad.E_grad = GradientMismatchError  # type: ignore[attr-defined]
+
+
 # --- Jacobians and Hessians -----------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """Looking at graphs: ``debugprint`` (a text tree), ``pprint`` (one math-like line) and
-``dot`` (Graphviz source).
+``dot`` (Graphviz source); PyTensor's names ``dprint`` and ``pp`` for the first two, and the
+``Print`` op (prints a value while a compiled function runs).
 
 Examples
 --------
@@ -19,8 +20,9 @@ from typing import Any, TextIO
 
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.graph.traversal import toposort
+from gnomon.tensor.debug import Print
 
-__all__ = ["debugprint", "dot", "pprint"]
+__all__ = ["Print", "debugprint", "dot", "dprint", "pp", "pprint"]
 
 
 def _outputs_of(obj: Any) -> tuple[list[Variable], str]:
@@ -240,3 +242,8 @@ def _esc(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"', '\\"')
 
 
+
+
+#: PyTensor's short names (``pytensor.dprint``, ``pytensor.pp``).
+dprint = debugprint
+pp = pprint

@@ -4,8 +4,8 @@ gnomon is built in layers, each importing only from the layers below it (module-
 and imports inside functions alike):
 
     errors, config  <  graph  <  scalar  <  tensor  <  rewrite  <  gradient  <  compile
-        <  control  <  random  <  logprob  <  backends  <  ppl  <  printing, testing,
-        gnomon/__init__
+        <  control  <  ifelse, scan  <  random  <  logprob  <  backends  <  ppl
+        <  printing, testing, gnomon/__init__
 
 (``rewrite`` sits below ``gradient``: ``grad`` rewrites its cost into a stable form first, and
 no rewrite rule needs the gradient. ``ppl``, the PyMC-style modelling layer, sits on top of
@@ -22,10 +22,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "gnomon"
 
 ORDER = ["errors", "config", "graph", "scalar", "tensor", "rewrite", "gradient", "compile",
-         "control", "random", "logprob", "backends", "ppl", "printing", "testing", "__init__"]
+         "control", "ifelse", "scan", "random", "logprob", "backends", "ppl", "printing",
+         "testing", "__init__"]
 
 #: (importing module, imported module) -> why the upward import stays
 ALLOWED: dict[tuple[str, str], str] = {
+    ("gnomon.tensor.variable", "gnomon.printing"):
+        "x.dprint() (PyTensor's method) prints with debugprint",
+    ("gnomon.gradient", "gnomon.compile.function"):
+        "verify_grad (PyTensor's name in this module) compiles the cost it checks",
+    ("gnomon.graph.replace", "gnomon.control.vectorize"):
+        "vectorize_graph (PyTensor's graph.replace path) batches with tensor ops and scan",
+    ("gnomon.graph.rewriting.utils", "gnomon.rewrite.engine"):
+        "rewrite_graph at PyTensor's graph.rewriting.utils path runs the rewrite engine",
     ("gnomon.graph.basic", "gnomon.compile.function"):
         "Variable.eval compiles a function: a convenience method on the IR's own class",
     ("gnomon.rewrite.engine", "gnomon.compile.mode"):

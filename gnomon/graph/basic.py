@@ -347,7 +347,6 @@ class PickleOrder:
     _local = threading.local()
 
     def __init__(self, outputs: Sequence[Variable]) -> None:
-        from gnomon.graph.traversal import toposort
 
         self.nodes = tuple(toposort(outputs))
 
@@ -425,3 +424,15 @@ def _intern_constant(
     if hasattr(data, "setflags"):
         data.setflags(write=False)  # read-only, as gnomon.tensor.constant makes constants
     return cls.make(ttype, data, key, name)
+
+
+# PyTensor's names in this module (``from pytensor.graph.basic import graph_inputs, ancestors``).
+# The graph walks live in gnomon.graph.traversal and gnomon.graph.replace, which import this
+# module, so they are imported last, once the classes above exist.
+from gnomon.graph.replace import clone_replace, graph_replace  # noqa: E402, F401
+from gnomon.graph.traversal import (  # noqa: E402, F401
+    ancestors,
+    graph_inputs,
+    is_in_ancestors,
+    toposort,
+)

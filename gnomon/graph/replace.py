@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any, overload
 
 from gnomon.graph.basic import Variable
 from gnomon.graph.traversal import toposort
 
+__all__ = ["clone_replace", "graph_replace", "vectorize_graph"]
 
-def graph_replace(
-    outputs: Sequence[Variable],
-    replace: Mapping[Variable, Variable],
-    *,
-    strict: bool = True,
-) -> list[Variable]:
+Replacements = Mapping[Variable, Variable] | Sequence[tuple[Variable, Variable]]
+
+
+@overload
+def graph_replace(outputs: Variable, replace: Replacements, *,
+                  strict: bool = True) -> Variable: ...
+@overload
+def graph_replace(outputs: Sequence[Variable], replace: Replacements, *,
+                  strict: bool = True) -> list[Variable]: ...
+def graph_replace(outputs: Any, replace: Replacements, *, strict: bool = True) -> Any:
     """Return ``outputs`` rebuilt with each key of ``replace`` substituted by its value.
+
+    ``outputs`` is one variable (one is returned) or a sequence (a list is returned);
+    ``replace`` is a mapping or a sequence of ``(old, new)`` pairs, as in PyTensor.
 
     Nodes whose inputs did not change are kept as they are (so untouched subgraphs are shared),
     and rebuilt nodes go through ``op.make_node`` again, so types are re-inferred.
@@ -30,8 +39,11 @@ def graph_replace(
     """
     from gnomon.errors import GnomonTypeError
 
+    if isinstance(outputs, Variable):
+        return graph_replace([outputs], replace, strict=strict)[0]
+    pairs = replace.items() if isinstance(replace, Mapping) else replace
     memo: dict[Variable, Variable] = {}
-    for old, new in replace.items():
+    for old, new in pairs:
         if strict and old.type != new.type:
             new = _convert_for_replace(old, new)
             if old.type != new.type:
@@ -64,20 +76,55 @@ def _convert_for_replace(old: Variable, new: Variable) -> Variable:
     return out if out is not None else new
 
 
-def clone_replace(
-    outputs: Sequence[Variable],
-    replace: Mapping[Variable, Variable] | None = None,
-) -> list[Variable]:
+@overload
+def clone_replace(outputs: Variable, replace: Replacements | None = None,
+                  **kw: Any) -> Variable: ...
+@overload
+def clone_replace(outputs: Sequence[Variable], replace: Replacements | None = None,
+                  **kw: Any) -> list[Variable]: ...
+def clone_replace(outputs: Any, replace: Replacements | None = None, **kw: Any) -> Any:
     """Like :func:`graph_replace`, but the roots not replaced are cloned to fresh variables too.
 
     Useful to build a copy of a graph that shares no root with the original (inner graphs).
-    Constants are kept (they are interned by value).
+    Constants are kept (they are interned by value). One variable in, one out. PyTensor's
+    rebuild keywords (``rebuild_strict``, ``copy_inputs_over``) are accepted; gnomon's graphs
+    are immutable, so there is nothing else to choose.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> x, y = gt.dscalar("x"), gt.dscalar("y")
+    >>> out = clone_replace(x + y, {x: gt.constant(2.0)})
+    >>> out.owner.inputs[1] is y  # y was cloned to a fresh root
+    False
     """
     from gnomon.graph.basic import Constant
     from gnomon.graph.traversal import graph_inputs
 
-    mapping: dict[Variable, Variable] = dict(replace or {})
+    if isinstance(outputs, Variable):
+        return clone_replace([outputs], replace, **kw)[0]
+    pairs = (replace or {}).items() if isinstance(replace, Mapping | None) else replace
+    mapping: dict[Variable, Variable] = dict(pairs)
     for root in graph_inputs(outputs, include_constants=False):
         if root not in mapping and not isinstance(root, Constant):
             mapping[root] = root.clone()
     return graph_replace(outputs, mapping, strict=False)
+
+
+def vectorize_graph(outputs: Any, replace: Mapping[Variable, Any]) -> Any:
+    """``outputs`` rebuilt for replacements of their inputs that have leading batch dimensions
+    (PyTensor's ``vectorize_graph``); see :mod:`gnomon.control.vectorize` for how each op is
+    batched.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> x = gt.dvector("x")
+    >>> xs = gt.dmatrix("xs")
+    >>> vectorize_graph(gt.sum(x ** 2), {x: xs}).eval({xs: np.ones((3, 2))}).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    # The rules build tensor ops and scans, which live in layers above this one.
+    from gnomon.control.vectorize import vectorize_graph as impl
+
+    return impl(outputs, replace)

@@ -43,10 +43,11 @@ def toposort(outputs: Iterable[Variable]) -> list[Apply]:
     return order
 
 
-def ancestors(outputs: Iterable[Variable]) -> Iterator[Variable]:
-    """Every variable ``outputs`` depend on, ``outputs`` included, each once."""
+def ancestors(outputs: Variable | Iterable[Variable]) -> Iterator[Variable]:
+    """Every variable ``outputs`` (a variable or several) depend on, ``outputs`` included, each
+    once."""
     seen: set[int] = set()
-    stack = list(outputs)
+    stack = [outputs] if isinstance(outputs, Variable) else list(outputs)
     while stack:
         v = stack.pop()
         if id(v) in seen:
@@ -57,7 +58,8 @@ def ancestors(outputs: Iterable[Variable]) -> Iterator[Variable]:
             stack.extend(v.owner.inputs)
 
 
-def graph_inputs(outputs: Iterable[Variable], include_constants: bool = True) -> list[Variable]:
+def graph_inputs(outputs: Variable | Iterable[Variable],
+                 include_constants: bool = True) -> list[Variable]:
     """Root variables (no owner) that ``outputs`` depend on, in first-visited order.
 
     Constants are roots too and are included, as in PyTensor; pass

@@ -4,11 +4,20 @@ import numpy as np
 
 import gnomon.tensor as gt
 from gnomon.tensor.arrays import SpecifyShape
+from gnomon.tensor.debug import Print
 from tests.records import F, OpRecord
+
+
+def _quiet(op: Print, value: object) -> None:
+    pass
+
 
 RECORDS = [
     OpRecord("specify_shape", lambda x: gt.specify_shape(x, (2, None)) * 2.0, lambda x: x * 2.0,
              [(F(2, 3),)], grad=2, ops=(SpecifyShape,)),
     OpRecord("specify_shape_all", lambda x: gt.exp(gt.specify_shape(x, (3,))), np.exp,
              [(F(3),)], grad=1, ops=(SpecifyShape,)),
+    # global_fn keeps the test output quiet; the value still goes through the op
+    OpRecord("print", lambda x: Print("x", global_fn=_quiet)(x) * 3.0, lambda x: x * 3.0,
+             [(F(2, 3),)], grad=2, ops=(Print,)),
 ]

@@ -21,6 +21,7 @@ from gnomon.scalar import math as sm
 from gnomon.scalar import special as ss
 from gnomon.tensor.blas import Einsum
 from gnomon.tensor.creation import Arange, Eye, Linspace
+from gnomon.tensor.debug import Print
 from gnomon.tensor.indexing import (
     AdvancedIncSubtensor,
     AdvancedSubtensor,
@@ -74,6 +75,7 @@ def _random_ops() -> dict[type, str]:
 UNLOWERED: dict[type, str] = {
     IfElse: _INNER, Scan: _INNER, OpFromGraph: _INNER,
     FromFunctionOp: "it calls the user's Python function (as_op)",
+    Print: "it prints from Python (its perform, called from the C program)",
     Subtensor: _INDEXING, IncSubtensor: _INDEXING, AdvancedSubtensor: _INDEXING,
     AdvancedIncSubtensor: _INDEXING, Nonzero: _INDEXING,
     Einsum: _NOT_YET, Arange: _NOT_YET, Linspace: _NOT_YET, Eye: _NOT_YET, Join: _NOT_YET,

@@ -1,4 +1,4 @@
-"""Lowerings of the ops behind PyTensor's names (:mod:`gnomon.tensor.arrays`).
+"""Lowerings of the ops behind PyTensor's names (:mod:`gnomon.tensor.arrays`, ``Print``).
 
 ``SpecifyShape``: JAX knows every shape when it traces, so the lengths given as constants are
 checked then (a ``ValueError``, like the reference); lengths given as symbolic values are
@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
+import numpy as np
+
 from gnomon.backends.jax.dispatch import JaxFn, jax_funcify
 from gnomon.errors import ShapeError
 from gnomon.graph.basic import Apply, Constant
 from gnomon.tensor.arrays import SpecifyShape
+from gnomon.tensor.debug import Print
 
 
 @jax_funcify.register(SpecifyShape)
@@ -28,3 +32,13 @@ def _(op: SpecifyShape, node: Apply) -> JaxFn:
         return x
 
     return specify
+
+
+@jax_funcify.register(Print)
+def _print(op: Print, node: Apply) -> JaxFn:
+    def show(x: Any) -> Any:
+        # runs on the host with the concrete value, also under jax.jit
+        jax.debug.callback(lambda v: op.show(np.asarray(v)), x)
+        return x
+
+    return show

@@ -30,6 +30,7 @@ from gnomon.backends.numba import (  # noqa: F401
 from gnomon.compile.ops import FromFunctionOp
 from gnomon.tensor.blas import Einsum
 from gnomon.tensor.creation import Arange, Linspace
+from gnomon.tensor.debug import Print
 from gnomon.tensor.indexing import Nonzero
 from gnomon.tensor.linalg import QR, SVD, BandPart, Eigh, Pinv, SolveTriangular
 from gnomon.tensor.shapes import Repeat, RepeatSum, Split
@@ -64,4 +65,5 @@ UNLOWERED: dict[type, str] = {
     BandPart: _LAPACK,
     FromFunctionOp: "it calls the user's Python function (as_op); user ops written with "
                     "PyTensor's protocol run the same way",
+    Print: "it prints from Python (a call between compiled kernels, where the value exists)",
 }
