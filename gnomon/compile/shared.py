@@ -85,6 +85,7 @@ def shared(
     borrow: bool = False,
     shape: tuple[int | None, ...] | None = None,
     dtype: Any = None,
+    broadcastable: tuple[bool, ...] | None = None,
 ) -> TensorSharedVariable:
     """A variable whose value persists between calls and that ``updates`` can change.
 
@@ -100,6 +101,9 @@ def shared(
         Static shape; by default every dimension may change with ``set_value``.
     dtype : dtype-like, optional
         Convert the value to this dtype.
+    broadcastable : tuple of bool, optional
+        PyTensor's way to give a static shape: ``True`` marks a dimension of static length 1
+        (``shape`` with ``1`` there and ``None`` elsewhere). Not together with ``shape``.
 
     Examples
     --------
@@ -121,6 +125,14 @@ def shared(
     arr = np.asarray(value, dtype=dtype) if borrow else np.array(value, dtype=dtype, copy=True)
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise GnomonTypeError(f"shared() needs a numeric array, got {type(value).__name__}")
+    if broadcastable is not None:
+        if shape is not None:
+            raise GnomonTypeError("shared(): give shape= or broadcastable=, not both")
+        if len(broadcastable) != arr.ndim:
+            raise GnomonTypeError(
+                f"shared(): broadcastable={tuple(broadcastable)} has {len(broadcastable)} "
+                f"entries for a value with {arr.ndim} dimension(s)")
+        shape = tuple(1 if b else None for b in broadcastable)
     t = TensorType(arr.dtype.name, shape if shape is not None else (None,) * arr.ndim)
     t.filter(arr, name=f"shared variable {name or '<unnamed>'}")
     return TensorSharedVariable(t, arr, name)
