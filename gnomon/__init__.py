@@ -12,6 +12,7 @@ Examples
 import importlib as _importlib
 
 from gnomon import logprob, printing, random, tensor
+from gnomon.backends.c.export import export_c
 from gnomon.compile.function import Function, function
 from gnomon.compile.mode import Mode
 from gnomon.compile.shared import SharedVariable, shared
@@ -59,7 +60,7 @@ __all__ = [
     "function", "grad", "grad_clip", "grad_scale", "hessian", "hessian_vector_product",
     "jacobian", "printing", "pullback", "pushforward", "shared", "tensor", "zero_grad",
     "OpFromGraph", "foldl", "foldr", "ifelse", "map", "reduce", "scan", "random", "draw",
-    "logprob",
+    "logprob", "export_c",
     "Lop", "Rop", "clone_replace", "dprint", "graph_replace", "pp", "vectorize_graph",
     "verify_grad",
 ]

@@ -10,7 +10,15 @@ See :mod:`gnomon.backends.c.linker` (how a program is compiled), :mod:`gnomon.ba
 from __future__ import annotations
 
 # The modules that register lowerings, one per op family (imported for their registrations).
-from gnomon.backends.c import basic, blas, elemwise, linalg, reduce, shape  # noqa: F401
+from gnomon.backends.c import (  # noqa: F401
+    basic,
+    blas,
+    elemwise,
+    indexing,
+    linalg,
+    reduce,
+    shape,
+)
 from gnomon.compile.ops import FromFunctionOp
 from gnomon.control.ifelse import IfElse
 from gnomon.control.opfromgraph import OpFromGraph
@@ -27,7 +35,6 @@ from gnomon.tensor.indexing import (
     AdvancedSubtensor,
     IncSubtensor,
     Nonzero,
-    Subtensor,
 )
 from gnomon.tensor.linalg import (
     QR,
@@ -49,7 +56,7 @@ from gnomon.tensor.sorting import Argsort, PermuteAlongAxis, SearchSorted, Sort
 READY = False
 
 _NOT_YET = "not lowered to C yet"
-_INDEXING = "indexing is not lowered to C yet"
+_INDEXING = "indexing other than basic Subtensor views is not lowered to C yet"
 _LAPACK = "only LAPACK potrf (Cholesky) is bound in C so far"
 _INNER = ("ops with inner graphs run their NumPy perform (the inner graph is not compiled "
           "into the C program yet)")
@@ -76,7 +83,7 @@ UNLOWERED: dict[type, str] = {
     IfElse: _INNER, Scan: _INNER, OpFromGraph: _INNER,
     FromFunctionOp: "it calls the user's Python function (as_op)",
     Print: "it prints from Python (its perform, called from the C program)",
-    Subtensor: _INDEXING, IncSubtensor: _INDEXING, AdvancedSubtensor: _INDEXING,
+    IncSubtensor: _INDEXING, AdvancedSubtensor: _INDEXING,
     AdvancedIncSubtensor: _INDEXING, Nonzero: _INDEXING,
     Einsum: _NOT_YET, Arange: _NOT_YET, Linspace: _NOT_YET, Eye: _NOT_YET, Join: _NOT_YET,
     Split: _NOT_YET, Repeat: _NOT_YET, RepeatSum: _NOT_YET, Argmax: _NOT_YET,
@@ -92,3 +99,8 @@ UNLOWERED: dict[type, str] = {
     ss.I0: _SCIPY, ss.I0e: _SCIPY, ss.I1: _SCIPY, ss.I1e: _SCIPY,
     **_random_ops(),
 }
+
+# lowerings (and UNLOWERED entries) handed over by the layers above (gnomon.ppl's private ops)
+from gnomon.backends import backend_loaded as _backend_loaded  # noqa: E402
+
+_backend_loaded("c")

@@ -76,4 +76,5 @@ def tensor_dtypes(node: Apply) -> None:
 def kernel(body: list[str]) -> str:
     """The kernel text around ``body`` (statements, indented here)."""
     return ("static int KERNEL(gn_ctx *ctx, gn_arr *const *in, gn_arr *out) {\n"
+            "    (void)ctx; (void)in; (void)out;\n"
             + "".join(f"    {ln}\n" if ln else "\n" for ln in body) + "    return 0;\n}\n")

@@ -69,7 +69,7 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
     out_dt = [o.dtype for o in outs]
     stmts, exprs = scalar_body(op.scalar_op, [f"x{k}" for k in range(nin)], in_dt, out_dt)
     arrays = [k for k in range(nin) if lits[k] is None]
-    body: list[str] = [f"int64_t n[{max(nd, 1)}];"]
+    body: list[str] = [f"int64_t n[{max(nd, 1)}]; (void)n;"]
     # 1. the broadcast shape, checked like NumPy
     for d in range(nd):
         body.append(f"n[{d}] = 1;")
@@ -127,7 +127,7 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
         body += ["    }", "    return 0;", "}"]
     # 3b. the strided loop nest
     for k in arrays:
-        body.append(f"int64_t s{k}[{max(nd, 1)}];")
+        body.append(f"int64_t s{k}[{max(nd, 1)}]; (void)s{k};")
         for d in range(nd):
             if static[k][d] == 1:
                 body.append(f"s{k}[{d}] = 0;")

@@ -42,9 +42,9 @@ def _sfx(dtype: str) -> str:
 
 def reduce_source(node: Apply, axes: Sequence[int], init: str,
                   update: Callable[[str, str], str], empty_error: str | None = None,
-                  finish: Callable[[str], str] | None = None) -> str:
+                  finish: Callable[[str], str] | None = None, cast_input: bool = True) -> str:
     """Kernel reducing input 0 over ``axes`` with ``acc = update(acc, x)`` (x cast to the
-    output dtype), then ``out = finish(acc)``."""
+    output dtype unless ``cast_input`` is false), then ``out = finish(acc)``."""
     tensor_dtypes(node)
     x = node.inputs[0]
     nd = x.ndim
@@ -58,10 +58,10 @@ def reduce_source(node: Apply, axes: Sequence[int], init: str,
     body.append(alloc("out[0]", dt))
     body.append("int64_t m = gn_size(&out[0]);")
     inner = " * ".join(f"in[0]->shape[{d}]" for d in axes) or "1"
-    body.append(f"int64_t r = {inner};")
+    body.append(f"int64_t r = {inner}; (void)r;")
     if empty_error is not None:
         body.append(f"if (r == 0 && m > 0) return gn_fail(ctx, \"{empty_error}\");")
-    val = f"({t})p[j]" if t != ct else "p[j]"
+    val = f"({t})p[j]" if t != ct and cast_input else "p[j]"
     trailing = axes == list(range(nd - len(axes), nd))
     if trailing:
         body += [f"if (gn_is_c_contiguous(in[0], {itemsize(xt)})) {{",
@@ -85,7 +85,7 @@ def reduce_source(node: Apply, axes: Sequence[int], init: str,
     src = " + ".join(f"i{d} * in[0]->strides[{d}]" for d in range(nd)) or "0"
     dst = " + ".join(f"i{d} * {ostr[d]}" for d in kept) or "0"
     xv = f"*(const {ct} *)(in[0]->data + {src})"
-    xv = f"({t}){xv}" if t != ct else xv
+    xv = f"({t}){xv}" if t != ct and cast_input else xv
     loops += [f"{pad}{t} *q = ({t} *)((char *)o + {dst});",
               f"{pad}*q = {update('*q', xv)};"]
     loops += ["    " * d + "}" for d in reversed(range(nd))]
@@ -141,12 +141,14 @@ def _(op: Min, node: Apply) -> str:
 
 @c_funcify.register
 def _(op: AllTrue, node: Apply) -> str:
-    return reduce_source(node, op.axes, "1", lambda a, x: f"({a} && ({x} != 0))")
+    return reduce_source(node, op.axes, "1", lambda a, x: f"({a} && ({x} != 0))",
+                         cast_input=False)
 
 
 @c_funcify.register
 def _(op: AnyTrue, node: Apply) -> str:
-    return reduce_source(node, op.axes, "0", lambda a, x: f"({a} || ({x} != 0))")
+    return reduce_source(node, op.axes, "0", lambda a, x: f"({a} || ({x} != 0))",
+                         cast_input=False)
 
 
 def _normalize(node: Apply, axes: Sequence[int], kind: str) -> str:

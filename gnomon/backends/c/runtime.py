@@ -51,7 +51,7 @@ typedef struct {
     char msg[512];
 } gn_ctx;
 
-static int gn_fail(gn_ctx *ctx, const char *fmt, ...) {
+static inline int gn_fail(gn_ctx *ctx, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(ctx->msg, sizeof ctx->msg, fmt, ap);
@@ -60,13 +60,13 @@ static int gn_fail(gn_ctx *ctx, const char *fmt, ...) {
     return -1;
 }
 
-static int64_t gn_size(const gn_arr *a) {
+static inline int64_t gn_size(const gn_arr *a) {
     int64_t n = 1;
     for (int d = 0; d < a->nd; d++) n *= a->shape[d];
     return n;
 }
 
-static int gn_is_c_contiguous(const gn_arr *a, int64_t itemsize) {
+static inline int gn_is_c_contiguous(const gn_arr *a, int64_t itemsize) {
     int64_t s = itemsize;
     for (int d = a->nd - 1; d >= 0; d--) {
         if (a->shape[d] != 1 && a->strides[d] != s) return 0;
@@ -75,7 +75,7 @@ static int gn_is_c_contiguous(const gn_arr *a, int64_t itemsize) {
     return 1;
 }
 
-static void gn_c_strides(gn_arr *a, int64_t itemsize) {
+static inline void gn_c_strides(gn_arr *a, int64_t itemsize) {
     int64_t s = itemsize;
     for (int d = a->nd - 1; d >= 0; d--) {
         a->strides[d] = s;
@@ -84,9 +84,9 @@ static void gn_c_strides(gn_arr *a, int64_t itemsize) {
 }
 
 #ifdef GN_PYTHON
-static void gn_retain(void *base) { Py_XINCREF((PyObject *)base); }
-static void gn_release(void *base) { Py_XDECREF((PyObject *)base); }
-static int gn_alloc(gn_ctx *ctx, gn_arr *a, int typenum, int64_t itemsize) {
+static inline void gn_retain(void *base) { Py_XINCREF((PyObject *)base); }
+static inline void gn_release(void *base) { Py_XDECREF((PyObject *)base); }
+static inline int gn_alloc(gn_ctx *ctx, gn_arr *a, int typenum, int64_t itemsize) {
     npy_intp dims[GN_MAXD > 0 ? GN_MAXD : 1];
     for (int d = 0; d < a->nd; d++) {
         if (a->shape[d] < 0) return gn_fail(ctx, "negative dimensions are not allowed");
@@ -102,9 +102,9 @@ static int gn_alloc(gn_ctx *ctx, gn_arr *a, int typenum, int64_t itemsize) {
 }
 #else
 /* malloc'd block: a 64-byte header holding the reference count, then the data */
-static void gn_retain(void *base) { if (base) ++*(int64_t *)base; }
-static void gn_release(void *base) { if (base && --*(int64_t *)base == 0) free(base); }
-static int gn_alloc(gn_ctx *ctx, gn_arr *a, int typenum, int64_t itemsize) {
+static inline void gn_retain(void *base) { if (base) ++*(int64_t *)base; }
+static inline void gn_release(void *base) { if (base && --*(int64_t *)base == 0) free(base); }
+static inline int gn_alloc(gn_ctx *ctx, gn_arr *a, int typenum, int64_t itemsize) {
     (void)typenum;
     int64_t n = 1;
     for (int d = 0; d < a->nd; d++) {
@@ -122,10 +122,10 @@ static int gn_alloc(gn_ctx *ctx, gn_arr *a, int typenum, int64_t itemsize) {
 #endif
 
 /* out := a view of in (same memory), sharing its owner */
-static void gn_view(gn_arr *out, const gn_arr *in) { *out = *in; gn_retain(out->base); }
+static inline void gn_view(gn_arr *out, const gn_arr *in) { *out = *in; gn_retain(out->base); }
 
 /* dst (allocated, same shape) := src, element by element through the strides */
-static void gn_copy(gn_arr *dst, const gn_arr *src, int64_t itemsize) {
+static inline void gn_copy(gn_arr *dst, const gn_arr *src, int64_t itemsize) {
     int nd = src->nd;
     int64_t n = gn_size(src);
     if (n == 0) return;
@@ -140,6 +140,26 @@ static void gn_copy(gn_arr *dst, const gn_arr *src, int64_t itemsize) {
         memcpy(dst->data + od, src->data + os, (size_t)itemsize);
         for (int d = nd - 1; d >= 0; d--) { if (++idx[d] < src->shape[d]) break; idx[d] = 0; }
     }
+}
+
+/* Python's slice.indices(len): first index, number of elements, step; -1 if step == 0 */
+static inline int gn_slice(int64_t len, int has_start, int64_t start, int has_stop, int64_t stop,
+                    int has_step, int64_t step, int64_t *o_start, int64_t *o_n,
+                    int64_t *o_step) {
+    if (!has_step) step = 1;
+    if (step == 0) return -1;
+    int64_t lower = step > 0 ? 0 : -1, upper = step > 0 ? len : len - 1;
+    if (!has_start) start = step > 0 ? lower : upper;
+    else { if (start < 0) start += len; if (start < lower) start = lower;
+           else if (start > upper) start = upper; }
+    if (!has_stop) stop = step > 0 ? upper : lower;
+    else { if (stop < 0) stop += len; if (stop < lower) stop = lower;
+           else if (stop > upper) stop = upper; }
+    int64_t n = 0;
+    if (step > 0 && stop > start) n = (stop - start + step - 1) / step;
+    if (step < 0 && start > stop) n = (start - stop - step - 1) / (-step);
+    *o_start = start; *o_n = n; *o_step = step;
+    return 0;
 }
 
 /* ---- scalar helpers with NumPy's semantics ---- */
@@ -283,7 +303,7 @@ void spotrf_(char *, int *, float *, int *, int *);
 #else
 /* column-major C := alpha op(A) op(B) + beta C, plain loops (no BLAS needed) */
 #define GN_REF_GEMM(T, NAME)                                                            \
-static void NAME(char *ta, char *tb, int *m, int *n, int *k, T *alpha, T *a, int *lda,  \
+static inline void NAME(char *ta, char *tb, int *m, int *n, int *k, T *alpha, T *a, int *lda,  \
                  T *b, int *ldb, T *beta, T *c, int *ldc) {                              \
     int at = (*ta == 'T' || *ta == 't'), bt = (*tb == 'T' || *tb == 't');                \
     for (int j = 0; j < *n; j++)                                                         \
@@ -303,7 +323,7 @@ GN_REF_GEMM(float, gn_sgemm)
 /* LAPACK potrf with uplo='U' on a column-major matrix = lower Cholesky of the row-major
    matrix: A(i, j) = a[i * lda + j]; info > 0 if it is not positive definite */
 #define GN_REF_POTRF(T, NAME, SQRT)                                                     \
-static void NAME(char *uplo, int *n, T *a, int *lda, int *info) {                       \
+static inline void NAME(char *uplo, int *n, T *a, int *lda, int *info) {                       \
     (void)uplo; *info = 0;                                                               \
     int64_t ld = *lda;                                                                   \
     for (int j = 0; j < *n; j++) {                                                       \
@@ -330,7 +350,7 @@ BLAS_HELPERS = r"""
    BLAS computes P^T = B^T A^T, reading each operand in place when one of its strides is the
    item size (else from a contiguous copy) */
 #define GN_MATMUL(T, S, GEMM)                                                           \
-static int gn_matmul_##S(gn_ctx *ctx, const char *a, int64_t as0, int64_t as1,           \
+static inline int gn_matmul_##S(gn_ctx *ctx, const char *a, int64_t as0, int64_t as1,           \
                          const char *b, int64_t bs0, int64_t bs1, T *p,                  \
                          int64_t M, int64_t N, int64_t K, T alpha) {                     \
     const int64_t isz = sizeof(T);                                                       \

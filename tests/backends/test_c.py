@@ -1,0 +1,385 @@
+"""The C backend (``mode="c"``) and ``gnomon.export_c``.
+
+To keep compile time in budget, the op-records rows (first case of each row, plus the gradient
+graph of each differentiable row) are compiled together into one extension module
+(``linker.batch()``) at ``-O0``; the other tests compile small programs of their own.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import textwrap
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import gnomon
+import gnomon.tensor as gt
+from gnomon.testing import tolerance
+from tests.records import all_records
+from tests.test_op_records import _as_list, _inputs, _symbolic
+
+cache = pytest.importorskip("gnomon.backends.c.cache")
+try:
+    CC = cache.compiler()
+except Exception:  # pragma: no cover - no compiler on this machine
+    pytest.skip("no C compiler", allow_module_level=True)
+
+from gnomon.backends import diskcache  # noqa: E402
+from gnomon.backends.c import linker  # noqa: E402
+
+RECORDS = [r for r in all_records() if not r.random]
+GRAD_ROWS = [r for r in RECORDS if r.grad >= 1]
+
+
+def _grad_graph(rec: Any, values: list[np.ndarray]) -> Any:
+    """The gradient graph of ``rec`` (as tests/test_backend_gradients.py builds it), or None."""
+    idx = [k for k, v in enumerate(values) if v.dtype.kind == "f"
+           and (rec.grad_wrt is None or k in rec.grad_wrt)]
+    if not idx:
+        return None
+    rng = np.random.default_rng(zlib.crc32(rec.name.encode()))
+
+    def grads(*xs: Any) -> Any:
+        outs = [o for o in _as_list(rec.fn(*xs)) if o.dtype[0] == "f"]
+        if not outs:
+            return None
+        vals = _as_list(gnomon.function(list(xs), outs, mode="numpy",
+                                        on_unused_input="ignore")(*values))
+        cost = gt.add(*[gt.sum(o * gt.constant(rng.standard_normal(np.shape(v)).astype(o.dtype)))
+                        for o, v in zip(outs, vals, strict=True)], 0.0)
+        return gnomon.grad(cost, [xs[k] for k in idx], disconnected_inputs="ignore")
+
+    return grads
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every row's reference and C functions (forward and gradient), built as one module."""
+    old = cache.FLAGS
+    cache.FLAGS = tuple("-O0" if f == "-O3" else f for f in old)  # flags key the cache
+    out: dict[str, Any] = {}
+    try:
+        with linker.batch():
+            for rec in RECORDS:
+                values = _inputs(rec, 0)
+                for kind, fn in (("fwd", rec.fn), ("grad", _grad_graph(rec, values)
+                                                   if rec in GRAD_ROWS else None)):
+                    if fn is None:
+                        continue
+                    xs = _symbolic(rec, 0, values)
+                    outs = fn(*xs)
+                    if outs is None:
+                        continue
+                    outs = _as_list(outs)
+                    ref = gnomon.function(xs, outs, mode="numpy", on_unused_input="ignore")
+                    f = gnomon.function(xs, outs, mode="c", on_unused_input="ignore")
+                    out[f"{kind}-{rec.name}"] = (rec, values, ref, f)
+            first = next(iter(out.values()))
+            first[3](*first[1])  # builds the module
+    finally:
+        cache.FLAGS = old
+    return out
+
+
+def _compare(rec: Any, values: list[np.ndarray], ref: Any, f: Any, grad: bool) -> None:
+    want, got = _as_list(ref(*values)), _as_list(f(*values))
+    for k, (g, w) in enumerate(zip(got, want, strict=True)):
+        g, w = np.asarray(g), np.asarray(w)
+        assert (g.dtype, g.shape) == (w.dtype, w.shape), f"output {k}"
+        rt, at = tolerance(w.dtype)
+        if grad and any(v.dtype == np.float32 for v in values):
+            rt = 1e-4
+        np.testing.assert_allclose(g, w, rtol=rec.rtol or rt, atol=rec.atol or at,
+                                   err_msg=f"output {k} differs from the reference")
+
+
+@pytest.mark.parametrize("rec", RECORDS, ids=[r.name for r in RECORDS])
+def test_op_records_on_c(table: dict[str, Any], rec: Any) -> None:
+    _compare(*table[f"fwd-{rec.name}"], grad=False)
+
+
+@pytest.mark.parametrize("rec", GRAD_ROWS, ids=[r.name for r in GRAD_ROWS])
+def test_gradient_graphs_on_c(table: dict[str, Any], rec: Any) -> None:
+    if f"grad-{rec.name}" not in table:
+        pytest.skip("no float input or output to differentiate")
+    _compare(*table[f"grad-{rec.name}"], grad=True)
+
+
+def test_most_of_the_table_runs_in_c(table: dict[str, Any]) -> None:
+    # the C lowerings are used, not only the Python fallbacks
+    lowered = sum(1 for _, _, _, f in table.values() if not f.compiled.state.fallback_nodes)
+    assert lowered > 0.7 * len(table)
+
+
+# --- mode="c" behaviour ---------------------------------------------------------------------
+
+
+def test_fused_loop_broadcasting_inplace_and_fallback() -> None:
+    x, y = gt.dmatrix("x"), gt.dvector("y")
+    # exp(x) is dead after the fused loop reads it: the memory plan reuses its buffer; repeat
+    # has no C lowering and runs its perform between C kernels
+    e = gt.exp(x)
+    z = gt.log1p(e) * y + 1.0
+    out = gt.repeat(gt.sum(z, axis=0), 2)
+    f = gnomon.function([x, y], [out, z], mode="c")
+    st = f.compiled.state
+    assert [type(n.op).__name__ for n in st.fallback_nodes] == ["Repeat"]
+    rng = np.random.default_rng(3)
+    for xs, ys in [((3, 4), (4,)), ((3, 1), (4,)), ((2, 5), (1,))]:  # runtime broadcasting
+        a, b = rng.normal(size=xs), rng.normal(size=ys)
+        want = np.log1p(np.exp(a)) * b + 1.0
+        got = f(a, b)
+        np.testing.assert_allclose(got[1], want, rtol=1e-13)
+        np.testing.assert_allclose(got[0], np.repeat(want.sum(axis=0), 2), rtol=1e-12)
+
+
+def test_inplace_plan_is_used_and_inputs_are_never_written() -> None:
+    x = gt.dvector("x")
+    y = gt.exp(x)
+    z = gt.sin(gt.sum(y) * y)  # the sum reads y before the loop overwrites it
+    f = gnomon.function([x], [z, x], mode=gnomon.Mode("c").excluding("fusion"))
+    assert f.compiled.state.inplace, "no node writes into a dead buffer"
+    a = np.linspace(-1, 1, 6)
+    keep = a.copy()
+    got_z, got_x = f(a)
+    np.testing.assert_allclose(got_z, np.sin(np.exp(a).sum() * np.exp(a)), rtol=1e-13)
+    np.testing.assert_array_equal(a, keep)
+    assert not np.shares_memory(got_x, a)  # an output equal to an input is a copy
+
+
+def test_shape_error_names_the_node_and_line() -> None:
+    x, y = gt.dvector("x"), gt.dvector("y")
+    f = gnomon.function([x, y], x + y, mode="c")
+    with pytest.raises(gnomon.errors.GnomonError, match="test_c.py"):
+        f(np.ones(3), np.ones(4))
+
+
+def test_shared_variables_and_updates() -> None:
+    w = gnomon.shared(np.zeros(3), name="w")
+    x = gt.dvector("x")
+    f = gnomon.function([x], gt.sum(w * x), updates=[(w, w + x)], mode="c")
+    f(np.ones(3))
+    assert f(np.arange(3.0)) == pytest.approx(3.0)
+    np.testing.assert_allclose(w.get_value(), [1.0, 2.0, 3.0])
+
+
+def test_missing_compiler_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache.shutil, "which", lambda _: None)
+    cache.compiler.cache_clear()
+    try:
+        with pytest.raises(gnomon.errors.BackendUnavailableError, match=r"apt-get install gcc"):
+            cache.compiler()
+    finally:
+        monkeypatch.undo()
+        cache.compiler.cache_clear()
+    assert gnomon.compile.mode.get_mode(None).backend != "c"  # never the default
+
+
+def test_cache_entries_are_signed_and_a_bad_one_is_rebuilt(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gnomon.config, "cache_dir", str(tmp_path / "cache"))
+    monkeypatch.setattr(gnomon.config, "cache_key_file", str(tmp_path / "key" / "cache.key"))
+    monkeypatch.setattr(cache, "_STORES", {})
+    monkeypatch.setattr(cache, "_MODULES", {})
+    x = gt.dvector("x")
+    gnomon.function([x], gt.tanh(x) * 3.0, mode="c")
+    (entry,) = list((tmp_path / "cache" / "c").glob("*.so.signed"))
+    assert entry.read_bytes().startswith(diskcache.MAGIC)
+    assert oct((tmp_path / "cache" / "c").stat().st_mode & 0o777) == "0o700"
+    assert oct(entry.stat().st_mode & 0o777) == "0o600"
+    # a tampered entry (another process's view: a fresh in-process memo) is deleted, rebuilt
+    entry.write_bytes(entry.read_bytes()[:-10] + b"0123456789")
+    monkeypatch.setattr(cache, "_MODULES", {})
+    f = gnomon.function([x], gt.tanh(x) * 3.0, mode="c")
+    np.testing.assert_allclose(f(np.ones(2)), np.tanh(np.ones(2)) * 3.0)
+    payload = cache.diskcache.read_signed(cache._store(), str(entry))
+    assert payload is not None and payload.startswith(b"\x7fELF")
+
+
+# --- export_c ---------------------------------------------------------------------------------
+
+
+def _export_graphs() -> list[tuple[str, list[Any], list[Any], list[np.ndarray]]]:
+    """(name, inputs, outputs, input values) of the exported graphs."""
+    rng = np.random.default_rng(11)
+    x, y = gt.dmatrix("x"), gt.dvector("y")
+    w = gt.dmatrix("w")
+    mu, tau, theta = gt.dscalar("mu"), gt.dscalar("log_tau"), gt.dvector("theta")
+    obs, sig = gt.constant(np.array([28.0, 8, -3, 7, -1, 1, 18, 12])), \
+        gt.constant(np.array([15.0, 10, 16, 11, 9, 11, 10, 18]))
+    logp = (-0.5 * gt.sum(((obs - theta) / sig) ** 2)
+            - 0.5 * gt.sum(((theta - mu) / gt.exp(tau)) ** 2) - 8 * tau
+            - 0.5 * mu ** 2 / 25.0 - 0.5 * tau ** 2)
+    g_mu, g_tau, g_theta = gnomon.grad(logp, [mu, tau, theta])
+    return [
+        ("elementwise", [x, y], [gt.exp(x) * gt.sin(y) + x ** 2 / (1 + y ** 2)],
+         [rng.normal(size=(3, 4)), rng.normal(size=4)]),
+        ("reduction", [x], [gt.sum(x, axis=0), gt.max(x, axis=1), gt.logsumexp(x)],
+         [rng.normal(size=(3, 4))]),
+        ("matmul_softmax", [x, w], [gt.softmax(gt.dot(x, w), axis=-1)],
+         [rng.normal(size=(3, 4)), rng.normal(size=(4, 2))]),
+        ("eight_schools", [mu, tau, theta], [logp, g_mu, g_tau, g_theta],
+         [np.array(1.5), np.array(0.3), rng.normal(size=8)]),
+    ]
+
+
+def _reference(inputs: list[Any], outputs: list[Any], values: list[np.ndarray]) -> list[Any]:
+    return _as_list(gnomon.function(inputs, outputs, mode="numpy")(*values))
+
+
+def _c_array(name: str, a: np.ndarray) -> str:
+    flat = ", ".join(repr(float(v)) for v in a.reshape(-1)) or "0"
+    shape = ", ".join(str(s) for s in a.shape) or "0"
+    return (f"static const double {name}_data[] = {{{flat}}};\n"
+            f"static const int64_t {name}_shape[] = {{{shape}}};\n")
+
+
+def _driver(name: str, values: list[np.ndarray], n_out: int) -> str:
+    """A C program: runs the graph on ``values``, prints every output, then calls it with a
+    wrong shape (the last input one longer in its first dimension, zeros) and prints the
+    error code and message, then with NULL inputs."""
+    arrays = "".join(_c_array(f"in{k}", v) for k, v in enumerate(values))
+    ins = ", ".join(f"{{in{k}_data, {v.ndim}, in{k}_shape, NULL}}" for k, v in enumerate(values))
+    return textwrap.dedent(f"""\
+        #include <stdio.h>
+        #include "{name}.h"
+        {arrays}
+        int main(void) {{
+            gnomon_input inputs[] = {{{ins}}};
+            gnomon_output out[{n_out}];
+            char err[256];
+            int rc = {name}_run(inputs, out, err, sizeof err);
+            if (rc) {{ printf("error %d %s\\n", rc, err); return 1; }}
+            for (int j = 0; j < {n_out}; j++) {{
+                int64_t n = 1;
+                printf("out %d %lld", j, (long long)out[j].ndim);
+                for (int d = 0; d < out[j].ndim; d++) {{
+                    printf(" %lld", (long long)out[j].shape[d]);
+                    n *= out[j].shape[d];
+                }}
+                for (int64_t i = 0; i < n; i++) printf(" %.17g", ((double *)out[j].data)[i]);
+                printf("\\n");
+            }}
+            {name}_free(out);
+            int64_t bad[8];
+            const int last = {len(values) - 1};
+            for (int d = 0; d < inputs[last].ndim; d++) bad[d] = inputs[last].shape[d];
+            bad[0] += 1;
+            double big[64] = {{0}};
+            gnomon_input again[] = {{{ins}}};
+            again[last].shape = bad; again[last].data = big;
+            rc = {name}_run(again, out, err, sizeof err);
+            printf("wrong %d %s\\n", rc, rc ? err : "");
+            if (rc == 0) {name}_free(out);
+            rc = {name}_run(NULL, out, err, sizeof err);
+            printf("null %d\\n", rc);
+            return 0;
+        }}
+        """)
+
+
+def _parse(stdout: str) -> tuple[list[np.ndarray], str]:
+    outs, wrong = [], ""
+    for line in stdout.splitlines():
+        parts = line.split()
+        if parts[0] == "out":
+            nd = int(parts[2])
+            shape = tuple(int(s) for s in parts[3:3 + nd])
+            outs.append(np.array([float(v) for v in parts[3 + nd:]]).reshape(shape))
+        elif parts[0] == "wrong":
+            wrong = line
+    return outs, wrong
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    d = tmp_path_factory.mktemp("export")
+    graphs = _export_graphs()
+    for name, inputs, outputs, _ in graphs:
+        gnomon.export_c(outputs, d, name=name, inputs=inputs)
+    return d, graphs
+
+
+def test_export_runs_from_c_with_address_sanitizer(exported: tuple[Path, list[Any]]) -> None:
+    d, graphs = exported
+    for name, inputs, outputs, values in graphs:
+        (d / f"main_{name}.c").write_text(_driver(name, values, len(outputs)))
+        exe = d / f"main_{name}"
+        subprocess.run([*CC, "-std=c99", "-g", "-O1", "-fsanitize=address",
+                        "-fno-omit-frame-pointer", "-Wall", "-Werror", "-Wno-unused-function",
+                        f"main_{name}.c", f"{name}.c", "-o", str(exe), "-lm"],
+                       cwd=d, check=True, capture_output=True, text=True)
+        env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=1"}
+        proc = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        got, wrong = _parse(proc.stdout)
+        want = _reference(inputs, outputs, values)
+        assert len(got) == len(want)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, np.asarray(w), rtol=1e-12, atol=1e-14)
+        if name == "reduction":  # any shape is valid
+            assert wrong.strip() == "wrong 0", wrong
+        else:
+            assert wrong.startswith("wrong 1 ") and len(wrong) > 20, wrong  # code + message
+        assert "null 4" in proc.stdout
+
+
+class _In(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("ndim", ctypes.c_int64),
+                ("shape", ctypes.POINTER(ctypes.c_int64)),
+                ("strides", ctypes.POINTER(ctypes.c_int64))]
+
+
+class _Out(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("ndim", ctypes.c_int64),
+                ("shape", ctypes.c_int64 * 32), ("owner", ctypes.c_void_p)]
+
+
+def test_export_runs_from_ctypes_with_strided_inputs(exported: tuple[Path, list[Any]]) -> None:
+    d, graphs = exported
+    name, inputs, outputs, values = next(g for g in graphs if g[0] == "matmul_softmax")
+    subprocess.run([*CC, "-O2", "-std=c99", "-fPIC", "-shared", f"{name}.c", "-o",
+                    f"lib{name}.so", "-lm"], cwd=d, check=True)
+    lib = ctypes.CDLL(str(d / f"lib{name}.so"))
+    lib.matmul_softmax_run.restype = ctypes.c_int
+    # x passed as a transposed (Fortran-order) view: strides are honoured
+    x = np.asfortranarray(values[0])
+    keep = []
+    ins = (_In * 2)()
+    for k, a in enumerate([x, values[1]]):
+        shape = (ctypes.c_int64 * a.ndim)(*a.shape)
+        strides = (ctypes.c_int64 * a.ndim)(*a.strides)
+        keep += [shape, strides]
+        ins[k] = _In(a.ctypes.data, a.ndim, shape, strides)
+    outs = (_Out * 1)()
+    err = ctypes.create_string_buffer(256)
+    assert lib.matmul_softmax_run(ins, outs, err, 256) == 0, err.value
+    o = outs[0]
+    got = np.ctypeslib.as_array(ctypes.cast(o.data, ctypes.POINTER(ctypes.c_double)),
+                                shape=tuple(o.shape[:o.ndim])).copy()
+    lib.matmul_softmax_free(outs)
+    np.testing.assert_allclose(got, _reference(inputs, outputs, values)[0], rtol=1e-12)
+
+
+def test_export_refuses_what_it_cannot_lower(tmp_path: Path) -> None:
+    x = gt.dvector("x")
+    with pytest.raises(gnomon.errors.GnomonValueError, match="Repeat"):
+        gnomon.export_c(gt.repeat(x, 2), tmp_path, name="rep")
+    with pytest.raises(gnomon.errors.GnomonValueError, match="C identifier"):
+        gnomon.export_c(x * 2, tmp_path, name="1bad")
+
+
+def test_export_of_a_function_takes_shared_values_and_returns_updates(tmp_path: Path) -> None:
+    w = gnomon.shared(np.array([1.0, 2.0]), name="w")
+    x = gt.dvector("x")
+    f = gnomon.function([x], gt.sum(w * x), updates=[(w, w * 2.0)], mode="numpy")
+    out = gnomon.export_c(f, tmp_path, name="upd")
+    assert [i[0] for i in out.inputs] == ["x", "w"]
+    assert len(out.outputs) == 2
+    assert "shared variable w" in Path(out.h_file).read_text()
