@@ -21,7 +21,8 @@ module                    holds
                           ``dmatrices``, ``row``, ``specify_shape``, ``batched_dot``, ...
 ========================  ===============================================================
 
-PyTensor's module paths are modules here too: :mod:`.extra_ops`, :mod:`.nlinalg`,
+PyTensor's module paths are modules here too: :mod:`.extra_ops` (whose names are re-exported
+here, as in PyTensor), :mod:`.nlinalg`,
 :mod:`.slinalg` (and :mod:`.special`). ``gt.grad``, ``gt.jacobian`` and ``gt.hessian`` are
 :mod:`gnomon.gradient`'s functions, set here by ``gnomon/__init__.py`` (the gradient layer sits
 above this package, as in PyTensor's own ``pytensor.tensor.grad``).
@@ -55,6 +56,7 @@ from gnomon.tensor.basic import *  # noqa: F403
 from gnomon.tensor.blas import *  # noqa: F403
 from gnomon.tensor.creation import *  # noqa: F403
 from gnomon.tensor.elemwise import *  # noqa: F403
+from gnomon.tensor.extra_ops import *  # noqa: F403
 from gnomon.tensor.indexing import *  # noqa: F403
 from gnomon.tensor.linalg import *  # noqa: F403
 from gnomon.tensor.math import *  # noqa: F403
@@ -69,6 +71,6 @@ __all__ = [
     "DTYPE_PREFIX", "INT_DTYPES", "TensorConstant", "TensorType", "TensorVariable",
     *basic.__all__, *shapes.__all__, *elemwise.__all__, *math.__all__, *reduce.__all__,
     *creation.__all__, *indexing.__all__, *blas.__all__, *linalg.__all__, *sorting.__all__,
-    *special.__all__, *arrays.__all__,
+    *special.__all__, *arrays.__all__, *extra_ops.__all__,
     "extra_ops", "nlinalg", "slinalg",  # PyTensor's module paths
 ]
