@@ -41,6 +41,9 @@ ALLOWED: dict[tuple[str, str], str] = {
         "rewrite_graph's default backend is the default mode's (config.mode)",
     ("gnomon.gradient", "gnomon.control.scan"):
         "Jacobians of expressions of unknown length loop with scan",
+    ("gnomon.compile.builders", "gnomon.control.opfromgraph"):
+        "PyTensor's module path for OpFromGraph (compile.builders); the op needs the control "
+        "layer's inner graphs",
     ("gnomon.compile.function", "gnomon.backends"):
         "the backend named by the mode is looked up when a function is compiled",
     ("gnomon.compile.shared", "gnomon.random.type"):

@@ -54,6 +54,19 @@ class OpFromGraph(Op):
         override, implicit shared inputs have no gradient.
     name : str, optional
         How the op prints.
+    grad_overrides, lop_overrides : callable or OpFromGraph, optional
+        PyTensor's names for the gradient override: ``grad_overrides`` is ``pullback``;
+        ``lop_overrides`` is a callable ``(inputs, outputs, output_grads)`` (or an
+        ``OpFromGraph`` called on ``*inputs, *outputs, *output_grads``). Lists of per-input
+        overrides are not supported.
+    strict : bool
+        Refuse shared variables in the wrapped graph (PyTensor's ``strict``).
+    rop_overrides, connection_pattern
+        Not supported (a value other than ``None`` is an error): the Jacobian-vector product
+        is derived from the pullback, and connections from the inner graph.
+    **kwargs
+        PyTensor passes them to the function that compiles the inner graph; gnomon runs the
+        inner graph with its reference backend, so they are accepted and ignored.
 
     Examples
     --------
@@ -85,6 +98,12 @@ class OpFromGraph(Op):
         inline: bool = False,
         pullback: Callable[..., Any] | OpFromGraph | None = None,
         name: str | None = None,
+        grad_overrides: Callable[..., Any] | OpFromGraph | None = None,
+        lop_overrides: Callable[..., Any] | OpFromGraph | None = None,
+        rop_overrides: Any = None,
+        connection_pattern: Any = None,
+        strict: bool = False,
+        **kwargs: Any,
     ) -> None:
         from gnomon.compile.shared import SharedVariable
         from gnomon.tensor.basic import as_tensor
@@ -111,6 +130,14 @@ class OpFromGraph(Op):
                 "inputs",
                 f"add {r} to the inputs list (or make it a shared variable)",
             ))
+        if strict and shared:
+            raise GnomonTypeError(with_hint(
+                f"OpFromGraph(strict=True): the outputs read the shared variable(s) "
+                f"{', '.join(map(str, shared))}",
+                "pass them as explicit inputs, or drop strict=True",
+            ))
+        pullback = _pytensor_overrides(pullback, grad_overrides, lop_overrides, rop_overrides,
+                                       connection_pattern)
         graph = InnerGraph.from_outputs(inputs + shared, outs)
         _init(self, graph, len(inputs), pullback, name, tuple(shared), inline)
 
@@ -180,7 +207,9 @@ class OpFromGraph(Op):
         override = self.pullback_override
         if override is not None:
             explicit = list(node.inputs[: self.n_explicit])
-            if isinstance(override, OpFromGraph):
+            if isinstance(override, LopOverride):
+                res = override(explicit, list(node.outputs), ogs)
+            elif isinstance(override, OpFromGraph):
                 res = override(*explicit, *ogs)
                 res = [res] if isinstance(res, Variable) else list(res)
             else:
@@ -218,6 +247,44 @@ def _init(op: OpFromGraph, graph: InnerGraph, n_explicit: int, pullback: Any,
     set_(op, "name", name)
     set_(op, "shared", shared)
     set_(op, "inline", inline)
+
+
+@dataclass(frozen=True)
+class LopOverride:
+    """PyTensor's ``lop_overrides``: a gradient given ``(inputs, outputs, output_grads)``."""
+
+    fn: Any
+
+    def __call__(self, inputs: list[Variable], outputs: list[Variable],
+                 output_grads: list[Variable]) -> list[Any]:
+        if isinstance(self.fn, OpFromGraph):
+            res = self.fn(*inputs, *outputs, *output_grads)
+            return [res] if isinstance(res, Variable) else list(res)
+        return list(self.fn(inputs, outputs, output_grads))
+
+
+def _pytensor_overrides(pullback: Any, grad_overrides: Any, lop_overrides: Any,
+                        rop_overrides: Any, connection_pattern: Any) -> Any:
+    """The one pullback override that PyTensor's keyword arguments stand for."""
+    if rop_overrides is not None or connection_pattern is not None:
+        raise GnomonTypeError(with_hint(
+            "OpFromGraph: rop_overrides and connection_pattern are not supported",
+            "leave them out: the Jacobian-vector product is derived from the gradient, and "
+            "connections from the wrapped graph",
+        ))
+    given = [o for o in (pullback, grad_overrides, lop_overrides) if o is not None]
+    if len(given) > 1:
+        raise GnomonTypeError("OpFromGraph: give one of pullback=, grad_overrides=, "
+                              "lop_overrides=")
+    for o in given:
+        if not (callable(o) or isinstance(o, OpFromGraph)):
+            raise GnomonTypeError(with_hint(
+                f"OpFromGraph: a gradient override must be a function or an OpFromGraph, got "
+                f"{type(o).__name__}", "per-input lists of overrides are not supported; write "
+                "one function returning a gradient (or None) per input"))
+    if lop_overrides is not None:
+        return LopOverride(lop_overrides)
+    return grad_overrides if grad_overrides is not None else pullback
 
 
 def _is_float(v: Variable) -> bool:

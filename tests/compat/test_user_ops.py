@@ -386,3 +386,27 @@ def test_errors_name_the_problem() -> None:
         LOGLIKE(v, v)
     with pytest.raises(TypeError, match="new variables of the output types"):
         Apply(Cube(), [v], [v * 2.0])
+
+
+# --- OpFromGraph at PyTensor's path, with PyTensor's override keywords ---------------------------
+
+
+def test_opfromgraph_from_compile_builders_with_overrides() -> None:
+    from gnomon.compile.builders import OpFromGraph
+
+    x, y = pt.dscalar("x"), pt.dscalar("y")
+    # gradients scaled by 10, to tell the overrides from the derived gradient
+    lop = OpFromGraph([x, y], [x * y],
+                      lop_overrides=lambda ins, outs, gs: [10 * gs[0] * ins[1],
+                                                           10 * gs[0] * ins[0]])
+    grd = OpFromGraph([x, y], [x * y], grad_overrides=lambda ins, gs: [10 * gs[0] * ins[1],
+                                                                       None])
+    a, b = pt.dscalar("a"), pt.dscalar("b")
+    f = gnomon.function([a, b], [lop(a, b), *gnomon.grad(lop(a, b), [a, b]),
+                                 gnomon.grad(grd(a, b), a)], mode="numpy")
+    assert [float(v) for v in f(2.0, 3.0)] == [6.0, 30.0, 20.0, 30.0]
+    s = gnomon.shared(1.0)
+    with pytest.raises(GnomonTypeError, match="strict=True"):
+        OpFromGraph([x], [x + s], strict=True)
+    with pytest.raises(GnomonTypeError, match="rop_overrides"):
+        OpFromGraph([x], [x * 2], rop_overrides=lambda ins, evs: evs)
