@@ -14,6 +14,7 @@ import importlib as _importlib
 from gnomon import logprob, printing, random, tensor
 from gnomon.backends.c.export import export_c
 from gnomon.compile.function import Function, function
+from gnomon.compile.io import In, Out
 from gnomon.compile.mode import Mode
 from gnomon.compile.shared import SharedVariable, shared
 from gnomon.config import config
@@ -62,5 +63,5 @@ __all__ = [
     "OpFromGraph", "foldl", "foldr", "ifelse", "map", "reduce", "scan", "random", "draw",
     "logprob", "export_c",
     "Lop", "Rop", "clone_replace", "dprint", "graph_replace", "pp", "vectorize_graph",
-    "verify_grad",
+    "verify_grad", "In", "Out",
 ]
