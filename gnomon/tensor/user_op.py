@@ -207,6 +207,10 @@ def _call(self: Op, *inputs: Any, **kwargs: Any) -> Any:
 
 
 def _perform_adapter(user_perform: Callable[..., Any]) -> Callable[..., Any]:
+    # PyTensor passes a fifth argument, the op's params, to a perform that takes one
+    code = user_perform.__code__
+    wants_params = code.co_argcount - len(user_perform.__defaults__ or ()) >= 5
+
     def perform(self: Op, node: Apply, inputs: Sequence[Any], output_storage: Any = None,
                 *params: Any) -> Any:
         if output_storage is not None:
@@ -215,7 +219,11 @@ def _perform_adapter(user_perform: Callable[..., Any]) -> Callable[..., Any]:
         destroyed: frozenset[int] = getattr(self, "_destroyed", frozenset())
         args = [_input_value(x, i in destroyed) for i, x in enumerate(inputs)]
         storage: list[list[Any]] = [[None] for _ in node.outputs]
-        user_perform(self, node, args, storage)
+        if wants_params:
+            get_params = getattr(self, "get_params", None)
+            user_perform(self, node, args, storage, get_params(node) if get_params else None)
+        else:
+            user_perform(self, node, args, storage)
         return tuple(_output_value(self, node, k, cell[0]) for k, cell in enumerate(storage))
 
     perform.__doc__ = user_perform.__doc__

@@ -281,6 +281,31 @@ class Destroyer(Op):
         output_storage[0][0] = inputs[0]
 
 
+class Power(Op):
+    """perform takes PyTensor's fifth argument, the op's params (from get_params)."""
+
+    itypes = [pt.dvector]
+    otypes = [pt.dvector]
+    __props__ = ("p",)
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def get_params(self, node):  # type: ignore[no-untyped-def]
+        return self.p
+
+    def perform(self, node, inputs, output_storage, params):  # type: ignore[no-untyped-def]
+        output_storage[0][0] = inputs[0] ** params
+
+
+def test_perform_with_params() -> None:
+    x = pt.dvector("x")
+    f = gnomon.function([x], [Power(2.0)(x), Power(3.0)(x)], mode="numpy")
+    sq, cu = f(np.array([2.0, -1.5]))
+    np.testing.assert_allclose(sq, [4.0, 2.25])
+    np.testing.assert_allclose(cu, [8.0, -3.375])
+
+
 # --- as_op -------------------------------------------------------------------------------------
 
 
