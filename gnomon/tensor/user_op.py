@@ -59,7 +59,34 @@ from gnomon.graph.type import Type
 from gnomon.tensor.basic import as_tensor, cast, constant, zeros_like
 from gnomon.tensor.type import TensorType
 
-__all__ = ["adapt", "as_type"]
+__all__ = ["DisconnectedType", "adapt", "as_type", "disconnected_type"]
+
+
+class DisconnectedType(Type):
+    """PyTensor's marker type: an op's ``grad`` returns ``DisconnectedType()()`` for an input
+    the outputs do not depend on (gnomon reads it as no gradient, ``None``)."""
+
+    variable_class = Variable
+    constant_class = Variable
+
+    def filter(self, value: Any, *, name: str = "input", allow_downcast: bool = False) -> Any:
+        raise GnomonTypeError(f"{name}: a disconnected gradient has no value")
+
+    def is_valid_value(self, value: Any) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is DisconnectedType
+
+    def __hash__(self) -> int:
+        return hash(DisconnectedType)
+
+    def __str__(self) -> str:
+        return "DisconnectedType"
+
+
+#: PyTensor's instance: ``disconnected_type()`` is a disconnected gradient
+disconnected_type = DisconnectedType()
 
 
 def as_type(t: Any) -> Type:
@@ -332,7 +359,7 @@ def _connection_pattern(op: Op, node: Apply) -> list[list[bool]] | None:
 def _as_gradient(op: Op, i: int, g: Any, x: Variable) -> Any:
     if g is None or isinstance(g, NullGrad):
         return g
-    if type(getattr(g, "type", None)).__name__ == "DisconnectedType":
+    if isinstance(getattr(g, "type", None), DisconnectedType):
         return None
     g = as_tensor(g)
     if isinstance(x.type, TensorType) and g.ndim != x.ndim:

@@ -18,6 +18,7 @@ import gnomon
 import gnomon.tensor as pt
 from gnomon.compile.ops import as_op
 from gnomon.errors import GnomonTypeError, GnomonValueError, NullGradientError
+from gnomon.gradient import disconnected_type
 from gnomon.graph.basic import Apply
 from gnomon.graph.op import Op
 from gnomon.testing import available_modes
@@ -296,6 +297,28 @@ class Power(Op):
 
     def perform(self, node, inputs, output_storage, params):  # type: ignore[no-untyped-def]
         output_storage[0][0] = inputs[0] ** params
+
+
+class Shift(Op):
+    """``x + k`` with an integer ``k`` whose gradient is disconnected (PyTensor's marker)."""
+
+    itypes = [pt.dvector, pt.lscalar]
+    otypes = [pt.dvector]
+
+    def perform(self, node, inputs, output_storage):  # type: ignore[no-untyped-def]
+        output_storage[0][0] = inputs[0] + inputs[1]
+
+    def grad(self, inputs, output_grads):  # type: ignore[no-untyped-def]
+        return [output_grads[0], disconnected_type()]
+
+
+def test_disconnected_type_gradient() -> None:
+    x, k = pt.dvector("x"), pt.lscalar("k")
+    y = pt.sum(Shift()(x, k) ** 2)
+    f = gnomon.function([x, k], [y, gnomon.grad(y, x)], mode="numpy")
+    val, g = f(np.array([1.0, -2.0]), 3)
+    assert float(val) == 16.0 + 1.0
+    np.testing.assert_allclose(g, 2 * (np.array([1.0, -2.0]) + 3))
 
 
 def test_perform_with_params() -> None:
