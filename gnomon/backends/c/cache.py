@@ -53,6 +53,7 @@ FLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-fwrapv", "-fno-strict-aliasing
 
 _LOCK = threading.Lock()
 _MODULES: dict[str, ModuleType] = {}
+_NAME_LOCKS: dict[str, threading.Lock] = {}
 _STORES: dict[tuple[str, str], diskcache.Store | None] = {}
 
 
@@ -156,35 +157,47 @@ def load_module(source: str) -> ModuleType:
         mod = _MODULES.get(name)
         if mod is not None:
             return mod
+        lock = _NAME_LOCKS.setdefault(name, threading.Lock())
         store = _store()
-        signed = os.path.join(store.directory, name + ".so.signed") if store else None
-        payload = diskcache.read_signed(store, signed) if store and signed else None
-        if payload is not None and store is not None:
-            # load a private copy of the verified bytes, never the file that was checked
-            tmp = os.path.join(store.directory, f".tmp-{uuid.uuid4().hex[:16]}-{name}.so")
-            try:
-                diskcache.write_atomic(tmp, payload)
-                mod = _import(name, tmp)
-            finally:
-                diskcache.discard(tmp)
-            os.utime(signed)  # type: ignore[arg-type]
-        else:
-            tmpdir = tempfile.mkdtemp(prefix="gnomon-c-")
-            try:
-                so = compile_shared(source.replace(MODNAME, name), tmpdir, name,
-                                    tuple(f"-I{d}" for d in include_dirs()))
-                if store is not None and not store.broken and signed is not None:
-                    with open(so, "rb") as f:
-                        data = f.read()
-                    try:
-                        diskcache.write_signed(store, signed, data)
-                    except OSError as e:
-                        diskcache.write_failed(store, e, _warn, "C")
-                mod = _import(name, so)
-            finally:
-                shutil.rmtree(tmpdir, ignore_errors=True)
-        _MODULES[name] = mod
+    # one compile per module at a time; different modules compile in parallel (threads)
+    with lock:
+        mod = _MODULES.get(name)
+        if mod is None:
+            mod = _load(name, source, store)
+            with _LOCK:
+                _MODULES[name] = mod
         return mod
+
+
+def _load(name: str, source: str, store: diskcache.Store | None) -> ModuleType:
+    """Load ``name`` from the signed cache, or compile it (and store it signed)."""
+    signed = os.path.join(store.directory, name + ".so.signed") if store else None
+    payload = diskcache.read_signed(store, signed) if store and signed else None
+    if payload is not None and store is not None:
+        # load a private copy of the verified bytes, never the file that was checked
+        tmp = os.path.join(store.directory, f".tmp-{uuid.uuid4().hex[:16]}-{name}.so")
+        try:
+            diskcache.write_atomic(tmp, payload)
+            mod = _import(name, tmp)
+        finally:
+            diskcache.discard(tmp)
+        os.utime(signed)  # type: ignore[arg-type]
+    else:
+        tmpdir = tempfile.mkdtemp(prefix="gnomon-c-")
+        try:
+            so = compile_shared(source.replace(MODNAME, name), tmpdir, name,
+                                tuple(f"-I{d}" for d in include_dirs()))
+            if store is not None and not store.broken and signed is not None:
+                with open(so, "rb") as f:
+                    data = f.read()
+                try:
+                    diskcache.write_signed(store, signed, data)
+                except OSError as e:
+                    diskcache.write_failed(store, e, _warn, "C")
+            mod = _import(name, so)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    return mod
 
 
 def entries() -> list[tuple[str, int]]:

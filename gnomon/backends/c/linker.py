@@ -19,8 +19,10 @@ functions are generated but not built; the first call of any of them builds them
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,13 +236,28 @@ def batch() -> Iterator[None]:
         _BATCH.pending = prev
 
 
+#: a batch of more programs than this is split into modules compiled in parallel
+_CHUNK = 64
+
+
 def _build(pending: _Pending) -> None:
     items = [it for it in pending.items if not it[2]]
     if not items:
         return
-    mod = cache.load_module(module_source([(p, prog) for p, prog, _ in items]))
-    for p, _, box in items:
-        box.append(getattr(mod, f"program_{p.tag}"))
+    n = min(max(1, len(items) // _CHUNK), os.cpu_count() or 1)
+    chunks = [items[k::n] for k in range(n)]
+
+    def build(chunk: list[tuple[ProgramC, Program, list[Any]]]) -> None:
+        mod = cache.load_module(module_source([(p, prog) for p, prog, _ in chunk]))
+        for p, _, box in chunk:
+            box.append(getattr(mod, f"program_{p.tag}"))
+
+    if n == 1:
+        build(items)
+        return
+    # the compiler runs in subprocesses: threads are enough to use every core
+    with ThreadPoolExecutor(n) as pool:
+        list(pool.map(build, chunks))
 
 
 def compile_program(program: Program) -> CompiledProgram:
