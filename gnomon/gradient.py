@@ -43,7 +43,6 @@ from gnomon.tensor.basic import as_tensor, cast, constant, ones_like, zeros_like
 from gnomon.tensor.creation import arange
 from gnomon.tensor.reduce import sum as tsum
 from gnomon.tensor.shapes import flatten, reshape, shape_tuple, stack
-from gnomon.tensor.user_op import DisconnectedType, disconnected_type  # noqa: F401
 
 
 def _is_float(v: Variable) -> bool:
@@ -193,12 +192,13 @@ def grad(
     return out[0] if single else out
 
 
-#: For each gradient ``grad`` returned, the roots of the expressions it was derived from (the
-#: cost, the ``known_grads`` keys and ``wrt``). ``gnomon.function`` counts these as used inputs:
-#: ``function([a, b], grad(a + b, a))`` is PyTensor's own README example, and a gradient that
-#: happens not to depend on ``b`` must not make ``b`` an unused input. Weak keys: the entry goes
-#: with the gradient variable. Graphs are hash-consed, so one gradient variable built from two
-#: costs carries the roots of both (the check errs towards accepting an input).
+#: For each gradient ``grad`` (or ``pushforward``) returned, the roots of the expressions it was
+#: derived from (the cost, the ``known_grads`` keys and ``wrt``). ``gnomon.function`` counts
+#: these as used inputs: ``function([a, b], grad(a + b, a))`` is PyTensor's own README example,
+#: and a gradient that happens not to depend on ``b`` must not make ``b`` an unused input. Weak
+#: keys: the entry goes with the gradient variable. Graphs are hash-consed, so one gradient
+#: variable built from two costs carries the roots of both (the check errs towards accepting an
+#: input).
 _GRAD_SOURCES: weakref.WeakKeyDictionary[Variable, frozenset[Variable]] = (
     weakref.WeakKeyDictionary())
 
@@ -284,6 +284,7 @@ def pushforward(f: Any, wrt: Variable | Sequence[Variable], tangent: Any) -> Any
     ts = [as_tensor(t) for t in ts]
     fwd = _forward(fs, ws, ts)
     if fwd is not None:
+        _note_sources(fwd, fs + ws)
         return fwd[0] if single_f else fwd
     # Transpose the pullback: with u a dummy cotangent, J^T u is linear in u, and the gradient
     # of <J^T u, v> with respect to u is J v.
@@ -296,6 +297,7 @@ def pushforward(f: Any, wrt: Variable | Sequence[Variable], tangent: Any) -> Any
     # The result does not depend on u (it is linear in u): cut u out of the graph.
     jvps = graph_replace(jvps, {u: zeros_like(o) for u, o in zip(us, fs, strict=True)},
                          strict=False)
+    _note_sources(jvps, fs + ws)
     return jvps[0] if single_f else jvps
 
 

@@ -138,8 +138,12 @@ class MatMul(Op):
         a, b = node.inputs
         (g,) = output_grads
         # Broadcast batch dimensions are summed back by sum_to (also when decided at run time).
-        ga = sum_to(self(g, matrix_transpose(b)), a) if _is_float(a) else None
-        gb = sum_to(self(matrix_transpose(a), g), b) if _is_float(b) else None
+        # Two matrices have no batch dimensions: the products have the operands' shapes, and
+        # the gradient of one operand need not read the other's shape (PyTensor's tutorial
+        # compiles Lop(dot(x, W), W, v) without W among the inputs).
+        fit = (lambda p, ref: p) if a.ndim == 2 and b.ndim == 2 else sum_to
+        ga = fit(self(g, matrix_transpose(b)), a) if _is_float(a) else None
+        gb = fit(self(matrix_transpose(a), g), b) if _is_float(b) else None
         return [ga, gb]
 
     def pushforward(self, node, tangents):
