@@ -100,26 +100,23 @@ def test_black_box_likelihood_value_and_gradient(mode: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_black_box_likelihood_inside_scan_and_ifelse(mode: str) -> None:
-    thetas = pt.dmatrix("thetas")
+    thetas, theta = pt.dmatrix("thetas"), pt.dvector("theta")
     flag = pt.dscalar("flag")
     total, _ = gnomon.scan(lambda th, acc: acc + LOGLIKE(th), sequences=thetas,
                            outputs_info=pt.constant(0.0))
-    total = total[-1]
-    chosen = gnomon.ifelse(pt.gt(flag, 0.0), LOGLIKE(thetas[0]), LOGLIKE(thetas[1]) * 2.0)
-    cost = total + chosen
-    f = gnomon.function([thetas, flag], [cost, gnomon.grad(cost, thetas)], mode=mode)
-    pts = np.array([[0.4, 2.0], [1.1, -0.3], [0.7, 1.5]])
-
-    def np_cost(t: np.ndarray, fl: float) -> float:
-        rows = t.reshape(3, 2)
-        return sum(np_loglike(r) for r in rows) + (np_loglike(rows[0]) if fl > 0
-                                                   else 2.0 * np_loglike(rows[1]))
-
+    chosen = gnomon.ifelse(pt.gt(flag, 0.0), LOGLIKE(theta), LOGLIKE(theta) * 2.0)
+    cost = total[-1] + chosen
+    f = gnomon.function([thetas, theta, flag], [cost, *gnomon.grad(cost, [thetas, theta])],
+                        mode=mode)
+    pts, pt0 = np.array([[0.4, 2.0], [1.1, -0.3], [0.7, 1.5]]), np.array([0.9, 0.2])
     for fl in (1.0, -1.0):
-        val, g = f(pts, fl)
-        np.testing.assert_allclose(val, np_cost(pts, fl), rtol=1e-12)
-        np.testing.assert_allclose(
-            g, fd_grad(lambda t, fl=fl: np_cost(t, fl), pts.ravel()).reshape(3, 2), rtol=1e-6)
+        val, g_pts, g_pt0 = f(pts, pt0, fl)
+        scale = 1.0 if fl > 0 else 2.0
+        np.testing.assert_allclose(val, sum(np_loglike(r) for r in pts)
+                                   + scale * np_loglike(pt0), rtol=1e-12)
+        np.testing.assert_allclose(g_pts, np.array([fd_grad(np_loglike, r) for r in pts]),
+                                   rtol=1e-6)
+        np.testing.assert_allclose(g_pt0, scale * fd_grad(np_loglike, pt0), rtol=1e-6)
 
 
 # --- make_node with Apply, __props__, infer_shape, rewrites --------------------------------------
