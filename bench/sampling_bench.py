@@ -1,20 +1,37 @@
-"""NUTS end to end: gnomon's ``pm.sample`` against PyMC's (and nutpie / NumPyro when installed)
-on the same model code, in one run; prints figures and ratios, asserts nothing.
+"""NUTS end to end: gnomon's ``pm.sample`` against PyMC's, nutpie and NumPyro on the same
+models, in one run; prints figures and ratios, asserts nothing.
 
 Models (the ones of ``bench/logprob_bench.py``, written once as PyMC model code and run with
-``import gnomon.ppl as pm`` or ``import pymc as pm``):
+``import gnomon.ppl as pm`` or ``import pymc as pm``, and once natively for NumPyro with the
+same priors):
 
 * **eight schools, non-centered** (10 unconstrained coordinates);
 * **radon-like varying intercepts**: 919 observations in 85 groups (89 coordinates).
 
+Systems (a row for each one installed):
+
+* ``gnomon``: ``pm.sample`` (gnomon's compiled NUTS, chains in 2 threads);
+* ``gnomon-numpyro`` / ``gnomon-blackjax``: ``pm.sample(nuts_sampler=...)``, the model compiled
+  with gnomon's JAX backend, sampled by NumPyro's / BlackJAX's NUTS;
+* ``pymc``: PyMC's ``pm.sample`` (its own NUTS, 2 processes);
+* ``nutpie``: ``pm.sample(nuts_sampler="nutpie")`` on the PyMC model (nutpie compiles it
+  through PyTensor's Numba backend);
+* ``numpyro``: the models written in NumPyro, ``MCMC(NUTS(model))``, float64.
+
+The JAX systems run with two XLA host devices (``XLA_FLAGS=--xla_force_host_platform_device
+_count=2``, NumPyro's advice for parallel chains on a CPU), so their 2 chains run in parallel
+(``pmap``) as the others' do.
+
 For each system a fresh subprocess measures the **wall time from model definition to the
 InferenceData** (compile + 2 chains x 1000 tuning + 1000 draws on 2 cores), split into the time
-before the first draw (compile) and the sampling, and the **minimum bulk ESS** over the free
+before the first draw (compile) and the sampling (for the JAX systems the sampler's XLA compile
+happens inside the sampling call and counts there), and the **minimum bulk ESS** over the free
 variables (ArviZ), divided by that wall time. Each system runs ``--runs`` times (default 2)
 in fresh processes with the same compilation caches, so the first run of a session shows cold
 caches (gnomon's sampler kernel compiles once per machine) and the later ones warm caches.
 
-Run: ``.venv/bin/python bench/sampling_bench.py [--runs 2] [--only gnomon,pymc,nutpie,numpyro]``
+Run: ``.venv/bin/python bench/sampling_bench.py [--runs 2]
+[--only gnomon,gnomon-numpyro,gnomon-blackjax,pymc,nutpie,numpyro]``
 """
 
 from __future__ import annotations
@@ -56,6 +73,56 @@ def build(pm: Any, model: str) -> Any:
     return m
 
 
+def numpyro_model(model: str) -> Any:
+    """The same models written in NumPyro (same priors, non-centered eight schools)."""
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    if model == "eight_schools":
+        s8, y8 = jnp.asarray(S8), jnp.asarray(Y8)
+
+        def eight_schools() -> None:
+            mu = numpyro.sample("mu", dist.Normal(0.0, 5.0))
+            tau = numpyro.sample("tau", dist.HalfCauchy(5.0))
+            with numpyro.plate("school", 8):
+                theta_t = numpyro.sample("theta_t", dist.Normal(0.0, 1.0))
+                numpyro.sample("y", dist.Normal(mu + tau * theta_t, s8), obs=y8)
+
+        return eight_schools
+    group, x, y = (jnp.asarray(a) for a in radon_data())
+
+    def radon() -> None:
+        mu_a = numpyro.sample("mu_a", dist.Normal(0.0, 10.0))
+        sigma_a = numpyro.sample("sigma_a", dist.HalfNormal(5.0))
+        with numpyro.plate("group", 85):
+            a_off = numpyro.sample("a_offset", dist.Normal(0.0, 1.0))
+        b = numpyro.sample("b", dist.Normal(0.0, 10.0))
+        sigma_y = numpyro.sample("sigma_y", dist.HalfNormal(5.0))
+        with numpyro.plate("obs", y.shape[0]):
+            numpyro.sample("y", dist.Normal(mu_a + sigma_a * a_off[group] + b * x, sigma_y),
+                           obs=y)
+
+    return radon
+
+
+def child_numpyro(model: str, seed: int) -> tuple[Any, float]:
+    """NumPyro natively: (InferenceData, seconds in MCMC.run)."""
+    import arviz as az
+    import jax
+    import numpyro
+    from numpyro.infer import MCMC, NUTS
+
+    numpyro.enable_x64()
+    mcmc = MCMC(NUTS(numpyro_model(model)), num_warmup=1000, num_samples=1000, num_chains=2,
+                chain_method="parallel", progress_bar=False)
+    t = time.perf_counter()
+    mcmc.run(jax.random.PRNGKey(seed), extra_fields=("num_steps",))
+    jax.block_until_ready(mcmc.get_samples())
+    sampling = time.perf_counter() - t
+    return az.from_numpyro(mcmc, log_likelihood=False), sampling
+
+
 def child(system: str, model: str, seed: int) -> dict[str, Any]:
     import warnings
 
@@ -65,24 +132,34 @@ def child(system: str, model: str, seed: int) -> dict[str, Any]:
     logging.getLogger("pymc").setLevel(logging.ERROR)
     logging.getLogger("gnomon.ppl").setLevel(logging.ERROR)
     t_import = time.perf_counter()
-    if system == "gnomon":
+    if system.startswith("gnomon"):
         import gnomon.ppl as pm
-    else:
+    elif system in ("pymc", "nutpie"):
         import pymc as pm
+    else:
+        import jax  # noqa: F401
+        import numpyro  # noqa: F401
     import arviz as az
 
     t0 = time.perf_counter()
-    m = build(pm, model)
-    kw: dict[str, Any] = {}
-    if system in ("nutpie", "numpyro"):
-        kw["nuts_sampler"] = system
-    with m:
-        idata = pm.sample(1000, tune=1000, chains=2, cores=2, random_seed=seed,
-                          progressbar=False, compute_convergence_checks=False, **kw)
+    sampling = float("nan")
+    if system == "numpyro":
+        idata, sampling = child_numpyro(model, seed)
+    else:
+        m = build(pm, model)
+        kw: dict[str, Any] = {}
+        if system == "nutpie":
+            kw["nuts_sampler"] = "nutpie"
+        elif system.startswith("gnomon-"):
+            kw["nuts_sampler"] = system.split("-")[1]
+        with m:
+            idata = pm.sample(1000, tune=1000, chains=2, cores=2, random_seed=seed,
+                              progressbar=False, compute_convergence_checks=False, **kw)
     wall = time.perf_counter() - t0
     ess = az.ess(idata, method="bulk", var_names=FREE[model])
     min_ess = float(min(float(ess[v].min()) for v in FREE[model]))
-    sampling = float(idata.posterior.attrs.get("sampling_time", float("nan")))
+    if system != "numpyro":
+        sampling = float(idata.posterior.attrs.get("sampling_time", float("nan")))
     st = idata.sample_stats
     return {"wall": wall, "sampling": sampling, "min_ess": min_ess,
             "import": t0 - t_import,
@@ -94,8 +171,11 @@ def child(system: str, model: str, seed: int) -> dict[str, Any]:
 def measure(system: str, model: str, runs: int) -> list[dict[str, Any]]:
     out = []
     for r in range(runs):
+        # two XLA host devices: the JAX systems' 2 chains run in parallel (pmap)
+        env = {**os.environ, "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") +
+                                           " --xla_force_host_platform_device_count=2").strip()}
         p = subprocess.run([sys.executable, __file__, "--child", system, model, "--seed",
-                            str(r + 1)], capture_output=True, text=True)
+                            str(r + 1)], capture_output=True, text=True, env=env)
         if p.returncode != 0:
             out.append({"error": (p.stderr.strip().splitlines() or ["?"])[-1]})
             continue
@@ -103,18 +183,22 @@ def measure(system: str, model: str, runs: int) -> list[dict[str, Any]]:
     return out
 
 
+SYSTEMS = "gnomon,gnomon-numpyro,gnomon-blackjax,pymc,nutpie,numpyro"
+
+
 def available(system: str) -> bool:
-    mod = {"gnomon": "gnomon.ppl", "pymc": "pymc", "nutpie": "nutpie",
-           "numpyro": "numpyro"}[system]
+    needs = {"gnomon": ["gnomon"], "gnomon-numpyro": ["gnomon", "jax", "numpyro"],
+             "gnomon-blackjax": ["gnomon", "jax", "blackjax"], "pymc": ["pymc"],
+             "nutpie": ["pymc", "nutpie"], "numpyro": ["jax", "numpyro"]}[system]
     import importlib.util
 
-    return importlib.util.find_spec(mod.split(".")[0]) is not None
+    return all(importlib.util.find_spec(m) is not None for m in needs)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=2)
-    ap.add_argument("--only", default="gnomon,pymc,nutpie,numpyro")
+    ap.add_argument("--only", default=SYSTEMS)
     ap.add_argument("--models", default="eight_schools,radon")
     ap.add_argument("--child", nargs=2, metavar=("SYSTEM", "MODEL"))
     ap.add_argument("--seed", type=int, default=1)
@@ -133,24 +217,26 @@ def main() -> None:
         print(f"\n{model}: 2 chains x (1000 tune + 1000 draws), cores=2; wall = model "
               "definition to InferenceData; min bulk ESS over the free variables")
         first = f"E[{FREE[model][0]}]"
-        print(f"{'system':8} {'run':>3} {'wall s':>7} {'compile s':>9} {'sample s':>8} "
+        print(f"{'system':15} {'run':>3} {'wall s':>7} {'compile s':>9} {'sample s':>8} "
               f"{'min ESS':>8} {'ESS/s':>7} {'div':>4} {'steps':>6} {first:>8}")
         best: dict[str, float] = {}
         for s in systems:
             for i, r in enumerate(measure(s, model, a.runs)):
                 if "error" in r:
-                    print(f"{s:8} {i:>3} failed: {r['error']}")
+                    print(f"{s:15} {i:>3} failed: {r['error']}")
                     continue
                 rate = r["min_ess"] / r["wall"]
                 best[s] = max(best.get(s, 0.0), rate)
-                print(f"{s:8} {i:>3} {r['wall']:7.2f} {r['wall'] - r['sampling']:9.2f} "
+                print(f"{s:15} {i:>3} {r['wall']:7.2f} {r['wall'] - r['sampling']:9.2f} "
                       f"{r['sampling']:8.2f} {r['min_ess']:8.0f} {rate:7.1f} "
                       f"{r['divergences']:4d} {r['steps']:6.1f} {r['mu_mean']:8.3f}")
-        if "gnomon" in best:
+        for ours in ("gnomon", "gnomon-numpyro"):
+            if ours not in best:
+                continue
             for s, v in best.items():
-                if s != "gnomon":
-                    print(f"gnomon / {s} ESS per wall-second (best runs): "
-                          f"{best['gnomon'] / v:.2f}x")
+                if not s.startswith("gnomon"):
+                    print(f"{ours} / {s} ESS per wall-second (best runs): "
+                          f"{best[ours] / v:.2f}x")
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
     _ = np  # numpy is imported for the shared model data
 
