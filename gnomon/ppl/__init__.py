@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 from gnomon.ppl import distributions as _distributions
+from gnomon.ppl import lowering as _lowering  # noqa: F401  (registers backend lowerings)
 from gnomon.ppl import math
 from gnomon.ppl import transforms as _transforms
 from gnomon.ppl.distributions import *  # noqa: F403

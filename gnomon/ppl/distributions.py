@@ -1542,6 +1542,8 @@ class _ZeroSumNormalRV(RandomVariable):
     ndim_supp: ClassVar[int] = 1
     ndims_params: ClassVar[tuple[int, ...]] = (0, 1)
     param_names: ClassVar[tuple[str, ...]] = ("sigma", "support")
+    #: the parameter whose length is the support's (for the Numba lowering)
+    support_param: ClassVar[int] = 1
 
     def support_shape(self, param_shapes: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
         return (param_shapes[1][-1],)
@@ -1653,6 +1655,8 @@ class _LKJCholeskyCovRV(RandomVariable):
     ndim_supp: ClassVar[int] = 1
     ndims_params: ClassVar[tuple[int, ...]] = (0, 1, 1)
     param_names: ClassVar[tuple[str, ...]] = ("eta", "stds", "support")
+    #: the parameter whose length is the support's (for the Numba lowering)
+    support_param: ClassVar[int] = 2
 
     def support_shape(self, param_shapes: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
         return (param_shapes[2][-1],)

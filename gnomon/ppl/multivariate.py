@@ -76,6 +76,8 @@ class _LKJCorrRV(RandomVariable):
     ndim_supp: ClassVar[int] = 1
     ndims_params: ClassVar[tuple[int, ...]] = (0, 1)
     param_names: ClassVar[tuple[str, ...]] = ("eta", "support")
+    #: the parameter whose length is the support's (for the Numba lowering)
+    support_param: ClassVar[int] = 1
 
     def support_shape(self, param_shapes: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
         return (param_shapes[1][-1],)

@@ -63,6 +63,8 @@ class _ARRV(RandomVariable):
     ndim_supp: ClassVar[int] = 1
     ndims_params: ClassVar[tuple[int, ...]] = (1, 0, 0, 1, 1)
     param_names: ClassVar[tuple[str, ...]] = ("rho", "sigma", "const", "init", "support")
+    #: the parameter whose length is the support's (for the Numba lowering)
+    support_param: ClassVar[int] = 4
 
     #: the order p (static: the density slices the path at it)
     ar_order: int = 1

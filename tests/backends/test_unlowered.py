@@ -8,6 +8,7 @@ import importlib
 import inspect
 import pkgutil
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,8 +35,10 @@ def _subclasses(base: type) -> set[type]:
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
-        # concrete classes defined in gnomon; private bases start with "_"
-        if (cls.__module__.startswith("gnomon.") and not cls.__name__.startswith("_")
+        # concrete classes defined in gnomon at module level, private ones too (classes made
+        # at run time, e.g. one per CustomDist call, follow their base's declaration)
+        mod = sys.modules.get(cls.__module__)
+        if (cls.__module__.startswith("gnomon.") and getattr(mod, cls.__qualname__, None) is cls
                 and not inspect.isabstract(cls)):
             out.add(cls)
     return out
@@ -84,6 +87,8 @@ def _unlowered(backend: str) -> set[type]:
 def _declared(backend: str) -> dict[type, str]:
     if backend != "c":
         pytest.importorskip(backend)
+    # the layers above the backends (gnomon.ppl) add their entries when they are imported
+    _import_gnomon()
     return importlib.import_module(f"gnomon.backends.{backend}").UNLOWERED  # type: ignore[no-any-return]
 
 

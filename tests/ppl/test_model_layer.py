@@ -230,3 +230,61 @@ def gnomon_function(ins, out):  # type: ignore[no-untyped-def]
     import gnomon
 
     return gnomon.function(ins, out, mode="numpy")
+
+
+# --- lowerings of gnomon.ppl's private ops (gnomon/ppl/lowering.py) ----------------------------
+
+
+def _private_draws(lkj: bool):  # type: ignore[no-untyped-def]
+    out = [
+        pm.ZeroSumNormal.dist(sigma=2.0, shape=(3, 4)),
+        pm.AR.dist(rho=[0.3, 0.5, -0.2], sigma=1e-9, constant=True,
+                   init_dist=pm.Normal.dist(0, 1), steps=4, size=(2,)),
+        pm.Truncated.dist(pm.Normal.dist(0, 1), lower=0.0, upper=1.0, shape=(3,)),
+    ]
+    if lkj:
+        with pm.Model() as m:
+            pm.LKJCholeskyCov("c", eta=2.0, n=3, sd_dist=pm.Exponential.dist(1.0, shape=3))
+        out += [m["c"], pm.LKJCorr.dist(n=3, eta=2.0)]
+    return out
+
+
+def _check_private_draws(vals):  # type: ignore[no-untyped-def]
+    zsn, ar, trunc, *lkj = (np.asarray(v) for v in vals)
+    assert zsn.shape == (3, 4) and np.allclose(zsn.sum(axis=-1), 0.0, atol=1e-12)
+    assert ar.shape == (2, 6)  # sigma ~ 0: the recursion itself
+    np.testing.assert_allclose(ar[:, 2:], 0.3 + 0.5 * ar[:, 1:-1] - 0.2 * ar[:, :-2],
+                               atol=1e-6)
+    assert trunc.shape == (3,) and np.all((trunc >= 0) & (trunc <= 1))
+    if lkj:
+        cov, corr = lkj
+        chol = np.zeros((3, 3))
+        chol[np.tril_indices(3)] = cov
+        assert np.all(np.diag(chol) > 0)
+        mat = np.eye(3)
+        mat[np.triu_indices(3, 1)] = corr
+        mat = mat + np.triu(mat, 1).T
+        assert np.all(np.linalg.eigvalsh(mat) > 0)
+
+
+@pytest.mark.parametrize("mode", ["numba", "jax"])
+def test_private_ops_are_lowered(mode):
+    """gnomon.ppl's private random variables draw with compiled kernels (no Python fallback
+    node in Numba; one jitted program in JAX), flat variables raise the reference's error,
+    and CustomDist's Python draw runs on the host under JAX. (JAX's LKJ draws run in the
+    op-records rows; their beta sampler takes ~10 s to compile, so not twice.)"""
+    import gnomon
+
+    pytest.importorskip(mode)
+    f = gnomon.function([], _private_draws(lkj=mode == "numba"), mode=mode)
+    _check_private_draws(f())
+    if mode == "numba":
+        assert f.compiled.state.fallback_nodes == []
+    with pytest.raises(Exception, match="cannot draw from a halfflat variable"):
+        gnomon.function([], pm.HalfFlat.dist(shape=(2,)), mode=mode)()
+    if mode == "jax":
+        cd = pm.CustomDist.dist(np.array([1.0, 5.0]), logp=lambda v, mu: -((v - mu) ** 2),
+                                random=lambda mu, rng=None, size=None: mu + rng.uniform(
+                                    0, 1e-3, size=np.shape(mu)))
+        out = np.asarray(gnomon.function([], cd, mode="jax")())
+        assert out.shape == (2,) and np.all((out >= [1.0, 5.0]) & (out < [1.001, 5.001]))

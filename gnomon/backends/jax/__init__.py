@@ -67,3 +67,8 @@ __all__ = [
     "jax_fn",
     "jax_funcify", "jax_scalar_funcify", "numpy_outputs", "to_jax",
 ]
+
+# lowerings handed over by the layers above (gnomon.ppl's private ops): registered now
+from gnomon.backends import backend_loaded as _backend_loaded  # noqa: E402
+
+_backend_loaded("jax")

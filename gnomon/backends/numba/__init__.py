@@ -67,3 +67,8 @@ UNLOWERED: dict[type, str] = {
                     "PyTensor's protocol run the same way",
     Print: "it prints from Python (a call between compiled kernels, where the value exists)",
 }
+
+# lowerings handed over by the layers above (gnomon.ppl's private ops): registered now
+from gnomon.backends import backend_loaded as _backend_loaded  # noqa: E402
+
+_backend_loaded("numba")

@@ -495,7 +495,9 @@ def _support_params(op: RandomVariable) -> list[int]:
         return []
     if isinstance(op, d.Multinomial):
         return [1]  # p
-    return [0]  # dirichlet: alpha; multivariate_normal: mean (checked against cov)
+    # dirichlet: alpha; multivariate_normal: mean (checked against cov); a class may name
+    # another (gnomon.ppl's private random variables, lowered through BODIES too)
+    return [getattr(op, "support_param", 0)]
 
 
 def _register() -> None:
