@@ -175,6 +175,23 @@ class TensorOperators:
         return _m().repeat(self, repeats, axis=axis)
     def copy(self) -> Any: return _m().identity(self)
 
+    def set(self, y: Any) -> Any:
+        """``set_subtensor(self, y)`` for an indexed variable: ``x[idx].set(y)`` is ``x`` with
+        ``x[idx]`` replaced by ``y`` (PyTensor's method, like JAX's ``x.at[idx].set(y)``)."""
+        return _m().set_subtensor(self, y)
+
+    def inc(self, y: Any) -> Any:
+        """``inc_subtensor(self, y)``: ``x[idx].inc(y)`` is ``x`` with ``y`` added to ``x[idx]``.
+
+        Examples
+        --------
+        >>> import numpy as np, gnomon.tensor as gt
+        >>> x = gt.constant(np.zeros(3))
+        >>> x[1:].inc(2.0).eval().tolist(), x[0].set(5.0).eval().tolist()
+        ([0.0, 2.0, 2.0], [5.0, 0.0, 0.0])
+        """
+        return _m().inc_subtensor(self, y)
+
 
 class TensorVariable(TensorOperators, Variable):
     """A symbolic array: an input of a graph or the result of an op."""
