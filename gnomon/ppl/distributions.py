@@ -260,16 +260,18 @@ def _missing_mask(observed: Any) -> np.ndarray | None:
 
 
 def _can_impute(cls: type, rv: Variable) -> bool:
-    return (cls.ndim_supp == 0 and rv.owner is not None  # type: ignore[attr-defined]
-            and isinstance(rv.owner.op, RandomVariable) and rv.owner.op.ndim_supp == 0
-            and None not in rv.type.shape)
+    node = rv.owner  # type: ignore[attr-defined]
+    return (node is not None and isinstance(node.op, RandomVariable)
+            and cls.ndim_supp == node.op.ndim_supp <= 1 and None not in rv.type.shape)
 
 
 def _impute(m: Any, rv: Variable, name: str, observed: Any, missing: np.ndarray,
             dims: Any, total_size: Any) -> Variable:
     """PyMC's automatic imputation: ``name_observed`` (observed, the present entries),
     ``name_unobserved`` (free, the missing entries) and the Deterministic ``name`` holding
-    both, from the same distribution with its parameters split entry by entry."""
+    both, from the same distribution with its parameters split entry by entry. For a vector
+    distribution (``MvNormal``, ``Dirichlet``, ``Multinomial``) the entries are rows: a row is
+    missing as a whole or not at all."""
     import warnings
 
     from gnomon.ppl.model import Deterministic
@@ -278,27 +280,45 @@ def _impute(m: Any, rv: Variable, name: str, observed: Any, missing: np.ndarray,
     node = rv.owner
     op = node.op  # type: ignore[union-attr]
     shape = tuple(rv.type.shape)
+    ns = op.ndim_supp
     data = np.ma.filled(observed.astype("float64"), np.nan) if np.ma.isMaskedArray(observed) else \
         np.asarray(observed)
     if data.shape != shape:
         data = np.broadcast_to(data, shape)
         missing = np.broadcast_to(missing, shape)
-    flat_missing = missing.ravel()
+    batch, supp = shape[:len(shape) - ns], shape[len(shape) - ns:]
+    rows = int(np.prod(batch, dtype=np.int64))
+    row_missing = missing.reshape(rows, -1)
+    if ns and np.any(row_missing.any(axis=1) & ~row_missing.all(axis=1)):
+        k = int(np.sum(row_missing.any(axis=1) & ~row_missing.all(axis=1)))
+        raise GnomonValueError(_at(with_hint(
+            f"the observed data of {m.prefix + name!r} has {k} row(s) with some entries "
+            f"missing and others present; gnomon.ppl imputes whole rows of a "
+            f"{op.name} (each row is one draw), not parts of one",
+            "drop the partly observed rows, or mark the whole row as missing")))
+    flat_missing = row_missing.all(axis=1) if ns else row_missing[:, 0]
     io, im = np.flatnonzero(~flat_missing), np.flatnonzero(flat_missing)
-    params = [gt.flatten(gt.broadcast_to(p, shape)) for p in node.inputs[2:]]  # type: ignore
+
+    def rows_of(p: Variable, core: int) -> Variable:
+        core_shape = tuple(p.shape[p.ndim - core + k] for k in range(core))
+        full = gt.broadcast_to(p, (*batch, *core_shape))
+        return gt.reshape(full, (rows, *core_shape))
+
+    params = [rows_of(p, c) for p, c in zip(node.inputs[2:], op.ndims_params,  # type: ignore
+                                              strict=True)]
     rv_mis = _draw(op, None, None, *[p[im] for p in params])
     rv_obs = _draw(op, None, None, *[p[io] for p in params])
     if rv in _SUPPORT_POINTS:
-        _SUPPORT_POINTS[rv_mis] = gt.flatten(_SUPPORT_POINTS[rv])[im]
+        _SUPPORT_POINTS[rv_mis] = gt.reshape(_SUPPORT_POINTS[rv], (rows, *supp))[im]
     if rv in _TRANSFORMS:
         _TRANSFORMS[rv_mis] = _TRANSFORMS.pop(rv)
     warnings.warn(f"Data in {m.prefix + name} contains missing values and will be "
                   "automatically imputed from the sampling distribution.", UserWarning,
                   stacklevel=3)
     m.register_rv(rv_mis, f"{name}_unobserved")
-    present = data.ravel()[io]
+    present = data.reshape(rows, *supp)[io]
     m.register_rv(rv_obs, f"{name}_observed", observed=present, total_size=total_size)
-    full = gt.zeros((int(np.prod(shape, dtype=np.int64)),), dtype=rv.dtype)
+    full = gt.zeros((rows, *supp), dtype=rv.dtype)
     full = gt.set_subtensor(full[io], gt.constant(present.astype(rv.dtype)))
     full = gt.set_subtensor(full[im], rv_mis)
     return Deterministic(name, gt.reshape(full, shape), model=m, dims=dims)

@@ -1243,8 +1243,9 @@ def _check_nans(arr: np.ndarray, name: str) -> None:
         n = int(np.isnan(arr).sum())
         raise GnomonValueError(_at(with_hint(
             f"the observed data of {name!r} has {n} missing value(s) (NaN); gnomon.ppl "
-            "imputes missing observations only for a scalar distribution (not a derived or "
-            "multivariate one) observed with a NumPy array of known shape, not this one",
+            "imputes missing observations only for a scalar distribution, or whole rows of a "
+            "vector one (MvNormal, Dirichlet, Multinomial), observed with a NumPy array of "
+            "known shape (not a derived distribution, nor Data), not this one",
             "drop the missing entries (y[~np.isnan(y)], with the matching rows of the "
             "covariates), or model them as a separate free variable")))
 

@@ -288,3 +288,35 @@ def test_private_ops_are_lowered(mode):
                                     0, 1e-3, size=np.shape(mu)))
         out = np.asarray(gnomon.function([], cd, mode="jax")())
         assert out.shape == (2,) and np.all((out >= [1.0, 5.0]) & (out < [1.001, 5.001]))
+
+
+# --- imputation of whole missing rows of vector distributions ------------------------------
+
+
+def test_missing_rows_of_vector_distributions_are_imputed():
+    y = np.array([[0.5, -0.2], [np.nan, np.nan], [1.0, 0.3], [np.nan, np.nan]])
+    cov = np.array([[1.0, 0.3], [0.3, 2.0]])
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0, 1, shape=2)
+        with pytest.warns(UserWarning, match="automatically imputed"):
+            pm.MvNormal("x", mu=mu, cov=cov, observed=y)
+    assert [v.name for v in m.value_vars] == ["mu", "x_unobserved"]
+    pt = {"mu": np.array([0.1, -0.1]), "x_unobserved": np.array([[0.2, 0.4], [-1.0, 0.5]])}
+    full = y.copy()
+    full[[1, 3]] = pt["x_unobserved"]
+    want = (st.norm.logpdf(pt["mu"]).sum()
+            + st.multivariate_normal(pt["mu"], cov).logpdf(full).sum())
+    assert float(m.compile_logp(mode="numpy")(pt)) == pytest.approx(want, rel=1e-12)
+    f = m.logp_dlogp_function(mode="numpy")
+    np.testing.assert_allclose(f.unflatten(f.flatten(pt))["x"], full)
+    # a masked Dirichlet row: free on the simplex (its transform follows the imputed part)
+    obs = np.ma.masked_array([[0.2, 0.3, 0.5], [0, 0, 0]], mask=[[0, 0, 0], [1, 1, 1]])
+    with pm.Model() as m2, pytest.warns(UserWarning):
+        pm.Dirichlet("w", a=np.array([1.0, 2.0, 3.0]), observed=obs)
+    assert [v.name for v in m2.value_vars] == ["w_unobserved_simplex__"]
+    lp = m2.compile_logp(jacobian=False, mode="numpy")({"w_unobserved_simplex__": np.zeros((1, 2))})
+    want2 = st.dirichlet([1.0, 2.0, 3.0]).logpdf([1 / 3] * 3) + st.dirichlet(
+        [1.0, 2.0, 3.0]).logpdf([0.2, 0.3, 0.5])
+    assert float(lp) == pytest.approx(want2, rel=1e-10)
+    with pm.Model(), pytest.raises(Exception, match="some entries missing"):
+        pm.MvNormal("x", mu=np.zeros(2), cov=cov, observed=np.array([[0.5, np.nan]]))
