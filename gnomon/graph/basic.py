@@ -429,10 +429,15 @@ def _intern_constant(
 # PyTensor's names in this module (``from pytensor.graph.basic import graph_inputs, ancestors``).
 # The graph walks live in gnomon.graph.traversal and gnomon.graph.replace, which import this
 # module, so they are imported last, once the classes above exist.
-from gnomon.graph.replace import clone_replace, graph_replace  # noqa: E402, F401
+from gnomon.graph.replace import clone, clone_replace, graph_replace  # noqa: E402, F401
 from gnomon.graph.traversal import (  # noqa: E402, F401
     ancestors,
+    applys_between,
+    equal_computations,
     graph_inputs,
+    io_toposort,
     is_in_ancestors,
+    orphans_between,
     toposort,
+    vars_between,
 )

@@ -8,7 +8,7 @@ from typing import Any, overload
 from gnomon.graph.basic import Variable
 from gnomon.graph.traversal import toposort
 
-__all__ = ["clone_replace", "graph_replace", "vectorize_graph"]
+__all__ = ["clone", "clone_replace", "graph_replace", "vectorize_graph"]
 
 Replacements = Mapping[Variable, Variable] | Sequence[tuple[Variable, Variable]]
 
@@ -109,6 +109,28 @@ def clone_replace(outputs: Any, replace: Replacements | None = None, **kw: Any) 
         if root not in mapping and not isinstance(root, Constant):
             mapping[root] = root.clone()
     return graph_replace(outputs, mapping, strict=False)
+
+
+def clone(inputs: Sequence[Variable], outputs: Sequence[Variable],
+          copy_inputs: bool = True, copy_orphans: bool | None = None
+          ) -> tuple[list[Variable], list[Variable]]:
+    """``(new_inputs, new_outputs)``: ``outputs`` rebuilt on fresh copies of ``inputs``
+    (PyTensor's ``graph.basic.clone``). With ``copy_inputs=False`` the inputs are kept (the
+    graph is then the same: gnomon's graphs are immutable and hash-consed). Other roots are
+    kept either way.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> x = gt.dscalar("x")
+    >>> (x2,), (out,) = clone([x], [x + 1])
+    >>> x2 is not x and out.owner.inputs[0] is x2
+    True
+    """
+    if not copy_inputs:
+        return list(inputs), list(outputs)
+    new = [v.clone() for v in inputs]
+    return new, graph_replace(list(outputs), dict(zip(inputs, new, strict=True)), strict=False)
 
 
 def vectorize_graph(outputs: Any, replace: Mapping[Variable, Any]) -> Any:

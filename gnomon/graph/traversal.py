@@ -93,3 +93,82 @@ def clients(outputs: Iterable[Variable]) -> dict[Variable, list[tuple[Apply, int
 def is_in_ancestors(var: Variable, outputs: Iterable[Variable]) -> bool:
     """True if ``var`` is one of ``outputs`` or something they depend on."""
     return any(v is var for v in ancestors(outputs))
+
+
+# --- PyTensor's other walks (``pytensor.graph.basic`` / ``pytensor.graph.traversal``) --------
+
+
+def _between(inputs: Iterable[Variable], outputs: Iterable[Variable]) -> list[Apply]:
+    """The nodes of ``outputs``' graph that depend on some of ``inputs``, in order."""
+    ins = {id(v) for v in inputs}
+    reached: set[int] = set(ins)
+    out = []
+    for node in toposort(outputs):
+        if any(id(i) in reached for i in node.inputs):
+            out.append(node)
+            reached.update(id(o) for o in node.outputs)
+    return out
+
+
+def io_toposort(inputs: Iterable[Variable], outputs: Iterable[Variable]) -> list[Apply]:
+    """The nodes that compute ``outputs`` from ``inputs``, each after those it depends on
+    (PyTensor's name). Nodes that depend on none of ``inputs`` (on constants only, say) are
+    included too, as they are needed for the outputs.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> x = gt.dscalar("x")
+    >>> [str(n.op) for n in io_toposort([x], [gt.exp(x) + 1])]
+    ['Elemwise(exp)', 'Elemwise(add)']
+    """
+    return toposort(outputs)
+
+
+def applys_between(inputs: Iterable[Variable], outputs: Iterable[Variable]) -> list[Apply]:
+    """The nodes on a path from one of ``inputs`` to ``outputs``, in topological order."""
+    return _between(list(inputs), list(outputs))
+
+
+def vars_between(inputs: Iterable[Variable], outputs: Iterable[Variable]) -> list[Variable]:
+    """``inputs`` and the variables computed from them on the way to ``outputs``."""
+    ins = list(inputs)
+    seen = {id(v) for v in ins}
+    out = list(ins)
+    for node in _between(ins, list(outputs)):
+        for o in node.outputs:
+            if id(o) not in seen:
+                seen.add(id(o))
+                out.append(o)
+    return out
+
+
+def orphans_between(inputs: Iterable[Variable], outputs: Iterable[Variable]) -> list[Variable]:
+    """Roots of ``outputs``' graph that are not among ``inputs`` (constants, other inputs)."""
+    ins = {id(v) for v in inputs}
+    return [v for v in graph_inputs(outputs) if id(v) not in ins]
+
+
+def equal_computations(xs: Iterable[Variable], ys: Iterable[Variable],
+                       in_xs: Iterable[Variable] | None = None,
+                       in_ys: Iterable[Variable] | None = None) -> bool:
+    """Whether ``xs`` and ``ys`` compute the same thing, ``in_xs[i]`` standing for ``in_ys[i]``.
+
+    gnomon's graphs are hash-consed, so equal computations on the same roots are the same
+    variables: the check rebuilds ``xs`` on ``in_ys`` and compares identities.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> x, y = gt.dscalar("x"), gt.dscalar("y")
+    >>> equal_computations([x * 2 + 1], [y * 2 + 1], [x], [y])
+    True
+    """
+    from gnomon.graph.replace import graph_replace
+
+    xs, ys = list(xs), list(ys)
+    if len(xs) != len(ys):
+        return False
+    mapping = dict(zip(in_xs or (), in_ys or (), strict=True))
+    rebuilt = graph_replace(xs, mapping, strict=False) if mapping else xs
+    return all(a is b for a, b in zip(rebuilt, ys, strict=True))

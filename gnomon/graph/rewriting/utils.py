@@ -41,6 +41,7 @@ def rewrite_graph(graph: Variable | Sequence[Variable],
     known = {"canonicalize", "stabilize", "specialize", "fast_run", "fast_compile"}
     extra = [g for g in include if g.lower() not in known]
     single = isinstance(graph, Variable)
-    outs, _ = engine_rewrite([graph] if single else list(graph), extra, exclude, **kwargs)
+    given: list[Variable] = [graph] if isinstance(graph, Variable) else list(graph)
+    outs, _ = engine_rewrite(given, extra, exclude, **kwargs)
     outs = list(outs)
     return outs[0] if single else outs
