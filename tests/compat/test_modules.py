@@ -43,7 +43,8 @@ PATHS = {
                                 "broadcast_to", "broadcast_arrays", "geomspace", "logspace",
                                 "linspace", "searchsorted"],
     "gnomon.graph.basic": ["Apply", "Variable", "Constant", "graph_inputs", "ancestors",
-                           "clone_replace", "toposort"],
+                           "clone_replace", "toposort", "io_toposort", "applys_between",
+                           "vars_between", "orphans_between", "equal_computations", "clone"],
     "gnomon.graph.replace": ["graph_replace", "clone_replace", "vectorize_graph"],
     "gnomon.graph.rewriting.utils": ["rewrite_graph"],
     "gnomon.printing": ["Print", "pp", "pprint", "debugprint", "dprint"],
@@ -209,6 +210,29 @@ def test_graph_basic_and_rewriting_utils() -> None:
     assert out in set(ancestors(out)) and x in set(ancestors([out]))
     assert rewrite_graph(out) is y  # one variable in, one out
     assert rewrite_graph([out, x + 0.0], include=("canonicalize",)) == [y, x]
+
+
+def test_graph_basic_walks() -> None:
+    from gnomon.graph.basic import (
+        applys_between,
+        clone,
+        equal_computations,
+        io_toposort,
+        orphans_between,
+        vars_between,
+    )
+
+    x, y = pt.dscalars("x", "y")
+    z = pt.exp(y) * 2.0
+    out = x * z + 1.0
+    assert [str(n.op) for n in applys_between([x], [out])] == ["Elemwise(mul)", "Elemwise(add)"]
+    assert vars_between([x], [out]) == [x, x * z, out]
+    assert set(orphans_between([x], [out])) == {y, pt.constant(2.0), pt.constant(1.0)}
+    assert len(io_toposort([x, y], [out])) == 4
+    assert equal_computations([x * 2.0 + 1.0], [y * 2.0 + 1.0], [x], [y])
+    assert not equal_computations([x * 2.0], [y * 3.0], [x], [y])
+    (x2,), (out2,) = clone([x], [out])
+    assert x2 is not x and float(out2.eval({x2: 1.0, y: 0.0})) == 3.0
 
 
 def test_printing_print_op_prints_and_passes_gradients(capsys) -> None:
