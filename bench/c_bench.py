@@ -20,9 +20,9 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import gnomon  # noqa: E402
-import gnomon.tensor as gt  # noqa: E402
-from bench.numba_bench import EIGHT_SCHOOLS, _pytensor, best, fmt, row  # noqa: E402
+import gnomon
+import gnomon.tensor as gt
+from bench.numba_bench import EIGHT_SCHOOLS, _pytensor, best, fmt, row
 
 QUICK = "--quick" in sys.argv
 N = 1_000_000 if QUICK else 10_000_000
@@ -120,7 +120,7 @@ def bench_eight_schools() -> None:
                             ("numba, cold cache", "numba"), ("numba, warm cache", "numba")):
             out = subprocess.run([sys.executable, "-c", EIGHT_SCHOOLS.format(mode=mode)],
                                  env=env, capture_output=True, text=True, check=True)
-            imp, first, ev, val = out.stdout.split()
+            _imp, first, ev, val = out.stdout.split()
             res[label] = (float(first), float(ev))
             print(f"  {label:<20} compile+first result {fmt(float(first))}  evaluation "
                   f"{fmt(float(ev))}  (logp={val})")
