@@ -8,8 +8,10 @@ returning ``Apply(self, inputs, outputs)``, ``perform(node, inputs, output_stora
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -24,6 +26,19 @@ from gnomon.graph.op import Op
 from gnomon.testing import available_modes
 
 MODES = available_modes()
+
+
+@contextlib.contextmanager
+def _jitted(mode: str) -> Iterator[None]:
+    """Under mode='jax', fail if the function falls back to running op by op: the user ops
+    here must run under jax.jit (through pure_callback)."""
+    with warnings.catch_warnings():
+        if mode == "jax":
+            from gnomon.backends.jax import JaxFallbackWarning
+
+            warnings.simplefilter("error", JaxFallbackWarning)
+        yield
+
 
 # --- a black-box likelihood (the PyMC/PyTensor tutorial's pattern) ------------------------------
 
@@ -92,7 +107,8 @@ def test_black_box_likelihood_value_and_gradient(mode: str) -> None:
     ll = LOGLIKE(theta)
     f = gnomon.function([theta], [ll, gnomon.grad(ll, theta)], mode=mode)
     for point in (np.array([0.4, 2.0]), np.array([1.1, -0.3])):
-        val, g = f(point)
+        with _jitted(mode):
+            val, g = f(point)
         np.testing.assert_allclose(val, np_loglike(point), rtol=1e-12)
         np.testing.assert_allclose(g, np_loglike_grad(point), rtol=1e-12)
         np.testing.assert_allclose(g, fd_grad(np_loglike, point), rtol=1e-6)
@@ -110,7 +126,8 @@ def test_black_box_likelihood_inside_scan_and_ifelse(mode: str) -> None:
                         mode=mode)
     pts, pt0 = np.array([[0.4, 2.0], [1.1, -0.3], [0.7, 1.5]]), np.array([0.9, 0.2])
     for fl in (1.0, -1.0):
-        val, g_pts, g_pt0 = f(pts, pt0, fl)
+        with _jitted(mode):
+            val, g_pts, g_pt0 = f(pts, pt0, fl)
         scale = 1.0 if fl > 0 else 2.0
         np.testing.assert_allclose(val, sum(np_loglike(r) for r in pts)
                                    + scale * np_loglike(pt0), rtol=1e-12)
@@ -225,7 +242,8 @@ def test_make_node_ops_with_grad_and_r_op(mode: str) -> None:
     g = gnomon.grad(pt.sum(Scale(2.0)(x) * x + y), x)
     f = gnomon.function([x, v], [jv, diff, g], mode=mode)
     xv, vv = np.array([0.5, -1.2, 2.0]), np.array([1.0, 0.3, -0.7])
-    out_jv, out_diff, out_g = f(xv, vv)
+    with _jitted(mode):
+        out_jv, out_diff, out_g = f(xv, vv)
     np.testing.assert_allclose(out_jv, 3 * xv**2 * vv, rtol=1e-12)
     eps = 1e-6
     np.testing.assert_allclose(out_jv, ((xv + eps * vv) ** 3 - (xv - eps * vv) ** 3)

@@ -19,6 +19,7 @@ backend. What JAX cannot do is differentiate the callback itself: ``jax.grad`` o
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +35,11 @@ from gnomon.graph.traversal import toposort
 from gnomon.tensor.basic import constant
 
 __all__ = ["callback_lowering"]
+
+# Under jax.vmap the callback runs once per batch element. JAX >= 0.4.34 asks for that with
+# vmap_method; older versions (gnomon supports 0.4.30) do it by default and lack the argument.
+_VMAP: dict[str, Any] = ({"vmap_method": "sequential"}
+         if "vmap_method" in inspect.signature(jax.pure_callback).parameters else {})
 
 
 def callback_lowering(op: Op, node: Apply) -> Callable[..., Any]:
@@ -51,7 +57,7 @@ def callback_lowering(op: Op, node: Apply) -> Callable[..., Any]:
             return res[0] if single else res
         shapes = output_shapes(node, [tuple(np.shape(v)) for v in vals])
         spec = tuple(jax.ShapeDtypeStruct(s, d) for s, d in zip(shapes, dtypes, strict=True))
-        out = jax.pure_callback(host, spec, *vals, vmap_method="sequential")
+        out = jax.pure_callback(host, spec, *vals, **_VMAP)
         return out[0] if single else tuple(out)
 
     return fn
