@@ -22,6 +22,7 @@ import gnomon
 import gnomon.tensor as gt
 from gnomon.testing import tolerance
 from tests.records import all_records
+from tests.rewrite import test_rules as rule_cases
 from tests.test_op_records import _as_list, _inputs, _symbolic
 
 cache = pytest.importorskip("gnomon.backends.c.cache")
@@ -34,6 +35,7 @@ from gnomon.backends import diskcache  # noqa: E402
 from gnomon.backends.c import linker  # noqa: E402
 
 RECORDS = [r for r in all_records() if not r.random]
+RULE_CASES = rule_cases.CASES
 # The gradient graphs of every third differentiable row (the table is ordered by family, so
 # every family is sampled): all of them would double the compile time of the module.
 GRAD_ROWS = [r for r in RECORDS if r.grad >= 1][::3]
@@ -82,11 +84,28 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                     ref = gnomon.function(xs, outs, mode="numpy", on_unused_input="ignore")
                     f = gnomon.function(xs, outs, mode="c", on_unused_input="ignore")
                     out[f"{kind}-{rec.name}"] = (rec, values, ref, f)
+            for i, case in enumerate(RULE_CASES):
+                rng = np.random.default_rng(i)
+                xs = [a.variable(k) for k, a in enumerate(case.args)]
+                values = [_rule_value(rng, a) for a in case.args]
+                outs = _as_list(case.fn(*xs))
+                ref = gnomon.function(xs, outs, mode=gnomon.Mode("numpy", optimize=False),
+                                      on_unused_input="ignore")
+                f = gnomon.function(xs, outs, mode=gnomon.Mode("c").including(*case.include),
+                                    on_unused_input="ignore")
+                out[f"rule-{i}"] = (case, values, ref, f)
             first = next(iter(out.values()))
             first[3](*first[1])  # builds the module
     finally:
         cache.FLAGS = old
     return out
+
+
+def _rule_value(rng: np.random.Generator, a: Any) -> np.ndarray:
+    shape = a.static if a.static is not None else (3, 2, 3)[3 - a.ndim:]
+    if np.dtype(a.dtype).kind in "iu":
+        return rng.integers(int(a.lo), int(a.hi) + 1, size=shape).astype(a.dtype)
+    return rng.uniform(a.lo, a.hi, size=shape).astype(a.dtype)
 
 
 def _compare(rec: Any, values: list[np.ndarray], ref: Any, f: Any, grad: bool) -> None:
@@ -97,7 +116,8 @@ def _compare(rec: Any, values: list[np.ndarray], ref: Any, f: Any, grad: bool) -
         rt, at = tolerance(w.dtype)
         if grad and any(v.dtype == np.float32 for v in values):
             rt = 1e-4
-        np.testing.assert_allclose(g, w, rtol=rec.rtol or rt, atol=rec.atol or at,
+        rt, at = getattr(rec, "rtol", None) or rt, getattr(rec, "atol", None) or at
+        np.testing.assert_allclose(g, w, rtol=rt, atol=at, equal_nan=True,
                                    err_msg=f"output {k} differs from the reference")
 
 
@@ -111,6 +131,19 @@ def test_gradient_graphs_on_c(table: dict[str, Any], rec: Any) -> None:
     if f"grad-{rec.name}" not in table:
         pytest.skip("no float input or output to differentiate")
     _compare(*table[f"grad-{rec.name}"], grad=True)
+
+
+@pytest.mark.parametrize("i", range(len(RULE_CASES)),
+                         ids=[f"{c.rule}-{i}" for i, c in enumerate(RULE_CASES)])
+def test_rewrite_soundness_cases_on_c(table: dict[str, Any], i: int) -> None:
+    # the graph rewritten for mode="c" (the case's rule included) and compiled to C agrees
+    # with the graph as built, run by the reference
+    case, values, ref, f = table[f"rule-{i}"]
+    try:
+        ref(*values)
+    except gnomon.errors.GnomonError:
+        pytest.skip("these shapes do not broadcast (the case's own test draws others)")
+    _compare(case, values, ref, f, grad=False)
 
 
 def test_most_of_the_table_runs_in_c(table: dict[str, Any]) -> None:
