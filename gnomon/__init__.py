@@ -12,7 +12,6 @@ Examples
 import importlib as _importlib
 
 from gnomon import logprob, printing, random, tensor
-from gnomon.backends.c.export import export_c
 from gnomon.compile.function import Function, function
 from gnomon.compile.io import In, Out
 from gnomon.compile.mode import Mode
@@ -65,3 +64,12 @@ __all__ = [
     "Lop", "Rop", "clone_replace", "dprint", "graph_replace", "pp", "vectorize_graph",
     "verify_grad", "In", "Out",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # gnomon.export_c imports the C backend on first use, not with gnomon
+    if name == "export_c":
+        from gnomon.backends.c.export import export_c
+
+        return export_c
+    raise AttributeError(f"module 'gnomon' has no attribute {name!r}")
