@@ -346,7 +346,7 @@ def test_export_runs_from_c_with_address_sanitizer(exported: tuple[Path, list[An
     for name, inputs, outputs, values in graphs:
         (d / f"main_{name}.c").write_text(_driver(name, values, len(outputs)))
         exe = d / f"main_{name}"
-        subprocess.run([*CC, "-std=c99", "-g", "-O1", "-fsanitize=address",
+        subprocess.run([*CC, "-std=c99", "-g", "-O0", "-fsanitize=address",
                         "-fno-omit-frame-pointer", "-Wall", "-Werror", "-Wno-unused-function",
                         f"main_{name}.c", f"{name}.c", "-o", str(exe), "-lm"],
                        cwd=d, check=True, capture_output=True, text=True)
@@ -418,3 +418,11 @@ def test_export_of_a_function_takes_shared_values_and_returns_updates(tmp_path: 
     assert [i[0] for i in out.inputs] == ["x", "w"]
     assert len(out.outputs) == 2
     assert "shared variable w" in Path(out.h_file).read_text()
+
+
+def test_export_of_random_draws_is_refused_clearly(tmp_path: Path) -> None:
+    import gnomon.random as gr
+
+    mu = gt.dscalar("mu")
+    with pytest.raises(gnomon.errors.GnomonValueError, match="random variables cannot be"):
+        gnomon.export_c(gr.normal(mu, 1.0, size=3) * 2.0, tmp_path, name="draws")
