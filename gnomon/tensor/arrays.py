@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce as _reduce
@@ -801,3 +802,247 @@ def batched_dot(a: Any, b: Any) -> Variable:
     if a.ndim == 2:
         return shapes.squeeze(blas.matmul(shapes.expand_dims(a, 1), b), 1)
     return blas.matmul(a, b)
+
+
+# --- more of NumPy's array functions ----------------------------------------------------------
+
+
+def choose(a: Any, choices: Sequence[Any], mode: str = "raise") -> Variable:
+    """``choices[a[i]][i]`` for every index ``i`` (``numpy.choose``; ``a`` and the choices
+    broadcast together). ``mode='raise'`` fails at run time on an index out of range; ``'wrap'``
+    and ``'clip'`` bring indices into range first.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> gt.choose(np.array([0, 1, 0]), [np.zeros(3), np.ones(3)]).eval().tolist()
+    [0.0, 1.0, 0.0]
+    """
+    from gnomon.tensor.extra_ops import broadcast_arrays
+
+    a = as_tensor(a)
+    n = len(choices)
+    if mode == "wrap":
+        a = tm.mod(a, n)
+    elif mode == "clip":
+        a = tm.clip(a, 0, n - 1)
+    elif mode != "raise":
+        raise GnomonValueError(f"choose: mode must be 'raise', 'wrap' or 'clip'{at_user_line()}")
+    arrays = broadcast_arrays(a, *choices)
+    stacked = shapes.stack(arrays[1:])
+    idx = shapes.expand_dims(arrays[0], 0)
+    return indexing.getitem(take_along_axis(stacked, idx, axis=0), 0)
+
+
+class _Grid:
+    """``mgrid[...]`` / ``ogrid[...]``: coordinate arrays from slices, like NumPy's."""
+
+    def __init__(self, sparse: bool) -> None:
+        self.sparse = sparse
+
+    def __getitem__(self, key: Any) -> list[Variable]:
+        keys = key if isinstance(key, tuple) else (key,)
+        axes = []
+        for k in keys:
+            if not isinstance(k, slice) or isinstance(k.step, builtins.complex):
+                raise GnomonTypeError(with_hint(
+                    f"{'ogrid' if self.sparse else 'mgrid'} takes slices with real steps, got "
+                    f"{k!r}{at_user_line()}", "use linspace for a number of points"))
+            axes.append(creation.arange(0 if k.start is None else k.start, k.stop,
+                                        1 if k.step is None else k.step))
+        nd = len(axes)
+        out: list[Variable] = []
+        for i, ax in enumerate(axes):
+            pattern: list[int | str] = ["x"] * nd
+            pattern[i] = 0
+            v: Variable = shapes.dimshuffle(ax, pattern)
+            if not self.sparse:
+                v = shapes.broadcast_to(v, shapes.stack([shapes.shape_i(b, 0) for b in axes]))
+            out.append(v)
+        return out
+
+
+#: Dense coordinate arrays, ``mgrid[0:3, 0:2]`` (like ``numpy.mgrid``, a list of arrays).
+mgrid = _Grid(sparse=False)
+#: Open coordinate arrays that broadcast, ``ogrid[0:3, 0:2]`` (like ``numpy.ogrid``).
+ogrid = _Grid(sparse=True)
+
+
+def ix_(*args: Any) -> tuple[Variable, ...]:
+    """Open-mesh index arrays from 1-d sequences (``numpy.ix_``): ``x[ix_(rows, cols)]`` is the
+    cross product of rows and columns."""
+    out = []
+    nd = len(args)
+    for k, a in enumerate(args):
+        a = as_tensor(a)
+        if a.ndim != 1:
+            raise GnomonValueError(f"ix_ takes 1-d sequences, got {a.type}{at_user_line()}")
+        pattern: list[int | str] = ["x"] * nd
+        pattern[k] = 0
+        out.append(shapes.dimshuffle(a, pattern))
+    return tuple(out)
+
+
+def default(x: Any, default: Any) -> Any:
+    """``x``, or ``default`` when ``x`` is ``None`` (PyTensor's helper)."""
+    return default if x is None else x
+
+
+def is_flat(var: Any, ndim: int = 1) -> bool:
+    """Whether ``var`` has ``ndim`` dimensions."""
+    return bool(as_tensor(var).ndim == ndim)
+
+
+def xlogx(x: Any) -> Variable:
+    """``x * log(x)``, 0 at ``x = 0``."""
+    return tsp.xlogy(x, x)
+
+
+def xlogy0(x: Any, y: Any) -> Variable:
+    """``x * log(y)``, 0 where ``x = 0`` (PyTensor's name for ``xlogy``)."""
+    return tsp.xlogy(x, y)
+
+
+def batched_tensordot(x: Any, y: Any, axes: Any) -> Variable:
+    """``tensordot`` of ``x[i]`` and ``y[i]`` for each entry ``i`` of the first dimension.
+
+    ``axes`` is an int (the last ``axes`` dimensions of ``x`` with the first ``axes`` after the
+    batch dimension of ``y``) or a pair of lists of axes of ``x`` and ``y`` (counting the batch
+    dimension, so never 0).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> x, y = np.ones((2, 3, 4)), np.ones((2, 4, 5))
+    >>> gt.batched_tensordot(x, y, [[2], [1]]).eval().shape
+    (2, 3, 5)
+    """
+    x, y = as_tensor(x), as_tensor(y)
+    if isinstance(axes, int):
+        ax_x = list(range(x.ndim - axes, x.ndim))
+        ax_y = list(range(1, 1 + axes))
+    else:
+        ax_x = [a % x.ndim for a in axes[0]]
+        ax_y = [a % y.ndim for a in axes[1]]
+    if 0 in ax_x or 0 in ax_y or len(ax_x) != len(ax_y):
+        raise GnomonValueError(with_hint(
+            f"batched_tensordot: bad axes {axes}{at_user_line()}",
+            "give the same number of axes for x and y, none of them the batch axis 0"))
+    letters = iter("abcdefghijklmnopqrstuvwxyz")
+    bx = ["B"] + [next(letters) for _ in range(x.ndim - 1)]
+    by = ["B"] + [next(letters) for _ in range(y.ndim - 1)]
+    for i, j in zip(ax_x, ax_y, strict=True):
+        by[j] = bx[i]
+    out = ["B"] + [c for d, c in enumerate(bx) if d and d not in ax_x] + \
+        [c for d, c in enumerate(by) if d and d not in ax_y]
+    return blas.einsum(f"{''.join(bx)},{''.join(by)}->{''.join(out)}", x, y)
+
+
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Variable:
+    """``x`` padded like ``numpy.pad`` in the modes ``'constant'``, ``'edge'``, ``'wrap'``,
+    ``'reflect'`` and ``'symmetric'``; the widths are Python ints (one int, one ``(before,
+    after)`` pair, or one pair per dimension); ``constant_values`` is one scalar.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> gt.pad(np.array([1.0, 2.0, 3.0]), (2, 1), mode="reflect").eval().tolist()
+    [3.0, 2.0, 1.0, 2.0, 3.0, 2.0]
+    """
+    x = as_tensor(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2)).tolist()
+    if mode == "constant":
+        full_shape = [tm.add(shapes.shape_i(x, d), b + a) for d, (b, a) in enumerate(widths)]
+        cval = tb.cast(as_tensor(constant_values), x.dtype)
+        out = tb.alloc(cval, *full_shape)
+        region = tuple(slice(b, None if a == 0 else -a) for b, a in widths)
+        return indexing.set_subtensor(indexing.getitem(out, region), x)
+    if mode not in ("edge", "wrap", "reflect", "symmetric"):
+        raise GnomonValueError(with_hint(
+            f"pad: mode {mode!r} is not supported{at_user_line()}",
+            "use 'constant', 'edge', 'wrap', 'reflect' or 'symmetric'"))
+    for d, (b, a) in enumerate(widths):
+        if b == 0 and a == 0:
+            continue
+        n = shapes.shape_i(x, d)
+        i = creation.arange(-b, tm.add(n, a))
+        if mode == "edge":
+            idx = tm.clip(i, 0, tm.sub(n, 1))
+        elif mode == "wrap":
+            idx = tm.mod(i, n)
+        elif mode == "reflect":
+            period = tm.maximum(tm.sub(tm.mul(n, 2), 2), 1)
+            k = tm.mod(i, period)
+            idx = tm.where(tm.lt(k, n), k, tm.sub(period, k))
+        else:
+            period = tm.mul(n, 2)
+            k = tm.mod(i, period)
+            idx = tm.where(tm.lt(k, n), k, tm.sub(tm.sub(period, 1), k))
+        x = indexing.take(x, idx, axis=d)
+    return x
+
+
+def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None) -> Variable:
+    """Piecewise-linear interpolation of the points ``(xp, fp)`` at ``x`` (``numpy.interp``;
+    ``xp`` increasing). Outside ``xp`` the result is ``left``/``right`` (default: the end
+    values of ``fp``).
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> gt.interp(np.array([0.5, 2.5, 9.0]), np.array([0.0, 1.0, 3.0]),
+    ...           np.array([0.0, 2.0, 6.0])).eval().tolist()
+    [1.0, 5.0, 6.0]
+    """
+    x, xp, fp = as_tensor(x), as_tensor(xp), as_tensor(fp)
+    n = shapes.shape_i(xp, 0)
+    i = tm.clip(tm.sub(sorting.searchsorted(xp, x, side="right"), 1), 0, tm.sub(n, 2))
+    x0, x1 = indexing.take(xp, i), indexing.take(xp, tm.add(i, 1))
+    f0, f1 = indexing.take(fp, i), indexing.take(fp, tm.add(i, 1))
+    y = tm.add(f0, tm.mul(tm.true_divide(tm.sub(x, x0), tm.sub(x1, x0)), tm.sub(f1, f0)))
+    first, last = indexing.getitem(fp, 0), indexing.getitem(fp, -1)
+    y = tm.where(tm.lt(x, indexing.getitem(xp, 0)), first if left is None else left, y)
+    return tm.where(tm.gt(x, indexing.getitem(xp, -1)), last if right is None else right, y)
+
+
+def vectorize(func: Any, signature: str | None = None) -> Any:
+    """A version of ``func`` (which builds a graph from core inputs) that takes inputs with
+    extra leading batch dimensions, like ``numpy.vectorize`` with a ``signature`` (PyTensor's
+    ``pt.vectorize``). Without a signature every input and the output are scalars at the core.
+    The graph is built once on core inputs and batched with
+    :func:`gnomon.graph.replace.vectorize_graph`.
+
+    Examples
+    --------
+    >>> import numpy as np, gnomon.tensor as gt
+    >>> norm = gt.vectorize(lambda v: gt.sqrt(gt.sum(v ** 2)), signature="(n)->()")
+    >>> norm(np.array([[3.0, 4.0], [6.0, 8.0]])).eval().tolist()
+    [5.0, 10.0]
+    """
+    import re
+
+    def core_ndims(n_args: int) -> list[int]:
+        if signature is None:
+            return [0] * n_args
+        ins = signature.split("->")[0]
+        groups = re.findall(r"\(([^)]*)\)", ins)
+        if len(groups) != n_args:
+            raise GnomonValueError(f"vectorize: the signature {signature!r} has {len(groups)} "
+                                   f"inputs, got {n_args}{at_user_line()}")
+        return [len([d for d in g.split(",") if d.strip()]) for g in groups]
+
+    def wrapper(*args: Any) -> Any:
+        from gnomon.graph.replace import vectorize_graph
+
+        xs = [as_tensor(a) for a in args]
+        nds = core_ndims(len(xs))
+        cores = [TensorType(v.dtype, v.type.shape[v.ndim - k:] if k else ())(f"core{i}")
+                 for i, (v, k) in enumerate(zip(xs, nds, strict=True))]
+        out = func(*cores)
+        return vectorize_graph(out, dict(zip(cores, xs, strict=True)))
+
+    return wrapper
+
+
+__all__ += ["choose", "mgrid", "ogrid", "ix_", "default", "is_flat", "xlogx", "xlogy0",
+            "batched_tensordot", "pad", "interp", "vectorize"]

@@ -42,7 +42,8 @@ logsumexp softmax log_softmax dot tensordot outer matmul einsum sum prod mean va
 argmax argmin all any clip concatenate stack join split reshape flatten transpose swapaxes
 moveaxis expand_dims atleast_1d atleast_2d atleast_3d tile zeros ones zeros_like ones_like
 full full_like alloc eye arange constant as_tensor_variable as_tensor cast set_subtensor
-inc_subtensor take nonzero sort argsort shape extra_ops nlinalg slinalg special
+inc_subtensor take nonzero sort argsort shape extra_ops nlinalg slinalg special choose mgrid
+ogrid ix_ default is_flat xlogx xlogy0 batched_tensordot pad interp vectorize
 """.split()
 
 
@@ -213,3 +214,51 @@ def test_top_level_printing_names(capsys) -> None:
     assert gnomon.pp(pt.exp(x) * 2.0) == "(exp(x) * 2.0)"
     gnomon.dprint(x + 1.0)
     assert "Elemwise(add)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mode", ["constant", "edge", "wrap", "reflect", "symmetric"])
+def test_pad_matches_numpy(mode: str) -> None:
+    x = RNG.normal(size=(3, 4))
+    for widths in [(2, 1), 7, ((1, 2), (0, 5))]:
+        np.testing.assert_array_equal(pt.pad(x, widths, mode=mode).eval(),
+                                      np.pad(x, widths, mode=mode))
+    check_grads(lambda v: pt.pad(v, ((1, 2), (3, 0)), mode=mode), [x], mode="numpy")
+
+
+def test_more_numpy_functions_match_numpy() -> None:
+    a = np.array([[0, 2, 1], [1, 0, 2]])
+    choices = [np.zeros((2, 3)), np.arange(3.0), np.full((2, 3), 7.0)]
+    np.testing.assert_array_equal(pt.choose(a, choices).eval(), np.choose(a, choices))
+    np.testing.assert_array_equal(pt.choose(a + 2, choices, mode="wrap").eval(),
+                                  np.choose(a + 2, choices, mode="wrap"))
+    assert [v.eval().tolist() for v in pt.mgrid[0:3, 1:5:2]] == np.mgrid[0:3, 1:5:2].tolist()
+    assert [v.eval().tolist() for v in pt.ogrid[0:2, 0:3]] == \
+        [v.tolist() for v in np.ogrid[0:2, 0:3]]
+    m = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(pt.constant(m)[pt.ix_([0, 2], [1, 3])].eval(),
+                                  m[np.ix_([0, 2], [1, 3])])
+    x, y = RNG.normal(size=(2, 3, 4)), RNG.normal(size=(2, 4, 3, 5))
+    np.testing.assert_allclose(pt.batched_tensordot(x, y, [[2, 1], [1, 2]]).eval(),
+                               np.einsum("bij,bjik->bk", x, y))
+    xp, fp = np.array([0.0, 1.0, 3.0]), np.array([0.0, 2.0, 6.0])
+    xx = np.array([-1.0, 0.0, 0.5, 1.0, 2.5, 3.0, 9.0])
+    np.testing.assert_allclose(pt.interp(xx, xp, fp).eval(), np.interp(xx, xp, fp))
+    np.testing.assert_allclose(pt.interp(xx, xp, fp, left=-5.0, right=7.0).eval(),
+                               np.interp(xx, xp, fp, left=-5.0, right=7.0))
+    np.testing.assert_allclose(pt.xlogx(np.array([0.0, 1.0, 2.0])).eval(),
+                               [0.0, 0.0, 2 * np.log(2)])
+    assert pt.default(None, 3) == 3 and pt.is_flat(pt.dvector("v"))
+    check_grads(lambda v: pt.interp(v, xp, fp), [np.array([0.3, 1.7, 2.2])], mode="numpy")
+
+
+def test_vectorize_function() -> None:
+    norm = pt.vectorize(lambda v: pt.sqrt(pt.sum(v ** 2)), signature="(n)->()")
+    vs = RNG.normal(size=(2, 3, 4))
+    np.testing.assert_allclose(norm(vs).eval(), np.linalg.norm(vs, axis=-1))
+    affine = pt.vectorize(lambda a, b: a * b + 1.0)
+    np.testing.assert_allclose(affine(np.ones((2, 3)), np.arange(3.0)).eval(),
+                               np.ones((2, 3)) * np.arange(3.0) + 1.0)
+    solve = pt.vectorize(pt.linalg.solve, signature="(m,m),(m)->(m)")
+    A = RNG.normal(size=(3, 2, 2)) + 3 * np.eye(2)
+    b = RNG.normal(size=(3, 2))
+    np.testing.assert_allclose(solve(A, b).eval(), np.linalg.solve(A, b[..., None])[..., 0])
