@@ -440,4 +440,5 @@ from gnomon.graph.traversal import (  # noqa: E402, F401
     orphans_between,
     toposort,
     vars_between,
+    walk,
 )

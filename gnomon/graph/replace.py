@@ -8,7 +8,7 @@ from typing import Any, overload
 from gnomon.graph.basic import Variable
 from gnomon.graph.traversal import toposort
 
-__all__ = ["clone", "clone_replace", "graph_replace", "vectorize_graph"]
+__all__ = ["clone", "clone_replace", "graph_replace", "vectorize_graph", "vectorize_node"]
 
 Replacements = Mapping[Variable, Variable] | Sequence[tuple[Variable, Variable]]
 
@@ -150,3 +150,30 @@ def vectorize_graph(outputs: Any, replace: Mapping[Variable, Any]) -> Any:
     from gnomon.control.vectorize import vectorize_graph as impl
 
     return impl(outputs, replace)
+
+
+def vectorize_node(node: Any, *batched_inputs: Any) -> Any:
+    """The node computing ``node``'s outputs for batched inputs (PyTensor's
+    ``vectorize_node``); ``batched_inputs`` are ``node.inputs`` with batch dimensions in front.
+
+    Raises ``ValueError`` when the batched computation is not one node (an op mapped over the
+    batch with ``scan`` gives a loop and slices of it): use :func:`vectorize_graph` then.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> x = gt.dvector("x")
+    >>> node = (x * 2.0).owner
+    >>> vectorize_node(node, gt.dmatrix("xs"), *node.inputs[1:]).outputs[0].ndim
+    2
+    """
+    from gnomon.errors import GnomonValueError
+
+    outs = vectorize_graph(list(node.outputs), dict(zip(node.inputs, batched_inputs,
+                                                         strict=True)))
+    owners = {id(o.owner) for o in outs}
+    if len(owners) != 1 or outs[0].owner is None:
+        raise GnomonValueError(
+            f"vectorize_node: the batched form of {node.op} is not one node.\n"
+            "Hint: use vectorize_graph(node.outputs, replace) for the batched outputs.")
+    return outs[0].owner

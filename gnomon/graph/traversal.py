@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from gnomon.graph.basic import Apply, Constant, Variable
 
@@ -172,3 +173,32 @@ def equal_computations(xs: Iterable[Variable], ys: Iterable[Variable],
     mapping = dict(zip(in_xs or (), in_ys or (), strict=True))
     rebuilt = graph_replace(xs, mapping, strict=False) if mapping else xs
     return all(a is b for a, b in zip(rebuilt, ys, strict=True))
+
+
+def walk(nodes: Iterable[Any], expand: Any, bfs: bool = True, return_children: bool = False,
+         hash_fn: Any = id) -> Iterator[Any]:
+    """Visit ``nodes`` and everything ``expand`` reaches from them, each once (by
+    ``hash_fn``), breadth first or depth first (PyTensor's generic walker).
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> x = gt.dscalar("x")
+    >>> parents = lambda v: v.owner.inputs if v.owner is not None else []
+    >>> [str(v) for v in walk([gt.exp(x) + 1], parents)]
+    ['Elemwise(add).0', 'Elemwise(exp).0', '1.0', 'x']
+    """
+    from collections import deque
+
+    todo: deque[Any] = deque(nodes)
+    seen: set[Any] = set()
+    while todo:
+        node = todo.popleft() if bfs else todo.pop()
+        key = hash_fn(node)
+        if key in seen:
+            continue
+        seen.add(key)
+        children = expand(node)
+        yield (node, children) if return_children else node
+        if children:
+            todo.extend(children if bfs else reversed(list(children)))

@@ -44,8 +44,10 @@ PATHS = {
                                 "linspace", "searchsorted"],
     "gnomon.graph.basic": ["Apply", "Variable", "Constant", "graph_inputs", "ancestors",
                            "clone_replace", "toposort", "io_toposort", "applys_between",
-                           "vars_between", "orphans_between", "equal_computations", "clone"],
-    "gnomon.graph.replace": ["graph_replace", "clone_replace", "vectorize_graph"],
+                           "vars_between", "orphans_between", "equal_computations", "clone",
+                           "walk"],
+    "gnomon.graph.replace": ["graph_replace", "clone_replace", "vectorize_graph",
+                             "vectorize_node"],
     "gnomon.graph.rewriting.utils": ["rewrite_graph"],
     "gnomon.printing": ["Print", "pp", "pprint", "debugprint", "dprint"],
     "gnomon.gradient": ["grad", "Rop", "Lop", "verify_grad", "jacobian", "hessian",
@@ -233,6 +235,20 @@ def test_graph_basic_walks() -> None:
     assert not equal_computations([x * 2.0], [y * 3.0], [x], [y])
     (x2,), (out2,) = clone([x], [out])
     assert x2 is not x and float(out2.eval({x2: 1.0, y: 0.0})) == 3.0
+    from gnomon.graph.basic import walk
+    from gnomon.graph.replace import vectorize_node
+
+    parents = lambda v: v.owner.inputs if v.owner is not None else []  # noqa: E731
+    assert set(walk([out], parents)) == set(graph_inputs_all(out))
+    node = pt.exp(pt.dvector("v")).owner
+    batched = vectorize_node(node, pt.dmatrix("vs"))
+    assert batched.outputs[0].type.ndim == 2 and str(batched.op) == "Elemwise(exp)"
+
+
+def graph_inputs_all(out):
+    from gnomon.graph.basic import ancestors
+
+    return list(ancestors(out))
 
 
 def test_printing_print_op_prints_and_passes_gradients(capsys) -> None:
