@@ -240,29 +240,21 @@ def _private_draws(lkj: bool):  # type: ignore[no-untyped-def]
         pm.ZeroSumNormal.dist(sigma=2.0, shape=(3, 4)),
         pm.AR.dist(rho=[0.3, 0.5, -0.2], sigma=1e-9, constant=True,
                    init_dist=pm.Normal.dist(0, 1), steps=4, size=(2,)),
-        pm.Truncated.dist(pm.Normal.dist(0, 1), lower=0.0, upper=1.0, shape=(3,)),
     ]
     if lkj:
-        with pm.Model() as m:
-            pm.LKJCholeskyCov("c", eta=2.0, n=3, sd_dist=pm.Exponential.dist(1.0, shape=3))
-        out += [m["c"], pm.LKJCorr.dist(n=3, eta=2.0)]
+        out.append(pm.LKJCorr.dist(n=3, eta=2.0))
     return out
 
 
 def _check_private_draws(vals):  # type: ignore[no-untyped-def]
-    zsn, ar, trunc, *lkj = (np.asarray(v) for v in vals)
+    zsn, ar, *lkj = (np.asarray(v) for v in vals)
     assert zsn.shape == (3, 4) and np.allclose(zsn.sum(axis=-1), 0.0, atol=1e-12)
     assert ar.shape == (2, 6)  # sigma ~ 0: the recursion itself
     np.testing.assert_allclose(ar[:, 2:], 0.3 + 0.5 * ar[:, 1:-1] - 0.2 * ar[:, :-2],
                                atol=1e-6)
-    assert trunc.shape == (3,) and np.all((trunc >= 0) & (trunc <= 1))
     if lkj:
-        cov, corr = lkj
-        chol = np.zeros((3, 3))
-        chol[np.tril_indices(3)] = cov
-        assert np.all(np.diag(chol) > 0)
         mat = np.eye(3)
-        mat[np.triu_indices(3, 1)] = corr
+        mat[np.triu_indices(3, 1)] = lkj[0]
         mat = mat + np.triu(mat, 1).T
         assert np.all(np.linalg.eigvalsh(mat) > 0)
 
@@ -271,8 +263,9 @@ def _check_private_draws(vals):  # type: ignore[no-untyped-def]
 def test_private_ops_are_lowered(mode):
     """gnomon.ppl's private random variables draw with compiled kernels (no Python fallback
     node in Numba; one jitted program in JAX), flat variables raise the reference's error,
-    and CustomDist's Python draw runs on the host under JAX. (JAX's LKJ draws run in the
-    op-records rows; their beta sampler takes ~10 s to compile, so not twice.)"""
+    and CustomDist's Python draw runs on the host under JAX. (The other kernels run in the
+    op-records rows, tests/records/ppl_records.py; compiling beta samplers costs ~10 s each,
+    so LKJCorr's only here, and with Numba only.)"""
     import gnomon
 
     pytest.importorskip(mode)

@@ -16,14 +16,18 @@ from gnomon.ppl.distributions import (
 )
 from gnomon.ppl.multivariate import _LKJCorrRV, lkj_corr_cholesky_draw
 from gnomon.ppl.timeseries import _ARRV
-from gnomon.random.distributions import _draw
 from tests.records import F, OpRecord, P
 
 SEED = 0
 
 
-def _rng():  # type: ignore[no-untyped-def]
-    return gnomon.shared(np.random.default_rng(SEED))
+def _rv(op, *params):  # type: ignore[no-untyped-def]
+    """A draw from a fresh generator with a fixed seed that updates itself, so that the
+    Numba backend runs the op's kernel (in place) rather than its NumPy perform."""
+    rng = gnomon.shared(np.random.default_rng(SEED))
+    nxt, out = op(rng, None, *params)
+    rng.default_update = nxt
+    return out
 
 
 def _np():  # type: ignore[no-untyped-def]
@@ -64,18 +68,17 @@ RECORDS = [
     OpRecord("ppl_truncated_draw", lambda x, lo, hi: _TruncatedDraw()(x, x, lo, hi),
              lambda x, lo, hi: x.copy(), [(F(3), F(), F())], grad=0, ops=(_TruncatedDraw,)),
     OpRecord("ppl_zerosumnormal",
-             lambda s: _draw(_ZeroSumNormalRV(), _rng(), None, s, gt.constant(np.zeros(4))),
+             lambda s: _rv(_ZeroSumNormalRV(), s, gt.constant(np.zeros(4))),
              _zsn_ref, [(P(3),)], grad=0, ops=(_ZeroSumNormalRV,), random=True),
     OpRecord("ppl_lkjcholeskycov",
-             lambda eta, stds: _draw(_LKJCholeskyCovRV(), _rng(), None, eta, stds,
-                                     gt.constant(np.zeros(6))),
+             lambda eta, stds: _rv(_LKJCholeskyCovRV(), eta, stds, gt.constant(np.zeros(6))),
              _lkj_cov_ref, [(P(), P(3))], grad=0, ops=(_LKJCholeskyCovRV,), random=True),
     OpRecord("ppl_lkjcorr",
-             lambda eta: _draw(_LKJCorrRV(), _rng(), None, eta, gt.constant(np.zeros(3))),
+             lambda eta: _rv(_LKJCorrRV(), eta, gt.constant(np.zeros(3))),
              _lkj_corr_ref, [(P(),)], grad=0, ops=(_LKJCorrRV,), random=True),
     OpRecord("ppl_ar",
-             lambda rho, s, c, init: _draw(_ARRV(ar_order=2), _rng(), None, rho, s, c, init,
-                                           gt.constant(np.zeros(5))),
+             lambda rho, s, c, init: _rv(_ARRV(ar_order=2), rho, s, c, init,
+                                         gt.constant(np.zeros(5))),
              _ar_ref, [(F(2, low=-0.5, high=0.5), P(), F(), F(2))], grad=0, ops=(_ARRV,),
              random=True),
     OpRecord("ppl_custom_dist", _custom, lambda mu: _np().normal(mu, 1.0),
