@@ -28,12 +28,11 @@ from gnomon.random.op import RandomVariable
 from gnomon.scalar import math as sm
 from gnomon.scalar import special as ss
 from gnomon.tensor.blas import Einsum
-from gnomon.tensor.creation import Arange, Eye, Linspace
+from gnomon.tensor.creation import Arange, Linspace
 from gnomon.tensor.debug import Print
 from gnomon.tensor.indexing import (
     AdvancedIncSubtensor,
     AdvancedSubtensor,
-    IncSubtensor,
     Nonzero,
 )
 from gnomon.tensor.linalg import (
@@ -48,15 +47,15 @@ from gnomon.tensor.linalg import (
     Solve,
     SolveTriangular,
 )
-from gnomon.tensor.reduce import Argmax, Argmin, Cumprod, Cumsum
-from gnomon.tensor.shapes import Join, Repeat, RepeatSum, Split
+from gnomon.tensor.reduce import Cumprod, Cumsum
+from gnomon.tensor.shapes import Repeat, RepeatSum, Split
 from gnomon.tensor.sorting import Argsort, PermuteAlongAxis, SearchSorted, Sort
 
 #: mode="c" is never gnomon's default mode (it needs a C compiler at run time).
 READY = False
 
 _NOT_YET = "not lowered to C yet"
-_INDEXING = "indexing other than basic Subtensor views is not lowered to C yet"
+_INDEXING = "advanced (integer-array and boolean-mask) indexing is not lowered to C yet"
 _LAPACK = "only LAPACK potrf (Cholesky) is bound in C so far"
 _INNER = ("ops with inner graphs run their NumPy perform (the inner graph is not compiled "
           "into the C program yet)")
@@ -83,11 +82,11 @@ UNLOWERED: dict[type, str] = {
     IfElse: _INNER, Scan: _INNER, OpFromGraph: _INNER,
     FromFunctionOp: "it calls the user's Python function (as_op)",
     Print: "it prints from Python (its perform, called from the C program)",
-    IncSubtensor: _INDEXING, AdvancedSubtensor: _INDEXING,
+    AdvancedSubtensor: _INDEXING,
     AdvancedIncSubtensor: _INDEXING, Nonzero: _INDEXING,
-    Einsum: _NOT_YET, Arange: _NOT_YET, Linspace: _NOT_YET, Eye: _NOT_YET, Join: _NOT_YET,
-    Split: _NOT_YET, Repeat: _NOT_YET, RepeatSum: _NOT_YET, Argmax: _NOT_YET,
-    Argmin: _NOT_YET, Cumsum: _NOT_YET, Cumprod: _NOT_YET, Sort: _NOT_YET, Argsort: _NOT_YET,
+    Einsum: _NOT_YET, Arange: _NOT_YET, Linspace: _NOT_YET,
+    Split: _NOT_YET, Repeat: _NOT_YET, RepeatSum: _NOT_YET, Cumsum: _NOT_YET,
+    Cumprod: _NOT_YET, Sort: _NOT_YET, Argsort: _NOT_YET,
     SearchSorted: _NOT_YET, PermuteAlongAxis: _NOT_YET,
     Det: _LAPACK, MatrixInverse: _LAPACK, SLogDet: _LAPACK, Solve: _LAPACK,
     SolveTriangular: _LAPACK, Eigh: _LAPACK, Pinv: _LAPACK, QR: _LAPACK, SVD: _LAPACK,

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.machinery
-import importlib.util
 import os
 import shlex
 import shutil
@@ -40,6 +38,7 @@ from types import ModuleType
 import numpy as np
 
 from gnomon.backends import diskcache
+from gnomon.backends.cext import load_extension
 from gnomon.config import config
 from gnomon.errors import BackendUnavailableError, GnomonRuntimeError
 
@@ -140,13 +139,7 @@ def compile_shared(source: str, directory: str, name: str, extra: tuple[str, ...
     return so_file
 
 
-def _import(name: str, path: str) -> ModuleType:
-    loader = importlib.machinery.ExtensionFileLoader(name, path)
-    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
-    assert spec is not None
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
+_import = load_extension
 
 
 def load_module(source: str) -> ModuleType:

@@ -250,7 +250,7 @@ def _build(pending: _Pending) -> None:
     def build(chunk: list[tuple[ProgramC, Program, list[Any]]]) -> None:
         mod = cache.load_module(module_source([(p, prog) for p, prog, _ in chunk]))
         for p, _, box in chunk:
-            box.append(getattr(mod, f"program_{p.tag}"))
+            box.append(mod.__dict__[f"program_{p.tag}"])
 
     if n == 1:
         build(items)

@@ -26,6 +26,8 @@ from gnomon.graph.basic import Apply
 from gnomon.tensor.reduce import (
     AllTrue,
     AnyTrue,
+    Argmax,
+    Argmin,
     LogSoftmax,
     LogSumExp,
     Max,
@@ -210,3 +212,58 @@ def _(op: Softmax, node: Apply) -> str:
 @c_funcify.register
 def _(op: LogSoftmax, node: Apply) -> str:
     return _normalize(node, op.axes, "logsoftmax")
+
+
+def _arg(node: Apply, axis: int | None, which: str) -> str:
+    """Argmax / argmin along ``axis`` (None: of the C-order flattened input); the first NaN
+    wins, ties go to the first index, as in NumPy."""
+    tensor_dtypes(node)
+    x = node.inputs[0]
+    nd = x.ndim
+    ct = ctype(x.dtype)
+    isf = x.dtype in ("float32", "float64")
+    cmp = ">" if which == "max" else "<"
+    kept = [] if axis is None else [d for d in range(nd) if d != axis]
+    red = list(range(nd)) if axis is None else [axis]
+    body = [f"out[0].nd = {len(kept)};"]
+    body += [f"out[0].shape[{j}] = in[0]->shape[{d}];" for j, d in enumerate(kept)]
+    body += [alloc("out[0]", "int64"),
+             "int64_t r = 1;"] + [f"r *= in[0]->shape[{d}];" for d in red]
+    body.append(f"if (r == 0 && gn_size(&out[0]) > 0) return gn_fail(ctx, \"attempt to get "
+                f"arg{which} of an empty sequence\");")
+    pad, loops = "", []
+    for d in kept:
+        loops.append(f"{pad}for (int64_t i{d} = 0; i{d} < in[0]->shape[{d}]; i{d}++) {{")
+        pad += "    "
+    base = " + ".join(f"i{d} * in[0]->strides[{d}]" for d in kept) or "0"
+    obase = " + ".join(f"i{d} * out[0].strides[{j}]" for j, d in enumerate(kept)) or "0"
+    inner = [f"char *b = in[0]->data + {base};", "int64_t best = 0, q = 0;",
+             f"{ct} bv = 0;", "int first = 1;"]
+    # walk the reduced dimensions in C order, counting q
+    ipad = ""
+    for d in red:
+        inner.append(f"{ipad}for (int64_t j{d} = 0; j{d} < in[0]->shape[{d}]; j{d}++) {{")
+        ipad += "    "
+    off = " + ".join(f"j{d} * in[0]->strides[{d}]" for d in red)
+    nan = " || (isnan(v) && !isnan(bv))" if isf else ""
+    stop = "if (isnan(v)) goto done; " if isf else ""
+    inner += [f"{ipad}{ct} v = *(const {ct} *)(b + {off});",
+              f"{ipad}if (first || v {cmp} bv{nan}) {{ bv = v; best = q; first = 0; {stop}}}",
+              f"{ipad}q++;"]
+    inner += ["    " * k + "}" for k in reversed(range(len(red)))]
+    inner += ["done:" if isf else "", f"*(int64_t *)(out[0].data + {obase}) = best;"]
+    if isf:
+        inner[-2] = "done: ;"
+    body += loops + [pad + ln for ln in inner if ln] + \
+        ["    " * k + "}" for k in reversed(range(len(kept)))]
+    return kernel(body)
+
+
+@c_funcify.register
+def _(op: Argmax, node: Apply) -> str:
+    return _arg(node, op.axis, "max")
+
+
+@c_funcify.register
+def _(op: Argmin, node: Apply) -> str:
+    return _arg(node, op.axis, "min")

@@ -8,7 +8,16 @@ from gnomon.backends.c.dispatch import alloc, c_funcify, ctype, itemsize, kernel
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply, Constant
 from gnomon.tensor.basic import Alloc
-from gnomon.tensor.shapes import BroadcastTo, DimShuffle, MakeVector, Reshape, Shape, ShapeI
+from gnomon.tensor.creation import Eye
+from gnomon.tensor.shapes import (
+    BroadcastTo,
+    DimShuffle,
+    Join,
+    MakeVector,
+    Reshape,
+    Shape,
+    ShapeI,
+)
 
 
 def _scalar(k: int, dtype: str) -> str:
@@ -135,3 +144,46 @@ def _(op: Reshape, node: Apply) -> str:
              f"gn_copy(&c, in[0], {isz});",
              "r.data = c.data; r.base = c.base;", f"gn_c_strides(&r, {isz});", "out[0] = r;"]
     return kernel(body)
+
+
+@c_funcify.register
+def _(op: Join, node: Apply) -> str:
+    tensor_dtypes(node)
+    dt = node.outputs[0].dtype
+    nd, ax = node.outputs[0].ndim, op.axis
+    t = ctype(dt)
+    body = [f"out[0].nd = {nd};"]
+    body += [f"out[0].shape[{d}] = in[0]->shape[{d}];" for d in range(nd)]
+    body.append(f"out[0].shape[{ax}] = 0;")
+    for k in range(len(node.inputs)):
+        body += [f"if (in[{k}]->shape[{d}] != in[0]->shape[{d}]) return gn_fail(ctx, \"join: "
+                 f"input {k} differs in dimension {d}\");" for d in range(nd) if d != ax]
+        body.append(f"out[0].shape[{ax}] += in[{k}]->shape[{ax}];")
+    body += [alloc("out[0]", dt), "int64_t off = 0;"]
+    for k, v in enumerate(node.inputs):
+        ct = ctype(v.type.dtype)  # type: ignore[attr-defined]
+        pad, loops = "", []
+        for d in range(nd):
+            loops.append(f"{pad}for (int64_t i{d} = 0; i{d} < in[{k}]->shape[{d}]; i{d}++)")
+            pad += "    "
+        src = " + ".join(f"i{d} * in[{k}]->strides[{d}]" for d in range(nd)) or "0"
+        dst = " + ".join((f"(i{d} + off)" if d == ax else f"i{d}") + f" * out[0].strides[{d}]"
+                         for d in range(nd)) or "0"
+        body += loops + [f"{pad}*({t} *)(out[0].data + {dst}) = "
+                         f"({t})*(const {ct} *)(in[{k}]->data + {src});",
+                         f"off += in[{k}]->shape[{ax}];"]
+    return kernel(body)
+
+
+@c_funcify.register
+def _(op: Eye, node: Apply) -> str:
+    tensor_dtypes(node)
+    t = ctype(op.dtype)
+    n, m, k = (_scalar(i, node.inputs[i].dtype) for i in range(3))
+    return kernel([
+        f"int64_t n = {n}, m = {m}, k = {k};",
+        "if (n < 0 || m < 0) return gn_fail(ctx, \"eye: negative size\");",
+        "out[0].nd = 2; out[0].shape[0] = n; out[0].shape[1] = m;", alloc("out[0]", op.dtype),
+        f"{t} *o = ({t} *)out[0].data;",
+        "for (int64_t i = 0; i < n; i++) for (int64_t j = 0; j < m; j++) "
+        f"o[i * m + j] = ({t})(j - i == k);"])
