@@ -158,6 +158,24 @@ def test_never_costlier_than_greedy_on_model_gradients(model: Any) -> None:
         np.testing.assert_allclose(s, r, rtol=1e-10, atol=1e-12)
 
 
+def test_stable_forms_survive_saturation_at_extreme_inputs() -> None:
+    # The cost model prefers stable forms, and the stabilize rules run one way only: algebra
+    # must not reach softplus(x) - x (catastrophic cancellation at x = 40) from log(sigmoid(x)).
+    import scipy.special as sp
+
+    x = gt.dvector("x")
+    # (the last output is one saturation rewrites, so the stage is seen to have run)
+    f = gnomon.function([x], [gt.log(gt.sigmoid(x)), gt.log(1 + gt.exp(x)),
+                              gt.log(1 - gt.sigmoid(x)), gt.log(gt.exp(x) * gt.exp(x))],
+                        mode=gnomon.Mode("numpy").including("saturate"))
+    assert "saturate" in [s.rule for s in f.rewrite_trace]
+    v = np.array([-800.0, -40.0, 0.0, 40.0, 800.0])
+    got = f(v)
+    refs = [sp.log_expit(v), np.logaddexp(0, v), sp.log_expit(-v), 2 * v]
+    for g, ref in zip(got, refs, strict=True):
+        np.testing.assert_allclose(g, ref, rtol=1e-12)
+
+
 def test_types_never_change_under_broadcasting() -> None:
     # x (3, 4) broadcasts y (1, 4): x*y/x is y broadcast back to (3, 4), never y itself.
     x = gt.tensor("x", dtype="float64", shape=(3, 4))

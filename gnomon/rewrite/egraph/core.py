@@ -598,8 +598,8 @@ class _Builder:
         return Elemwise(so)(*vals)
 
     def broadcast(self, a: Variable, t: TypeKey, ty: int, leaves: list[Variable]) -> Variable:
-        from gnomon.tensor.basic import alloc
         from gnomon.tensor.math import maximum
+        from gnomon.tensor.shapes import broadcast_to
 
         src = dict(zip(self.symbols(ty), leaves, strict=True))
         dims: list[Variable] = []
@@ -614,7 +614,8 @@ class _Builder:
                 for p in parts[1:]:
                     m = maximum(m, p)
                 dims.append(m)
-        return alloc(a, *dims)
+        # a view (stride 0 along broadcast axes), not a copy: the consumers read it in place
+        return broadcast_to(a, dims)
 
     @staticmethod
     def length(v: Variable, d: int) -> Variable:
@@ -718,10 +719,11 @@ def graph_cost(outputs: Iterable[Variable]) -> float:
     True
     """
     from gnomon.tensor.basic import Alloc
+    from gnomon.tensor.shapes import BroadcastTo
 
     total = 0.0
     for node in toposort(list(outputs)):
-        if isinstance(node.op, Alloc):
+        if isinstance(node.op, Alloc | BroadcastTo):
             out = node.outputs[0]
             elems = 1.0
             for s in out.type.shape:  # type: ignore[attr-defined]

@@ -63,7 +63,8 @@ OPS: dict[str, OpInfo] = {o.name: o for o in (
 )}
 
 #: ``(Bcast type a)``: ``a`` broadcast to a larger type (``x * y / x -> y`` where ``x`` may
-#: broadcast ``y``); extracted as ``Alloc``. Weight of a copy.
+#: broadcast ``y``); extracted as ``broadcast_to`` (a view). It costs little, but more than
+#: nothing: the view is read where it is used, and it keeps fusion from one loop.
 BCAST_WEIGHT = 0.5
 
 #: Elementwise ops the rules do not name are kept as generic nodes ``(F<arity> type k args)``
@@ -163,18 +164,21 @@ RULES: tuple[EqRule, ...] = (
     R("pow_half", ("pow", "a", 0.5), ("sqrt", "a"), a="positive"),
     R("pow_exp", ("pow", ("exp", "a"), "b"), ("exp", ("mul", "a", "b"))),
     R("pow_minus_one", ("pow", "a", -1.0), ("div", 1.0, "a"), a="nonzero"),
-    # stable forms (stabilize)
-    R("log1p_def", ("log", ("add", 1.0, "a")), ("log1p", "a"), group="stabilize",
+    # stable forms (stabilize): one way only, naive -> stable. The cost model prefers the
+    # stable forms, but a two-way rule would let algebra reach other unstable forms
+    # (softplus(-x) -> softplus(x) - x cancels catastrophically at x = 40).
+    R("log1p_def", ("log", ("add", 1.0, "a")), ("log1p", "a"), both=False, group="stabilize",
       a="positive"),
-    R("expm1_def", ("add", ("exp", "a"), -1.0), ("expm1", "a"), group="stabilize"),
-    R("expm1_sub", ("sub", ("exp", "a"), 1.0), ("expm1", "a"), group="stabilize"),
-    R("softplus_def", ("log1p", ("exp", "a")), ("softplus", "a"), group="stabilize"),
-    R("softplus_neg", ("sub", ("softplus", "a"), "a"), ("softplus", ("neg", "a")),
+    R("expm1_def", ("add", ("exp", "a"), -1.0), ("expm1", "a"), both=False, group="stabilize"),
+    R("expm1_sub", ("sub", ("exp", "a"), 1.0), ("expm1", "a"), both=False, group="stabilize"),
+    R("softplus_def", ("log1p", ("exp", "a")), ("softplus", "a"), both=False,
       group="stabilize"),
-    R("log_sigmoid", ("log", ("sigmoid", "a")), ("neg", ("softplus", ("neg", "a"))),
+    R("softplus_neg", ("sub", ("softplus", "a"), "a"), ("softplus", ("neg", "a")), both=False,
+      group="stabilize"),
+    R("log_sigmoid", ("log", ("sigmoid", "a")), ("neg", ("softplus", ("neg", "a"))), both=False,
       group="stabilize"),
     R("log1m_sigmoid", ("log1p", ("neg", ("sigmoid", "a"))), ("neg", ("softplus", "a")),
-      group="stabilize"),
+      both=False, group="stabilize"),
 )
 
 
