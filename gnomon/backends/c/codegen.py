@@ -71,7 +71,9 @@ def generate(program: Program, tag: str, python: bool = True) -> ProgramC:
                if t is not None and not n.op.view_map}
     plan = plan_inplace(program, lambda n: isinstance(n.op, Elemwise) and len(n.outputs) == 1,
                         lambda n: n in lowered)
-    plan = {i: k for i, k in plan.items() if texts[i] is not None}
+    # a Python fallback's perform may return a view it does not declare, so buffers could be
+    # shared in ways the plan cannot see: no reuse in programs with fallbacks (as in Numba)
+    plan = {} if any(t is None for t in texts) else plan
     for i, k in plan.items():
         texts[i] = lower_node(program.nodes[i], k)
 

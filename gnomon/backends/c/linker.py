@@ -291,7 +291,10 @@ def compile_program(program: Program) -> CompiledProgram:
             raise _explain(program, values, e) from e
 
     text = "\n".join(p.kernels.values()) + "\n" + p.function
-    return CompiledProgram(run=thunk, outputs_never_alias=True, input_filter=input_filter,
+    # Outputs are fresh or copied inside C; a Python fallback may return an undeclared view,
+    # so then Function checks the outputs' memory itself.
+    return CompiledProgram(run=thunk, outputs_never_alias=not p.fallback_nodes,
+                           input_filter=input_filter,
                            state=CProgram(p.fallback_nodes, dict(p.inplace), text))
 
 
