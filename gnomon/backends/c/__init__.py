@@ -47,7 +47,6 @@ from gnomon.tensor.linalg import (
     Solve,
     SolveTriangular,
 )
-from gnomon.tensor.reduce import Cumprod, Cumsum
 from gnomon.tensor.shapes import Repeat, RepeatSum, Split
 from gnomon.tensor.sorting import Argsort, PermuteAlongAxis, SearchSorted, Sort
 
@@ -85,8 +84,8 @@ UNLOWERED: dict[type, str] = {
     AdvancedSubtensor: _INDEXING,
     AdvancedIncSubtensor: _INDEXING, Nonzero: _INDEXING,
     Einsum: _NOT_YET, Arange: _NOT_YET, Linspace: _NOT_YET,
-    Split: _NOT_YET, Repeat: _NOT_YET, RepeatSum: _NOT_YET, Cumsum: _NOT_YET,
-    Cumprod: _NOT_YET, Sort: _NOT_YET, Argsort: _NOT_YET,
+    Split: _NOT_YET, Repeat: _NOT_YET, RepeatSum: _NOT_YET,
+    Sort: _NOT_YET, Argsort: _NOT_YET,
     SearchSorted: _NOT_YET, PermuteAlongAxis: _NOT_YET,
     Det: _LAPACK, MatrixInverse: _LAPACK, SLogDet: _LAPACK, Solve: _LAPACK,
     SolveTriangular: _LAPACK, Eigh: _LAPACK, Pinv: _LAPACK, QR: _LAPACK, SVD: _LAPACK,

@@ -28,6 +28,8 @@ from gnomon.tensor.reduce import (
     AnyTrue,
     Argmax,
     Argmin,
+    Cumprod,
+    Cumsum,
     LogSoftmax,
     LogSumExp,
     Max,
@@ -267,3 +269,45 @@ def _(op: Argmax, node: Apply) -> str:
 @c_funcify.register
 def _(op: Argmin, node: Apply) -> str:
     return _arg(node, op.axis, "min")
+
+
+def _cumulative(node: Apply, axis: int, reverse: bool, opr: str) -> str:
+    """Cumulative sum / product along ``axis`` (from the end when ``reverse``), accumulated in
+    the output dtype as NumPy does."""
+    tensor_dtypes(node)
+    x = node.inputs[0]
+    nd = x.ndim
+    dt = node.outputs[0].dtype
+    if dt == "bool":
+        raise NotLoweredError("a cumulative op accumulated in bool")
+    t, ct = ctype(dt), ctype(x.dtype)
+    body = [f"out[0].nd = {nd};"] + [f"out[0].shape[{d}] = in[0]->shape[{d}];" for d in range(nd)]
+    body.append(alloc("out[0]", dt))
+    kept = [d for d in range(nd) if d != axis]
+    pad, loops = "", []
+    for d in kept:
+        loops.append(f"{pad}for (int64_t i{d} = 0; i{d} < in[0]->shape[{d}]; i{d}++) {{")
+        pad += "    "
+    src = " + ".join(f"i{d} * in[0]->strides[{d}]" for d in kept) or "0"
+    dst = " + ".join(f"i{d} * out[0].strides[{d}]" for d in kept) or "0"
+    n = f"in[0]->shape[{axis}]"
+    j = f"({n} - 1 - j)" if reverse else "j"
+    init = "0" if opr == "+" else "1"
+    inner = [f"{t} acc = ({t}){init};",
+             f"for (int64_t j = 0; j < {n}; j++) {{",
+             f"    acc = acc {opr} ({t})*(const {ct} *)(in[0]->data + {src} + {j} * "
+             f"in[0]->strides[{axis}]);",
+             f"    *({t} *)(out[0].data + {dst} + {j} * out[0].strides[{axis}]) = acc;", "}"]
+    closes = ["    " * k + "}" for k in reversed(range(len(kept)))]
+    body += loops + [pad + ln for ln in inner] + closes
+    return kernel(body)
+
+
+@c_funcify.register
+def _(op: Cumsum, node: Apply) -> str:
+    return _cumulative(node, op.axis, op.reverse, "+")
+
+
+@c_funcify.register
+def _(op: Cumprod, node: Apply) -> str:
+    return _cumulative(node, op.axis, op.reverse, "*")
