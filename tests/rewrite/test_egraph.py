@@ -232,6 +232,13 @@ def test_opfromgraph_saturated_as_a_unit_then_expanded() -> None:
     # through gnomon.function, where the stage expands what inline_opfromgraph would
     fn = gnomon.function([a, b], expr, mode=gnomon.Mode("numpy").including("saturate"))
     np.testing.assert_allclose(fn(*vals), ref, rtol=1e-12)
+    # ... and where it would not, the node stays (and is still a unit for saturation)
+    keep = gnomon.function([a, b], expr, mode=gnomon.Mode("numpy").including("saturate")
+                           .excluding("inline_opfromgraph"))
+    kept = [n.op for n in keep.program.nodes]
+    assert any(isinstance(o, gnomon.OpFromGraph) for o in kept)
+    assert not any(str(o) == "Elemwise(true_div)" for o in kept)
+    np.testing.assert_allclose(keep(*vals), ref, rtol=1e-12)
 
 
 def test_budget_stops_a_blow_up_and_the_result_is_still_equal() -> None:
