@@ -31,7 +31,8 @@ import numpy as np
 from numba import njit
 
 __all__ = ["ADAPT_STEP", "COLLECT", "FIND_STEP", "METRICS", "TUNE_END", "WINDOW_END",
-           "metric_update_dense", "metric_update_low_rank", "window_schedule"]
+           "metric_update_dense", "metric_update_low_rank", "metric_update_window",
+           "window_schedule"]
 
 #: flags of one iteration in the schedule (bits of an int8)
 ADAPT_STEP = 1   # update the step size by dual averaging after this transition
@@ -162,72 +163,64 @@ def metric_update(sc: np.ndarray, mean: np.ndarray, m2: np.ndarray,
 #
 # The inverse mass matrix is ``M^-1 = S (I + U diag(lam - 1) U^T) S`` with ``S = diag(sqrt(minv))``
 # and orthonormal columns ``U`` (``nuts.py`` applies it in O(n k)): ``k = 0`` is the diagonal
-# metric, ``k = n`` a dense one, ``0 < k < n`` the low-rank one. A coordinate with ``minv = 0``
+# metric, ``k = n`` a dense one, ``0 < k < n`` the low-rank one. These updates run five times
+# per chain, in the driver with NumPy (``sampling._Chain.advance``): Numba's LAPACK bindings in
+# the kernel doubled its compile time (19 -> 39 s of CPU). A coordinate with ``minv = 0``
 # is frozen (a discrete or Metropolis-sampled coordinate in a compound step): every update
 # below keeps it at 0 and its row of ``U`` at 0, so NUTS never moves it.
 
 METRICS = ("diag", "dense", "low_rank")
 
 
-@njit(cache=True, nogil=True)
-def _window_moments(x: np.ndarray,
-                    minv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    """Mean and centred draws of the window ``x`` (``(k, n)``); frozen columns are zero."""
-    k, n = x.shape
-    mean = np.zeros(n)
-    for r in range(k):
-        for i in range(n):
-            mean[i] += x[r, i]
-    for i in range(n):
-        mean[i] /= k
-    xc = np.zeros((k, n))
-    for r in range(k):
-        for i in range(n):
-            if minv[i] > 0.0:
-                xc[r, i] = x[r, i] - mean[i]
-    return mean, xc
+def metric_update_window(metric: int, x: np.ndarray, minv: np.ndarray, u: np.ndarray,
+                         lam: np.ndarray) -> None:
+    """End of a slow window of a dense (``metric=1``) or low-rank (``2``) metric: update
+    ``minv``, ``u``, ``lam`` in place from the window's draws ``x`` (``(k, n)``). Runs in the
+    sampler's driver with NumPy, between two calls of the chain kernel."""
+    if metric == 1:
+        metric_update_dense(x, minv, u, lam)
+    else:
+        metric_update_low_rank(x, minv, u, lam)
 
 
-@njit(cache=True, nogil=True)
+def _window_moments(x: np.ndarray, minv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centred draws of the window ``x`` (``(k, n)``); frozen columns are zero."""
+    xc = x - x.mean(axis=0)
+    xc[:, minv <= 0.0] = 0.0
+    return x.mean(axis=0), xc
+
+
 def metric_update_dense(x: np.ndarray, minv: np.ndarray, u: np.ndarray,
-                        lam: np.ndarray) -> None:  # pragma: no cover
-    """End of a slow window, dense metric: Stan's regularised sample covariance of the window's
-    draws ``x`` (``(k, n)``), ``(k / (k + 5)) cov + 1e-3 (5 / (k + 5)) I``, becomes the inverse
-    mass matrix, stored as its diagonal and the eigendecomposition of the implied correlation
+                        lam: np.ndarray) -> None:
+    """Dense metric: Stan's regularised sample covariance of the window's draws ``x``
+    (``(k, n)``), ``(k / (k + 5)) cov + 1e-3 (5 / (k + 5)) I``, becomes the inverse mass
+    matrix, stored as its diagonal and the eigendecomposition of the implied correlation
     matrix (``u`` is ``(n, n)``)."""
-    k, n = x.shape
+    k = x.shape[0]
     if k < 3:
         return
     _, xc = _window_moments(x, minv)
-    cov = np.ascontiguousarray(xc.T) @ xc
     a = k / (k + 5.0)
     b = 1e-3 * (5.0 / (k + 5.0))
-    sd = np.zeros(n)
-    for i in range(n):
-        if minv[i] > 0.0:
-            sd[i] = math.sqrt(a * cov[i, i] / (k - 1.0) + b)
-    c = np.zeros((n, n))
-    for i in range(n):
-        for j in range(n):
-            if sd[i] > 0.0 and sd[j] > 0.0:
-                c[i, j] = a * cov[i, j] / (k - 1.0) / (sd[i] * sd[j])
-        c[i, i] = 1.0  # (frozen coordinates: an identity block, eigenvalue 1, no effect)
+    cov = a * (xc.T @ xc) / (k - 1.0)
+    active = minv > 0.0
+    sd = np.where(active, np.sqrt(np.diag(cov) + b), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(np.outer(active, active), cov / np.outer(sd, sd), 0.0)
+    np.fill_diagonal(c, 1.0)  # (frozen coordinates: an identity block, eigenvalue 1)
+    if not np.all(np.isfinite(c)):
+        return  # keep the previous metric
     w, v = np.linalg.eigh(c)
-    for j in range(n):
-        if not (math.isfinite(w[j]) and w[j] > 0.0):
-            return  # keep the previous metric
-    for i in range(n):
-        minv[i] = sd[i] * sd[i]
-        for j in range(n):
-            u[i, j] = v[i, j] if sd[i] > 0.0 else 0.0
-    for j in range(n):
-        lam[j] = w[j]
+    if not np.all(w > 0.0):
+        return
+    minv[:] = sd * sd
+    u[:] = np.where(active[:, None], v, 0.0)
+    lam[:] = w
 
 
-@njit(cache=True, nogil=True)
 def metric_update_low_rank(x: np.ndarray, minv: np.ndarray, u: np.ndarray,
-                           lam: np.ndarray) -> None:  # pragma: no cover
-    """End of a slow window, diagonal plus low-rank metric (at most ``lam.shape[0]`` directions).
+                           lam: np.ndarray) -> None:
+    """Diagonal plus low-rank metric (at most ``lam.shape[0]`` directions).
 
     The diagonal is Stan's regularised variance (as :func:`metric_update`). In the standardised
     coordinates the window's sample correlation matrix has eigenvalues ``e_j`` (from the SVD of
@@ -238,56 +231,31 @@ def metric_update_low_rank(x: np.ndarray, minv: np.ndarray, u: np.ndarray,
     standardised coordinates, ``lam = (k / (k + 5)) e + 1e-3 (5 / (k + 5))``. Directions not
     kept get eigenvalue 1.
     """
-    k, n = x.shape
+    k = x.shape[0]
     cap = lam.shape[0]
     if k < 3:
         return
     _, xc = _window_moments(x, minv)
     a = k / (k + 5.0)
-    var = np.zeros(n)
-    for r in range(k):
-        for i in range(n):
-            var[i] += xc[r, i] * xc[r, i]
-    n_act = 0
-    for i in range(n):
-        var[i] /= k - 1.0
-        if minv[i] > 0.0 and var[i] > 0.0 and math.isfinite(var[i]):
-            n_act += 1
-            s = math.sqrt(var[i] * (k - 1.0))
-            for r in range(k):
-                xc[r, i] /= s
-        else:
-            for r in range(k):
-                xc[r, i] = 0.0
-    for i in range(n):
-        if minv[i] > 0.0:
-            v = a * var[i] + 1e-3 * (1.0 - a)
-            if math.isfinite(v) and v > 0.0:
-                minv[i] = v
-    for j in range(cap):
-        lam[j] = 1.0
-        for i in range(n):
-            u[i, j] = 0.0
+    var = np.sum(xc * xc, axis=0) / (k - 1.0)
+    active = (minv > 0.0) & (var > 0.0) & np.isfinite(var)
+    v_new = a * var + 1e-3 * (1.0 - a)
+    upd = (minv > 0.0) & np.isfinite(v_new) & (v_new > 0.0)
+    minv[upd] = v_new[upd]
+    u[:] = 0.0
+    lam[:] = 1.0
+    n_act = int(active.sum())
     if cap == 0 or n_act < 2:
         return
-    _, s, vt = np.linalg.svd(xc, full_matrices=False)
+    z = np.where(active, xc / np.sqrt(np.where(active, var, 1.0) * (k - 1.0)), 0.0)
+    _, s, vt = np.linalg.svd(z, full_matrices=False)
     m = min(k - 1, n_act, s.shape[0])
+    e = s[:m] ** 2
     g = n_act / (k - 1.0)
     hi = (1.0 + math.sqrt(g)) ** 2
     lo = (1.0 - math.sqrt(g)) ** 2 if g < 1.0 else 0.0
-    score = np.full(m, -1.0)
-    for j in range(m):
-        e = s[j] * s[j]
-        if (e > hi or e < lo) and math.isfinite(e):
-            score[j] = abs(math.log(a * e + 1e-3 * (1.0 - a)))
-    for t in range(cap):
-        best = -1
-        for j in range(m):
-            if score[j] > 0.0 and (best < 0 or score[j] > score[best]):
-                best = j
-        if best < 0:
-            break
-        lam[t] = a * s[best] * s[best] + 1e-3 * (1.0 - a)
-        for i in range(n):
-            u[i, t] = vt[best, i]
-        score[best] = -1.0
+    lam_new = a * e + 1e-3 * (1.0 - a)
+    sig = np.flatnonzero(((e > hi) | (e < lo)) & np.isfinite(e))
+    keep = sig[np.argsort(-np.abs(np.log(lam_new[sig])), kind="stable")][:cap]
+    lam[:keep.size] = lam_new[keep]
+    u[:, :keep.size] = vt[keep].T

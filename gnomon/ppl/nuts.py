@@ -45,14 +45,11 @@ from gnomon.ppl.adaptation import (
     FIND_STEP,
     S_LOG_EPS,
     S_LOG_EPS_BAR,
-    S_W_N,
     TUNE_END,
     WINDOW_END,
     dual_averaging_restart,
     dual_averaging_update,
     metric_update,
-    metric_update_dense,
-    metric_update_low_rank,
     welford_add,
 )
 from gnomon.ppl.metropolis import (
@@ -79,6 +76,11 @@ LOGP_TYPE = types.FunctionType(LOGP_SIG)
 
 #: scalar state of a chain (``sc``): the current log-density; adaptation.S_* use 1..6
 S_LOGP = 0
+#: a dense or low-rank metric update is due (the kernel returned at a window's end:
+#: PENDING_METRIC), or was done by the driver and the step size must be searched again
+S_PENDING = 7
+PENDING_METRIC = 1.0
+PENDING_SEARCH = 2.0
 N_SCALARS = 8
 
 #: settings (``cfg``)
@@ -278,8 +280,19 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
                 break
         sc[S_LOG_EPS] = math.log(eps)
 
-    # the state was changed by a Metropolis block: NUTS needs the log-density and gradient
-    stale = False
+    # the state was changed by a Metropolis block: NUTS needs the log-density and gradient.
+    # A previous call may have ended after such a block, so with any block besides NUTS the
+    # first NUTS transition of this call re-evaluates them.
+    stale = blocks.shape[0] > 1
+    if sc[S_PENDING] == PENDING_SEARCH:  # the driver has set a new metric
+        if stale:
+            lp_new, gr = f(q)
+            sc[S_LOGP] = lp_new
+            g[:] = gr
+            stale = False
+        find_step_size()
+        dual_averaging_restart(sc)
+        sc[S_PENDING] = 0.0
     # a Metropolis block's log-density of the current state is known (from f_lp)
     lp_mh = 0.0
     lp_mh_ok = False
@@ -469,14 +482,11 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
             if metric == 0:
                 metric_update(sc, w_mean, w_m2, minv)
             else:
-                k = int(sc[S_W_N])
-                if metric == 1:
-                    metric_update_dense(out_q[it + 1 - k:it + 1], minv, u, lam)
-                else:
-                    metric_update_low_rank(out_q[it + 1 - k:it + 1], minv, u, lam)
-                sc[S_W_N] = 0.0
-                w_mean[:] = 0.0
-                w_m2[:] = 0.0
+                # dense / low-rank: the driver computes the metric from the window's draws
+                # with NumPy (no LAPACK in this kernel: it would double its compile time)
+                # and calls again; that call starts with the step-size search
+                sc[S_PENDING] = PENDING_METRIC
+                return it + 1
             for i in range(n):
                 sd[i] = math.sqrt(minv[i])
             if stale:
@@ -523,7 +533,10 @@ def nuts_only_blocks() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 def run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_q, out_stats,
               rng, start, stop, blocks, bidx, bcoord, bf,
               out_mh):  # type: ignore[no-untyped-def]
-    """Run iterations ``start:stop`` of one chain in place (state arrays are updated).
+    """Run iterations ``start:stop`` of one chain in place (state arrays are updated); returns
+    the iteration it stopped before: ``stop``, or earlier at the end of a slow window of a dense
+    or low-rank metric (``sc[S_PENDING]``: the caller updates the metric, see
+    ``sampling._Chain.advance``, and calls again).
 
     Every iteration runs the blocks of ``blocks`` in order: the NUTS transition (with the
     metric ``minv``, ``u``, ``lam`` and its adaptation) and Metropolis-type steps

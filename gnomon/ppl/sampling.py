@@ -28,7 +28,7 @@ import numpy as np
 
 from gnomon.errors import GnomonValueError, with_hint
 from gnomon.ppl import nuts as _nuts
-from gnomon.ppl.adaptation import window_schedule
+from gnomon.ppl.adaptation import metric_update_window, window_schedule
 
 __all__ = ["NUTS", "NutsResult", "bind_numba_program", "run_nuts", "sample"]
 
@@ -320,6 +320,26 @@ class _Chain:
         self.t_start = 0.0
         self.t_end = 0.0
 
+    def advance(self, stop: int) -> None:
+        """Run the kernel up to iteration ``stop``; at the end of a dense or low-rank metric's
+        window the kernel returns early and the metric is updated here (NumPy), before the
+        next call starts with a step-size search."""
+        while self.done < stop:
+            done = _nuts.run_chain(self.f, self.f_lp, self.q, self.g, self.sc, self.minv,
+                                   self.u, self.lam, self.w_mean, self.w_m2, self.cfg,
+                                   self.schedule, self.out_q, self.out_stats, self.rng,
+                                   self.done, stop, self.blocks, self.bidx, self.bcoord,
+                                   self.bf, self.out_mh)
+            if self.sc[_nuts.S_PENDING] == _nuts.PENDING_METRIC:
+                k = int(self.sc[6])  # adaptation.S_W_N: draws in the window
+                metric_update_window(int(self.cfg[_nuts.C_METRIC]),
+                                     self.out_q[done - k:done], self.minv, self.u, self.lam)
+                self.sc[6] = 0.0
+                self.w_mean[:] = 0.0
+                self.w_m2[:] = 0.0
+                self.sc[_nuts.S_PENDING] = _nuts.PENDING_SEARCH
+            self.done = done
+
     def run(self, stop_event: threading.Event) -> None:
         chunk = 10
         self.t_start = time.perf_counter()
@@ -327,14 +347,9 @@ class _Chain:
             while self.done < self.total and not stop_event.is_set():
                 stop = min(self.total, self.done + chunk)
                 t = time.perf_counter()
-                _nuts.run_chain(self.f, self.f_lp, self.q, self.g, self.sc, self.minv,
-                                self.u, self.lam, self.w_mean, self.w_m2, self.cfg,
-                                self.schedule, self.out_q, self.out_stats, self.rng,
-                                self.done, stop, self.blocks, self.bidx, self.bcoord, self.bf,
-                                self.out_mh)
+                self.advance(stop)
                 dt = time.perf_counter() - t
                 chunk = int(min(max(chunk * 0.2 / max(dt, 1e-4), 1), 4 * chunk + 1, 5000))
-                self.done = stop
         except BaseException as e:
             self.error = e
             stop_event.set()  # the other chains stop too; the main thread re-raises

@@ -9,13 +9,16 @@ import math
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy import stats
 from scipy.special import gammaln
 
 import gnomon.ppl as pm
 from gnomon.errors import GnomonValueError
-from gnomon.ppl.compound import assign_step_methods
-from gnomon.ppl.sampling import _ess, _split
+from gnomon.ppl import nuts
+from gnomon.ppl.compound import assign_step_methods, make_plan
+from gnomon.ppl.metropolis import B_PROPORTIONAL
+from gnomon.ppl.sampling import _ess, _model_numba_logp, _split, run_nuts
 
 KW = {"progressbar": False, "return_inferencedata": False, "compute_convergence_checks": False}
 
@@ -76,17 +79,23 @@ def test_bernoulli_switch_binary_gibbs_and_categorical() -> None:
     pc /= pc.sum()
     mean_c = float(pc @ np.arange(3))
     sd_c = math.sqrt(float(pc @ np.arange(3) ** 2) - mean_c ** 2)
-    for proposal in ("uniform", "proportional"):
-        with m:
-            r = pm.sample(2000, tune=500, chains=2, random_seed=2,
-                          step=pm.CategoricalGibbsMetropolis([c], proposal=proposal), **KW)
-        post = r["posterior"]
+    with m:
+        r = pm.sample(2000, tune=500, chains=2, random_seed=2,
+                      step=pm.CategoricalGibbsMetropolis([c], proposal="proportional"), **KW)
+    # the uniform proposal (PyMC's default) on the same compiled programs
+    plan = make_plan(m, None, None)
+    plan.numba_lp = _model_numba_logp(plan.fn_lp)
+    assert plan.tables[0][2, B_PROPORTIONAL] == 0
+    raw = run_nuts(plan.fn, draws=2000, tune=500, chains=2, random_seed=2, plan=plan,
+                   numba_fn=_model_numba_logp(plan.fn))
+    uniform = plan.fn.unflatten_many(raw.draws)
+    for post in (r["posterior"], uniform):
         _check_mean(post["z"], pz, math.sqrt(pz * (1 - pz)))
         _check_mean(post["c"], mean_c, sd_c)
         # mu | y1 is a two-component mixture: mean (2.5 - 2 P) / 2, var 1/2 + P (1 - P)
         _check_mean(post["mu"], (2.5 - 2 * pz) / 2, math.sqrt(0.5 + pz * (1 - pz)))
-        # Gibbs steps report no statistics (as PyMC's): only NUTS's
-        assert "accept" not in r["sample_stats"] and "diverging" in r["sample_stats"]
+    # Gibbs steps report no statistics (as PyMC's): only NUTS's
+    assert "accept" not in r["sample_stats"] and "diverging" in r["sample_stats"]
 
 
 def test_metropolis_on_continuous_normals() -> None:
@@ -126,3 +135,55 @@ def test_unsupported_step_assignments() -> None:
         pm.sample(10, tune=10, step=[pm.Metropolis([x]), pm.NUTS([x])], **KW)
     with m, pytest.raises(GnomonValueError, match=r"(?s)S=.*1 coordinates.*Hint"):
         pm.sample(10, tune=10, step=pm.Metropolis([x], S=np.ones(3)), **KW)
+
+
+@njit(nuts.LOGP_SIG, cache=True)
+def _normal_given_count(q):  # type: ignore[no-untyped-def]
+    # x | k ~ N(k, 1), k ~ Poisson(3): the kernel's type, discrete k stored as a float64
+    x, k = q[0], q[1]
+    g = np.zeros(2)
+    if k < 0.0:
+        return -np.inf, g
+    g[0] = -(x - k)
+    return -0.5 * (x - k) ** 2 + k * math.log(3.0) - math.lgamma(k + 1.0), g
+
+
+def _chain_tables() -> tuple[np.ndarray, ...]:
+    from gnomon.ppl import metropolis as mh
+
+    blocks = np.zeros((2, mh.N_BCOLS), dtype=np.int64)
+    blocks[0, mh.B_KIND] = mh.K_NUTS
+    blocks[1, mh.B_KIND] = mh.K_METROPOLIS
+    blocks[1, mh.B_LEN] = 1
+    blocks[1, mh.B_TUNE] = 1
+    blocks[1, mh.B_INTERVAL] = blocks[1, mh.B_UNTIL] = 20
+    coord = np.zeros((1, mh.N_CCOLS))
+    coord[0, [mh.C_S, mh.C_SCALE, mh.C_DISC]] = 1.0
+    return blocks, np.array([1], dtype=np.int64), coord, np.zeros(2)
+
+
+def test_chunked_kernel_calls_equal_one_call_and_python() -> None:
+    """The chain kernel with a NUTS and a Metropolis block gives the same draws whether it runs
+    all iterations in one call, one iteration per call (the state after a Metropolis block is
+    carried across calls), or as Python (the fallback)."""
+    from gnomon.ppl.adaptation import window_schedule
+    from gnomon.ppl.sampling import _Chain
+
+    def run(f, chunk):  # type: ignore[no-untyped-def]
+        cfg = np.array([0.8, 10, 1000.0, 0, 60])
+        ch = _Chain(f, np.array([0.5, 2.0]), np.random.default_rng(11), cfg,
+                    window_schedule(60, 40), 1.0, frozen=np.array([False, True]),
+                    tables=_chain_tables(), n_mh=3)
+        for a in range(0, 100, chunk):
+            nuts.run_chain(ch.f, ch.f_lp, ch.q, ch.g, ch.sc, ch.minv, ch.u, ch.lam, ch.w_mean,
+                           ch.w_m2, ch.cfg, ch.schedule, ch.out_q, ch.out_stats, ch.rng, a,
+                           min(100, a + chunk), ch.blocks, ch.bidx, ch.bcoord, ch.bf,
+                           ch.out_mh)
+        return ch.out_q, ch.out_mh
+
+    q1, s1 = run(_normal_given_count, 100)
+    q2, s2 = run(_normal_given_count, 1)
+    q3, s3 = run(_normal_given_count.py_func, 7)
+    assert np.array_equal(q1, q2) and np.array_equal(s1, s2)
+    assert np.allclose(q1, q3, rtol=0, atol=1e-9) and np.allclose(s1, s3, rtol=0, atol=1e-9)
+    assert len(np.unique(q1[:, 1])) > 2  # the count moved
