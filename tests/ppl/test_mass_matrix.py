@@ -89,7 +89,7 @@ def _whitened_error(minv: np.ndarray, cov: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def iso_steps() -> dict[int, float]:
     """Adapted step sizes of NUTS on isotropic standard normals (the 'isotropic optimum')."""
-    return {n: _step(_run(std_normal, n, "jitter+adapt_diag", 7)) for n in (5,)}
+    return {n: _step(_run(std_normal, n, "jitter+adapt_diag", 7)) for n in (2, 5)}
 
 
 def test_dense_metric_on_correlated_gaussian(iso_steps) -> None:  # type: ignore[no-untyped-def]
@@ -114,6 +114,25 @@ def test_dense_metric_on_correlated_gaussian(iso_steps) -> None:  # type: ignore
     for j in range(5):
         assert abs(x[:, j].mean()) < 4.5 * _D5[j] / math.sqrt(_ess_mean(dense.draws[:, :, j]))
     assert _whitened_error(np.cov(x.T), COV5) < 3.0 * math.sqrt(30 / ess_dense)
+
+
+def test_pm_sample_adapt_full_on_a_model(iso_steps) -> None:  # type: ignore[no-untyped-def]
+    """``pm.sample(init="jitter+adapt_full")`` end to end: a 2-d normal with correlation 0.99
+    is sampled with the isotropic step size, and its covariance is recovered."""
+    import gnomon.ppl as pm
+
+    cov = np.array([[1.0, 0.99 * 2.0], [0.99 * 2.0, 4.0]])
+    with pm.Model():
+        pm.MvNormal("x", mu=np.zeros(2), cov=cov)
+        r = pm.sample(1000, tune=1000, chains=2, init="jitter+adapt_full", random_seed=4,
+                      progressbar=False, return_inferencedata=False,
+                      compute_convergence_checks=False)
+    step = float(np.mean(r["sample_stats"]["step_size"][:, 0]))
+    assert 0.7 < step / iso_steps[2] < 1.4
+    x = np.asarray(r["posterior"]["x"])
+    ess = min(_ess_mean(x[:, :, j]) for j in range(2))
+    assert ess > 1000
+    assert _whitened_error(np.cov(x.reshape(-1, 2).T), cov) < 3.0 * math.sqrt(6 / ess)
 
 
 def _kappa(minv: np.ndarray, cov: np.ndarray) -> float:
