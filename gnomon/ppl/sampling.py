@@ -717,18 +717,23 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
     target_accept : float
         Target mean acceptance statistic of step-size adaptation (raise it, e.g. to 0.95, when
         there are divergences).
-    init : {'jitter+adapt_diag', 'adapt_diag', 'auto'}
+    init : {'jitter+adapt_diag', 'adapt_diag', 'auto', 'jitter+adapt_full', 'adapt_full', \
+'jitter+adapt_low_rank', 'adapt_low_rank'}
         Start at the initial point (``initvals`` applied) plus Uniform(-1, 1) jitter on the
-        unconstrained space (``jitter+adapt_diag``, ``auto``) or without jitter.
+        unconstrained space (``jitter+...``, ``auto``) or without jitter, and adapt a
+        diagonal, dense (``adapt_full``) or diagonal plus low-rank mass matrix
+        (``gnomon/ppl/adaptation.py``).
     initvals : dict, optional
         Initial values by variable name (constrained space).
     var_names : list of str, optional
         Variables (free variables and deterministics) kept in the posterior (default: all).
     progressbar : bool
         Show draws, draws per second and divergences per chain on stderr.
-    step : NUTS, optional
-        ``None`` or a :class:`NUTS` (its ``target_accept`` and ``max_treedepth`` apply); other
-        step methods are not supported.
+    step : step method, list of step methods or CompoundStep, optional
+        ``pm.NUTS``, ``pm.Metropolis``, ``pm.BinaryGibbsMetropolis``,
+        ``pm.CategoricalGibbsMetropolis`` (PyMC's signatures); variables not given to a step
+        get PyMC's automatic assignment (``gnomon/ppl/compound.py``). A NUTS step's
+        ``target_accept``, ``max_treedepth`` and ``max_rank`` apply.
     return_inferencedata : bool
         Return ArviZ's ``InferenceData``. Without ArviZ installed, or with False, a plain dict
         ``{'posterior': {name: array (chains, draws, *shape)}, 'sample_stats': {...},
@@ -777,13 +782,15 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
                                   "see help(pm.sample) for the arguments gnomon supports"))
     m = modelcontext(model)
     plan = None
+    nuts_step = NUTS()
     if step is not None or m.discrete_value_vars:
         from gnomon.ppl.compound import assign_step_methods, make_plan
 
         nuts_steps = [s for s, _ in assign_step_methods(m, step) if isinstance(s, NUTS)]
         if nuts_steps and step is not None:
-            target_accept = nuts_steps[0].target_accept
-            max_treedepth = nuts_steps[0].max_treedepth
+            nuts_step = nuts_steps[0]
+            target_accept = nuts_step.target_accept
+            max_treedepth = nuts_step.max_treedepth
     if nuts_sampler not in ("pymc", "gnomon") or nuts_sampler_kwargs:
         from gnomon.ppl.jax_samplers import sample_jax_nuts
 
@@ -815,9 +822,7 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
     res = run_nuts(fn, draws=draws, tune=tune, chains=chains, cores=cores,
                    random_seed=random_seed, target_accept=target_accept,
                    max_treedepth=max_treedepth, init=init, progressbar=progressbar,
-                   numba_fn=numba_fn, plan=plan,
-                   max_rank=(plan.nuts if plan is not None and plan.nuts is not None
-                             else (step if isinstance(step, NUTS) else NUTS())).max_rank)
+                   numba_fn=numba_fn, plan=plan, max_rank=nuts_step.max_rank)
     res.meta["sampling_wall"] = time.perf_counter() - t0
     res.meta["plan"] = plan
     groups = _groups(m, fn, res, var_names, discard_tuned_samples)
