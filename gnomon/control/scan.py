@@ -65,7 +65,7 @@ from gnomon.graph.traversal import clients, graph_inputs, toposort
 from gnomon.rewrite.engine import register_graph_rule, register_rule
 from gnomon.tensor.type import TensorType
 
-__all__ = ["Scan", "foldl", "foldr", "map", "reduce", "scan"]
+__all__ = ["Scan", "foldl", "foldr", "map", "reduce", "scan", "until"]
 
 
 @dataclass(frozen=True)
@@ -319,7 +319,63 @@ def _as_state(v: Any) -> Variable:
     return v if isinstance(v, Variable) and _opaque(v) else as_tensor(v)
 
 
+class until:
+    """A stopping condition for :func:`scan`: the body returns ``outputs, until(cond)`` (or
+    ``outputs, updates, until(cond)``) and the loop stops after the first step where ``cond``
+    is true; the outputs hold the steps run, that one included (PyTensor's
+    ``scan.utils.until``).
+
+    The loop needs an upper bound on its steps (``n_steps`` or a sequence). It is compiled as
+    that many steps with a "done" flag: once ``cond`` has held, the states keep their values
+    and the outputs are cut to the steps run, so the steps after the stop still run (on frozen
+    states) and cost time.
+
+    Examples
+    --------
+    >>> import gnomon.tensor as gt
+    >>> m = gt.dscalar("m")
+    >>> powers, _ = scan(lambda p, m: (p * 2, until(p * 2 > m)),
+    ...                  outputs_info=gt.constant(1.0), non_sequences=m, n_steps=1024)
+    >>> powers.eval({m: 45.0}, mode="numpy").tolist()
+    [2.0, 4.0, 8.0, 16.0, 32.0, 64.0]
+    """
+
+    def __init__(self, condition: Any) -> None:
+        from gnomon.tensor.basic import as_tensor, cast
+
+        c = as_tensor(condition)
+        if c.ndim != 0:
+            raise GnomonTypeError(with_hint(
+                f"until: the condition must be a scalar, got {c.type}",
+                "reduce it, e.g. gt.all(...) or gt.any(...)"))
+        self.condition = c if c.dtype == "bool" else cast(c, "bool")
+
+
 def _split_fn_result(ret: Any) -> tuple[list[Variable], dict[Variable, Variable]]:
+    outs, updates, stop = _split_fn_result_until(ret)
+    if stop is not None:  # pragma: no cover - scan() itself handles until
+        raise GnomonValueError("until() is only meaningful in a scan body")
+    return outs, updates
+
+
+def _split_fn_result_until(
+    ret: Any,
+) -> tuple[list[Variable], dict[Variable, Variable], Variable | None]:
+    """``fn``'s result as (outputs, updates, stopping condition or None)."""
+    stop = None
+    if isinstance(ret, until):
+        return [], {}, ret.condition
+    if isinstance(ret, tuple) and any(isinstance(r, until) for r in ret):
+        stop = next(r for r in ret if isinstance(r, until)).condition
+        rest = tuple(r for r in ret if not isinstance(r, until))
+        ret = rest[0] if len(rest) == 1 else rest
+        if len(rest) == 2 and isinstance(rest[0], dict):  # (updates, outputs) order
+            ret = (rest[1], rest[0])
+    outs, updates = _split_plain(ret)
+    return outs, updates, stop
+
+
+def _split_plain(ret: Any) -> tuple[list[Variable], dict[Variable, Variable]]:
 
     updates: dict[Variable, Variable] = {}
     if isinstance(ret, dict):
@@ -502,7 +558,7 @@ def scan(
             tap_ph.append(state_t(f"out{k}[t{t}]"))
 
     ret = fn(*seq_ph, *tap_ph, *nonseq_list)
-    outs, updates = _split_fn_result(ret)
+    outs, updates, stop = _split_fn_result_until(ret)
     if out_list and len(out_list) != len(outs):
         raise GnomonValueError(with_hint(
             f"scan: fn returned {len(outs)} output(s) but outputs_info has {len(out_list)} "
@@ -535,9 +591,21 @@ def scan(
     if upd_vars:
         body_outs = graph_replace(body_outs, dict(zip(upd_vars, upd_ph, strict=True)),
                                   strict=False)
+        if stop is not None:
+            stop = graph_replace([stop], dict(zip(upd_vars, upd_ph, strict=True)),
+                                 strict=False)[0]
     all_taps = [tuple(taps) for _, _, taps in rec] + [(-1,)] * len(upd_vars)
     bufs += [s if _opaque(s) else expand_dims(s, 0) for s in upd_vars]
     tap_ph += upd_ph
+    if stop is not None:
+        body_outs, done_ph = _mask_after_stop(body_outs, stop, rec, tap_ph, upd_ph, n_steps,
+                                              op_seqs)
+        # the "done" flag is one more recurrent state, after the shared-variable states
+        n_state = len(rec) + len(upd_vars)
+        all_taps.append((-1,))
+        bufs.append(expand_dims(as_tensor(np.bool_(False)), 0))
+        tap_ph.append(done_ph)
+        body_outs = body_outs[:n_state] + [body_outs[-1]] + body_outs[n_state:-1]
 
     # Recurrent outputs must keep the state's type.
     pos = 0
@@ -620,6 +688,15 @@ def scan(
     rec_traces = traces[:n_user_rec]
     upd_traces = traces[n_user_rec:n_user_rec + n_upd]
     nit_traces = traces[n_user_rec + n_upd:]
+    if stop is not None:
+        # steps run: those before the stop, and the step where the condition held
+        done_trace, nit_traces = nit_traces[0], nit_traces[1:]
+        from gnomon.tensor.reduce import sum as _sum
+
+        k = _sum(cast(done_trace, "int64"))
+        n_run = tm.add(tm.sub(n, k), cast(tm.gt(k, 0), "int64"))
+        rec_traces = [t[:n_run] for t in rec_traces]
+        nit_traces = [t[:n_run] for t in nit_traces]
     result: list[Variable] = []
     ri = ni = 0
     for k in range(len(outs)):
@@ -639,6 +716,41 @@ def scan(
 
 
 # --- map / reduce / folds ------------------------------------------------------------------
+
+
+def _mask_after_stop(body_outs: list[Variable], stop: Variable,
+                     rec: list[tuple[int, Variable, list[int]]], tap_ph: list[Variable],
+                     upd_ph: list[Variable], n_steps: Any,
+                     op_seqs: list[Variable]) -> tuple[list[Variable], Variable]:
+    """``body_outs`` with each recurrent state frozen once the loop is done, followed by the
+    new "done" flag; and the flag's placeholder (the value after the previous step)."""
+    from gnomon.tensor import math as tm
+
+    done_ph = TensorType("bool", ())("done[t-1]")
+    out = list(body_outs)
+    pos = 0
+    for j, (k, _, taps) in enumerate(rec):
+        if -1 not in taps:
+            raise GnomonValueError(with_hint(
+                f"scan with until: output {k} is read with taps {taps}; a stopped loop keeps "
+                "the last value of each state, which needs tap -1",
+                "add -1 to the output's taps"))
+        prev = tap_ph[pos + taps.index(-1)]
+        pos += len(taps)
+        if _opaque(prev):
+            raise GnomonTypeError(with_hint(
+                f"scan with until: output {k} is a {prev.type}, which cannot be frozen after "
+                "the stop", "draw random numbers outside the loop, or drop until"))
+        out[j] = tm.where(done_ph, prev, out[j])
+    for i, ph in enumerate(upd_ph):
+        if _opaque(ph):
+            raise GnomonTypeError(with_hint(
+                f"scan with until: the shared {ph.type} updated in the loop cannot be frozen "
+                "after the stop", "draw random numbers outside the loop, or drop until"))
+        j = len(rec) + i
+        out[j] = tm.where(done_ph, ph, out[j])
+    out.append(tm.or_(done_ph, stop))
+    return out, done_ph
 
 
 def map(

@@ -9,8 +9,7 @@ modules.
 
 from __future__ import annotations
 
-from gnomon.control.scan import Scan, foldl, foldr, map, reduce, scan
+from gnomon.control.scan import Scan, foldl, foldr, map, reduce, scan, until
 from gnomon.scan import basic, utils, views
-from gnomon.scan.utils import until
 
 __all__ = ["Scan", "basic", "foldl", "foldr", "map", "reduce", "scan", "until", "utils", "views"]

@@ -1,36 +1,19 @@
-"""PyTensor's ``pytensor.scan.utils`` module path: ``until``.
+"""PyTensor's ``pytensor.scan.utils`` module path: :class:`until`, a scan stopping condition
+(defined in :mod:`gnomon.control.scan`).
 
-gnomon's scan has no stopping condition yet: a loop body that returns ``until(cond)`` fails
-when it builds it, with an error that says so and how to write the loop without it (see
-``docs/compatibility.md``).
+Examples
+--------
+>>> import gnomon, gnomon.tensor as gt
+>>> from gnomon.scan.utils import until
+>>> m = gt.dscalar("m")
+>>> values, _ = gnomon.scan(lambda p, m: (p * 2, until(p * 2 > m)),
+...                         outputs_info=gt.constant(1.0), non_sequences=m, n_steps=1024)
+>>> values.eval({m: 45.0}, mode="numpy").tolist()
+[2.0, 4.0, 8.0, 16.0, 32.0, 64.0]
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from gnomon.errors import GnomonValueError, with_hint, with_user_line
+from gnomon.control.scan import until
 
 __all__ = ["until"]
-
-
-class until:
-    """A scan stopping condition (``return outputs, until(cond)``): not supported by gnomon.
-
-    Raises :class:`~gnomon.errors.GnomonValueError` when built.
-
-    Examples
-    --------
-    >>> import gnomon.tensor as gt
-    >>> until(gt.dscalar("x") > 1.0)
-    Traceback (most recent call last):
-    ...
-    gnomon.errors.GnomonValueError: scan with a stopping condition (until) is not supported ...
-    """
-
-    def __init__(self, condition: Any) -> None:
-        raise GnomonValueError(with_user_line(with_hint(
-            "scan with a stopping condition (until) is not supported by gnomon yet",
-            "run a fixed number of steps (n_steps=the most you need) and carry a 'done' flag "
-            "in outputs_info: once it is true, return the previous values unchanged "
-            "(gt.where(done, old, new))")))

@@ -73,8 +73,9 @@ def test_ifelse_module_is_callable_and_scan_is_the_function() -> None:
     assert callable(gnomon.scan) and not isinstance(gnomon.scan, type(importlib))
     from gnomon.scan.utils import until
 
-    with pytest.raises(gnomon.errors.GnomonValueError, match=r"until.*not supported"):
-        until(a > 1.0)
+    with pytest.raises(TypeError, match="scalar"):
+        until(pt.dvector("v") > 1.0)
+    assert until(a > 1.0).condition.dtype == "bool"
 
 
 def _spd(n: int) -> np.ndarray:

@@ -156,6 +156,39 @@ def test_loop() -> None:
     np.testing.assert_allclose(sq.eval({coefficients: c}), c ** 2)
 
 
+def test_loop_with_until() -> None:
+    from gnomon.scan.utils import until
+
+    def power_of_2(previous_power, max_value):
+        return previous_power * 2, until(previous_power * 2 > max_value)
+
+    max_value = pt.scalar(dtype="float64")
+    values, _ = pytensor.scan(power_of_2, outputs_info=pt.constant(1.0),
+                              non_sequences=max_value, n_steps=1024)
+    f = pytensor.function([max_value], values)
+    np.testing.assert_array_equal(f(45), [2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
+    np.testing.assert_array_equal(f(0.5), [2.0])
+    assert len(f(np.inf)) == 1024  # never true: every step runs
+
+    # a sequence, an output not fed back, a shared variable updated in the loop, a gradient
+    counter = pytensor.shared(0.0, name="counter")
+    x, thr = pt.dvector("x"), pt.dscalar("thr")
+
+    def step(xt, acc):
+        new = acc + xt
+        return [new, new * 2], {counter: counter + 1}, until(new > thr)
+
+    (cs, dbl), updates = pytensor.scan(step, sequences=x, outputs_info=[pt.constant(0.0), None])
+    g = pytensor.function([x, thr], [cs, dbl, pt.grad(pt.sum(cs ** 2), x)], updates=updates)
+    xv = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    got_cs, got_dbl, got_g = g(xv, 5.5)
+    want = np.cumsum(xv)[:3]  # stops at the step where the sum exceeds 5.5
+    np.testing.assert_array_equal(got_cs, want)
+    np.testing.assert_array_equal(got_dbl, 2 * want)
+    np.testing.assert_allclose(got_g, [2 * want.sum(), 2 * want[1:].sum(), 2 * want[2], 0, 0])
+    assert float(counter.get_value()) == 3.0  # the update ran for the steps run only
+
+
 # --- programs ---------------------------------------------------------------------------------
 
 
