@@ -219,6 +219,7 @@ def sample_jax_nuts(m: Any, *, nuts_sampler: str, draws: int, tune: int, chains:
             "chains >= 1", "pass non-negative numbers of draws and tuning steps"))
     jax = _require("jax", nuts_sampler)
     _require(nuts_sampler, nuts_sampler)
+    from gnomon.backends.jax import NeedsConcreteValue
     dens = jax_logp(m, initvals=initvals)
     fn = dens.fn
     rngs = _s._generators(random_seed, chains)
@@ -228,7 +229,13 @@ def sample_jax_nuts(m: Any, *, nuts_sampler: str, draws: int, tune: int, chains:
         value_and_grad = jax.jit(jax.value_and_grad(dens.logp))
 
         def f(q: np.ndarray) -> tuple[float, np.ndarray]:
-            lp, g = value_and_grad(q)
+            try:
+                lp, g = value_and_grad(q)
+            except NeedsConcreteValue as e:
+                raise GnomonValueError(with_hint(
+                    f"nuts_sampler={nuts_sampler!r}: the model's log-density cannot be traced "
+                    f"by jax.jit (a shape or mask depends on the values sampled):\n{e}",
+                    "use the default sampler (nuts_sampler='pymc')")) from e
             return float(lp), np.asarray(g, dtype=np.float64)
 
         starts = np.stack(_s._initial_points(fn, rngs, bool(jitter), fn.initial_q(), f))
