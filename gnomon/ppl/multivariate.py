@@ -90,13 +90,47 @@ class _LKJCorrRV(RandomVariable):
         return (chol @ chol.T)[np.triu_indices(n, 1)]
 
 
+def _scatter(n: int, rows: np.ndarray, cols: np.ndarray, symmetric: bool) -> np.ndarray:
+    """The constant ``(n * n, len(rows))`` matrix that puts entry ``k`` of a vector at
+    ``(rows[k], cols[k])`` (and its mirror) of a flattened ``n x n`` matrix. Products with
+    it compile to one matmul in every backend (2-d fancy indexing has no Numba lowering)."""
+    e = np.zeros((n * n, len(rows)))
+    e[rows * n + cols, np.arange(len(rows))] = 1.0
+    if symmetric:
+        e[cols * n + rows, np.arange(len(rows))] = 1.0
+    return e
+
+
 def corr_matrix(n: int, packed: Any) -> Variable:
     """The ``n x n`` correlation matrix whose entries above the diagonal are ``packed`` (row
     by row, PyMC's order), as a graph."""
     rows, cols = np.triu_indices(int(n), 1)
-    packed = gt.as_tensor(packed)
-    upper = gt.set_subtensor(gt.zeros((n, n), dtype=packed.dtype)[rows, cols], packed)
-    return upper + gt.transpose(upper) + gt.constant(np.eye(n))  # type: ignore[no-any-return]
+    packed = gt.cast(gt.as_tensor(packed), "float64")
+    flat = gt.dot(gt.constant(_scatter(n, rows, cols, True)), packed)
+    return gt.reshape(flat, (n, n)) + gt.constant(np.eye(n))  # type: ignore[no-any-return]
+
+
+def _corr_logdet(r: Variable, n: int) -> tuple[Variable, Variable]:
+    """``(log det(r), positive definite)`` of an ``n x n`` symmetric matrix by a Cholesky
+    factorization written with elementwise ops, column by column: positive definite when
+    every pivot is positive (Sylvester). Unlike a linear-algebra op, a singular matrix (a
+    sampler's proposal at the edge of the support) gives ``-inf`` / ``nan`` instead of an
+    error, also in the gradient."""
+    cols: list[Variable] = []
+    logdet: Any = gt.constant(np.float64(0.0))
+    ok: Any = gt.constant(True)
+    idx = np.arange(n)
+    for j in range(n):
+        s: Any = r[:, j]
+        for k in range(j):
+            s = s - cols[k] * cols[k][j]
+        d = s[j]
+        pos = gt.gt(d, 0)
+        ok = gt.and_(ok, pos)
+        safe = gt.where(pos, d, 1.0)
+        cols.append(gt.where(gt.constant(idx >= j), s / gt.sqrt(safe), 0.0))
+        logdet = logdet + gt.log(safe)
+    return logdet, ok
 
 
 @_logprob.register(_LKJCorrRV)
@@ -105,13 +139,8 @@ def _lkjcorr_logp(op: Any, value: Variable, rng: Variable, size: Variable, eta: 
     from gnomon.logprob.check import check_parameters
 
     n = _n_from_packed(support.type.shape[-1])
-    r = corr_matrix(n, value)
-    # positive definite: every leading principal minor positive (Sylvester)
-    minors = [gt.linalg.det(r[:k, :k]) for k in range(2, n + 1)]
-    ok: Any = gt.and_(gt.all(gt.le(gt.abs(value), 1.0)), gt.gt(minors[0], 0))
-    for d in minors[1:]:
-        ok = gt.and_(ok, gt.gt(d, 0))
-    logdet = gt.log(gt.where(ok, minors[-1], 1.0))
+    logdet, pd = _corr_logdet(corr_matrix(n, value), n)
+    ok = gt.and_(gt.all(gt.le(gt.abs(value), 1.0)), pd)
     lp = (eta - 1) * logdet - _log_lkj_norm(eta, n)
     return check_parameters(gt.where(ok, lp, -np.inf), [(gt.gt(eta, 0), "eta > 0")], "lkjcorr")
 
@@ -147,8 +176,13 @@ class CholeskyCorr(Transform):
         return 2.0 * (np.log(2.0) - a - gt.log1p(gt.exp(-2.0 * a)))  # type: ignore[no-any-return]
 
     def _lower(self, v: Variable) -> Variable:
-        return gt.set_subtensor(  # type: ignore[no-any-return]
-            gt.zeros((self.n, self.n), dtype="float64")[self.lower], v)
+        e = gt.constant(_scatter(self.n, *self.lower, symmetric=False))
+        return gt.reshape(gt.dot(e, v), (self.n, self.n))  # type: ignore[no-any-return]
+
+    def _pick(self, x: Variable, where: tuple[np.ndarray, np.ndarray]) -> Variable:
+        # x[where] as a product with a constant selection matrix (see _scatter)
+        e = gt.constant(_scatter(self.n, *where, symmetric=False).T)
+        return gt.dot(e, gt.reshape(x, (self.n * self.n,)))  # type: ignore[no-any-return]
 
     def backward(self, y: Any) -> Variable:
         y = gt.cast(gt.as_tensor(y), "float64")
@@ -158,7 +192,7 @@ class CholeskyCorr(Transform):
         chol = z * gt.exp(0.5 * (s_incl - w)) + gt.eye(self.n) * gt.exp(
             0.5 * s_incl[:, -1])[:, None]
         r = chol @ gt.transpose(chol)
-        return r[self.upper]  # type: ignore[no-any-return]
+        return self._pick(r, self.upper)
 
     def forward(self, x: Any) -> Variable:
         x = gt.cast(gt.as_tensor(x), "float64")
@@ -166,7 +200,7 @@ class CholeskyCorr(Transform):
         sq = chol ** 2
         rest = 1.0 - (gt.cumsum(sq, axis=1) - sq)  # 1 - sum_{k<j} L[i, k]^2
         z = chol / gt.sqrt(gt.where(rest > 0, rest, 1.0))
-        return gt.arctanh(z[self.lower])  # type: ignore[no-any-return]
+        return gt.arctanh(self._pick(z, self.lower))  # type: ignore[no-any-return]
 
     def log_jac_det(self, y: Any) -> Variable:
         y = gt.cast(gt.as_tensor(y), "float64")

@@ -137,7 +137,10 @@ class AR(Distribution):
         if rho is None:
             raise GnomonValueError(_at(with_hint("AR: rho is required",
                                                  "pass rho=[...] (lag 1 first)")))
-        r = _f(rho)
+        if isinstance(rho, list | tuple) and any(isinstance(v, Variable) for v in rho):
+            r = gt.stack([_f(v) for v in rho], axis=-1)  # rho=[r1, r2] of model variables
+        else:
+            r = _f(rho)
         if r.ndim == 0:
             r = gt.expand_dims(r, 0)
         k = r.type.shape[-1]

@@ -120,7 +120,8 @@ def test_errors_name_the_variable_and_the_line():
         with pytest.raises(GnomonError) as e:
             pm.MvNormal("y", np.zeros(2), np.eye(2), observed=np.array([[1.0, np.nan]]))
     msg = str(e.value)
-    assert "1 missing value(s) (NaN)" in msg and "imputes" in msg and "Hint: " in msg
+    assert "1 row(s) with some entries missing" in msg and "imputes whole rows" in msg
+    assert "test_model.py" in msg and "Hint: " in msg
 
     with pm.Model():
         d = pm.Data("d", np.array([1.0, np.nan, 2.0]))

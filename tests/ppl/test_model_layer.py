@@ -183,6 +183,12 @@ def test_lkjcorr_density_normalizing_constant_and_transform():
     total, _ = si.quad(lambda y: np.exp(f2({"c_cholesky_corr__": np.array([y])})), -25, 25)
     assert total == pytest.approx(1.0, abs=1e-8)
     assert c.name == "c"
+    # far out in the unconstrained space the matrix is numerically singular: the density and
+    # its gradient are not finite there, but nothing raises (a sampler just rejects the point)
+    with pm.Model() as m4:
+        pm.LKJCorr("c", n=3, eta=2.0)
+    lp4, g4 = m4.logp_dlogp_function(mode="numpy").logp_dlogp(np.array([40.0, -40.0, 40.0]))
+    assert not np.isfinite(lp4) or not np.all(np.isfinite(g4)) or lp4 < -50
 
 
 def test_cholesky_corr_transform_jacobian_and_round_trip():
