@@ -71,6 +71,8 @@ __all__ = [
     "DTYPE_PREFIX", "INT_DTYPES", "TensorConstant", "TensorType", "TensorVariable",
     *basic.__all__, *shapes.__all__, *elemwise.__all__, *math.__all__, *reduce.__all__,
     *creation.__all__, *indexing.__all__, *blas.__all__, *linalg.__all__, *sorting.__all__,
-    *special.__all__, *arrays.__all__, *extra_ops.__all__,
+    *special.__all__, *arrays.__all__,
+    # extra_ops re-exports cumsum, repeat ... from the families: only its own names here
+    *[n for n in extra_ops.__all__ if getattr(extra_ops, n).__module__ == extra_ops.__name__],
     "extra_ops", "nlinalg", "slinalg",  # PyTensor's module paths
 ]

@@ -76,9 +76,11 @@ def _make_constructors() -> dict[str, TypeConstructor]:
     for dtype in (None, *DTYPE_PREFIX.values()):
         p = "" if dtype is None else _PREFIXES[dtype]
         for ndim, kind in _RANK_KINDS.items():
-            out[p + kind] = type_constructor(p + kind, dtype, (None,) * ndim, kind)
-        out[p + "row"] = type_constructor(p + "row", dtype, (1, None), "row (1 x n matrix)")
-        out[p + "col"] = type_constructor(p + "col", dtype, (None, 1), "column (n x 1 matrix)")
+            out[p + kind] = type_constructor(p + kind, dtype, (None,) * ndim, kind, __name__)
+        out[p + "row"] = type_constructor(p + "row", dtype, (1, None), "row (1 x n matrix)",
+                                          __name__)
+        out[p + "col"] = type_constructor(p + "col", dtype, (None, 1),
+                                          "column (n x 1 matrix)", __name__)
     return out
 
 

@@ -163,9 +163,9 @@ class TypeConstructor:
     """
 
     def __init__(self, name: str, dtype: str | None, shape: tuple[int | None, ...],
-                 doc: str) -> None:
+                 doc: str, module: str = __name__) -> None:
         self.__name__ = self.__qualname__ = name
-        self.__module__ = "gnomon.tensor"  # where pickle finds it by name (every one is there)
+        self.__module__ = module  # the module defining it by this name: pickle finds it there
         self._dtype = dtype
         self.static_shape = shape
         self.__doc__ = doc
@@ -215,13 +215,13 @@ class TypeConstructor:
 
 
 def type_constructor(name: str, dtype: str | None, shape: tuple[int | None, ...],
-                     kind: str) -> TypeConstructor:
+                     kind: str, module: str = __name__) -> TypeConstructor:
     """A :class:`TypeConstructor` with a docstring saying what it makes."""
     return TypeConstructor(name, dtype, shape, (
         f"A symbolic {dtype or '``config.floatX``'} {kind} ({len(shape)}-d input, static "
         f"shape {shape}).\n\n``{name}(name)`` is ``tensor(name, dtype={dtype or 'floatX'!r}, "
         f"shape={shape})``; pass ``shape=`` for static lengths, ``dtype=`` for another dtype. "
-        f"``x.type == {name}`` tests whether ``x`` has this type."))
+        f"``x.type == {name}`` tests whether ``x`` has this type."), module)
 
 
 def _constructor(ndim: int, dtype: str | None) -> TypeConstructor:

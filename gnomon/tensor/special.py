@@ -15,15 +15,16 @@ from typing import Any
 
 from gnomon.scalar import special as ss
 from gnomon.tensor.math import _elementwise, softplus
-from gnomon.tensor.reduce import log_softmax, softmax
+from gnomon.tensor.reduce import log_softmax, softmax  # noqa: F401  (PyTensor's path)
 
 __all__ = [
     "ndtr", "log_ndtr", "ndtri", "logaddexp", "logaddexp2", "xlogy", "xlog1py", "log1pexp",
     "betaln", "gammainc", "gammaincc", "gammaincinv", "gammainccinv", "gammainc_der_a",
     "betainc", "betaincinv", "betainc_der_a", "betainc_der_b",
     "i0", "i0e", "i1", "i1e", "hyp2f1",
-    # PyTensor's ``pytensor.tensor.special`` names
-    "softmax", "log_softmax", "beta", "poch", "factorial",
+    # PyTensor's ``pytensor.tensor.special`` names (softmax and log_softmax, imported from
+    # gnomon.tensor.reduce, are reachable here too but exported by reduce)
+    "beta", "poch", "factorial",
 ]
 
 
