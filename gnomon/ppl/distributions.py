@@ -1648,9 +1648,16 @@ def expand_packed_triangular(n: int, packed: Any, lower: bool = True) -> Variabl
     >>> pm.expand_packed_triangular(2, np.array([1.0, 2.0, 3.0])).eval(mode="numpy").tolist()
     [[1.0, 0.0], [2.0, 3.0]]
     """
-    rows, cols = np.tril_indices(int(n))
+    n = int(n)
+    rows, cols = np.tril_indices(n)
     packed = gt.as_tensor(packed)
-    out = gt.set_subtensor(gt.zeros((n, n), dtype=packed.dtype)[rows, cols], packed)
+    # a product with a constant 0/1 matrix rather than 2-d fancy indexing, which has no Numba
+    # lowering (a model using it would not compile to one nopython program)
+    e = np.zeros((n * n, len(rows)))
+    e[rows * n + cols, np.arange(len(rows))] = 1.0
+    flat = gt.dot(gt.constant(e.astype(packed.dtype if packed.dtype[0] == "f" else "float64")),
+                  packed)
+    out = gt.reshape(flat, (n, n))
     return out if lower else gt.transpose(out)
 
 
@@ -1709,15 +1716,15 @@ def _lkj_cholesky_cov_logp(op: Any, value: Variable, rng: Variable, size: Variab
     n = round((np.sqrt(8 * m + 1) - 1) / 2)
     L = expand_packed_triangular(n, value)
     sig = gt.sqrt(gt.sum(L ** 2, axis=1))          # the standard deviations (row norms)
-    idx = np.arange(n)
-    cdiag = L[idx, idx] / sig                       # the diagonal of the correlation factor
+    diag = gt.sum(L * gt.constant(np.eye(n)), axis=1)  # (no 2-d fancy indexing: see above)
+    cdiag = diag / sig                              # the diagonal of the correlation factor
     i = gt.constant(np.arange(1, n + 1, dtype="float64"))
     lp_sd = gt.sum(measured_logp(rewrite_measurable(stds), sig))
     # LKJ on the correlation factor (per its off-diagonal coordinates), then the change of
     # variables row by row: L_i = sig_i * C_i with C_i on a hemisphere (dL = sig^(i-1)/C_ii)
     lp_corr = gt.sum((n - i[1:] + 2 * eta - 2) * gt.log(cdiag[1:])) - _log_lkj_norm(eta, n)
     jac = gt.sum(gt.log(cdiag)) - gt.sum((i - 1) * gt.log(sig))
-    ok = gt.all(gt.gt(L[idx, idx], 0))
+    ok = gt.all(gt.gt(diag, 0))
     return gt.where(ok, lp_sd + lp_corr + jac, -np.inf)
 
 
