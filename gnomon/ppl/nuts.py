@@ -8,6 +8,12 @@ leapfrog steps, multinomial sampling of the next state, and the warm-up adaptati
 called through a function pointer, with no Python per leapfrog step, and the kernel is not
 recompiled for a new model.
 
+The metric is ``M^-1 = S (I + U diag(lam - 1) U^T) S`` (``adaptation.py``): diagonal (no columns
+in ``U``), dense or diagonal plus low-rank, applied in O(n k) per leapfrog step; a coordinate
+with inverse mass 0 is frozen (NUTS never moves it). Each iteration runs the rows of a block
+table in order: the NUTS transition and the Metropolis-type steps of a compound sampler
+(``metropolis.py``, ``compound.py``), which call a second log-density ``f_lp``.
+
 The algorithm (Betancourt 2017, "A Conceptual Introduction to Hamiltonian Monte Carlo",
 appendix A; Stan's ``base_nuts``):
 
