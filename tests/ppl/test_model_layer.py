@@ -241,52 +241,59 @@ def gnomon_function(ins, out):  # type: ignore[no-untyped-def]
 # --- lowerings of gnomon.ppl's private ops (gnomon/ppl/lowering.py) ----------------------------
 
 
-def _private_draws(lkj: bool):  # type: ignore[no-untyped-def]
-    out = [
-        pm.ZeroSumNormal.dist(sigma=2.0, shape=(3, 4)),
-        pm.AR.dist(rho=[0.3, 0.5, -0.2], sigma=1e-9, constant=True,
-                   init_dist=pm.Normal.dist(0, 1), steps=4, size=(2,)),
-    ]
-    if lkj:
-        out.append(pm.LKJCorr.dist(n=3, eta=2.0))
-    return out
+def _row(name):  # type: ignore[no-untyped-def]
+    from tests.records.ppl_records import RECORDS
 
-
-def _check_private_draws(vals):  # type: ignore[no-untyped-def]
-    zsn, ar, *lkj = (np.asarray(v) for v in vals)
-    assert zsn.shape == (3, 4) and np.allclose(zsn.sum(axis=-1), 0.0, atol=1e-12)
-    assert ar.shape == (2, 6)  # sigma ~ 0: the recursion itself
-    np.testing.assert_allclose(ar[:, 2:], 0.3 + 0.5 * ar[:, 1:-1] - 0.2 * ar[:, :-2],
-                               atol=1e-6)
-    if lkj:
-        mat = np.eye(3)
-        mat[np.triu_indices(3, 1)] = lkj[0]
-        mat = mat + np.triu(mat, 1).T
-        assert np.all(np.linalg.eigvalsh(mat) > 0)
+    return next(r for r in RECORDS if r.name == name)
 
 
 @pytest.mark.parametrize("mode", ["numba", "jax"])
 def test_private_ops_are_lowered(mode):
     """gnomon.ppl's private random variables draw with compiled kernels (no Python fallback
-    node in Numba; one jitted program in JAX), flat variables raise the reference's error,
-    and CustomDist's Python draw runs on the host under JAX. (The other kernels run in the
-    op-records rows, tests/records/ppl_records.py; compiling beta samplers costs ~10 s each,
-    so LKJCorr's only here, and with Numba only.)"""
+    node in Numba; one jitted program in JAX) and their draws are valid; flat variables raise
+    the reference's error; CustomDist's Python draw runs on the host under JAX. The graphs are
+    the op-records rows' (tests/records/ppl_records.py), so their kernels are compiled once;
+    JAX's LKJ draws run only in those rows (its beta sampler takes ~10 s to compile)."""
     import gnomon
 
     pytest.importorskip(mode)
-    f = gnomon.function([], _private_draws(lkj=mode == "numba"), mode=mode)
-    _check_private_draws(f())
+    cases = {
+        "ppl_zerosumnormal": [np.array([1.0, 2.0, 3.0])],
+        "ppl_ar": [np.array([0.5, -0.2]), np.array(1e-9), np.array(0.3), np.array([0.1, -0.4])],
+    }
     if mode == "numba":
-        assert f.compiled.state.fallback_nodes == []
+        cases["ppl_lkjcholeskycov"] = [np.array(2.0), np.array([0.5, 1.0, 2.0])]
+        cases["ppl_lkjcorr"] = [np.array(2.0)]
+    out = {}
+    for name, vals in cases.items():
+        rec = _row(name)
+        xs = [gt.tensor(f"x{k}", dtype="float64", shape=v.shape) for k, v in enumerate(vals)]
+        f = gnomon.function(xs, rec.fn(*xs), mode=mode)
+        out[name] = np.asarray(f(*vals))
+        if mode == "numba":
+            assert f.compiled.state.fallback_nodes == [], name
+    zsn = out["ppl_zerosumnormal"]
+    assert zsn.shape == (3, 4) and np.allclose(zsn.sum(axis=-1), 0.0, atol=1e-12)
+    ar = out["ppl_ar"]  # sigma ~ 0: the recursion itself
+    np.testing.assert_allclose(ar[:2], [0.1, -0.4])
+    np.testing.assert_allclose(ar[2:], 0.3 + 0.5 * ar[1:-1] - 0.2 * ar[:-2], atol=1e-6)
+    if mode == "numba":
+        chol = np.zeros((3, 3))
+        chol[np.tril_indices(3)] = out["ppl_lkjcholeskycov"]
+        np.testing.assert_allclose(np.sqrt(np.sum(chol ** 2, axis=1)), [0.5, 1.0, 2.0])
+        assert np.all(np.diag(chol) > 0)
+        mat = np.eye(3)
+        mat[np.triu_indices(3, 1)] = out["ppl_lkjcorr"]
+        mat = mat + np.triu(mat, 1).T
+        assert np.all(np.linalg.eigvalsh(mat) > 0)
     with pytest.raises(Exception, match="cannot draw from a halfflat variable"):
         gnomon.function([], pm.HalfFlat.dist(shape=(2,)), mode=mode)()
     if mode == "jax":
         cd = pm.CustomDist.dist(np.array([1.0, 5.0]), logp=lambda v, mu: -((v - mu) ** 2),
                                 random=lambda mu, rng=None, size=None: mu + rng.uniform(
                                     0, 1e-3, size=np.shape(mu)))
-        out = np.asarray(gnomon.function([], cd, mode="jax")())
-        assert out.shape == (2,) and np.all((out >= [1.0, 5.0]) & (out < [1.001, 5.001]))
+        got = np.asarray(gnomon.function([], cd, mode="jax")())
+        assert got.shape == (2,) and np.all((got >= [1.0, 5.0]) & (got < [1.001, 5.001]))
 
 
 # --- imputation of whole missing rows of vector distributions ------------------------------
