@@ -190,6 +190,9 @@ CASES = [
          include=("fusion",)),
     Case("elemwise_fusion", lambda x, y: gt.sum(gt.sin(x) * gt.cos(y), axis=0) + 1, (F2, F1),
          include=("fusion",)),
+    # equality saturation (opt-in stage; more in tests/rewrite/test_egraph.py)
+    Case("saturate", lambda a, b: gt.log(gt.exp(a) * gt.exp(b)), (F1, F1), include=("saturate",)),
+    Case("saturate", lambda a, b, c: (a * b + a * c) / a, (POS1, F1, F1), include=("saturate",)),
 ]
 
 

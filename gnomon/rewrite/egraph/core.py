@@ -769,8 +769,10 @@ def _one_level(outputs: list[Variable], rules: Sequence[EqRule], budget: Budget,
         new = _Builder(run.cl).outputs()
     if new is None:
         return outputs
-    if graph_cost(new) > graph_cost(outputs) + 1e-9:
-        return outputs  # tree-cost extraction can lose sharing: keep the input then
+    if graph_cost(new) >= graph_cost(outputs) * (1 - 1e-9):
+        # Only a strictly cheaper graph replaces the input: tree-cost extraction can lose
+        # sharing, and an equally cheap reordering would make the pipeline not idempotent.
+        return outputs
     return new
 
 
