@@ -110,10 +110,9 @@ def export_c(outputs: Any, directory: str | os.PathLike[str], name: str = "gnomo
     >>> out.inputs, out.outputs
     ((('x', 'float64', (None,)),), (('float64', ()),))
     """
-    import gnomon
     from gnomon.backends.c import linker
     from gnomon.backends.c.codegen import generate, is_array_program
-    from gnomon.compile.function import Function
+    from gnomon.compile.function import Function, function
     from gnomon.compile.mode import Mode
     from gnomon.errors import NotLoweredError
     from gnomon.graph.basic import Constant, Variable
@@ -137,7 +136,7 @@ def export_c(outputs: Any, directory: str | os.PathLike[str], name: str = "gnomo
             inputs = [v for v in graph_inputs(outs, include_constants=False)
                       if not isinstance(v, Constant | SharedVariable)]
         with linker.batch():  # generated, never built: export needs only the program
-            f = gnomon.function(list(inputs), outs, mode=Mode("c"), on_unused_input="ignore")
+            f = function(list(inputs), outs, mode=Mode("c"), on_unused_input="ignore")
     program = f.program
     if not is_array_program(program):
         raise GnomonValueError(with_hint(
