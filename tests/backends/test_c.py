@@ -204,12 +204,15 @@ def test_shared_variables_and_updates() -> None:
     np.testing.assert_allclose(w.get_value(), [1.0, 2.0, 3.0])
 
 
-def test_missing_compiler_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_compiler_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(cache.shutil, "which", lambda _: None)
     cache.compiler.cache_clear()
+    x = gt.dvector("x")
     try:
         with pytest.raises(gnomon.errors.BackendUnavailableError, match=r"apt-get install gcc"):
-            cache.compiler()
+            gnomon.function([x], gt.cos(x) * 7.0, mode="c")
+        # exporting needs no compiler (the C is compiled wherever it is used)
+        assert Path(gnomon.export_c(gt.cos(x), tmp_path, name="nocc").c_file).exists()
     finally:
         monkeypatch.undo()
         cache.compiler.cache_clear()

@@ -262,13 +262,14 @@ def _build(pending: _Pending) -> None:
 
 def compile_program(program: Program) -> CompiledProgram:
     """Compile ``program`` to ``run(values) -> outputs`` (see the module docstring)."""
-    cache.compiler()  # a clear error now if there is no C compiler
+    pending: _Pending | None = getattr(_BATCH, "pending", None)
+    if pending is None:
+        cache.compiler()  # a clear error now if there is no C compiler (export needs none)
     if not is_array_program(program):
         ref = reference(program)
         return CompiledProgram(run=ref.run, state=CProgram([], {}, reference_only=True))
     p = generate(program, "p")
     box: list[Any] = []
-    pending: _Pending | None = getattr(_BATCH, "pending", None)
     if pending is not None:
         p.tag = f"p{len(pending.items)}"
         p.function = p.function.replace("gn_prog_p(", f"gn_prog_{p.tag}(", 1)
