@@ -187,3 +187,13 @@ def test_frozen_coordinates_stay_fixed() -> None:
         assert np.all(ch.out_q[:, frozen] == q0[frozen])
         assert np.all(ch.minv[frozen] == 0.0)
         assert np.std(ch.out_q[:, ~frozen], axis=0).min() > 0.1
+
+
+def test_python_fallback_gives_the_same_dense_and_low_rank_draws() -> None:
+    for init in ("jitter+adapt_full", "jitter+adapt_low_rank"):
+        a = run_nuts(_target(gauss5, 5), draws=50, tune=200, chains=1, random_seed=3, init=init)
+        b = run_nuts(_target(gauss5, 5), draws=50, tune=200, chains=1, random_seed=3, init=init,
+                     compiled=False)
+        assert np.array_equal(a.draws, b.draws)
+        assert np.array_equal(a.inv_mass_matrix(), b.inv_mass_matrix())
+        assert not np.allclose(a.inv_mass_matrix()[0], np.eye(5))  # the metric was adapted
