@@ -134,8 +134,11 @@ def test_bad_step_and_discrete_variable(noncentered) -> None:
     m, _ = noncentered
     with m, pytest.raises(GnomonValueError, match=r"(?s)step=.*not supported.*Hint"):
         pm.sample(10, tune=10, step=object())
-    with m, pytest.raises(TypeError, match=r"(?s)nuts_sampler.*Hint"):
-        pm.sample(10, tune=10, nuts_sampler="numpyro")
+    # (numpyro and blackjax are supported: tests/ppl/test_jax_samplers.py)
+    with m, pytest.raises(GnomonValueError, match=r"(?s)nuts_sampler='nutpie'.*Hint"):
+        pm.sample(10, tune=10, nuts_sampler="nutpie")
+    with m, pytest.raises(TypeError, match=r"(?s)unsupported keyword.*Hint"):
+        pm.sample(10, tune=10, sampler="numpyro")
     with m:
         r = pm.sample(10, tune=10, chains=1, step=NUTS(max_treedepth=1), progressbar=False,
                       compute_convergence_checks=False)
