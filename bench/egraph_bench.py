@@ -49,8 +49,12 @@ def build(n_nodes: int, seed: int = 0, n_inputs: int = 6) -> tuple[list[Any], An
             return vals[len(vals) - 1 - min(int(rng.geometric(0.3)) - 1, len(vals) - 1)]
         return vals[int(rng.integers(len(vals)))]
 
-    while sum(1 for n in gnomon.graph.traversal.toposort([vals[-1]])) < n_nodes \
-            and len(vals) < 3 * n_nodes:
+    def size() -> int:
+        return len(gnomon.graph.traversal.toposort([vals[-1]]))
+
+    step = 0
+    while len(vals) < 3 * n_nodes and (step % 25 or size() < n_nodes):
+        step += 1
         op = OPS[int(rng.integers(len(OPS)))]
         a, b = pick(), pick()
         if op == "add":
@@ -154,7 +158,7 @@ def part_cases(length: int, repeat: int) -> None:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000, 3000, 10000])
-    p.add_argument("--run-sizes", type=int, nargs="+", default=[100, 300, 1000])
+    p.add_argument("--run-sizes", type=int, nargs="*", default=[100, 300, 1000])
     p.add_argument("--length", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args()
