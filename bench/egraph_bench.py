@@ -52,8 +52,9 @@ def build(n_nodes: int, seed: int = 0, n_inputs: int = 6) -> tuple[list[Any], An
     def size() -> int:
         return len(gnomon.graph.traversal.toposort([vals[-1]]))
 
-    step = 0
-    while len(vals) < 3 * n_nodes and (step % 25 or size() < n_nodes):
+    # the size is counted every few steps only (a full walk per step is quadratic)
+    every, step = max(1, n_nodes // 400), 0
+    while len(vals) < 3 * n_nodes and (step % every or size() < n_nodes):
         step += 1
         op = OPS[int(rng.integers(len(OPS)))]
         a, b = pick(), pick()
