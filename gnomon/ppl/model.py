@@ -952,12 +952,12 @@ class LogpDlogpFunction:
 
     def _batch_outputs(self) -> Any:
         """The outputs of :meth:`_output_graphs` for a matrix of draws ``Q`` (one row per
-        draw) in one call, as far as :func:`gnomon.ppl.vectorize.vectorize_graphs` can batch
+        draw) in one call, as far as :func:`gnomon.control.vectorize.batch_graph` can batch
         them: ``(names, fn, batched, rest)`` where ``fn(Q)`` returns the batchable outputs
         (``batched[k]``: whether output ``k`` has the batch axis) and ``rest`` lists the
         positions of the others (computed draw by draw)."""
         if self._batch_fn is None:
-            from gnomon.ppl.vectorize import vectorize_graphs
+            from gnomon.control.vectorize import batch_graph
 
             names, graphs = self._output_graphs()
             Q = gt.dmatrix("Q")
@@ -970,7 +970,8 @@ class LogpDlogpFunction:
                     piece = gt.cast(piece, v.dtype)
                 sub[v] = gt.reshape(piece, (n_draws, *shp))
             graphs = graph_replace(graphs, self._fixed_values(), strict=False)
-            vec = vectorize_graphs(graphs, sub, n_draws)
+            # an output with an op that has no batching rule is computed draw by draw
+            vec = batch_graph(graphs, sub, no_rule="report")
             done = [i for i, r in enumerate(vec) if r is not None]
             rest = [i for i, r in enumerate(vec) if r is None]
             outs = [vec[i][0] for i in done]  # type: ignore[index]
@@ -996,7 +997,7 @@ class LogpDlogpFunction:
         """:meth:`unflatten` of each row of ``qs`` (shape ``(..., n)``), stacked: arrays of
         shape ``qs.shape[:-1] + variable shape``.
 
-        The draws go through one batched function (:mod:`gnomon.ppl.vectorize`); only outputs
+        The draws go through one batched function (:mod:`gnomon.control.vectorize`); only outputs
         whose graphs have an op without a batching rule are computed row by row."""
         qs = np.asarray(qs, dtype="float64")
         lead = qs.shape[:-1]

@@ -1,5 +1,5 @@
 """Model-layer additions of issue 12: the batched post-processing of draws
-(``unflatten_many`` through :mod:`gnomon.ppl.vectorize`, against the draw-by-draw function),
+(``unflatten_many`` through :mod:`gnomon.control.vectorize`, against the draw-by-draw function),
 ``compile_d2logp`` (against finite differences of the gradient and closed forms), ``AR`` and
 ``LKJCorr`` (against SciPy, closed forms and numerical integration), and the Numba / JAX
 lowerings of gnomon.ppl's private random-variable ops."""
