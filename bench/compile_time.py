@@ -18,7 +18,9 @@ directory again for the *warm* run (the same graph in a new process). Timed, in 
 
 Cases: ``eight_schools`` (non-centered log-density + gradient), ``radon`` (hierarchical
 regression, 919 observations, 85 groups, indexing by group, log-density + gradient), ``ew200``
-(a 200-node elementwise/reduction graph), ``chain100`` / ``chain1000`` (``x = x*1.0001 + 1``).
+(a 200-node elementwise/reduction graph), ``chain100`` / ``chain1000`` / ``chain10000``
+(``x = x*1.0001 + 1``), ``inputs1000`` / ``inputs10000`` (a sum of that many scaled scalar
+inputs; issue 13 goal 4).
 Backends: ``numba`` (gnomon's default), ``numba-final`` (``config.tiered = 'off'``: wait for
 the final program, as before tiering), ``jax`` (gnomon ``mode='jax'``), ``jax.jit`` (the same
 function written with ``jax.numpy``; JAX's persistent cache is off, so its warm run is cold
@@ -49,7 +51,8 @@ from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-CASES = ("eight_schools", "radon", "ew200", "chain100", "chain1000")
+CASES = ("eight_schools", "radon", "ew200", "chain100", "chain1000", "chain10000", "inputs1000",
+         "inputs10000")
 BACKENDS = ("numba", "numba-final", "jax", "jax.jit", "pytensor")
 
 # --- the graphs, for each library -------------------------------------------------------------
@@ -78,6 +81,8 @@ def data(case):
         return (), tuple(rng.uniform(0.5, 1.5, 1000) for _ in range(4))
     if case.startswith("chain"):
         return (), (np.linspace(0, 1, 1000),)
+    if case.startswith("inputs"):
+        return (), tuple(np.array(1.0 + k * 1e-4) for k in range(int(case[6:])))
     raise ValueError(case)
 
 
@@ -154,6 +159,14 @@ def chain(x, depth):
     for _ in range(depth):
         x = x * 1.0001 + 1
     return x
+
+
+def many_inputs(xs):
+    # a sum of scaled scalar inputs: one node per input (issue 13 goal 4)
+    out = xs[0]
+    for k, x in enumerate(xs[1:]):
+        out = out + x * (1.0 + k * 1e-3)
+    return out
 ''')
 
 # --- the child process: one measurement -------------------------------------------------------
@@ -196,6 +209,8 @@ if backend in ("numba", "jax"):
         outs = [cost, *gnomon.grad(cost, ins)]
     elif case == "ew200":
         outs = [build_ew200(lib, ins, gt.sum, lambda v: gt.max(v))]
+    elif case.startswith("inputs"):
+        outs = [many_inputs(ins)]
     else:
         outs = [chain(ins[0], int(case[5:]))]
     f = gnomon.function(ins, outs, mode=backend, on_unused_input="ignore")
@@ -222,6 +237,8 @@ elif backend == "jax.jit":
                                 argnums=(0, 1, 2, 3, 4))
     elif case == "ew200":
         fn = lambda *xs: build_ew200(jnp, xs, jnp.sum, jnp.max)
+    elif case.startswith("inputs"):
+        fn = lambda *xs: many_inputs(xs)
     else:
         fn = lambda x: chain(x, int(case[5:]))
     out = jax.block_until_ready(jax.jit(fn)(*jargs))
@@ -242,6 +259,8 @@ else:
         outs = [cost, *pytensor.grad(cost, ins)]
     elif case == "ew200":
         outs = [build_ew200(lib, ins, pt.sum, pt.max)]
+    elif case.startswith("inputs"):
+        outs = [many_inputs(ins)]
     else:
         outs = [chain(ins[0], int(case[5:]))]
     f = pytensor.function(ins, outs, mode="NUMBA")

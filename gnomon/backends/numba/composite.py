@@ -2,21 +2,51 @@
 
 Each instruction of the Composite's program becomes one local variable ``t<slot>``, cast to the
 slot's dtype exactly as the unfused nodes would have stored it, so fusing never changes a
-result's dtype or rounding. Constants become literals.
+result's dtype or rounding.
+
+Floating-point constants are arguments of the kernel (:func:`constant_arguments`), not
+literals, so that programs differing only in a constant's value (``x * 1.5`` and ``x * 2.5``,
+a model's prior scale) share one compiled kernel: compiling a kernel costs ~0.3 s, passing a
+double costs nothing measurable. The exceptions stay literals, because LLVM specializes on
+their value: exponents of ``power`` (``x ** 3.0`` becomes multiplications), and integer and
+boolean constants (division by a constant becomes a multiplication, conditions fold).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from gnomon.backends.numba.scalar import ctor, literal, scalar_source
 from gnomon.errors import NotLoweredError
 
 
+def constant_arguments(op: Any, in_dtypes: Sequence[str]) -> dict[int, tuple[str, Any]]:
+    """``{slot: (dtype, value)}`` of the constants of Composite ``op`` that its kernel takes as
+    arguments (in slot order; see the module docstring)."""
+    import numpy as np
+
+    from gnomon.scalar.composite import ScalarConstant
+
+    n = op.n_inputs
+    sd = op.slot_dtypes(*in_dtypes)
+    exponents = {ins[1] for sop, ins in op.program
+                 if getattr(sop, "impl", None) in (np.power, np.float_power) and len(ins) == 2}
+    out: dict[int, tuple[str, Any]] = {}
+    for k, (sop, _) in enumerate(op.program):
+        slot = n + k
+        if (isinstance(sop, ScalarConstant) and sd[slot] in ("float32", "float64")
+                and slot not in exponents):
+            out[slot] = (sd[slot], np.asarray(sop.value, dtype=sd[slot]).reshape(()).item())
+    return out
+
+
 def composite_body(
     op: object, args: Sequence[str], in_dtypes: Sequence[str], out_dtypes: Sequence[str],
+    consts: Mapping[int, str] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Statements computing every slot of Composite ``op``, and the output expressions."""
+    """Statements computing every slot of Composite ``op``, and the output expressions;
+    ``consts`` names the kernel arguments holding constants (slot -> name)."""
     from gnomon.scalar.composite import ScalarConstant
 
     n = op.n_inputs  # type: ignore[attr-defined]
@@ -27,6 +57,9 @@ def composite_body(
         slot = n + k
         dt = sd[slot]
         if isinstance(sop, ScalarConstant):
+            if consts and slot in consts:
+                names.append(consts[slot])
+                continue
             lit = literal(sop.value, dt)
             if lit is None:
                 raise NotLoweredError(f"no Numba literal for the constant {sop}")

@@ -8,17 +8,33 @@ one where each input's index along each dimension is multiplied by 0 or 1.
 
 A fused group (``Elemwise(Composite)`` from the fusion rewrite) is still one loop: the inner
 scalar graph is inlined into the loop body as local variables, so no temporary arrays exist.
-Scalar constants feeding the loop are written into the kernel as literals.
+Floating-point constants of a fused group are arguments of the kernel, so that graphs that
+differ only in their values share kernels (see :mod:`gnomon.backends.numba.composite`); other
+one-element constants feeding the loop are written into the kernel as literals.
+
+A loop whose scalar function calls a transcendental function that glibc's ``libmvec`` has in
+SIMD form (``exp``, ``log1p``, ``sin``, ... see :mod:`gnomon.backends.numba.vmath`) is
+evaluated in blocks of :data:`~gnomon.backends.numba.vmath.BLOCK` elements along the innermost
+dimension instead: the scalar statements are split into *phases* at each such call; phase
+``p`` is one loop over the block computing the statements whose inputs are ready, storing the
+values later phases need in block buffers (a few KiB, in L1 cache); between phases one call
+per function evaluates the whole block with the vector routine. Every output is written in the
+last phase, after every input element of the block was read, so writing in place into an
+input stays safe. Loops without such calls keep the plain one-pass form, which LLVM
+vectorizes on its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
-from gnomon.backends.numba.scalar import ctor, literal, scalar_source
+from gnomon.backends.numba.scalar import ctor, literal, loop_dtypes, scalar_source
+from gnomon.backends.numba.vmath import BLOCK
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply, Constant, Variable
 from gnomon.tensor.elemwise import Elemwise, SumToShape
@@ -30,19 +46,22 @@ def _const_literal(v: Variable) -> str | None:
 
     if v.owner is not None and isinstance(v.owner.op, DimShuffle):
         v = v.owner.inputs[0]
-    if isinstance(v, Constant) and np.asarray(v.data).size == 1:
+    if (isinstance(v, Constant) and np.asarray(v.data).size == 1
+            and v.type.dtype not in ("float32", "float64")):  # type: ignore[attr-defined]
+        # (float constants are passed in, as the program's constants: see composite.py)
         return literal(np.asarray(v.data).reshape(()), v.type.dtype)  # type: ignore[attr-defined]
     return None
 
 
 def scalar_body(
     op: object, args: Sequence[str], in_dtypes: Sequence[str], out_dtypes: Sequence[str],
+    consts: dict[int, str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Statements and per-output expressions computing scalar ``op`` on ``args``.
 
     Composite ops (fused groups) expand into one statement per inner node.
     """
-    comp = _composite_body(op, args, in_dtypes, out_dtypes)
+    comp = _composite_body(op, args, in_dtypes, out_dtypes, consts)
     if comp is not None:
         return comp
     expr = scalar_source(op, args, in_dtypes, out_dtypes)  # type: ignore[arg-type]
@@ -51,7 +70,7 @@ def scalar_body(
     return [f"_r = {expr}"], [f"_r[{k}]" for k in range(len(out_dtypes))]
 
 
-def _composite_body(op, args, in_dtypes, out_dtypes):
+def _composite_body(op, args, in_dtypes, out_dtypes, consts=None):
     try:
         from gnomon.scalar.composite import Composite
     except ImportError:
@@ -60,12 +79,36 @@ def _composite_body(op, args, in_dtypes, out_dtypes):
         return None
     from gnomon.backends.numba.composite import composite_body
 
-    return composite_body(op, args, in_dtypes, out_dtypes)
+    return composite_body(op, args, in_dtypes, out_dtypes, consts)
 
 
-def elemwise_source(node: Apply, inplace: int | None = None) -> str:
+def kernel_constants(node: Apply) -> list[Any]:
+    """The values an Elemwise node's kernel takes after its inputs: the Composite's constants
+    that are arguments (see :mod:`gnomon.backends.numba.composite`), as NumPy scalars."""
+    return [np.dtype(dt).type(v) for dt, v in _constant_arguments(node).values()]
+
+
+def _constant_arguments(node: Apply) -> dict[int, tuple[str, Any]]:
+    from gnomon.scalar.composite import Composite
+
+    op = node.op.scalar_op  # type: ignore[attr-defined]
+    if not isinstance(op, Composite):
+        return {}
+    from gnomon.backends.numba.composite import constant_arguments
+
+    return constant_arguments(op, [v.dtype for v in node.inputs])
+
+
+def elemwise_source(node: Apply, inplace: int | None = None,
+                    reduce: tuple[tuple[int, ...], str] | None = None) -> str:
     """The kernel of an Elemwise node; ``inplace=k`` writes output 0 into input ``k`` when
-    that input has the output's shape (the memory plan guarantees it is dead and unaliased)."""
+    that input has the output's shape (the memory plan guarantees it is dead and unaliased).
+
+    ``reduce=(axes, dtype)`` makes it the kernel of ``Sum(axes, dtype)`` of the node's (only)
+    output instead: the loop adds each value to an accumulator (one register for a sum over
+    every axis, else the output element of the kept indices) in the order the loop visits
+    them, as the ``Sum`` kernel does, and no array of the elementwise values exists.
+    """
     op: Elemwise = node.op  # type: ignore[assignment]
     ins = node.inputs
     nd = node.outputs[0].ndim
@@ -74,7 +117,11 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
     static = [v.type.shape for v in ins]  # type: ignore[attr-defined]
     out_dtypes = [o.dtype for o in node.outputs]
     in_dtypes = [v.dtype for v in ins]
-    lines = [f"def kernel({', '.join(f'a{k}' for k in range(nin))}):"]
+    # constants of a fused group passed as arguments c0, c1, ... (composite.py)
+    cargs = {slot: f"{ctor(dt)}(c{j})"
+             for j, (slot, (dt, _)) in enumerate(_constant_arguments(node).items())}
+    params = [f"a{k}" for k in range(nin)] + [f"c{j}" for j in range(len(cargs))]
+    lines = [f"def kernel({', '.join(params)}):"]
     body: list[str] = []
     # 1. the broadcast shape, checked like NumPy
     varying = [[k for k in range(nin) if lits[k] is None and static[k][d] != 1]
@@ -91,38 +138,71 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
             ]
     shape = shape_tuple_text([f"n{d}" for d in range(nd)])
     # 2. outputs
+    by_block, full, acc, rt, kept = False, False, "", "", []
+    if reduce is not None:
+        axes, rdt = reduce
+        if len(out_dtypes) != 1 or inplace is not None or not axes or nd == 0:
+            raise ValueError("a reduction kernel reduces the one output over some axes")
+        full = len(axes) == nd
+        kept = [d for d in range(nd) if d not in axes]
+        rt = ctor(rdt)
+        # the innermost axis is reduced: values go to a block buffer summed by _bsum
+        by_block = nd - 1 in axes
+        acc = "acc0" if full else f"out0[{', '.join(f'i{d}' for d in kept)}]"
+        if full:
+            body.append(f"acc0 = {rt}(0)")
+        else:
+            body.append(f"out0 = np.zeros({shape_tuple_text([f'n{d}' for d in kept])}, {rt})")
+        if by_block:
+            body.append(f"bv0 = np.zeros({BLOCK}, {rt})")
     for j, dt in enumerate(out_dtypes):
-        if j == 0 and inplace is not None:
+        if reduce is not None:
+            pass
+        elif j == 0 and inplace is not None:
             body += [f"if a{inplace}.shape == {shape}:", f"    out0 = a{inplace}",
                      "else:", f"    out0 = _empty({shape}, {ctor(dt)})"]
         else:
             body.append(f"out{j} = _empty({shape}, {ctor(dt)})")
 
     # 3. the loop body
+    def load(k: int, general: bool) -> str:
+        if lits[k] is not None:
+            return f"x{k} = {lits[k]}"
+        if nd == 0:
+            return f"x{k} = a{k}[()]"
+        idx = []
+        for d in range(nd):
+            if static[k][d] == 1:
+                idx.append("0")
+            elif general:
+                idx.append(f"i{d} * m{k}_{d}")
+            else:
+                idx.append(f"i{d}")
+        return f"x{k} = a{k}[{', '.join(idx)}]"
+
+    def store(j: int, value: str) -> str:
+        v = f"{ctor(out_dtypes[j])}({value})"
+        if reduce is None:
+            where = ", ".join(f"i{d}" for d in range(nd)) if nd else "()"
+            return f"out{j}[{where}] = {v}"
+        if by_block:
+            return f"bv0[j_] = {rt}({v})"
+        return f"{acc} = {acc} + {rt}({v})"
+
+    plan = _vector_plan(op.scalar_op, in_dtypes, out_dtypes, lits, cargs,
+                        force=by_block) if nd else None
+    after = [f"{acc} = _bsum(bv0, m_, {acc}, {rt}(0))"] if by_block else []
+    if plan is not None:
+        body += [f"bf{s} = np.zeros({BLOCK}, {ctor(plan.sd[s])})" for s in plan.buffered]
+
     def loop(general: bool) -> list[str]:
-        inner: list[str] = []
-        for k in range(nin):
-            if lits[k] is not None:
-                inner.append(f"x{k} = {lits[k]}")
-                continue
-            if nd == 0:
-                inner.append(f"x{k} = a{k}[()]")
-                continue
-            idx = []
-            for d in range(nd):
-                if static[k][d] == 1:
-                    idx.append("0")
-                elif general:
-                    idx.append(f"i{d} * m{k}_{d}")
-                else:
-                    idx.append(f"i{d}")
-            inner.append(f"x{k} = a{k}[{', '.join(idx)}]")
+        if plan is not None:
+            return _blocked_loop(plan, nd, lambda k: load(k, general), store, after)
+        inner = [load(k, general) for k in range(nin)]
         stmts, exprs = scalar_body(op.scalar_op, [f"x{k}" for k in range(nin)], in_dtypes,
-                                   out_dtypes)
+                                   out_dtypes, cargs)
         inner += stmts
-        where = ", ".join(f"i{d}" for d in range(nd)) if nd else "()"
-        for j, (e, dt) in enumerate(zip(exprs, out_dtypes, strict=True)):
-            inner.append(f"out{j}[{where}] = {ctor(dt)}({e})")
+        inner += [store(j, e) for j, e in enumerate(exprs)]
         nest: list[str] = []
         for d in range(nd):
             nest.append("    " * d + f"for i{d} in range(n{d}):")
@@ -138,6 +218,8 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
         body.append("else:")
         general = [f"m{k}_{d} = 1 if a{k}.shape[{d}] == n{d} else 0" for k, d in checks]
         body += indent(general + loop(True), 1)
+    if reduce is not None and full:
+        body += [f"out0 = np.empty((), {rt})", "out0[()] = acc0"]
     body.append("return (" + "".join(f"out{j}, " for j in range(len(out_dtypes))) + ")")
     return "\n".join(lines + indent(body, 1)) + "\n"
 
@@ -166,3 +248,149 @@ def _(op: SumToShape, node: Apply) -> str:
     dst = ", ".join(f"i{d} * m{d}" for d in range(nd)) or "()"
     body += loops + ["    " * nd + f"out[{dst}] += g[{src}]", "return (out,)"]
     return "def kernel(g, shp):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+# --- blocked loops around vector math calls ---------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """How a scalar function splits into phases around its vector math calls."""
+
+    n: int  # inputs
+    program: list[tuple[Any, tuple[int, ...]]]
+    sd: list[str]  # the dtype of every slot
+    out_slots: tuple[int, ...]
+    names: list[str]  # the value of every slot in the loop body
+    kind: list[str]  # per slot: "in", "lit", "scalar", "vec"
+    phase: list[int]  # per slot: the first phase whose loop can read it
+    vfunc: dict[int, str] = field(default_factory=dict)  # vec slot -> kernel-side function
+    buffered: list[int] = field(default_factory=list)  # slots kept in a block buffer
+
+    @property
+    def last(self) -> int:
+        return max(self.phase)
+
+
+def _vector_plan(scalar_op: object, in_dtypes: Sequence[str], out_dtypes: Sequence[str],
+                 lits: Sequence[str | None], cargs: dict[int, str],
+                 force: bool = False) -> _Plan | None:
+    """The phases of ``scalar_op`` around its vector math calls; None when it makes none
+    (unless ``force``: a fused reduction sums blocks, with or without vector calls)."""
+    from gnomon.backends.numba import vmath
+
+    try:
+        from gnomon.scalar.composite import Composite, ScalarConstant
+    except ImportError:  # pragma: no cover
+        return None
+    n = len(in_dtypes)
+    program: list[tuple[Any, tuple[int, ...]]]
+    if isinstance(scalar_op, Composite):
+        program = list(scalar_op.program)
+        sd = list(scalar_op.slot_dtypes(*in_dtypes))
+        out_slots = tuple(scalar_op.out_slots)
+    else:
+        if len(out_dtypes) != 1:
+            return None
+        program = [(scalar_op, tuple(range(n)))]
+        sd = [*in_dtypes, out_dtypes[0]]
+        out_slots = (n,)
+    kind = ["lit" if lits[k] is not None else "in" for k in range(n)]
+    names = [f"x{k}" for k in range(n)]
+    phase = [0] * n
+    vfunc: dict[int, str] = {}
+    for sop, ins in program:
+        s = len(kind)
+        if isinstance(sop, ScalarConstant):
+            lit = cargs.get(s) or literal(sop.value, sd[s])
+            if lit is None:
+                raise NotLoweredError(f"no Numba literal for the constant {sop}")
+            kind.append("lit")
+            names.append(lit)
+            phase.append(0)
+            continue
+        p = max((phase[i] for i in ins), default=0)
+        fn = _vector_function(sop, [kind[i] for i in ins], [sd[i] for i in ins], sd[s],
+                              vmath) if vmath.available() else None
+        if fn is not None:
+            vfunc[s] = fn
+            kind.append("vec")
+            phase.append(p + 1)
+        else:
+            kind.append("scalar")
+            phase.append(p)
+        names.append(f"t{s}")
+    if not vfunc and not force:
+        return None
+    plan = _Plan(n, program, sd, out_slots, names, kind, phase, vfunc)
+    last = plan.last
+    need = set(vfunc)
+    for s, (_, ins) in enumerate(program, start=n):
+        for i in ins:
+            if kind[s] == "vec" and kind[i] in ("in", "scalar"):
+                need.add(i)  # an argument of a vector call
+            elif kind[s] == "scalar" and kind[i] == "scalar" and phase[i] < phase[s]:
+                need.add(i)  # read by a later phase
+    need.update(s for s in out_slots if kind[s] == "scalar" and phase[s] < last)
+    plan.buffered = sorted(need)
+    return plan
+
+
+def _vector_function(sop: object, arg_kinds: Sequence[str], arg_dtypes: Sequence[str],
+                     dtype: str, vmath: object) -> str | None:
+    """The kernel-side vector function computing ``sop`` (None: it stays a scalar call)."""
+    from gnomon.backends.numba.scalar import scalar_source as default
+    from gnomon.scalar.basic import ScalarOp
+
+    impl = getattr(sop, "impl", None)
+    if not isinstance(impl, np.ufunc) or getattr(sop, "nout", 1) != 1:
+        return None
+    # only ops lowered as the plain ufunc call (no special cases of their own)
+    if default.dispatch(type(sop)) is not default.dispatch(ScalarOp):
+        return None
+    if "lit" in arg_kinds:  # pow(x, 2.0): LLVM turns it into x * x, cheaper than any call
+        return None
+    if any(d != dtype for d in arg_dtypes) or any(
+            d != dtype for d in loop_dtypes(impl, arg_dtypes)):
+        return None
+    return vmath.function_name(impl.__name__, dtype, len(arg_dtypes))  # type: ignore[attr-defined]
+
+
+def _blocked_loop(plan: _Plan, nd: int, load: Callable[[int], str],
+                  store: Callable[[int, str], str], after: Sequence[str] = ()) -> list[str]:
+    """The loop nest of a blocked elementwise kernel (see the module docstring)."""
+    last_d = nd - 1
+    n, kind, phase, names, sd = plan.n, plan.kind, plan.phase, plan.names, plan.sd
+    buffered = set(plan.buffered)
+    lines = [f"for b_ in range(0, n{last_d}, {BLOCK}):",
+             f"    m_ = min({BLOCK}, n{last_d} - b_)"]
+    for p in range(plan.last + 1):
+        scalars = [(s, sop, ins) for s, (sop, ins) in enumerate(plan.program, start=n)
+                   if kind[s] == "scalar" and phase[s] == p]
+        reads = {i for _, _, ins in scalars for i in ins}
+        if p == plan.last:
+            reads.update(plan.out_slots)
+        if p == 0:
+            reads.update(k for k in range(n) if k in buffered)
+        body = [f"i{last_d} = b_ + j_"]
+        body += [load(k) for k in range(n) if k in reads]
+        body += [f"{names[s]} = bf{s}[j_]" for s in sorted(reads)
+                 if kind[s] == "vec" or (kind[s] == "scalar" and phase[s] < p)]
+        for s, sop, ins in scalars:
+            expr = scalar_source(sop, [names[i] for i in ins],
+                                 [sd[i] for i in ins], [sd[s]])
+            body.append(f"{names[s]} = {ctor(sd[s])}({expr})")
+            if s in buffered:
+                body.append(f"bf{s}[j_] = {names[s]}")
+        if p == 0:
+            body += [f"bf{k}[j_] = x{k}" for k in range(n) if k in buffered]
+        if p == plan.last:
+            body += [store(j, names[s]) for j, s in enumerate(plan.out_slots)]
+        lines += ["    for j_ in range(m_):", *indent(body, 2)]
+        for s, (_, ins) in enumerate(plan.program, start=n):
+            if kind[s] == "vec" and phase[s] == p + 1:
+                args = "".join(f"bf{i}, " for i in ins)
+                lines.append(f"    {plan.vfunc[s]}({args}bf{s}, m_)")
+    lines += indent(list(after), 1)
+    nest = ["    " * d + f"for i{d} in range({f'n{d}'}):" for d in range(last_d)]
+    return nest + indent(lines, last_d)

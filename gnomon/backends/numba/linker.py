@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,9 +28,10 @@ from numba.core.errors import NumbaError
 
 from gnomon.backends.numba import cache
 from gnomon.backends.numba.dispatch import numba_funcify
-from gnomon.backends.numba.elemwise import elemwise_source
+from gnomon.backends.numba.elemwise import elemwise_source, kernel_constants
 from gnomon.backends.numba.scalar import HELPERS
 from gnomon.backends.numba.special import module_text as special_module_text
+from gnomon.backends.numba.vmath import imports as vmath_imports
 from gnomon.backends.numpy.linker import compile_program as reference
 from gnomon.backends.numpy.linker import runtime_error
 from gnomon.compile.compiled import CompiledProgram
@@ -46,6 +47,7 @@ from gnomon.errors import (
 )
 from gnomon.graph.basic import Apply
 from gnomon.tensor.elemwise import Elemwise
+from gnomon.tensor.reduce import Sum
 
 _DECORATOR = '@numba.njit(cache=True, error_model="numpy", nogil=True)'
 _PRELUDE = ("import math\n\nimport numba\nimport numpy as np\n\n"
@@ -59,6 +61,10 @@ def kernel_module_source(source: str) -> str:
     """The full module text of a kernel (prelude, helpers it uses, decorated function)."""
     helpers = HELPERS if any(h in source for h in ("_expit(", "_digamma(", "_ipow(")) else ""
     helpers += special_module_text(source)  # SciPy's exported functions, special_kernels
+    if "_vm_" in source:  # vector math (libmvec) intrinsics of blocked loops
+        helpers += "\n" + vmath_imports(source)
+    if "_bsum(" in source:  # fused reductions
+        helpers += "\nfrom gnomon.backends.numba.runtime import block_sum as _bsum\n"
     return _PRELUDE + helpers + "\n\n" + _DECORATOR + "\n" + source
 
 
@@ -104,14 +110,39 @@ def compile_program(program: Program) -> CompiledProgram:
         for i, k in plan.items():
             sources[i] = lower_node(program.nodes[i], k)
 
+    # Reductions fused into the loop producing their input (see _fused_reductions): the
+    # pair runs as one kernel at the elementwise node's place; the Sum's own place is empty.
+    fused = _fused_reductions(program, sources) if nopython else {}
+    alone = list(sources)  # each node's own kernel (the error replay runs the pair apart)
+    for i, j in fused.items():
+        plan.pop(i, None)
+        red = program.nodes[j].op
+        sources[i] = elemwise_source(program.nodes[i], reduce=(
+            red.axes, program.nodes[j].outputs[0].dtype))  # type: ignore[attr-defined]
+    skip = set(fused.values())
+
     args = [f"v{slot[v]}" for v in program.inputs] + [f"v{slot[c]}" for c in program.constants]
-    consts = tuple(c.data for c in program.constants)
+    consts = [c.data for c in program.constants]
+    # the scalar constants of fused groups, passed to their kernels (composite.py): program
+    # arguments too, so that the program's text does not depend on their values either
+    kconsts: dict[int, list[str]] = {}
+    for i, (node, src) in enumerate(zip(program.nodes, sources, strict=True)):
+        if src is not None and isinstance(node.op, Elemwise):
+            vals = kernel_constants(node)
+            kconsts[i] = [f"s{len(consts) + j}" for j in range(len(vals))]
+            args += kconsts[i]
+            consts += vals
+    consts_t = tuple(consts)
     namespace: dict[str, Any] = {}
     steps: list[tuple[Apply, Callable[..., Any]]] = []
     lines = [f"def program({', '.join(args)}):"]
     for i, (node, src) in enumerate(zip(program.nodes, sources, strict=True)):
-        outs = "".join(f"v{slot[o]}, " for o in node.outputs)
-        ins = ", ".join(f"v{slot[v]}" for v in node.inputs)
+        if i in skip:  # a Sum computed by the kernel of its input's loop
+            steps.append((node, _lazy_kernel(alone[i])))
+            continue
+        outs = "".join(f"v{slot[o]}, " for o in (program.nodes[fused[i]] if i in fused
+                                                 else node).outputs)
+        ins = ", ".join([f"v{slot[v]}" for v in node.inputs] + kconsts.get(i, []))
         if src is not None:
             # named after the whole kernel module (helpers included): a cached program
             # refers to its kernels' modules by name
@@ -120,7 +151,10 @@ def compile_program(program: Program) -> CompiledProgram:
         else:
             kname = f"py_{i}"
             namespace[kname] = _python_node(node)
-        steps.append((node, namespace[kname]))
+        fn = _lazy_kernel(alone[i]) if i in fused else namespace[kname]
+        if kconsts.get(i):  # the replay passes the node's inputs; the constants follow
+            fn = _with_constants(fn, [consts_t[int(a[1:])] for a in kconsts[i]])
+        steps.append((node, fn))
         lines.append(f"    ({outs}) = {kname}({ins})")
     copies = program.outputs_needing_copy()
     rets = [f"v{slot[o]}.copy()" if c else f"v{slot[o]}"
@@ -140,21 +174,68 @@ def compile_program(program: Program) -> CompiledProgram:
 
     def thunk(values: list[Any]) -> list[Any]:
         try:
-            return list(call[0](*values, *consts))
+            # (no constants: the call without the tuple concatenation; measurable in a + b)
+            return list(call[0](*values, *consts_t) if consts_t else call[0](*values))
         except NumbaError as e:
             # Numba could not compile this program for these argument types: a gap in a
             # lowering. Run the reference backend from now on rather than fail the user.
             call[0] = _reference_fallback(program, e)
-            return list(call[0](*values, *consts))
+            return list(call[0](*values, *consts_t))
         except Exception as e:
-            raise _explain(program, steps, values, consts, e) from e
+            raise _explain(program, steps, values, consts_t, e) from e
 
     # Outputs are fresh arrays or copies made inside the compiled code (never views of inputs,
     # constants, shared storage or each other); Python fallbacks give no such guarantee.
     fallback = [n for n, s in zip(program.nodes, sources, strict=True) if s is None]
     return CompiledProgram(run=thunk, outputs_never_alias=nopython, input_filter=input_filter,
                            state=NumbaProgram(nopython, dict(plan), fallback,
-                                              prog if nopython else None, consts))
+                                              prog if nopython else None, consts_t, fused))
+
+
+def _fused_reductions(program: Program, sources: list[str | None]) -> dict[int, int]:
+    """``{elementwise node index: Sum node index}`` of the sums to compute inside the loop
+    that produces their input: a lowered single-output Elemwise whose output only that Sum
+    reads (not a program output, no view of it taken).
+
+    The fused kernel runs where the elementwise node was: it reads the same inputs at the
+    same point of the program (so the memory plan's choices for other nodes stay valid), and
+    the sum is ready earlier than scheduled, which nothing can observe.
+    """
+    nodes = program.nodes
+    index = {n: k for k, n in enumerate(nodes)}
+    uses: dict[Any, int] = {}
+    for n in nodes:
+        for v in n.inputs:
+            uses[v] = uses.get(v, 0) + 1
+    outputs = set(program.outputs)
+    fused: dict[int, int] = {}
+    for j, node in enumerate(nodes):
+        if not isinstance(node.op, Sum) or not node.op.axes:
+            continue
+        x = node.inputs[0]
+        i = index.get(x.owner)  # type: ignore[arg-type]
+        if (i is None or i in fused or not isinstance(nodes[i].op, Elemwise)
+                or len(nodes[i].outputs) != 1 or uses.get(x) != 1 or x in outputs
+                or sources[i] is None or x.ndim == 0):
+            continue
+        fused[i] = j
+    return fused
+
+
+def _with_constants(fn: Callable[..., Any], values: list[Any]) -> Callable[..., Any]:
+    def run(*args: Any) -> Any:
+        return fn(*args, *values)
+
+    return run
+
+
+def _lazy_kernel(source: str | None) -> Callable[..., Any]:
+    """A node's own kernel, compiled when first called (only an error replay calls it)."""
+    def run(*args: Any) -> Any:
+        assert source is not None
+        return compile_kernel(source)(*args)
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -172,6 +253,9 @@ class NumbaProgram:
     program: Any = None
     #: the constants ``program`` takes after the inputs
     constants: tuple[Any, ...] = ()
+    #: reductions fused into the loop producing their input: elementwise node index -> Sum
+    #: node index (the pair runs as one kernel, without the elementwise values in memory)
+    fused_reductions: dict[int, int] = field(default_factory=dict)
 
 
 def _reference_fallback(program: Program, err: Exception) -> Callable[..., Any]:
@@ -225,7 +309,8 @@ def _explain(program: Program, steps: list[tuple[Apply, Callable[..., Any]]],
         return e
     slot = program.slot
     storage: dict[int, Any] = {slot[v]: x for v, x in zip(program.inputs, values, strict=True)}
-    storage.update({slot[c]: x for c, x in zip(program.constants, consts, strict=True)})
+    # (the scalar constants of fused groups follow the program's constants)
+    storage.update({slot[c]: x for c, x in zip(program.constants, consts, strict=False)})
     for node, fn in steps:
         args = [storage[slot[v]] for v in node.inputs]
         try:

@@ -4,7 +4,8 @@
   ``x**-2 -> 1/(x*x)``), ``x ** 0.5 -> sqrt(x)``, ``x ** -0.5 -> 1/sqrt(x)``;
 * ``sum(x * y)`` of two vectors of provably equal length becomes ``dot(x, y)`` (BLAS), which
   also covers the reductions of elementwise squares: ``sum(x**2)`` is ``sum(x*x)`` after the
-  power rule and then ``dot(x, x)``;
+  power rule and then ``dot(x, x)``; not when a factor is itself computed elementwise
+  (``sum((x - mu)**2)``), which fusion sums in the loop computing it, without a temporary;
 * BLAS calls (:class:`~gnomon.tensor.blas.Gemm`, :class:`~gnomon.tensor.blas.Ger`) for products of
   float32/float64 matrices and vectors of one dtype: a transposed operand of a 2-d ``matmul``
   becomes a transpose flag (no copy), ``matrix @ vector`` and ``vector @ matrix`` become gemv,
@@ -82,6 +83,10 @@ def sum_mul_to_dot(node: Apply, x: Variable, y: Variable) -> Variable | None:
     if x.ndim != 1 or y.ndim != 1 or not str(out.dtype).startswith("float"):
         return None
     if not (x.dtype == y.dtype == out.dtype):
+        return None
+    # A factor computed elementwise would become a temporary array for BLAS; left as a sum,
+    # fusion computes it inside the loop that sums (one pass, no temporary: numba backend).
+    if any(v.owner is not None and isinstance(v.owner.op, Elemwise) for v in (x, y)):
         return None
     # A length-1 vector broadcast against a longer one sums fine but is no inner product.
     oracle = current_oracle()
