@@ -82,7 +82,7 @@ def as_tensor(x: TensorLike, dtype: Any = None, name: str | None = None) -> Tens
         return stack([as_tensor(e) for e in x]) if dtype is None else cast(  # type: ignore[return-value]
             stack([as_tensor(e) for e in x]), dtype
         )
-    return constant(x, dtype=dtype, name=name)  # type: ignore[return-value]
+    return constant(x, dtype=dtype, name=name)
 
 
 as_tensor_variable = as_tensor

@@ -805,7 +805,7 @@ def _parse_item(item: Any) -> tuple[str, Any]:
         else:
             if arr.size == 0 and arr.dtype.kind == "f":
                 arr = arr.astype("int64")  # an empty list indexes like an empty int array
-            v = constant(arr)  # type: ignore[assignment]
+            v = constant(arr)
     if v.dtype == "bool":
         if v.ndim == 0:
             raise _bad_index(item, "a 0-d boolean index (x[True]) is not supported")

@@ -90,7 +90,7 @@ class TensorOperators:
     @property
     def broadcastable(self) -> tuple[bool, ...]:
         """Which dimensions have static length 1 (PyTensor's name; see ``type.shape``)."""
-        return self.type.broadcastable  # type: ignore[attr-defined,no-any-return]
+        return self.type.broadcastable  # type: ignore[attr-defined]
 
     def dprint(self, **kwargs: Any) -> Any:
         """Print this variable's graph as a tree: :func:`gnomon.printing.debugprint` of it.
