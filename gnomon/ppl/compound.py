@@ -143,12 +143,12 @@ def _n_categories(m: Any, rv: Any) -> int:
     p = rv.owner.inputs[-1]
     k = p.type.shape[-1] if p.type.shape else None
     if k is None:
-        import gnomon
+        from gnomon.compile.function import function
 
         (p_v,) = m.replace_rvs_by_values([p])
         start = m.initial_point()
         ins = [v for v in m.value_vars]
-        shape_fn = gnomon.function(ins, p_v.shape[-1], mode="numpy", on_unused_input="ignore")
+        shape_fn = function(ins, p_v.shape[-1], mode="numpy", on_unused_input="ignore")
         k = int(shape_fn(*[start[v.name] for v in ins]))
     return int(k)
 
