@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gnomon.compile.compiled import CompiledProgram
+from gnomon.compile.filters import input_filter
 from gnomon.compile.io import In, Out
 from gnomon.compile.maker import FunctionMaker
 from gnomon.compile.mode import Mode, get_mode
@@ -129,9 +130,25 @@ class Function:
         self._foreign_ok = filt is not None and compiled.accepts_foreign_arrays
         self._locks = _update_locks(shared_inputs, self._update_targets) if updates else ()
         self._plain = not self._copy_idx and not updates and not self._check_overlap
+        self._n = len(inputs)
+        # The common call in one generated check: every argument an ndarray of its input's
+        # dtype, rank and static lengths, which the fast filter would return as it is.
+        self._fast_check = _fast_check(inputs, specs) if filt is input_filter else None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        n = len(self.inputs)
+        if not kwargs and len(args) == self._n:
+            if self.trust_input:
+                values = list(args)
+            else:
+                fc = self._fast_check
+                checked = fc(args) if fc is not None else None
+                values = checked if checked is not None else [
+                    f(a) for f, a in zip(self._checkers, args)]
+            if self._plain and not self._shared:
+                results = self._execute(values)
+                return results[0] if self._single else results
+            return self._call_values(values)
+        n = self._n
         if kwargs or (len(args) < n and _MISSING not in self._defaults[len(args):]):
             args = self._bind_kwargs(args, kwargs)
         elif len(args) != n:
@@ -143,6 +160,10 @@ class Function:
             values = list(args)
         else:
             values = [f(a) for f, a in zip(self._checkers, args)]
+        return self._call_values(values)
+
+    def _call_values(self, values: list[Any]) -> Any:
+        """The call once the arguments are checked (``values``: one per input)."""
         if not self._plain:
             return self._call_locked(values) if self._locks else self._run(values)
         # No copies, no updates, no lock: the hot path of small functions.
@@ -400,6 +421,30 @@ def _spec_state(spec: In, default: Any) -> dict[str, Any]:
     if default is not _MISSING:
         out["value"] = default
     return out
+
+
+def _fast_check(inputs: Sequence[Variable], specs: Sequence[Any]) -> Callable[..., Any] | None:
+    """``check(args) -> list | None``: the arguments as a list when each is an ndarray that
+    :func:`~gnomon.compile.filters.input_filter` would accept as it is (same dtype object,
+    rank and static lengths), else None (the per-input checks then convert or explain).
+    One generated function with the tests inlined: a call of ``a + b`` checks its two
+    arguments in ~0.1 us instead of two checker calls with keyword arguments (~0.6 us)."""
+    if not inputs or any(getattr(sp, "strict", False) for sp in specs):
+        return None
+    env: dict[str, Any] = {"_nd": np.ndarray}
+    tests = []
+    for k, v in enumerate(inputs):
+        t: Any = v.type
+        if not hasattr(t, "dtype"):
+            return None
+        env[f"d{k}"] = np.dtype(t.dtype)
+        tests += [f"type(a{k}) is _nd", f"a{k}.dtype is d{k}", f"a{k}.ndim == {t.ndim}"]
+        tests += [f"a{k}.shape[{i}] == {s}" for i, s in enumerate(t.shape) if s is not None]
+    names = ", ".join(f"a{k}" for k in range(len(inputs)))
+    src = (f"def check(args):\n    ({names},) = args\n"
+           f"    if {' and '.join(tests)}:\n        return [{names}]\n    return None\n")
+    exec(compile(src, "<gnomon input check>", "exec"), env)
+    return env["check"]  # type: ignore[no-any-return]
 
 
 def _strict_checker(t: Any, name: str) -> Callable[[Any], Any]:
