@@ -65,10 +65,12 @@ def inner_program(graph: InnerGraph) -> str:
 
 
 def _build_inner(graph: InnerGraph) -> str:
+    from gnomon.backends.numba.elemwise import kernel_constants
     from gnomon.backends.numba.linker import _DECORATOR, _PRELUDE, compile_kernel, lower_node
     from gnomon.compile.mode import Mode
     from gnomon.compile.schedule import schedule
     from gnomon.rewrite.pipeline import rewrite_for_mode
+    from gnomon.tensor.elemwise import Elemwise
 
     outs, _ = rewrite_for_mode(list(graph.outputs), Mode("numba"))
     program = schedule(list(graph.inputs), outs)
@@ -84,12 +86,20 @@ def _build_inner(graph: InnerGraph) -> str:
         digest.update(f"{arr.dtype.str}{arr.shape}".encode() + arr.tobytes())
         namespace[f"_c{slot[c]}"] = arr
         lines.append(f"    v{slot[c]} = _c{slot[c]}")
-    for node in program.nodes:
+    for i, node in enumerate(program.nodes):
         src = lower_node(node)  # NotImplementedError: no lowering for this node
         kname = "k_" + hashlib.sha256(src.encode()).hexdigest()[:16]
         namespace[kname] = compile_kernel(src)
         outs_txt = "".join(f"v{slot[o]}, " for o in node.outputs)
-        ins_txt = ", ".join(f"v{slot[v]}" for v in node.inputs)
+        ins = [f"v{slot[v]}" for v in node.inputs]
+        if isinstance(node.op, Elemwise):
+            # the constants a fused kernel takes as arguments (composite.py): frozen globals
+            # here, like the graph's constants, and part of the digest
+            for j, val in enumerate(kernel_constants(node)):
+                namespace[f"_s{i}_{j}"] = val
+                digest.update(f"{i}.{j}:{val.dtype.str}{val!r}".encode())
+                ins.append(f"_s{i}_{j}")
+        ins_txt = ", ".join(ins)
         lines.append(f"    ({outs_txt}) = {kname}({ins_txt})")
     copies = program.outputs_needing_copy()
     rets = [f"v{slot[o]}.copy()" if c else f"v{slot[o]}"
