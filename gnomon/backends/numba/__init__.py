@@ -32,7 +32,7 @@ from gnomon.tensor.blas import Einsum
 from gnomon.tensor.creation import Arange, Linspace
 from gnomon.tensor.debug import Print
 from gnomon.tensor.indexing import Nonzero
-from gnomon.tensor.linalg import QR, SVD, BandPart, Eigh, Pinv, SolveTriangular
+from gnomon.tensor.linalg import QR, SVD, Eigh, Pinv
 from gnomon.tensor.shapes import Repeat, RepeatSum, Split
 
 #: numba becomes gnomon's default mode once every op in the op-records table passes on it.
@@ -61,8 +61,6 @@ UNLOWERED: dict[type, str] = {
     Pinv: _LAPACK,
     QR: _LAPACK,
     SVD: _LAPACK,
-    SolveTriangular: _LAPACK,
-    BandPart: _LAPACK,
     FromFunctionOp: "it calls the user's Python function (as_op); user ops written with "
                     "PyTensor's protocol run the same way",
     Print: "it prints from Python (a call between compiled kernels, where the value exists)",

@@ -2,13 +2,15 @@
 BLAS-shaped ``Gemm`` (gemm/gemv) and ``Ger`` built by the specialize rewrites, with ``np.dot``
 on ``.T`` views and ``np.outer``.
 
-Batched products, integer and mixed dtypes run with the NumPy ``perform`` (Numba's ``np.dot``
+Stacks of matrices (rank > 2, batch dimensions broadcast at run time) loop over the batch.
+Integer and mixed dtypes run with the NumPy ``perform`` (Numba's ``np.dot``
 is BLAS-only); ``Einsum`` too (see ``docs/backends.md``).
 """
 
 from __future__ import annotations
 
-from gnomon.backends.numba.dispatch import numba_funcify
+from gnomon.backends.numba.batch import at, batch_loops, batch_shape
+from gnomon.backends.numba.dispatch import indent, numba_funcify
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
 from gnomon.tensor.blas import Gemm, Ger, MatMul
@@ -18,15 +20,40 @@ from gnomon.tensor.blas import Gemm, Ger, MatMul
 def _(op: MatMul, node: Apply) -> str:
     a, b = node.inputs
     dt = node.outputs[0].dtype
-    if a.ndim != 2 or b.ndim != 2 or not (a.dtype == b.dtype == dt) or dt not in (
+    if not (a.dtype == b.dtype == dt) or dt not in (
             "float32", "float64", "complex64", "complex128"):
-        raise NotLoweredError("batched or non-float matmul")
+        raise NotLoweredError("non-float or mixed-dtype matmul")
+    if a.ndim > 2 or b.ndim > 2:
+        return _batched_matmul(a.ndim - 2, b.ndim - 2, dt)
     return ("def kernel(a, b):\n"
             "    if a.shape[1] != b.shape[0]:\n"
             "        raise ValueError('matmul: the inner dimensions differ')\n"
             "    if a.shape[0] == 0 or a.shape[1] == 0 or b.shape[1] == 0:\n"
             f"        return (np.zeros((a.shape[0], b.shape[1]), np.{dt}),)\n"
             "    return (np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b)),)\n")
+
+
+def _batched_matmul(ra: int, rb: int, dt: str) -> str:
+    """Stacks of matrices, batch dimensions broadcast at run time: each product is a loop
+    nest when small (one BLAS call per tiny matrix costs more than the product) and ``np.dot``
+    otherwise."""
+    lines, loops, idx, nb = batch_loops(["a", "b"], [ra, rb])
+    ix = "".join(f"i{d}, " for d in range(nb))
+    inner = [f"A = {at('a', idx[0])}", f"B = {at('b', idx[1])}", f"C = {at('out', ix)}",
+             "if n * k * m <= 512:",
+             "    for i in range(n):",
+             "        for j in range(m):",
+             f"            s = np.{dt}(0)",
+             "            for p in range(k):",
+             "                s += A[i, p] * B[p, j]",
+             "            C[i, j] = s",
+             "else:",
+             "    C[:, :] = np.dot(np.ascontiguousarray(A), np.ascontiguousarray(B))"]
+    body = ["n = a.shape[-2]", "k = a.shape[-1]", "m = b.shape[-1]",
+            "if b.shape[-2] != k:\n        raise ValueError('matmul: the inner dimensions differ')",
+            *lines, f"out = np.empty({batch_shape(nb, ['n', 'm'])}, np.{dt})",
+            *loops, *("    " * nb + ln for ln in inner), "return (out,)"]
+    return "def kernel(a, b):\n" + "\n".join(indent(body, 1)) + "\n"
 
 
 @numba_funcify.register(Gemm)

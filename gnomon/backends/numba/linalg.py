@@ -1,21 +1,33 @@
-"""Linear algebra on single (non-batched) float32/float64 matrices with Numba's ``np.linalg``
-(LAPACK): ``Cholesky``, ``MatrixInverse``, ``Det``, ``SLogDet``, ``Solve``.
+"""Linear algebra: ``Cholesky``, ``MatrixInverse``, ``Det``, ``SLogDet``, ``Solve`` of single
+(non-batched) float32/float64 matrices with Numba's ``np.linalg`` (LAPACK); ``SolveTriangular``
+(substitution loops, batched, any dtype the reference accepts) and ``BandPart`` (``tril``,
+``triu``) written out as loops.
 
-Batched inputs, complex or integer dtypes and the other ops of ``gnomon/tensor/linalg.py`` run
-with the NumPy/SciPy ``perform`` (see ``docs/backends.md``). A LAPACK failure (a singular or
-non-positive-definite matrix) raises in the compiled code and is re-run on the reference
-backend, so the error is the reference's.
+Batched inputs, complex or integer dtypes of the ``np.linalg`` ops run with the NumPy/SciPy
+``perform`` (see ``docs/backends.md``). A run-time failure (a singular or non-positive-definite
+matrix, a non-finite entry where SciPy checks for one) raises in the compiled code and the node
+is re-run on the reference backend, so the error is the reference's.
 """
 
 from __future__ import annotations
 
-from gnomon.backends.numba.dispatch import numba_funcify
+from gnomon.backends.numba.batch import at, batch_loops, batch_shape
+from gnomon.backends.numba.dispatch import indent, numba_funcify
 from gnomon.backends.numba.scalar import ctor
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
-from gnomon.tensor.linalg import Cholesky, Det, MatrixInverse, SLogDet, Solve
+from gnomon.tensor.linalg import (
+    BandPart,
+    Cholesky,
+    Det,
+    MatrixInverse,
+    SLogDet,
+    Solve,
+    SolveTriangular,
+)
 
 _OK = ("float32", "float64")
+_COMPLEX = ("complex64", "complex128")
 
 
 def _check(node: Apply) -> str:
@@ -81,3 +93,72 @@ def _(op: Solve, node: Apply) -> str:
             "    if a.shape[0] == 0:\n        return (b.copy(),)\n"
             "    return (np.linalg.solve(np.ascontiguousarray(a), "
             "np.ascontiguousarray(b)),)\n")
+
+
+# --- triangular solves and band parts ------------------------------------------------------
+
+
+def _finite_check(node: Apply, names: list[str]) -> list[str]:
+    # SciPy's check_finite: a non-finite entry anywhere (the unread triangle too) is an error
+    # (v - v is NaN exactly for inf and NaN, real or complex: no temporary array)
+    return [f"for v in {n}.flat:\n        if v - v != 0:\n            raise ValueError('array "
+            "must not contain infs or NaNs')" for n, v in zip(names, node.inputs, strict=True)
+            if v.dtype[0] in "fc"]
+
+
+@numba_funcify.register(SolveTriangular)
+def _(op: SolveTriangular, node: Apply) -> str:
+    a, b = node.inputs
+    dt = node.outputs[0].dtype
+    if dt not in _OK + _COMPLEX or any(v.dtype[0] not in "biufc" for v in (a, b)):
+        raise NotLoweredError("solve_triangular of this dtype")
+    t = ctor(dt)
+    vec = b.ndim == 1
+    # op(a) = a (trans 0) or a.T (trans 1); op(a) lower: forward substitution, else backward
+    forward = op.lower == (op.trans == 0)
+    el = "A[i, p]" if op.trans == 0 else "A[p, i]"
+    rng_i = "range(n)" if forward else "range(n - 1, -1, -1)"
+    rng_p = "range(i)" if forward else "range(i + 1, n)"
+    lines, loops, idx, nb = batch_loops(["a"] if vec else ["a", "b"],
+                                        [a.ndim - 2] if vec else [a.ndim - 2, b.ndim - 2])
+    body = ["n = a.shape[-1]",
+            "if a.shape[-2] != n:\n        raise ValueError('the matrix is not square')",
+            f"if b.shape[{0 if vec else -2}] != n:\n"
+            "        raise ValueError('solve_triangular: a and b do not match')",
+            *_finite_check(node, ["a", "b"]), *lines]
+    body.append(f"out = np.empty({batch_shape(nb, ['n'] if vec else ['n', 'b.shape[-1]'])}, {t})")
+    inner = [f"A = {at('a', idx[0])}", f"X = {at('out', ''.join(f'i{d}, ' for d in range(nb)))}"]
+    inner += (["for i in range(n):", f"    X[i] = {t}(b[i])"] if vec else
+              [f"B = {at('b', idx[1])}", "for i in range(n):", "    for j in range(B.shape[1]):",
+               f"        X[i, j] = {t}(B[i, j])"])
+    xs = ("X[i]", "X[p]") if vec else ("X[i, j]", "X[p, j]")
+    if not op.unit_diagonal:
+        # trtrs checks the diagonal for exact zeros before solving (SciPy: LinAlgError)
+        inner += ["for i in range(n):", f"    if {t}(A[i, i]) == 0:",
+                  "        raise ValueError('the triangular matrix is singular')"]
+    solve = [f"for i in {rng_i}:", f"    s = {xs[0]}", f"    for p in {rng_p}:",
+             f"        s -= {t}({el}) * {xs[1]}",
+             f"    {xs[0]} = s" + ("" if op.unit_diagonal else f" / {t}(A[i, i])")]
+    if not vec:
+        solve = ["for j in range(B.shape[1]):", *("    " + ln for ln in solve)]
+    inner += solve
+    body += loops + ["    " * nb + ln for ln in inner] + ["return (out,)"]
+    return "def kernel(a, b):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+@numba_funcify.register(BandPart)
+def _(op: BandPart, node: Apply) -> str:
+    x = node.inputs[0]
+    t = ctor(x.dtype)
+    conds = ([f"j - i >= {op.lo}"] if op.lo is not None else []) + (
+        [f"j - i <= {op.hi}"] if op.hi is not None else [])
+    nb = x.ndim - 2
+    loops = ["    " * d + f"for i{d} in range(x.shape[{d}]):" for d in range(nb)]
+    ix = "".join(f"i{d}, " for d in range(nb))
+    cond = " and ".join(conds) or "True"
+    inner = ["for i in range(x.shape[-2]):",
+             "    for j in range(x.shape[-1]):",
+             f"        out[{ix}i, j] = x[{ix}i, j] if {cond} else {t}(0)"]
+    body = ["out = _empty(x.shape, " + t + ")", *loops, *("    " * nb + ln for ln in inner),
+            "return (out,)"]
+    return "def kernel(x):\n" + "\n".join(indent(body, 1)) + "\n"
