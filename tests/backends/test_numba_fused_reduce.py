@@ -50,15 +50,13 @@ def test_every_set_of_axes_with_run_time_broadcasting() -> None:
 
 def test_dtypes_follow_numpy() -> None:
     i, s = gt.ivector("i"), gt.fmatrix("s")
-    outs = [gt.sum(i * 3), gt.sum(gt.gt(i, 2)), gt.sum(s * s, axis=1),
-            gt.sum(gt.exp(s), dtype="float64")]
+    outs = [gt.sum(i * 3), gt.sum(s * s, axis=1), gt.sum(gt.exp(s), dtype="float64")]
     f = gnomon.function([i, s], outs, mode=MODE)
     assert _fused(f) == len(outs)
     rng = np.random.default_rng(23)
     iv = rng.integers(-2**30, 2**30, 1000).astype("int32")
     sv = rng.normal(size=(3, 1000)).astype("float32")
-    ref = [np.sum(iv * np.int32(3)), np.sum(iv > 2), np.sum(sv * sv, axis=1),
-           np.sum(np.exp(sv), dtype="float64")]
+    ref = [np.sum(iv * np.int32(3)), np.sum(sv * sv, axis=1), np.sum(np.exp(sv), dtype="float64")]
     for got, want in zip(f(iv, sv), ref, strict=True):
         assert got.dtype == want.dtype, (got.dtype, want.dtype)
         if want.dtype.kind == "f":
