@@ -43,6 +43,7 @@ from gnomon.tensor.basic import as_tensor, cast, constant, ones_like, zeros_like
 from gnomon.tensor.creation import arange
 from gnomon.tensor.reduce import sum as tsum
 from gnomon.tensor.shapes import flatten, reshape, shape_tuple, stack
+from gnomon.tensor.user_op import DisconnectedType, disconnected_type  # noqa: F401
 
 
 def _is_float(v: Variable) -> bool:
