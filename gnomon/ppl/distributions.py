@@ -1372,12 +1372,46 @@ class _CustomDistRV(RandomVariable):
     logcdf_fn: ClassVar[Any] = None
     random_fn: ClassVar[Any] = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The class is made at run time, so pickle by reference would fail: pickle the spec the
+        # class was made from (the user's functions must be picklable: module-level functions,
+        # not lambdas) and find or remake the class when loading.
+        spec = (type(self).__name__, self.name, len(self.ndims_params), self.default_dtype,
+                type(self).logp_fn, type(self).logcdf_fn, type(self).random_fn)
+        return (_custom_dist_op, spec)
+
     def rng_fn(self, rng, *params, size):  # type: ignore[no-untyped-def,override]
         if self.random_fn is None:
             raise GnomonValueError(with_hint(
                 f"CustomDist {self.name!r} has no random function, so it cannot be drawn",
                 "pass random=fn(*params, rng=..., size=...) to pm.CustomDist, or dist="))
         return self.random_fn(*params, rng=rng, size=size)
+
+
+#: the classes CustomDist made in this process, by class name (unpickling finds them here)
+_CUSTOM_DIST_CLASSES: dict[str, type] = {}
+
+
+def _custom_dist_class(cls_name: str, name: str, n_params: int, dtype: str, logp: Any,
+                       logcdf: Any, random: Any) -> type:
+    found = _CUSTOM_DIST_CLASSES.get(cls_name)
+    if found is not None and (found.logp_fn, found.logcdf_fn, found.random_fn) == (  # type: ignore[attr-defined]
+            logp, logcdf, random):
+        return found
+    op_cls = dataclass(frozen=True)(type(cls_name, (_CustomDistRV,), {
+        "name": name, "ndims_params": (0,) * n_params,
+        "param_names": tuple(f"param{i}" for i in range(n_params)),
+        "default_dtype": dtype, "logp_fn": staticmethod(logp),
+        "logcdf_fn": staticmethod(logcdf) if logcdf is not None else None,
+        "random_fn": staticmethod(random) if random is not None else None,
+        "__module__": __name__,
+    }))
+    _CUSTOM_DIST_CLASSES.setdefault(cls_name, op_cls)
+    return op_cls
+
+
+def _custom_dist_op(*spec: Any) -> Any:
+    return _custom_dist_class(*spec)()
 
 
 @_logprob.register(_CustomDistRV)
@@ -1458,15 +1492,8 @@ class CustomDist(Distribution):
                 "CustomDist with logp= supports scalar distributions only (ndim_supp=0)",
                 "use dist= to build a multivariate distribution from .dist() variables")))
         CustomDist._counter += 1
-        op_cls = type(f"_CustomDist{CustomDist._counter}", (_CustomDistRV,), {
-            "name": class_name, "ndims_params": (0,) * len(params),
-            "param_names": tuple(f"param{i}" for i in range(len(params))),
-            "default_dtype": dtype, "logp_fn": staticmethod(logp),
-            "logcdf_fn": staticmethod(logcdf) if logcdf is not None else None,
-            "random_fn": staticmethod(random) if random is not None else None,
-            "__module__": __name__,
-        })
-        op_cls = dataclass(frozen=True)(op_cls)
+        op_cls = _custom_dist_class(f"_CustomDist{CustomDist._counter}", class_name,
+                                    len(params), dtype, logp, logcdf, random)
         from gnomon.random.distributions import _draw
 
         out = _draw(op_cls(), _rng(rng), sz, *params)

@@ -58,9 +58,17 @@ def _ar_ref(rho, sigma, const, init):  # type: ignore[no-untyped-def]
     return x
 
 
+def _custom_logp(v, m):  # type: ignore[no-untyped-def]
+    return -((v - m) ** 2)
+
+
+def _custom_random(m, rng=None, size=None):  # type: ignore[no-untyped-def]
+    return rng.normal(m, 1.0, size)
+
+
 def _custom(mu):  # type: ignore[no-untyped-def]
-    return pm.CustomDist.dist(mu, logp=lambda v, m: -((v - m) ** 2),
-                              random=lambda m, rng=None, size=None: rng.normal(m, 1.0, size),
+    # module-level functions, so that the graph pickles (test_function_safety)
+    return pm.CustomDist.dist(mu, logp=_custom_logp, random=_custom_random,
                               rng=np.random.default_rng(SEED))
 
 
