@@ -98,3 +98,20 @@ def test_solve_triangular_errors_are_the_references() -> None:
     assert isinstance(got.value, ValueError)
     u = _compiled([a, b], gt.solve_triangular(a, b, lower=True, unit_diagonal=True))
     np.testing.assert_allclose(u(np.array([[0.0, 9.0], [2.0, 0.0]]), np.ones(2)), [1.0, -1.0])
+
+
+def test_factorizations_float32_batches_and_empty() -> None:
+    """eigh, svd (full and values), qr, pinv of a float32 stack, then of empty matrices with
+    the same compiled function (NumPy's identity factors for the empty SVD)."""
+    from gnomon.tensor.linalg import QR, SVD, Eigh, Pinv
+
+    a = gt.tensor("a", dtype="float32", shape=(None, None, None))
+    outs = [*gt.eigh(a), *gt.svd(a), gt.svd(a, compute_uv=False), *gt.qr(a), gt.pinv(a)]
+    f, ref = _compiled([a], outs), gnomon.function([a], outs, mode="numpy")
+    left = [n for n in f.compiled.state.fallback_nodes if isinstance(n.op, (Eigh, SVD, QR, Pinv))]
+    assert left == [], left
+    x = _rng("factorizations").normal(size=(2, 3, 3)).astype("float32")
+    for v in (x + np.swapaxes(x, 1, 2), np.zeros((2, 0, 0), "float32")):
+        for g, w in zip(f(v), ref(v), strict=True):
+            assert (g.dtype, g.shape) == (w.dtype, w.shape)
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)

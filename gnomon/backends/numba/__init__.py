@@ -32,7 +32,6 @@ from gnomon.tensor.blas import Einsum
 from gnomon.tensor.creation import Arange, Linspace
 from gnomon.tensor.debug import Print
 from gnomon.tensor.indexing import Nonzero
-from gnomon.tensor.linalg import QR, SVD, Eigh, Pinv
 from gnomon.tensor.shapes import Repeat, RepeatSum, Split
 
 #: numba becomes gnomon's default mode once every op in the op-records table passes on it.
@@ -41,7 +40,6 @@ READY = True
 _NOT_YET = "not lowered yet"
 _INDEXING = ("integer-array and boolean-mask indexing (NumPy's broadcasting and ordering rules "
              "of advanced indices) not lowered yet")
-_LAPACK = ("the rest of the linear-algebra family keeps SciPy/NumPy's LAPACK calls for now")
 
 #: The op classes (and scalar op classes) with no Numba lowering, with the reason: their nodes
 #: run with the op's NumPy ``perform`` between compiled kernels. ``docs/backends.md`` shows this
@@ -57,10 +55,6 @@ UNLOWERED: dict[type, str] = {
     Repeat: _NOT_YET,
     RepeatSum: _NOT_YET,
     Split: _NOT_YET,
-    Eigh: _LAPACK,
-    Pinv: _LAPACK,
-    QR: _LAPACK,
-    SVD: _LAPACK,
     FromFunctionOp: "it calls the user's Python function (as_op); user ops written with "
                     "PyTensor's protocol run the same way",
     Print: "it prints from Python (a call between compiled kernels, where the value exists)",

@@ -1,7 +1,8 @@
 """Linear algebra: ``Cholesky``, ``MatrixInverse``, ``Det``, ``SLogDet``, ``Solve`` of single
 (non-batched) float32/float64 matrices with Numba's ``np.linalg`` (LAPACK); ``SolveTriangular``
 (substitution loops, batched, any dtype the reference accepts) and ``BandPart`` (``tril``,
-``triu``) written out as loops.
+``triu``) written out as loops; ``Eigh``, ``SVD``, ``QR``, ``Pinv`` with ``np.linalg`` on each
+matrix of a stack (real inputs).
 
 Batched inputs, complex or integer dtypes of the ``np.linalg`` ops run with the NumPy/SciPy
 ``perform`` (see ``docs/backends.md``). A run-time failure (a singular or non-positive-definite
@@ -12,15 +13,19 @@ is re-run on the reference backend, so the error is the reference's.
 from __future__ import annotations
 
 from gnomon.backends.numba.batch import at, batch_loops, batch_shape
-from gnomon.backends.numba.dispatch import indent, numba_funcify
+from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
 from gnomon.tensor.linalg import (
+    QR,
+    SVD,
     BandPart,
     Cholesky,
     Det,
+    Eigh,
     MatrixInverse,
+    Pinv,
     SLogDet,
     Solve,
     SolveTriangular,
@@ -162,3 +167,75 @@ def _(op: BandPart, node: Apply) -> str:
     body = ["out = _empty(x.shape, " + t + ")", *loops, *("    " * nb + ln for ln in inner),
             "return (out,)"]
     return "def kernel(x):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+# --- factorizations: eigh, svd, qr, pinv ----------------------------------------------------
+
+
+def _factor_kernel(node: Apply, outs: list[str], core: list[str], square: bool = False) -> str:
+    """A kernel applying ``core`` to each matrix ``A`` (C-contiguous, in the result dtype) of
+    the stack ``a``; ``outs`` are the core shapes of the outputs (text in ``m``, ``n``, ``k``),
+    and ``core`` assigns ``O0, O1, ...``, the outputs' matrices of this batch."""
+    a = node.inputs[0]
+    dts = {o.dtype for o in node.outputs}
+    if len(dts) != 1 or not dts <= set(_OK) or a.dtype[0] not in "biuf":
+        raise NotLoweredError("complex or float16 factorizations")
+    t = ctor(dts.pop())
+    nb = a.ndim - 2
+    loops = ["    " * d + f"for i{d} in range(a.shape[{d}]):" for d in range(nb)]
+    ix = "".join(f"i{d}, " for d in range(nb))
+    shape = [f"a.shape[{d}]" for d in range(nb)]
+    body = ["m = a.shape[-2]", "n = a.shape[-1]", "k = min(m, n)"]
+    if square:
+        body.append("if m != n:\n        raise ValueError('the matrix is not square')")
+    body += [f"out{j} = np.zeros({shape_tuple_text(shape + s.split(', '))}, {t})"
+             for j, s in enumerate(outs)]
+    inner = [f"A = np.ascontiguousarray({at('a', ix)}).astype({t})",
+             *[f"O{j} = {at(f'out{j}', ix)}" for j in range(len(outs))], *core]
+    body += loops + ["    " * nb + ln for ln in inner]
+    body.append("return (" + "".join(f"out{j}, " for j in range(len(outs))) + ")")
+    return "def kernel(a):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+@numba_funcify.register(Eigh)
+def _(op: Eigh, node: Apply) -> str:
+    # Numba's eigh reads the lower triangle (UPLO='L'), as NumPy's and the reference's
+    return _factor_kernel(node, ["n", "n, n"], [
+        "if n > 0:", "    w, v = np.linalg.eigh(A)", "    O0[:] = w", "    O1[:, :] = v"],
+        square=True)
+
+
+@numba_funcify.register(SVD)
+def _(op: SVD, node: Apply) -> str:
+    if not op.compute_uv:
+        return _factor_kernel(node, ["k"], [
+            "if k > 0:", "    O0[:] = np.linalg.svd(A, False)[1]"])
+    # NumPy gives identity factors for an empty matrix (the full ones of the non-empty side)
+    us, vs = (["m, m", "n, n"] if op.full_matrices else ["m, k", "k, n"])
+    return _factor_kernel(node, [us, "k", vs], [
+        "if k > 0:",
+        f"    u, s, vh = np.linalg.svd(A, {op.full_matrices})",
+        "    O0[:, :] = u", "    O1[:] = s", "    O2[:, :] = vh",
+        "else:",
+        "    for i in range(min(O0.shape[0], O0.shape[1])):", "        O0[i, i] = 1",
+        "    for i in range(min(O2.shape[0], O2.shape[1])):", "        O2[i, i] = 1"])
+
+
+@numba_funcify.register(QR)
+def _(op: QR, node: Apply) -> str:
+    return _factor_kernel(node, ["m, k", "k, n"], [
+        "if k > 0:", "    q, r = np.linalg.qr(A)", "    O0[:, :] = q", "    O1[:, :] = r"])
+
+
+@numba_funcify.register(Pinv)
+def _(op: Pinv, node: Apply) -> str:
+    # NumPy's formula: singular values at most rcond * max(s) count as zero (rcond 1e-15 by
+    # default, NumPy's), then vh.T @ (1/s * u.T)
+    rcond = 1e-15 if op.rcond is None else op.rcond
+    return _factor_kernel(node, ["n, m"], [
+        "if k > 0:",
+        "    u, s, vh = np.linalg.svd(A, False)",
+        f"    cut = {rcond!r} * np.max(s)",
+        "    for i in range(k):",
+        "        s[i] = 1 / s[i] if s[i] > cut else 0",
+        "    O0[:, :] = np.dot(vh.T.copy(), (s.reshape(k, 1) * u.T))"])
