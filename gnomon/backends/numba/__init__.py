@@ -32,12 +32,10 @@ from gnomon.tensor.blas import Einsum
 from gnomon.tensor.creation import Arange, Linspace
 from gnomon.tensor.debug import Print
 from gnomon.tensor.indexing import Nonzero
-from gnomon.tensor.shapes import Repeat, RepeatSum, Split
 
 #: numba becomes gnomon's default mode once every op in the op-records table passes on it.
 READY = True
 
-_NOT_YET = "not lowered yet"
 _INDEXING = ("integer-array and boolean-mask indexing (NumPy's broadcasting and ordering rules "
              "of advanced indices) not lowered yet")
 
@@ -52,9 +50,6 @@ UNLOWERED: dict[type, str] = {
     Linspace: "its length and values follow NumPy's floating-point rules exactly; not "
               "re-implemented yet",
     Nonzero: _INDEXING,
-    Repeat: _NOT_YET,
-    RepeatSum: _NOT_YET,
-    Split: _NOT_YET,
     FromFunctionOp: "it calls the user's Python function (as_op); user ops written with "
                     "PyTensor's protocol run the same way",
     Print: "it prints from Python (a call between compiled kernels, where the value exists)",

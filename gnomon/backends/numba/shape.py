@@ -12,9 +12,12 @@ from gnomon.tensor.shapes import (
     DimShuffle,
     Join,
     MakeVector,
+    Repeat,
+    RepeatSum,
     Reshape,
     Shape,
     ShapeI,
+    Split,
 )
 
 
@@ -105,3 +108,71 @@ def _(op: Join, node: Apply) -> str:
     parts = "".join(f"np.ascontiguousarray(a{k}).copy(), " for k in range(n))
     return (f"def kernel({args}):\n"
             f"    return (np.concatenate(({parts}), axis={op.axis}),)\n")
+
+
+# --- split, repeat and its transpose -------------------------------------------------------
+
+
+def _axis_shape(ndim: int, axis: int, length: str, src: str) -> str:
+    """Shape text of ``src`` with the length of ``axis`` replaced by ``length``."""
+    return shape_tuple_text([length if d == axis else f"{src}.shape[{d}]" for d in range(ndim)])
+
+
+@numba_funcify.register(Split)
+def _(op: Split, node: Apply) -> str:
+    # the outputs are views of x (the op's view_map), as in the reference
+    sl = ":, " * op.axis
+    args = ", ".join(f"s{j}" for j in range(op.n_splits))
+    body = ["c = 0"]
+    for j in range(op.n_splits):
+        body += [f"k{j} = s{j}[()]",
+                 f"if k{j} < 0:\n        raise ValueError('split: a negative size')",
+                 f"o{j} = x[{sl}c:c + k{j}]", f"c += k{j}"]
+    body += [f"if c != x.shape[{op.axis}]:\n"
+             "        raise ValueError('split: the sizes do not add up to the length')",
+             "return (" + "".join(f"o{j}, " for j in range(op.n_splits)) + ")"]
+    return f"def kernel(x, {args}):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+def _counts(r_ndim: int, n: str) -> list[str]:
+    """Lines checking the repeat counts ``r`` (0-d, or one count, or ``n`` counts) and adding
+    them up into ``total``; ``count(i)`` text follows in the caller's loop."""
+    lines = []
+    if r_ndim == 1:
+        lines.append(f"if r.shape[0] != 1 and r.shape[0] != {n}:\n"
+                     "        raise ValueError('repeat: the counts do not match the axis')")
+    lines += ["total = 0", f"for i in range({n}):",
+              "    c = " + ("r[()]" if r_ndim == 0 else "r[i if r.shape[0] != 1 else 0]"),
+              "    if c < 0:\n            raise ValueError('repeat: a negative count')",
+              "    total += c"]
+    return lines
+
+
+@numba_funcify.register(Repeat)
+def _(op: Repeat, node: Apply) -> str:
+    x, r = node.inputs
+    sl = ":, " * op.axis
+    count = "r[()]" if r.ndim == 0 else "r[i if r.shape[0] != 1 else 0]"
+    body = [f"n = x.shape[{op.axis}]", *_counts(r.ndim, "n"),
+            f"out = np.empty({_axis_shape(x.ndim, op.axis, 'total', 'x')}, {ctor(x.dtype)})",
+            "pos = 0", "for i in range(n):", f"    for _ in range({count}):",
+            f"        out[{sl}pos] = x[{sl}i]", "        pos += 1", "return (out,)"]
+    return "def kernel(x, r):\n" + "\n".join(indent(body, 1)) + "\n"
+
+
+@numba_funcify.register(RepeatSum)
+def _(op: RepeatSum, node: Apply) -> str:
+    g, r, _ = node.inputs
+    if g.dtype == "bool":
+        raise NotLoweredError("RepeatSum of booleans (np.add.at is a logical or)")
+    sl = ":, " * op.axis
+    count = "r[()]" if r.ndim == 0 else "r[i if r.shape[0] != 1 else 0]"
+    acc = (["        out[i] += g[pos]"] if g.ndim == 1 else
+           [f"        v = out[{sl}i]", f"        v += g[{sl}pos]"])
+    body = ["N = nn[()]", *_counts(r.ndim, "N"),
+            f"if total != g.shape[{op.axis}]:\n"
+            "        raise ValueError('RepeatSum: the counts do not match the length')",
+            f"out = np.zeros({_axis_shape(g.ndim, op.axis, 'N', 'g')}, {ctor(g.dtype)})",
+            "pos = 0", "for i in range(N):", f"    for _ in range({count}):", *acc,
+            "        pos += 1", "return (out,)"]
+    return "def kernel(g, r, nn):\n" + "\n".join(indent(body, 1)) + "\n"

@@ -115,3 +115,21 @@ def test_factorizations_float32_batches_and_empty() -> None:
         for g, w in zip(f(v), ref(v), strict=True):
             assert (g.dtype, g.shape) == (w.dtype, w.shape)
             np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+def test_repeat_split_errors_are_the_references() -> None:
+    """Bad counts and sizes stop the compiled code; the reference's error is raised."""
+    from gnomon.tensor.shapes import Repeat, Split
+
+    x, r, k = gt.dvector("x"), gt.lvector("r"), gt.lscalar("k")
+    outs = [gt.repeat(x, r), *Split(0, 2)(x, k, 3 - k)]
+    f = _compiled([x, r, k], outs)
+    assert not [n for n in f.compiled.state.fallback_nodes if isinstance(n.op, (Repeat, Split))]
+    got = f(np.arange(3.0), np.array([2, 0, 1]), np.array(1))
+    np.testing.assert_array_equal(got[0], [0.0, 0.0, 2.0])
+    np.testing.assert_array_equal(got[2], [1.0, 2.0])
+    for args in ((np.arange(3.0), np.array([1, -1, 1]), np.array(1)),
+                 (np.arange(3.0), np.array([1, 1]), np.array(1)),
+                 (np.arange(3.0), np.array([1, 1, 1]), np.array(4))):
+        with pytest.raises(gnomon.errors.ShapeError):
+            f(*args)
