@@ -31,13 +31,9 @@ from gnomon.compile.ops import FromFunctionOp
 from gnomon.tensor.blas import Einsum
 from gnomon.tensor.creation import Arange, Linspace
 from gnomon.tensor.debug import Print
-from gnomon.tensor.indexing import Nonzero
 
 #: numba becomes gnomon's default mode once every op in the op-records table passes on it.
 READY = True
-
-_INDEXING = ("integer-array and boolean-mask indexing (NumPy's broadcasting and ordering rules "
-             "of advanced indices) not lowered yet")
 
 #: The op classes (and scalar op classes) with no Numba lowering, with the reason: their nodes
 #: run with the op's NumPy ``perform`` between compiled kernels. ``docs/backends.md`` shows this
@@ -49,7 +45,6 @@ UNLOWERED: dict[type, str] = {
             "re-implemented yet",
     Linspace: "its length and values follow NumPy's floating-point rules exactly; not "
               "re-implemented yet",
-    Nonzero: _INDEXING,
     FromFunctionOp: "it calls the user's Python function (as_op); user ops written with "
                     "PyTensor's protocol run the same way",
     Print: "it prints from Python (a call between compiled kernels, where the value exists)",

@@ -21,6 +21,7 @@ from gnomon.tensor.indexing import (
     AdvancedSubtensor,
     IncSubtensor,
     NewAxis,
+    Nonzero,
     SliceIndex,
     Subtensor,
 )
@@ -193,3 +194,18 @@ def _(op: AdvancedIncSubtensor, node: Apply) -> str:
             "        for c in range(m):\n"
             f"            o[j, c] {upd} {t}(yr[k, c])\n"
             "    return (out,)\n")
+
+
+@numba_funcify.register(Nonzero)
+def _(op: Nonzero, node: Apply) -> str:
+    # two passes in C order, as np.nonzero: count, then write the indices
+    nd = node.inputs[0].ndim
+    ix = ", ".join(f"i{d}" for d in range(nd))
+    test = f"x[{ix}]" if node.inputs[0].dtype == "bool" else f"x[{ix}] != 0"
+    loops = ["    " * d + f"for i{d} in range(x.shape[{d}]):" for d in range(nd)]
+    pad = "    " * nd
+    body = ["cnt = 0", *loops, f"{pad}if {test}:", f"{pad}    cnt += 1",
+            *[f"o{d} = np.empty(cnt, np.int64)" for d in range(nd)], "c = 0", *loops,
+            f"{pad}if {test}:", *[f"{pad}    o{d}[c] = i{d}" for d in range(nd)],
+            f"{pad}    c += 1", "return (" + "".join(f"o{d}, " for d in range(nd)) + ")"]
+    return "def kernel(x):\n" + "\n".join(indent(body, 1)) + "\n"
