@@ -133,3 +133,28 @@ def test_repeat_split_errors_are_the_references() -> None:
                  (np.arange(3.0), np.array([1, 1, 1]), np.array(4))):
         with pytest.raises(gnomon.errors.ShapeError):
             f(*args)
+
+
+def test_arange_linspace_bit_for_bit() -> None:
+    """Run-time arguments whose values depend on NumPy's order of operations (a step that is
+    not a binary fraction, float32 arithmetic): equal to NumPy exactly, not to rounding."""
+    from gnomon.tensor.creation import Arange, Linspace
+
+    for dt in ("float64", "float32"):
+        a, b, s = (gt.tensor(f"{c}_{dt}", dtype=dt, shape=()) for c in "abs")
+        n = gt.lscalar("n")
+        outs = [gt.arange(a, b, s), gt.linspace(a, b, n), gt.linspace(a, b, n, endpoint=False),
+                gt.linspace(a, b, n, dtype="int64")]
+        f = _compiled([a, b, s, n], outs)
+        assert not [m for m in f.compiled.state.fallback_nodes
+                    if isinstance(m.op, (Arange, Linspace))]
+        for args in ((0.1, 1.0, 0.1, 7), (-2.3, 5.7, 0.7, 11), (1.0, -1.0, -0.3, 1)):
+            vals = [np.asarray(v, dt) for v in args[:3]] + [np.asarray(args[3])]
+            want = [np.arange(*vals[:3]), np.linspace(vals[0], vals[1], args[3]),
+                    np.linspace(vals[0], vals[1], args[3], endpoint=False),
+                    np.linspace(vals[0], vals[1], args[3], dtype="int64")]
+            for g, w in zip(f(*vals), want, strict=True):
+                assert g.dtype == w.dtype
+                np.testing.assert_array_equal(g, w)
+        with pytest.raises(gnomon.errors.GnomonValueError):
+            f(*[np.asarray(v, dt) for v in (0.0, 1.0, 0.0)], np.asarray(3))

@@ -29,7 +29,6 @@ from gnomon.backends.numba import (  # noqa: F401
 )
 from gnomon.compile.ops import FromFunctionOp
 from gnomon.tensor.blas import Einsum
-from gnomon.tensor.creation import Arange, Linspace
 from gnomon.tensor.debug import Print
 
 #: numba becomes gnomon's default mode once every op in the op-records table passes on it.
@@ -41,10 +40,6 @@ READY = True
 #: without a lowering.
 UNLOWERED: dict[type, str] = {
     Einsum: "contraction planning is NumPy's (`np.einsum` is not available in Numba)",
-    Arange: "its length and values follow NumPy's floating-point rules exactly; not "
-            "re-implemented yet",
-    Linspace: "its length and values follow NumPy's floating-point rules exactly; not "
-              "re-implemented yet",
     FromFunctionOp: "it calls the user's Python function (as_op); user ops written with "
                     "PyTensor's protocol run the same way",
     Print: "it prints from Python (a call between compiled kernels, where the value exists)",
