@@ -158,3 +158,22 @@ def test_arange_linspace_bit_for_bit() -> None:
                 np.testing.assert_array_equal(g, w)
         with pytest.raises(gnomon.errors.GnomonValueError):
             f(*[np.asarray(v, dt) for v in (0.0, 1.0, 0.0)], np.asarray(3))
+
+
+def test_einsum_int_broadcast_and_errors() -> None:
+    """Integer operands (wrapping as NumPy's int8 sums do), an output label broadcast from
+    length 1, and a summed label of unequal run-time lengths (the reference's ShapeError)."""
+    from gnomon.tensor.blas import Einsum
+
+    a = gt.tensor("a", dtype="int8", shape=(None, None))
+    b = gt.tensor("b", dtype="int8", shape=(None,))
+    outs = [gt.einsum("ij,j->i", a, b), gt.einsum("ij,ij->ij", a, a[:1])]
+    f, ref = _compiled([a, b], outs), gnomon.function([a, b], outs, mode="numpy")
+    assert not [n for n in f.compiled.state.fallback_nodes if isinstance(n.op, Einsum)]
+    av = _rng("einsum_int").integers(-100, 100, (3, 4)).astype("int8")
+    bv = np.array([90, 100, -120, 7], "int8")
+    for g, w in zip(f(av, bv), ref(av, bv), strict=True):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+    with pytest.raises(gnomon.errors.ShapeError):
+        f(av, bv[:3])

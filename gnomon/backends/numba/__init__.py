@@ -28,7 +28,6 @@ from gnomon.backends.numba import (  # noqa: F401
     special,
 )
 from gnomon.compile.ops import FromFunctionOp
-from gnomon.tensor.blas import Einsum
 from gnomon.tensor.debug import Print
 
 #: numba becomes gnomon's default mode once every op in the op-records table passes on it.
@@ -39,7 +38,6 @@ READY = True
 #: table, and ``tests/backends/test_unlowered.py`` checks that it is exactly the set of op classes
 #: without a lowering.
 UNLOWERED: dict[type, str] = {
-    Einsum: "contraction planning is NumPy's (`np.einsum` is not available in Numba)",
     FromFunctionOp: "it calls the user's Python function (as_op); user ops written with "
                     "PyTensor's protocol run the same way",
     Print: "it prints from Python (a call between compiled kernels, where the value exists)",

@@ -4,16 +4,17 @@ on ``.T`` views and ``np.outer``.
 
 Stacks of matrices (rank > 2, batch dimensions broadcast at run time) loop over the batch.
 Integer and mixed dtypes run with the NumPy ``perform`` (Numba's ``np.dot``
-is BLAS-only); ``Einsum`` too (see ``docs/backends.md``).
+is BLAS-only). ``Einsum`` is one loop nest over its labels (see ``docs/backends.md``).
 """
 
 from __future__ import annotations
 
 from gnomon.backends.numba.batch import at, batch_loops, batch_shape
-from gnomon.backends.numba.dispatch import indent, numba_funcify
+from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
+from gnomon.backends.numba.scalar import ctor
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
-from gnomon.tensor.blas import Gemm, Ger, MatMul
+from gnomon.tensor.blas import Einsum, Gemm, Ger, MatMul
 
 
 @numba_funcify.register(MatMul)
@@ -87,3 +88,49 @@ def _(op: Ger, node: Apply) -> str:
     return ("def kernel(z, alpha, x, y):\n"
             "    out = z + alpha[()] * np.outer(x, y)\n"
             f"    return (out.astype(np.{dt}),)\n")
+
+
+@numba_funcify.register(Einsum)
+def _(op: Einsum, node: Apply) -> str:
+    # One loop nest: the output's labels outside, the summed labels inside, the product of the
+    # operands (each cast to the result dtype, as np.einsum does) added up in that dtype. No
+    # pairwise contraction through BLAS (np.einsum(optimize=True) in the reference): fine
+    # for the small contractions of models, slower for large products (use matmul there).
+    dt = node.outputs[0].dtype
+    if dt == "bool":
+        raise NotLoweredError("einsum of booleans")
+    t = ctor(dt)
+    ins, out = op.inputs_subs, op.output_subs
+    labels = list(dict.fromkeys("".join(ins)))
+    summed = [c for c in labels if c not in out]
+    names = [f"x{j}" for j in range(len(ins))]
+    body = [f"L_{c} = 1" for c in labels]
+    for j, (s, v) in enumerate(zip(ins, node.inputs, strict=True)):
+        for k, c in enumerate(s):
+            if c in summed and v.type.shape[k] == 1:
+                continue  # a static length 1 broadcasts (the reference's rule)
+            d = f"x{j}.shape[{k}]"
+            if c in summed:  # other lengths of a summed label must agree exactly
+                body += [f"if S_{c} >= 0 and S_{c} != {d}:",
+                         "    raise ValueError('einsum: a summed label has unequal lengths')",
+                         f"S_{c} = {d}", f"L_{c} = {d}"]
+            else:
+                body += [f"if {d} != 1:", f"    if L_{c} != 1 and L_{c} != {d}:",
+                         "        raise ValueError('einsum: lengths of a label do not match')",
+                         f"    L_{c} = {d}"]
+    body = [f"S_{c} = -1" for c in summed] + body
+    body.append(f"out = np.zeros({shape_tuple_text([f'L_{c}' for c in out])}, {t})")
+
+    def ref(j: int) -> str:
+        ix = ", ".join(f"i_{c} * (x{j}.shape[{k}] != 1)" for k, c in enumerate(ins[j]))
+        return f"{t}(x{j}[{ix or '()'}])"
+
+    prod = " * ".join(ref(j) for j in range(len(ins)))
+    oix = ", ".join(f"i_{c}" for c in out) or "()"
+    loops = ["    " * d + f"for i_{c} in range(L_{c}):" for d, c in enumerate(out)]
+    pad = "    " * len(out)
+    inner = ["    " * d + f"for i_{c} in range(L_{c}):" for d, c in enumerate(summed)]
+    ipad = "    " * len(summed)
+    body += [*loops, f"{pad}acc = {t}(0)", *(pad + ln for ln in inner),
+             f"{pad}{ipad}acc += {prod}", f"{pad}out[{oix}] = acc", "return (out,)"]
+    return f"def kernel({', '.join(names)}):\n" + "\n".join(indent(body, 1)) + "\n"
