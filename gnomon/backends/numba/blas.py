@@ -107,7 +107,7 @@ def _(op: Einsum, node: Apply) -> str:
     body = [f"L_{c} = 1" for c in labels]
     for j, (s, v) in enumerate(zip(ins, node.inputs, strict=True)):
         for k, c in enumerate(s):
-            if c in summed and v.type.shape[k] == 1:
+            if c in summed and v.type.shape[k] == 1:  # type: ignore[attr-defined]
                 continue  # a static length 1 broadcasts (the reference's rule)
             d = f"x{j}.shape[{k}]"
             if c in summed:  # other lengths of a summed label must agree exactly
