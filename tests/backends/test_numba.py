@@ -38,10 +38,13 @@ RNG = np.random.default_rng(7)
 
 
 def test_python_fallback_nodes_run_between_compiled_nodes() -> None:
-    # Repeat has no Numba lowering (gnomon.backends.numba.UNLOWERED): it runs with NumPy
-    # between the compiled exp and multiplication
+    # an as_op (FromFunctionOp) has no Numba lowering (gnomon.backends.numba.UNLOWERED): it
+    # runs with NumPy between the compiled exp and multiplication
+    from gnomon.compile.ops import as_op
+
+    rep = as_op([gt.dvector], [gt.dvector])(lambda v: np.repeat(v, 2))
     x = gt.dvector("x")
-    f = gnomon.function([x], gt.exp(gt.repeat(x, 2)) * 2.0, mode=NO_REWRITE)
+    f = gnomon.function([x], gt.exp(rep(x)) * 2.0, mode=NO_REWRITE)
     assert not f.compiled.state.nopython and f.compiled.state.fallback_nodes
     v = RNG.uniform(-0.9, 0.9, 7)
     np.testing.assert_allclose(f(v), np.exp(np.repeat(v, 2)) * 2.0, rtol=1e-12)
