@@ -184,11 +184,13 @@ class Distribution:
 
     @classmethod
     def _params(cls, *args: Any, **kwargs: Any) -> list[Variable]:
-        raise NotImplementedError
+        # Abstract hooks of the base class: every distribution class defines both; reaching
+        # these means a subclass (a user's) forgot one.
+        raise NotImplementedError(f"{cls.__name__} must define _params (its parametrization)")
 
     @classmethod
     def _make(cls, params: list[Variable], size: Any, rng: Any) -> Variable:
-        raise NotImplementedError
+        raise NotImplementedError(f"{cls.__name__} must define _make (its random variable)")
 
     @classmethod
     def _support_point(cls, rv: Variable, *params: Variable) -> Variable | None:
