@@ -24,9 +24,10 @@ new array; repeated advanced indices accumulate in ``inc_subtensor`` (``np.add.a
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -464,7 +465,47 @@ def _check_dyn(op: Op, dyn: Sequence[Variable], advanced: bool) -> None:
 
 
 @dataclass(frozen=True)
-class Subtensor(Op):
+class _IndexRead(Op):
+    """What basic and advanced reads share; the subclasses differ in ``_advanced``, in the op
+    their gradient writes with (``_write``) and in how :meth:`perform` indexes."""
+
+    idx_list: tuple[Entry, ...]
+
+    _advanced: ClassVar[bool]
+    _write: ClassVar[type[Op]]
+
+    def make_node(self, x: Any, *dyn: Any) -> Apply:
+        x = as_tensor(x)
+        dyn = tuple(as_tensor(d) for d in dyn)
+        _check_dyn(self, dyn, advanced=self._advanced)
+        shape, _ = _static_shape(x, self.idx_list, dyn, advanced=self._advanced)
+        return Apply.make(self, [x, *dyn], [TensorType(x.dtype, shape)])
+
+    def infer_shape(self, node, input_shapes):
+        dyn = node.inputs[1:]
+        return [_symbolic_shape(node, input_shapes[0], dyn, input_shapes[1:], self._advanced,
+                                node.outputs[0].type.shape)]
+
+    def pullback(self, node, output_grads):
+        from gnomon.tensor.basic import zeros_like
+
+        x, *dyn = node.inputs
+        gx = None
+        if x.dtype[0] in "fc":
+            # The advanced write accumulates: an element picked twice gets both gradients.
+            gx = self._write(self.idx_list, False)(zeros_like(x), output_grads[0], *dyn)
+        return [gx] + [None] * len(dyn)
+
+    def pushforward(self, node, tangents):
+        t = tangents[0]
+        return [None if t is None else self(t, *node.inputs[1:])]
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}{_fmt_idx(self.idx_list)}"
+
+
+@dataclass(frozen=True)
+class Subtensor(_IndexRead):
     """Basic indexing ``x[idx]`` (ints, slices, new axes); the output is a view of ``x``.
 
     Inputs: ``x``, then one integer scalar per :data:`INPUT` marker in ``idx_list``.
@@ -479,16 +520,8 @@ class Subtensor(Op):
     Subtensor{1:, 0}
     """
 
-    idx_list: tuple[Entry, ...]
-
+    _advanced = False
     view_map = {0: 0}  # noqa: RUF012
-
-    def make_node(self, x: Any, *dyn: Any) -> Apply:
-        x = as_tensor(x)
-        dyn = tuple(as_tensor(d) for d in dyn)
-        _check_dyn(self, dyn, advanced=False)
-        shape, _ = _static_shape(x, self.idx_list, dyn, advanced=False)
-        return Apply.make(self, [x, *dyn], [TensorType(x.dtype, shape)])
 
     def perform(self, node, inputs):
         x, *dyn = inputs
@@ -496,30 +529,9 @@ class Subtensor(Op):
         # A trailing ``...`` makes NumPy return a 0-d view instead of a scalar copy.
         return (_run_index(lambda: x[(*key, Ellipsis)]),)
 
-    def infer_shape(self, node, input_shapes):
-        dyn = node.inputs[1:]
-        return [_symbolic_shape(node, input_shapes[0], dyn, input_shapes[1:], False,
-                                node.outputs[0].type.shape)]
-
-    def pullback(self, node, output_grads):
-        from gnomon.tensor.basic import zeros_like
-
-        x, *dyn = node.inputs
-        gx = None
-        if x.dtype[0] in "fc":
-            gx = IncSubtensor(self.idx_list, False)(zeros_like(x), output_grads[0], *dyn)
-        return [gx] + [None] * len(dyn)
-
-    def pushforward(self, node, tangents):
-        t = tangents[0]
-        return [None if t is None else self(t, *node.inputs[1:])]
-
-    def __str__(self) -> str:
-        return f"Subtensor{_fmt_idx(self.idx_list)}"
-
 
 @dataclass(frozen=True)
-class AdvancedSubtensor(Op):
+class AdvancedSubtensor(_IndexRead):
     """Indexing with at least one integer array or boolean mask; the output is a copy.
 
     Inputs: ``x``, then one input per :data:`INPUT` marker: an integer scalar, an integer array
@@ -536,41 +548,12 @@ class AdvancedSubtensor(Op):
     [[7.0, 8.0], [1.0, 2.0]]
     """
 
-    idx_list: tuple[Entry, ...]
-
-    def make_node(self, x: Any, *dyn: Any) -> Apply:
-        x = as_tensor(x)
-        dyn = tuple(as_tensor(d) for d in dyn)
-        _check_dyn(self, dyn, advanced=True)
-        shape, _ = _static_shape(x, self.idx_list, dyn, advanced=True)
-        return Apply.make(self, [x, *dyn], [TensorType(x.dtype, shape)])
+    _advanced = True
 
     def perform(self, node, inputs):
         x, *dyn = inputs
         key = _index_tuple(self.idx_list, dyn)
         return (np.asarray(_run_index(lambda: x[key])),)
-
-    def infer_shape(self, node, input_shapes):
-        dyn = node.inputs[1:]
-        return [_symbolic_shape(node, input_shapes[0], dyn, input_shapes[1:], True,
-                                node.outputs[0].type.shape)]
-
-    def pullback(self, node, output_grads):
-        from gnomon.tensor.basic import zeros_like
-
-        x, *dyn = node.inputs
-        gx = None
-        if x.dtype[0] in "fc":
-            # Accumulates: an element picked twice gets both gradients.
-            gx = AdvancedIncSubtensor(self.idx_list, False)(zeros_like(x), output_grads[0], *dyn)
-        return [gx] + [None] * len(dyn)
-
-    def pushforward(self, node, tangents):
-        t = tangents[0]
-        return [None if t is None else self(t, *node.inputs[1:])]
-
-    def __str__(self) -> str:
-        return f"AdvancedSubtensor{_fmt_idx(self.idx_list)}"
 
 
 def _make_inc_node(op: Any, x: Any, y: Any, dyn: Sequence[Any], advanced: bool) -> Apply:
@@ -604,7 +587,54 @@ def _check_fits(y: Variable, shape: tuple[int | None, ...], fname: str) -> None:
 
 
 @dataclass(frozen=True)
-class IncSubtensor(Op):
+class _IndexWrite(Op):
+    """What basic and advanced set/increment share; the subclasses differ in ``_advanced``, in
+    the read their gradient takes (``_read``) and in how an increment lands (:meth:`_add`)."""
+
+    idx_list: tuple[Entry, ...]
+    set_instead_of_inc: bool = False
+
+    _advanced: ClassVar[bool]
+    _read: ClassVar[type[Op]]
+
+    @staticmethod
+    @abc.abstractmethod
+    def _add(out: np.ndarray, key: tuple[Any, ...], y: np.ndarray) -> None:
+        """Increment ``out[key]`` by ``y`` in place."""
+
+    def make_node(self, x: Any, y: Any, *dyn: Any) -> Apply:
+        return _make_inc_node(self, x, y, dyn, advanced=self._advanced)
+
+    def perform(self, node, inputs):
+        x, y, *dyn = inputs
+        out = x.copy()  # never write into an input
+        key = _index_tuple(self.idx_list, dyn)
+
+        def run() -> None:
+            if self.set_instead_of_inc:
+                out[key] = y
+            else:
+                self._add(out, key, y)
+
+        _run_index(run)
+        return (out,)
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(input_shapes[0])]
+
+    def pullback(self, node, output_grads):
+        return _inc_pullback(self, node, output_grads[0], self._read(self.idx_list))
+
+    def pushforward(self, node, tangents):
+        return _inc_pushforward(self, node, tangents)
+
+    def __str__(self) -> str:
+        mode = "set" if self.set_instead_of_inc else "inc"
+        return f"{type(self).__name__}{{{mode}, {_fmt_idx(self.idx_list)[1:]}"
+
+
+@dataclass(frozen=True)
+class IncSubtensor(_IndexWrite):
     """A copy of ``x`` with ``x[idx]`` (basic index) set to, or incremented by, ``y``.
 
     Inputs: ``x``, ``y`` (same dtype, broadcastable to ``x[idx]``), then the index scalars.
@@ -618,42 +648,16 @@ class IncSubtensor(Op):
     IncSubtensor{set, ::2}
     """
 
-    idx_list: tuple[Entry, ...]
-    set_instead_of_inc: bool = False
+    _advanced = False
+    _read = Subtensor
 
-    def make_node(self, x: Any, y: Any, *dyn: Any) -> Apply:
-        return _make_inc_node(self, x, y, dyn, advanced=False)
-
-    def perform(self, node, inputs):
-        x, y, *dyn = inputs
-        out = x.copy()  # never write into an input
-        key = _index_tuple(self.idx_list, dyn)
-
-        def run() -> None:
-            if self.set_instead_of_inc:
-                out[key] = y
-            else:
-                out[key] += y
-
-        _run_index(run)
-        return (out,)
-
-    def infer_shape(self, node, input_shapes):
-        return [tuple(input_shapes[0])]
-
-    def pullback(self, node, output_grads):
-        return _inc_pullback(self, node, output_grads[0], Subtensor(self.idx_list))
-
-    def pushforward(self, node, tangents):
-        return _inc_pushforward(self, node, tangents)
-
-    def __str__(self) -> str:
-        mode = "set" if self.set_instead_of_inc else "inc"
-        return f"IncSubtensor{{{mode}, {_fmt_idx(self.idx_list)[1:]}"
+    @staticmethod
+    def _add(out: np.ndarray, key: tuple[Any, ...], y: np.ndarray) -> None:
+        out[key] += y
 
 
 @dataclass(frozen=True)
-class AdvancedIncSubtensor(Op):
+class AdvancedIncSubtensor(_IndexWrite):
     """A copy of ``x`` with ``x[idx]`` (advanced index) set to, or incremented by, ``y``.
 
     Incrementing accumulates at repeated indices, like ``np.add.at``; setting with repeated
@@ -668,38 +672,16 @@ class AdvancedIncSubtensor(Op):
     [2.0, 0.0, 1.0]
     """
 
-    idx_list: tuple[Entry, ...]
-    set_instead_of_inc: bool = False
+    _advanced = True
+    _read = AdvancedSubtensor
 
-    def make_node(self, x: Any, y: Any, *dyn: Any) -> Apply:
-        return _make_inc_node(self, x, y, dyn, advanced=True)
+    @staticmethod
+    def _add(out: np.ndarray, key: tuple[Any, ...], y: np.ndarray) -> None:
+        np.add.at(out, key, y)  # accumulates at repeated indices
 
-    def perform(self, node, inputs):
-        x, y, *dyn = inputs
-        out = x.copy()  # never write into an input
-        key = _index_tuple(self.idx_list, dyn)
 
-        def run() -> None:
-            if self.set_instead_of_inc:
-                out[key] = y
-            else:
-                np.add.at(out, key, y)
-
-        _run_index(run)
-        return (out,)
-
-    def infer_shape(self, node, input_shapes):
-        return [tuple(input_shapes[0])]
-
-    def pullback(self, node, output_grads):
-        return _inc_pullback(self, node, output_grads[0], AdvancedSubtensor(self.idx_list))
-
-    def pushforward(self, node, tangents):
-        return _inc_pushforward(self, node, tangents)
-
-    def __str__(self) -> str:
-        mode = "set" if self.set_instead_of_inc else "inc"
-        return f"AdvancedIncSubtensor{{{mode}, {_fmt_idx(self.idx_list)[1:]}"
+Subtensor._write = IncSubtensor
+AdvancedSubtensor._write = AdvancedIncSubtensor
 
 
 def _inc_pullback(op: Any, node: Apply, g: Variable, read: Op) -> list[Any]:
