@@ -487,6 +487,7 @@ class _Classes:
                 self.classes.setdefault(nd["eclass"], []).append(en)
         self.ctor_info = ctors
         self.best: dict[str, tuple[float, int]] = {}
+        self.dag_cost = math.inf
         self._extract()
 
     def node_cost(self, n: _ENode) -> float:
@@ -522,6 +523,136 @@ class _Classes:
                         best[c] = (tot, k)
                         changed = True
         self.best = best
+        self.choice = self._dag_extract()
+
+    def _dag_extract(self, seconds: float = 1.0, passes: int = 6) -> dict[str, int]:
+        """The e-node chosen for each e-class, by the cost of the extracted *DAG* (an e-class
+        used twice is computed once), from the tree-cost choices improved by local search.
+
+        Tree cost counts a shared e-class once per use, so it picks ``exp(a + a)`` over
+        ``exp(a) * exp(a)`` even where ``exp(a)`` is computed anyway for another output. The
+        search switches one e-class at a time to another of its e-nodes and keeps the switch
+        if the DAG cost of everything reachable from the roots goes down, until a pass over the
+        reachable e-classes changes nothing (a local optimum: optimal DAG extraction is
+        NP-hard). The DAG cost is kept incrementally with reference counts (an e-class costs
+        its chosen e-node while something reachable uses it), so a trial costs the part of the
+        graph it adds or drops, not the whole graph; a switch that would make the choices
+        cyclic is not tried. Starting from the tree-cost choices, the result is never costlier
+        than them by the DAG cost.
+        """
+        names = list(self.classes)
+        idx = {c: i for i, c in enumerate(names)}
+        own: list[list[float]] = []
+        kids: list[list[tuple[int, ...]]] = []
+        for name in names:
+            own.append([self.node_cost(n) for n in self.classes[name]])
+            kids.append([tuple(idx[ch] for ch in n.children if ch in idx)
+                         for n in self.classes[name]])
+        sel = [self.best[name][1] if name in self.best else -1 for name in names]
+        ref = [0] * len(names)
+        total = [0.0]
+
+        def inc(c: int) -> None:
+            stack = [c]
+            while stack:
+                x = stack.pop()
+                ref[x] += 1
+                if ref[x] == 1:
+                    total[0] += own[x][sel[x]]
+                    stack.extend(kids[x][sel[x]])
+
+        def dec(c: int) -> None:
+            stack = [c]
+            while stack:
+                x = stack.pop()
+                ref[x] -= 1
+                if ref[x] == 0:
+                    total[0] -= own[x][sel[x]]
+                    stack.extend(kids[x][sel[x]])
+
+        def switch(c: int, k: int) -> None:
+            old = sel[c]
+            sel[c] = k
+            for ch in kids[c][k]:
+                inc(ch)
+            for ch in kids[c][old]:
+                dec(ch)
+
+        roots = [idx[name] for name in self.root_class.values() if name in idx]
+        if any(sel[r] < 0 for r in roots):
+            return {name: b[1] for name, b in self.best.items()}
+        for r in roots:
+            inc(r)
+
+        def order() -> dict[int, int]:
+            # topological positions of the reachable e-classes (children first)
+            pos: dict[int, int] = {}
+            for r in roots:
+                stack = [(r, False)]
+                while stack:
+                    x, done = stack.pop()
+                    if done:
+                        pos.setdefault(x, len(pos))
+                        continue
+                    if x in pos:
+                        continue
+                    stack.append((x, True))
+                    stack.extend((ch, False) for ch in kids[x][sel[x]] if ch not in pos)
+            return pos
+
+        def acyclic(c: int, k: int, pos: dict[int, int]) -> bool:
+            # Would choosing e-node k for class c close a cycle? Anything that reaches c
+            # comes after it in the order, so reachable classes before c are not followed;
+            # unreachable ones (whose choices may be stale) are followed, cycles among them
+            # included.
+            state: dict[int, int] = {}
+            stack = [(ch, False) for ch in kids[c][k]]
+            while stack:
+                x, done = stack.pop()
+                if done:
+                    state[x] = 2
+                    continue
+                if x == c or state.get(x) == 1:
+                    return False
+                if state.get(x) == 2:
+                    continue
+                p = pos.get(x)
+                if p is not None and p < pos[c]:
+                    state[x] = 2
+                    continue
+                if sel[x] < 0:
+                    return False
+                state[x] = 1
+                stack.append((x, True))
+                stack.extend((ch, False) for ch in kids[x][sel[x]])
+            return True
+
+        start = time.perf_counter()
+        for _ in range(passes):
+            improved = False
+            pos = order()
+            for c in sorted(pos, key=pos.__getitem__, reverse=True):
+                if ref[c] == 0:
+                    continue  # dropped by an earlier switch of this pass
+                for k in range(len(own[c])):
+                    if k == sel[c] or not all(sel[ch] >= 0 for ch in kids[c][k]):
+                        continue
+                    if not acyclic(c, k, pos):
+                        continue
+                    before, old = total[0], sel[c]
+                    switch(c, k)
+                    if total[0] < before - 1e-9 * max(1.0, abs(before)):
+                        improved = True
+                        pos = order()
+                    else:
+                        switch(c, old)
+                        total[0] = before  # no drift from undoing
+                if time.perf_counter() - start > seconds:
+                    break
+            if not improved or time.perf_counter() - start > seconds:
+                break
+        self.dag_cost = total[0]
+        return {names[i]: sel[i] for i in range(len(names)) if sel[i] >= 0}
 
 
 # --- reading terms back -------------------------------------------------------------------------
@@ -540,7 +671,7 @@ class _Builder:
     def choice(self, c: str) -> _ENode:
         k = self.over.get(c)
         if k is None:
-            k = self.cl.best[c][1]
+            k = self.cl.choice[c]
         return self.cl.classes[c][k]
 
     def deps(self, key: tuple[str, Any]) -> list[tuple[str, Any]]:
@@ -929,7 +1060,7 @@ def variants(
             od = dict(over)
             for c in used:
                 base = cl.best[c][0]
-                cur = od.get(c, cl.best[c][1])
+                cur = od.get(c, cl.choice[c])
                 for tot, k in alts.get(c, []):
                     if k == cur or (c, k) in over:
                         continue
