@@ -303,3 +303,24 @@ def test_without_egglog_the_error_says_how_to_install_it(monkeypatch: Any) -> No
     with pytest.raises(EGraphUnavailableError, match=r"gnomon\[egraph\]"):
         saturate(gt.exp(x) * 2)
     assert not core.egglog_available()
+
+
+def test_greedy_rules_are_generated_from_the_same_data() -> None:
+    # An equality marked `greedy` is the greedy engine's rule too (one table): the registered
+    # greedy rule is the generated one, it fires on the left side, and it yields the right side.
+    from gnomon.rewrite import get_rule
+
+    shared = [r for r in RULES if r.greedy is not None]
+    assert len(shared) >= 7
+    rng = _rng("greedy-from-data")
+    for r in shared:
+        rule = get_rule(r.greedy)
+        assert rule.fn.__module__.startswith("gnomon.rewrite.rules."), r.name
+        assert r.name in rule.doc, r.name
+        env = {v: gt.dvector(v) for v in r.variables()}
+        lhs = instantiate(r.lhs, env)
+        new, trace = rewrite_graph(lhs, exclude=("fusion", "inplace"), backend="numpy")
+        assert r.greedy in [s.rule for s in trace], r.name
+        vals = [rng.uniform(0.2, 2.0, 5) for _ in env]
+        want, got = _evaluate(list(env.values()), [instantiate(r.rhs, env), new], vals)
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=r.name)

@@ -86,6 +86,8 @@ class EqRule:
     group : ``'canonicalize'`` or ``'stabilize'`` (the greedy stage with the same identities)
     domain : ``(variable, kind)`` pairs, kind ``'positive'`` or ``'nonzero'`` (a variable not
         listed is any real): where the soundness test samples it
+    greedy : the name of the greedy rule generated from this equality (left to right; see
+        :func:`greedy_rule`), or ``None`` where the greedy engine has its own code
     """
 
     name: str
@@ -94,6 +96,7 @@ class EqRule:
     both: bool = True
     group: str = "canonicalize"
     domain: tuple[tuple[str, str], ...] = ()
+    greedy: str | None = None
 
     def variables(self) -> list[str]:
         """The pattern variables of the left side, in order of appearance."""
@@ -112,9 +115,9 @@ def _vars(t: Term, out: list[str]) -> None:
 
 
 def R(name: str, lhs: Term, rhs: Term, *, both: bool = True, group: str = "canonicalize",
-      **domain: str) -> EqRule:
+      greedy: str | None = None, **domain: str) -> EqRule:
     """Shorthand for :class:`EqRule` (variables' domains as keywords)."""
-    return EqRule(name, lhs, rhs, both, group, tuple(sorted(domain.items())))
+    return EqRule(name, lhs, rhs, both, group, tuple(sorted(domain.items())), greedy)
 
 
 #: THE rules of the e-graph (the algebraic equalities of canonicalize and stabilize).
@@ -132,13 +135,13 @@ RULES: tuple[EqRule, ...] = (
       ("add", ("div", "a", "c"), ("div", "b", "c")), c="nonzero"),
     # negation and subtraction
     R("sub_as_add_neg", ("sub", "a", "b"), ("add", "a", ("neg", "b"))),
-    R("neg_neg", ("neg", ("neg", "a")), "a", both=False),
+    R("neg_neg", ("neg", ("neg", "a")), "a", both=False, greedy="neg_neg"),
     R("mul_neg", ("mul", ("neg", "a"), "b"), ("neg", ("mul", "a", "b"))),
     R("add_neg_self", ("add", "a", ("neg", "a")), 0.0, both=False),
     # neutral elements
     R("mul_one", ("mul", "a", 1.0), "a", both=False),
     R("add_zero", ("add", "a", 0.0), "a", both=False),
-    R("div_one", ("div", "a", 1.0), "a", both=False),
+    R("div_one", ("div", "a", 1.0), "a", both=False, greedy="div_one"),
     # division
     R("div_as_mul", ("div", ("mul", "a", "b"), "c"), ("mul", "a", ("div", "b", "c")),
       c="nonzero"),
@@ -152,7 +155,7 @@ RULES: tuple[EqRule, ...] = (
     # exp and log
     R("exp_add", ("exp", ("add", "a", "b")), ("mul", ("exp", "a"), ("exp", "b"))),
     R("exp_neg", ("exp", ("neg", "a")), ("div", 1.0, ("exp", "a"))),
-    R("log_exp", ("log", ("exp", "a")), "a", both=False),
+    R("log_exp", ("log", ("exp", "a")), "a", both=False, greedy="log_exp"),
     R("exp_log", ("exp", ("log", "a")), "a", both=False, a="positive"),
     R("log_div_exp", ("log", ("div", "a", ("exp", "b"))), ("sub", ("log", "a"), "b"),
       a="positive"),
@@ -160,7 +163,7 @@ RULES: tuple[EqRule, ...] = (
       a="positive"),
     # powers
     R("pow_two", ("pow", "a", 2.0), ("mul", "a", "a")),
-    R("pow_one", ("pow", "a", 1.0), "a", both=False),
+    R("pow_one", ("pow", "a", 1.0), "a", both=False, greedy="pow_one"),
     R("pow_half", ("pow", "a", 0.5), ("sqrt", "a"), a="positive"),
     R("pow_exp", ("pow", ("exp", "a"), "b"), ("exp", ("mul", "a", "b"))),
     R("pow_minus_one", ("pow", "a", -1.0), ("div", 1.0, "a"), a="nonzero"),
@@ -172,13 +175,13 @@ RULES: tuple[EqRule, ...] = (
     R("expm1_def", ("add", ("exp", "a"), -1.0), ("expm1", "a"), both=False, group="stabilize"),
     R("expm1_sub", ("sub", ("exp", "a"), 1.0), ("expm1", "a"), both=False, group="stabilize"),
     R("softplus_def", ("log1p", ("exp", "a")), ("softplus", "a"), both=False,
-      group="stabilize"),
+      group="stabilize", greedy="softplus_from_log1p_exp"),
     R("softplus_neg", ("sub", ("softplus", "a"), "a"), ("softplus", ("neg", "a")), both=False,
       group="stabilize"),
     R("log_sigmoid", ("log", ("sigmoid", "a")), ("neg", ("softplus", ("neg", "a"))), both=False,
-      group="stabilize"),
+      group="stabilize", greedy="log_sigmoid"),
     R("log1m_sigmoid", ("log1p", ("neg", ("sigmoid", "a"))), ("neg", ("softplus", "a")),
-      both=False, group="stabilize"),
+      both=False, group="stabilize", greedy="log1m_sigmoid"),
 )
 
 
@@ -364,3 +367,67 @@ def instantiate(term: Term, env: dict[str, Any]) -> Any:
         dtype = next(iter(env.values())).dtype
         return constant(float(term), dtype=dtype)
     return Elemwise(OPS[term[0]].scalar())(*(instantiate(a, env) for a in term[1:]))
+
+
+# --- the greedy direction -----------------------------------------------------------------------
+
+
+def greedy_rule(name: str, module: str, *, float_only: bool = False) -> tuple[Any, Any]:
+    """The greedy rule of the e-graph equality called ``name``: its left side as a pattern
+    (:mod:`gnomon.rewrite.pattern`) and a function building its right side, for
+    :func:`gnomon.rewrite.engine.register_rule`. The function is named after
+    :attr:`EqRule.greedy` and belongs to ``module`` (the greedy rule module that registers it,
+    so the soundness-case guard of the greedy rules covers it).
+
+    Only equalities whose greedy rule is exactly "left side -> right side" are generated:
+    a one-way simplification with no condition beyond the variables' dtype (``float_only``:
+    the variables must be floating point, as for ``log(exp(x)) -> x``). The greedy engine
+    casts and broadcasts a replacement to the node's type, so the right side may drop a
+    variable that broadcast the rest.
+
+    Examples
+    --------
+    >>> pat, fn = greedy_rule("log_exp", __name__, float_only=True)
+    >>> fn.__name__
+    'log_exp'
+    """
+    from gnomon.rewrite.pattern import Const, P, Var, is_float
+    from gnomon.tensor.elemwise import Elemwise
+
+    (rule,) = [r for r in RULES if r.name == name]
+    if rule.greedy is None or rule.both:
+        raise ValueError(f"e-graph rule {name!r} has no greedy direction")
+    where = is_float if float_only else None
+
+    def pattern(t: Term) -> Any:
+        if isinstance(t, str):
+            return Var(t, where=where)
+        if isinstance(t, float | int):
+            return Const(value=t)
+        return P(Elemwise(OPS[t[0]].scalar), *(pattern(a) for a in t[1:]))
+
+    def fn(node: Any, **env: Any) -> Any:
+        return instantiate(rule.rhs, env)
+
+    fn.__name__ = fn.__qualname__ = rule.greedy
+    fn.__module__ = module
+    fn.__doc__ = f"``{_text(rule.lhs)} -> {_text(rule.rhs)}`` (from the e-graph rule {name!r})."
+    return pattern(rule.lhs), fn
+
+
+def register_greedy(name: str, module: str, groups: tuple[str, ...], *,
+                    float_only: bool = False) -> None:
+    """Register the greedy rule of the e-graph equality ``name`` (:func:`greedy_rule`) in
+    ``groups``; called by the greedy rule modules."""
+    from gnomon.rewrite.engine import register_rule
+
+    pattern, fn = greedy_rule(name, module, float_only=float_only)
+    register_rule(pattern, groups=groups)(fn)
+
+
+def _text(t: Term) -> str:
+    if isinstance(t, str):
+        return t
+    if isinstance(t, float | int):
+        return f"{float(t):g}"
+    return f"{t[0]}({', '.join(_text(a) for a in t[1:])})"

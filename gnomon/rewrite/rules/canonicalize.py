@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from gnomon.graph.basic import Apply, Constant, Variable
+from gnomon.rewrite.egraph.rules import register_greedy
 from gnomon.rewrite.engine import current_oracle, register_rule, symbolic_shape
 from gnomon.rewrite.pattern import (
     Const,
@@ -79,10 +80,9 @@ def _add_all(terms: list[Variable], dtype: str) -> Variable:
 # --- negation, addition, subtraction --------------------------------------------------------
 
 
-@register_rule(P(Elemwise(Neg), P(Elemwise(Neg), "x")), groups=CLEANUP)
-def neg_neg(node: Apply, x: Variable) -> Variable:
-    """``-(-x) -> x``."""
-    return x
+# Rules that are exactly an e-graph equality read left to right are generated from its data
+# (gnomon.rewrite.egraph.rules.RULES: one table for both engines; docs/egraph.md).
+register_greedy("neg_neg", __name__, groups=CLEANUP)
 
 
 @register_rule(P(Elemwise(Add), Const(value=0), rest="others"), groups=CANON)
@@ -230,10 +230,7 @@ def mul_minus_one(node: Apply, others: tuple[Variable, ...]) -> Variable | None:
     return neg(_mul_all(list(others), node.outputs[0].dtype))
 
 
-@register_rule(P(Elemwise(TrueDiv), "x", Const(value=1)), groups=CANON)
-def div_one(node: Apply, x: Variable) -> Variable:
-    """``x / 1 -> x``."""
-    return x
+register_greedy("div_one", __name__, groups=CANON)
 
 
 @register_rule(P(Elemwise(TrueDiv), "x", "x"), groups=IEEE)
@@ -310,10 +307,7 @@ def collect_mul_factors(node: Apply) -> Variable | None:
 # --- powers, exp and log ----------------------------------------------------------------------
 
 
-@register_rule(P(Elemwise(Pow), "x", Const(value=1)), groups=CANON)
-def pow_one(node: Apply, x: Variable) -> Variable:
-    """``x ** 1 -> x``."""
-    return x
+register_greedy("pow_one", __name__, groups=CANON)
 
 
 @register_rule(P(Elemwise(Pow), "x", Const(value=0)), groups=CANON)
@@ -342,10 +336,8 @@ def exp_log(node: Apply, x: Variable) -> Variable:
     return where(ge(x, 0), x, constant(np.nan, dtype=x.dtype))
 
 
-@register_rule(P(Elemwise(Log), P(Elemwise(Exp), Var("x", where=is_float))), groups=CANON)
-def log_exp(node: Apply, x: Variable) -> Variable:
-    """``log(exp(x)) -> x`` (real ``x``; also right where ``exp(x)`` would overflow)."""
-    return x
+# log(exp(x)) -> x (real x; also right where exp(x) would overflow)
+register_greedy("log_exp", __name__, float_only=True, groups=CANON)
 
 
 # --- casts, copies, switches ------------------------------------------------------------------

@@ -15,13 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from gnomon.graph.basic import Apply, Variable
+from gnomon.rewrite.egraph.rules import register_greedy
 from gnomon.rewrite.engine import register_rule
 from gnomon.rewrite.pattern import Const, P, Var, is_float
 from gnomon.scalar.basic import Add, Neg, Pow, Sub, TrueDiv
-from gnomon.scalar.math import Exp, Log, Log1p, Sigmoid, Sqrt, Square
+from gnomon.scalar.math import Exp, Log, Log1p, Sqrt, Square
 from gnomon.tensor.elemwise import Elemwise
 from gnomon.tensor.math import abs as abs_
-from gnomon.tensor.math import add, expm1, log1mexp, log1p, neg, softplus
+from gnomon.tensor.math import add, expm1, log1mexp, log1p, neg
 from gnomon.tensor.reduce import Softmax, Sum, log_softmax, logsumexp, softmax
 from gnomon.tensor.shapes import DimShuffle, expand_dims
 
@@ -46,23 +47,13 @@ def log1p_from_log_one_minus(node: Apply, x: Variable) -> Variable:
     return log1p(neg(x))
 
 
-@register_rule(P(Elemwise(Log1p), P(Elemwise(Exp), Var("x", where=_real))), groups=STAB)
-def softplus_from_log1p_exp(node: Apply, x: Variable) -> Variable:
-    """``log1p(exp(x)) -> softplus(x)`` (finite and exact for large ``x``)."""
-    return softplus(x)
-
-
-@register_rule(P(Elemwise(Log), P(Elemwise(Sigmoid), Var("x", where=_real))), groups=STAB)
-def log_sigmoid(node: Apply, x: Variable) -> Variable:
-    """``log(sigmoid(x)) -> -softplus(-x)`` (no ``log(0)`` for very negative ``x``)."""
-    return neg(softplus(neg(x)))
-
-
-@register_rule(P(Elemwise(Log1p), P(Elemwise(Neg), P(Elemwise(Sigmoid), Var("x", where=_real)))),
-               groups=STAB)
-def log1m_sigmoid(node: Apply, x: Variable) -> Variable:
-    """``log(1 - sigmoid(x)) = log1p(-sigmoid(x)) -> -softplus(x)``."""
-    return neg(softplus(x))
+# Generated from the e-graph's equalities (gnomon.rewrite.egraph.rules.RULES, one table for
+# both engines), real x only:
+# log1p(exp(x)) -> softplus(x) (finite and exact for large x),
+# log(sigmoid(x)) -> -softplus(-x) (no log(0) for very negative x),
+# log(1 - sigmoid(x)) = log1p(-sigmoid(x)) -> -softplus(x).
+for _eq in ("softplus_def", "log_sigmoid", "log1m_sigmoid"):
+    register_greedy(_eq, __name__, float_only=True, groups=STAB)
 
 
 @register_rule(P(Elemwise(Log1p), P(Elemwise(Neg), P(Elemwise(Exp), Var("x", where=_real)))),
