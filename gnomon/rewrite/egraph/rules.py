@@ -139,8 +139,8 @@ RULES: tuple[EqRule, ...] = (
     R("mul_neg", ("mul", ("neg", "a"), "b"), ("neg", ("mul", "a", "b"))),
     R("add_neg_self", ("add", "a", ("neg", "a")), 0.0, both=False),
     # neutral elements
-    R("mul_one", ("mul", "a", 1.0), "a", both=False),
-    R("add_zero", ("add", "a", 0.0), "a", both=False),
+    R("mul_one", ("mul", "a", 1.0), "a", both=False, greedy="mul_one"),
+    R("add_zero", ("add", "a", 0.0), "a", both=False, greedy="add_zero"),
     R("div_one", ("div", "a", 1.0), "a", both=False, greedy="div_one"),
     # division
     R("div_as_mul", ("div", ("mul", "a", "b"), "c"), ("mul", "a", ("div", "b", "c")),
@@ -172,7 +172,8 @@ RULES: tuple[EqRule, ...] = (
     # (softplus(-x) -> softplus(x) - x cancels catastrophically at x = 40).
     R("log1p_def", ("log", ("add", 1.0, "a")), ("log1p", "a"), both=False, group="stabilize",
       a="positive"),
-    R("expm1_def", ("add", ("exp", "a"), -1.0), ("expm1", "a"), both=False, group="stabilize"),
+    R("expm1_def", ("add", ("exp", "a"), -1.0), ("expm1", "a"), both=False, group="stabilize",
+      greedy="expm1_from_exp_minus_one"),
     R("expm1_sub", ("sub", ("exp", "a"), 1.0), ("expm1", "a"), both=False, group="stabilize"),
     R("softplus_def", ("log1p", ("exp", "a")), ("softplus", "a"), both=False,
       group="stabilize", greedy="softplus_from_log1p_exp"),
@@ -399,20 +400,31 @@ def greedy_rule(name: str, module: str, *, float_only: bool = False) -> tuple[An
         raise ValueError(f"e-graph rule {name!r} has no greedy direction")
     where = is_float if float_only else None
 
-    def pattern(t: Term) -> Any:
+    def pattern(t: Term, root: bool = False) -> Any:
         if isinstance(t, str):
             return Var(t, where=where)
         if isinstance(t, float | int):
             return Const(value=t)
-        return P(Elemwise(OPS[t[0]].scalar), *(pattern(a) for a in t[1:]))
+        # a variadic add / mul at the root: the left side may be part of a longer chain
+        # (x + 0 + y), and the rest comes back around the right side (associativity)
+        rest = REST if root and t[0] in VARIADIC else None
+        return P(Elemwise(OPS[t[0]].scalar), *(pattern(a) for a in t[1:]), rest=rest)
 
     def fn(node: Any, **env: Any) -> Any:
-        return instantiate(rule.rhs, env)
+        others = env.pop(REST, ())
+        out = instantiate(rule.rhs, env)
+        return Elemwise(OPS[rule.lhs[0]].scalar())(out, *others) if others else out
 
     fn.__name__ = fn.__qualname__ = rule.greedy
     fn.__module__ = module
     fn.__doc__ = f"``{_text(rule.lhs)} -> {_text(rule.rhs)}`` (from the e-graph rule {name!r})."
-    return pattern(rule.lhs), fn
+    return pattern(rule.lhs, root=True), fn
+
+
+#: Ops whose greedy nodes are variadic (associative and commutative), and the capture name of
+#: the inputs a generated pattern leaves over.
+VARIADIC = ("add", "mul")
+REST = "_rest"
 
 
 def register_greedy(name: str, module: str, groups: tuple[str, ...], *,

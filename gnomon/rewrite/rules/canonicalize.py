@@ -85,10 +85,8 @@ def _add_all(terms: list[Variable], dtype: str) -> Variable:
 register_greedy("neg_neg", __name__, groups=CLEANUP)
 
 
-@register_rule(P(Elemwise(Add), Const(value=0), rest="others"), groups=CANON)
-def add_zero(node: Apply, others: tuple[Variable, ...]) -> Variable:
-    """``x + 0 -> x`` (the zero may be any broadcast array of zeros)."""
-    return _add_all(list(others), node.outputs[0].dtype)
+# x + 0 -> x (the zero may be any broadcast array of zeros)
+register_greedy("add_zero", __name__, groups=CANON)
 
 
 @register_rule(P(Elemwise(Sub), "x", Const(value=0)), groups=CANON)
@@ -209,10 +207,7 @@ def collect_add_terms(node: Apply) -> Variable | None:
 # --- multiplication and division --------------------------------------------------------------
 
 
-@register_rule(P(Elemwise(Mul), Const(value=1), rest="others"), groups=CANON)
-def mul_one(node: Apply, others: tuple[Variable, ...]) -> Variable:
-    """``x * 1 -> x``."""
-    return _mul_all(list(others), node.outputs[0].dtype)
+register_greedy("mul_one", __name__, groups=CANON)
 
 
 @register_rule(P(Elemwise(Mul), Const(value=0), rest="others"), groups=IEEE)

@@ -22,7 +22,7 @@ from gnomon.scalar.basic import Add, Neg, Pow, Sub, TrueDiv
 from gnomon.scalar.math import Exp, Log, Log1p, Sqrt, Square
 from gnomon.tensor.elemwise import Elemwise
 from gnomon.tensor.math import abs as abs_
-from gnomon.tensor.math import add, expm1, log1mexp, log1p, neg
+from gnomon.tensor.math import add, log1mexp, log1p, neg
 from gnomon.tensor.reduce import Softmax, Sum, log_softmax, logsumexp, softmax
 from gnomon.tensor.shapes import DimShuffle, expand_dims
 
@@ -63,15 +63,9 @@ def log1mexp_from_log1p_neg_exp(node: Apply, x: Variable) -> Variable:
     return log1mexp(x)
 
 
-@register_rule(P(Elemwise(Add), P(Elemwise(Exp), Var("x", where=_real)), Const(value=-1),
-                 rest="others"), groups=STAB)
-def expm1_from_exp_minus_one(
-    node: Apply, x: Variable, others: tuple[Variable, ...]
-) -> Variable:
-    """``exp(x) - 1 + ... -> expm1(x) + ...`` (accurate for small ``x``; canonicalization has
-    turned ``- 1`` into ``+ (-1)``)."""
-    e = expm1(x)
-    return e if not others else add(e, *others)
+# exp(x) - 1 + ... -> expm1(x) + ... (accurate for small x; canonicalization has turned - 1
+# into + (-1)), generated from the e-graph's expm1_def
+register_greedy("expm1_def", __name__, float_only=True, groups=STAB)
 
 
 @register_rule(P(Elemwise(Log), P(Sum, P(Elemwise(Exp), Var("x", where=_real)), name="s")),
