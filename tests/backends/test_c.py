@@ -382,7 +382,10 @@ class _Out(ctypes.Structure):
 def test_export_runs_from_ctypes_with_strided_inputs(exported: tuple[Path, list[Any]]) -> None:
     d, graphs = exported
     name, inputs, outputs, values = next(g for g in graphs if g[0] == "matmul_softmax")
-    subprocess.run([*CC, "-O2", "-std=c99", "-fPIC", "-shared", f"{name}.c", "-o",
+    # built with the vector-math flags of mode="c" where the compiler takes them (the
+    # GNOMON_VECMATH path of exported code), plain -O2 otherwise
+    subprocess.run([*CC, "-O2", *cache.native_flags()[0], "-std=c99", "-fPIC", "-shared",
+                    "-Wall", "-Werror", "-Wno-unused-function", f"{name}.c", "-o",
                     f"lib{name}.so", "-lm"], cwd=d, check=True)
     lib = ctypes.CDLL(str(d / f"lib{name}.so"))
     lib.matmul_softmax_run.restype = ctypes.c_int
@@ -429,3 +432,80 @@ def test_export_of_random_draws_is_refused_clearly(tmp_path: Path) -> None:
     mu = gt.dscalar("mu")
     with pytest.raises(gnomon.errors.GnomonValueError, match="random variables cannot be"):
         gnomon.export_c(gr.normal(mu, 1.0, size=3) * 2.0, tmp_path, name="draws")
+
+
+# --- vector math (libmvec through omp simd loops) ----------------------------------------------
+
+#: argument ranges per function (float32 range, float64 range), as tests/backends/
+#: test_numba_vmath.py draws them
+VM_DOMAINS = {
+    "exp": (-80, 80, -745, 709), "exp2": (-120, 120, -1075, 1023), "expm1": (-80, 80, -40, 709),
+    "log": (0, 1e30, 0, 1e300), "log2": (0, 1e30, 0, 1e300), "log10": (0, 1e30, 0, 1e300),
+    "log1p": (-1, 1e30, -1, 1e300), "sin": (-1e4, 1e4, -1e4, 1e4),
+    "cos": (-1e4, 1e4, -1e4, 1e4), "tan": (-1e4, 1e4, -1e4, 1e4), "arcsin": (-1, 1, -1, 1),
+    "arccos": (-1, 1, -1, 1), "arctan": (-1e5, 1e5, -1e5, 1e5), "sinh": (-80, 80, -709, 709),
+    "cosh": (-80, 80, -709, 709), "tanh": (-20, 20, -20, 20),
+    "arcsinh": (-1e10, 1e10, -1e10, 1e10), "arccosh": (1, 1e10, 1, 1e10),
+    "arctanh": (-1, 1, -1, 1), "power": (0, 30, 0, 50), "arctan2": (-10, 10, -10, 10),
+}
+VM_SPECIALS = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 1e-310, 1000.0,
+               -1000.0]
+
+
+def test_vector_math_agrees_with_numpy_to_4_ulp_and_exactly_on_special_values(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every function, both float dtypes, in one -O3 module (the table's module is -O0, where
+    # nothing is vectorized); a fresh cache directory to find the module's bytes
+    monkeypatch.setattr(gnomon.config, "cache_dir", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "_STORES", {})
+    rng = np.random.default_rng(13)
+    n_rand = 2048
+    sp = np.array(VM_SPECIALS)
+    pairs = (np.repeat(sp, len(sp)), np.tile(sp, len(sp)))  # every special against every one
+    n = n_rand + len(pairs[0]) + 3  # not a multiple of any vector width: a scalar tail too
+    names = list(VM_DOMAINS)
+    data, ins, outs = [], [], []
+    for dtype in ("float64", "float32"):
+        x0 = np.empty((len(names), n), dtype)
+        x1 = np.ones((len(names), n), dtype)
+        for k, (lo32, hi32, lo64, hi64) in enumerate(VM_DOMAINS.values()):
+            lo, hi = (lo64, hi64) if dtype == "float64" else (lo32, hi32)
+            for i, x in enumerate((x0, x1)):
+                r = rng.uniform(lo, hi, n)
+                r[: n_rand // 4] *= 1e-3  # small arguments too
+                r[n_rand:n_rand + len(pairs[0])] = pairs[i]
+                x[k] = r
+        a, b = gt.matrix(f"a_{dtype}", dtype=dtype), gt.matrix(f"b_{dtype}", dtype=dtype)
+        ins += [a, b]
+        data += [x0, x1]
+        for k, name in enumerate(names):
+            two = name in ("power", "arctan2")
+            outs.append(getattr(gt, name)(a[k], b[k]) if two else getattr(gt, name)(a[k]))
+    f = gnomon.function(ins, outs, mode="c")
+    got = f(*data)
+    for j, out in enumerate(got):
+        dt, k = divmod(j, len(names))
+        name, x0, x1 = names[k], data[2 * dt], data[2 * dt + 1]
+        args = (x0[k], x1[k]) if name in ("power", "arctan2") else (x0[k],)
+        with np.errstate(all="ignore"):
+            ref = getattr(np, name)(*args)
+        assert out.dtype == ref.dtype
+        fin = np.isfinite(ref)
+        np.testing.assert_array_equal(out[~fin], ref[~fin], err_msg=name)
+        ulp = np.abs(out[fin].astype(np.float64) - ref[fin]) / np.spacing(
+            np.abs(ref[fin])).astype(np.float64)
+        assert ulp.max() <= 4, (name, out.dtype, float(ulp.max()), args[0][fin][np.argmax(ulp)])
+        z = fin & (ref == 0)
+        np.testing.assert_array_equal(np.signbit(out[z]), np.signbit(ref[z]), err_msg=name)
+    flags, _ = cache.native_flags()
+    if "-DGNOMON_VECMATH" in flags and "-march=native" in flags and \
+            os.path.exists("/usr/include/x86_64-linux-gnu/bits/math-vector.h"):
+        # the vector path is really taken: the module calls libmvec's vector variants
+        (entry,) = list((tmp_path / "cache" / "c").glob("*.so.signed"))
+        payload = diskcache.read_signed(cache._store(), str(entry))
+        assert payload is not None
+        for fn in (b"exp", b"log1p", b"sin", b"pow", b"expf", b"atan2f"):
+            assert any(b"_ZGV" + isa + b"v_" + fn + b"\0" in payload
+                       or b"_ZGV" + isa + b"vv_" + fn + b"\0" in payload
+                       for isa in (b"bN2", b"bN4", b"cN4", b"cN8", b"dN4", b"dN8", b"eN8",
+                                   b"eN16")), fn

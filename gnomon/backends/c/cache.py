@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import platform
 import shlex
 import shutil
 import subprocess
@@ -87,6 +88,47 @@ def compiler() -> tuple[str, ...]:
 
 
 @functools.cache
+def native_flags() -> tuple[tuple[str, ...], str]:
+    """``(flags, cpu)``: the flags for fast loops on this machine and what they compile for.
+
+    ``-march=native`` (the host's vector registers: AVX2, AVX-512) and ``-fopenmp-simd`` with
+    ``-DGNOMON_VECMATH`` (``omp simd`` loops calling glibc's vector math, see the runtime) are
+    used when the compiler accepts them. Code built with ``-march=native`` runs only on CPUs
+    like this one, so ``cpu`` (the compiler's expansion of ``native``) is part of every cache
+    key: a cache shared by machines with other CPUs holds one entry per CPU, never a wrong one.
+    ``GNOMON_C_NATIVE=0`` drops ``-march=native``; ``GNOMON_VMATH=0`` drops the vector math.
+    """
+    off = ("0", "off", "false")
+    flags: list[str] = []
+    if os.environ.get("GNOMON_C_NATIVE", "1").lower() not in off:
+        flags.append("-march=native")
+    if os.environ.get("GNOMON_VMATH", "1").lower() not in off:
+        flags += ["-fopenmp-simd", "-DGNOMON_VECMATH"]
+    if not flags:
+        return (), ""
+    try:
+        proc = subprocess.run([*compiler(), *flags, "-E", "-v", "-x", "c", os.devnull, "-o",
+                               os.devnull], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return (), ""
+    if proc.returncode != 0:  # an old or unusual compiler: plain -O3 loops
+        return (), ""
+    cpu = [ln.strip() for ln in proc.stderr.splitlines()
+           if "-march=" in ln or "-target-cpu" in ln]
+    if "-march=native" in flags and not cpu:
+        flags.remove("-march=native")  # cannot tell which CPU it compiles for: do without
+    # the cc1 line names temporary paths: keep only its option words
+    words = sorted({w for ln in cpu for w in ln.split() if w.startswith(("-m", "-target"))
+                    or w.startswith("+") or w.startswith("-")})
+    return tuple(flags), " ".join(words)
+
+
+def all_flags() -> tuple[str, ...]:
+    """Every flag of a ``mode="c"`` compile (:data:`FLAGS` plus :func:`native_flags`)."""
+    return (*FLAGS, *native_flags()[0])
+
+
+@functools.cache
 def compiler_id() -> str:
     """The first line of ``$CC --version`` (part of every cache key)."""
     try:
@@ -106,7 +148,9 @@ def versions() -> str:
 
     py = ".".join(map(str, sys.version_info[:3]))
     return (f"gen={GENERATOR_VERSION} gnomon={gnomon.__version__} numpy={np.__version__} "
-            f"python={py} cc={compiler_id()} flags={' '.join(FLAGS)}")
+            f"python={py} cc={compiler_id()} flags={' '.join(all_flags())} "
+            f"cpu={hashlib.sha256(native_flags()[1].encode()).hexdigest()[:16]} "
+            f"libc={'-'.join(platform.libc_ver())}")
 
 
 def module_name(source: str) -> str:
@@ -129,7 +173,7 @@ def compile_shared(source: str, directory: str, name: str, extra: tuple[str, ...
     so_file = os.path.join(directory, name + ".so")
     with open(c_file, "w") as f:
         f.write(source)
-    cmd = [*compiler(), *FLAGS, *extra, c_file, "-o", so_file, "-lm"]
+    cmd = [*compiler(), *all_flags(), *extra, c_file, "-o", so_file, "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise GnomonRuntimeError(

@@ -121,6 +121,10 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
     if len(full) == len(arrays):
         body.append(f"if ({' && '.join(contig) or '1'}) {{")
         body += ["    " + ln for ln in ptrs]
+        # omp simd (with GNOMON_VECMATH): no dependence between iterations (an in-place
+        # output is the input it replaces, element for element), so the loop vectorizes and
+        # calls libmvec's vector math (see the runtime)
+        body.append("    GN_SIMD")
         body.append("    for (int64_t i = 0; i < total; i++) {")
         flat_write = [f"o{j}[i]" for j in range(len(out_dt))]
         body += ["        " + ln for ln in elem(flat_read, flat_write)]

@@ -194,6 +194,9 @@ def _header(name: str, ins: Any, outs: Any, n_user: int, build: str, f: Any) -> 
              f"   or an object file:        cc -O2 -std=c99 -c {name}.c",
              "   Add -DGNOMON_BLAS and -lopenblas (or -lblas -llapack) to use the system",
              "   BLAS/LAPACK for matrix products and Cholesky.",
+             "   Fast elementwise loops (x86-64 with glibc: vector exp/log/sin/... from",
+             "   libmvec, same results to 4 ulp): add -O3 -march=native -fopenmp-simd",
+             "   -DGNOMON_VECMATH (elsewhere the macro is ignored and the loops stay scalar).",
              "",
              "   inputs[] (dtype, shape; ? = any length):"]
     for k, (nm, dt, sh) in enumerate(ins):
