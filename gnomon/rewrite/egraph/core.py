@@ -44,12 +44,16 @@ from gnomon.rewrite.egraph import cost as costs
 from gnomon.rewrite.egraph.rules import (
     BCAST_WEIGHT,
     BY_SCALAR,
+    MATMUL_WEIGHT,
     OPS,
+    SUM_WEIGHT,
     EqRule,
     _num,
+    axes_mask,
     declarations,
     egglog_rule,
     get_rules,
+    mask_axes,
 )
 from gnomon.tensor.basic import constant
 from gnomon.tensor.elemwise import Elemwise
@@ -160,6 +164,27 @@ def _join(a: TypeKey, b: TypeKey) -> TypeKey | None:
     return (a[0], tuple(dims))
 
 
+def _reduce(t: TypeKey, mask: int) -> TypeKey | None:
+    """``t`` without the axes of ``mask`` (``None`` if an axis is out of range)."""
+    if mask >> len(t[1]):
+        return None
+    return (t[0], tuple(d for i, d in enumerate(t[1]) if not mask >> i & 1))
+
+
+def _matmul(a: TypeKey, b: TypeKey) -> TypeKey | None:
+    """The type of the product of two matrices (``None`` unless both are matrices of one dtype
+    whose inner lengths may be equal)."""
+    if a[0] != b[0] or len(a[1]) != 2 or len(b[1]) != 2:
+        return None
+    k1, k2 = a[1][1], b[1][0]
+    if isinstance(k1, int) and isinstance(k2, int) and k1 != k2:
+        return None
+    if (isinstance(k1, int) and not isinstance(k2, int) and not k2) or \
+            (isinstance(k2, int) and not isinstance(k1, int) and not k1):
+        return None  # a static length against a length 1
+    return (a[0], (a[1][0], b[1][1]))
+
+
 def _elems(t: TypeKey) -> float:
     n = 1.0
     for d in t[1]:
@@ -192,6 +217,7 @@ class _Translation:
         self.region_nodes = 0
         self._sym = itertools.count()
         self.sym_src: dict[int, tuple[Variable, int]] = {}  # symbol -> (leaf, dimension)
+        self.masks: set[int] = set()  # axes of the sums (bit masks)
         self._translate()
         self.roots_index = {v: i for i, v in enumerate(self.roots)}
 
@@ -232,6 +258,11 @@ class _Translation:
         for node in nodes:
             if node not in in_region:
                 continue
+            if not isinstance(node.op, Elemwise):
+                if self._struct(node, needed):
+                    continue
+                self._opaque_after_all(node, in_region)
+                continue
             args: list[tuple[int, TypeKey]] = []
             for i in node.inputs:
                 opnd = self._operand(i)
@@ -246,7 +277,7 @@ class _Translation:
                         break
                     t = j
                 else:
-                    so = node.op.scalar_op  # type: ignore[attr-defined]
+                    so = node.op.scalar_op
                     info = BY_SCALAR.get(type(so))
                     out = node.outputs[0]
                     if info is not None and info.arity == 2 and len(args) > 2:
@@ -275,11 +306,7 @@ class _Translation:
                         self.roots.append(out)
                     continue
             # an operand could not be typed: the node is opaque after all
-            self.opaque.append(node)
-            for i in node.inputs:
-                if i in self.term and i.owner is not None and i.owner in in_region \
-                        and i not in self.roots:
-                    self.roots.append(i)
+            self._opaque_after_all(node, in_region)
         for o in self.outputs:
             if o in self.term and o.owner is not None and o not in self.roots:
                 self.roots.append(o)
@@ -288,7 +315,56 @@ class _Translation:
                                         and r.owner not in set(self.opaque)))
         self.opaque = list(dict.fromkeys(self.opaque))
 
+    def _opaque_after_all(self, node: Apply, in_region: set[Apply]) -> None:
+        self.opaque.append(node)
+        for i in node.inputs:
+            if i in self.term and i.owner is not None and i.owner in in_region \
+                    and i not in self.roots:
+                self.roots.append(i)
+
+    def _struct(self, node: Apply, needed: set[Variable]) -> bool:
+        """A sum or a product of matrices as a term; ``False`` if its operands have no type."""
+        from gnomon.tensor.blas import MatMul
+        from gnomon.tensor.reduce import Sum
+
+        opnds = [self._operand(i) for i in node.inputs]
+        if any(o is None for o in opnds):
+            return False
+        args = [o for o in opnds if o is not None]
+        out = node.outputs[0]
+        if isinstance(node.op, Sum):
+            mask = axes_mask(node.op.axes)
+            t = _reduce(args[0][1], mask)
+            if t is None:
+                return False
+            name = self.row("Sum", self.tid(t), mask, args[0][0])
+            self.masks.add(mask)
+        elif isinstance(node.op, MatMul):
+            mt = _matmul(args[0][1], args[1][1])
+            if mt is None:
+                return False
+            t = mt
+            name = self.row("MatMul", self.tid(t), args[0][0], args[1][0])
+        else:
+            return False
+        self.term[out], self.vtype[out] = name, t
+        self.region_nodes += 1
+        if out in needed:
+            self.roots.append(out)
+        return True
+
     def _region_ok(self, node: Apply) -> bool:
+        from gnomon.tensor.blas import MatMul
+        from gnomon.tensor.reduce import Sum
+
+        if isinstance(node.op, Sum | MatMul):
+            # a sum keeping the dtype; a product of two matrices of one floating dtype
+            out = node.outputs[0]
+            return (np.dtype(out.dtype).kind == "f"
+                    and all(isinstance(i.type, TensorType) and i.dtype == out.dtype
+                            for i in node.inputs)
+                    and (isinstance(node.op, Sum)
+                         or all(i.ndim == 2 for i in node.inputs)))
         if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
             return False
         out = node.outputs[0]
@@ -331,24 +407,37 @@ class _Translation:
         """Rows of ``bc`` (broadcast) over the closure of the graph's types (up to ``cap``
         types: a rule needing a join beyond them does not fire) and of ``unit`` (the type of a
         constant of the same dtype and rank)."""
-        for t in list(self.types):
-            self.tid((t[0], tuple(frozenset() for _ in t[1])))
+        # the closure under broadcasting, units, reductions by the graph's axes and matrix
+        # products (what the right sides of rules may build), up to the cap
         new = list(self.types)
         while new and len(self.types) < cap:
             fresh = []
             for a in new:
+                cands: list[TypeKey | None] = [(a[0], tuple(frozenset() for _ in a[1]))]
+                cands += [_reduce(a, m) for m in self.masks]
                 for b in list(self.types):
-                    j = _join(a, b)
+                    cands += [_join(a, b), _matmul(a, b), _matmul(b, a)]
+                for j in cands:
                     if j is not None and j not in self.type_id and len(self.types) < cap:
                         self.tid(j)
                         fresh.append(j)
             new = fresh
         bc = self.rows.setdefault("bc", [])
+        mm = self.rows.setdefault("mm", [])
         for a, ia in self.type_id.items():
             for b, ib in self.type_id.items():
                 j = _join(a, b)
                 if j is not None and j in self.type_id:
                     bc.append((ia, ib, self.type_id[j]))
+                p = _matmul(a, b)
+                if p is not None and p in self.type_id:
+                    mm.append((ia, ib, self.type_id[p]))
+        red = self.rows.setdefault("red", [])
+        for a, ia in self.type_id.items():
+            for m in self.masks:
+                r = _reduce(a, m)
+                if r is not None and r in self.type_id:
+                    red.append((ia, m, self.type_id[r]))
         self.rows["unit"] = [(i, self.type_id[(t[0], tuple(frozenset() for _ in t[1]))])
                              for t, i in self.type_id.items()]
 
@@ -393,7 +482,7 @@ class _EGraph:
                 for rel, rows in tr.rows.items():
                     path = Path(tmp) / f"{rel}.tsv"
                     path.write_text("".join("\t".join(map(str, r)) + "\n" for r in rows))
-                    name = rel if rel in ("bc", "unit") else f"E{rel}"
+                    name = rel if rel in ("bc", "unit", "red", "mm") else f"E{rel}"
                     cmds.append(f'(input {name} "{path.as_posix()}")')
                 cmds.append("(run-schedule (saturate (run build)))")
                 self.eg.run_program(*self.eg.parse_program("\n".join(cmds)))
@@ -473,9 +562,12 @@ class _Classes:
             if op == "root":
                 self.root_class[int(nodes[ch[0]]["op"])] = nd["eclass"]
                 continue
-            if op in ctors or op in ("Leaf", "Num", "Bcast", "F1", "F2", "F3"):
+            if op in ctors or op in ("Leaf", "Num", "Bcast", "F1", "F2", "F3", "Sum", "Drop",
+                                     "MatMul"):
                 ty = int(nodes[ch[0]]["op"])
-                if op == "Leaf":
+                if op in ("Sum", "Drop"):
+                    en = _ENode(op, ty, int(nodes[ch[1]]["op"]), (nodes[ch[2]]["eclass"],))
+                elif op == "Leaf":
                     en = _ENode(op, ty, int(nodes[ch[1]]["op"]), ())
                 elif op == "Num":
                     en = _ENode(op, ty, float(nodes[ch[1]]["op"]), ())
@@ -486,6 +578,7 @@ class _Classes:
                     en = _ENode(op, ty, None, tuple(nodes[c]["eclass"] for c in ch[1:]))
                 self.classes.setdefault(nd["eclass"], []).append(en)
         self.ctor_info = ctors
+        self.class_ty = {c: ns[0].ty for c, ns in self.classes.items()}
         self.best: dict[str, tuple[float, int]] = {}
         self.dag_cost = math.inf
         self._extract()
@@ -494,6 +587,16 @@ class _Classes:
         if n.ctor in ("Leaf", "Num"):
             return 0.0
         t = self.tr.types[n.ty]
+        itemsize = np.dtype(t[0]).itemsize
+        if n.ctor == "Sum":
+            src = self.tr.types[self.class_ty[n.children[0]]]
+            return costs.node_cost(SUM_WEIGHT, 0, _elems(src), itemsize)
+        if n.ctor == "Drop":
+            return costs.node_cost(BCAST_WEIGHT, 0, 1.0, itemsize)
+        if n.ctor == "MatMul":
+            a = self.tr.types[self.class_ty[n.children[0]]]
+            inner = _elems(("", a[1][1:]))
+            return costs.node_cost(MATMUL_WEIGHT * inner, 1, _elems(t), itemsize)
         info = self.ctor_info.get(n.ctor)
         if n.ctor == "Bcast":
             weight = BCAST_WEIGHT
@@ -722,6 +825,19 @@ class _Builder:
             return constant(np.full((1,) * len(t[1]), n.payload, dtype=t[0]))
         if n.ctor == "Bcast":
             return self.broadcast(vals[0], t, n.ty, vals[1:])
+        if n.ctor == "Sum":
+            from gnomon.tensor.reduce import sum as tsum
+
+            return tsum(vals[0], axis=mask_axes(n.payload))
+        if n.ctor == "Drop":
+            from gnomon.tensor.shapes import dimshuffle
+
+            gone = mask_axes(n.payload)
+            return dimshuffle(vals[0], [i for i in range(vals[0].ndim) if i not in gone])
+        if n.ctor == "MatMul":
+            from gnomon.tensor.blas import matmul
+
+            return matmul(vals[0], vals[1])
         if n.ctor in self.cl.ctor_info:
             so = self.cl.ctor_info[n.ctor].scalar()
         else:
@@ -850,10 +966,29 @@ def graph_cost(outputs: Iterable[Variable]) -> float:
     True
     """
     from gnomon.tensor.basic import Alloc
+    from gnomon.tensor.blas import MatMul
+    from gnomon.tensor.reduce import Sum
     from gnomon.tensor.shapes import BroadcastTo
+
+    def elements(v: Variable) -> float:
+        n = 1.0
+        for s in v.type.shape:  # type: ignore[attr-defined]
+            n *= costs.UNKNOWN_LENGTH if s is None else s
+        return n
 
     total = 0.0
     for node in toposort(list(outputs)):
+        if isinstance(node.op, Sum):
+            x = node.inputs[0]
+            total += costs.node_cost(SUM_WEIGHT, 0, elements(x), np.dtype(x.dtype).itemsize)
+            continue
+        if isinstance(node.op, MatMul):
+            a, out = node.inputs[0], node.outputs[0]
+            inner = a.type.shape[-1]  # type: ignore[attr-defined]
+            inner = costs.UNKNOWN_LENGTH if inner is None else inner
+            total += costs.node_cost(MATMUL_WEIGHT * inner, 1, elements(out),
+                                     np.dtype(out.dtype).itemsize)
+            continue
         if isinstance(node.op, Alloc | BroadcastTo):
             out = node.outputs[0]
             elems = 1.0

@@ -75,6 +75,31 @@ BY_SCALAR: dict[type[ScalarOp], OpInfo] = {o.scalar: o for o in OPS.values()}
 
 
 @dataclass(frozen=True)
+class StructInfo:
+    """An op that changes the shape, in rules as ``(name, *args)``: ``sum`` and ``drop`` take
+    an axes variable first (``"@ax"``: the reduced or dropped axes, a bit mask in egglog),
+    then a term. ``sum`` is ``Sum`` over the axes (the dtype kept); ``drop`` removes length-1
+    axes (a ``DimShuffle`` view); ``matmul`` is the product of two matrices. The types of
+    their results come from the tables ``red`` (a type without the axes) and ``mm``."""
+
+    name: str
+    ctor: str
+    arity: int  # term arguments
+    axes: bool  # an axes argument first
+
+
+STRUCT: dict[str, StructInfo] = {o.name: o for o in (
+    StructInfo("sum", "Sum", 1, True),
+    StructInfo("drop", "Drop", 1, True),
+    StructInfo("matmul", "MatMul", 2, False),
+)}
+#: Weights per element: a sum costs an add per input element, a product of an (m, k) and a
+#: (k, n) matrix a multiply-add per (i, j, k), dropping axes nothing (a view, tiny as Bcast).
+SUM_WEIGHT = 1.0
+MATMUL_WEIGHT = 2.0
+
+
+@dataclass(frozen=True)
 class EqRule:
     """An equality ``lhs = rhs`` of the e-graph.
 
@@ -88,6 +113,9 @@ class EqRule:
         listed is any real): where the soundness test samples it
     greedy : the name of the greedy rule generated from this equality (left to right; see
         :func:`greedy_rule`), or ``None`` where the greedy engine has its own code
+    where : conditions on the variables' types: ``("unit", v)`` (every dimension of ``v`` has
+        length 1: a scalar broadcast), ``("same", v, w)`` (equal types: no broadcasting
+        between them)
     """
 
     name: str
@@ -97,6 +125,7 @@ class EqRule:
     group: str = "canonicalize"
     domain: tuple[tuple[str, str], ...] = ()
     greedy: str | None = None
+    where: tuple[tuple[str, ...], ...] = ()
 
     def variables(self) -> list[str]:
         """The pattern variables of the left side, in order of appearance."""
@@ -107,7 +136,7 @@ class EqRule:
 
 def _vars(t: Term, out: list[str]) -> None:
     if isinstance(t, str):
-        if t not in out:
+        if t not in out and not t.startswith("@"):
             out.append(t)
     elif isinstance(t, tuple):
         for a in t[1:]:
@@ -115,9 +144,18 @@ def _vars(t: Term, out: list[str]) -> None:
 
 
 def R(name: str, lhs: Term, rhs: Term, *, both: bool = True, group: str = "canonicalize",
-      greedy: str | None = None, **domain: str) -> EqRule:
+      greedy: str | None = None, where: tuple[tuple[str, ...], ...] = (),
+      **domain: str) -> EqRule:
     """Shorthand for :class:`EqRule` (variables' domains as keywords)."""
-    return EqRule(name, lhs, rhs, both, group, tuple(sorted(domain.items())), greedy)
+    return EqRule(name, lhs, rhs, both, group, tuple(sorted(domain.items())), greedy, where)
+
+
+def is_structural(rule: EqRule) -> bool:
+    """Whether a rule has a shape-changing op (``sum``, ``drop``, ``matmul``)."""
+    def has(t: Term) -> bool:
+        return isinstance(t, tuple) and (t[0] in STRUCT or any(has(a) for a in t[1:]))
+
+    return has(rule.lhs) or has(rule.rhs)
 
 
 #: THE rules of the e-graph (the algebraic equalities of canonicalize and stabilize).
@@ -183,6 +221,21 @@ RULES: tuple[EqRule, ...] = (
       group="stabilize", greedy="log_sigmoid"),
     R("log1m_sigmoid", ("log1p", ("neg", ("sigmoid", "a"))), ("neg", ("softplus", "a")),
       both=False, group="stabilize", greedy="log1m_sigmoid"),
+    # reductions and matrix products (types: `red` and `mm`; conditions keep shapes exact):
+    # a scalar factor leaves a sum or a product, a sum of same-shaped terms splits
+    R("sum_scale", ("sum", "@ax", ("mul", "x", "c")),
+      ("mul", ("drop", "@ax", "c"), ("sum", "@ax", "x")), group="reduce", where=(("unit", "c"),)),
+    R("sum_add", ("sum", "@ax", ("add", "x", "y")),
+      ("add", ("sum", "@ax", "x"), ("sum", "@ax", "y")), group="reduce",
+      where=(("same", "x", "y"),)),
+    R("sum_neg", ("sum", "@ax", ("neg", "x")), ("neg", ("sum", "@ax", "x")), group="reduce"),
+    R("matmul_scale_left", ("matmul", ("mul", "a", "c"), "b"), ("mul", "c", ("matmul", "a", "b")),
+      group="reduce", where=(("unit", "c"),)),
+    R("matmul_scale_right", ("matmul", "a", ("mul", "b", "c")),
+      ("mul", "c", ("matmul", "a", "b")), group="reduce", where=(("unit", "c"),)),
+    R("matmul_add", ("matmul", ("add", "a", "b"), "c"),
+      ("add", ("matmul", "a", "c"), ("matmul", "b", "c")), group="reduce",
+      where=(("same", "a", "b"),)),
 )
 
 
@@ -204,7 +257,7 @@ def get_rules(names: Any = None) -> tuple[EqRule, ...]:
             raise GnomonValueError(with_hint(
                 f"no e-graph rule or group named {n!r}",
                 "the rules are listed in gnomon.rewrite.egraph.RULES (groups: "
-                "'canonicalize', 'stabilize'); pass EqRule objects for your own",
+                "'canonicalize', 'stabilize', 'reduce'); pass EqRule objects for your own",
             ))
         picked.extend(hit)
     return tuple(dict.fromkeys(picked))
@@ -235,6 +288,11 @@ class _RuleWriter:
         tv = self.fresh("t")
         if isinstance(t, float | int):
             return f"(Num {tv} {_num(t)})", tv
+        if t[0] in STRUCT:
+            si = STRUCT[t[0]]
+            head = [_axes_var(t[1])] if si.axes else []
+            args = head + [self.lhs(a)[0] for a in t[1 + si.axes:]]
+            return f"({si.ctor} {tv} {' '.join(args)})", tv
         info = OPS[t[0]]
         args = [self.lhs(a)[0] for a in t[1:]]
         return f"({info.ctor} {tv} {' '.join(args)})", tv
@@ -254,6 +312,15 @@ class _RuleWriter:
         if isinstance(t, float | int):
             self.query.append(f"(= {tv} (unit {root_ty}))")
             return f"(Num {tv} {_num(t)})", tv
+        if t[0] in STRUCT:
+            si = STRUCT[t[0]]
+            parts = [self.rhs(a, root_ty) for a in t[1 + si.axes:]]
+            if si.axes:
+                ax = _axes_var(t[1])
+                self.query.append(f"(= {tv} (red {parts[0][1]} {ax}))")
+                return f"({si.ctor} {tv} {ax} {parts[0][0]})", tv
+            self.query.append(f"(= {tv} (mm {parts[0][1]} {parts[1][1]}))")
+            return f"({si.ctor} {tv} {' '.join(p for p, _ in parts)})", tv
         info = OPS[t[0]]
         parts = [self.rhs(a, root_ty) for a in t[1:]]
         if len(parts) == 1:
@@ -268,12 +335,26 @@ class _RuleWriter:
         return f"({info.ctor} {tv} {' '.join(p for p, _ in parts)})", tv
 
 
-def _one_way(lhs: Term, rhs: Term) -> list[str]:
+def _axes_var(a: Any) -> str:
+    if not (isinstance(a, str) and a.startswith("@")):
+        raise ValueError(f"the axes of a sum or drop are a variable '@name', not {a!r}")
+    return "ax_" + a[1:]
+
+
+def _one_way(lhs: Term, rhs: Term, where: tuple[tuple[str, ...], ...] = ()) -> list[str]:
     w = _RuleWriter()
     pat, _ = w.lhs(lhs)
     # the root's type: the left side's root constructor carries it
     root_ty = "t1"
     w.query.insert(0, f"(= e {pat})")
+    for cond in where:
+        if cond[0] == "unit":
+            tv = w.ty_of_var(cond[1])
+            w.query.append(f"(= {tv} (unit {tv}))")
+        elif cond[0] == "same":
+            w.query.append(f"(= {w.ty_of_var(cond[1])} {w.ty_of_var(cond[2])})")
+        else:
+            raise ValueError(f"unknown rule condition {cond!r}")
     act, rt = w.rhs(rhs, root_ty)
     same = [*w.query, f"(= {root_ty} {rt})"]
     out = [f"(rule ({' '.join(same)}) ((union e {act})) :ruleset alg)"]
@@ -289,24 +370,28 @@ def egglog_rule(rule: EqRule) -> list[str]:
     """The egglog rules (text) of one equality: one per direction."""
     if isinstance(rule.lhs, str | float | int):
         raise ValueError(f"e-graph rule {rule.name!r}: the left side must be an op")
-    out = _one_way(rule.lhs, rule.rhs)
+    out = _one_way(rule.lhs, rule.rhs, rule.where)
     if rule.both:
         if isinstance(rule.rhs, str | float | int):
             raise ValueError(f"e-graph rule {rule.name!r}: a two-way rule needs an op on the right")
-        out.extend(_one_way(rule.rhs, rule.lhs))
+        out.extend(_one_way(rule.rhs, rule.lhs, rule.where))
     return out
 
 
 def declarations() -> str:
     """The egglog declarations: the term datatype, the type functions, the typing rules."""
     ctors = [f"({o.ctor} i64 {' '.join(['Term'] * o.arity)})" for o in OPS.values()]
-    ctors += ["(Leaf i64 i64)", "(Num i64 f64)", "(Bcast i64 Term)"]
+    ctors += ["(Leaf i64 i64)", "(Num i64 f64)", "(Bcast i64 Term)", "(Sum i64 i64 Term)",
+              "(Drop i64 i64 Term)", "(MatMul i64 Term Term)"]
     ctors += [f"(F{k} i64 i64 {' '.join(['Term'] * k)})" for k in (1, 2, 3)]
     typing = [f"(rule ((= e ({o.ctor} t {' '.join(f'a{i}' for i in range(o.arity))}))) "
               "((set (ty e) t)) :ruleset types)" for o in OPS.values()]
     typing += ["(rule ((= e (Leaf t i))) ((set (ty e) t)) :ruleset types)",
                "(rule ((= e (Num t v))) ((set (ty e) t)) :ruleset types)",
                "(rule ((= e (Bcast t a))) ((set (ty e) t)) :ruleset types)",
+               "(rule ((= e (Sum t m a))) ((set (ty e) t)) :ruleset types)",
+               "(rule ((= e (Drop t m a))) ((set (ty e) t)) :ruleset types)",
+               "(rule ((= e (MatMul t a b))) ((set (ty e) t)) :ruleset types)",
                # broadcasting to its own type is no broadcast
                "(rule ((= e (Bcast t a)) (= t (ty a))) ((union e a)) :ruleset types)"]
     typing += [f"(rule ((= e (F{k} t f {' '.join(f'a{i}' for i in range(k))}))) "
@@ -315,11 +400,16 @@ def declarations() -> str:
     # one command per node costs a millisecond each), and the ruleset `build` makes the terms.
     rels = [f"(relation E{o.ctor} (i64 i64 {' '.join(['i64'] * o.arity)}))" for o in OPS.values()]
     rels += ["(relation ELeaf (i64 i64 i64))", "(relation ENum (i64 i64 f64))",
-             "(relation ERoot (i64 i64))"]
+             "(relation ERoot (i64 i64))", "(relation ESum (i64 i64 i64 i64))",
+             "(relation EMatMul (i64 i64 i64 i64))"]
     rels += [f"(relation EF{k} (i64 i64 i64 {' '.join(['i64'] * k)}))" for k in (1, 2, 3)]
     build = ["(rule ((ELeaf id t k)) ((set (node id) (Leaf t k))) :ruleset build)",
              "(rule ((ENum id t v)) ((set (node id) (Num t v))) :ruleset build)",
-             "(rule ((ERoot r id) (= x (node id))) ((set (root r) x)) :ruleset build)"]
+             "(rule ((ERoot r id) (= x (node id))) ((set (root r) x)) :ruleset build)",
+             "(rule ((ESum id t m c0) (= x0 (node c0))) ((set (node id) (Sum t m x0)))"
+             " :ruleset build)",
+             "(rule ((EMatMul id t c0 c1) (= x0 (node c0)) (= x1 (node c1)))"
+             " ((set (node id) (MatMul t x0 x1))) :ruleset build)"]
     for o in OPS.values():
         ids = [f"c{i}" for i in range(o.arity)]
         have = " ".join(f"(= x{i} (node c{i}))" for i in range(o.arity))
@@ -342,6 +432,8 @@ def declarations() -> str:
         "(function ty (Term) i64 :merge old)",
         "(function bc (i64 i64) i64 :merge old)",
         "(function unit (i64) i64 :merge old)",
+        "(function red (i64 i64) i64 :merge old)",
+        "(function mm (i64 i64) i64 :merge old)",
         "(ruleset types)",
         "(ruleset alg)",
         *typing,
@@ -365,8 +457,22 @@ def instantiate(term: Term, env: dict[str, Any]) -> Any:
     if isinstance(term, str):
         return env[term]
     if isinstance(term, float | int):
-        dtype = next(iter(env.values())).dtype
+        dtype = next(v for k, v in env.items() if not k.startswith("@")).dtype
         return constant(float(term), dtype=dtype)
+    if term[0] == "sum":
+        from gnomon.tensor.reduce import sum as tsum
+
+        return tsum(instantiate(term[2], env), axis=mask_axes(env[term[1]]))
+    if term[0] == "drop":
+        from gnomon.tensor.shapes import dimshuffle
+
+        x = instantiate(term[2], env)
+        gone = mask_axes(env[term[1]])
+        return dimshuffle(x, [i for i in range(x.ndim) if i not in gone])
+    if term[0] == "matmul":
+        from gnomon.tensor.blas import matmul
+
+        return matmul(instantiate(term[1], env), instantiate(term[2], env))
     return Elemwise(OPS[term[0]].scalar())(*(instantiate(a, env) for a in term[1:]))
 
 
@@ -443,3 +549,16 @@ def _text(t: Term) -> str:
     if isinstance(t, float | int):
         return f"{float(t):g}"
     return f"{t[0]}({', '.join(_text(a) for a in t[1:])})"
+
+
+def axes_mask(axes: Any) -> int:
+    """The bit mask of a tuple of axes (how the e-graph writes a sum's axes)."""
+    m = 0
+    for a in axes:
+        m |= 1 << int(a)
+    return m
+
+
+def mask_axes(mask: int) -> tuple[int, ...]:
+    """The axes of a bit mask."""
+    return tuple(i for i in range(int(mask).bit_length()) if mask >> i & 1)
