@@ -12,7 +12,10 @@ another machine), so every backend's cache rests on the same rules, implemented 
   fails verification is deleted and its code compiled again;
 * files are written 0600 to a private temporary name and moved into place with
   :func:`os.replace`, so concurrent compiles of the same entry see a whole file or none;
-* a failed write (read-only, disk full) gives one warning and no more writes from the process.
+* a failed write (read-only, disk full) gives one warning and no more writes from the process;
+* a process about to compile an entry that another process is compiling waits for it (an
+  advisory lock per entry, :func:`lock_entry`) and then loads the result, instead of paying
+  the same compile twice; the lock dies with its process, and a wait is bounded.
 
 Each backend keeps its own layout, naming, eviction and loading; what it needs from here is a
 :class:`Store` (verified directory plus key) and the signed read/write functions.
@@ -27,11 +30,18 @@ import hmac
 import os
 import secrets
 import stat
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from gnomon.config import config
+
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): entries are compiled without waiting for others
+    fcntl = None  # type: ignore[assignment]
 
 MAGIC = b"gnomon-numba-signed-1\n"
 MAC_SIZE = hashlib.sha256().digest_size
@@ -277,3 +287,72 @@ def read_signed(store: Store, path: str) -> bytes | None:
         return payload
     discard(path)
     return None
+
+
+# --- one compile per entry across processes ---------------------------------------------------
+
+#: How long a process waits for another one compiling the same entry before compiling it
+#: itself (a compile that takes longer is rare; a stuck process must not stall the others).
+LOCK_WAIT_S = 300.0
+
+# lock path -> [fd, depth]: a lock this process holds (taking it again only counts)
+_HELD: dict[str, list[int]] = {}
+_HELD_GUARD = threading.Lock()
+
+
+def lock_entry(path: str, timeout: float = LOCK_WAIT_S) -> bool:
+    """Take the cross-process lock file ``path`` (created 0600), waiting up to ``timeout``
+    seconds while another process holds it. True when held (give it back with
+    :func:`unlock_entry`); False after the timeout or where no lock can be taken (no
+    ``fcntl``, an unwritable directory, a file system without locks), and the caller then
+    goes on without it.
+
+    The lock is an ``flock``: the operating system releases it when its holder exits or
+    dies, so a crashed compile never blocks anyone. In one process the lock is reentrant (a
+    compile may start another compile of the same entry).
+    """
+    if fcntl is None:
+        return False
+    with _HELD_GUARD:
+        held = _HELD.get(path)
+        if held is not None:
+            held[1] += 1
+            return True
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o600)
+    except OSError:
+        return False
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:  # held by another process: poll (flock has no timeout)
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return False
+            time.sleep(delay)
+            delay = min(2 * delay, 0.05)
+        except OSError:  # e.g. ENOLCK on a network file system
+            os.close(fd)
+            return False
+    with _HELD_GUARD:
+        _HELD[path] = [fd, 1]
+    return True
+
+
+def unlock_entry(path: str) -> None:
+    """Give back one hold of the lock taken by :func:`lock_entry`."""
+    with _HELD_GUARD:
+        held = _HELD.get(path)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1]:
+            return
+        del _HELD[path]
+    # closing the file releases the flock (the file stays: removing it could let a third
+    # process lock a new file while a second still waits on the old one)
+    with contextlib.suppress(OSError):
+        os.close(held[0])

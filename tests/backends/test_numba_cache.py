@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import importlib.util
+import json
 import marshal
 import os
 import pickle
@@ -104,11 +105,14 @@ def test_entries_are_private_signed_and_loaded_warm(iso: Path) -> None:
     d = _numba_dir(iso)
     name = cache.module_name(src)
     files = _files(iso, name)
-    assert {p.suffix for p in files} == {".py", ".nbi", ".nbc"}
+    # the lock file that was held during the compile (never read: empty, nothing to sign)
+    assert {p.suffix for p in files} == {".py", ".nbi", ".nbc", ".lock"}
     for p in files:
         assert p.parent == d
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
-        if p.suffix != ".py":
+        if p.suffix == ".lock":
+            assert p.stat().st_size == 0
+        elif p.suffix != ".py":
             assert p.read_bytes().startswith(cache._MAGIC)
     for p in (d, d.parent, iso / "config" / "gnomon"):
         assert stat.S_IMODE(p.stat().st_mode) == 0o700, p
@@ -157,7 +161,7 @@ def test_a_file_signed_with_another_key_or_not_at_all_is_deleted_unread(iso: Pat
     assert not marker.exists()
     assert mod.kernel.stats.cache_misses  # recompiled, and signed again:
     for p in _files(iso, name):
-        if p.suffix != ".py":
+        if p.suffix not in (".py", ".lock"):
             assert p.read_bytes().startswith(cache._MAGIC)
             assert b"pickle-ran" not in p.read_bytes()
 
@@ -498,3 +502,114 @@ def test_corrupt_entries_are_rebuilt_in_a_new_process(warm: Path, tmp_path: Path
         head, _, body = p.read_text().partition("\n")
         assert head == cache._HEADER + cache._checksum(body), p
     _run(tmp_path)  # and the rebuilt entries load again
+
+
+# --- one compile per entry across processes -------------------------------------------------
+
+
+def _child_env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GNOMON_")}
+    env.update(GNOMON_CACHE_DIR=str(tmp / "cache"), GNOMON_CACHE_KEY_FILE=str(
+        tmp / "config" / "gnomon" / "cache.key"), PYTHONPATH=str(ROOT))
+    return env
+
+
+# loads the module, says so, then calls the kernel and prints (value, disk hits, compiles)
+_WAITER = textwrap.dedent("""
+    import json, sys
+    from gnomon.backends.numba import cache
+    mod = cache.load_module(open(sys.argv[1]).read())
+    print("ready", flush=True)
+    y = mod.kernel(1.0)
+    s = mod.kernel.stats
+    print(json.dumps([y, sum(s.cache_hits.values()), sum(s.cache_misses.values())]))
+""")
+
+# takes a lock file and holds it until killed
+_HOLDER = textwrap.dedent("""
+    import sys
+    from gnomon.backends import diskcache
+    assert diskcache.lock_entry(sys.argv[1], timeout=0)
+    print("locked", flush=True)
+    sys.stdin.read()
+""")
+
+
+def _lock_of(mod: Any) -> str:
+    import numba
+
+    return str(mod.kernel._cache._lock_path((numba.float64,)))
+
+
+@posix_only
+def test_a_process_waits_for_another_compiling_the_same_entry_then_loads_it(
+        iso: Path) -> None:
+    from gnomon.backends import diskcache
+
+    src = _source()
+    (iso / "src.py").write_text(src)
+    mod = cache.load_module(src)
+    lock = _lock_of(mod)
+    # this process plays the first compiler: it holds the entry's lock from before the other
+    # process looks at the cache until after it has saved the compiled code
+    assert diskcache.lock_entry(lock)
+    try:
+        p = subprocess.Popen([sys.executable, "-c", _WAITER, str(iso / "src.py")],
+                             env=_child_env(iso), cwd=str(ROOT), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        assert p.stdout is not None
+        assert p.stdout.readline().strip() == "ready"
+        assert mod.kernel(1.0) == 2.0 + _tag(src)
+        assert sum(mod.kernel.stats.cache_misses.values()) == 1
+    finally:
+        diskcache.unlock_entry(lock)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    y, hits, compiles = json.loads(out.strip().splitlines()[-1])
+    # without the lock it would have missed the cache and compiled the kernel too
+    assert (y, hits, compiles) == (2.0 + _tag(src), 1, 0)
+    assert not diskcache._HELD
+    assert stat.S_IMODE(os.stat(lock).st_mode) == 0o600
+
+
+@posix_only
+def test_a_lock_held_too_long_or_by_a_dead_process_does_not_block(
+        iso: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gnomon.backends import diskcache
+
+    src = _source()
+    mod = cache.load_module(src)
+    lock = _lock_of(mod)
+    p = subprocess.Popen([sys.executable, "-c", _HOLDER, lock], env=_child_env(iso),
+                         cwd=str(ROOT), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True)
+    try:
+        assert p.stdout is not None
+        assert p.stdout.readline().strip() == "locked"
+        assert not diskcache.lock_entry(lock, timeout=0.01)
+        # past the wait bound this process compiles itself (and saves: nothing is lost)
+        monkeypatch.setattr(diskcache, "LOCK_WAIT_S", 0.01)
+        assert mod.kernel(1.0) == 2.0 + _tag(src)
+        assert sum(mod.kernel.stats.cache_misses.values()) == 1
+        assert not diskcache._HELD and not mod.kernel._cache._held
+    finally:
+        p.kill()  # dies holding the lock
+        p.communicate(timeout=60)
+    # the operating system released it with the process
+    assert diskcache.lock_entry(lock, timeout=0)
+    diskcache.unlock_entry(lock)
+    assert not diskcache._HELD
+
+
+def test_a_failed_compile_gives_its_lock_back(iso: Path) -> None:
+    from numba.core.errors import TypingError
+
+    from gnomon.backends import diskcache
+
+    src = _source()
+    mod = cache.load_module(src)
+    with pytest.raises(TypingError):
+        mod.kernel("not a number")
+    assert not mod.kernel._cache._held and not diskcache._HELD
+    assert mod.kernel(1.0) == 2.0 + _tag(src)
+    assert not diskcache._HELD

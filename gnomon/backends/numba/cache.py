@@ -12,6 +12,7 @@ Layout (one flat directory, every file private to the user: directories 0700, fi
     gnomon_nb_<hash>.py                               the generated source
     gnomon_nb_<hash>.<function>-<line>.py311.nbi      Numba's index of compiled signatures
     gnomon_nb_<hash>.<function>-<line>.py311.<n>.nbc  compiled code of one signature
+    gnomon_nb_<hash>.<function>-<line>.py311.<h>.lock held while a process compiles a signature
 
 Trust:
 
@@ -38,7 +39,11 @@ Trust:
   no more writes from that process; what is there and verifies still loads.
 
 Writes go to a private temporary file moved into place with :func:`os.replace`, so several
-processes compiling the same function at once each see either nothing or a whole file. The
+processes compiling the same function at once each see either nothing or a whole file. They
+rarely both compile it, though: a process that misses a signature in the cache takes that
+signature's lock file (an ``flock``) before compiling, and one that finds it taken waits, then
+loads what the first one saved (:func:`gnomon.backends.diskcache.lock_entry`: the lock dies
+with its process, and after ``diskcache.LOCK_WAIT_S`` seconds the waiter compiles anyway). The
 cache is bounded by ``config.cache_max_bytes``: after a process writes new entries (its first
 one, then every 5 % of the bound) it deletes the least recently used entries (a source and its
 Numba files; loading an entry touches its source's mtime) until the cache is under 90 % of the
@@ -69,6 +74,7 @@ from types import ModuleType
 from typing import Any, cast
 
 import numba
+from numba.core import sigutils
 from numba.core.caching import CompileResultCacheImpl, FunctionCache, _CacheLocator
 from numba.core.dispatcher import Dispatcher
 from numba.core.serialize import dumps
@@ -289,6 +295,8 @@ class _SignedCache(FunctionCache):
         self._cache_path = store.directory
         self._store = store
         self._cache_file = _SignedFiles(store, self._impl.filename_base, stamp)
+        #: entry locks this process holds while it compiles them (see load_overload)
+        self._held: list[str] = []
         self.enable()
 
     # load_overload and save_overload replace Numba's whole versions, so that only the
@@ -298,6 +306,23 @@ class _SignedCache(FunctionCache):
         if not self._enabled:
             return None
         target_context.refresh()
+        cres = self._load(sig, target_context)
+        if cres is not None or self._store.broken:
+            return cres
+        # A miss: another process may be compiling this very signature (pytest workers,
+        # parallel chains, a user's parallel jobs on a cold cache). Wait for it and load its
+        # result rather than compile the same code twice. Numba calls this under its global
+        # compiler lock, so the threads of one process never wait on each other here.
+        lock = self._lock_path(sig)
+        if lock in self._held or not diskcache.lock_entry(lock, diskcache.LOCK_WAIT_S):
+            return None  # this process compiles it already; or no lock: compile
+        self._held.append(lock)  # given back in save_overload, or by _compile on failure
+        cres = self._load(sig, target_context)
+        if cres is not None:
+            self._release(lock)
+        return cres
+
+    def _load(self, sig: Any, target_context: Any) -> Any:
         try:
             data = self._cache_file.load(self._index_key(sig, target_context.codegen()))
             return None if data is None else self._impl.rebuild(target_context, data)
@@ -307,12 +332,43 @@ class _SignedCache(FunctionCache):
             return None
 
     def save_overload(self, sig: Any, data: Any) -> None:
-        if not self._enabled or self._store.broken or not self._impl.check_cachable(data):
-            return
         try:
-            self._cache_file.save(self._index_key(sig, data.codegen), self._impl.reduce(data))
-        except OSError as e:
-            _write_failed(self._store, e)
+            if not self._enabled or self._store.broken or not self._impl.check_cachable(data):
+                return
+            try:
+                self._cache_file.save(self._index_key(sig, data.codegen),
+                                      self._impl.reduce(data))
+            except OSError as e:
+                _write_failed(self._store, e)
+        finally:
+            lock = self._lock_path(sig)
+            if lock in self._held:
+                self._release(lock)
+
+    def _lock_path(self, sig: Any) -> str:
+        # per signature: other signatures of the function compile meanwhile. The lock file
+        # shares the entry's name prefix, so eviction removes it with the entry.
+        args, ret = sigutils.normalize_signature(sig)
+        h = hashlib.sha256(f"{tuple(args)}->{ret}".encode()).hexdigest()[:16]
+        return os.path.join(self._store.directory, f"{self._impl.filename_base}.{h}.lock")
+
+    def _release(self, lock: str) -> None:
+        self._held.remove(lock)
+        diskcache.unlock_entry(lock)
+
+    def wrap_compile(self, compile_: Any) -> Any:
+        """``Dispatcher.compile`` that gives back the locks its failed compile still holds
+        (a failure skips save_overload, which gives back the others)."""
+
+        def compile(sig: Any) -> Any:
+            n = len(self._held)
+            try:
+                return compile_(sig)
+            finally:
+                while len(self._held) > n:
+                    self._release(self._held[-1])
+
+        return compile
 
 
 # --- modules --------------------------------------------------------------------------------
@@ -381,7 +437,9 @@ def load_module(source: str, namespace: dict[str, Any] | None = None) -> ModuleT
             for obj in list(vars(mod).values()):
                 if isinstance(obj, Dispatcher) and obj.py_func.__module__ == name:
                     # Numba's private cache slot (typed in newer Numba releases, not in older)
-                    cast(Any, obj)._cache = _SignedCache(obj.py_func, store, path, stamp)
+                    signed = _SignedCache(obj.py_func, store, path, stamp)
+                    cast(Any, obj)._cache = signed
+                    cast(Any, obj).compile = signed.wrap_compile(obj.compile)
         _MODULES[name] = mod
         return mod
 
