@@ -113,6 +113,8 @@ class Report:
     cost_before: float = 0.0
     cost_after: float = 0.0
     region: int = 0
+    #: seconds spent serializing the e-graph and extracting (tree cost, then the DAG search)
+    extract_seconds: float = 0.0
 
 
 # --- expanding inner graphs ---------------------------------------------------------------------
@@ -948,7 +950,9 @@ def _saturate_once(outputs: list[Variable], rules: Sequence[EqRule], budget: Bud
     eg = _EGraph(tr, rules)
     try:
         eg.run(budget, report)
+        t0 = time.perf_counter()
         cl = eg.serialized()
+        report.extract_seconds += time.perf_counter() - t0
     finally:
         eg.close()
     return _Run(tr, cl, report)
@@ -1030,6 +1034,7 @@ def _one_level(outputs: list[Variable], rules: Sequence[EqRule], budget: Budget,
     report.nodes = max(report.nodes, r.nodes)
     report.stopped = r.stopped
     report.seconds += r.seconds
+    report.extract_seconds += r.extract_seconds
     report.region += r.region
     with internal_construction():
         new = _Builder(run.cl).outputs()
