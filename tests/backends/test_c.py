@@ -1,8 +1,9 @@
 """The C backend (``mode="c"``) and ``gnomon.export_c``.
 
-To keep compile time in budget, the op-records rows (first case of each row, plus the gradient
-graphs of every third differentiable row) are compiled together into one extension module
-(``linker.batch()``) at ``-O0``; the other tests compile small programs of their own.
+To keep compile time in budget, the op-records rows (first case of each row and the gradient
+graph of every differentiable row) and the rewrite-rule cases are compiled together into batch
+extension modules (``linker.batch()``) at ``-O0``; the other tests compile small programs of
+their own.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import gnomon.tensor as gt
 from gnomon.testing import tolerance
 from tests.records import all_records
 from tests.rewrite import test_rules as rule_cases
-from tests.test_op_records import _as_list, _inputs, _symbolic
 
 cache = pytest.importorskip("gnomon.backends.c.cache")
 try:
@@ -35,14 +35,30 @@ from gnomon.backends import diskcache  # noqa: E402
 from gnomon.backends.c import linker  # noqa: E402
 
 RECORDS = [r for r in all_records() if not r.random]
+
+
+# the draws of tests/test_op_records.py (not imported from there: it loads every backend)
+def _inputs(rec: Any, case: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(zlib.crc32(f"{rec.name}-{case}".encode()))
+    return [a.draw(rng) for a in rec.cases[case]]
+
+
+def _symbolic(rec: Any, case: int, values: list[np.ndarray]) -> list[Any]:
+    return [gt.tensor(f"x{k}", dtype=v.dtype, shape=v.shape if a.static else (None,) * v.ndim)
+            for k, (a, v) in enumerate(zip(rec.cases[case], values, strict=True))]
+
+
+def _as_list(x: Any) -> list[Any]:
+    return list(x) if isinstance(x, list | tuple) else [x]
+
+
 RULE_CASES = rule_cases.CASES
-# The gradient graphs of every third differentiable row (the table is ordered by family, so
-# every family is sampled): all of them would double the compile time of the module.
-GRAD_ROWS = [r for r in RECORDS if r.grad >= 1][::3]
+GRAD_ROWS = [r for r in RECORDS if r.grad >= 1]
 
 
 def _grad_graph(rec: Any, values: list[np.ndarray]) -> Any:
-    """The gradient graph of ``rec`` (as tests/test_backend_gradients.py builds it), or None."""
+    """The gradient graph of ``rec`` (as tests/test_backend_gradients.py builds it: a random
+    cotangent per float output), or None."""
     idx = [k for k, v in enumerate(values) if v.dtype.kind == "f"
            and (rec.grad_wrt is None or k in rec.grad_wrt)]
     if not idx:
@@ -50,11 +66,14 @@ def _grad_graph(rec: Any, values: list[np.ndarray]) -> Any:
     rng = np.random.default_rng(zlib.crc32(rec.name.encode()))
 
     def grads(*xs: Any) -> Any:
-        outs = [o for o in _as_list(rec.fn(*xs)) if o.dtype[0] == "f"]
-        if not outs:
+        every = _as_list(rec.fn(*xs))
+        keep = [o.dtype[0] == "f" for o in every]
+        if not any(keep):
             return None
-        vals = _as_list(gnomon.function(list(xs), outs, mode="numpy",
-                                        on_unused_input="ignore")(*values))
+        outs = [o for o, k in zip(every, keep, strict=True) if k]
+        # the cotangents' shapes from the row's NumPy reference (no compiled probe needed)
+        vals = [v for v, k in zip(_as_list(rec.ref(*[v.copy() for v in values])), keep,
+                                  strict=True) if k]
         cost = gt.add(*[gt.sum(o * gt.constant(rng.standard_normal(np.shape(v)).astype(o.dtype)))
                         for o, v in zip(outs, vals, strict=True)], 0.0)
         return gnomon.grad(cost, [xs[k] for k in idx], disconnected_inputs="ignore")
@@ -62,9 +81,16 @@ def _grad_graph(rec: Any, values: list[np.ndarray]) -> Any:
     return grads
 
 
+#: the reference of the gradient and rule graphs: NumPy, the graph as built (no rewrites)
+RAW = gnomon.Mode("numpy", optimize=False)
+
+
 @pytest.fixture(scope="module")
 def table(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every row's reference and C functions (forward and gradient), built as one module."""
+    """Every row's C functions (forward and gradient) and rewrite case, built as batch modules
+    at -O0 (one compiler run per 64 programs, run in parallel). Forward rows are compared with
+    the row's own NumPy function (``rec.ref``), gradients and rule cases with their graph run
+    unrewritten by the reference backend."""
     old = cache.FLAGS
     cache.FLAGS = tuple("-O0" if f == "-O3" else f for f in old)  # flags key the cache
     out: dict[str, Any] = {}
@@ -72,30 +98,29 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         with linker.batch():
             for rec in RECORDS:
                 values = _inputs(rec, 0)
-                for kind, fn in (("fwd", rec.fn), ("grad", _grad_graph(rec, values)
-                                                   if rec in GRAD_ROWS else None)):
-                    if fn is None:
-                        continue
-                    xs = _symbolic(rec, 0, values)
-                    outs = fn(*xs)
-                    if outs is None:
-                        continue
-                    outs = _as_list(outs)
-                    ref = gnomon.function(xs, outs, mode="numpy", on_unused_input="ignore")
-                    f = gnomon.function(xs, outs, mode="c", on_unused_input="ignore")
-                    out[f"{kind}-{rec.name}"] = (rec, values, ref, f)
+                xs = _symbolic(rec, 0, values)
+                f = gnomon.function(xs, _as_list(rec.fn(*xs)), mode="c",
+                                    on_unused_input="ignore")
+                out[f"fwd-{rec.name}"] = (rec, values, rec.ref, f)
+                grad = _grad_graph(rec, values) if rec in GRAD_ROWS else None
+                outs = grad(*xs) if grad is not None else None
+                if outs is None:
+                    continue
+                outs = _as_list(outs)
+                ref = gnomon.function(xs, outs, mode=RAW, on_unused_input="ignore")
+                f = gnomon.function(xs, outs, mode="c", on_unused_input="ignore")
+                out[f"grad-{rec.name}"] = (rec, values, ref, f)
             for i, case in enumerate(RULE_CASES):
                 rng = np.random.default_rng(i)
                 xs = [a.variable(k) for k, a in enumerate(case.args)]
                 values = [_rule_value(rng, a) for a in case.args]
                 outs = _as_list(case.fn(*xs))
-                ref = gnomon.function(xs, outs, mode=gnomon.Mode("numpy", optimize=False),
-                                      on_unused_input="ignore")
+                ref = gnomon.function(xs, outs, mode=RAW, on_unused_input="ignore")
                 f = gnomon.function(xs, outs, mode=gnomon.Mode("c").including(*case.include),
                                     on_unused_input="ignore")
                 out[f"rule-{i}"] = (case, values, ref, f)
             first = next(iter(out.values()))
-            first[3](*first[1])  # builds the module
+            first[3](*first[1])  # builds the modules
     finally:
         cache.FLAGS = old
     return out
@@ -109,7 +134,7 @@ def _rule_value(rng: np.random.Generator, a: Any) -> np.ndarray:
 
 
 def _compare(rec: Any, values: list[np.ndarray], ref: Any, f: Any, grad: bool) -> None:
-    want, got = _as_list(ref(*values)), _as_list(f(*values))
+    want, got = _as_list(ref(*[v.copy() for v in values])), _as_list(f(*values))
     for k, (g, w) in enumerate(zip(got, want, strict=True)):
         g, w = np.asarray(g), np.asarray(w)
         assert (g.dtype, g.shape) == (w.dtype, w.shape), f"output {k}"

@@ -70,18 +70,15 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
     stmts, exprs = scalar_body(op.scalar_op, [f"x{k}" for k in range(nin)], in_dt, out_dt)
     arrays = [k for k in range(nin) if lits[k] is None]
     body: list[str] = [f"int64_t n[{max(nd, 1)}]; (void)n;"]
-    # 1. the broadcast shape, checked like NumPy
-    for d in range(nd):
-        body.append(f"n[{d}] = 1;")
+    # 1. the broadcast shape, checked like NumPy (a runtime helper: one call, not a block per
+    # input and dimension, keeps kernels short to compile). Each array input with the
+    # dimensions it cannot broadcast along skipped: static length 1.
+    if nd:
+        spec = []
         for k in arrays:
-            if static[k][d] == 1:
-                continue
-            body += [f"if (in[{k}]->shape[{d}] != 1) {{",
-                     f"    if (n[{d}] != 1 && n[{d}] != in[{k}]->shape[{d}])",
-                     "        return gn_fail(ctx, \"operands could not be broadcast together "
-                     f"(input {k}, dimension {d}: %lld against %lld)\", "
-                     f"(long long)in[{k}]->shape[{d}], (long long)n[{d}]);",
-                     f"    n[{d}] = in[{k}]->shape[{d}];", "}"]
+            spec += [k, sum(1 << d for d in range(nd) if static[k][d] == 1)]
+        body.append(f"static const int64_t bc[] = {{{', '.join(map(str, spec)) or '0'}}};")
+        body.append(f"if (gn_broadcast(ctx, in, bc, {len(arrays)}, {nd}, n) < 0) return -1;")
     # 2. outputs
     for j, dt in enumerate(out_dt):
         set_shape = [f"out[{j}].nd = {nd};"] + [f"out[{j}].shape[{d}] = n[{d}];"

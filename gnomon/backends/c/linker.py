@@ -123,34 +123,56 @@ static PyObject *gn_raise(gn_ctx *ctx) {
 """
 
 
+#: the body every entry point shares: arguments to slots, run, outputs to a tuple (one copy
+#: per module, so each program adds two small tables and a three-line function)
+PY_ENTRY = r"""
+typedef int (*gn_prog_fn)(gn_ctx *, gn_arr *, void *);
+/* spec: n_in, n_slots, n_out, then per input (slot, typenum, ndim), then per output typenum */
+static PyObject *gn_entry(PyObject *const *args, Py_ssize_t nargs, const int *spec,
+                          gn_prog_fn prog) {
+    const int n_in = spec[0], ns = spec[1], n_out = spec[2];
+    const int *ins = spec + 3, *otype = spec + 3 + 3 * n_in;
+    if (nargs != n_in + 1) {
+        PyErr_Format(PyExc_TypeError, "expected %d arguments", n_in + 1);
+        return NULL;
+    }
+    gn_arr s[ns + n_out];
+    for (int k = 0; k < ns + n_out; k++) s[k].base = NULL;
+    gn_ctx ctx; ctx.code = 0; ctx.msg[0] = 0;
+    PyObject *res = NULL;
+    for (int k = 0; k < n_in; k++)
+        if (gn_from_py(&ctx, args[k], &s[ins[3 * k]], ins[3 * k + 1], ins[3 * k + 2]) < 0)
+            goto fail;
+    if (prog(&ctx, s, (void *)args[n_in]) < 0) return gn_raise(&ctx);
+    res = PyTuple_New(n_out);
+    if (res == NULL) goto fail;
+    for (int j = 0; j < n_out; j++) {
+        PyObject *v = gn_to_py(&s[ns + j], otype[j]);
+        gn_release(s[ns + j].base); s[ns + j].base = NULL;
+        if (v == NULL) { Py_DECREF(res); res = NULL; goto fail; }
+        PyTuple_SET_ITEM(res, j, v);
+    }
+    return res;
+fail:
+    for (int k = 0; k < ns + n_out; k++) gn_release(s[k].base);
+    return gn_raise(&ctx);
+}
+"""
+
+
 def _wrapper(p: ProgramC, program: Program) -> str:
-    """``py_<tag>(*inputs, *constants, fallbacks) -> tuple(outputs)``."""
+    """``py_<tag>(*inputs, *constants, fallbacks) -> tuple(outputs)``: :data:`PY_ENTRY` with
+    this program's table."""
     ins = [*program.inputs, *program.constants]
-    n_in, n_out, ns = len(ins), len(program.outputs), p.n_slots
-    lines = [f"static PyObject *py_{p.tag}(PyObject *self, PyObject *const *args, "
-             "Py_ssize_t nargs) {",
-             "    (void)self;",
-             f"    if (nargs != {n_in + 1}) {{ PyErr_SetString(PyExc_TypeError, "
-             f"\"expected {n_in + 1} arguments\"); return NULL; }}",
-             f"    gn_arr s[{ns + n_out}];",
-             f"    for (int k = 0; k < {ns + n_out}; k++) s[k].base = NULL;",
-             "    gn_ctx ctx; ctx.code = 0; ctx.msg[0] = 0;"]
-    for k, v in enumerate(ins):
-        t = v.type
-        lines.append(f"    if (gn_from_py(&ctx, args[{k}], &s[{program.slot[v]}], "
-                     f"{typenum(t.dtype)}, {t.ndim}) < 0) goto fail;")  # type: ignore[attr-defined]
-    lines += [f"    if (gn_prog_{p.tag}(&ctx, s, (void *)args[{n_in}]) < 0) return gn_raise(&ctx);",
-              f"    PyObject *res = PyTuple_New({n_out});",
-              "    if (res == NULL) goto fail;"]
-    for j, o in enumerate(program.outputs):
-        lines += [f"    {{ PyObject *v = gn_to_py(&s[{ns + j}], {typenum(o.type.dtype)});",  # type: ignore[attr-defined]
-                  f"      gn_release(s[{ns + j}].base); s[{ns + j}].base = NULL;",
-                  "      if (v == NULL) { Py_DECREF(res); goto fail; }",
-                  f"      PyTuple_SET_ITEM(res, {j}, v); }}"]
-    lines += ["    return res;", "fail:",
-              f"    for (int k = 0; k < {ns + n_out}; k++) gn_release(s[k].base);",
-              "    return gn_raise(&ctx);", "}"]
-    return "\n".join(lines) + "\n"
+    spec = [len(ins), p.n_slots, len(program.outputs)]
+    for v in ins:
+        spec += [program.slot[v], typenum(v.type.dtype), v.type.ndim]  # type: ignore[attr-defined]
+    spec += [typenum(o.type.dtype) for o in program.outputs]  # type: ignore[attr-defined]
+    return (f"static const int gn_spec_{p.tag}[] = {{{', '.join(map(str, spec))}}};\n"
+            f"static PyObject *py_{p.tag}(PyObject *self, PyObject *const *args, "
+            "Py_ssize_t nargs) {\n"
+            f"    (void)self; return gn_entry(args, nargs, gn_spec_{p.tag}, gn_prog_{p.tag});\n"
+            "}\n")
 
 
 def module_source(progs: list[tuple[ProgramC, Program]]) -> str:
@@ -164,7 +186,7 @@ def module_source(progs: list[tuple[ProgramC, Program]]) -> str:
     parts = ["#define PY_SSIZE_T_CLEAN", "#include <Python.h>",
              "#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION",
              "#include <numpy/arrayobject.h>", "#define GN_PYTHON 1", f"#define GN_MAXD {maxd}",
-             RUNTIME, PY_GLUE, BLAS_DECLS + BLAS_HELPERS if uses_blas else "", body]
+             RUNTIME, PY_GLUE, PY_ENTRY, BLAS_DECLS + BLAS_HELPERS if uses_blas else "", body]
     parts += [p.function + "\n" + _wrapper(p, prog) for p, prog in progs]
     methods = "".join(f'    {{"program_{p.tag}", (PyCFunction)(void (*)(void))py_{p.tag}, '
                       "METH_FASTCALL, NULL},\n" for p, _ in progs)

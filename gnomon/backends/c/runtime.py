@@ -146,6 +146,26 @@ static inline int gn_alloc(gn_ctx *ctx, gn_arr *a, int typenum, int64_t itemsize
 }
 #endif
 
+/* n[0:nd] := the broadcast shape of the inputs listed in spec (pairs: input index, bit mask of
+   the dimensions to skip, of static length 1), checked like NumPy */
+static int gn_broadcast(gn_ctx *ctx, gn_arr *const *in, const int64_t *spec, int na, int nd,
+                        int64_t *n) {
+    for (int d = 0; d < nd; d++) {
+        n[d] = 1;
+        for (int a = 0; a < na; a++) {
+            int k = (int)spec[2 * a];
+            int64_t len = in[k]->shape[d];
+            if (((spec[2 * a + 1] >> d) & 1) || len == 1) continue;
+            if (n[d] != 1 && n[d] != len)
+                return gn_fail(ctx, "operands could not be broadcast together (input %d, "
+                               "dimension %d: %lld against %lld)", k, d, (long long)len,
+                               (long long)n[d]);
+            n[d] = len;
+        }
+    }
+    return 0;
+}
+
 /* out := a view of in (same memory), sharing its owner */
 static inline void gn_view(gn_arr *out, const gn_arr *in) { *out = *in; gn_retain(out->base); }
 
