@@ -189,114 +189,302 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:  # pragma: no cover
     return s
 
 
+@njit(cache=True, nogil=True)
+def _copy(dst: np.ndarray, src: np.ndarray) -> None:  # pragma: no cover
+    """``dst[:] = src`` as a loop: a slice assignment makes Numba type and lower its
+    broadcasting and shape-error machinery at every use (about 0.2 s of compile time each)."""
+    for i in range(src.shape[0]):
+        dst[i] = src[i]
+
+
+@njit(cache=True, nogil=True)
+def _leapfrog(f, qx, px, gx, eps, minv, sd, u, lam, tk,
+              tx):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """One leapfrog step of size ``eps`` from ``(qx, px, gx)`` in place; returns the
+    log-density at the new position."""
+    n = qx.shape[0]
+    for i in range(n):
+        px[i] += 0.5 * eps * gx[i]
+    _sharp(tx, px, minv, sd, u, lam, tk)
+    for i in range(n):
+        qx[i] += eps * tx[i]
+    lp, gr = f(qx)
+    for i in range(n):
+        gx[i] = gr[i]
+        px[i] += 0.5 * eps * gx[i]
+    return lp
+
+
+@njit(cache=True, nogil=True)
+def _kinetic(px, minv, sd, u, lam, tk, tx):  # type: ignore[no-untyped-def]  # pragma: no cover
+    _sharp(tx, px, minv, sd, u, lam, tk)
+    return 0.5 * _dot(px, tx)
+
+
+#: rows of the work array ``ws`` of a chain (each a vector of the chain's length): trajectory
+#: edges (m: earliest in time, p: latest), the current leaf, the initial momentum, the summed
+#: momenta, the sampled state, and scratch vectors
+_W_QM, _W_PM, _W_GM, _W_PSM, _W_QP, _W_PP, _W_GP, _W_PSP, _W_QC, _W_PC, _W_GC, _W_P0, _W_RHO, \
+    _W_QS, _W_GS, _W_PSC, _W_TX = range(17)
+_N_W = 17
+#: the stack of subtrees being built (binary counter), ``stk[_K_*, level]``: first and last
+#: momenta (and their sharp versions) in build order, summed momenta, sampled state and gradient
+_K_PB, _K_PSB, _K_PE, _K_PSE, _K_RHO, _K_Q, _K_G = range(7)
+_N_K = 7
+#: scalars of a stack level (``sts[level, _T_*]``): log-density, energy, log-weight
+_T_LP, _T_H, _T_LW = range(3)
+
+
+@njit(cache=True, nogil=True)
+def _find_step_size(f, sc, q, g, ws, minv, sd, u, lam, tk,
+                    rng):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Stan's heuristic: double (halve) the step size while one leapfrog step from the current
+    point accepts more (less) often than 80 %."""
+    p0 = ws[_W_P0]
+    qc = ws[_W_QC]
+    pc = ws[_W_PC]
+    gc = ws[_W_GC]
+    tx = ws[_W_TX]
+    eps = math.exp(sc[S_LOG_EPS])
+    direction = 0
+    for _ in range(100):
+        _momentum(p0, minv, sd, u, lam, tk, rng)
+        h0 = -sc[S_LOGP] + _kinetic(p0, minv, sd, u, lam, tk, tx)
+        _copy(qc, q)
+        _copy(pc, p0)
+        _copy(gc, g)
+        lp = _leapfrog(f, qc, pc, gc, eps, minv, sd, u, lam, tk, tx)
+        h = -lp + _kinetic(pc, minv, sd, u, lam, tk, tx)
+        if math.isnan(h):
+            h = math.inf
+        dh = h0 - h
+        if direction == 0:
+            direction = 1 if dh > math.log(0.8) else -1
+        if direction == 1 and not dh > math.log(0.8):
+            break
+        if direction == -1 and not dh < math.log(0.8):
+            break
+        eps = 2.0 * eps if direction == 1 else 0.5 * eps
+        if eps > 1e7 or eps < 1e-12:
+            break
+    sc[S_LOG_EPS] = math.log(eps)
+
+
+@njit(cache=True, nogil=True)
+def _transition(f, q, g, sc, minv, sd, u, lam, tk, ws, stk, sts, st_size, maxdepth, max_dh,
+                rng, st):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """One NUTS transition from ``(q, g, sc[S_LOGP])`` in place; writes the iteration's
+    statistics into ``st`` (a row of ``out_stats``)."""
+    n = q.shape[0]
+    qm = ws[_W_QM]
+    pm = ws[_W_PM]
+    gm = ws[_W_GM]
+    psm = ws[_W_PSM]
+    qp = ws[_W_QP]
+    pp = ws[_W_PP]
+    gp = ws[_W_GP]
+    psp = ws[_W_PSP]
+    qc = ws[_W_QC]
+    pc = ws[_W_PC]
+    gc = ws[_W_GC]
+    p0 = ws[_W_P0]
+    rho = ws[_W_RHO]
+    qs = ws[_W_QS]
+    gs = ws[_W_GS]
+    psc = ws[_W_PSC]
+    tx = ws[_W_TX]
+    st_pb = stk[_K_PB]
+    st_psb = stk[_K_PSB]
+    st_pe = stk[_K_PE]
+    st_pse = stk[_K_PSE]
+    st_rho = stk[_K_RHO]
+    st_q = stk[_K_Q]
+    st_g = stk[_K_G]
+    eps = math.exp(sc[S_LOG_EPS])
+    _momentum(p0, minv, sd, u, lam, tk, rng)
+    lp0 = sc[S_LOGP]
+    h0 = -lp0 + _kinetic(p0, minv, sd, u, lam, tk, tx)
+    # the trajectory is the initial state
+    _copy(qm, q)
+    _copy(pm, p0)
+    _copy(gm, g)
+    _sharp(psm, p0, minv, sd, u, lam, tk)
+    _copy(qp, q)
+    _copy(pp, p0)
+    _copy(gp, g)
+    _copy(psp, psm)
+    _copy(rho, p0)
+    _copy(qs, q)
+    _copy(gs, g)
+    lps = lp0
+    hs = h0
+    log_w = 0.0
+    depth = 0
+    n_steps = 0
+    sum_acc = 0.0
+    divergent = False
+    max_err = 0.0
+    while depth < maxdepth:
+        direction = 1.0 if rng.random() < 0.5 else -1.0
+        if direction > 0:
+            _copy(qc, qp)
+            _copy(pc, pp)
+            _copy(gc, gp)
+        else:
+            _copy(qc, qm)
+            _copy(pc, pm)
+            _copy(gc, gm)
+        # build a subtree of 2**depth leapfrog steps from that edge
+        top = 0
+        valid = True
+        lpc = 0.0
+        for _leaf in range(1 << depth):
+            lpc = _leapfrog(f, qc, pc, gc, direction * eps, minv, sd, u, lam, tk, tx)
+            _sharp(psc, pc, minv, sd, u, lam, tk)
+            h = -lpc + 0.5 * _dot(pc, psc)
+            if math.isnan(h):
+                h = math.inf
+            n_steps += 1
+            dh = h - h0
+            if not abs(dh) <= abs(max_err):
+                max_err = dh
+            sum_acc += math.exp(-dh) if dh > 0.0 else 1.0
+            if dh > max_dh:
+                divergent = True
+                valid = False
+                break
+            _copy(st_pb[top], pc)
+            _copy(st_psb[top], psc)
+            _copy(st_pe[top], pc)
+            _copy(st_pse[top], psc)
+            _copy(st_rho[top], pc)
+            _copy(st_q[top], qc)
+            _copy(st_g[top], gc)
+            sts[top, _T_LP] = lpc
+            sts[top, _T_H] = h
+            sts[top, _T_LW] = -dh
+            st_size[top] = 1
+            top += 1
+            while top >= 2 and st_size[top - 1] == st_size[top - 2]:
+                a = top - 2
+                b = top - 1
+                ok = (_criterion(st_psb[a], st_pse[b], st_rho[a], st_rho[b])
+                      and _criterion(st_psb[a], st_psb[b], st_rho[a], st_pb[b])
+                      and _criterion(st_pse[a], st_pse[b], st_rho[b], st_pe[a]))
+                lw = _logaddexp(sts[a, _T_LW], sts[b, _T_LW])
+                if math.log(rng.random()) < sts[b, _T_LW] - lw:
+                    _copy(st_q[a], st_q[b])
+                    _copy(st_g[a], st_g[b])
+                    sts[a, _T_LP] = sts[b, _T_LP]
+                    sts[a, _T_H] = sts[b, _T_H]
+                sts[a, _T_LW] = lw
+                for i in range(n):
+                    st_rho[a, i] += st_rho[b, i]
+                _copy(st_pe[a], st_pe[b])
+                _copy(st_pse[a], st_pse[b])
+                st_size[a] *= 2
+                top -= 1
+                if not ok:
+                    valid = False
+                    break
+            if not valid:
+                break
+        if not valid:
+            break
+        depth += 1
+        # biased progressive sampling: prefer the new subtree
+        if math.log(rng.random()) < sts[0, _T_LW] - log_w:
+            _copy(qs, st_q[0])
+            _copy(gs, st_g[0])
+            lps = sts[0, _T_LP]
+            hs = sts[0, _T_H]
+        log_w = _logaddexp(log_w, sts[0, _T_LW])
+        # criteria across the old trajectory (in build order) and the new subtree
+        if direction > 0:
+            ok = (_criterion(psm, st_pse[0], rho, st_rho[0])
+                  and _criterion(psm, st_psb[0], rho, st_pb[0])
+                  and _criterion(psp, st_pse[0], st_rho[0], pp))
+        else:
+            ok = (_criterion(psp, st_pse[0], rho, st_rho[0])
+                  and _criterion(psp, st_psb[0], rho, st_pb[0])
+                  and _criterion(psm, st_pse[0], st_rho[0], pm))
+        for i in range(n):
+            rho[i] += st_rho[0, i]
+        if direction > 0:
+            _copy(qp, qc)
+            _copy(pp, pc)
+            _copy(gp, gc)
+            _copy(psp, st_pse[0])
+        else:
+            _copy(qm, qc)
+            _copy(pm, pc)
+            _copy(gm, gc)
+            _copy(psm, st_pse[0])
+        if not ok:
+            break
+    _copy(q, qs)
+    _copy(g, gs)
+    sc[S_LOGP] = lps
+    st[_ST_LP] = lps
+    st[_ST_ENERGY] = hs
+    st[_ST_EPS] = eps
+    st[_ST_EPS_BAR] = math.exp(sc[S_LOG_EPS_BAR])
+    st[_ST_ACC] = sum_acc / n_steps if n_steps > 0 else 0.0
+    st[_ST_NSTEPS] = n_steps
+    st[_ST_DEPTH] = depth
+    st[_ST_DIV] = 1.0 if divergent else 0.0
+    st[_ST_DH] = hs - h0
+    st[_ST_MAXDH] = max_err
+
+
+@njit(cache=True, nogil=True)
+def _refresh(f, q, g, sc):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The log-density and gradient of ``q`` into ``sc[S_LOGP]`` and ``g``."""
+    lp_new, gr = f(q)
+    sc[S_LOGP] = lp_new
+    _copy(g, gr)
+
+
 def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_q, out_stats,
                rng, start, stop, blocks, bidx, bcoord, bf,
                out_mh):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # The NUTS transition, the step-size search and the leapfrog step are separate compiled
+    # functions (cached on their own), not closures: Numba inlines a closure at every call
+    # site, which made this kernel's cold compile take about 25 s of CPU.
     n = q.shape[0]
     target = cfg[C_TARGET]
     maxdepth = int(cfg[C_MAXDEPTH])
     max_dh = cfg[C_MAX_DH]
     metric = int(cfg[C_METRIC])
     n_tune = int(cfg[C_TUNE])
-    sd = np.sqrt(minv)
+    sd = np.empty(n)
+    for i in range(n):
+        sd[i] = math.sqrt(minv[i])
     tk = np.empty(lam.shape[0])
-    tx = np.empty(n)
-    psc = np.empty(n)
+    ws = np.empty((_N_W, n))
+    k_max = maxdepth + 2
+    stk = np.empty((_N_K, k_max, n))
+    sts = np.empty((k_max, 3))
+    st_size = np.empty(k_max, dtype=np.int64)
     mh_delta = np.empty(bidx.shape[0])
     mh_order = np.empty(bidx.shape[0], dtype=np.int64)
     max_cat = 2
     for r in range(bcoord.shape[0]):
         max_cat = max(max_cat, int(bcoord[r, C_NCAT]))
     mh_lps = np.empty(max_cat)
-    # trajectory edges (m: earliest in time, p: latest), the current leaf, the sample
-    qm = np.empty(n)
-    pm = np.empty(n)
-    gm = np.empty(n)
-    psm = np.empty(n)
-    qp = np.empty(n)
-    pp = np.empty(n)
-    gp = np.empty(n)
-    psp = np.empty(n)
-    qc = np.empty(n)
-    pc = np.empty(n)
-    gc = np.empty(n)
-    p0 = np.empty(n)
-    rho = np.empty(n)
-    qs = np.empty(n)
-    gs = np.empty(n)
-    # the stack of subtrees being built (binary counter): first and last momenta (and their
-    # sharp versions) in build order, summed momenta, sampled state, log-weight, size
-    k_max = maxdepth + 2
-    st_pb = np.empty((k_max, n))
-    st_psb = np.empty((k_max, n))
-    st_pe = np.empty((k_max, n))
-    st_pse = np.empty((k_max, n))
-    st_rho = np.empty((k_max, n))
-    st_q = np.empty((k_max, n))
-    st_g = np.empty((k_max, n))
-    st_lp = np.empty(k_max)
-    st_h = np.empty(k_max)
-    st_lw = np.empty(k_max)
-    st_size = np.empty(k_max, dtype=np.int64)
     has_nuts = False
     for blk in range(blocks.shape[0]):
         if blocks[blk, B_KIND] == K_NUTS:
             has_nuts = True
-
-    def leapfrog(qx, px, gx, eps):  # type: ignore[no-untyped-def]
-        for i in range(n):
-            px[i] += 0.5 * eps * gx[i]
-        _sharp(tx, px, minv, sd, u, lam, tk)
-        for i in range(n):
-            qx[i] += eps * tx[i]
-        lp, gr = f(qx)
-        for i in range(n):
-            gx[i] = gr[i]
-            px[i] += 0.5 * eps * gx[i]
-        return lp
-
-    def kinetic(px):  # type: ignore[no-untyped-def]
-        _sharp(tx, px, minv, sd, u, lam, tk)
-        return 0.5 * _dot(px, tx)
-
-    def find_step_size():  # type: ignore[no-untyped-def]
-        # Stan's heuristic: double (halve) the step size while one leapfrog step from the
-        # current point accepts more (less) often than 80 %
-        eps = math.exp(sc[S_LOG_EPS])
-        direction = 0
-        for _ in range(100):
-            _momentum(p0, minv, sd, u, lam, tk, rng)
-            h0 = -sc[S_LOGP] + kinetic(p0)
-            qc[:] = q
-            pc[:] = p0
-            gc[:] = g
-            lp = leapfrog(qc, pc, gc, eps)
-            h = -lp + kinetic(pc)
-            if math.isnan(h):
-                h = math.inf
-            dh = h0 - h
-            if direction == 0:
-                direction = 1 if dh > math.log(0.8) else -1
-            if direction == 1 and not dh > math.log(0.8):
-                break
-            if direction == -1 and not dh < math.log(0.8):
-                break
-            eps = 2.0 * eps if direction == 1 else 0.5 * eps
-            if eps > 1e7 or eps < 1e-12:
-                break
-        sc[S_LOG_EPS] = math.log(eps)
-
     # the state was changed by a Metropolis block: NUTS needs the log-density and gradient.
     # A previous call may have ended after such a block, so with any block besides NUTS the
     # first NUTS transition of this call re-evaluates them.
     stale = blocks.shape[0] > 1
     if sc[S_PENDING] == PENDING_SEARCH:  # the driver has set a new metric
         if stale:
-            lp_new, gr = f(q)
-            sc[S_LOGP] = lp_new
-            g[:] = gr
+            _refresh(f, q, g, sc)
             stale = False
-        find_step_size()
+        _find_step_size(f, sc, q, g, ws, minv, sd, u, lam, tk, rng)
         dual_averaging_restart(sc)
         sc[S_PENDING] = 0.0
     # a Metropolis block's log-density of the current state is known (from f_lp)
@@ -309,150 +497,13 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
             kind = blocks[blk, B_KIND]
             if kind == K_NUTS:
                 if stale:
-                    lp_new, gr = f(q)
-                    sc[S_LOGP] = lp_new
-                    g[:] = gr
+                    _refresh(f, q, g, sc)
                     stale = False
                 if flags & FIND_STEP:
-                    find_step_size()
+                    _find_step_size(f, sc, q, g, ws, minv, sd, u, lam, tk, rng)
                     dual_averaging_restart(sc)
-                eps = math.exp(sc[S_LOG_EPS])
-                _momentum(p0, minv, sd, u, lam, tk, rng)
-                lp0 = sc[S_LOGP]
-                h0 = -lp0 + kinetic(p0)
-                # the trajectory is the initial state
-                qm[:] = q
-                pm[:] = p0
-                gm[:] = g
-                _sharp(psm, p0, minv, sd, u, lam, tk)
-                qp[:] = q
-                pp[:] = p0
-                gp[:] = g
-                psp[:] = psm
-                rho[:] = p0
-                qs[:] = q
-                gs[:] = g
-                lps = lp0
-                hs = h0
-                log_w = 0.0
-                depth = 0
-                n_steps = 0
-                sum_acc = 0.0
-                divergent = False
-                max_err = 0.0
-                while depth < maxdepth:
-                    direction = 1.0 if rng.random() < 0.5 else -1.0
-                    if direction > 0:
-                        qc[:] = qp
-                        pc[:] = pp
-                        gc[:] = gp
-                    else:
-                        qc[:] = qm
-                        pc[:] = pm
-                        gc[:] = gm
-                    # build a subtree of 2**depth leapfrog steps from that edge
-                    top = 0
-                    valid = True
-                    lpc = 0.0
-                    for _leaf in range(1 << depth):
-                        lpc = leapfrog(qc, pc, gc, direction * eps)
-                        _sharp(psc, pc, minv, sd, u, lam, tk)
-                        h = -lpc + 0.5 * _dot(pc, psc)
-                        if math.isnan(h):
-                            h = math.inf
-                        n_steps += 1
-                        dh = h - h0
-                        if not abs(dh) <= abs(max_err):
-                            max_err = dh
-                        sum_acc += math.exp(-dh) if dh > 0.0 else 1.0
-                        if dh > max_dh:
-                            divergent = True
-                            valid = False
-                            break
-                        st_pb[top] = pc
-                        st_psb[top] = psc
-                        st_pe[top] = pc
-                        st_pse[top] = st_psb[top]
-                        st_rho[top] = pc
-                        st_q[top] = qc
-                        st_g[top] = gc
-                        st_lp[top] = lpc
-                        st_h[top] = h
-                        st_lw[top] = -dh
-                        st_size[top] = 1
-                        top += 1
-                        while top >= 2 and st_size[top - 1] == st_size[top - 2]:
-                            a = top - 2
-                            b = top - 1
-                            ok = (_criterion(st_psb[a], st_pse[b], st_rho[a], st_rho[b])
-                                  and _criterion(st_psb[a], st_psb[b], st_rho[a], st_pb[b])
-                                  and _criterion(st_pse[a], st_pse[b], st_rho[b], st_pe[a]))
-                            lw = _logaddexp(st_lw[a], st_lw[b])
-                            if math.log(rng.random()) < st_lw[b] - lw:
-                                st_q[a] = st_q[b]
-                                st_g[a] = st_g[b]
-                                st_lp[a] = st_lp[b]
-                                st_h[a] = st_h[b]
-                            st_lw[a] = lw
-                            for i in range(n):
-                                st_rho[a, i] += st_rho[b, i]
-                            st_pe[a] = st_pe[b]
-                            st_pse[a] = st_pse[b]
-                            st_size[a] *= 2
-                            top -= 1
-                            if not ok:
-                                valid = False
-                                break
-                        if not valid:
-                            break
-                    if not valid:
-                        break
-                    depth += 1
-                    # biased progressive sampling: prefer the new subtree
-                    if math.log(rng.random()) < st_lw[0] - log_w:
-                        qs[:] = st_q[0]
-                        gs[:] = st_g[0]
-                        lps = st_lp[0]
-                        hs = st_h[0]
-                    log_w = _logaddexp(log_w, st_lw[0])
-                    # criteria across the old trajectory (in build order) and the new subtree
-                    if direction > 0:
-                        ok = (_criterion(psm, st_pse[0], rho, st_rho[0])
-                              and _criterion(psm, st_psb[0], rho, st_pb[0])
-                              and _criterion(psp, st_pse[0], st_rho[0], pp))
-                    else:
-                        ok = (_criterion(psp, st_pse[0], rho, st_rho[0])
-                              and _criterion(psp, st_psb[0], rho, st_pb[0])
-                              and _criterion(psm, st_pse[0], st_rho[0], pm))
-                    for i in range(n):
-                        rho[i] += st_rho[0, i]
-                    if direction > 0:
-                        qp[:] = qc
-                        pp[:] = pc
-                        gp[:] = gc
-                        psp[:] = st_pse[0]
-                    else:
-                        qm[:] = qc
-                        pm[:] = pc
-                        gm[:] = gc
-                        psm[:] = st_pse[0]
-                    if not ok:
-                        break
-                q[:] = qs
-                g[:] = gs
-                sc[S_LOGP] = lps
-                acc = sum_acc / n_steps if n_steps > 0 else 0.0
-                st = out_stats[it]
-                st[_ST_LP] = lps
-                st[_ST_ENERGY] = hs
-                st[_ST_EPS] = eps
-                st[_ST_EPS_BAR] = math.exp(sc[S_LOG_EPS_BAR])
-                st[_ST_ACC] = acc
-                st[_ST_NSTEPS] = n_steps
-                st[_ST_DEPTH] = depth
-                st[_ST_DIV] = 1.0 if divergent else 0.0
-                st[_ST_DH] = hs - h0
-                st[_ST_MAXDH] = max_err
+                _transition(f, q, g, sc, minv, sd, u, lam, tk, ws, stk, sts, st_size, maxdepth,
+                            max_dh, rng, out_stats[it])
                 lp_mh_ok = False
                 continue
             off = blocks[blk, B_OFF]
@@ -476,7 +527,7 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
                 lp_mh = categorical_gibbs_update(f_lp, q, lp_mh, idx, bcoord[off:off + ln],
                                                  blocks[blk], rng, mh_order, mh_lps)
             stale = True
-        out_q[it] = q
+        _copy(out_q[it], q)
         if not has_nuts:
             continue
         # adaptation (after every block, so the window's draws include this iteration)
@@ -496,11 +547,9 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
             for i in range(n):
                 sd[i] = math.sqrt(minv[i])
             if stale:
-                lp_new, gr = f(q)
-                sc[S_LOGP] = lp_new
-                g[:] = gr
+                _refresh(f, q, g, sc)
                 stale = False
-            find_step_size()
+            _find_step_size(f, sc, q, g, ws, minv, sd, u, lam, tk, rng)
             dual_averaging_restart(sc)
         if flags & TUNE_END:
             sc[S_LOG_EPS] = sc[S_LOG_EPS_BAR]
@@ -516,11 +565,15 @@ _compiled = None
 
 
 def _python_chain():  # type: ignore[no-untyped-def]
-    """``_run_chain`` with the Numba helpers that take the log-density replaced by their Python
-    functions (a Python log-density cannot be passed to a compiled function)."""
+    """``_run_chain`` with the Numba helpers that take the log-density replaced by Python
+    functions of the same source (a Python log-density cannot be passed to a compiled
+    function)."""
     import types as _pytypes
 
     glb = dict(globals())
+    # the nuts.py helpers see each other's Python versions through ``glb``
+    for name in ("_leapfrog", "_find_step_size", "_transition", "_refresh"):
+        glb[name] = _pytypes.FunctionType(globals()[name].py_func.__code__, glb, name)
     glb.update(metropolis_update=metropolis_update.py_func,
                binary_gibbs_update=binary_gibbs_update.py_func,
                categorical_gibbs_update=categorical_gibbs_update.py_func)
