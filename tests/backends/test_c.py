@@ -265,6 +265,60 @@ def test_cache_entries_are_signed_and_a_bad_one_is_rebuilt(
     assert payload is not None and payload.startswith(b"\x7fELF")
 
 
+def test_cache_is_bounded_lru_and_keeps_loaded_modules(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = tmp_path / "c"
+    d.mkdir()
+    # five entries of 1000 bytes used at t = 100..500, a fresh and a stale temporary file
+    for k in range(5):
+        p = d / f"gnomon_c_{k}.so.signed"
+        p.write_bytes(b"x" * 1000)
+        os.utime(p, (100 * (k + 1), 100 * (k + 1)))
+    (d / ".tmp-new-x.so").write_bytes(b"y")
+    (d / ".tmp-old-x.so").write_bytes(b"y")
+    os.utime(d / ".tmp-old-x.so", (1, 1))
+    monkeypatch.setattr(cache, "_MODULES", {"gnomon_c_0": None})  # loaded here: kept
+    assert cache.evict(str(d), 10_000) == []  # under the bound: only the stale file goes
+    assert not (d / ".tmp-old-x.so").exists() and (d / ".tmp-new-x.so").exists()
+    # bound 3500: down to 90 % (3150) by deleting the least recently used, skipping the
+    # loaded one
+    assert cache.evict(str(d), 3500) == ["gnomon_c_1", "gnomon_c_2"]
+    assert sorted(p.name for p in d.glob("*.signed")) == [
+        "gnomon_c_0.so.signed", "gnomon_c_3.so.signed", "gnomon_c_4.so.signed"]
+    # the bound applies after compiles: a module compiled and written is scanned for at once
+    monkeypatch.setattr(gnomon.config, "cache_dir", str(tmp_path / "cache"))
+    monkeypatch.setattr(gnomon.config, "cache_max_bytes", 1)
+    monkeypatch.setattr(cache, "_STORES", {})
+    monkeypatch.setattr(cache, "_MODULES", {})
+    old = tmp_path / "cache" / "c" / "gnomon_c_old.so.signed"
+    old.parent.mkdir(parents=True, mode=0o700)
+    old.write_bytes(b"z" * 100)
+    x = gt.dvector("x")
+    f = gnomon.function([x], gt.arctan(x) + 2.0, mode="c")
+    np.testing.assert_allclose(f(np.ones(2)), np.arctan(np.ones(2)) + 2.0)
+    left = [p.name for p in (tmp_path / "cache" / "c").iterdir()]
+    assert "gnomon_c_old.so.signed" not in left and len(left) == 1, left  # the new one stays
+
+
+def test_concurrent_compiles_of_one_module_leave_one_valid_entry(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # two compiles of the same module at once (as two processes would: no shared memo or
+    # lock), each writing the signed file: both load, and the entry verifies
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(gnomon.config, "cache_dir", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "_STORES", {})
+    src = linker.module_source([])
+    name = cache.module_name(src)
+    store = cache._store()
+    with ThreadPoolExecutor(2) as pool:
+        mods = list(pool.map(lambda _: cache._load(name, src, store), range(2)))
+    assert all(m.__name__ == name for m in mods)
+    (entry,) = list((tmp_path / "cache" / "c").iterdir())  # no temporary file left
+    payload = diskcache.read_signed(store, str(entry))
+    assert payload is not None and payload.startswith(b"\x7fELF")
+
+
 # --- export_c ---------------------------------------------------------------------------------
 
 

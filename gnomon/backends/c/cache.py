@@ -10,8 +10,12 @@ must be the user's and private (0700), each shared library is stored **signed** 
 per-user HMAC key (``gnomon_c_<hash>.so.signed``), and is loaded only after its MAC verifies,
 from a private copy written for the load (so a file swapped after the check is never loaded);
 a file that fails the check is deleted and compiled again; writes are atomic, so concurrent
-compiles of one module are safe. A module's name is a hash of its source, of the compiler (its
-``--version`` line) and flags, and of the versions of the generator, gnomon, NumPy and Python.
+compiles of one module are safe. The cache is bounded by ``config.cache_max_bytes`` (shared
+with the Numba cache's bound, each applying it to its own directory): after a process writes
+new modules (its first, then every 5 % of the bound) the least recently used ones (loading
+touches a module's mtime) are deleted until the cache is under 90 % of the bound. A module's
+name is a hash of its source, of the compiler (its ``--version`` line), flags and target CPU,
+and of the versions of the generator, gnomon, NumPy, Python and the C library.
 
 Command line::
 
@@ -21,6 +25,7 @@ Command line::
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -32,6 +37,7 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import time
 import uuid
 import warnings
 from types import ModuleType
@@ -218,7 +224,8 @@ def _load(name: str, source: str, store: diskcache.Store | None) -> ModuleType:
             mod = _import(name, tmp)
         finally:
             diskcache.discard(tmp)
-        os.utime(signed)  # type: ignore[arg-type]
+        with contextlib.suppress(OSError):  # evicted meanwhile by another process
+            os.utime(signed)  # type: ignore[arg-type]
     else:
         tmpdir = tempfile.mkdtemp(prefix="gnomon-c-")
         try:
@@ -228,13 +235,71 @@ def _load(name: str, source: str, store: diskcache.Store | None) -> ModuleType:
                 with open(so, "rb") as f:
                     data = f.read()
                 try:
-                    diskcache.write_signed(store, signed, data)
+                    n = diskcache.write_signed(store, signed, data)
                 except OSError as e:
                     diskcache.write_failed(store, e, _warn, "C")
+                else:
+                    _after_write(store, n, name)
             mod = _import(name, so)
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
     return mod
+
+
+#: temporary files older than this are left over from a crashed process: deleted on a scan
+_STALE_TMP_S = 3600.0
+
+
+def _after_write(store: diskcache.Store, nbytes: int, name: str) -> None:
+    """Amortised eviction, as in the Numba cache: scan after this process's first write, then
+    after every 5 % of ``config.cache_max_bytes`` written (0: unbounded)."""
+    limit = config.cache_max_bytes
+    if not limit:
+        return
+    if store.unscanned is not None and store.unscanned + nbytes < max(limit // 20, 1):
+        store.unscanned += nbytes
+        return
+    store.unscanned = 0
+    evict(store.directory, limit, keep=(name,))
+
+
+def evict(directory: str, limit: int, keep: tuple[str, ...] = ()) -> list[str]:
+    """Delete the least recently used modules (loading one touches its mtime) until the cache
+    holds at most 90 % of ``limit`` bytes, and temporary files left by crashed processes;
+    modules loaded by this process (and those named in ``keep``) stay. Returns the evicted
+    names. A module evicted while another process wants it is compiled again there."""
+    found: list[tuple[float, int, str, str]] = []
+    old = time.time() - _STALE_TMP_S
+    try:
+        it = os.scandir(directory)
+    except OSError:
+        return []
+    with it:
+        for e in it:
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if e.name.startswith(".tmp-"):
+                if st.st_mtime < old:
+                    diskcache.discard(e.path)
+            elif e.name.startswith("gnomon_c_") and e.name.endswith(".so.signed"):
+                found.append((st.st_mtime, st.st_size, e.name[: -len(".so.signed")], e.path))
+    total = sum(f[1] for f in found)
+    evicted: list[str] = []
+    if total <= limit:
+        return evicted
+    with _LOCK:
+        kept = set(_MODULES) | set(keep)
+    for _, size, name, path in sorted(found):
+        if total <= 0.9 * limit:
+            break
+        if name in kept:
+            continue
+        diskcache.discard(path)
+        total -= size
+        evicted.append(name)
+    return evicted
 
 
 def entries() -> list[tuple[str, int]]:
@@ -262,7 +327,10 @@ def main(argv: list[str] | None = None) -> int:
         es = entries()
         for name, size in es:
             print(f"{name}  {size / 1024:9.1f} KiB")
-        print(f"{len(es)} entries, {sum(s for _, s in es) / 2**20:.1f} MiB in {cache_dir()}")
+        bound = (f"bound {config.cache_max_bytes / 2**20:.1f} MiB" if config.cache_max_bytes
+                 else "unbounded")
+        print(f"{len(es)} entries, {sum(s for _, s in es) / 2**20:.1f} MiB in {cache_dir()} "
+              f"({bound})")
         return 0
     if args == ["clear"]:
         print(f"removed {clear()} entries from {cache_dir()}")

@@ -267,7 +267,10 @@ def _build(pending: _Pending) -> None:
     if not items:
         return
     n = min(max(1, len(items) // _CHUNK), os.cpu_count() or 1)
-    chunks = [items[k::n] for k in range(n)]
+    # contiguous runs, not every n-th: neighbouring programs (rows of one family, one
+    # function's pieces) share kernels, which a module compiles once
+    size = -(-len(items) // n)
+    chunks = [items[k * size:(k + 1) * size] for k in range(n)]
 
     def build(chunk: list[tuple[ProgramC, Program, list[Any]]]) -> None:
         mod = cache.load_module(module_source([(p, prog) for p, prog, _ in chunk]))
