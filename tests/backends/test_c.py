@@ -505,12 +505,86 @@ def test_export_of_a_function_takes_shared_values_and_returns_updates(tmp_path: 
     assert "shared variable w" in Path(out.h_file).read_text()
 
 
-def test_export_of_random_draws_is_refused_clearly(tmp_path: Path) -> None:
+_DTYPES = {"float64": np.float64, "uint64": np.uint64, "int64": np.int64}
+
+
+def _call(lib: Any, name: str, arrays: list[np.ndarray], outs_t: Any) -> list[np.ndarray]:
+    """Run an exported graph through ctypes; ValueError with its message on an error code."""
+    keep: list[Any] = []
+    ins = (_In * len(arrays))()
+    for k, a in enumerate(arrays):
+        shape = (ctypes.c_int64 * max(a.ndim, 1))(*a.shape)
+        strides = (ctypes.c_int64 * max(a.ndim, 1))(*a.strides)
+        keep += [shape, strides]
+        ins[k] = _In(a.ctypes.data, a.ndim, shape, strides)
+    outs = (_Out * len(outs_t))()
+    err = ctypes.create_string_buffer(256)
+    if getattr(lib, f"{name}_run")(ins, outs, err, 256):
+        raise ValueError(err.value.decode())
+    got = []
+    for o, (dt, _) in zip(outs, outs_t, strict=True):
+        shape = tuple(o.shape[:o.ndim])
+        n = int(np.prod(shape))
+        buf = (ctypes.c_char * (n * 8)).from_address(o.data) if n else b""
+        got.append(np.frombuffer(bytes(buf), dtype=_DTYPES[dt]).reshape(shape))
+    getattr(lib, f"{name}_free")(outs)
+    return got
+
+
+def test_exported_draws_take_seeds_and_fit_their_distributions(tmp_path: Path) -> None:
+    import scipy.stats as st
+
     import gnomon.random as gr
 
-    mu = gt.dscalar("mu")
-    with pytest.raises(gnomon.errors.GnomonValueError, match="random variables cannot be"):
-        gnomon.export_c(gr.normal(mu, 1.0, size=3) * 2.0, tmp_path, name="draws")
+    mu, sig, lo = gt.dscalar("mu"), gt.dscalar("sigma"), gt.dvector("low")
+    outs = [gr.normal(mu, sig, size=4000), gr.uniform(lo, lo + 2.0),
+            gr.exponential(sig, size=(40, 100)), gr.standard_normal(size=4000) * 1.0]
+    ex = gnomon.export_c(outs, tmp_path, name="draws", inputs=[mu, sig, lo])
+    # each random generator is a uint64 seed input; each returns the seed that continues it
+    assert [i[1:] for i in ex.inputs[3:]] == [("uint64", ())] * 4
+    assert [o for o in ex.outputs[4:]] == [("uint64", ())] * 4
+    assert "random generator: its seed" in Path(ex.h_file).read_text()
+    subprocess.run([*CC, "-O2", "-std=c99", "-fPIC", "-shared", "-Wall", "-Werror",
+                    "-Wno-unused-function", "draws.c", "-o", "libdraws.so", "-lm"],
+                   cwd=tmp_path, check=True)
+    lib = ctypes.CDLL(str(tmp_path / "libdraws.so"))
+    low = np.repeat(np.array([-1.0, 3.0]), 2000)
+
+    def run(seeds: list[int], sigma: float = 2.0) -> list[np.ndarray]:
+        vals = [np.array(1.5), np.array(sigma), low,
+                *[np.array(s, dtype=np.uint64) for s in seeds]]
+        return _call(lib, "draws", vals, ex.outputs)
+
+    a, b, c = run([1, 2, 3, 4]), run([1, 2, 3, 4]), run([5, 6, 7, 8])
+    for x, y, z in zip(a[:4], b[:4], c[:4], strict=True):
+        np.testing.assert_array_equal(x, y)  # same seeds, same draws
+        assert not np.any(x == z)  # other seeds, other draws
+    # the returned seeds continue the streams: new draws, and deterministic
+    assert [int(s) for s in a[4:]] == [int(s) for s in b[4:]]
+    assert len({int(s) for s in a[4:]} | {1, 2, 3, 4}) == 8
+    d = run([int(s) for s in a[4:]])
+    assert not np.any(d[0] == a[0])
+    # goodness of fit (fixed seeds), and the shapes: size, or the parameters broadcast
+    normal, unif, expo, std = a[:4]
+    assert normal.shape == (4000,) and unif.shape == (4000,) and expo.shape == (40, 100)
+    assert st.kstest(normal, st.norm(1.5, 2.0).cdf).pvalue > 1e-3
+    assert st.kstest(std, st.norm().cdf).pvalue > 1e-3
+    assert st.kstest(expo.ravel(), st.expon(scale=2.0).cdf).pvalue > 1e-3
+    for k, base in enumerate((-1.0, 3.0)):  # each half within its own [low, low + 2)
+        part = unif[2000 * k:2000 * (k + 1)]
+        assert part.min() >= base and part.max() < base + 2.0
+        assert st.kstest(part, st.uniform(base, 2.0).cdf).pvalue > 1e-3
+    # invalid parameters: an error code and the distribution's message
+    with pytest.raises(ValueError, match="normal: parameter 'scale' must be >= 0"):
+        run([1, 2, 3, 4], sigma=-1.0)
+
+
+def test_export_refuses_distributions_c_does_not_draw(tmp_path: Path) -> None:
+    import gnomon.random as gr
+
+    a = gt.dscalar("a")
+    with pytest.raises(gnomon.errors.GnomonValueError, match="Gamma is not lowered to C"):
+        gnomon.export_c(gr.gamma(a, 1.0, size=3), tmp_path, name="g")
 
 
 # --- vector math (libmvec through omp simd loops) ----------------------------------------------

@@ -60,17 +60,24 @@ _INNER = ("ops with inner graphs run their NumPy perform (the inner graph is not
           "into the C program yet)")
 _SCIPY = ("SciPy's special-function code (scipy.special.cython_special) is not bound in C yet")
 _RANDOM = ("random draws use NumPy's Generator (a program holding a random generator runs on "
-           "the reference backend)")
+           "the reference backend; gnomon.export_c refuses it)")
+
+
+_RANDOM_EXPORTED = ("mode='c' runs a program holding a random generator on the reference "
+                    "backend (NumPy's Generator); gnomon.export_c draws it in C from a seed "
+                    "input (xoshiro256**, gnomon/backends/c/random.py)")
 
 
 def _random_ops() -> dict[type, str]:
+    from gnomon.backends.c.random import _DRAWS
+
     out: dict[type, str] = {}
     todo = list(RandomVariable.__subclasses__())
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
         if cls.__module__.startswith("gnomon.") and not cls.__name__.startswith("_"):
-            out[cls] = _RANDOM
+            out[cls] = _RANDOM_EXPORTED if cls in _DRAWS else _RANDOM
     return dict(sorted(out.items(), key=lambda kv: kv[0].__name__))
 
 

@@ -18,7 +18,7 @@ from gnomon.backends.c.dispatch import c_funcify, itemsize, typenum
 from gnomon.backends.c.elemwise import elemwise_source
 from gnomon.compile.memory import plan_inplace
 from gnomon.compile.schedule import Program
-from gnomon.graph.basic import Apply
+from gnomon.graph.basic import Apply, Constant
 from gnomon.tensor.elemwise import Elemwise
 
 
@@ -43,6 +43,12 @@ def lower_node(node: Apply, inplace: int | None = None) -> str:
     """Kernel text of ``node``; NotLoweredError when it must run in Python."""
     if inplace is not None:
         return elemwise_source(node, inplace)
+    from gnomon.random.op import RandomVariable
+
+    if isinstance(node.op, RandomVariable):
+        from gnomon.backends.c.random import random_source
+
+        return random_source(node)
     return c_funcify(node.op, node)
 
 
@@ -53,6 +59,15 @@ def _name(text: str) -> str:
 def is_array_program(program: Program) -> bool:
     """Whether every value of ``program`` is an array (C slots hold arrays only)."""
     return all(hasattr(v.type, "dtype") for v in program.slot)
+
+
+def is_exportable_program(program: Program) -> bool:
+    """Whether every value is an array, a random generator (a ``uint64`` seed in exported
+    code) or ``None`` (the ``size`` of a draw)."""
+    from gnomon.backends.c.random import is_rng
+
+    return all(hasattr(v.type, "dtype") or is_rng(v)
+               or (isinstance(v, Constant) and v.data is None) for v in program.slot)
 
 
 def generate(program: Program, tag: str, python: bool = True) -> ProgramC:

@@ -111,7 +111,7 @@ def export_c(outputs: Any, directory: str | os.PathLike[str], name: str = "gnomo
     ((('x', 'float64', (None,)),), (('float64', ()),))
     """
     from gnomon.backends.c import linker
-    from gnomon.backends.c.codegen import generate, is_array_program
+    from gnomon.backends.c.codegen import generate, is_exportable_program
     from gnomon.compile.function import Function, function
     from gnomon.compile.mode import Mode
     from gnomon.errors import NotLoweredError
@@ -138,13 +138,12 @@ def export_c(outputs: Any, directory: str | os.PathLike[str], name: str = "gnomo
         with linker.batch():  # generated, never built: export needs only the program
             f = function(list(inputs), outs, mode=Mode("c"), on_unused_input="ignore")
     program = f.program
-    if not is_array_program(program):
+    if not is_exportable_program(program):
         raise GnomonValueError(with_hint(
-            "export_c: the graph holds a value that is not an array (a random generator); "
-            f"random variables cannot be exported to C yet{at_user_line()}",
-            "export the log-density or a graph that takes the draws as inputs"))
+            "export_c: the graph holds a value that is neither an array nor a random "
+            f"generator{at_user_line()}", "export a graph of arrays"))
     for v in program.slot:
-        if v.type.ndim > MAX_NDIM:  # type: ignore[attr-defined]
+        if getattr(v.type, "ndim", 0) > MAX_NDIM:
             raise GnomonValueError(f"export_c: {v} has more than {MAX_NDIM} dimensions")
     try:
         p = generate(program, "x", python=False)
@@ -165,15 +164,27 @@ def export_c(outputs: Any, directory: str | os.PathLike[str], name: str = "gnomo
     c_path = os.path.join(os.fspath(directory), f"{name}.c")
     h_path = os.path.join(os.fspath(directory), f"{name}.h")
     build = f"cc -O2 -std=c99 -fPIC -shared {name}.c -o lib{name}.so -lm"
-    ins = tuple((str(v.name or f"input{k}"), v.type.dtype, tuple(v.type.shape))  # type: ignore[attr-defined]
+    ins = tuple((str(v.name or ("rng" if _dtype(v) != getattr(v.type, "dtype", None)
+                                else f"input{k}")), _dtype(v), _shape(v))
                 for k, v in enumerate(program.inputs))
-    outs_t = tuple((o.type.dtype, tuple(o.type.shape)) for o in program.outputs)  # type: ignore[attr-defined]
+    outs_t = tuple((_dtype(o), _shape(o)) for o in program.outputs)
     n_user = len(f.outputs)
     with open(h_path, "w") as fh:
         fh.write(_header(name, ins, outs_t, n_user, build, f))
     with open(c_path, "w") as fc:
         fc.write(_source(name, p, program))
     return ExportedC(c_path, h_path, name, ins, outs_t, build)
+
+
+def _dtype(v: Any) -> str:
+    """The dtype of ``v`` in exported code (a random generator is its ``uint64`` seed)."""
+    from gnomon.backends.c.random import is_rng
+
+    return "uint64" if is_rng(v) else str(v.type.dtype)
+
+
+def _shape(v: Any) -> tuple[int | None, ...]:
+    return tuple(getattr(v.type, "shape", ()))
 
 
 def generate_node_check(node: Any) -> None:
@@ -201,11 +212,17 @@ def _header(name: str, ins: Any, outs: Any, n_user: int, build: str, f: Any) -> 
              "   inputs[] (dtype, shape; ? = any length):"]
     for k, (nm, dt, sh) in enumerate(ins):
         what = " (shared variable)" if k >= len(f.inputs) else ""
+        if k < len(f.program.inputs) and _dtype(f.program.inputs[k]) != \
+                getattr(f.program.inputs[k].type, "dtype", None):
+            what += " (random generator: its seed)"
         lines.append(f"     {k}: {nm}  {dt}{_shape_text(sh)}{what}")
     lines.append("   outputs[]:")
     for j, (dt, sh) in enumerate(outs):
-        what = "" if j < n_user else f" (new value of shared variable " \
-            f"{f.updates[j - n_user][0].name or j - n_user})"
+        upd = f.updates[j - n_user][0] if j >= n_user else None
+        what = "" if upd is None else f" (new value of shared variable {upd.name or j - n_user})"
+        if upd is not None and dt == "uint64" and getattr(upd.type, "dtype", None) is None:
+            what = " (the seed that continues the random generator of input " \
+                f"{next((i for i, v in enumerate(f.program.inputs) if v is upd), '?')})"
         lines.append(f"     {j}: {dt}{_shape_text(sh)}{what}")
     lines += ["*/", f"#ifndef {g}_H", f"#define {g}_H", HEADER_COMMON,
               "#ifdef __cplusplus", 'extern "C" {', "#endif",
@@ -232,22 +249,28 @@ def _const_data(c: Any) -> str:
 
 def _source(name: str, p: Any, program: Any) -> str:
     from gnomon.backends.c.dispatch import itemsize
+    from gnomon.backends.c.random import RNG_RUNTIME
     from gnomon.backends.c.runtime import BLAS_HELPERS, EXPORT_BLAS, RUNTIME
 
     slot = program.slot
     ns, n_out = p.n_slots, len(program.outputs)
     body = "\n".join(p.kernels[k] for k in sorted(p.kernels))
     uses_blas = any(s in body for s in ("gn_matmul_", "gn_dpotrf", "gn_spotrf"))
+    uses_rng = "gn_rng_seed" in body
     parts = [f"/* {name}.c: generated by gnomon.export_c (see {name}.h for the ABI). */",
              f'#include "{name}.h"', f"#define GN_MAXD {max(p.maxd, 1)}", RUNTIME]
     if uses_blas:
         parts += [EXPORT_BLAS, BLAS_HELPERS]
     parts += [body, p.function]
-    parts += [_const_data(c) for c in program.constants]
+    consts = [c for c in program.constants if c.data is not None]  # None: a draw's size
+    if uses_rng:
+        parts.insert(parts.index(body), RNG_RUNTIME)
+    parts += [_const_data(c) for c in consts]
     run = [f"int {name}_run(const gnomon_input *inputs, gnomon_output *outputs, char *err, "
            "size_t errlen) {",
            f"    gn_arr s[{ns + n_out}];",
-           f"    for (int k = 0; k < {ns + n_out}; k++) s[k].base = NULL;",
+           f"    for (int k = 0; k < {ns + n_out}; k++) {{ s[k].base = NULL; s[k].data = NULL; "
+           "s[k].nd = 0; }",
            "    gn_ctx ctx; ctx.code = 0; ctx.msg[0] = 0;",
            "    if (err != NULL && errlen > 0) err[0] = 0;",
            "    if (inputs == NULL || outputs == NULL) {",
@@ -255,7 +278,7 @@ def _source(name: str, p: Any, program: Any) -> str:
            "must not be NULL\");",
            "        return GNOMON_EARGS;", "    }"]
     for k, v in enumerate(program.inputs):
-        nd, dt, st = v.type.ndim, v.type.dtype, v.type.shape
+        nd, dt, st = getattr(v.type, "ndim", 0), _dtype(v), _shape(v)
         run += [f"    {{ const gnomon_input *a = &inputs[{k}]; gn_arr *t = &s[{slot[v]}];",
                 f"      if (a->ndim != {nd} || a->data == NULL "
                 f"|| ({nd} > 0 && a->shape == NULL))",
@@ -276,7 +299,7 @@ def _source(name: str, p: Any, program: Any) -> str:
                            f"({v.name or k}): dimension {d} must have length {sd}, got %lld\", "
                            f"(long long)t->shape[{d}]); goto fail; }}")
         run.append("    }")
-    for c in program.constants:
+    for c in consts:
         data = np.asarray(c.data)
         k = slot[c]
         run += [f"    s[{k}].nd = {data.ndim}; s[{k}].data = (char *)gn_const_{id(c):x};"]
@@ -284,7 +307,7 @@ def _source(name: str, p: Any, program: Any) -> str:
         run.append(f"    gn_c_strides(&s[{k}], {data.dtype.itemsize});")
     run += ["    if (gn_prog_x(&ctx, s, NULL) < 0) goto fail;"]
     for j, o in enumerate(program.outputs):
-        r, isz = ns + j, itemsize(o.type.dtype)
+        r, isz = ns + j, itemsize(_dtype(o))
         run += [f"    if (s[{r}].base == NULL || !gn_is_c_contiguous(&s[{r}], {isz})) {{",
                 f"        gn_arr c = s[{r}]; c.base = NULL;",
                 f"        if (gn_alloc(&ctx, &c, 0, {isz}) < 0) goto fail;",
