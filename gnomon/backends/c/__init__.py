@@ -38,7 +38,6 @@ from gnomon.tensor.indexing import (
 from gnomon.tensor.linalg import (
     QR,
     SVD,
-    BandPart,
     Det,
     Eigh,
     MatrixInverse,
@@ -47,7 +46,7 @@ from gnomon.tensor.linalg import (
     Solve,
     SolveTriangular,
 )
-from gnomon.tensor.shapes import Repeat, RepeatSum, Split
+from gnomon.tensor.shapes import Repeat, RepeatSum
 from gnomon.tensor.sorting import Argsort, PermuteAlongAxis, SearchSorted, Sort
 
 #: mode="c" is never gnomon's default mode (it needs a C compiler at run time).
@@ -91,12 +90,11 @@ UNLOWERED: dict[type, str] = {
     AdvancedSubtensor: _INDEXING,
     AdvancedIncSubtensor: _INDEXING, Nonzero: _INDEXING,
     Einsum: _NOT_YET, Arange: _NOT_YET, Linspace: _NOT_YET,
-    Split: _NOT_YET, Repeat: _NOT_YET, RepeatSum: _NOT_YET,
+    Repeat: _NOT_YET, RepeatSum: _NOT_YET,
     Sort: _NOT_YET, Argsort: _NOT_YET,
     SearchSorted: _NOT_YET, PermuteAlongAxis: _NOT_YET,
     Det: _LAPACK, MatrixInverse: _LAPACK, SLogDet: _LAPACK, Solve: _LAPACK,
     SolveTriangular: _LAPACK, Eigh: _LAPACK, Pinv: _LAPACK, QR: _LAPACK, SVD: _LAPACK,
-    BandPart: _NOT_YET,
     sm.Erfcx: _SCIPY, sm.Erfinv: _SCIPY, sm.Polygamma: _SCIPY, ss.LogNdtr: _SCIPY,
     ss.Ndtri: _SCIPY, ss.BetaLn: _SCIPY, ss.GammaInc: _SCIPY, ss.GammaIncC: _SCIPY,
     ss.GammaIncInv: _SCIPY, ss.GammaIncCInv: _SCIPY, ss.GammaIncDerA: _SCIPY,

@@ -10,6 +10,7 @@ to rounding.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from gnomon.backends.c.dispatch import (
     alloc,
@@ -99,22 +100,6 @@ def reduce_source(node: Apply, axes: Sequence[int], init: str,
     return kernel(body)
 
 
-@c_funcify.register
-def _(op: Sum, node: Apply) -> str:
-    dt = node.outputs[0].dtype
-    if dt == "bool":
-        raise NotLoweredError("a sum accumulated in bool")
-    return reduce_source(node, op.axes, literal(0, dt), lambda a, x: f"{a} + {x}")
-
-
-@c_funcify.register
-def _(op: Prod, node: Apply) -> str:
-    dt = node.outputs[0].dtype
-    if dt == "bool":
-        raise NotLoweredError("a product accumulated in bool")
-    return reduce_source(node, op.axes, literal(1, dt), lambda a, x: f"{a} * {x}")
-
-
 def _maxmin(which: str, node: Apply, axes: Sequence[int]) -> str:
     dt = node.outputs[0].dtype
     name = "maximum" if which == "max" else "minimum"
@@ -131,28 +116,6 @@ def _maxmin(which: str, node: Apply, axes: Sequence[int]) -> str:
     init = literal(info.min if which == "max" else info.max, dt)
     cmp = ">" if which == "max" else "<"
     return reduce_source(node, axes, init, lambda a, x: f"({x} {cmp} {a} ? {x} : {a})", err)
-
-
-@c_funcify.register
-def _(op: Max, node: Apply) -> str:
-    return _maxmin("max", node, op.axes)
-
-
-@c_funcify.register
-def _(op: Min, node: Apply) -> str:
-    return _maxmin("min", node, op.axes)
-
-
-@c_funcify.register
-def _(op: AllTrue, node: Apply) -> str:
-    return reduce_source(node, op.axes, "1", lambda a, x: f"({a} && ({x} != 0))",
-                         cast_input=False)
-
-
-@c_funcify.register
-def _(op: AnyTrue, node: Apply) -> str:
-    return reduce_source(node, op.axes, "0", lambda a, x: f"({a} || ({x} != 0))",
-                         cast_input=False)
 
 
 def _normalize(node: Apply, axes: Sequence[int], kind: str) -> str:
@@ -201,21 +164,6 @@ def _normalize(node: Apply, axes: Sequence[int], kind: str) -> str:
     return kernel(body)
 
 
-@c_funcify.register
-def _(op: LogSumExp, node: Apply) -> str:
-    return _normalize(node, op.axes, "logsumexp")
-
-
-@c_funcify.register
-def _(op: Softmax, node: Apply) -> str:
-    return _normalize(node, op.axes, "softmax")
-
-
-@c_funcify.register
-def _(op: LogSoftmax, node: Apply) -> str:
-    return _normalize(node, op.axes, "logsoftmax")
-
-
 def _arg(node: Apply, axis: int | None, which: str) -> str:
     """Argmax / argmin along ``axis`` (None: of the C-order flattened input); the first NaN
     wins, ties go to the first index, as in NumPy."""
@@ -261,16 +209,6 @@ def _arg(node: Apply, axis: int | None, which: str) -> str:
     return kernel(body)
 
 
-@c_funcify.register
-def _(op: Argmax, node: Apply) -> str:
-    return _arg(node, op.axis, "max")
-
-
-@c_funcify.register
-def _(op: Argmin, node: Apply) -> str:
-    return _arg(node, op.axis, "min")
-
-
 def _cumulative(node: Apply, axis: int, reverse: bool, opr: str) -> str:
     """Cumulative sum / product along ``axis`` (from the end when ``reverse``), accumulated in
     the output dtype as NumPy does."""
@@ -303,11 +241,34 @@ def _cumulative(node: Apply, axis: int, reverse: bool, opr: str) -> str:
     return kernel(body)
 
 
-@c_funcify.register
-def _(op: Cumsum, node: Apply) -> str:
-    return _cumulative(node, op.axis, op.reverse, "+")
+def _accumulate(what: str, init: int, opr: str) -> Callable[[Any, Apply], str]:
+    def lower(op: Any, node: Apply) -> str:
+        dt = node.outputs[0].dtype
+        if dt == "bool":
+            raise NotLoweredError(f"a {what} accumulated in bool")
+        return reduce_source(node, op.axes, literal(init, dt), lambda a, x: f"{a} {opr} {x}")
+    return lower
 
 
-@c_funcify.register
-def _(op: Cumprod, node: Apply) -> str:
-    return _cumulative(node, op.axis, op.reverse, "*")
+def _logical(init: str, opr: str) -> Callable[[Any, Apply], str]:
+    return lambda op, node: reduce_source(node, op.axes, init,
+                                          lambda a, x: f"({a} {opr} ({x} != 0))",
+                                          cast_input=False)
+
+
+#: op class -> lowering (registered with c_funcify below)
+LOWERINGS: dict[type, Callable[[Any, Apply], str]] = {
+    Sum: _accumulate("sum", 0, "+"), Prod: _accumulate("product", 1, "*"),
+    Max: lambda op, node: _maxmin("max", node, op.axes),
+    Min: lambda op, node: _maxmin("min", node, op.axes),
+    AllTrue: _logical("1", "&&"), AnyTrue: _logical("0", "||"),
+    LogSumExp: lambda op, node: _normalize(node, op.axes, "logsumexp"),
+    Softmax: lambda op, node: _normalize(node, op.axes, "softmax"),
+    LogSoftmax: lambda op, node: _normalize(node, op.axes, "logsoftmax"),
+    Argmax: lambda op, node: _arg(node, op.axis, "max"),
+    Argmin: lambda op, node: _arg(node, op.axis, "min"),
+    Cumsum: lambda op, node: _cumulative(node, op.axis, op.reverse, "+"),
+    Cumprod: lambda op, node: _cumulative(node, op.axis, op.reverse, "*"),
+}
+for _cls, _lower in LOWERINGS.items():
+    c_funcify.register(_cls)(_lower)

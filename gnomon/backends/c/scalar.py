@@ -75,22 +75,17 @@ def _infix(opr: str) -> _F:
     return lambda a, d: f"({a[0]} {opr} {a[1]})"
 
 
-def _floor_divide(a: Sequence[str], d: str) -> str:
-    k = np.dtype(d).kind
-    if k == "f":
-        return f"gn_floordiv{_sfx(d)}({a[0]}, {a[1]})"
-    if k in "iu":
-        return f"gn_floordiv_{k}{np.dtype(d).itemsize * 8}({a[0]}, {a[1]})"
-    raise NotLoweredError(f"floor_divide of {d}")
-
-
-def _remainder(a: Sequence[str], d: str) -> str:
-    k = np.dtype(d).kind
-    if k == "f":
-        return f"gn_fmod_floor{_sfx(d)}({a[0]}, {a[1]})"
-    if k in "iu":
-        return f"gn_mod_{k}{np.dtype(d).itemsize * 8}({a[0]}, {a[1]})"
-    raise NotLoweredError(f"remainder of {d}")
+def _divmod(name: str, float_fn: str, int_fn: str) -> _F:
+    """``floor_divide`` / ``remainder`` with NumPy's float ``divmod`` and integer rules (the
+    runtime's ``gn_floordiv*`` and ``gn_mod_*`` / ``gn_fmod_floor*``)."""
+    def f(a: Sequence[str], d: str) -> str:
+        k = np.dtype(d).kind
+        if k == "f":
+            return f"{float_fn}{_sfx(d)}({a[0]}, {a[1]})"
+        if k in "iu":
+            return f"{int_fn}_{k}{np.dtype(d).itemsize * 8}({a[0]}, {a[1]})"
+        raise NotLoweredError(f"{name} of {d}")
+    return f
 
 
 def _power(a: Sequence[str], d: str) -> str:
@@ -99,22 +94,13 @@ def _power(a: Sequence[str], d: str) -> str:
     return f"pow{_sfx(d)}({a[0]}, {a[1]})"
 
 
-def _absolute(a: Sequence[str], d: str) -> str:
-    k = np.dtype(d).kind
-    if k == "f":
-        return f"fabs{_sfx(d)}({a[0]})"
-    if k == "i":
-        return f"(({ctype(d)})({a[0]} < 0 ? -{a[0]} : {a[0]}))"
-    return a[0]
-
-
-def _sign(a: Sequence[str], d: str) -> str:
-    k = np.dtype(d).kind
-    if k == "f":
-        return f"gn_sign{_sfx(d)}({a[0]})"
-    if k == "i":
-        return f"(({ctype(d)})(({a[0]} > 0) - ({a[0]} < 0)))"
-    return f"(({ctype(d)})({a[0]} > 0))"
+def _by_kind(f: str, i: str, other: str) -> _F:
+    """A unary op whose C text depends on the kind of the loop dtype: templates over ``{a}``
+    (the argument), ``{s}`` (the float32 suffix) and ``{t}`` (the C type)."""
+    def lower(a: Sequence[str], d: str) -> str:
+        tmpl = {"f": f, "i": i}.get(np.dtype(d).kind, other)
+        return tmpl.format(a=a[0], s=_sfx(d), t=ctype(d))
+    return lower
 
 
 def _maxmin(which: str) -> _F:
@@ -156,8 +142,11 @@ def _float_only(expr: str) -> _F:
 
 UFUNCS: dict[str, _F] = {
     "add": _add, "subtract": _infix("-"), "multiply": _mul, "divide": _infix("/"),
-    "floor_divide": _floor_divide, "remainder": _remainder, "power": _power,
-    "negative": _negative, "absolute": _absolute, "sign": _sign,
+    "floor_divide": _divmod("floor_divide", "gn_floordiv", "gn_floordiv"),
+    "remainder": _divmod("remainder", "gn_fmod_floor", "gn_mod"), "power": _power,
+    "negative": _negative,
+    "absolute": _by_kind("fabs{s}({a})", "(({t})({a} < 0 ? -{a} : {a}))", "{a}"),
+    "sign": _by_kind("gn_sign{s}({a})", "(({t})(({a} > 0) - ({a} < 0)))", "(({t})({a} > 0))"),
     "maximum": _maxmin("max"), "minimum": _maxmin("min"),
     "equal": _infix("=="), "not_equal": _infix("!="), "less": _infix("<"),
     "less_equal": _infix("<="), "greater": _infix(">"), "greater_equal": _infix(">="),
@@ -227,26 +216,22 @@ def has_scalar_lowering(cls: type) -> bool:
     return isinstance(impl, np.ufunc) and impl.__name__ in UFUNCS
 
 
-def _fold(ufunc: np.ufunc, args: Sequence[str], in_dtypes: Sequence[str]) -> str:
-    out, dt = args[0], in_dtypes[0]
-    for a, d in zip(args[1:], in_dtypes[1:], strict=True):
-        out = ufunc_expr(ufunc, [out, a], [dt, d])
-        dt = loop_dtypes(ufunc, [dt, d])[-1]
-    return out
+def _variadic(ufunc: np.ufunc) -> Callable[..., str]:
+    """``Add`` / ``Mul`` of any arity: one argument is a cast, more are nested binary ufunc
+    expressions, each in NumPy's loop dtype (as the reference's pairwise fold computes)."""
+    def lower(op: object, args: Sequence[str], in_dtypes: Sequence[str],
+              out_dtypes: Sequence[str]) -> str:
+        if len(args) == 1:
+            return _cast(args[0], in_dtypes[0], out_dtypes[0])
+        expr, dt = args[0], in_dtypes[0]
+        for a, d in zip(args[1:], in_dtypes[1:], strict=True):
+            expr, dt = ufunc_expr(ufunc, [expr, a], [dt, d]), loop_dtypes(ufunc, [dt, d])[-1]
+        return expr
+    return lower
 
 
-@c_scalar.register
-def _(op: sb.Add, args, in_dtypes, out_dtypes):
-    if len(args) == 1:
-        return _cast(args[0], in_dtypes[0], out_dtypes[0])
-    return _fold(np.add, args, in_dtypes)
-
-
-@c_scalar.register
-def _(op: sb.Mul, args, in_dtypes, out_dtypes):
-    if len(args) == 1:
-        return _cast(args[0], in_dtypes[0], out_dtypes[0])
-    return _fold(np.multiply, args, in_dtypes)
+c_scalar.register(sb.Add)(_variadic(np.add))
+c_scalar.register(sb.Mul)(_variadic(np.multiply))
 
 
 @c_scalar.register

@@ -17,6 +17,7 @@ from gnomon.tensor.shapes import (
     Reshape,
     Shape,
     ShapeI,
+    Split,
 )
 
 
@@ -187,3 +188,25 @@ def _(op: Eye, node: Apply) -> str:
         f"{t} *o = ({t} *)out[0].data;",
         "for (int64_t i = 0; i < n; i++) for (int64_t j = 0; j < m; j++) "
         f"o[i * m + j] = ({t})(j - i == k);"])
+
+
+@c_funcify.register(Split)
+def _(op: Split, node: Apply) -> str:
+    """Views of consecutive pieces along ``axis``; the sizes are checked as the reference
+    checks them (non-negative, adding up to the axis length)."""
+    tensor_dtypes(node)
+    ax, n = op.axis, op.n_splits
+    st = [ctype(v.dtype) for v in node.inputs[1:]]
+    body = [f"int64_t sz[{n}], sum = 0, neg = 0;"]
+    for k in range(n):
+        body += [f"sz[{k}] = (int64_t)*(const {st[k]} *)in[{k + 1}]->data;",
+                 f"sum += sz[{k}]; neg |= sz[{k}] < 0;"]
+    body += [f"if (neg || sum != in[0]->shape[{ax}]) return gn_fail(ctx, \"split: the sizes "
+             f"do not add up to the length %lld of axis {ax}\", (long long)in[0]->shape[{ax}]);",
+             "int64_t start = 0;"]
+    for k in range(n):
+        body += [f"gn_view(&out[{k}], in[0]);",
+                 f"out[{k}].shape[{ax}] = sz[{k}];",
+                 f"out[{k}].data = in[0]->data + start * in[0]->strides[{ax}];",
+                 f"start += sz[{k}];"]
+    return kernel(body)
