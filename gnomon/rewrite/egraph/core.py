@@ -411,17 +411,23 @@ class _Translation:
         constant of the same dtype and rank)."""
         # the closure under broadcasting, units, reductions by the graph's axes and matrix
         # products (what the right sides of rules may build), up to the cap
+        def unit(t: TypeKey) -> TypeKey:
+            return (t[0], tuple(frozenset() for _ in t[1]))
+
+        # every type has its unit (not capped: one per dtype and rank)
+        for t in list(self.types):
+            self.tid(unit(t))
         new = list(self.types)
         while new and len(self.types) < cap:
             fresh = []
             for a in new:
-                cands: list[TypeKey | None] = [(a[0], tuple(frozenset() for _ in a[1]))]
-                cands += [_reduce(a, m) for m in self.masks]
+                cands: list[TypeKey | None] = [_reduce(a, m) for m in self.masks]
                 for b in list(self.types):
                     cands += [_join(a, b), _matmul(a, b), _matmul(b, a)]
                 for j in cands:
                     if j is not None and j not in self.type_id and len(self.types) < cap:
                         self.tid(j)
+                        self.tid(unit(j))
                         fresh.append(j)
             new = fresh
         bc = self.rows.setdefault("bc", [])
@@ -440,8 +446,7 @@ class _Translation:
                 r = _reduce(a, m)
                 if r is not None and r in self.type_id:
                     red.append((ia, m, self.type_id[r]))
-        self.rows["unit"] = [(i, self.type_id[(t[0], tuple(frozenset() for _ in t[1]))])
-                             for t, i in self.type_id.items()]
+        self.rows["unit"] = [(i, self.type_id[unit(t)]) for t, i in self.type_id.items()]
 
 
 # --- running egglog ------------------------------------------------------------------------------
