@@ -398,3 +398,19 @@ def test_greedy_rules_are_generated_from_the_same_data() -> None:
         vals = [rng.uniform(0.2, 2.0, 5) for _ in env]
         want, got = _evaluate(list(env.values()), [instantiate(r.rhs, env), new], vals)
         np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=r.name)
+
+
+def test_many_broadcast_types_beyond_the_cap() -> None:
+    # Vectors of unknown length: every partial sum has its own type (the union of its
+    # operands' length symbols), so the closure of the types passes the cap of 64; each type
+    # still has its unit type (the bug was a KeyError here), and the result is equal.
+    xs = [gt.dvector(f"v{i}") for i in range(9)]
+    expr = xs[0] * 1.0
+    for v in xs[1:]:
+        expr = expr + v
+    out = saturate(expr, rules=["mul_one"])
+    assert graph_cost([out]) < graph_cost([expr])
+    rng = _rng("many-types")
+    vals = [rng.normal(size=4) for _ in xs]
+    want, got = _evaluate(xs, [expr, out], vals)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
