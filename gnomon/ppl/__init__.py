@@ -73,6 +73,8 @@ from gnomon.ppl.metropolis import (  # noqa: E402
     BinaryGibbsMetropolis,
     CategoricalGibbsMetropolis,
     Metropolis,
+    Slice,
 )
 
-__all__ += ["BinaryGibbsMetropolis", "CategoricalGibbsMetropolis", "CompoundStep", "Metropolis"]
+__all__ += ["BinaryGibbsMetropolis", "CategoricalGibbsMetropolis", "CompoundStep", "Metropolis",
+            "Slice"]

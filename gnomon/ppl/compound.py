@@ -42,12 +42,15 @@ from gnomon.ppl.metropolis import (
     K_CATEGORICAL_GIBBS,
     K_METROPOLIS,
     K_NUTS,
+    K_SLICE,
     MH_STATS,
     N_BCOLS,
     N_CCOLS,
+    SLICE_STATS,
     BinaryGibbsMetropolis,
     CategoricalGibbsMetropolis,
     Metropolis,
+    Slice,
     _user_vars,
 )
 
@@ -61,7 +64,7 @@ class CompoundStep:
     ----------
     methods : list of step methods
         ``pm.NUTS``, ``pm.Metropolis``, ``pm.BinaryGibbsMetropolis``,
-        ``pm.CategoricalGibbsMetropolis``.
+        ``pm.CategoricalGibbsMetropolis``, ``pm.Slice``.
 
     Examples
     --------
@@ -89,6 +92,7 @@ class Plan:
     discrete: np.ndarray  #: discrete coordinates
     n_mh_cols: int
     mh_blocks: list[int]  #: first column in ``out_mh`` of each Metropolis block
+    slice_blocks: list[int]  #: first column in ``out_mh`` of each Slice block
     nuts: Any = None
     numba_lp: Any = None
 
@@ -172,15 +176,16 @@ def assign_step_methods(m: Any, step: Any) -> list[tuple[Any, list[Any]]]:
     taken: dict[Any, Any] = {}
     for s in _steps_of(step):
         if not isinstance(s, NUTS | Metropolis | BinaryGibbsMetropolis
-                          | CategoricalGibbsMetropolis):
+                          | CategoricalGibbsMetropolis | Slice):
             raise GnomonValueError(with_hint(
                 f"step={s!r} is not supported: gnomon's pm.sample runs NUTS, Metropolis, "
-                "BinaryGibbsMetropolis and CategoricalGibbsMetropolis",
+                "BinaryGibbsMetropolis, CategoricalGibbsMetropolis and Slice",
                 "leave step=None for PyMC's automatic assignment, or pass one of these "
                 "(a list of them makes a compound step)"))
         user_vars = _user_vars(s.vars)
         if user_vars is None:
-            vs = m.continuous_value_vars if isinstance(s, NUTS) else m.value_vars
+            vs = (m.continuous_value_vars if isinstance(s, NUTS | Slice)
+                  else m.value_vars)
             vs = [v for v in vs if v not in taken]
         else:
             vs = [_value_var(m, v, s) for v in user_vars]
@@ -194,6 +199,10 @@ def assign_step_methods(m: Any, step: Any) -> list[tuple[Any, list[Any]]]:
             if isinstance(s, NUTS) and kind != "continuous":
                 raise GnomonValueError(with_hint(
                     f"NUTS cannot sample the discrete variable {v.name!r}: it needs a gradient",
+                    "leave it to the automatic assignment, or use pm.Metropolis(vars=[...])"))
+            if isinstance(s, Slice) and kind != "continuous":
+                raise GnomonValueError(with_hint(
+                    f"Slice samples continuous variables; {v.name!r} is {kind}",
                     "leave it to the automatic assignment, or use pm.Metropolis(vars=[...])"))
             if isinstance(s, BinaryGibbsMetropolis) and kind != "binary":
                 raise GnomonValueError(with_hint(
@@ -253,6 +262,7 @@ def make_plan(m: Any, step: Any, initvals: Any) -> Plan | None:
     coords: list[np.ndarray] = []
     bf: list[float] = []
     mh_blocks: list[int] = []
+    slice_blocks: list[int] = []
     n_mh = 0
     nuts = None
     for s, vs in steps:
@@ -276,7 +286,16 @@ def make_plan(m: Any, step: Any, initvals: Any) -> Plan | None:
         c[:, C_S] = 1.0
         c[:, C_SCALE] = 1.0
         c[:, C_DISC] = discrete[ci]
-        if isinstance(s, Metropolis):
+        if isinstance(s, Slice):
+            row[B_KIND] = K_SLICE
+            c[:, C_SCALE] = s.w
+            row[B_TUNE] = int(s.tune)
+            row[B_UNTIL] = 0  # tuning sweeps so far
+            row[B_STAT] = n_mh
+            slice_blocks.append(n_mh)
+            n_mh += len(SLICE_STATS)
+            bf.append(s.iter_limit)
+        elif isinstance(s, Metropolis):
             row[B_KIND] = K_METROPOLIS
             if s.S is not None:
                 if s.S.shape[0] != len(ci):
@@ -331,17 +350,20 @@ def make_plan(m: Any, step: Any, initvals: Any) -> Plan | None:
               np.ascontiguousarray(np.concatenate(coords)) if coords
               else np.zeros((0, N_CCOLS)), np.asarray(bf, dtype=np.float64))
     return Plan(steps=steps, fn=fn, fn_lp=fn_lp, tables=tables, frozen=frozen,
-                discrete=discrete, n_mh_cols=n_mh, mh_blocks=mh_blocks, nuts=nuts)
+                discrete=discrete, n_mh_cols=n_mh, mh_blocks=mh_blocks,
+                slice_blocks=slice_blocks, nuts=nuts)
 
 
 def stack_mh_stats(plan: Plan, out: np.ndarray) -> dict[str, np.ndarray]:
-    """``{name: array}`` of the Metropolis statistics ``out`` (``(chains, draws, columns)``):
-    one block gives ``(chains, draws)`` arrays; several are stacked along a last axis, as
-    PyMC's ``get_sampler_stats`` does for a statistic that several samplers report."""
+    """``{name: array}`` of the Metropolis and Slice statistics ``out`` (``(chains, draws,
+    columns)``): one block gives ``(chains, draws)`` arrays; several are stacked along a last
+    axis, as PyMC's ``get_sampler_stats`` does for a statistic that several samplers
+    report."""
     res: dict[str, np.ndarray] = {}
-    if not plan.mh_blocks:
-        return res
-    for j, name in enumerate(MH_STATS):
-        cols = [out[:, :, b + j] for b in plan.mh_blocks]
-        res[name] = cols[0] if len(cols) == 1 else np.stack(cols, axis=-1)
+    for names, firsts in ((MH_STATS, plan.mh_blocks), (SLICE_STATS, plan.slice_blocks)):
+        if not firsts:
+            continue
+        for j, name in enumerate(names):
+            cols = [out[:, :, b + j] for b in firsts]
+            res[name] = cols[0] if len(cols) == 1 else np.stack(cols, axis=-1)
     return res

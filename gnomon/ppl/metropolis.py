@@ -1,5 +1,5 @@
 """Metropolis-type step methods (PyMC's ``Metropolis``, ``BinaryGibbsMetropolis``,
-``CategoricalGibbsMetropolis``), compiled with Numba.
+``CategoricalGibbsMetropolis``) and the slice sampler (``Slice``), compiled with Numba.
 
 The classes hold a step's settings and its variables, with PyMC's signatures; ``pm.sample``
 (``gnomon/ppl/compound.py``) turns them into rows of a block table that the chain kernel
@@ -21,6 +21,10 @@ exact integers in float64):
   (``proposal="uniform"``) or in proportion to the conditional probabilities, excluding the
   current one (``proposal="proportional"``, Liu's 1996 metropolized Gibbs sampler, accepted with
   probability ``min(1, (1 - p_cur) / (1 - p_new))``).
+* :func:`slice_update`: univariate slice sampling (Neal 2003, "Slice sampling", Annals of
+  Statistics 31(3): stepping out with width ``w``, then shrinkage) of each coordinate in turn,
+  as PyMC's ``Slice``; during tuning each coordinate's ``w`` becomes the running mean of the
+  final interval widths.
 """
 
 from __future__ import annotations
@@ -34,14 +38,16 @@ from numba import njit
 
 from gnomon.errors import GnomonValueError, with_hint
 
-__all__ = ["BinaryGibbsMetropolis", "CategoricalGibbsMetropolis", "Metropolis",
-           "binary_gibbs_update", "categorical_gibbs_update", "metropolis_update"]
+__all__ = ["BinaryGibbsMetropolis", "CategoricalGibbsMetropolis", "Metropolis", "Slice",
+           "binary_gibbs_update", "categorical_gibbs_update", "metropolis_update",
+           "slice_update"]
 
 #: kinds of blocks (column ``B_KIND`` of the block table)
 K_NUTS = 0
 K_METROPOLIS = 1
 K_BINARY_GIBBS = 2
 K_CATEGORICAL_GIBBS = 3
+K_SLICE = 4
 
 #: columns of a block row (int64): kind, offset and length in the coordinate table, elementwise
 #: (Metropolis), shuffle the order (Gibbs), tune the scaling, tune interval, iterations until
@@ -56,6 +62,8 @@ C_S, C_SCALE, C_ACC, C_DISC, C_NCAT = range(5)
 N_CCOLS = 5
 #: Metropolis statistics per block and iteration (columns of ``out_mh``)
 MH_STATS = ("accept", "accepted", "scaling")
+#: slice statistics per block and iteration (PyMC's names): stepping-out and shrinkage steps
+SLICE_STATS = ("nstep_out", "nstep_in")
 
 
 @njit(cache=True, nogil=True)
@@ -249,6 +257,69 @@ def categorical_gibbs_update(f_lp, q, lp_cur, idx, coord, row, rng, order,
     return lp_cur
 
 
+@njit(cache=True, nogil=True)
+def slice_update(f_lp, q, lp_cur, idx, coord, row, tuning, rng,
+                 iter_limit):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """One sweep of univariate slice sampling over the coordinates ``q[idx]`` in order (widths
+    ``coord[:, C_SCALE]``; ``row[B_UNTIL]`` counts the tuning sweeps). Returns ``(logp,
+    nstep_out, nstep_in)``."""
+    d = idx.shape[0]
+    n_out = 0.0
+    n_in = 0.0
+    do_tune = tuning and row[B_TUNE] != 0
+    nt = float(row[B_UNTIL])
+    for j in range(d):
+        i = idx[j]
+        w = coord[j, C_SCALE]
+        x0 = q[i]
+        # the slice: log-densities above lp_cur - Exp(1), i.e. u * p(x0) with u ~ U(0, 1)
+        y = lp_cur - rng.standard_exponential()
+        lo = x0 - rng.random() * w
+        hi = lo + w
+        cnt = 0
+        q[i] = lo
+        # (a NaN log-density compares False: it ends stepping out as -inf does)
+        while y <= f_lp(q)[0]:
+            lo -= w
+            q[i] = lo
+            cnt += 1
+            if cnt > iter_limit:
+                raise RuntimeError("Slice: stepping out exceeded iter_limit (an improper or "
+                                   "very flat conditional density?)")
+        n_out += cnt
+        cnt = 0
+        q[i] = hi
+        while y <= f_lp(q)[0]:
+            hi += w
+            q[i] = hi
+            cnt += 1
+            if cnt > iter_limit:
+                raise RuntimeError("Slice: stepping out exceeded iter_limit (an improper or "
+                                   "very flat conditional density?)")
+        n_out += cnt
+        cnt = 0
+        q[i] = lo + rng.random() * (hi - lo)
+        lp_new = _log_ratio(f_lp(q)[0], 0.0)  # NaN -> -inf: not in the slice
+        while y > lp_new:
+            # shrink the interval towards x0, which is in the slice
+            if q[i] > x0:
+                hi = q[i]
+            elif q[i] < x0:
+                lo = q[i]
+            q[i] = lo + rng.random() * (hi - lo)
+            lp_new = _log_ratio(f_lp(q)[0], 0.0)
+            cnt += 1
+            if cnt > iter_limit:
+                raise RuntimeError("Slice: shrinkage exceeded iter_limit")
+        n_in += cnt
+        lp_cur = lp_new
+        if do_tune:
+            coord[j, C_SCALE] = w * (nt / (nt + 1.0)) + (hi - lo) / (nt + 1.0)
+    if do_tune:
+        row[B_UNTIL] += 1
+    return lp_cur, n_out, n_in
+
+
 # --- step classes (settings, PyMC's signatures) --------------------------------------------------
 
 def _user_vars(vars: Any) -> list[Any] | None:
@@ -400,3 +471,55 @@ class CategoricalGibbsMetropolis(_Step):
                 "use proposal='uniform' or 'proportional'"))
         self.proposal = proposal
         self.order = order
+
+
+class Slice(_Step):
+    """Univariate slice sampling of each coordinate in turn (PyMC's ``pm.Slice``): stepping
+    out with width ``w`` and shrinkage (Neal 2003), in the unconstrained space of the value
+    variables.
+
+    Parameters
+    ----------
+    vars : list of variables, optional
+        Continuous random variables or value variables it updates (default: all continuous
+        free variables not given to another step).
+    w : float
+        Initial width of the slice's interval, the same for every coordinate.
+    tune : bool
+        During the tuning iterations, set each coordinate's width to the running mean of its
+        final interval widths (PyMC's rule).
+    iter_limit : float
+        Most stepping-out or shrinkage steps of one coordinate before a ``RuntimeError``
+        (default: no limit).
+    model : Model, optional
+
+    Examples
+    --------
+    >>> import gnomon.ppl as pm
+    >>> with pm.Model():
+    ...     x = pm.Normal("x", 0.0, 1.0)
+    ...     r = pm.sample(200, tune=100, chains=1, step=pm.Slice(), random_seed=1,
+    ...                   progressbar=False, return_inferencedata=False,
+    ...                   compute_convergence_checks=False)
+    >>> sorted(r["sample_stats"])
+    ['nstep_in', 'nstep_out']
+    """
+
+    name = "slice"
+
+    def __init__(self, vars: Any = None, *, w: float = 1.0, tune: bool = True,
+                 iter_limit: float = np.inf, model: Any = None, rng: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(vars, model)
+        if kwargs:
+            raise TypeError(with_hint(
+                f"Slice() got unsupported keyword(s): {', '.join(sorted(kwargs))}",
+                "see help(pm.Slice)"))
+        w_arr = np.asarray(w, dtype=np.float64)
+        if w_arr.ndim != 0 or not float(w_arr) > 0.0:
+            raise GnomonValueError(with_hint(
+                f"Slice(w={w!r}): the initial width must be one positive number",
+                "pass e.g. w=1.0"))
+        self.w = float(w_arr)
+        self.tune = bool(tune)
+        self.iter_limit = float(iter_limit)

@@ -12,7 +12,7 @@ The metric is ``M^-1 = S (I + U diag(lam - 1) U^T) S`` (``adaptation.py``): diag
 in ``U``), dense or diagonal plus low-rank, applied in O(n k) per leapfrog step; a coordinate
 with inverse mass 0 is frozen (NUTS never moves it). Each iteration runs the rows of a block
 table in order: the NUTS transition and the Metropolis-type steps of a compound sampler
-(``metropolis.py``, ``compound.py``), which call a second log-density ``f_lp``.
+and slice steps (``metropolis.py``, ``compound.py``), which call a second log-density ``f_lp``.
 
 The algorithm (Betancourt 2017, "A Conceptual Introduction to Hamiltonian Monte Carlo",
 appendix A; Stan's ``base_nuts``):
@@ -67,9 +67,11 @@ from gnomon.ppl.metropolis import (
     K_BINARY_GIBBS,
     K_METROPOLIS,
     K_NUTS,
+    K_SLICE,
     binary_gibbs_update,
     categorical_gibbs_update,
     metropolis_update,
+    slice_update,
 )
 
 __all__ = ["LOGP_SIG", "LOGP_TYPE", "STAT_NAMES", "run_chain"]
@@ -520,6 +522,12 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
                 out_mh[it, col] = acc
                 out_mh[it, col + 1] = n_acc
                 out_mh[it, col + 2] = scal
+            elif kind == K_SLICE:
+                lp_mh, n_out, n_in = slice_update(f_lp, q, lp_mh, idx, bcoord[off:off + ln],
+                                                  blocks[blk], tuning, rng, bf[blk])
+                col = blocks[blk, B_STAT]
+                out_mh[it, col] = n_out
+                out_mh[it, col + 1] = n_in
             elif kind == K_BINARY_GIBBS:
                 lp_mh = binary_gibbs_update(f_lp, q, lp_mh, idx, blocks[blk], bf[blk], rng,
                                             mh_order)
@@ -576,7 +584,8 @@ def _python_chain():  # type: ignore[no-untyped-def]
         glb[name] = _pytypes.FunctionType(globals()[name].py_func.__code__, glb, name)
     glb.update(metropolis_update=metropolis_update.py_func,
                binary_gibbs_update=binary_gibbs_update.py_func,
-               categorical_gibbs_update=categorical_gibbs_update.py_func)
+               categorical_gibbs_update=categorical_gibbs_update.py_func,
+               slice_update=slice_update.py_func)
     return _pytypes.FunctionType(_run_chain.__code__, glb, "_run_chain_py")
 
 

@@ -731,9 +731,9 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
         Show draws, draws per second and divergences per chain on stderr.
     step : step method, list of step methods or CompoundStep, optional
         ``pm.NUTS``, ``pm.Metropolis``, ``pm.BinaryGibbsMetropolis``,
-        ``pm.CategoricalGibbsMetropolis`` (PyMC's signatures); variables not given to a step
-        get PyMC's automatic assignment (``gnomon/ppl/compound.py``). A NUTS step's
-        ``target_accept``, ``max_treedepth`` and ``max_rank`` apply.
+        ``pm.CategoricalGibbsMetropolis``, ``pm.Slice`` (PyMC's signatures); variables not
+        given to a step get PyMC's automatic assignment (``gnomon/ppl/compound.py``). A NUTS
+        step's ``target_accept``, ``max_treedepth`` and ``max_rank`` apply.
     return_inferencedata : bool
         Return ArviZ's ``InferenceData``. Without ArviZ installed, or with False, a plain dict
         ``{'posterior': {name: array (chains, draws, *shape)}, 'sample_stats': {...},

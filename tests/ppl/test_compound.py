@@ -187,3 +187,68 @@ def test_chunked_kernel_calls_equal_one_call_and_python() -> None:
     assert np.array_equal(q1, q2) and np.array_equal(s1, s2)
     assert np.allclose(q1, q3, rtol=0, atol=1e-9) and np.allclose(s1, s3, rtol=0, atol=1e-9)
     assert len(np.unique(q1[:, 1])) > 2  # the count moved
+
+
+def test_slice_with_nuts_on_known_posteriors() -> None:
+    """pm.Slice on mu (normal-normal: N(sum(y) / (n + 1/4), 1 / (n + 1/4)) posterior) and on
+    s ~ Gamma(3, 2) (log-transformed, no data: the prior), NUTS on z ~ N(1, 0.5), one compound
+    sampler; means and sds within Monte Carlo error, PyMC's slice statistics."""
+    y = np.array([0.3, 1.9, 1.1, 0.7])
+    prec = len(y) + 0.25
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0.0, 2.0)
+        s = pm.Gamma("s", alpha=3.0, beta=2.0)
+        pm.Normal("z", 1.0, 0.5)
+        pm.Normal("y", mu, 1.0, observed=y)
+    assert [type(st).__name__ for st, _ in assign_step_methods(m, pm.Slice([mu, s]))] == [
+        "Slice", "NUTS"]
+    with m:
+        r = pm.sample(2000, tune=500, chains=2, random_seed=5, step=pm.Slice([mu, s]), **KW)
+    post = r["posterior"]
+    for name, mean, sd in (("mu", y.sum() / prec, 1 / math.sqrt(prec)),
+                           ("s", 1.5, math.sqrt(3.0) / 2), ("z", 1.0, 0.5)):
+        x = np.asarray(post[name])
+        _check_mean(x, mean, sd)
+        ess = _ess(_split((x - mean) ** 2))
+        assert abs(float(np.std(x)) - sd) < 4.5 * sd / math.sqrt(2 * ess), name
+    st = r["sample_stats"]
+    assert st["nstep_in"].shape == (2, 2000) and st["diverging"].shape == (2, 2000)
+    # both coordinates step out or shrink at least once per sweep on average
+    assert float(st["nstep_out"].mean() + st["nstep_in"].mean()) > 1.0
+    with m, pytest.raises(GnomonValueError, match=r"(?s)w=.*positive.*Hint"):
+        pm.Slice([mu], w=-1.0)
+
+
+def test_slice_rejects_discrete_and_python_fallback_equals_kernel() -> None:
+    from gnomon.ppl import metropolis as mh
+    from gnomon.ppl.adaptation import window_schedule
+    from gnomon.ppl.sampling import _Chain
+
+    with pm.Model():
+        k = pm.Poisson("k", 2.0)
+        with pytest.raises(GnomonValueError, match=r"(?s)Slice samples continuous.*'k'.*Hint"):
+            pm.sample(10, tune=10, step=pm.Slice([k]), **KW)
+
+    blocks = np.zeros((2, mh.N_BCOLS), dtype=np.int64)
+    blocks[0, mh.B_KIND] = mh.K_NUTS
+    blocks[1, mh.B_KIND] = mh.K_SLICE
+    blocks[1, mh.B_LEN] = 1
+    blocks[1, mh.B_TUNE] = 1
+    coord = np.zeros((1, mh.N_CCOLS))
+    coord[0, mh.C_SCALE] = 1.0
+    tables = (blocks, np.array([1], dtype=np.int64), coord, np.array([0.0, np.inf]))
+
+    def run(f):  # type: ignore[no-untyped-def]
+        cfg = np.array([0.8, 10, 1000.0, 0, 40])
+        ch = _Chain(f, np.array([0.5, 2.0]), np.random.default_rng(3), cfg,
+                    window_schedule(40, 30), 1.0, frozen=np.array([False, True]),
+                    tables=tables, n_mh=2)
+        ch.advance(70)
+        return ch.out_q, ch.out_mh, ch.bcoord
+
+    # x | k ~ N(k, 1) with the "count" k sliced as a continuous coordinate (k >= 0)
+    q1, s1, c1 = run(_normal_given_count)
+    q2, s2, c2 = run(_normal_given_count.py_func)
+    assert np.allclose(q1, q2, rtol=0, atol=1e-9) and np.array_equal(s1, s2)
+    assert len(np.unique(q1[:, 1])) > 30 and np.all(q1[:, 1] >= 0)
+    assert c1[0, mh.C_SCALE] != 1.0 and np.allclose(c1, c2)  # the width was tuned
