@@ -1,7 +1,8 @@
 """Benchmarks of the C backend (``mode="c"``) against ``mode="numba"``, NumPy and PyTensor's C
 backend (if installed), plus the call routes into C that ``mode="c"`` chose between.
 
-Run: ``.venv/bin/python bench/c_bench.py [--quick]`` (``--quick``: 1M elements, else 10M).
+Run: ``.venv/bin/python bench/c_bench.py [--quick]`` (loops on 1M and 10M elements;
+``--quick``: 1M only).
 Prints every figure and the ratios measured in this run (goals of issue 14: call overhead and
 compile time below PyTensor's C mode, loop speed equal to the Numba backend).
 """
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 
 import numpy as np
 
@@ -25,7 +27,7 @@ import gnomon.tensor as gt
 from bench.numba_bench import EIGHT_SCHOOLS, _pytensor, best, fmt, row
 
 QUICK = "--quick" in sys.argv
-N = 1_000_000 if QUICK else 10_000_000
+SIZES = (1_000_000,) if QUICK else (1_000_000, 10_000_000)
 
 
 def bench_overhead() -> None:
@@ -95,20 +97,50 @@ def bench_overhead() -> None:
         print("  (pytensor not installed: skipped)")
 
 
-def _loops(label: str, build: object, numpy_fn: object, n_in: int) -> None:
+def _pt_loop(build: object, n_in: int) -> object:
+    """The same loop compiled by PyTensor's C backend (FAST_RUN), or None."""
+    pt = _pytensor()
+    if pt is None:
+        return None
+    import pytensor.tensor as ptt
+
+    xs = [ptt.dvector(f"x{k}") for k in range(n_in)]
+    ops = {"exp": ptt.exp, "sin": ptt.sin, "log1p": ptt.log1p}
+    try:
+        f = pt.function(xs, build(*xs, ops), mode="FAST_RUN")  # type: ignore[operator]
+    except Exception as e:  # pragma: no cover - no compiler for PyTensor
+        print(f"  pytensor C: unavailable ({e})")
+        return None
+    f.trust_input = True
+    return f
+
+
+def _loops(label: str, build: object, numpy_fn: object, n_in: int, n: int) -> None:
+    """gnomon c vs numba vs PyTensor C vs NumPy on ``n`` float64 elements (best of 3; wall
+    time, and the process CPU time of the c and numba rounds)."""
     rng = np.random.default_rng(0)
-    vals = [rng.random(N) for _ in range(n_in)]
+    vals = [rng.random(n) for _ in range(n_in)]
     xs = [gt.dvector(f"x{k}") for k in range(n_in)]
-    res = {}
+    gops = {"exp": gt.exp, "sin": gt.sin, "log1p": gt.log1p}
+    res, cpu = {}, {}
     for mode in ("c", "numba"):
-        f = gnomon.function(xs, build(*xs), mode=mode)  # type: ignore[operator]
+        f = gnomon.function(xs, build(*xs, gops), mode=mode)  # type: ignore[operator]
         f.trust_input = True
+        f(*vals)  # compiled (Numba compiles at the first call), outside the CPU count
+        c0 = time.process_time()
         res[mode] = best(lambda f=f: f(*vals), 3)
+        cpu[mode] = time.process_time() - c0
     t_np = best(lambda: numpy_fn(*vals), 3)  # type: ignore[operator]
     row("gnomon c (fused)", res["c"], res["numba"], "numba")
     row("gnomon numba (fused)", res["numba"])
+    pf = _pt_loop(build, n_in)
+    t_pt = best(lambda: pf(*vals), 3) if pf is not None else float("nan")  # type: ignore[operator]
+    if pf is not None:
+        row("pytensor C (FAST_RUN)", t_pt)
     row("NumPy", t_np)
-    print(f"  -> c {t_np / res['c']:.2f}x NumPy, {res['numba'] / res['c']:.2f}x numba ({label})")
+    print(f"  -> c {t_np / res['c']:.2f}x NumPy, {res['numba'] / res['c']:.2f}x numba, "
+          f"{t_pt / res['c']:.2f}x PyTensor C; "
+          f"CPU of the timing rounds: c {cpu['c']:.2f} s, numba {cpu['numba']:.2f} s ({label})")
 
 
 def bench_eight_schools() -> None:
@@ -168,10 +200,12 @@ if __name__ == "__main__":
     print(f"gnomon {gnomon.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs"
           f"{' (quick)' if QUICK else ''}")
     bench_overhead()
-    print(f"2. (x*2 + y) * z - x on {N:,} float64 (memory bound)")
-    _loops("memory bound", lambda x, y, z: (x * 2 + y) * z - x,
-           lambda x, y, z: (x * 2 + y) * z - x, 3)
-    print(f"3. exp(-x**2)*sin(x) + log1p(x**2)*0.5 on {N:,} float64 (compute bound)")
-    _loops("compute bound", lambda x: gt.exp(-x ** 2) * gt.sin(x) + gt.log1p(x ** 2) * 0.5,
-           lambda x: np.exp(-x ** 2) * np.sin(x) + np.log1p(x ** 2) * 0.5, 1)
+    for n in SIZES:
+        print(f"2. (x*2 + y) * z - x on {n:,} float64 (memory bound)")
+        _loops("memory bound", lambda x, y, z, _: (x * 2 + y) * z - x,
+               lambda x, y, z: (x * 2 + y) * z - x, 3, n)
+        print(f"3. exp(-x**2)*sin(x) + log1p(x**2)*0.5 on {n:,} float64 (compute bound)")
+        _loops("compute bound",
+               lambda x, o: o["exp"](-x ** 2) * o["sin"](x) + o["log1p"](x ** 2) * 0.5,
+               lambda x: np.exp(-x ** 2) * np.sin(x) + np.log1p(x ** 2) * 0.5, 1, n)
     bench_eight_schools()
