@@ -3,8 +3,11 @@ PyMC's on the same model code, and the cost of one log-density evaluation called
 against one called inside compiled code (what the Metropolis blocks of the chain kernel do);
 prints figures, asserts nothing.
 
-Run ``.venv/bin/python bench/compound_bench.py gnomon`` and ``... pymc`` (one process each,
-so each system's compile is included in its wall time).
+Run ``.venv/bin/python bench/compound_bench.py``: gnomon runs in this interpreter and PyMC in the
+peers' (``$GNOMON_PEERS_PYTHON``, set by ``./dev bench``, else ``.venv-peers/bin/python``), one
+fresh process each, so each system's compile is included in its wall time and PyMC's numba pin
+never touches gnomon's environment; the ratios are printed at the end.
+``... compound_bench.py gnomon`` (or ``pymc``) runs one system in this interpreter.
 
 Models: ``lam ~ Gamma(3, 1)``, ``k ~ Poisson(lam)``, ``y ~ N(k, 1)`` with ``y = 5``
 (NUTS on ``lam``, Metropolis on ``k``; 2 chains x (1000 tune + 2000 draws), ``cores=1``), and
@@ -13,6 +16,9 @@ Models: ``lam ~ Gamma(3, 1)``, ``k ~ Poisson(lam)``, ``y ~ N(k, 1)`` with ``y = 
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 import sys
 import time
 
@@ -71,5 +77,31 @@ def main(which: str) -> None:
     print(f"log-density called in compiled code: {(time.perf_counter() - t) / n * 1e6:.1f} us")
 
 
+def both() -> None:
+    """gnomon (this interpreter) and PyMC (the peers' interpreter), side by side."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from sampling_bench import available, peers_python
+
+    peers = peers_python(None)
+    times: dict[str, list[float]] = {}
+    for which, python in (("gnomon", sys.executable), ("pymc", peers)):
+        if not available(which, python):
+            print(f"{which} is not installed in {python}: skipped")
+            continue
+        p = subprocess.run([python, __file__, which], capture_output=True, text=True)
+        print(p.stdout, end="")
+        if p.returncode != 0:
+            print(f"{which} failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
+            continue
+        times[which] = [float(x) for x in re.findall(r": ([0-9.]+) s$", p.stdout, re.M)]
+    if len(times) == 2:
+        for label, g, pm_ in zip(("NUTS + Metropolis", "Metropolis alone"), times["gnomon"],
+                                 times["pymc"], strict=False):
+            print(f"{label}: PyMC / gnomon wall time {pm_ / g:.1f}x")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "gnomon")
+    if len(sys.argv) > 1:
+        main(sys.argv[1])
+    else:
+        both()
