@@ -588,6 +588,7 @@ class _Classes:
         self.class_ty = {c: ns[0].ty for c, ns in self.classes.items()}
         self.best: dict[str, tuple[float, int]] = {}
         self.dag_cost = math.inf
+        self.dag_trials = 0
         self._extract()
 
     def node_cost(self, n: _ENode) -> float:
@@ -612,30 +613,43 @@ class _Classes:
         return costs.node_cost(weight, len(n.children), _elems(t), np.dtype(t[0]).itemsize)
 
     def _extract(self) -> None:
-        # Bellman-Ford style: repeat until no class gets cheaper (tree cost).
+        # The cheapest term of every e-class by tree cost, cheapest classes first (Knuth's
+        # generalisation of Dijkstra: a node's cost is its own plus its children's, never less
+        # than a child's, so a class is final when it leaves the heap). An e-node enters the
+        # heap once all its distinct children are final: O(e-nodes log e-nodes), where a
+        # fixed point over all classes repeated until nothing changes took seconds at
+        # thousands of e-nodes.
         best: dict[str, tuple[float, int]] = {}
-        own = {c: [self.node_cost(n) for n in ns] for c, ns in self.classes.items()}
-        changed = True
-        while changed:
-            changed = False
-            for c, ns in self.classes.items():
-                cur = best.get(c, (math.inf, -1))[0]
-                for k, n in enumerate(ns):
-                    tot = own[c][k]
-                    for ch in n.children:
-                        b = best.get(ch)
-                        if b is None:
-                            tot = math.inf
-                            break
-                        tot += b[0]
-                    if tot < cur - 1e-12:
-                        cur = tot
-                        best[c] = (tot, k)
-                        changed = True
+        waiting: dict[tuple[str, int], int] = {}
+        parents: dict[str, list[tuple[str, int]]] = {}
+        heap: list[tuple[float, int, str, int]] = []
+        tie = itertools.count()
+        for c, ns in self.classes.items():
+            for k, n in enumerate(ns):
+                kids = set(n.children)
+                if not kids:
+                    heapq.heappush(heap, (self.node_cost(n), next(tie), c, k))
+                    continue
+                waiting[(c, k)] = len(kids)
+                for ch in kids:
+                    parents.setdefault(ch, []).append((c, k))
+        while heap:
+            tot, _, c, k = heapq.heappop(heap)
+            if c in best:
+                continue
+            best[c] = (tot, k)
+            for p, j in parents.get(c, ()):
+                if p in best:
+                    continue
+                waiting[(p, j)] -= 1
+                if waiting[(p, j)] == 0:
+                    n = self.classes[p][j]
+                    cost = self.node_cost(n) + sum(best[ch][0] for ch in n.children)
+                    heapq.heappush(heap, (cost, next(tie), p, j))
         self.best = best
         self.choice = self._dag_extract()
 
-    def _dag_extract(self, seconds: float = 1.0, passes: int = 6) -> dict[str, int]:
+    def _dag_extract(self, trials: int = 100_000, passes: int = 6) -> dict[str, int]:
         """The e-node chosen for each e-class, by the cost of the extracted *DAG* (an e-class
         used twice is computed once), from the tree-cost choices improved by local search.
 
@@ -737,7 +751,9 @@ class _Classes:
                 stack.extend((ch, False) for ch in kids[x][sel[x]])
             return True
 
-        start = time.perf_counter()
+        # The search is bounded by a number of trials, not by time, so that its result does not
+        # depend on the machine's load (the pipeline must give the same graph every time).
+        self.dag_trials = 0
         for _ in range(passes):
             improved = False
             pos = order()
@@ -749,6 +765,7 @@ class _Classes:
                         continue
                     if not acyclic(c, k, pos):
                         continue
+                    self.dag_trials += 1
                     before, old = total[0], sel[c]
                     switch(c, k)
                     if total[0] < before - 1e-9 * max(1.0, abs(before)):
@@ -757,9 +774,9 @@ class _Classes:
                     else:
                         switch(c, old)
                         total[0] = before  # no drift from undoing
-                if time.perf_counter() - start > seconds:
+                if self.dag_trials > trials:
                     break
-            if not improved or time.perf_counter() - start > seconds:
+            if not improved or self.dag_trials > trials:
                 break
         self.dag_cost = total[0]
         return {names[i]: sel[i] for i in range(len(names)) if sel[i] >= 0}
