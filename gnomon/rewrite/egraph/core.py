@@ -5,10 +5,11 @@ How a graph goes through (see ``docs/egraph.md``):
 1. :class:`_Translation` walks the graph once. Floating-point ``Elemwise`` nodes whose inputs
    and output share one dtype and rank form the *region*: each becomes an e-graph term
    ``(Ctor type args...)`` (variadic ``add``/``mul`` are folded into binary nodes). Everything
-   else is a leaf ``(Leaf type k)``; uniform finite constants are ``(Num type value)``. A node
-   outside the region (a sum, a dot, an ``OpFromGraph``) is opaque: its region inputs become
-   roots of the e-graph, so the region below it is rewritten too, and the node is rebuilt on the
-   extracted inputs.
+   else is a leaf ``(Leaf type k)``; uniform finite constants are ``(Num type value)``. Sums
+   keeping the dtype and products of two matrices are terms too (``Sum``, ``MatMul``). A node
+   outside the region (a cast, a ``DimShuffle``, an ``OpFromGraph``) is opaque: its region
+   inputs become roots of the e-graph, so the region below it is rewritten too, and the node
+   is rebuilt on the extracted inputs.
 2. A *type* is ``(dtype, dims)``: a dimension is its static length, or the set of the root
    dimensions of unknown length it is broadcast from (so ``x + y`` of two vectors of unknown
    length has a different type from ``x``). Broadcasting is the union of those sets, which is
@@ -17,9 +18,11 @@ How a graph goes through (see ``docs/egraph.md``):
 3. egglog runs the rules (:mod:`gnomon.rewrite.egraph.rules`) one iteration at a time under a
    back-off scheduler (a rule that matches too often sits out), until nothing changes or a
    :class:`Budget` (iterations, e-nodes, seconds) is spent.
-4. The e-graph is serialized and the cheapest term of each root is extracted in Python under
-   the cost model (:mod:`gnomon.rewrite.egraph.cost`), then rebuilt as gnomon nodes. The result is
-   kept only if its cost (shared nodes counted once) is not above the input's.
+4. The e-graph is serialized and the cheapest graph is extracted in Python under the cost
+   model (:mod:`gnomon.rewrite.egraph.cost`): the cheapest term of each e-class by tree cost,
+   then a local search on the DAG cost (an e-class used twice is computed once), then rebuilt
+   as gnomon nodes. The result is kept only if its cost (shared nodes counted once) is below
+   the input's.
 """
 
 from __future__ import annotations
