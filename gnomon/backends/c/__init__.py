@@ -46,7 +46,6 @@ from gnomon.tensor.linalg import (
     Solve,
     SolveTriangular,
 )
-from gnomon.tensor.shapes import Repeat, RepeatSum
 from gnomon.tensor.sorting import Argsort, PermuteAlongAxis, SearchSorted, Sort
 
 #: mode="c" is never gnomon's default mode (it needs a C compiler at run time).
@@ -90,7 +89,6 @@ UNLOWERED: dict[type, str] = {
     AdvancedSubtensor: _INDEXING,
     AdvancedIncSubtensor: _INDEXING, Nonzero: _INDEXING,
     Einsum: _NOT_YET, Arange: _NOT_YET, Linspace: _NOT_YET,
-    Repeat: _NOT_YET, RepeatSum: _NOT_YET,
     Sort: _NOT_YET, Argsort: _NOT_YET,
     SearchSorted: _NOT_YET, PermuteAlongAxis: _NOT_YET,
     Det: _LAPACK, MatrixInverse: _LAPACK, SLogDet: _LAPACK, Solve: _LAPACK,

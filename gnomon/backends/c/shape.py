@@ -4,7 +4,15 @@ C-contiguous input, else a copy) and ``Alloc``."""
 
 from __future__ import annotations
 
-from gnomon.backends.c.dispatch import alloc, c_funcify, ctype, itemsize, kernel, tensor_dtypes
+from gnomon.backends.c.dispatch import (
+    alloc,
+    c_funcify,
+    ctype,
+    itemsize,
+    kernel,
+    tensor_dtypes,
+    typenum,
+)
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply, Constant
 from gnomon.tensor.basic import Alloc
@@ -14,6 +22,8 @@ from gnomon.tensor.shapes import (
     DimShuffle,
     Join,
     MakeVector,
+    Repeat,
+    RepeatSum,
     Reshape,
     Shape,
     ShapeI,
@@ -209,4 +219,96 @@ def _(op: Split, node: Apply) -> str:
                  f"out[{k}].shape[{ax}] = sz[{k}];",
                  f"out[{k}].data = in[0]->data + start * in[0]->strides[{ax}];",
                  f"start += sz[{k}];"]
+    return kernel(body)
+
+
+def _repeat_ids(count: str, n: str, what: str) -> list[str]:
+    """C filling ``ids`` (``total`` entries: the source element of each repeated position)
+    from the counts ``count(j)`` of ``n`` elements, refusing negative counts."""
+    return [f"int64_t total = 0, nn = {n};",
+            "for (int64_t j = 0; j < nn; j++) {",
+            f"    if ({count} < 0) return gn_fail(ctx, \"{what}: negative repeat count\");",
+            f"    total += {count};", "}",
+            "int64_t *ids = (int64_t *)malloc((size_t)(total > 0 ? total : 1) * sizeof(int64_t));",
+            "if (ids == NULL) { ctx->code = 2; return gn_fail(ctx, \"out of memory\"); }",
+            "for (int64_t j = 0, q = 0; j < nn; j++)",
+            f"    for (int64_t c = 0; c < {count}; c++) ids[q++] = j;"]
+
+
+def _walk(nd: int, shape: str, body: list[str]) -> list[str]:
+    """A C-order walk over ``shape`` (``idx[d]`` the index, ``k`` the flat position)."""
+    return [f"int64_t idx[{max(nd, 1)}] = {{0}}, m = 1; (void)idx;",
+            *[f"m *= {shape}[{d}];" for d in range(nd)],
+            "for (int64_t k = 0; k < m; k++) {", *["    " + ln for ln in body],
+            f"    for (int d = {nd - 1}; d >= 0; d--) {{ if (++idx[d] < {shape}[d]) break; "
+            "idx[d] = 0; }", "}"]
+
+
+def _counts(node: Apply) -> tuple[str, list[str]]:
+    """The count of element ``j`` and the checks of the ``repeats`` input (``in[1]``)."""
+    r = node.inputs[1]
+    rt = ctype(r.dtype)
+    if r.ndim == 0:
+        return f"(int64_t)*(const {rt} *)in[1]->data", ["int64_t nr = 1;"]
+    at = f"(int64_t)*(const {rt} *)(in[1]->data + (nr == 1 ? 0 : j) * in[1]->strides[0])"
+    return at, ["int64_t nr = in[1]->shape[0];"]
+
+
+@c_funcify.register(Repeat)
+def _(op: Repeat, node: Apply) -> str:
+    """``np.repeat`` along ``axis``: the source index of every output position, then one
+    walk over the output."""
+    tensor_dtypes(node)
+    ax, nd = op.axis, node.inputs[0].ndim
+    t, rt = ctype(node.outputs[0].dtype), ctype(node.inputs[1].dtype)
+    count, setup = _counts(node)
+    body = [*setup, f"int64_t n = in[0]->shape[{ax}];",
+            "if (nr != 1 && nr != n) return gn_fail(ctx, \"repeat: %lld repeat counts for axis "
+            f"{ax} of length %lld\", (long long)nr, (long long)n);",
+            "for (int64_t j = 0; j < nr; j++)  /* every count, used or not (NumPy) */",
+            f"    if (*(const {rt} *)(in[1]->data + j * "
+            f"{'in[1]->strides[0]' if node.inputs[1].ndim else '0'}) < 0) "
+            "return gn_fail(ctx, \"repeat: negative repeat count\");",
+            *_repeat_ids(count, "n", "repeat"),
+            f"out[0].nd = {nd};",
+            *[f"out[0].shape[{d}] = {'total' if d == ax else f'in[0]->shape[{d}]'};"
+              for d in range(nd)],
+            f"if (gn_alloc(ctx, &out[0], {typenum(node.outputs[0].dtype)}, "
+            f"{itemsize(node.outputs[0].dtype)}) < 0) {{ free(ids); return -1; }}",
+            f"{t} *o = ({t} *)out[0].data;"]
+    off = " + ".join(f"ids[idx[{d}]] * in[0]->strides[{d}]" if d == ax
+                     else f"idx[{d}] * in[0]->strides[{d}]" for d in range(nd))
+    body += _walk(nd, "out[0].shape", [f"o[k] = *(const {t} *)(in[0]->data + {off});"])
+    body.append("free(ids);")
+    return kernel(body)
+
+
+@c_funcify.register(RepeatSum)
+def _(op: RepeatSum, node: Apply) -> str:
+    """The transpose of Repeat: each position of ``g`` along ``axis`` added into the element
+    it was copied from."""
+    tensor_dtypes(node)
+    ax, nd = op.axis, node.inputs[0].ndim
+    t = ctype(node.outputs[0].dtype)
+    count, setup = _counts(node)
+    body = [*setup, f"int64_t n = (int64_t)*(const {ctype(node.inputs[2].dtype)} *)in[2]->data;",
+            "if (n < 0 || (nr != 1 && nr != n)) return gn_fail(ctx, \"RepeatSum: repeats do not "
+            "broadcast to the number of elements\");",
+            *_repeat_ids(count, "n", "RepeatSum"),
+            f"if (total != in[0]->shape[{ax}]) {{ free(ids); return gn_fail(ctx, \"RepeatSum: "
+            f"the repeats do not match length %lld of axis {ax}\", "
+            f"(long long)in[0]->shape[{ax}]); }}",
+            f"out[0].nd = {nd};",
+            *[f"out[0].shape[{d}] = {'n' if d == ax else f'in[0]->shape[{d}]'};"
+              for d in range(nd)],
+            f"if (gn_alloc(ctx, &out[0], {typenum(node.outputs[0].dtype)}, "
+            f"{itemsize(node.outputs[0].dtype)}) < 0) {{ free(ids); return -1; }}",
+            f"{t} *o = ({t} *)out[0].data;",
+            "for (int64_t k = 0, sz = gn_size(&out[0]); k < sz; k++) o[k] = 0;"]
+    dst = " + ".join(f"ids[idx[{d}]] * out[0].strides[{d}]" if d == ax
+                     else f"idx[{d}] * out[0].strides[{d}]" for d in range(nd))
+    src = " + ".join(f"idx[{d}] * in[0]->strides[{d}]" for d in range(nd))
+    body += _walk(nd, "in[0]->shape",
+                  [f"*({t} *)(out[0].data + {dst}) += *(const {t} *)(in[0]->data + {src});"])
+    body.append("free(ids);")
     return kernel(body)
