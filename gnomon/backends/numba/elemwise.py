@@ -26,6 +26,7 @@ vectorizes on its own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,14 +113,56 @@ def elemwise_source(node: Apply, inplace: int | None = None,
     op: Elemwise = node.op  # type: ignore[assignment]
     ins = node.inputs
     nd = node.outputs[0].ndim
-    nin = len(ins)
     lits = [_const_literal(v) for v in ins]
     static = [v.type.shape for v in ins]  # type: ignore[attr-defined]
     out_dtypes = [o.dtype for o in node.outputs]
     in_dtypes = [v.dtype for v in ins]
     # constants of a fused group passed as arguments c0, c1, ... (composite.py)
-    cargs = {slot: f"{ctor(dt)}(c{j})"
-             for j, (slot, (dt, _)) in enumerate(_constant_arguments(node).items())}
+    carg_slots = _constant_arguments(node)
+    # The text depends on the scalar program up to the values of the constants passed as
+    # arguments: the groups of a long graph are often alike (a chain of 10,000 steps has
+    # 313 groups and two distinct kernels), and writing one costs ~0.1 ms per statement.
+    from gnomon.backends.numba import vmath
+
+    key = (_structure(op.scalar_op, carg_slots), tuple(static), tuple(lits), tuple(in_dtypes),
+           tuple(out_dtypes), nd, inplace, reduce, vmath._isa())
+    try:
+        src = _SOURCES.get(key)
+    except TypeError:  # a scalar op that cannot be hashed: no memo
+        return _elemwise_source(op, static, lits, in_dtypes, out_dtypes, nd, carg_slots,
+                                inplace, reduce)
+    if src is None:
+        src = _elemwise_source(op, static, lits, in_dtypes, out_dtypes, nd, carg_slots,
+                               inplace, reduce)
+        if len(_SOURCES) > 4096:
+            _SOURCES.clear()
+        _SOURCES[key] = src
+    return src
+
+
+#: memo of elemwise_source: structural key -> kernel text
+_SOURCES: dict[Any, str] = {}
+
+
+def _structure(scalar_op: object, carg_slots: dict[int, tuple[str, Any]]) -> Any:
+    """``scalar_op`` as a hashable value, a Composite's argument constants without their
+    values."""
+    from gnomon.scalar.composite import Composite
+
+    if not isinstance(scalar_op, Composite) or not carg_slots:
+        return scalar_op
+    n = scalar_op.n_inputs
+    return (scalar_op.n_inputs, scalar_op.out_slots, tuple(
+        ("carg", carg_slots[n + k][0]) if n + k in carg_slots else (sop, ins)
+        for k, (sop, ins) in enumerate(scalar_op.program)))
+
+
+def _elemwise_source(op: Elemwise, static: list[Any], lits: list[str | None],
+                     in_dtypes: list[str], out_dtypes: list[str], nd: int,
+                     carg_slots: dict[int, tuple[str, Any]], inplace: int | None,
+                     reduce: tuple[tuple[int, ...], str] | None) -> str:
+    nin = len(in_dtypes)
+    cargs = {slot: f"{ctor(dt)}(c{j})" for j, (slot, (dt, _)) in enumerate(carg_slots.items())}
     params = [f"a{k}" for k in range(nin)] + [f"c{j}" for j in range(len(cargs))]
     lines = [f"def kernel({', '.join(params)}):"]
     body: list[str] = []
@@ -217,11 +260,28 @@ def elemwise_source(node: Apply, inplace: int | None = None,
         body += indent(loop(False), 1)
         body.append("else:")
         general = [f"m{k}_{d} = 1 if a{k}.shape[{d}] == n{d} else 0" for k, d in checks]
-        body += indent(general + loop(True), 1)
+        body += indent(general + _renamed(loop(True)), 1)
     if reduce is not None and full:
         body += [f"out0 = np.empty((), {rt})", "out0[()] = acc0"]
     body.append("return (" + "".join(f"out{j}, " for j in range(len(out_dtypes))) + ")")
     return "\n".join(lines + indent(body, 1)) + "\n"
+
+
+# The loop body's locals (x<k> inputs, t<slot> values, i<d>/j_/b_/m_ indices, _r tuples):
+# renamed in the broadcasting copy of the loop so that no name is assigned in both copies.
+_LOCALS = re.compile(r"\b(x\d+|t\d+|i\d+|j_|b_|m_|_r)\b")
+
+
+def _renamed(lines: list[str]) -> list[str]:
+    """``lines`` with the loop body's locals renamed (``t5`` -> ``t5_g``).
+
+    Numba rebuilds SSA form for every variable assigned more than once, one pass over the
+    whole function per variable, so two copies of a loop body of ``n`` statements cost
+    O(n**2) (a 1,000-statement fused loop: ~60 s of CPU in ``numba.core.ssa``); distinct
+    names make each statement a single definition. (Strings in the loop body, such as error
+    messages, contain no such names.)
+    """
+    return [_LOCALS.sub(r"\1_g", ln) for ln in lines]
 
 
 @numba_funcify.register

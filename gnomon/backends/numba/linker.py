@@ -53,6 +53,14 @@ _DECORATOR = '@numba.njit(cache=True, error_model="numpy", nogil=True)'
 _PRELUDE = ("import math\n\nimport numba\nimport numpy as np\n\n"
             "from gnomon.backends.numba.runtime import empty as _empty\n")
 
+#: Programs with more nodes or arguments than these are a Python function calling the
+#: compiled kernels, not one nopython function: LLVM inlines every kernel call into the
+#: program and optimizes the result as one function (measured: ~25 ms of CPU per kernel call,
+#: ~50 ms per argument, growing faster than linearly), which made a chain of 10,000 steps or
+#: a sum of 1,000 scalar inputs take minutes; from Python each kernel call costs ~1 us.
+MAX_WHOLE_NODES = 256
+MAX_WHOLE_ARGS = 128
+
 # In-process memo: kernel source -> compiled dispatcher
 _KERNELS: dict[str, Any] = {}
 
@@ -161,7 +169,9 @@ def compile_program(program: Program) -> CompiledProgram:
             for o, c in zip(program.outputs, copies, strict=True)]
     lines.append("    return (" + "".join(r + ", " for r in rets) + ")")
     body = "\n".join(lines) + "\n"
-    if nopython:
+    # A large program is a Python function calling the compiled kernels (see MAX_WHOLE_NODES)
+    whole = nopython and len(steps) <= MAX_WHOLE_NODES and len(args) <= MAX_WHOLE_ARGS
+    if whole:
         # kernel names are content hashes, so this text identifies the whole program
         prog = cache.load_module(_PRELUDE + "\n\n" + _DECORATOR + "\n" + body,
                                  namespace).program
@@ -188,8 +198,8 @@ def compile_program(program: Program) -> CompiledProgram:
     # constants, shared storage or each other); Python fallbacks give no such guarantee.
     fallback = [n for n, s in zip(program.nodes, sources, strict=True) if s is None]
     return CompiledProgram(run=thunk, outputs_never_alias=nopython, input_filter=input_filter,
-                           state=NumbaProgram(nopython, dict(plan), fallback,
-                                              prog if nopython else None, consts_t, fused))
+                           state=NumbaProgram(whole, dict(plan), fallback,
+                                              prog if whole else None, consts_t, fused))
 
 
 def _fused_reductions(program: Program, sources: list[str | None]) -> dict[int, int]:

@@ -118,6 +118,13 @@ def sub_self(node: Apply, x: Variable) -> Variable:
     return _zero(node.outputs[0].dtype)
 
 
+#: A variadic add/mul absorbs no more terms than this. Without a bound, a chain of ``n``
+#: additions (a sum written as a loop) flattens into one node of ``n`` inputs, built ``n``
+#: times over (O(n**2) time), and then one kernel with ``n`` arguments; bounded, the chain
+#: becomes a chain of variadic nodes of at most this many terms.
+MAX_ARITY = 32
+
+
 def _flatten(node: Apply, cls: type) -> Variable | None:
     # Splice nested add/mul nodes of the same dtype into one variadic node. Only when the inner
     # node's dtype is the outer one's: NumPy evaluates add(int8, int8) in int8 (wrapping), so
@@ -125,10 +132,11 @@ def _flatten(node: Apply, cls: type) -> Variable | None:
     out_dtype = node.outputs[0].dtype
     new: list[Variable] = []
     changed = False
-    for x in node.inputs:
+    for k, x in enumerate(node.inputs):
         o = x.owner
         if (o is not None and isinstance(o.op, Elemwise) and isinstance(o.op.scalar_op, cls)
-                and x.dtype == out_dtype and all(i.dtype == out_dtype for i in o.inputs)):
+                and x.dtype == out_dtype and all(i.dtype == out_dtype for i in o.inputs)
+                and len(new) + len(o.inputs) + len(node.inputs) - k - 1 <= MAX_ARITY):
             new.extend(o.inputs)
             changed = True
         else:

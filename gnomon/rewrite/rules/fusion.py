@@ -19,6 +19,7 @@ The stage is left out for the NumPy reference backend unless included by name (s
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,11 @@ from gnomon.rewrite.engine import register_graph_rule
 from gnomon.scalar.composite import Composite, ScalarConstant
 from gnomon.tensor.elemwise import Elemwise
 
-#: A group stops growing at this many nodes (keeps backend compile times of a kernel bounded).
-MAX_GROUP = 256
+#: A group stops growing at this many binary operations (see _size). Measured with Numba
+#: (docs/compile-time.md): caps of 64, 128 and 256 gave 2.6, 2.9 and 4.4 s of CPU to compile
+#: a chain of 10,000 steps once rewritten, 2.8, 5.8 and 10.8 s for a sum of 10,000 scaled
+#: inputs (identical groups share one kernel; bigger kernels cost more to compile).
+MAX_GROUP = 64
 
 
 def _fusable(node: Apply) -> bool:
@@ -39,6 +43,22 @@ def _fusable(node: Apply) -> bool:
         and len(node.outputs) == 1
         and all(isinstance(i.type, type(node.outputs[0].type)) for i in node.inputs)
     )
+
+
+def _size(node: Apply) -> int:
+    """The binary scalar operations ``node`` stands for: a variadic op of ``k`` inputs counts
+    ``k - 1``, a Composite of an earlier round each of its instructions (so that rounds of
+    fusion never build a group past the cap), its constants none."""
+    so = node.op.scalar_op  # type: ignore[attr-defined]
+    if isinstance(so, Composite):
+        return sum(max(1, len(ins) - 1) for op, ins in so.program
+                   if not isinstance(op, ScalarConstant))
+    return max(1, len(node.inputs) - 1)
+
+
+def _producer_size(v: Variable) -> int:
+    p = v.owner
+    return _size(p) if p is not None and _fusable(p) else 0
 
 
 def _inline_constant(v: Variable) -> bool:
@@ -63,16 +83,24 @@ def elemwise_fusion(
         if root in assigned or not _fusable(root):
             continue
         group = {root}
-        frontier = [root]
-        while frontier and len(group) < MAX_GROUP:
-            n = frontier.pop()
-            for inp in n.inputs:
+        # breadth first: when the cap stops a group, whole levels are in it (a variadic sum's
+        # terms are not left behind as one-node kernels each); without the cap, the group is
+        # the same closure in any order
+        frontier = collections.deque([root])
+        size = _size(root)
+        while frontier and size < MAX_GROUP:
+            n = frontier.popleft()
+            # smallest producers first, so that a capped group takes a variadic sum's
+            # one-node terms rather than the next (large) partial sum, which starts a group
+            # of its own
+            for inp in sorted(n.inputs, key=_producer_size):
                 p = inp.owner
                 if (p is None or p in group or p in assigned or not _fusable(p)
-                        or inp in is_output):
+                        or inp in is_output or size + _size(p) > MAX_GROUP):
                     continue
                 if all(c in group for c in clients.get(inp, ())):
                     group.add(p)
+                    size += _size(p)
                     frontier.append(p)
         if len(group) < 2:
             continue
