@@ -40,6 +40,12 @@ class CompiledProgram:
     state : object
         The backend's own object (``JaxThunk``, ``NumbaProgram``), for the backend's helpers and
         for tests: whether a Numba program runs in nopython mode, whether JAX fell back to eager.
+    direct : callable or None
+        ``direct()`` returns, once the backend has it, a callable ``entry(*values) -> tuple``
+        computing the same outputs as ``run`` for arguments the input checks would accept
+        (it may raise for others, never compute something else), or None while there is none.
+        :class:`Function` calls it with ``trust_input`` (the Numba program's compiled entry
+        point, without the dispatcher's typing of the arguments).
     """
 
     run: Callable[[list[Any]], list[Any]]
@@ -48,6 +54,7 @@ class CompiledProgram:
     accepts_foreign_arrays: bool = False
     jax_fn: Callable[[Function], Callable[..., Any]] | None = None
     state: Any = None
+    direct: Callable[[], Callable[..., Any] | None] | None = None
 
     def __call__(self, values: list[Any]) -> list[Any]:
         return self.run(values)

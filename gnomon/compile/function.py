@@ -128,6 +128,11 @@ class Function:
         self._defaults = [d if d is _MISSING else chk(d)
                           for d, chk in zip(self._defaults, self._checkers, strict=True)]
         self._foreign_ok = filt is not None and compiled.accepts_foreign_arrays
+        # trust_input calls of a plain function (no updates, shared inputs or copies) go
+        # straight to the backend's entry point once it has one (CompiledProgram.direct)
+        self._direct: Callable[..., Any] | None = None
+        self._find_direct = (compiled.direct if not self._copy_idx and not updates
+                             and not self._check_overlap and not shared_inputs else None)
         self._locks = _update_locks(shared_inputs, self._update_targets) if updates else ()
         self._plain = not self._copy_idx and not updates and not self._check_overlap
         self._n = len(inputs)
@@ -138,6 +143,19 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs and len(args) == self._n:
             if self.trust_input:
+                d = self._direct
+                if d is not None:
+                    # the backend's compiled entry point (CompiledProgram.direct): anything
+                    # it refuses (or an error while running) takes the path below, which
+                    # gives the same result or the error with its message
+                    try:
+                        r = d(*args)
+                    except Exception:
+                        pass
+                    else:
+                        return r[0] if self._single else list(r)
+                elif self._find_direct is not None:
+                    self._direct = self._find_direct()
                 values = list(args)
             else:
                 fc = self._fast_check

@@ -132,6 +132,16 @@ class TieredProgram:
         assert self._final is not None
         return self._final(values)
 
+    def direct(self) -> Callable[..., Any] | None:
+        """``CompiledProgram.direct`` of the final program, once it runs calls (under the
+        "first" policy, the first call was made; "async": the final program is ready)."""
+        final = self.final
+        if final is None or final.direct is None or not final.outputs_never_alias:
+            return None
+        if self.policy == "first" and not self._first_taken:
+            return None
+        return final.direct()
+
     # --- the background compile ---------------------------------------------------------------
 
     def _queue(self, values: list[Any] | None) -> None:
@@ -251,7 +261,7 @@ def compile_tiered(
     state = TieredProgram(program, policy, compile_first(program),
                           lambda: compile_final(program))
     return CompiledProgram(run=state.run, outputs_never_alias=True, input_filter=input_filter,
-                           state=state)
+                           state=state, direct=state.direct)
 
 
 def tier(f: Any) -> str:

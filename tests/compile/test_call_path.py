@@ -47,3 +47,42 @@ def test_calls_give_the_same_results_and_errors_on_both_paths() -> None:
         f(np.zeros((3, 1)), np.array(2.0))  # a matrix: the full check explains
     with pytest.raises(gnomon.errors.GnomonError):
         f(xv)  # arity
+
+
+def test_trust_input_calls_the_compiled_entry_point() -> None:
+    # CompiledProgram.direct (issue 13 goal 3): a trust_input call of a Numba program whose
+    # inputs are 0-d goes to the compiled entry point, same results; what the entry point
+    # refuses takes the usual path, with the usual result or error
+    a, b = gt.dscalar("a"), gt.dscalar("b")
+    f = gnomon.function([a, b], [a * 2.5 + b, a - b], mode=gnomon.Mode("numba", tiered="off"))
+    x, y = np.array(1.5), np.array(-4.0)
+    f.trust_input = True
+    assert f._direct is None
+    for _ in range(2):
+        out = f(x, y)
+        np.testing.assert_allclose(out, [1.5 * 2.5 - 4.0, 5.5])
+    assert f._direct is not None  # found once compiled (constants: 2.5 is an argument)
+    ro = np.array(3.0)
+    ro.setflags(write=False)
+    np.testing.assert_allclose(f(ro, y), [3.5, 7.0])
+    # a float32 array is refused by the entry point; the usual path converts it
+    np.testing.assert_allclose(f(np.array(1.0, "float32"), y), [-1.5, 5.0])
+    # vector inputs: the layout of an argument is not part of its type, no entry point
+    v = gt.dvector("v")
+    h = gnomon.function([v], v + 1.0, mode=gnomon.Mode("numba", tiered="off"))
+    assert h.compiled.direct() is None
+
+
+def test_trust_input_entry_point_of_a_tiered_function() -> None:
+    from gnomon.compile import tiered
+
+    a, b = gt.dscalar("a"), gt.dscalar("b")
+    f = gnomon.function([a, b], a + b, mode=gnomon.Mode("numba", tiered="first"))
+    f.trust_input = True
+    x, y = np.array(1.5), np.array(2.0)
+    assert f(x, y) == 3.5  # the first tier
+    assert f.compiled.direct() is None or tiered.tier(f) == "final"
+    assert tiered.wait(f, timeout=600)
+    for _ in range(2):
+        assert f(x, y) == 3.5
+    assert f._direct is not None

@@ -194,10 +194,32 @@ def compile_program(program: Program) -> CompiledProgram:
         except Exception as e:
             raise _explain(program, steps, values, consts_t, e) from e
 
+    # The compiled entry point of the program's one signature, for trust_input calls
+    # (Function.__call__): it skips the dispatcher's typing of the arguments (1.1 -> 0.76 us
+    # for a + b). Only when every input is 0-d: the entry point converts an array of another
+    # dtype with an error, but it would read an array of another layout than the signature's
+    # (non-contiguous where it was compiled for contiguous) wrongly, and a 0-d array has one
+    # layout. Program inputs are never written, so a read-only array is safe too.
+    scalar_inputs = all(getattr(v.type, "ndim", None) == 0 for v in program.inputs)
+
+    def direct() -> Callable[..., Any] | None:
+        overloads = getattr(prog, "overloads", {})  # (the njit dispatcher's)
+        if not (whole and scalar_inputs) or call[0] is not prog or len(overloads) != 1:
+            return None
+        entry: Callable[..., Any] = next(iter(overloads.values())).entry_point
+        if not consts_t:
+            return entry
+
+        def with_constants(*args: Any) -> Any:
+            return entry(*args, *consts_t)
+
+        return with_constants
+
     # Outputs are fresh arrays or copies made inside the compiled code (never views of inputs,
     # constants, shared storage or each other); Python fallbacks give no such guarantee.
     fallback = [n for n, s in zip(program.nodes, sources, strict=True) if s is None]
     return CompiledProgram(run=thunk, outputs_never_alias=nopython, input_filter=input_filter,
+                           direct=direct,
                            state=NumbaProgram(whole, dict(plan), fallback,
                                               prog if whole else None, consts_t, fused))
 
