@@ -78,6 +78,8 @@ __all__ = ["LOGP_SIG", "LOGP_TYPE", "STAT_NAMES", "run_chain"]
 
 _A = types.float64[::1]
 _A2 = types.float64[:, ::1]
+_A3 = types.float64[:, :, ::1]
+_GEN = types.NumPyRandomGeneratorType("NumPyRandomGeneratorType")
 #: the log-density's type: ``f(q) -> (logp, gradient)``
 LOGP_SIG = types.Tuple((types.float64, _A))(_A)
 LOGP_TYPE = types.FunctionType(LOGP_SIG)
@@ -235,6 +237,15 @@ _K_PB, _K_PSB, _K_PE, _K_PSE, _K_RHO, _K_Q, _K_G = range(7)
 _N_K = 7
 #: scalars of a stack level (``sts[level, _T_*]``): log-density, energy, log-weight
 _T_LP, _T_H, _T_LW = range(3)
+
+
+#: ``_find_step_size`` and ``_transition`` are compiled on their own and passed to the driver
+#: as function pointers (Numba's first-class function type, as the log-density is): a direct
+#: call would make Numba link their code (and everything they call) into the driver's module
+#: and optimize and generate machine code for all of it a second time
+_FIND_SIG = types.void(LOGP_TYPE, _A, _A, _A, _A2, _A, _A, _A2, _A, _A, _GEN)
+_TRANSITION_SIG = types.void(LOGP_TYPE, _A, _A, _A, _A, _A, _A2, _A, _A, _A2, _A3, _A2,
+                             types.int64[::1], types.int64, types.float64, _GEN, _A)
 
 
 @njit(cache=True, nogil=True)
@@ -448,8 +459,8 @@ def _refresh(f, q, g, sc):  # type: ignore[no-untyped-def]  # pragma: no cover
 
 
 def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_q, out_stats,
-               rng, start, stop, blocks, bidx, bcoord, bf,
-               out_mh):  # type: ignore[no-untyped-def]  # pragma: no cover
+               rng, start, stop, blocks, bidx, bcoord, bf, out_mh, find_step_size,
+               transition):  # type: ignore[no-untyped-def]  # pragma: no cover
     # The NUTS transition, the step-size search and the leapfrog step are separate compiled
     # functions (cached on their own), not closures: Numba inlines a closure at every call
     # site, which made this kernel's cold compile take about 25 s of CPU.
@@ -486,7 +497,7 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
         if stale:
             _refresh(f, q, g, sc)
             stale = False
-        _find_step_size(f, sc, q, g, ws, minv, sd, u, lam, tk, rng)
+        find_step_size(f, sc, q, g, ws, minv, sd, u, lam, tk, rng)
         dual_averaging_restart(sc)
         sc[S_PENDING] = 0.0
     # a Metropolis block's log-density of the current state is known (from f_lp)
@@ -502,10 +513,10 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
                     _refresh(f, q, g, sc)
                     stale = False
                 if flags & FIND_STEP:
-                    _find_step_size(f, sc, q, g, ws, minv, sd, u, lam, tk, rng)
+                    find_step_size(f, sc, q, g, ws, minv, sd, u, lam, tk, rng)
                     dual_averaging_restart(sc)
-                _transition(f, q, g, sc, minv, sd, u, lam, tk, ws, stk, sts, st_size, maxdepth,
-                            max_dh, rng, out_stats[it])
+                transition(f, q, g, sc, minv, sd, u, lam, tk, ws, stk, sts, st_size, maxdepth,
+                           max_dh, rng, out_stats[it])
                 lp_mh_ok = False
                 continue
             off = blocks[blk, B_OFF]
@@ -557,17 +568,17 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
             if stale:
                 _refresh(f, q, g, sc)
                 stale = False
-            _find_step_size(f, sc, q, g, ws, minv, sd, u, lam, tk, rng)
+            find_step_size(f, sc, q, g, ws, minv, sd, u, lam, tk, rng)
             dual_averaging_restart(sc)
         if flags & TUNE_END:
             sc[S_LOG_EPS] = sc[S_LOG_EPS_BAR]
     return stop
 
 
-_GEN = types.NumPyRandomGeneratorType("NumPyRandomGeneratorType")
 _I2 = types.int64[:, ::1]
 _SIG = types.int64(LOGP_TYPE, LOGP_TYPE, _A, _A, _A, _A, _A2, _A, _A, _A, _A, types.int8[::1],
-                   _A2, _A2, _GEN, types.int64, types.int64, _I2, types.int64[::1], _A2, _A, _A2)
+                   _A2, _A2, _GEN, types.int64, types.int64, _I2, types.int64[::1], _A2, _A, _A2,
+                   types.FunctionType(_FIND_SIG), types.FunctionType(_TRANSITION_SIG))
 
 _compiled = None
 
@@ -616,14 +627,19 @@ def run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_
     args = (f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_q, out_stats, rng,
             start, stop, blocks, bidx, bcoord, bf, out_mh)
     if isinstance(f, _NUMBA_CALLABLES):
-        return compiled_kernel()(*args)
-    return _python_chain()(*args)
+        return compiled_kernel()(*args, _find_step_size, _transition)
+    py = _python_chain()
+    glb = py.__globals__
+    return py(*args, glb["_find_step_size"], glb["_transition"])
 
 
 def compiled_kernel():  # type: ignore[no-untyped-def]
     """The compiled kernel (compiled on first use, or loaded from Numba's disk cache)."""
     global _compiled
     if _compiled is None:
+        # the two functions passed by pointer, for their signatures (or from the cache)
+        _find_step_size.compile(_FIND_SIG.args)
+        _transition.compile(_TRANSITION_SIG.args)
         _compiled = njit(_SIG, cache=True, nogil=True)(_run_chain)
     return _compiled
 
