@@ -239,10 +239,10 @@ _N_K = 7
 _T_LP, _T_H, _T_LW = range(3)
 
 
-#: ``_find_step_size`` and ``_transition`` are compiled on their own and passed to the driver
-#: as function pointers (Numba's first-class function type, as the log-density is): a direct
-#: call would make Numba link their code (and everything they call) into the driver's module
-#: and optimize and generate machine code for all of it a second time
+#: ``_find_step_size``, ``_transition`` and ``_mh_block`` are compiled on their own and passed
+#: to the driver as function pointers (Numba's first-class function type, as the log-density
+#: is): a direct call would make Numba link their code (and everything they call) into the
+#: driver's module and optimize and generate machine code for all of it a second time
 _FIND_SIG = types.void(LOGP_TYPE, _A, _A, _A, _A2, _A, _A, _A2, _A, _A, _GEN)
 _TRANSITION_SIG = types.void(LOGP_TYPE, _A, _A, _A, _A, _A, _A2, _A, _A, _A2, _A3, _A2,
                              types.int64[::1], types.int64, types.float64, _GEN, _A)
@@ -450,6 +450,34 @@ def _transition(f, q, g, sc, minv, sd, u, lam, tk, ws, stk, sts, st_size, maxdep
     st[_ST_MAXDH] = max_err
 
 
+_MH_SIG = types.float64(LOGP_TYPE, _A, types.float64, types.int64[::1], _A2, types.int64[::1],
+                        types.boolean, _GEN, _A, types.int64[::1], _A, types.float64, _A)
+
+
+@njit(cache=True, nogil=True)
+def _mh_block(f_lp, q, lp_mh, idx, coord, row, tuning, rng, mh_delta, mh_order, mh_lps, bfv,
+              out_mh_row):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """One Metropolis-type or slice block (``row[B_KIND]``) on ``q[idx]``; writes its statistics
+    into ``out_mh_row`` and returns the log-density (``f_lp``) at the new state."""
+    kind = row[B_KIND]
+    col = row[B_STAT]
+    if kind == K_METROPOLIS:
+        lp_mh, acc, n_acc, scal = metropolis_update(f_lp, q, lp_mh, idx, coord, row, tuning, rng,
+                                                    mh_delta, mh_order)
+        out_mh_row[col] = acc
+        out_mh_row[col + 1] = n_acc
+        out_mh_row[col + 2] = scal
+    elif kind == K_SLICE:
+        lp_mh, n_out, n_in = slice_update(f_lp, q, lp_mh, idx, coord, row, tuning, rng, bfv)
+        out_mh_row[col] = n_out
+        out_mh_row[col + 1] = n_in
+    elif kind == K_BINARY_GIBBS:
+        lp_mh = binary_gibbs_update(f_lp, q, lp_mh, idx, row, bfv, rng, mh_order)
+    else:
+        lp_mh = categorical_gibbs_update(f_lp, q, lp_mh, idx, coord, row, rng, mh_order, mh_lps)
+    return lp_mh
+
+
 @njit(cache=True, nogil=True)
 def _refresh(f, q, g, sc):  # type: ignore[no-untyped-def]  # pragma: no cover
     """The log-density and gradient of ``q`` into ``sc[S_LOGP]`` and ``g``."""
@@ -459,8 +487,8 @@ def _refresh(f, q, g, sc):  # type: ignore[no-untyped-def]  # pragma: no cover
 
 
 def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_q, out_stats,
-               rng, start, stop, blocks, bidx, bcoord, bf, out_mh, find_step_size,
-               transition):  # type: ignore[no-untyped-def]  # pragma: no cover
+               rng, start, stop, blocks, bidx, bcoord, bf, out_mh, find_step_size, transition,
+               mh_block):  # type: ignore[no-untyped-def]  # pragma: no cover
     # The NUTS transition, the step-size search and the leapfrog step are separate compiled
     # functions (cached on their own), not closures: Numba inlines a closure at every call
     # site, which made this kernel's cold compile take about 25 s of CPU.
@@ -524,27 +552,9 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
             if not lp_mh_ok:
                 lp_mh, _gr = f_lp(q)
                 lp_mh_ok = True
-            idx = bidx[off:off + ln]
-            if kind == K_METROPOLIS:
-                lp_mh, acc, n_acc, scal = metropolis_update(
-                    f_lp, q, lp_mh, idx, bcoord[off:off + ln], blocks[blk], tuning, rng,
-                    mh_delta, mh_order)
-                col = blocks[blk, B_STAT]
-                out_mh[it, col] = acc
-                out_mh[it, col + 1] = n_acc
-                out_mh[it, col + 2] = scal
-            elif kind == K_SLICE:
-                lp_mh, n_out, n_in = slice_update(f_lp, q, lp_mh, idx, bcoord[off:off + ln],
-                                                  blocks[blk], tuning, rng, bf[blk])
-                col = blocks[blk, B_STAT]
-                out_mh[it, col] = n_out
-                out_mh[it, col + 1] = n_in
-            elif kind == K_BINARY_GIBBS:
-                lp_mh = binary_gibbs_update(f_lp, q, lp_mh, idx, blocks[blk], bf[blk], rng,
-                                            mh_order)
-            else:
-                lp_mh = categorical_gibbs_update(f_lp, q, lp_mh, idx, bcoord[off:off + ln],
-                                                 blocks[blk], rng, mh_order, mh_lps)
+            lp_mh = mh_block(f_lp, q, lp_mh, bidx[off:off + ln], bcoord[off:off + ln],
+                             blocks[blk], tuning, rng, mh_delta, mh_order, mh_lps, bf[blk],
+                             out_mh[it])
             stale = True
         _copy(out_q[it], q)
         if not has_nuts:
@@ -578,7 +588,8 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
 _I2 = types.int64[:, ::1]
 _SIG = types.int64(LOGP_TYPE, LOGP_TYPE, _A, _A, _A, _A, _A2, _A, _A, _A, _A, types.int8[::1],
                    _A2, _A2, _GEN, types.int64, types.int64, _I2, types.int64[::1], _A2, _A, _A2,
-                   types.FunctionType(_FIND_SIG), types.FunctionType(_TRANSITION_SIG))
+                   types.FunctionType(_FIND_SIG), types.FunctionType(_TRANSITION_SIG),
+                   types.FunctionType(_MH_SIG))
 
 _compiled = None
 
@@ -591,7 +602,7 @@ def _python_chain():  # type: ignore[no-untyped-def]
 
     glb = dict(globals())
     # the nuts.py helpers see each other's Python versions through ``glb``
-    for name in ("_leapfrog", "_find_step_size", "_transition", "_refresh"):
+    for name in ("_leapfrog", "_find_step_size", "_transition", "_refresh", "_mh_block"):
         glb[name] = _pytypes.FunctionType(globals()[name].py_func.__code__, glb, name)
     glb.update(metropolis_update=metropolis_update.py_func,
                binary_gibbs_update=binary_gibbs_update.py_func,
@@ -627,10 +638,10 @@ def run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_
     args = (f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_q, out_stats, rng,
             start, stop, blocks, bidx, bcoord, bf, out_mh)
     if isinstance(f, _NUMBA_CALLABLES):
-        return compiled_kernel()(*args, _find_step_size, _transition)
+        return compiled_kernel()(*args, _find_step_size, _transition, _mh_block)
     py = _python_chain()
     glb = py.__globals__
-    return py(*args, glb["_find_step_size"], glb["_transition"])
+    return py(*args, glb["_find_step_size"], glb["_transition"], glb["_mh_block"])
 
 
 def compiled_kernel():  # type: ignore[no-untyped-def]
@@ -640,6 +651,7 @@ def compiled_kernel():  # type: ignore[no-untyped-def]
         # the two functions passed by pointer, for their signatures (or from the cache)
         _find_step_size.compile(_FIND_SIG.args)
         _transition.compile(_TRANSITION_SIG.args)
+        _mh_block.compile(_MH_SIG.args)
         _compiled = njit(_SIG, cache=True, nogil=True)(_run_chain)
     return _compiled
 
