@@ -81,16 +81,26 @@ def _grad_graph(rec: Any, values: list[np.ndarray]) -> Any:
     return grads
 
 
+class _Outputs:
+    """Outputs ``lo:hi`` of a compiled function (a row's forward outputs or its gradients)."""
+
+    def __init__(self, f: Any, lo: int, hi: int) -> None:
+        self.f, self.lo, self.hi, self.compiled = f, lo, hi, f.compiled
+
+    def __call__(self, *args: Any) -> list[Any]:
+        return _as_list(self.f(*args))[self.lo:self.hi]
+
+
 #: the reference of the gradient and rule graphs: NumPy, the graph as built (no rewrites)
 RAW = gnomon.Mode("numpy", optimize=False)
 
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every row's C functions (forward and gradient) and rewrite case, built as batch modules
-    at -O0 (one compiler run per 64 programs, run in parallel). Forward rows are compared with
-    the row's own NumPy function (``rec.ref``), gradients and rule cases with their graph run
-    unrewritten by the reference backend."""
+    """Every row's C function (its outputs, then its gradient graph's) and rewrite case, built
+    as batch modules at -O0 (one compiler run per 64 programs, run in parallel). Forward
+    outputs are compared with the row's own NumPy function (``rec.ref``), gradients and rule
+    cases with their graph run unrewritten by the reference backend."""
     old, old_all = cache.FLAGS, cache.all_flags
     # -O0 without the vector-math flags (nothing is vectorized at -O0) or unwind tables (C
     # code that raises no C++ exceptions); flags key the cache
@@ -102,17 +112,17 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             for rec in RECORDS:
                 values = _inputs(rec, 0)
                 xs = _symbolic(rec, 0, values)
-                f = gnomon.function(xs, _as_list(rec.fn(*xs)), mode="c",
-                                    on_unused_input="ignore")
-                out[f"fwd-{rec.name}"] = (rec, values, rec.ref, f)
+                fwd = _as_list(rec.fn(*xs))
                 grad = _grad_graph(rec, values) if rec in GRAD_ROWS else None
-                outs = grad(*xs) if grad is not None else None
-                if outs is None:
-                    continue
-                outs = _as_list(outs)
-                ref = gnomon.function(xs, outs, mode=RAW, on_unused_input="ignore")
-                f = gnomon.function(xs, outs, mode="c", on_unused_input="ignore")
-                out[f"grad-{rec.name}"] = (rec, values, ref, f)
+                gouts = grad(*xs) if grad is not None else None
+                gouts = _as_list(gouts) if gouts is not None else []
+                # a row and its gradient graph are one C function (one compile, one program)
+                f = gnomon.function(xs, fwd + gouts, mode="c", on_unused_input="ignore")
+                out[f"fwd-{rec.name}"] = (rec, values, rec.ref, _Outputs(f, 0, len(fwd)))
+                if gouts:
+                    ref = gnomon.function(xs, gouts, mode=RAW, on_unused_input="ignore")
+                    out[f"grad-{rec.name}"] = (rec, values, ref,
+                                               _Outputs(f, len(fwd), len(fwd) + len(gouts)))
             for i, case in enumerate(RULE_CASES):
                 rng = np.random.default_rng(i)
                 xs = [a.variable(k) for k, a in enumerate(case.args)]
