@@ -325,7 +325,10 @@ def test_concurrent_compiles_of_one_module_leave_one_valid_entry(
 
     monkeypatch.setattr(gnomon.config, "cache_dir", str(tmp_path / "cache"))
     monkeypatch.setattr(cache, "_STORES", {})
-    src = linker.module_source([])
+    # a minimal extension module (what is compiled does not matter here, only the writes)
+    src = ("#include <Python.h>\nstatic struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "
+           f'"{cache.MODNAME}", NULL, -1, NULL}};\n'
+           f"PyMODINIT_FUNC PyInit_{cache.MODNAME}(void) {{ return PyModule_Create(&m); }}\n")
     name = cache.module_name(src)
     store = cache._store()
     with ThreadPoolExecutor(2) as pool:
@@ -486,15 +489,34 @@ class _Out(ctypes.Structure):
                 ("shape", ctypes.c_int64 * 32), ("owner", ctypes.c_void_p)]
 
 
-def test_export_runs_from_ctypes_with_strided_inputs(exported: tuple[Path, list[Any]]) -> None:
-    d, graphs = exported
-    name, inputs, outputs, values = next(g for g in graphs if g[0] == "matmul_softmax")
+def _draws_graph() -> tuple[list[Any], list[Any]]:
+    import gnomon.random as gr
+
+    mu, sig, lo = gt.dscalar("mu"), gt.dscalar("sigma"), gt.dvector("low")
+    return [mu, sig, lo], [gr.normal(mu, sig, size=4000), gr.uniform(lo, lo + 2.0),
+                           gr.exponential(sig, size=(40, 100)),
+                           gr.standard_normal(size=4000) * 1.0]
+
+
+@pytest.fixture(scope="module")
+def shared_lib(exported: tuple[Path, list[Any]]) -> tuple[Any, Any]:
+    """One shared library (one compiler run) of the exported matmul_softmax graph and of a
+    graph of random draws; and the draws' ``ExportedC``."""
+    d, _ = exported
+    inputs, outputs = _draws_graph()
+    ex = gnomon.export_c(outputs, d, name="draws", inputs=inputs)
     # built with the vector-math flags of mode="c" where the compiler takes them (the
     # GNOMON_VECMATH path of exported code), plain -O2 otherwise
     subprocess.run([*CC, "-O2", *cache.native_flags()[0], "-std=c99", "-fPIC", "-shared",
-                    "-Wall", "-Werror", "-Wno-unused-function", f"{name}.c", "-o",
-                    f"lib{name}.so", "-lm"], cwd=d, check=True)
-    lib = ctypes.CDLL(str(d / f"lib{name}.so"))
+                    "-Wall", "-Werror", "-Wno-unused-function", "matmul_softmax.c", "draws.c",
+                    "-o", "libexported.so", "-lm"], cwd=d, check=True)
+    return ctypes.CDLL(str(d / "libexported.so")), ex
+
+
+def test_export_runs_from_ctypes_with_strided_inputs(exported: tuple[Path, list[Any]],
+                                                      shared_lib: tuple[Any, Any]) -> None:
+    _, inputs, outputs, values = next(g for g in exported[1] if g[0] == "matmul_softmax")
+    lib = shared_lib[0]
     lib.matmul_softmax_run.restype = ctypes.c_int
     # x passed as a transposed (Fortran-order) view: strides are honoured
     x = np.asfortranarray(values[0])
@@ -559,23 +581,15 @@ def _call(lib: Any, name: str, arrays: list[np.ndarray], outs_t: Any) -> list[np
     return got
 
 
-def test_exported_draws_take_seeds_and_fit_their_distributions(tmp_path: Path) -> None:
+def test_exported_draws_take_seeds_and_fit_their_distributions(
+        shared_lib: tuple[Any, Any]) -> None:
     import scipy.stats as st
 
-    import gnomon.random as gr
-
-    mu, sig, lo = gt.dscalar("mu"), gt.dscalar("sigma"), gt.dvector("low")
-    outs = [gr.normal(mu, sig, size=4000), gr.uniform(lo, lo + 2.0),
-            gr.exponential(sig, size=(40, 100)), gr.standard_normal(size=4000) * 1.0]
-    ex = gnomon.export_c(outs, tmp_path, name="draws", inputs=[mu, sig, lo])
+    lib, ex = shared_lib
     # each random generator is a uint64 seed input; each returns the seed that continues it
     assert [i[1:] for i in ex.inputs[3:]] == [("uint64", ())] * 4
     assert [o for o in ex.outputs[4:]] == [("uint64", ())] * 4
     assert "random generator: its seed" in Path(ex.h_file).read_text()
-    subprocess.run([*CC, "-O1", "-std=c99", "-fPIC", "-shared", "-Wall", "-Werror",
-                    "-Wno-unused-function", "draws.c", "-o", "libdraws.so", "-lm"],
-                   cwd=tmp_path, check=True)
-    lib = ctypes.CDLL(str(tmp_path / "libdraws.so"))
     low = np.repeat(np.array([-1.0, 3.0]), 2000)
 
     def run(seeds: list[int], sigma: float = 2.0) -> list[np.ndarray]:
