@@ -141,20 +141,20 @@ class Function:
         self._fast_check = _fast_check(inputs, specs) if filt is input_filter else None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        d = self._direct
+        if d is not None and self.trust_input and not kwargs:
+            # the backend's compiled entry point (CompiledProgram.direct): anything it
+            # refuses (a wrong count or type, or an error while running) takes the usual
+            # path below, which gives the same result or the error with its message
+            try:
+                r = d(*args)
+            except Exception:
+                pass
+            else:
+                return r[0] if self._single else list(r)
         if not kwargs and len(args) == self._n:
             if self.trust_input:
-                d = self._direct
-                if d is not None:
-                    # the backend's compiled entry point (CompiledProgram.direct): anything
-                    # it refuses (or an error while running) takes the path below, which
-                    # gives the same result or the error with its message
-                    try:
-                        r = d(*args)
-                    except Exception:
-                        pass
-                    else:
-                        return r[0] if self._single else list(r)
-                elif self._find_direct is not None:
+                if d is None and self._find_direct is not None:
                     self._direct = self._find_direct()
                 values = list(args)
             else:
