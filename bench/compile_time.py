@@ -19,8 +19,9 @@ directory again for the *warm* run (the same graph in a new process). Timed, in 
 Cases: ``eight_schools`` (non-centered log-density + gradient), ``radon`` (hierarchical
 regression, 919 observations, 85 groups, indexing by group, log-density + gradient), ``ew200``
 (a 200-node elementwise/reduction graph), ``chain100`` / ``chain1000`` / ``chain10000``
-(``x = x*1.0001 + 1``), ``inputs1000`` / ``inputs10000`` (a sum of that many scaled scalar
-inputs; issue 13 goal 4).
+(``x = x*1.0001 + 1``), ``inputs100`` / ``inputs1000`` / ``inputs10000`` (a sum of that many
+scaled scalar inputs; issue 13 goal 4). ``first cpu`` is the CPU time (user + sys of the child
+process) of ``first``, which the machine's load does not inflate.
 Backends: ``numba`` (gnomon's default), ``numba-final`` (``config.tiered = 'off'``: wait for
 the final program, as before tiering), ``jax`` (gnomon ``mode='jax'``), ``jax.jit`` (the same
 function written with ``jax.numpy``; JAX's persistent cache is off, so its warm run is cold
@@ -51,8 +52,8 @@ from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-CASES = ("eight_schools", "radon", "ew200", "chain100", "chain1000", "chain10000", "inputs1000",
-         "inputs10000")
+CASES = ("eight_schools", "radon", "ew200", "chain100", "chain1000", "chain10000", "inputs100",
+         "inputs1000", "inputs10000")
 BACKENDS = ("numba", "numba-final", "jax", "jax.jit", "pytensor")
 
 # --- the graphs, for each library -------------------------------------------------------------
@@ -190,6 +191,7 @@ else:
     import pytensor, pytensor.tensor as pt
 t1 = time.perf_counter()
 res["import"] = t1 - t0
+c1 = time.process_time()
 from _graphs import *
 consts, args = data(case)
 
@@ -216,6 +218,7 @@ if backend in ("numba", "jax"):
     f = gnomon.function(ins, outs, mode=backend, on_unused_input="ignore")
     out = f(*args)
     t2 = time.perf_counter()
+    c2 = time.process_time()  # (before the wait: the compile thread counts too)
     try:
         from gnomon.compile import tiered
         res["tier"] = tiered.tier(f)
@@ -243,6 +246,7 @@ elif backend == "jax.jit":
         fn = lambda x: chain(x, int(case[5:]))
     out = jax.block_until_ready(jax.jit(fn)(*jargs))
     t2 = time.perf_counter()
+    c2 = time.process_time()  # (before the wait: the compile thread counts too)
 else:
     ins = [pt.tensor(dtype="float64", shape=(None,) * a.ndim, name=f"x{i}")
            for i, a in enumerate(args)]
@@ -266,7 +270,9 @@ else:
     f = pytensor.function(ins, outs, mode="NUMBA")
     out = f(*args)
     t2 = time.perf_counter()
+    c2 = time.process_time()  # (before the wait: the compile thread counts too)
 res["first"] = t2 - t1
+res["first_cpu"] = c2 - c1
 import numpy as np
 flat = out if isinstance(out, (list, tuple)) else [out]
 res["value"] = float(np.asarray(flat[0]).ravel()[0])
@@ -374,7 +380,7 @@ def measure(cases: list[str], backends: list[str], repeat: int, timeout: float,
             f.write(GRAPHS)
         with open(os.path.join(work, "_child.py"), "w") as f:
             f.write(CHILD)
-        print(f"{'case':<14}{'backend':<13}{'cold first':>11}{'warm first':>11}"
+        print(f"{'case':<14}{'backend':<13}{'cold first':>11}{'(cpu)':>9}{'warm first':>11}"
               f"{'cold final':>11}{'import':>9}{'  vs jax.jit (cold)':>20}   load  value")
         for case in cases:
             base: float | None = None
@@ -409,7 +415,7 @@ def measure(cases: list[str], backends: list[str], repeat: int, timeout: float,
                 ratio = (f"{cold['first'] / base:8.2f}x" if base else "        -")
                 final = cold.get("final") if cold.get("tier", "final") != "final" else None
                 print(f"{case:<14}{backend:<13}{fmt(cold['first']):>11}"
-                      f"{fmt(warm.get('first')):>11}{fmt(final):>11}{fmt(cold['import']):>9}"
+                      f"{fmt(cold.get('first_cpu')):>9}{fmt(warm.get('first')):>11}{fmt(final):>11}{fmt(cold['import']):>9}"
                       f"{ratio:>20}   {cold['load']:4.1f}  {cold['value']:.6g}", flush=True)
 
 
