@@ -211,7 +211,21 @@ def _small_functions() -> dict[str, Any]:
     a, b = gt.dvector("a"), gt.dvector("b")
     w = gnomon.shared(np.zeros(3), name="w")
     s = gt.dvector("s")
-    return {"fused": fused, "inplace": inplace,
+    # sums fused into the loop producing their input (one kernel, no array of the terms)
+    sums = {}
+    for dt in ("float64", "float32"):
+        xv, mu = gt.tensor("x", dtype=dt, shape=(None,)), gt.tensor("mu", dtype=dt, shape=())
+        sums[f"sq-{dt}"] = gnomon.function([xv, mu], gt.sum((xv - mu) ** 2), mode="c")
+    m, r = gt.dmatrix("m"), gt.dvector("r")
+    for ax in (0, 1):
+        sums[f"exp-{ax}"] = gnomon.function([m, r], gt.sum(gt.exp(m) * r, axis=ax), mode="c")
+    yv, loc, sd = gt.dvector("y"), gt.dscalar("loc"), gt.dscalar("sd")
+    sums["logp"] = gnomon.function(
+        [yv, loc, sd], gt.sum(-0.5 * ((yv - loc) / sd) ** 2 - gt.log(sd) - 0.9189385332046727),
+        mode="c")
+    i3 = gt.tensor("i3", dtype="int32", shape=(None, None, None))
+    sums["int"] = gnomon.function([i3], gt.sum(i3 * 3 + 1, axis=(0, 2)), mode="c")
+    return {"fused": fused, "inplace": inplace, "sums": sums,
             "shape": gnomon.function([a, b], a + b, mode="c"),
             "shared": (gnomon.function([s], gt.sum(w * s), updates=[(w, w + s)], mode="c"), w)}
 
@@ -227,6 +241,36 @@ def test_fused_loop_broadcasting_inplace_and_fallback(table: dict[str, Any]) -> 
         got = f(a, b)
         np.testing.assert_allclose(got[1], want, rtol=1e-13)
         np.testing.assert_allclose(got[0], np.sort(want.sum(axis=0)), rtol=1e-12)
+
+
+def test_sums_are_fused_into_their_loop_and_match_numpy(table: dict[str, Any]) -> None:
+    fs = table["small"]["sums"]
+    for f in fs.values():  # one kernel computes and sums the terms (never stored)
+        st = f.compiled.state
+        assert [type(n.op).__name__ for n in st.fused_sums] == ["Sum"]
+        assert "acc += " in st.source
+    rng = np.random.default_rng(14)
+    for dt in ("float64", "float32"):
+        a = rng.normal(size=2001).astype(dt)
+        mu = np.asarray(0.25, dt)
+        for v in (a, a[::3], a[:0]):  # contiguous, strided, empty
+            got = fs[f"sq-{dt}"](v, mu)
+            assert got.dtype == dt
+            np.testing.assert_allclose(got, ((v - mu) ** 2).sum(), rtol=tolerance(dt)[0])
+    for xs, ys in [((4, 6), (6,)), ((4, 1), (6,)), ((1, 6), (1,))]:  # runtime broadcasting
+        a, b = rng.normal(size=xs), rng.normal(size=ys)
+        for ax in (0, 1):
+            np.testing.assert_allclose(fs[f"exp-{ax}"](a, b), (np.exp(a) * b).sum(axis=ax),
+                                       rtol=1e-13)
+        np.testing.assert_allclose(fs["exp-1"](np.asfortranarray(a), b),
+                                   (np.exp(a) * b).sum(axis=1), rtol=1e-13)
+    y = rng.normal(1.0, 2.0, size=500)
+    want = (-0.5 * ((y - 0.5) / 2.0) ** 2 - np.log(2.0) - 0.5 * np.log(2 * np.pi)).sum()
+    np.testing.assert_allclose(fs["logp"](y, 0.5, 2.0), want, rtol=1e-13)
+    k = rng.integers(-50, 50, size=(3, 4, 5)).astype("int32")
+    got = fs["int"](k)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, (k * 3 + 1).sum(axis=(0, 2)))
 
 
 def test_inplace_plan_is_used_and_inputs_are_never_written(table: dict[str, Any]) -> None:

@@ -15,11 +15,12 @@ import hashlib
 from dataclasses import dataclass, field
 
 from gnomon.backends.c.dispatch import c_funcify, itemsize, typenum
-from gnomon.backends.c.elemwise import elemwise_source
+from gnomon.backends.c.elemwise import elemwise_source, fused_sum_source
 from gnomon.compile.memory import plan_inplace
 from gnomon.compile.schedule import Program
 from gnomon.graph.basic import Apply, Constant
 from gnomon.tensor.elemwise import Elemwise
+from gnomon.tensor.reduce import Sum
 
 
 @dataclass
@@ -37,6 +38,8 @@ class ProgramC:
     fallback_nodes: list[Apply] = field(default_factory=list)
     #: the memory plan: node index -> input whose buffer the output reuses
     inplace: dict[int, int] = field(default_factory=dict)
+    #: Sum nodes computed by the loop producing their input (no array of its values)
+    fused_sums: list[Apply] = field(default_factory=list)
 
 
 def lower_node(node: Apply, inplace: int | None = None) -> str:
@@ -91,6 +94,20 @@ def generate(program: Program, tag: str, python: bool = True) -> ProgramC:
     plan = {} if any(t is None for t in texts) else plan
     for i, k in plan.items():
         texts[i] = lower_node(program.nodes[i], k)
+    # Sums fused into the loop producing their input: the pair runs as one kernel at the
+    # elementwise node's place, writing the Sum's output slot; the Sum's place is empty and
+    # the elementwise output's slot stays unfilled (nothing else reads it)
+    fused: dict[int, int] = {}
+    for i, j in _fusable_sums(program, texts).items():
+        red = program.nodes[j]
+        try:
+            texts[i] = fused_sum_source(program.nodes[i], red.op.axes,  # type: ignore[attr-defined]
+                                        red.outputs[0].type.dtype)  # type: ignore[attr-defined]
+        except NotImplementedError:
+            continue
+        plan.pop(i, None)
+        fused[i] = j
+    skip = set(fused.values())
 
     n_slots = program.n_slots
     outputs = [slot[o] for o in program.outputs]
@@ -114,6 +131,12 @@ def generate(program: Program, tag: str, python: bool = True) -> ProgramC:
     for i, (node, text) in enumerate(zip(program.nodes, texts, strict=True)):
         ins = ", ".join(f"&s[{slot[v]}]" for v in node.inputs) or "NULL"
         first_out = slot[node.outputs[0]] if node.outputs else 0
+        if i in fused:
+            first_out = slot[program.nodes[fused[i]].outputs[0]]
+        if i in skip:  # a Sum computed by its input's loop
+            lines += [f"    gn_release(s[{k}].base); s[{k}].base = NULL;"
+                      for k in release_after.get(i, [])]
+            continue
         lines.append("    {")
         lines.append(f"        gn_arr *in_[] = {{{ins}}}; (void)in_;")
         if text is not None:
@@ -152,4 +175,35 @@ def generate(program: Program, tag: str, python: bool = True) -> ProgramC:
               "{ gn_release(s[k].base); s[k].base = NULL; }",
               "    return -1;", "}"]
     maxd = max([getattr(v.type, "ndim", 0) for v in slot] + [1])
-    return ProgramC(tag, kernels, "\n".join(lines) + "\n", n_slots, maxd, fallback, plan)
+    return ProgramC(tag, kernels, "\n".join(lines) + "\n", n_slots, maxd, fallback, plan,
+                    [program.nodes[j] for j in fused.values()])
+
+
+def _fusable_sums(program: Program, texts: list[str | None]) -> dict[int, int]:
+    """``{elementwise node index: Sum node index}`` of the sums to compute inside the loop
+    producing their input (the Numba backend's rule): a lowered single-output Elemwise whose
+    output only that lowered Sum reads (not a program output, no view of it taken).
+
+    The fused kernel runs where the elementwise node was: it reads the same inputs at the same
+    point of the program (the memory plan's choices for other nodes stay valid), and the sum is
+    ready earlier than scheduled, which nothing can observe.
+    """
+    nodes = program.nodes
+    index = {n: k for k, n in enumerate(nodes)}
+    uses: dict[object, int] = {}
+    for n in nodes:
+        for v in n.inputs:
+            uses[v] = uses.get(v, 0) + 1
+    outputs = set(program.outputs)
+    fused: dict[int, int] = {}
+    for j, node in enumerate(nodes):
+        if not isinstance(node.op, Sum) or not node.op.axes or texts[j] is None:
+            continue
+        x = node.inputs[0]
+        i = index.get(x.owner)  # type: ignore[arg-type]
+        if (i is None or i in fused or not isinstance(nodes[i].op, Elemwise)
+                or len(nodes[i].outputs) != 1 or uses.get(x) != 1 or x in outputs
+                or texts[i] is None or x.ndim == 0):
+            continue
+        fused[i] = j
+    return fused

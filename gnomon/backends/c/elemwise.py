@@ -154,6 +154,112 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
     return kernel(body)
 
 
+def fused_sum_source(node: Apply, axes: Sequence[int], dtype: str) -> str:
+    """The kernel of ``Sum(axes, dtype)`` of the (only) output of Elemwise ``node``: one loop
+    over the broadcast shape adding each value to an accumulator, no array of the elementwise
+    values. Its ``in`` are the Elemwise node's inputs, its ``out[0]`` the Sum's output.
+
+    Each value is computed and cast to the Elemwise output's dtype as the unfused loop would
+    store it, then to ``dtype``. Sums over trailing axes of C-contiguous full-shape inputs (the
+    whole array included) keep one register accumulator per output element, in ``double`` for
+    a float32 sum (NumPy sums float32 pairwise in float32: the two agree to float32 rounding),
+    lanes summed separately when vectorized (``GN_SIMD_ACC``). Other cases walk the broadcast
+    shape in index order with a register accumulator over the innermost reduced axes, added
+    into the output (zero-filled, of ``dtype``). NotLoweredError when there is nothing to fuse
+    (several outputs, a 0-d output, no axes) or ``dtype`` is bool.
+    """
+    tensor_dtypes(node)
+    op: Elemwise = node.op  # type: ignore[assignment]
+    ins, outs = node.inputs, node.outputs
+    nd, nin = outs[0].ndim, len(ins)
+    axes = sorted(set(axes))
+    if len(outs) != 1 or nd == 0 or not axes or dtype == "bool":
+        raise NotLoweredError("no fused sum for this node")
+    rt = ctype(dtype)
+    at = "double" if dtype == "float32" else rt  # the register accumulator's type
+    lits = [_const_literal(v) for v in ins]
+    static = [v.type.shape for v in ins]  # type: ignore[attr-defined]
+    in_dt = [v.dtype for v in ins]
+    od = outs[0].dtype
+    stmts, exprs = scalar_body(op.scalar_op, [f"x{k}" for k in range(nin)], in_dt, [od])
+    arrays = [k for k in range(nin) if lits[k] is None]
+    kept = [d for d in range(nd) if d not in axes]
+    body: list[str] = [f"int64_t n[{nd}]; (void)n;"]
+    spec = []
+    for k in arrays:
+        spec += [k, sum(1 << d for d in range(nd) if static[k][d] == 1)]
+    body.append(f"static const int64_t bc[] = {{{', '.join(map(str, spec)) or '0'}}};")
+    body.append(f"if (gn_broadcast(ctx, in, bc, {len(arrays)}, {nd}, n) < 0) return -1;")
+    body.append(f"out[0].nd = {len(kept)};")
+    body += [f"out[0].shape[{j}] = n[{d}];" for j, d in enumerate(kept)]
+    body += [alloc("out[0]", dtype), "int64_t m = gn_size(&out[0]);",
+             f"{rt} *o = ({rt} *)out[0].data;",
+             "for (int64_t q = 0; q < m; q++) o[q] = 0;",
+             "int64_t total = 1;"]
+    body += [f"total *= n[{d}];" for d in range(nd)]
+    body.append("if (total == 0) return 0;")
+
+    def add(read: list[str]) -> list[str]:
+        lines = [f"{ctype(in_dt[k])} x{k} = {lits[k] if lits[k] is not None else read[k]};"
+                 for k in range(nin)]
+        lines += stmts
+        # the value as the unfused loop would store it, then as the Sum casts it
+        lines.append(f"acc += ({at})({rt})({_cast(exprs[0], od, od)});")
+        return lines
+
+    # 1. flat: trailing axes reduced, every array C-contiguous with the full shape
+    # (an input of static shape (1, ..., 1), a broadcast scalar, reads its one element)
+    full = [k for k in arrays if all(s != 1 for s in static[k])]
+    one = [k for k in arrays if all(s == 1 for s in static[k])]
+    if axes == list(range(len(kept), nd)) and len(full) + len(one) == len(arrays):
+        contig = [f"gn_is_c_contiguous(in[{k}], {np.dtype(in_dt[k]).itemsize})" for k in full]
+        for k in full:
+            contig += [f"in[{k}]->shape[{d}] == n[{d}]" for d in range(nd)]
+        body.append(f"if ({' && '.join(contig) or '1'}) {{")
+        body += [f"    const {ctype(in_dt[k])} *p{k} = (const {ctype(in_dt[k])} *)in[{k}]->data;"
+                 for k in arrays]
+        body += ["    int64_t r = total / m;",
+                 "    for (int64_t q = 0; q < m; q++) {",
+                 f"        {at} acc = 0;",
+                 "        GN_SIMD_ACC",
+                 "        for (int64_t i = q * r; i < (q + 1) * r; i++) {"]
+        body += ["            " + ln
+                 for ln in add([f"p{k}[0]" if k in one else f"p{k}[i]" for k in range(nin)])]
+        body += ["        }", f"        o[q] = ({rt})acc;", "    }", "    return 0;", "}"]
+    # 2. strided: index order; the accumulator covers the axes after the last kept one
+    for k in arrays:
+        body.append(f"int64_t s{k}[{nd}];")
+        for d in range(nd):
+            if static[k][d] == 1:
+                body.append(f"s{k}[{d}] = 0;")
+            else:
+                body.append(f"s{k}[{d}] = in[{k}]->shape[{d}] == 1 ? 0 : in[{k}]->strides[{d}];")
+    body += [f"char *a{k}_0 = in[{k}]->data;" for k in arrays]
+    last = kept[-1] + 1 if kept else 0
+    off = " + ".join(f"i{d} * out[0].strides[{j}]" for j, d in enumerate(kept)) or "0"
+    read = ["" if lits[k] is not None else f"*(const {ctype(in_dt[k])} *)a{k}_{nd}"
+            for k in range(nin)]
+    nest: list[str] = []
+    for d in range(nd):
+        pad = "    " * d
+        if d == last:
+            nest.append(f"{pad}{at} acc = 0;")
+        nest.append(f"{pad}for (int64_t i{d} = 0; i{d} < n[{d}]; i{d}++) {{")
+        nest += [f"{pad}    char *a{k}_{d + 1} = a{k}_{d} + i{d} * s{k}[{d}];" for k in arrays]
+    pad = "    " * nd
+    if last == nd:
+        nest.append(f"{pad}{at} acc = 0;")
+    nest += [pad + ln for ln in ["{", *["    " + e for e in add(read)], "}"]]
+    if last == nd:
+        nest.append(f"{pad}*({rt} *)((char *)o + {off}) += ({rt})acc;")
+    for d in reversed(range(nd)):
+        nest.append("    " * d + "}")
+        if d == last:
+            nest.append("    " * d + f"*({rt} *)((char *)o + {off}) += ({rt})acc;")
+    body += nest
+    return kernel(body)
+
+
 @c_funcify.register
 def _(op: Elemwise, node: Apply) -> str:
     return elemwise_source(node)

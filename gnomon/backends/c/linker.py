@@ -235,6 +235,8 @@ class CProgram:
     source: str = ""
     #: the whole program ran on the reference backend (values that are not arrays)
     reference_only: bool = False
+    #: the ``Sum`` nodes fused into the loop producing their input
+    fused_sums: tuple[Apply, ...] = ()
 
 
 class _Pending:
@@ -321,7 +323,8 @@ def compile_program(program: Program) -> CompiledProgram:
     # so then Function checks the outputs' memory itself.
     return CompiledProgram(run=thunk, outputs_never_alias=not p.fallback_nodes,
                            input_filter=input_filter,
-                           state=CProgram(p.fallback_nodes, dict(p.inplace), text))
+                           state=CProgram(p.fallback_nodes, dict(p.inplace), text,
+                                          fused_sums=tuple(p.fused_sums)))
 
 
 def _one(p: ProgramC, program: Program, box: list[Any]) -> _Pending:

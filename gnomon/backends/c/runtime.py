@@ -34,6 +34,9 @@ RUNTIME = r"""
 #if defined(GNOMON_VECMATH) && defined(__x86_64__) && defined(__GLIBC__) \
     && (defined(__GNUC__) || defined(__clang__))
 #define GN_SIMD _Pragma("omp simd")
+/* a fused sum's loop: lanes keep partial sums of `acc`, added at the end (reassociation only;
+   no fast-math: NaN and infinities propagate as in the sequential sum) */
+#define GN_SIMD_ACC _Pragma("omp simd reduction(+:acc)")
 #define GN_VDECL(T, F) _Pragma("omp declare simd notinbranch") T F(T);
 #define GN_VDECL2(T, F) _Pragma("omp declare simd notinbranch") T F(T, T);
 #define GN_VDECLS(F) GN_VDECL(double, F) GN_VDECL(float, F##f)
@@ -47,6 +50,7 @@ GN_VDECLS(cbrt) GN_VDECLS2(atan2) GN_VDECLS2(hypot)
 #endif
 #else
 #define GN_SIMD
+#define GN_SIMD_ACC
 #endif
 
 #ifndef M_PI
