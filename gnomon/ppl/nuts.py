@@ -6,7 +6,10 @@ leapfrog steps, multinomial sampling of the next state, and the warm-up adaptati
 (``gnomon/ppl/adaptation.py``). The log-density is an argument of first-class function type
 ``f(q) -> (logp, gradient)`` (:data:`LOGP_TYPE`): the model's compiled log-density and gradient is
 called through a function pointer, with no Python per leapfrog step, and the kernel is not
-recompiled for a new model.
+recompiled for a new model. The kernel is a driver loop over the iterations that calls the
+NUTS transition, the step-size search and the Metropolis-type blocks through function pointers
+too: each is compiled and cached once on its own, and none is linked into (and optimized again
+with) the driver, which keeps the one-time compile short (docs/ppl.md, "Its compile time").
 
 The metric is ``M^-1 = S (I + U diag(lam - 1) U^T) S`` (``adaptation.py``): diagonal (no columns
 in ``U``), dense or diagonal plus low-rank, applied in O(n k) per leapfrog step; a coordinate

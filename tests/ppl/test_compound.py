@@ -189,34 +189,33 @@ def test_chunked_kernel_calls_equal_one_call_and_python() -> None:
     assert len(np.unique(q1[:, 1])) > 2  # the count moved
 
 
-def test_slice_with_nuts_on_known_posteriors() -> None:
+def test_slice_on_known_posteriors() -> None:
     """pm.Slice on mu (normal-normal: N(sum(y) / (n + 1/4), 1 / (n + 1/4)) posterior) and on
-    s ~ Gamma(3, 2) (log-transformed, no data: the prior), NUTS on z ~ N(1, 0.5), one compound
-    sampler; means and sds within Monte Carlo error, PyMC's slice statistics."""
+    s ~ Gamma(3, 2) (log-transformed, no data: the prior); means and sds within Monte Carlo
+    error, PyMC's slice statistics. (Slice without NUTS compiles one program, the log-density
+    alone: the NUTS + Slice table is checked in the next test.)"""
     y = np.array([0.3, 1.9, 1.1, 0.7])
     prec = len(y) + 0.25
     with pm.Model() as m:
         mu = pm.Normal("mu", 0.0, 2.0)
         s = pm.Gamma("s", alpha=3.0, beta=2.0)
-        pm.Normal("z", 1.0, 0.5)
         pm.Normal("y", mu, 1.0, observed=y)
-    assert [type(st).__name__ for st, _ in assign_step_methods(m, pm.Slice([mu, s]))] == [
-        "Slice", "NUTS"]
+    assert [type(st).__name__ for st, _ in assign_step_methods(m, pm.Slice())] == ["Slice"]
     with m:
-        r = pm.sample(2000, tune=500, chains=2, random_seed=5, step=pm.Slice([mu, s]), **KW)
+        r = pm.sample(2000, tune=500, chains=2, random_seed=5, step=pm.Slice(), **KW)
     post = r["posterior"]
     for name, mean, sd in (("mu", y.sum() / prec, 1 / math.sqrt(prec)),
-                           ("s", 1.5, math.sqrt(3.0) / 2), ("z", 1.0, 0.5)):
+                           ("s", 1.5, math.sqrt(3.0) / 2)):
         x = np.asarray(post[name])
         _check_mean(x, mean, sd)
         ess = _ess(_split((x - mean) ** 2))
         assert abs(float(np.std(x)) - sd) < 4.5 * sd / math.sqrt(2 * ess), name
     st = r["sample_stats"]
-    assert st["nstep_in"].shape == (2, 2000) and st["diverging"].shape == (2, 2000)
+    assert sorted(st) == ["nstep_in", "nstep_out"] and st["nstep_in"].shape == (2, 2000)
     # both coordinates step out or shrink at least once per sweep on average
     assert float(st["nstep_out"].mean() + st["nstep_in"].mean()) > 1.0
     with m, pytest.raises(GnomonValueError, match=r"(?s)w=.*positive.*Hint"):
-        pm.Slice([mu], w=-1.0)
+        pm.Slice([mu, s], w=-1.0)
 
 
 def test_slice_rejects_discrete_and_python_fallback_equals_kernel() -> None:
