@@ -146,6 +146,36 @@ def _loops(label: str, build: object, numpy_fn: object, n_in: int, n: int) -> No
           f"CPU of the timing rounds: c {cpu['c']:.2f} s, numba {cpu['numba']:.2f} s ({label})")
 
 
+def bench_fused_sum(n: int) -> None:
+    """sum((x - mu)**2): the Sum computed in the loop of its terms (C and Numba) vs NumPy,
+    which stores the n terms and sums them pairwise (best of 5; wall and CPU time)."""
+    rng = np.random.default_rng(1)
+    xv, mv = rng.random(n), np.array(0.5)
+    x, mu = gt.dvector("x"), gt.dscalar("mu")
+    res, cpu = {}, {}
+    want = np.sum((xv - mv) ** 2)
+    for mode in ("c", "numba"):
+        m = gnomon.Mode("numba", tiered="off") if mode == "numba" else mode
+        f = gnomon.function([x, mu], gt.sum((x - mu) ** 2), mode=m)
+        f.trust_input = True
+        got = f(xv, mv)  # compiled, outside the CPU count
+        assert abs(got - want) <= 1e-12 * abs(want), (mode, got, want)
+        if mode == "c":
+            assert f.compiled.state.fused_sums, "the Sum was not fused in C"
+        c0 = time.process_time()
+        res[mode] = best(lambda f=f: f(xv, mv), 5)
+        cpu[mode] = time.process_time() - c0
+    c0 = time.process_time()
+    t_np = best(lambda: np.sum((xv - mv) ** 2), 5)
+    cpu_np = time.process_time() - c0
+    row("gnomon c (sum fused)", res["c"], res["numba"], "numba")
+    row("gnomon numba (sum fused)", res["numba"])
+    row("NumPy", t_np)
+    print(f"  -> c {t_np / res['c']:.2f}x NumPy, {res['numba'] / res['c']:.2f}x numba; CPU of "
+          f"the timing rounds: c {cpu['c']:.2f} s, numba {cpu['numba']:.2f} s, "
+          f"NumPy {cpu_np:.2f} s")
+
+
 def bench_eight_schools() -> None:
     print("4. eight-schools log-density + gradient (compile to first result, evaluation)")
     with tempfile.TemporaryDirectory() as d:
@@ -211,4 +241,6 @@ if __name__ == "__main__":
         _loops("compute bound",
                lambda x, o: o["exp"](-x ** 2) * o["sin"](x) + o["log1p"](x ** 2) * 0.5,
                lambda x: np.exp(-x ** 2) * np.sin(x) + np.log1p(x ** 2) * 0.5, 1, n)
+        print(f"3b. sum((x - mu)**2) on {n:,} float64 (a reduction fused into its loop)")
+        bench_fused_sum(n)
     bench_eight_schools()
