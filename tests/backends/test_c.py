@@ -223,6 +223,8 @@ def _small_functions() -> dict[str, Any]:
     sums["logp"] = gnomon.function(
         [yv, loc, sd], gt.sum(-0.5 * ((yv - loc) / sd) ** 2 - gt.log(sd) - 0.9189385332046727),
         mode="c")
+    sc = gt.dscalar("sc")  # leading axes of contiguous operands: the row-wise flat loop
+    sums["lead"] = gnomon.function([m, sc], gt.sum(gt.exp(m) * sc - m, axis=0), mode="c")
     i3 = gt.tensor("i3", dtype="int32", shape=(None, None, None))
     sums["int"] = gnomon.function([i3], gt.sum(i3 * 3 + 1, axis=(0, 2)), mode="c")
     return {"fused": fused, "inplace": inplace, "sums": sums,
@@ -264,6 +266,10 @@ def test_sums_are_fused_into_their_loop_and_match_numpy(table: dict[str, Any]) -
                                        rtol=1e-13)
         np.testing.assert_allclose(fs["exp-1"](np.asfortranarray(a), b),
                                    (np.exp(a) * b).sum(axis=1), rtol=1e-13)
+    a = rng.normal(size=(5, 8))
+    for v in (a, np.asfortranarray(a), a[:, ::2]):  # flat loop, then the strided nest
+        np.testing.assert_allclose(fs["lead"](v, 1.5), (np.exp(v) * 1.5 - v).sum(axis=0),
+                                   rtol=1e-13)
     y = rng.normal(1.0, 2.0, size=500)
     want = (-0.5 * ((y - 0.5) / 2.0) ** 2 - np.log(2.0) - 0.5 * np.log(2 * np.pi)).sum()
     np.testing.assert_allclose(fs["logp"](y, 0.5, 2.0), want, rtol=1e-13)

@@ -163,7 +163,9 @@ def fused_sum_source(node: Apply, axes: Sequence[int], dtype: str) -> str:
     store it, then to ``dtype``. Sums over trailing axes of C-contiguous full-shape inputs (the
     whole array included) keep one register accumulator per output element, in ``double`` for
     a float32 sum (NumPy sums float32 pairwise in float32: the two agree to float32 rounding),
-    lanes summed separately when vectorized (``GN_SIMD_ACC``). Other cases walk the broadcast
+    lanes summed separately when vectorized (``GN_SIMD_ACC``). Sums over leading axes of such
+    operands add each reduced row to the whole output in a vectorized loop, in ``dtype`` (as
+    NumPy adds the rows of a C-contiguous array). Other cases walk the broadcast
     shape in index order with a register accumulator over the innermost reduced axes, added
     into the output (zero-filled, of ``dtype``). NotLoweredError when there is nothing to fuse
     (several outputs, a 0-d output, no axes) or ``dtype`` is bool.
@@ -226,6 +228,25 @@ def fused_sum_source(node: Apply, axes: Sequence[int], dtype: str) -> str:
         body += ["            " + ln
                  for ln in add([f"p{k}[0]" if k in one else f"p{k}[i]" for k in range(nin)])]
         body += ["        }", f"        o[q] = ({rt})acc;", "    }", "    return 0;", "}"]
+    # 1b. flat: leading axes reduced (same conditions): each reduced row added to the whole
+    # output, vectorized across output elements, accumulated in the Sum's dtype (as NumPy
+    # adds the rows of a C-contiguous array)
+    elif axes == list(range(len(axes))) and len(full) + len(one) == len(arrays):
+        contig = [f"gn_is_c_contiguous(in[{k}], {np.dtype(in_dt[k]).itemsize})" for k in full]
+        for k in full:
+            contig += [f"in[{k}]->shape[{d}] == n[{d}]" for d in range(nd)]
+        body.append(f"if ({' && '.join(contig) or '1'}) {{")
+        body += [f"    const {ctype(in_dt[k])} *p{k} = (const {ctype(in_dt[k])} *)in[{k}]->data;"
+                 for k in arrays]
+        body += ["    int64_t r = total / m;",
+                 "    for (int64_t b = 0; b < r; b++) {",
+                 "        GN_SIMD",
+                 "        for (int64_t q = 0; q < m; q++) {",
+                 "            int64_t i = b * m + q;"]
+        row = add([f"p{k}[0]" if k in one else f"p{k}[i]" for k in range(nin)])
+        row[-1] = row[-1].replace(f"acc += ({at})", "o[q] += ", 1)
+        body += ["            " + ln for ln in row]
+        body += ["        }", "    }", "    return 0;", "}"]
     # 2. strided: index order; the accumulator covers the axes after the last kept one
     for k in arrays:
         body.append(f"int64_t s{k}[{nd}];")
