@@ -1036,8 +1036,12 @@ def _numba_wrapper(fn: Any) -> Any:
     final = getattr(state, "final", None)  # a tiered program's final tier
     if final is not None:
         state = final.state
-    prog = getattr(state, "program", None)
-    if prog is None or not getattr(state, "nopython", False):
+    prog = getattr(state, "program", None) if getattr(state, "nopython", False) else None
+    if prog is None and getattr(state, "compile_whole", None) is not None:
+        # Too large to be one nopython function by default (the Numba linker's
+        # MAX_WHOLE_NODES): the sampler needs one, so compile it now, once.
+        prog = state.compile_whole()  # type: ignore[union-attr]
+    if prog is None:
         return None
     extra = [s.get_value(borrow=True) for s in fn.program.inputs[1:]]
     if any(not isinstance(e, np.ndarray | np.generic) for e in extra):

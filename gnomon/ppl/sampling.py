@@ -250,20 +250,12 @@ def _model_numba_logp(fn: Any) -> Any:
     nfn = fn.numba_fn
     if nfn is None or getattr(nfn, "_gnomon_program", None) is not None:
         return nfn
+    from gnomon.ppl.model import _numba_wrapper
+
     try:
-        func = fn.fn
-        state = func.compiled.state
-        final = getattr(state, "final", None)
-        if final is not None:
-            state = final.state
-        if not state.nopython:
-            return fn.numba_fn
-        extra = [s.get_value(borrow=True) for s in func.program.inputs[1:]]
-        if any(not isinstance(e, np.ndarray | np.generic) for e in extra):
-            return fn.numba_fn
-        return bind_numba_program(state.program, [*extra, *getattr(state, "constants", ())])
+        return _numba_wrapper(fn.fn) or nfn
     except Exception:  # internals changed: the slower, always valid route
-        return fn.numba_fn
+        return nfn
 
 
 def _python_logp(logp_dlogp: Any) -> Any:

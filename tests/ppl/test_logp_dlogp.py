@@ -76,6 +76,23 @@ def test_numba_fn_is_callable_from_njit_code():
     np.testing.assert_allclose(total(f.numba_fn, qs), want, rtol=1e-12)
 
 
+def test_a_program_too_large_to_be_one_function_by_default_still_gives_numba_fn(monkeypatch):
+    # Functions above the Numba linker's MAX_WHOLE_NODES run as Python calling the kernels;
+    # the sampler still gets one nopython log-density, compiled on demand.
+    pytest.importorskip("numba")
+    from gnomon.backends.numba import linker
+
+    monkeypatch.setattr(linker, "MAX_WHOLE_NODES", 2)
+    f = _model().logp_dlogp_function(mode="numba")
+    state = f.fn.compiled.state
+    assert not state.nopython and state.compile_whole is not None
+    assert f.numba_fn is not None
+    for q in np.random.default_rng(2).normal(size=(3, 4)):
+        lp, g = f.numba_fn(q)
+        np.testing.assert_allclose(lp, _reference(q), rtol=1e-10)
+        np.testing.assert_allclose(g, f.logp_dlogp(q)[1], rtol=1e-12)
+
+
 def test_initvals_and_discrete_variables_held_fixed():
     with pm.Model() as m:
         x = pm.Normal("x", 0.0, 1.0)

@@ -171,10 +171,14 @@ def compile_program(program: Program) -> CompiledProgram:
     body = "\n".join(lines) + "\n"
     # A large program is a Python function calling the compiled kernels (see MAX_WHOLE_NODES)
     whole = nopython and len(steps) <= MAX_WHOLE_NODES and len(args) <= MAX_WHOLE_ARGS
-    if whole:
+
+    def whole_program() -> Any:
         # kernel names are content hashes, so this text identifies the whole program
-        prog = cache.load_module(_PRELUDE + "\n\n" + _DECORATOR + "\n" + body,
+        return cache.load_module(_PRELUDE + "\n\n" + _DECORATOR + "\n" + body,
                                  namespace).program
+
+    if whole:
+        prog = whole_program()
     else:
         glb: dict[str, Any] = {"np": np, **namespace}
         exec(compile(body, f"<gnomon numba program {id(program):x}>", "exec"), glb)
@@ -221,7 +225,9 @@ def compile_program(program: Program) -> CompiledProgram:
     return CompiledProgram(run=thunk, outputs_never_alias=nopython, input_filter=input_filter,
                            direct=direct,
                            state=NumbaProgram(whole, dict(plan), fallback,
-                                              prog if whole else None, consts_t, fused))
+                                              prog if whole else None, consts_t, fused,
+                                              whole_program if nopython and not whole
+                                              else None))
 
 
 def _fused_reductions(program: Program, sources: list[str | None]) -> dict[int, int]:
@@ -288,6 +294,11 @@ class NumbaProgram:
     #: reductions fused into the loop producing their input: elementwise node index -> Sum
     #: node index (the pair runs as one kernel, without the elementwise values in memory)
     fused_reductions: dict[int, int] = field(default_factory=dict)
+    #: for a program that lowers entirely but is too large to be one nopython function by
+    #: default (MAX_WHOLE_NODES, MAX_WHOLE_ARGS): compiles that function on demand and returns
+    #: its dispatcher (the NUTS loop asks for it: seconds of compile once, then no Python per
+    #: leapfrog step); None otherwise
+    compile_whole: Callable[[], Any] | None = None
 
 
 def _reference_fallback(program: Program, err: Exception) -> Callable[..., Any]:
