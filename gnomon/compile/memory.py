@@ -30,10 +30,13 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from gnomon.compile.schedule import Program
 from gnomon.graph.basic import Apply, Variable
+from gnomon.tensor.elemwise import Elemwise
+from gnomon.tensor.reduce import Sum
 
 
 def plan_inplace(
@@ -86,3 +89,35 @@ def plan_inplace(
             plan[i] = k
             break
     return plan
+
+
+def fusable_sums(program: Program, lowered: Sequence[bool]) -> dict[int, int]:
+    """``{elementwise node index: Sum node index}`` of the sums a backend may compute inside
+    the loop that produces their input, leaving the elementwise values out of memory: a
+    lowered single-output Elemwise (not 0-d) whose output only that lowered Sum reads (not a
+    program output, no view of it taken). ``lowered[k]``: the backend compiles node ``k``.
+
+    The fused kernel runs where the elementwise node was: it reads the same inputs at the same
+    point of the program (so the memory plan's choices for other nodes stay valid), and the
+    sum is ready earlier than scheduled, which nothing can observe.
+    """
+    nodes = program.nodes
+    index = {n: k for k, n in enumerate(nodes)}
+    uses: dict[Any, int] = {}
+    for n in nodes:
+        for v in n.inputs:
+            uses[v] = uses.get(v, 0) + 1
+    outputs = set(program.outputs)
+    fused: dict[int, int] = {}
+    for j, node in enumerate(nodes):
+        if not isinstance(node.op, Sum) or not node.op.axes or not lowered[j]:
+            continue
+        x = node.inputs[0]
+        i = index.get(x.owner)  # type: ignore[arg-type]
+        if (i is None or i in fused or not isinstance(nodes[i].op, Elemwise)
+                or len(nodes[i].outputs) != 1 or uses.get(x) != 1 or x in outputs
+                or not lowered[i] or x.ndim == 0):
+            continue
+        fused[i] = j
+    return fused
+

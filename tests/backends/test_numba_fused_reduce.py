@@ -1,5 +1,5 @@
-"""Reductions fused into the loop that produces their input (gnomon/backends/numba/linker.py
-``_fused_reductions``, elemwise.py ``reduce=``): ``sum(f(x, ...))`` is one kernel with no array
+"""Reductions fused into the loop that produces their input (gnomon/compile/memory.py
+``fusable_sums``, numba elemwise.py ``reduce=``): ``sum(f(x, ...))`` is one kernel with no array
 of the values of ``f``, and gives NumPy's sums for every set of axes, dtype and run-time
 broadcast, including the sums of elementwise terms of log-densities."""
 

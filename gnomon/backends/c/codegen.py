@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 
 from gnomon.backends.c.dispatch import c_funcify, itemsize, typenum
 from gnomon.backends.c.elemwise import elemwise_source, fused_sum_source
-from gnomon.compile.memory import plan_inplace
+from gnomon.compile.memory import fusable_sums, plan_inplace
 from gnomon.compile.schedule import Program
 from gnomon.graph.basic import Apply, Constant
 from gnomon.tensor.elemwise import Elemwise
-from gnomon.tensor.reduce import Sum
 
 
 @dataclass
@@ -98,7 +97,7 @@ def generate(program: Program, tag: str, python: bool = True) -> ProgramC:
     # elementwise node's place, writing the Sum's output slot; the Sum's place is empty and
     # the elementwise output's slot stays unfilled (nothing else reads it)
     fused: dict[int, int] = {}
-    for i, j in _fusable_sums(program, texts).items():
+    for i, j in fusable_sums(program, [t is not None for t in texts]).items():
         red = program.nodes[j]
         try:
             texts[i] = fused_sum_source(program.nodes[i], red.op.axes,  # type: ignore[attr-defined]
@@ -177,33 +176,3 @@ def generate(program: Program, tag: str, python: bool = True) -> ProgramC:
     maxd = max([getattr(v.type, "ndim", 0) for v in slot] + [1])
     return ProgramC(tag, kernels, "\n".join(lines) + "\n", n_slots, maxd, fallback, plan,
                     [program.nodes[j] for j in fused.values()])
-
-
-def _fusable_sums(program: Program, texts: list[str | None]) -> dict[int, int]:
-    """``{elementwise node index: Sum node index}`` of the sums to compute inside the loop
-    producing their input (the Numba backend's rule): a lowered single-output Elemwise whose
-    output only that lowered Sum reads (not a program output, no view of it taken).
-
-    The fused kernel runs where the elementwise node was: it reads the same inputs at the same
-    point of the program (the memory plan's choices for other nodes stay valid), and the sum is
-    ready earlier than scheduled, which nothing can observe.
-    """
-    nodes = program.nodes
-    index = {n: k for k, n in enumerate(nodes)}
-    uses: dict[object, int] = {}
-    for n in nodes:
-        for v in n.inputs:
-            uses[v] = uses.get(v, 0) + 1
-    outputs = set(program.outputs)
-    fused: dict[int, int] = {}
-    for j, node in enumerate(nodes):
-        if not isinstance(node.op, Sum) or not node.op.axes or texts[j] is None:
-            continue
-        x = node.inputs[0]
-        i = index.get(x.owner)  # type: ignore[arg-type]
-        if (i is None or i in fused or not isinstance(nodes[i].op, Elemwise)
-                or len(nodes[i].outputs) != 1 or uses.get(x) != 1 or x in outputs
-                or texts[i] is None or x.ndim == 0):
-            continue
-        fused[i] = j
-    return fused

@@ -36,7 +36,7 @@ from gnomon.backends.numpy.linker import compile_program as reference
 from gnomon.backends.numpy.linker import runtime_error
 from gnomon.compile.compiled import CompiledProgram
 from gnomon.compile.filters import input_filter  # the fast input check (also tiered's)
-from gnomon.compile.memory import plan_inplace
+from gnomon.compile.memory import fusable_sums, plan_inplace
 from gnomon.compile.schedule import Program
 from gnomon.errors import (
     GnomonError,
@@ -47,7 +47,6 @@ from gnomon.errors import (
 )
 from gnomon.graph.basic import Apply
 from gnomon.tensor.elemwise import Elemwise
-from gnomon.tensor.reduce import Sum
 
 _DECORATOR = '@numba.njit(cache=True, error_model="numpy", nogil=True)'
 _PRELUDE = ("import math\n\nimport numba\nimport numpy as np\n\n"
@@ -118,9 +117,9 @@ def compile_program(program: Program) -> CompiledProgram:
         for i, k in plan.items():
             sources[i] = lower_node(program.nodes[i], k)
 
-    # Reductions fused into the loop producing their input (see _fused_reductions): the
+    # Reductions fused into the loop producing their input (see fusable_sums): the
     # pair runs as one kernel at the elementwise node's place; the Sum's own place is empty.
-    fused = _fused_reductions(program, sources) if nopython else {}
+    fused = fusable_sums(program, [t is not None for t in sources]) if nopython else {}
     alone = list(sources)  # each node's own kernel (the error replay runs the pair apart)
     for i, j in fused.items():
         plan.pop(i, None)
@@ -228,36 +227,6 @@ def compile_program(program: Program) -> CompiledProgram:
                                               prog if whole else None, consts_t, fused,
                                               whole_program if nopython and not whole
                                               else None))
-
-
-def _fused_reductions(program: Program, sources: list[str | None]) -> dict[int, int]:
-    """``{elementwise node index: Sum node index}`` of the sums to compute inside the loop
-    that produces their input: a lowered single-output Elemwise whose output only that Sum
-    reads (not a program output, no view of it taken).
-
-    The fused kernel runs where the elementwise node was: it reads the same inputs at the
-    same point of the program (so the memory plan's choices for other nodes stay valid), and
-    the sum is ready earlier than scheduled, which nothing can observe.
-    """
-    nodes = program.nodes
-    index = {n: k for k, n in enumerate(nodes)}
-    uses: dict[Any, int] = {}
-    for n in nodes:
-        for v in n.inputs:
-            uses[v] = uses.get(v, 0) + 1
-    outputs = set(program.outputs)
-    fused: dict[int, int] = {}
-    for j, node in enumerate(nodes):
-        if not isinstance(node.op, Sum) or not node.op.axes:
-            continue
-        x = node.inputs[0]
-        i = index.get(x.owner)  # type: ignore[arg-type]
-        if (i is None or i in fused or not isinstance(nodes[i].op, Elemwise)
-                or len(nodes[i].outputs) != 1 or uses.get(x) != 1 or x in outputs
-                or sources[i] is None or x.ndim == 0):
-            continue
-        fused[i] = j
-    return fused
 
 
 def _with_constants(fn: Callable[..., Any], values: list[Any]) -> Callable[..., Any]:
