@@ -33,7 +33,7 @@ import stat
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gnomon.config import config
@@ -356,3 +356,35 @@ def unlock_entry(path: str) -> None:
     # process lock a new file while a second still waits on the old one)
     with contextlib.suppress(OSError):
         os.close(held[0])
+
+
+#: a temporary file (``.tmp-*``) older than this was left by a writer that died
+STALE_TMP_S = 3600.0
+
+
+def scan(directories: Sequence[str], prefix: str) -> tuple[list[tuple[str, str, os.stat_result]],
+                                                         list[str]]:
+    """The files named ``prefix*`` in ``directories`` as ``(name, path, stat)`` (links are not
+    followed; unreadable entries are skipped), and the paths of stale temporary files, which
+    eviction deletes. A directory that cannot be listed contributes nothing."""
+    found: list[tuple[str, str, os.stat_result]] = []
+    stale: list[str] = []
+    old = time.time() - STALE_TMP_S
+    for d in directories:
+        try:
+            it = os.scandir(d)
+        except OSError:
+            continue
+        with it:
+            for e in it:
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if e.name.startswith(".tmp-"):
+                    if st.st_mtime < old:
+                        stale.append(e.path)
+                elif e.name.startswith(prefix):
+                    found.append((e.name, e.path, st))
+    return found, stale
+

@@ -37,7 +37,6 @@ import sys
 import sysconfig
 import tempfile
 import threading
-import time
 import uuid
 import warnings
 from types import ModuleType
@@ -246,10 +245,6 @@ def _load(name: str, source: str, store: diskcache.Store | None) -> ModuleType:
     return mod
 
 
-#: temporary files older than this are left over from a crashed process: deleted on a scan
-_STALE_TMP_S = 3600.0
-
-
 def _after_write(store: diskcache.Store, nbytes: int, name: str) -> None:
     """Amortised eviction, as in the Numba cache: scan after this process's first write, then
     after every 5 % of ``config.cache_max_bytes`` written (0: unbounded)."""
@@ -268,23 +263,11 @@ def evict(directory: str, limit: int, keep: tuple[str, ...] = ()) -> list[str]:
     holds at most 90 % of ``limit`` bytes, and temporary files left by crashed processes;
     modules loaded by this process (and those named in ``keep``) stay. Returns the evicted
     names. A module evicted while another process wants it is compiled again there."""
-    found: list[tuple[float, int, str, str]] = []
-    old = time.time() - _STALE_TMP_S
-    try:
-        it = os.scandir(directory)
-    except OSError:
-        return []
-    with it:
-        for e in it:
-            try:
-                st = e.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if e.name.startswith(".tmp-"):
-                if st.st_mtime < old:
-                    diskcache.discard(e.path)
-            elif e.name.startswith("gnomon_c_") and e.name.endswith(".so.signed"):
-                found.append((st.st_mtime, st.st_size, e.name[: -len(".so.signed")], e.path))
+    files, stale = diskcache.scan((directory,), "gnomon_c_")
+    for path in stale:
+        diskcache.discard(path)
+    found = [(st.st_mtime, st.st_size, name[: -len(".so.signed")], path)
+             for name, path, st in files if name.endswith(".so.signed")]
     total = sum(f[1] for f in found)
     evicted: list[str] = []
     if total <= limit:

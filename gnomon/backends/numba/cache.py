@@ -67,7 +67,6 @@ import re
 import shutil
 import sys
 import threading
-import time
 import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -87,8 +86,6 @@ GENERATOR_VERSION = "2"
 
 _HEADER = "# gnomon-numba-cache sha256="
 _MAGIC = diskcache.MAGIC
-# Temporary files older than this are left over from a crashed process.
-_STALE_TMP_S = 3600.0
 # ``cache=True`` in a generated ``@numba.njit(...)`` line (see the module docstring).
 _CACHE_FLAG = re.compile(r"(?m)^(\s*@numba\.n?jit\(.*?)\bcache\s*=\s*True\s*(?:,\s*)?")
 
@@ -458,29 +455,13 @@ def _scan(directory: str) -> tuple[dict[str, _Entry], list[str]]:
     """Entries by module name, and stale temporary files. ``__pycache__`` holds the Numba
     files of generator version 1; they are listed (and evicted first) like the others."""
     out: dict[str, _Entry] = {}
-    stale: list[str] = []
-    old = time.time() - _STALE_TMP_S
-    for d in (directory, os.path.join(directory, "__pycache__")):
-        try:
-            it = os.scandir(d)
-        except OSError:
-            continue
-        with it:
-            for e in it:
-                try:
-                    st = e.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if e.name.startswith(".tmp-"):
-                    if st.st_mtime < old:
-                        stale.append(e.path)
-                    continue
-                if not e.name.startswith("gnomon_nb_"):
-                    continue
-                ent = out.setdefault(e.name.split(".", 1)[0], _Entry())
-                ent.size += st.st_size
-                ent.used = max(ent.used, st.st_mtime)
-                ent.files.append(e.path)
+    files, stale = diskcache.scan((directory, os.path.join(directory, "__pycache__")),
+                                  "gnomon_nb_")
+    for name, path, st in files:
+        ent = out.setdefault(name.split(".", 1)[0], _Entry())
+        ent.size += st.st_size
+        ent.used = max(ent.used, st.st_mtime)
+        ent.files.append(path)
     return out, stale
 
 
