@@ -54,6 +54,11 @@ def _as_list(x: Any) -> list[Any]:
 
 RULE_CASES = rule_cases.CASES
 GRAD_ROWS = [r for r in RECORDS if r.grad >= 1]
+#: rows of advanced indexing: every case runs in C (the other rows only their first), and none
+#: may fall back to NumPy
+ADVANCED = {"AdvancedSubtensor", "AdvancedIncSubtensor", "Nonzero"}
+ADV_CASES = [(r, i) for r in RECORDS if {o.__name__ for o in r.ops} & ADVANCED
+             for i in range(len(r.cases))]
 
 
 def _grad_graph(rec: Any, values: list[np.ndarray]) -> Any:
@@ -123,6 +128,12 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                     ref = gnomon.function(xs, gouts, mode=RAW, on_unused_input="ignore")
                     out[f"grad-{rec.name}"] = (rec, values, ref,
                                                _Outputs(f, len(fwd), len(fwd) + len(gouts)))
+            for rec, case in ADV_CASES:
+                if case:
+                    values = _inputs(rec, case)
+                    xs = _symbolic(rec, case, values)
+                    f = gnomon.function(xs, rec.fn(*xs), mode="c", on_unused_input="ignore")
+                    out[f"fwd-{rec.name}-{case}"] = (rec, values, rec.ref, f)
             for i, case in enumerate(RULE_CASES):
                 rng = np.random.default_rng(i)
                 xs = [a.variable(k) for k, a in enumerate(case.args)]
@@ -185,6 +196,18 @@ def test_rewrite_soundness_cases_on_c(table: dict[str, Any], i: int) -> None:
     _compare(case, values, ref, f, grad=False)
 
 
+@pytest.mark.parametrize(("rec", "case"), ADV_CASES, ids=[f"{r.name}-{i}" for r, i in ADV_CASES])
+def test_advanced_indexing_rows_run_in_c(table: dict[str, Any], rec: Any, case: int) -> None:
+    # every case of the advanced-indexing rows, and their gradient graphs (scatters), with no
+    # node running NumPy's perform
+    if case:
+        _compare(*table[f"fwd-{rec.name}-{case}"], grad=False)
+    # the first case's values are compared by test_op_records_on_c, its gradient's by
+    # test_gradient_graphs_on_c (one program computes both)
+    f = table[f"fwd-{rec.name}" + (f"-{case}" if case else "")][3]
+    assert not f.compiled.state.fallback_nodes, f.compiled.state.fallback_nodes
+
+
 def test_most_of_the_table_runs_in_c(table: dict[str, Any]) -> None:
     # the C lowerings are used, not only the Python fallbacks
     rows = [v for k, v in table.items() if k != "small"]
@@ -227,7 +250,10 @@ def _small_functions() -> dict[str, Any]:
     sums["lead"] = gnomon.function([m, sc], gt.sum(gt.exp(m) * sc - m, axis=0), mode="c")
     i3 = gt.tensor("i3", dtype="int32", shape=(None, None, None))
     sums["int"] = gnomon.function([i3], gt.sum(i3 * 3 + 1, axis=(0, 2)), mode="c")
-    return {"fused": fused, "inplace": inplace, "sums": sums,
+    xm, iv, ym = gt.dmatrix("x"), gt.lvector("i"), gt.dmatrix("y")
+    adv = gnomon.function([xm, iv, ym], [xm[iv], gt.inc_subtensor(xm[iv], ym), xm[:, iv]],
+                          mode="c")
+    return {"fused": fused, "inplace": inplace, "sums": sums, "adv": adv,
             "shape": gnomon.function([a, b], a + b, mode="c"),
             "shared": (gnomon.function([s], gt.sum(w * s), updates=[(w, w + s)], mode="c"), w)}
 
@@ -288,6 +314,27 @@ def test_inplace_plan_is_used_and_inputs_are_never_written(table: dict[str, Any]
     np.testing.assert_allclose(got_z, np.sin(np.exp(a).sum() * np.exp(a)), rtol=1e-13)
     np.testing.assert_array_equal(a, keep)
     assert not np.shares_memory(got_x, a)  # an output equal to an input is a copy
+
+
+def test_advanced_indexing_of_strided_and_empty_arrays_and_bad_indices(
+        table: dict[str, Any]) -> None:
+    f = table["small"]["adv"]
+    assert not f.compiled.state.fallback_nodes
+    rng = np.random.default_rng(8)
+    x = np.asfortranarray(rng.normal(size=(4, 5)))
+    for i, y in [(rng.integers(-4, 4, size=12)[::2], rng.normal(size=(1, 5))),  # strided
+                 (np.zeros(0, np.int64), rng.normal(size=(0, 5)))]:  # empty
+        want = x.copy()
+        np.add.at(want, i, y)
+        got = f(x, i, y)
+        np.testing.assert_array_equal(got[0], x[i])
+        np.testing.assert_allclose(got[1], want, rtol=1e-15)
+        np.testing.assert_array_equal(got[2], x[:, i])
+    # C stops at the bad index (never reads past the array); the replay names the node
+    with pytest.raises(IndexError, match="index 4 is out of bounds"):
+        f(x, np.array([0, 4]), np.zeros((1, 5)))
+    with pytest.raises(gnomon.errors.GnomonError, match=r"AdvancedIncSubtensor.*broadcast"):
+        f(x, np.array([0, 1]), np.zeros((3, 5)))
 
 
 def test_shape_error_names_the_node_and_line(table: dict[str, Any]) -> None:
@@ -548,17 +595,28 @@ def _draws_graph() -> tuple[list[Any], list[Any]]:
                            gr.standard_normal(size=4000) * 1.0]
 
 
+def _gather_graph() -> tuple[list[Any], list[Any]]:
+    """``x[idx] * w`` and its gradient with respect to ``x`` (a scatter-add), as in a
+    hierarchical model's parameters indexed by group."""
+    x, idx, w = gt.dvector("x"), gt.lvector("idx"), gt.dvector("w")
+    y = x[idx] * w
+    return [x, idx, w], [y, gnomon.grad(gt.sum(y), x)]
+
+
 @pytest.fixture(scope="module")
 def shared_lib(exported: tuple[Path, list[Any]]) -> tuple[Any, Any]:
-    """One shared library (one compiler run) of the exported matmul_softmax graph and of a
-    graph of random draws; and the draws' ``ExportedC``."""
+    """One shared library (one compiler run) of the exported matmul_softmax graph, of a
+    graph of random draws and of the gather graph; and the draws' ``ExportedC``."""
     d, _ = exported
     inputs, outputs = _draws_graph()
     ex = gnomon.export_c(outputs, d, name="draws", inputs=inputs)
+    inputs, outputs = _gather_graph()
+    gnomon.export_c(outputs, d, name="gather", inputs=inputs)
     # built with the vector-math flags of mode="c" where the compiler takes them (the
     # GNOMON_VECMATH path of exported code), plain -O2 otherwise
     subprocess.run([*CC, "-O2", *cache.native_flags()[0], "-std=c99", "-fPIC", "-shared",
                     "-Wall", "-Werror", "-Wno-unused-function", "matmul_softmax.c", "draws.c",
+                    "gather.c",
                     "-o", "libexported.so", "-lm"], cwd=d, check=True)
     return ctypes.CDLL(str(d / "libexported.so")), ex
 
@@ -669,6 +727,32 @@ def test_exported_draws_take_seeds_and_fit_their_distributions(
     # invalid parameters: an error code and the distribution's message
     with pytest.raises(ValueError, match="normal: parameter 'scale' must be >= 0"):
         run([1, 2, 3, 4], sigma=-1.0)
+
+
+def test_exported_advanced_indexing_and_its_gradient(shared_lib: tuple[Any, Any]) -> None:
+    from gnomon.tensor.indexing import AdvancedIncSubtensor
+
+    inputs, outputs = _gather_graph()
+    # the gradient is the scatter-add: what exported code could not hold before
+    assert any(isinstance(v.owner.op, AdvancedIncSubtensor)
+               for v in gnomon.graph.ancestors([outputs[1]]) if v.owner is not None)
+    lib = shared_lib[0]
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=6)
+    ref = gnomon.function(inputs, outputs, mode="numpy")
+    for idx in (rng.integers(-6, 6, size=40), np.array([], dtype=np.int64),
+                rng.integers(-6, 6, size=80)[::3]):  # repeated, negative; empty; strided
+        w = rng.normal(size=idx.size)
+        got = _call(lib, "gather", [x, idx, w], [("float64", (None,))] * 2)
+        want = np.zeros(6)
+        np.add.at(want, idx, w)
+        np.testing.assert_array_equal(got[0], x[idx] * w)
+        np.testing.assert_allclose(got[1], want, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(got[1], ref(x, idx, w)[1], rtol=1e-14, atol=1e-15)
+    with pytest.raises(ValueError, match="index 9 is out of bounds for axis 0 with size 6"):
+        _call(lib, "gather", [x, np.array([1, 9, -2]), np.ones(3)], [("float64", (None,))] * 2)
+    with pytest.raises(ValueError, match="index -7 is out of bounds for axis 0 with size 6"):
+        _call(lib, "gather", [x, np.array([-7]), np.ones(1)], [("float64", (None,))] * 2)
 
 
 def test_export_refuses_distributions_c_does_not_draw(tmp_path: Path) -> None:

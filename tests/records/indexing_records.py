@@ -93,6 +93,13 @@ RECORDS = [
     OpRecord("inc_subtensor_bool_symbolic", lambda x, y, m: gt.inc_subtensor(x[m], y),
              lambda x, y, m: _np_inc(x, m, y), [(F(3, 4), F(), B(3, 4)), (F(3, 4), F(4), B(3))],
              grad=2, grad_wrt=(0, 1), ops=(AdvancedIncSubtensor,)),
+    # two index arrays broadcast together, with repeated and negative indices, apart (their
+    # broadcast dimensions go first, as in NumPy); the value broadcast too
+    OpRecord("inc_subtensor_two_arrays", lambda x, y, i, j: gt.inc_subtensor(x[i, ::-1, j], y),
+             lambda x, y, i, j: _np_inc(x, (i, slice(None, None, -1), j), y),
+             [(F(3, 2, 4), F(2, 5, 2), I(2, 1, low=-3, high=2), I(5, low=-4, high=3)),
+              (F(3, 2, 4), F(2), I(5, 1, low=-2, high=1), I(1, low=-4, high=3))],
+             grad=2, grad_wrt=(0, 1), ops=(AdvancedIncSubtensor,)),
     OpRecord("inc_subtensor_int", lambda x, i: gt.inc_subtensor(x[i], 3),
              lambda x, i: _np_inc(x, i, 3), [(I(4), I(6, low=-4, high=3))], grad=0,
              ops=(AdvancedIncSubtensor,)),

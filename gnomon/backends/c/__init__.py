@@ -30,11 +30,6 @@ from gnomon.scalar import special as ss
 from gnomon.tensor.blas import Einsum
 from gnomon.tensor.creation import Arange, Linspace
 from gnomon.tensor.debug import Print
-from gnomon.tensor.indexing import (
-    AdvancedIncSubtensor,
-    AdvancedSubtensor,
-    Nonzero,
-)
 from gnomon.tensor.linalg import (
     QR,
     SVD,
@@ -52,7 +47,6 @@ from gnomon.tensor.sorting import Argsort, PermuteAlongAxis, SearchSorted, Sort
 READY = False
 
 _NOT_YET = "not lowered to C yet"
-_INDEXING = "advanced (integer-array and boolean-mask) indexing is not lowered to C yet"
 _LAPACK = "only LAPACK potrf (Cholesky) is bound in C so far"
 _INNER = ("ops with inner graphs run their NumPy perform (the inner graph is not compiled "
           "into the C program yet)")
@@ -86,8 +80,6 @@ UNLOWERED: dict[type, str] = {
     IfElse: _INNER, Scan: _INNER, OpFromGraph: _INNER,
     FromFunctionOp: "it calls the user's Python function (as_op)",
     Print: "it prints from Python (its perform, called from the C program)",
-    AdvancedSubtensor: _INDEXING,
-    AdvancedIncSubtensor: _INDEXING, Nonzero: _INDEXING,
     Einsum: _NOT_YET, Arange: _NOT_YET, Linspace: _NOT_YET,
     Sort: _NOT_YET, Argsort: _NOT_YET,
     SearchSorted: _NOT_YET, PermuteAlongAxis: _NOT_YET,
