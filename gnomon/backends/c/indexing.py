@@ -5,7 +5,7 @@ integer index out of bounds fails the call (the reference then raises its ``Inde
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from gnomon.backends.c.dispatch import alloc, c_funcify, ctype, itemsize, kernel, tensor_dtypes
 from gnomon.errors import NotLoweredError
@@ -121,18 +121,24 @@ def _(op: IncSubtensor, node: Apply) -> str:
 # ``x[idx]`` with integer arrays, integer scalars, boolean masks, slices and new axes, and its
 # set / increment, in NumPy's layout (gnomon.tensor.indexing._layout is the one rule for where
 # each output dimension comes from: the broadcast dimensions of the advanced indices stand
-# where the first of them does when they are next to each other, first otherwise). A kernel
-# runs in two passes:
+# where the first of them does when they are next to each other, first otherwise). A kernel:
 #
-# 1. every broadcast position of the advanced indices is turned into one byte offset into x
-#    (a temporary ``aoff`` array, in C order), each index wrapped if negative and checked
-#    against its axis; a mask becomes the offsets of its true elements first (``moff``). All
-#    indices are checked before any element is read or written, as NumPy does (also when a
-#    slice dimension is empty, so the output is too);
-# 2. one loop nest over the output (or the indexed region, for a write) in C order: slice
+# 1. computes the slices, checks the integer scalars, turns each boolean mask into the byte
+#    offsets of its true elements (``moff``, np.nonzero's order) and broadcasts the advanced
+#    indices (NumPy's rule, with the lengths known only now);
+# 2. turns every broadcast position of the advanced indices into one byte offset into x (a
+#    temporary ``aoff`` array, in C order), each index wrapped if negative and checked against
+#    its axis, so that every index is checked before any element is read or written, as NumPy
+#    does (also when a slice dimension is empty, and so is the output);
+# 3. runs one loop nest over the output (or the indexed region, for a write) in C order: slice
 #    dimensions step through x's strides, the block of advanced dimensions adds its offset.
 #
-# An increment runs in that order one element at a time, so repeated indices accumulate
+# When nothing but new axes stands before the advanced dimensions (``x[idx]``, ``x[idx, 1:]``,
+# the gather of a hierarchical model and its gradient), the loop nest visits every broadcast
+# position once, before any slice dimension could be empty: step 2 is done inside step 3 (no
+# temporary, one pass), with the same checks.
+#
+# An increment runs in C order one element at a time, so repeated indices accumulate
 # (np.add.at); a set with repeated indices keeps the last value, as NumPy does in practice.
 # Temporaries are malloc'd and freed on every path (no Python: the same kernel serves
 # gnomon.export_c).
@@ -166,175 +172,175 @@ def _nest(shape: Sequence[str], var: str, body: list[str]) -> list[str]:
     return out
 
 
-def advanced_region(idx_list: Sequence[Entry], node: Apply, x: str, first_dyn: int
-                    ) -> tuple[list[str], list[str], int]:
-    """C text locating the region ``x[idx]`` of an advanced index, for a kernel that ends
-    with a ``done:`` label freeing the temporaries.
+class _Region:
+    """The region ``x[idx]`` of an advanced index as C text, for :func:`_adv_kernel`.
 
-    Returns (declarations, lines, rank): after ``lines``, ``base`` points at the region's first
-    element, ``rs[d]`` is the region's length along dimension ``d`` and, for a dimension from a
-    slice or a new axis, ``rst[d]`` its byte stride in ``x``; ``B[j]`` are the broadcast
-    dimensions of the advanced indices and ``aoff`` the byte offset of each of their positions
-    (C order). ``x`` is a ``gn_arr *`` C expression; dynamic index parts are the node inputs
-    ``first_dyn, first_dyn + 1, ...``.
+    After :attr:`lines`, ``base`` points at the region's first element, ``rs[d]`` is the
+    region's length along dimension ``d`` and, for a dimension from a slice or a new axis,
+    ``rst[d]`` its byte stride in ``x``; ``B[j]`` are the broadcast dimensions of the advanced
+    indices. :meth:`loops` is the loop nest over the region. ``x`` is a ``gn_arr *`` C
+    expression; dynamic index parts are the node inputs ``first_dyn, first_dyn + 1, ...``.
     """
-    from gnomon.tensor.indexing import _layout
 
-    xv = node.inputs[0]
-    dyn = node.inputs[first_dyn:]
-    lay = _layout(idx_list, xv.type.ndim, dyn, True)  # type: ignore[attr-defined]
-    if lay.consumed > xv.type.ndim:  # type: ignore[attr-defined]
-        raise NotLoweredError("too many indices")  # make_node refuses it anyway
-    rank, na = len(lay.dims), lay.adv_ndim
-    decls = ["int64_t *aoff = NULL;", f"int64_t rs[{rank}], rst[{rank}], B[{na}];",
-             "char *base = NULL;", "(void)rst;"]
-    lines: list[str] = [f"base = {x}->data;"]
+    def __init__(self, idx_list: Sequence[Entry], node: Apply, x: str, first_dyn: int) -> None:
+        from gnomon.tensor.indexing import _layout
 
-    def scalar(p: object) -> tuple[str, str]:
-        """(present, value) of a slice part or integer index: constant or a scalar input."""
-        if p is None:
-            return "0", "0"
-        if isinstance(p, tuple):  # ("in", k): an integer scalar input
-            p = p[1]
-        else:
-            return "1", f"(int64_t){int(p)}LL"  # type: ignore[call-overload]
-        k = first_dyn + p  # type: ignore[operator]
-        return "1", f"(int64_t)*(const {ctype(node.inputs[k].type.dtype)} *)in[{k}]->data"  # type: ignore[attr-defined]
+        xv = node.inputs[0]
+        self.dyn = dyn = node.inputs[first_dyn:]
+        lay = _layout(idx_list, xv.type.ndim, dyn, True)  # type: ignore[attr-defined]
+        if lay.consumed > xv.type.ndim:  # type: ignore[attr-defined]
+            raise NotLoweredError("too many indices")  # make_node refuses it anyway
+        self.dims, self.rank, self.x, self.first_dyn = lay.dims, len(lay.dims), x, first_dyn
+        self.na = na = lay.adv_ndim
+        self.adv = [d for d, dim in enumerate(lay.dims) if dim[0] == "adv"]
+        self.fused = all(dim[0] == "new" for dim in lay.dims[:self.adv[0]])
+        self.temps = [] if self.fused else ["aoff"]
+        self.decls = [f"int64_t rs[{self.rank}], rst[{self.rank}], B[{na}];",
+                      "char *base = NULL;", "(void)rst;"]
+        if not self.fused:
+            self.decls.append("int64_t *aoff = NULL;")
+        lines = self.lines = [f"base = {x}->data;"]
 
-    for d, dim in enumerate(lay.dims):
-        if dim[0] == "new":
-            lines.append(f"rs[{d}] = 1; rst[{d}] = 0;")
-        elif dim[0] == "slice":
-            _, axis, sl, ks = dim
-            vals = [scalar(("in", q)) if q is not None else scalar(p)
-                    for p, q in zip(sl.parts(), ks, strict=True)]
-            (hs, s), (he, e), (hp, st) = vals
-            lines += ["{ int64_t a, n, st;",
-                      f"  if (gn_slice({x}->shape[{axis}], {hs}, {s}, {he}, {e}, {hp}, {st}, "
-                      "&a, &n, &st) < 0) { gn_fail(ctx, \"slice step cannot be zero\"); "
-                      "goto done; }",
-                      f"  base += a * {x}->strides[{axis}]; rs[{d}] = n; "
-                      f"rst[{d}] = st * {x}->strides[{axis}]; }}"]
-    # integer scalars: one offset for every position, checked even if no position exists
-    # (NumPy does)
-    for kind, ref, axis in lay.adv:
-        if kind == "int":
-            _, v = scalar(ref)
-            lines += [f"{{ const int64_t sv = {v}; int64_t so = 0;",
-                      *("  " + ln for ln in _int_index("int64", "&sv", axis, x, "so")),
-                      "  base += so; }"]
-    # masks: the byte offsets of their true elements, in C order (np.nonzero)
-    # (kind, rank in the broadcast, lengths, position in lay.adv, dynamic input, axis)
-    per: list[tuple[str, int, list[str], int, int, int]] = []
-    for c, (kind, ref, axis) in enumerate(lay.adv):
-        if kind == "int":
-            continue
-        k = first_dyn + ref
-        m = f"in[{k}]"
-        r = dyn[ref].type.ndim
-        if kind == "arr":
-            per.append(("arr", r, [f"{m}->shape[{j}]" for j in range(r)], c, ref, axis))
-            lines += [f"int64_t cs{c}_{j} = {m}->shape[{j}] == 1 ? 0 : {m}->strides[{j}];"
-                      for j in range(r)]
-            continue
-        decls += [f"int64_t *moff{c} = NULL, mn{c} = 0;"]
-        lines += [f"if ({m}->shape[{j}] != {x}->shape[{axis + j}]) {{ gn_fail(ctx, \"boolean "
-                  f"index did not match indexed array along axis {axis + j}; size of axis is "
-                  f"%lld but size of corresponding boolean axis is %lld\", "
-                  f"(long long){x}->shape[{axis + j}], (long long){m}->shape[{j}]); "
-                  "goto done; }" for j in range(r)]
-        at = " + ".join(f"m{j} * {m}->strides[{j}]" for j in range(r))
-        off = " + ".join(f"m{j} * {x}->strides[{axis + j}]" for j in range(r))
-        shape = [f"{m}->shape[{j}]" for j in range(r)]
-        lines += _nest(shape, "m", [f"mn{c} += *(const gn_bool *)({m}->data + {at}) != 0;"])
-        lines += [f"moff{c} = (int64_t *)malloc((size_t)(mn{c} > 0 ? mn{c} : 1) * 8);",
-                  f"if (moff{c} == NULL) {{ gn_fail(ctx, \"out of memory\"); ctx->code = 2; "
-                  "goto done; }", "{ int64_t t = 0;"]
-        lines += ["    " + ln for ln in _nest(shape, "m", [
-            f"if (*(const gn_bool *)({m}->data + {at})) moff{c}[t++] = {off};"])]
-        lines += ["}"]
-        per.append(("mask", 1, [f"mn{c}"], c, ref, axis))
-    # the broadcast shape of the advanced indices (NumPy's rule, lengths known only now)
-    lines.append(" ".join(f"B[{j}] = 1;" for j in range(na)))
-    for _, r, lens, *_ in per:
-        for j, n in enumerate(lens):
-            b = f"B[{na - r + j}]"
-            lines.append(f"if ({n} != 1) {{ if ({b} != 1 && {b} != {n}) {{ gn_fail(ctx, "
-                         "\"shape mismatch: indexing arrays could not be broadcast together "
-                         f"(dimension {na - r + j} of the broadcast: %lld against %lld)\", "
-                         f"(long long){n}, (long long){b}); goto done; }} {b} = {n}; }}")
-    nb = " * ".join(f"B[{j}]" for j in range(na))
-    lines += [f"aoff = (int64_t *)malloc((size_t)({nb} > 0 ? {nb} : 1) * 8);",
-              "if (aoff == NULL) { gn_fail(ctx, \"out of memory\"); ctx->code = 2; goto done; }"]
-    # pass 1: the byte offset of every broadcast position, every index checked
-    body = ["int64_t o = 0;"]
-    for kind, r, _, c, ref, axis in per:
-        if kind == "arr":
+        def scalar(p: object) -> tuple[str, str]:
+            """(present, value) of a slice part or integer index: a constant or ("in", k),
+            an integer scalar input."""
+            if p is None:
+                return "0", "0"
+            if not isinstance(p, tuple):
+                return "1", f"(int64_t){int(p)}LL"  # type: ignore[call-overload]
+            k = first_dyn + p[1]
+            return "1", f"(int64_t)*(const {ctype(node.inputs[k].type.dtype)} *)in[{k}]->data"
+
+        for d, dim in enumerate(lay.dims):
+            if dim[0] == "new":
+                lines.append(f"rs[{d}] = 1; rst[{d}] = 0;")
+            elif dim[0] == "slice":
+                _, axis, sl, ks = dim
+                vals = [scalar(("in", q)) if q is not None else scalar(p)
+                        for p, q in zip(sl.parts(), ks, strict=True)]
+                (hs, s), (he, e), (hp, st) = vals
+                lines += ["{ int64_t a, n, st;",
+                          f"  if (gn_slice({x}->shape[{axis}], {hs}, {s}, {he}, {e}, {hp}, "
+                          f"{st}, &a, &n, &st) < 0) {{ gn_fail(ctx, \"slice step cannot be "
+                          "zero\"); goto done; }",
+                          f"  base += a * {x}->strides[{axis}]; rs[{d}] = n; "
+                          f"rst[{d}] = st * {x}->strides[{axis}]; }}"]
+        # integer scalars: one offset for every position, checked even if there is no
+        # position (NumPy does)
+        for kind, ref, axis in lay.adv:
+            if kind == "int":
+                _, v = scalar(ref)
+                lines += [f"{{ const int64_t sv = {v}; int64_t so = 0;",
+                          *("  " + ln for ln in _int_index("int64", "&sv", axis, x, "so")),
+                          "  base += so; }"]
+        # (kind, rank in the broadcast, lengths, position in lay.adv, dynamic input, axis)
+        self.per: list[tuple[str, int, list[str], int, int, int]] = []
+        for c, (kind, ref, axis) in enumerate(lay.adv):
+            if kind == "int":
+                continue
             k = first_dyn + ref
-            ptr = f"in[{k}]->data" + "".join(f" + b{na - r + j} * cs{c}_{j}" for j in range(r))
-            body += _int_index(dyn[ref].type.dtype, ptr, axis, x, "o")  # type: ignore[attr-defined]
-        else:
-            body.append(f"o += moff{c}[mn{c} == 1 ? 0 : b{na - 1}];")
-    body.append("aoff[t++] = o;")
-    lines += ["{ int64_t t = 0;", *("    " + ln for ln in _nest(
-        [f"B[{j}]" for j in range(na)], "b", body)), "}"]
-    j = 0
-    for d, dim in enumerate(lay.dims):
-        if dim[0] == "adv":
+            m = f"in[{k}]"
+            r = dyn[ref].type.ndim
+            if kind == "arr":
+                self.per.append(("arr", r, [f"{m}->shape[{j}]" for j in range(r)], c, ref, axis))
+                lines += [f"int64_t cs{c}_{j} = {m}->shape[{j}] == 1 ? 0 : {m}->strides[{j}];"
+                          for j in range(r)]
+                continue
+            # a mask: the byte offsets of its true elements, in C order (np.nonzero)
+            self.decls.append(f"int64_t *moff{c} = NULL, mn{c} = 0;")
+            self.temps.append(f"moff{c}")
+            lines += [f"if ({m}->shape[{j}] != {x}->shape[{axis + j}]) {{ gn_fail(ctx, "
+                      f"\"boolean index did not match indexed array along axis {axis + j}; "
+                      "size of axis is %lld but size of corresponding boolean axis is %lld\", "
+                      f"(long long){x}->shape[{axis + j}], (long long){m}->shape[{j}]); "
+                      "goto done; }" for j in range(r)]
+            at = " + ".join(f"m{j} * {m}->strides[{j}]" for j in range(r))
+            off = " + ".join(f"m{j} * {x}->strides[{axis + j}]" for j in range(r))
+            shape = [f"{m}->shape[{j}]" for j in range(r)]
+            lines += _nest(shape, "m", [f"mn{c} += *(const gn_bool *)({m}->data + {at}) != 0;"])
+            lines += [f"moff{c} = (int64_t *)malloc((size_t)(mn{c} > 0 ? mn{c} : 1) * 8);",
+                      f"if (moff{c} == NULL) {{ gn_fail(ctx, \"out of memory\"); ctx->code = 2; "
+                      "goto done; }", "{ int64_t t = 0;"]
+            lines += ["    " + ln for ln in _nest(shape, "m", [
+                f"if (*(const gn_bool *)({m}->data + {at})) moff{c}[t++] = {off};"])]
+            lines += ["}"]
+            self.per.append(("mask", 1, [f"mn{c}"], c, ref, axis))
+        # the broadcast shape of the advanced indices
+        lines.append(" ".join(f"B[{j}] = 1;" for j in range(na)))
+        for _, r, lens, *_ in self.per:
+            for j, n in enumerate(lens):
+                b = f"B[{na - r + j}]"
+                lines.append(f"if ({n} != 1) {{ if ({b} != 1 && {b} != {n}) {{ gn_fail(ctx, "
+                             "\"shape mismatch: indexing arrays could not be broadcast "
+                             f"together (dimension {na - r + j} of the broadcast: %lld "
+                             f"against %lld)\", (long long){n}, (long long){b}); goto done; }} "
+                             f"{b} = {n}; }}")
+        for j, d in enumerate(self.adv):
             lines.append(f"rs[{d}] = B[{j}];")
-            j += 1
-    return decls, lines, rank
+        if not self.fused:  # every broadcast position's offset, every index checked
+            nb = " * ".join(f"B[{j}]" for j in range(na))
+            lines += [f"aoff = (int64_t *)malloc((size_t)({nb} > 0 ? {nb} : 1) * 8);",
+                      "if (aoff == NULL) { gn_fail(ctx, \"out of memory\"); ctx->code = 2; "
+                      "goto done; }", "{ int64_t t = 0;"]
+            lines += ["    " + ln for ln in _nest(
+                [f"B[{j}]" for j in range(na)], "b",
+                ["int64_t off = 0;", *self._offset(lambda j: f"b{j}"), "aoff[t++] = off;"])]
+            lines.append("}")
 
+    def _offset(self, pos: Callable[[int], str]) -> list[str]:
+        """C lines adding to ``int64_t off`` the byte offset in ``x`` of the broadcast position
+        whose index along broadcast dimension ``j`` is the C variable ``pos(j)``."""
+        out: list[str] = []
+        for kind, r, _, c, ref, axis in self.per:
+            if kind == "arr":
+                k = self.first_dyn + ref
+                ptr = f"in[{k}]->data" + "".join(f" + {pos(self.na - r + j)} * cs{c}_{j}"
+                                                 for j in range(r))
+                out += _int_index(self.dyn[ref].type.dtype, ptr, axis, self.x, "off")  # type: ignore[attr-defined]
+            else:
+                out.append(f"off += moff{c}[mn{c} == 1 ? 0 : {pos(self.na - 1)}];")
+        return out
 
-def region_loops(idx_list: Sequence[Entry], node: Apply, first_dyn: int,
-                 inner: list[str], q_strides: list[str] | None = None) -> list[str]:
-    """The loop nest over the region of :func:`advanced_region` in C order: ``inner``'s ``@P``
-    (a ``char *``) points at the element of ``x``; with ``q_strides`` (one byte stride per
-    region dimension), ``@Q`` (a ``const char *`` starting at ``q0``) steps through a second
-    array alongside."""
-    from gnomon.tensor.indexing import _layout
-
-    lay = _layout(idx_list, node.inputs[0].type.ndim,  # type: ignore[attr-defined]
-                  node.inputs[first_dyn:], True)
-    adv = [d for d, dim in enumerate(lay.dims) if dim[0] == "adv"]
-    out, pad = ["{ char *p_ = base; (void)p_;"], "    "
-    if q_strides is not None:
-        out.append("  const char *q_ = q0; (void)q_;")
-    prev, qprev = "p_", "q_"
-    for d, dim in enumerate(lay.dims):
-        out.append(f"{pad}for (int64_t i{d} = 0; i{d} < rs[{d}]; i{d}++) {{")
-        pad += "    "
-        if dim[0] == "adv":
-            f = f"i{d}" if d == adv[0] else f"f{d - 1} * B[{dim[1]}] + i{d}"
-            out.append(f"{pad}const int64_t f{d} = {f};")
-            ptr = f"{prev} + aoff[f{d}]" if d == adv[-1] else prev
-        else:
-            ptr = f"{prev} + i{d} * rst[{d}]"
-        out.append(f"{pad}char *p{d} = {ptr};")
-        prev = f"p{d}"
+    def loops(self, inner: list[str], q_strides: list[str] | None = None) -> list[str]:
+        """The loop nest over the region in C order. In ``inner``, ``@P`` (a ``char *``)
+        points at the element of ``x``; with ``q_strides`` (one byte stride per region
+        dimension), ``@Q`` (a ``const char *`` starting at ``qstart``) steps through a second
+        array alongside."""
+        out, pad = ["{ char *p_ = base; (void)p_;"], "    "
         if q_strides is not None:
-            out.append(f"{pad}const char *q{d} = {qprev} + i{d} * {q_strides[d]};")
-            qprev = f"q{d}"
-    out += [pad + ln.replace("@P", prev).replace("@Q", qprev) for ln in inner]
-    out += ["    " * d + "}" for d in reversed(range(len(lay.dims) + 1))]
-    return out
+            out.append("  const char *q_ = qstart; (void)q_;")
+        prev, qprev = "p_", "q_"
+        for d, dim in enumerate(self.dims):
+            out.append(f"{pad}for (int64_t i{d} = 0; i{d} < rs[{d}]; i{d}++) {{")
+            pad += "    "
+            if dim[0] == "adv" and d == self.adv[-1] and self.fused:
+                out += [f"{pad}int64_t off = 0;",
+                        *(pad + ln for ln in self._offset(lambda j: f"i{self.adv[j]}"))]
+                ptr = f"{prev} + off"
+            elif dim[0] == "adv":
+                f = f"i{d}" if d == self.adv[0] else f"f{d - 1} * B[{dim[1]}] + i{d}"
+                if not self.fused:
+                    out.append(f"{pad}const int64_t f{d} = {f};")
+                ptr = f"{prev} + aoff[f{d}]" if d == self.adv[-1] else prev
+            else:
+                ptr = f"{prev} + i{d} * rst[{d}]"
+            out.append(f"{pad}char *p{d} = {ptr};")
+            prev = f"p{d}"
+            if q_strides is not None:
+                out.append(f"{pad}const char *q{d} = {qprev} + i{d} * {q_strides[d]};")
+                qprev = f"q{d}"
+        out += [pad + ln.replace("@P", prev).replace("@Q", qprev) for ln in inner]
+        out += ["    " * d + "}" for d in reversed(range(self.rank + 1))]
+        return out
 
-
-def _adv_kernel(decls: list[str], body: list[str], frees: list[str]) -> str:
-    """A kernel whose failures after allocating temporaries go to ``done``."""
-    text = ["int rc = -1;", *decls, *body, "rc = 0;", "done:", *[f"free({v});" for v in frees],
-            "return rc;"]
-    return ("static int KERNEL(gn_ctx *ctx, gn_arr *const *in, gn_arr *out) {\n"
-            "    (void)ctx; (void)in; (void)out;\n"
-            + "".join(f"    {ln}\n" for ln in text) + "}\n")
-
-
-def _temporaries(decls: list[str]) -> list[str]:
-    out = ["aoff"]
-    for d in decls:
-        if d.startswith("int64_t *moff"):
-            out.append(d.split()[1].lstrip("*"))
-    return out
+    def kernel(self, body: list[str]) -> str:
+        """The kernel running ``body`` (after :attr:`lines`, which it includes where it
+        wants them); failures go to ``done``, which frees the temporaries."""
+        text = ["int rc = -1;", *self.decls, *body, "rc = 0;", "done:",
+                *[f"free({v});" for v in self.temps], "return rc;"]
+        return ("static int KERNEL(gn_ctx *ctx, gn_arr *const *in, gn_arr *out) {\n"
+                "    (void)ctx; (void)in; (void)out;\n"
+                + "".join(f"    {ln}\n" for ln in text) + "}\n")
 
 
 @c_funcify.register
@@ -342,15 +348,13 @@ def _(op: AdvancedSubtensor, node: Apply) -> str:
     tensor_dtypes(node)
     dt = node.outputs[0].type.dtype  # type: ignore[attr-defined]
     t = ctype(dt)
-    decls, lines, rank = advanced_region(op.idx_list, node, "in[0]", 1)
-    body = [*lines, f"out[0].nd = {rank};",
-            *(f"out[0].shape[{d}] = rs[{d}];" for d in range(rank)),
+    reg = _Region(op.idx_list, node, "in[0]", 1)
+    body = [*reg.lines, f"out[0].nd = {reg.rank};",
+            *(f"out[0].shape[{d}] = rs[{d}];" for d in range(reg.rank)),
             alloc("out[0]", dt).replace("return -1;", "goto done;"),
             "{ char *o = out[0].data;",
-            *region_loops(op.idx_list, node, 1, [f"*({t} *)o = *(const {t} *)@P;",
-                                                 f"o += {itemsize(dt)};"]),
-            "}"]
-    return _adv_kernel(decls, body, _temporaries(decls))
+            *reg.loops([f"*({t} *)o = *(const {t} *)@P;", f"o += {itemsize(dt)};"]), "}"]
+    return reg.kernel(body)
 
 
 @c_funcify.register
@@ -360,14 +364,14 @@ def _(op: AdvancedIncSubtensor, node: Apply) -> str:
     dt = x.type.dtype  # type: ignore[attr-defined]
     t = ctype(dt)
     yd = y.type.ndim  # type: ignore[attr-defined]
-    # x's copy first: the region's pointers are into it
-    decls, lines, rank = advanced_region(op.idx_list, node, "(&out[0])", 2)
+    # the region is in x's copy, made first
+    reg = _Region(op.idx_list, node, "(&out[0])", 2)
+    rank = reg.rank
     if yd > rank:
         raise NotLoweredError("a value of higher rank than the indexed region")
     body = ["out[0] = *in[0]; out[0].base = NULL;",
             alloc("out[0]", dt).replace("return -1;", "goto done;"),
-            f"gn_copy(&out[0], in[0], {itemsize(dt)});",
-            *lines]
+            f"gn_copy(&out[0], in[0], {itemsize(dt)});", *reg.lines]
     qs = []
     for d in range(rank):
         j = d - (rank - yd)
@@ -386,9 +390,8 @@ def _(op: AdvancedIncSubtensor, node: Apply) -> str:
         upd = f"*({t} *)@P = (gn_bool)(*({t} *)@P | *(const {t} *)@Q);"
     else:
         upd = f"*({t} *)@P += *(const {t} *)@Q;"
-    body += ["{ const char *q0 = in[1]->data;",
-             *region_loops(op.idx_list, node, 2, [upd], qs), "}"]
-    return _adv_kernel(decls, body, _temporaries(decls))
+    body += ["{ const char *qstart = in[1]->data;", *reg.loops([upd], qs), "}"]
+    return reg.kernel(body)
 
 
 @c_funcify.register
