@@ -41,11 +41,12 @@ class CompiledProgram:
         The backend's own object (``JaxThunk``, ``NumbaProgram``), for the backend's helpers and
         for tests: whether a Numba program runs in nopython mode, whether JAX fell back to eager.
     direct : callable or None
-        ``direct()`` returns, once the backend has it, a callable ``entry(*values) -> tuple``
-        computing the same outputs as ``run`` for arguments the input checks would accept
-        (it may raise for others, never compute something else), or None while there is none.
-        :class:`Function` calls it with ``trust_input`` (the Numba program's compiled entry
-        point, without the dispatcher's typing of the arguments).
+        ``direct()`` returns, once the backend has one, an :class:`EntryPoint`: a faster way
+        to compute ``run``'s outputs for arguments of the inputs' types whose memory layout
+        it states, or None while there is none. :class:`Function` calls it, behind its input
+        checks (or only the layout's with ``trust_input``), for functions without updates,
+        shared inputs or copies (the Numba program's compiled entry point, without the
+        dispatcher's typing of the arguments).
     """
 
     run: Callable[[list[Any]], list[Any]]
@@ -54,7 +55,33 @@ class CompiledProgram:
     accepts_foreign_arrays: bool = False
     jax_fn: Callable[[Function], Callable[..., Any]] | None = None
     state: Any = None
-    direct: Callable[[], Callable[..., Any] | None] | None = None
+    direct: Callable[[], EntryPoint | None] | None = None
 
     def __call__(self, values: list[Any]) -> list[Any]:
         return self.run(values)
+
+
+@dataclass(frozen=True, eq=False)
+class EntryPoint:
+    """A backend's direct way to run a program (``CompiledProgram.direct``).
+
+    ``call(*inputs, *extra)`` returns the tuple of the program's outputs, the same values as
+    ``run`` (outputs that never alias an argument), for arguments that are ndarrays of the
+    inputs' types (dtype, rank, static lengths) and have every memory property ``flags``
+    names for them. For other arguments it may raise (the caller then takes ``run``'s path,
+    which gives the result or the error), but it must never compute something else.
+
+    Attributes
+    ----------
+    call : callable
+        ``call(*inputs, *extra) -> tuple`` (the compiled code's own entry).
+    flags : tuple of tuple of str
+        For each program input, the attributes of ``ndarray.flags`` that must be true
+        (``("carray",)``: C-contiguous, aligned and writeable), ``()`` for none.
+    extra : tuple
+        Values passed after the inputs (the program's constants).
+    """
+
+    call: Callable[..., tuple[Any, ...]]
+    flags: tuple[tuple[str, ...], ...]
+    extra: tuple[Any, ...] = ()

@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from gnomon.compile.compiled import CompiledProgram
+from gnomon.compile.compiled import CompiledProgram, EntryPoint
 from gnomon.compile.schedule import Program
 
 #: the tiering policies, in ``config.tiered`` and ``Mode(..., tiered=...)``
@@ -132,9 +132,11 @@ class TieredProgram:
         assert self._final is not None
         return self._final(values)
 
-    def direct(self) -> Callable[..., Any] | None:
+    def direct(self) -> EntryPoint | None:
         """``CompiledProgram.direct`` of the final program, once it runs calls (under the
-        "first" policy, the first call was made; "async": the final program is ready)."""
+        "first" policy, the first call was made; "async": the final program is ready). A
+        call through it is a call of the final tier: the entry point computes what the final
+        program's ``run`` would."""
         final = self.final
         if final is None or final.direct is None or not final.outputs_never_alias:
             return None

@@ -1,8 +1,13 @@
-"""The generated input check of Function's hot path (gnomon/compile/function.py
-``_fast_check``, issue 13 goal 3): it takes exactly the arguments the fast filter would return
-as they are, and hands everything else to the per-input checks (conversions, errors)."""
+"""Function's hot path (gnomon/compile/function.py, issue 13 goal 3): the generated input
+check (``_fast_check``) takes exactly the arguments the fast filter would return as they are,
+and hands everything else to the per-input checks (conversions, errors); the direct call
+(``_direct_call``) runs the backend's entry point (``CompiledProgram.direct``) for arguments
+that pass the same checks and have the memory layout the entry point needs, and sends
+everything else down the usual path, with the usual results and errors."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,53 +41,210 @@ def test_fast_check_accepts_exactly_matching_ndarrays() -> None:
     assert _fast_check([x], [In(x, strict=True)]) is None
 
 
+# The graph of the Numba tests below, built anew by each (its kernels and program compile
+# once per process: Numba compiles once per signature, each ~1 s cold). Two outputs (a list),
+# a constant (an argument of the entry point after the inputs), a static length, and an output
+# that is an input (copied inside the compiled code).
+def _pair() -> tuple[Any, Any, list[Any]]:
+    x = gt.dvector("x")
+    m = TensorType("float64", (None, 3))("m")
+    return x, m, [m * 2.5 + x, x]
+
+
+def _ref(xv: Any, mv: Any) -> list[np.ndarray]:
+    return [np.asarray(mv, "float64") * 2.5 + np.asarray(xv, "float64"),
+            np.asarray(xv, "float64")]
+
+
+def _same(got: Any, want: list[np.ndarray]) -> None:
+    assert isinstance(got, list) and len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert type(g) is np.ndarray and g.dtype == np.float64
+        np.testing.assert_array_equal(g, w)
+
+
+def _counting(f: Any, reference: bool = False) -> list[int]:
+    """Count the calls that take the usual path (``Function._execute``: the compiled
+    program's ``run``); a call through the entry point does not. ``reference``: the usual
+    path runs the NumPy reference backend's program instead of Numba's (so that arguments of
+    another layout or dtype compile no new Numba signature in the test)."""
+    calls: list[int] = []
+    if reference:
+        from gnomon.backends.numpy.linker import compile_program
+
+        run = compile_program(f.program).run
+    else:
+        run = f._execute
+    f._execute = lambda values: calls.append(1) or run(values)
+    return calls
+
+
 def test_calls_give_the_same_results_and_errors_on_both_paths() -> None:
-    x, y = gt.dvector("x"), gt.dscalar("y")
-    f = gnomon.function([x, y], x * y + 1.0, mode=gnomon.Mode("numba", tiered="first"))
+    x, m, outs = _pair()
+    f = gnomon.function([x, m], outs, mode=gnomon.Mode("numba", tiered="first"))
     assert f._fast_check is not None
-    xv = np.arange(3.0)
-    np.testing.assert_array_equal(f(xv, np.array(2.0)), xv * 2 + 1)  # fast path
-    np.testing.assert_array_equal(f([0.0, 1.0, 2.0], 2.0), xv * 2 + 1)  # converted
+    xv, mv = np.arange(3.0), np.arange(6.0).reshape(2, 3)
+    for _ in range(3):  # the first tier, the final program, its entry point
+        _same(f(xv, mv), _ref(xv, mv))
+    _same(f([0.0, 1.0, 2.0], mv.tolist()), _ref(xv, mv))  # converted
     with pytest.raises(gnomon.errors.GnomonError):
-        f(np.zeros((3, 1)), np.array(2.0))  # a matrix: the full check explains
+        f(np.zeros((3, 1)), mv)  # a matrix: the full check explains
     with pytest.raises(gnomon.errors.GnomonError):
         f(xv)  # arity
 
 
 def test_trust_input_calls_the_compiled_entry_point() -> None:
     # CompiledProgram.direct (issue 13 goal 3): a trust_input call of a Numba program whose
-    # inputs are 0-d goes to the compiled entry point, same results; what the entry point
-    # refuses takes the usual path, with the usual result or error
+    # inputs are 0-d goes to the compiled entry point (no layout to check), same results;
+    # what the entry point refuses takes the usual path, with the usual result or error
     a, b = gt.dscalar("a"), gt.dscalar("b")
     f = gnomon.function([a, b], [a * 2.5 + b, a - b], mode=gnomon.Mode("numba", tiered="off"))
     x, y = np.array(1.5), np.array(-4.0)
     f.trust_input = True
-    assert f._direct is None
+    assert f._entry is None
     for _ in range(2):
         out = f(x, y)
         np.testing.assert_allclose(out, [1.5 * 2.5 - 4.0, 5.5])
-    assert f._direct is not None  # found once compiled (constants: 2.5 is an argument)
+    assert f._entry is not None and f._entry.flags == ((), ())  # found once compiled
+    assert f._entry.extra  # (constants: 2.5 is an argument)
+    usual = _counting(f, reference=True)
     ro = np.array(3.0)
     ro.setflags(write=False)
-    np.testing.assert_allclose(f(ro, y), [3.5, 7.0])
-    # a float32 array is refused by the entry point; the usual path converts it
+    np.testing.assert_allclose(f(ro, y), [3.5, 7.0])  # (inputs are never written)
+    assert not usual
+    # a float32 array is refused by the entry point (another item size): the usual path
     np.testing.assert_allclose(f(np.array(1.0, "float32"), y), [-1.5, 5.0])
-    # vector inputs: the layout of an argument is not part of its type, no entry point
-    v = gt.dvector("v")
-    h = gnomon.function([v], v + 1.0, mode=gnomon.Mode("numba", tiered="off"))
-    assert h.compiled.direct() is None
+    assert len(usual) == 1
 
 
 def test_trust_input_entry_point_of_a_tiered_function() -> None:
     from gnomon.compile import tiered
 
-    a, b = gt.dscalar("a"), gt.dscalar("b")
-    f = gnomon.function([a, b], a + b, mode=gnomon.Mode("numba", tiered="first"))
+    a, b = gt.dscalar("a"), gt.dscalar("b")  # the graph above: compiled already
+    f = gnomon.function([a, b], [a * 2.5 + b, a - b], mode=gnomon.Mode("numba", tiered="first"))
     f.trust_input = True
     x, y = np.array(1.5), np.array(2.0)
-    assert f(x, y) == 3.5  # the first tier
+    assert f(x, y)[1] == -0.5  # the first tier
     assert f.compiled.direct() is None or tiered.tier(f) == "final"
     assert tiered.wait(f, timeout=600)
     for _ in range(2):
-        assert f(x, y) == 3.5
-    assert f._direct is not None
+        assert f(x, y)[1] == -0.5
+    assert f._entry is not None
+
+
+# --- the direct call for arrays: the entry point behind the checks ------------------------------
+
+
+def test_array_inputs_take_the_entry_point_behind_every_check() -> None:
+    x, m, outs = _pair()
+    f = gnomon.function([x, m], outs, mode=gnomon.Mode("numba", tiered="off"))
+    rng = np.random.default_rng(13)
+    xv, mv = rng.normal(size=3), rng.normal(size=(4, 3))
+    usual = _counting(f)
+    _same(f(xv, mv), _ref(xv, mv))  # compiles; the entry point is found after it
+    assert len(usual) == 1 and f._entry is not None
+    assert f._entry.flags == (("carray",), ("carray",)) and f._entry.extra
+    # contiguous arrays of the inputs' types: the entry point, the usual path's results
+    out = f(xv, mv)
+    assert len(usual) == 1
+    usual_out = f._call_usual(xv, mv)
+    assert len(usual) == 2
+    for o, u in zip(out, usual_out, strict=True):
+        np.testing.assert_array_equal(o, u)
+    # outputs never share memory with an argument (x is an output) or with each other
+    for o in out:
+        assert not np.shares_memory(o, xv) and not np.shares_memory(o, mv)
+    assert not np.shares_memory(out[0], out[1])
+    # what the entry point must not read, or what the checks convert or reject: the usual
+    # path (here the reference program, which compiles no new Numba signature)
+    usual = _counting(f, reference=True)
+    # an error while running (lengths that do not broadcast): the usual path's error
+    with pytest.raises(gnomon.errors.GnomonError, match="broadcast"):
+        f(rng.normal(size=4), mv)
+    assert len(usual) == 1
+    usual.clear()
+    ro = mv.copy()
+    ro.flags.writeable = False
+    others = [
+        (rng.normal(size=6)[::2], mv),            # strided: the entry point would misread it
+        (xv, np.asfortranarray(mv)),              # another layout
+        (xv, ro),                                 # read-only (another Numba signature)
+        (xv.astype("float32"), mv),               # another dtype: converted
+        (list(xv), mv.tolist()),                  # not arrays: converted
+    ]
+    for k, (a, b) in enumerate(others):
+        _same(f(a, b), _ref(a, b))
+        assert len(usual) == 1 + k, k
+    _same(f(m=mv, x=xv), _ref(xv, mv))  # by name
+    assert len(usual) == 6
+    for bad in [(xv, rng.normal(size=(4, 4))),    # static length 3
+                (xv, rng.normal(size=3)),         # rank
+                (xv, mv.astype("complex128"))]:   # a lossy conversion
+        with pytest.raises(gnomon.errors.GnomonError):
+            f(*bad)
+    with pytest.raises(TypeError):
+        f(xv)
+    assert len(usual) == 6
+
+    # trust_input: only the layout is checked; the same results
+    f.trust_input = True
+    _same(f(xv, mv), _ref(xv, mv))
+    assert len(usual) == 6
+    strided = rng.normal(size=6)[::2]
+    _same(f(strided, mv), _ref(strided, mv))
+    assert len(usual) == 7
+    f.trust_input = False
+    x32 = xv.astype("float32")
+    _same(f(x32, mv), _ref(x32, mv))  # converted again
+    assert len(usual) == 8
+
+
+def test_entry_point_of_a_tiered_function_after_the_switch() -> None:
+    # the entry point is the final program's, taken once the first call was made on the
+    # first tier; a call through it is a final-tier call that skips the tiered run
+    from gnomon.compile import tiered
+
+    x, m, outs = _pair()
+    f = gnomon.function([x, m], outs, mode=gnomon.Mode("numba", tiered="first"))
+    usual = _counting(f)
+    xv, mv = np.arange(3.0), np.arange(6.0).reshape(2, 3)
+    _same(f(xv, mv), _ref(xv, mv))  # the first tier
+    assert f._entry is None
+    assert tiered.wait(f, timeout=600)
+    _same(f(xv, mv), _ref(xv, mv))  # the final program, through the usual path
+    assert f._entry is not None and len(usual) == 2
+    for _ in range(2):
+        _same(f(xv, mv), _ref(xv, mv))
+    assert len(usual) == 2 and f.compiled.state.calls_on_first_tier == 1
+
+
+def test_entry_point_flags_follow_the_compiled_signature() -> None:
+    # which of a Numba program's signatures gives the entry point, and the flags each
+    # argument must have (gnomon/backends/numba/linker.py _entry_point); no compilation
+    from numba.core import types
+
+    from gnomon.backends.numba.linker import _entry_point
+
+    class Compiled:
+        entry_point = staticmethod(lambda *a: a)
+
+    f64 = types.float64
+    ins = [(np.dtype("float64"), 1), (np.dtype("float64"), 0)]
+    c_arr, scal = types.Array(f64, 1, "C"), types.Array(f64, 0, "C")
+
+    def flags(*sigs: tuple[Any, ...]) -> Any:
+        e = _entry_point([(s, Compiled()) for s in sigs], ins, (2.5,))
+        return e if e is None else (e.flags, e.extra)
+
+    assert flags((c_arr, scal, f64)) == ((("carray",), ()), (2.5,))
+    ro = types.Array(f64, 1, "C", readonly=True)
+    assert flags((ro, scal)) == ((("c_contiguous", "aligned"), ()), (2.5,))
+    una = types.Array(f64, 1, "C", aligned=False)
+    assert flags((una, scal)) == ((("c_contiguous",), ()), (2.5,))
+    # strided or Fortran signatures, another dtype or rank, a scalar: not taken
+    for sig in [(types.Array(f64, 1, "A"), scal), (types.Array(f64, 1, "F"), scal),
+                (types.Array(types.float32, 1, "C"), scal), (types.Array(f64, 2, "C"), scal),
+                (c_arr, f64)]:
+        assert flags(sig) is None, sig
+    # the first signature that fits
+    assert flags((types.Array(f64, 1, "A"), scal), (c_arr, scal))[0] == (("carray",), ())
