@@ -31,7 +31,6 @@ def main(which: str) -> None:
           "cores": 1}
     if which == "gnomon":
         import gnomon.ppl as pm
-        from gnomon.ppl import sampling
         from gnomon.ppl.compound import make_plan
 
         kw["return_inferencedata"] = False
@@ -61,7 +60,7 @@ def main(which: str) -> None:
     for _ in range(n):
         f.logp_dlogp(q)
     print(f"log-density called from Python: {(time.perf_counter() - t) / n * 1e6:.1f} us")
-    fl = sampling._model_numba_logp(f)
+    fl = f.numba_fn
 
     @njit
     def loop(fl, q, n):  # type: ignore[no-untyped-def]

@@ -233,9 +233,10 @@ def assign_step_methods(m: Any, step: Any) -> list[tuple[Any, list[Any]]]:
     return out
 
 
-def make_plan(m: Any, step: Any, initvals: Any) -> Plan | None:
+def make_plan(m: Any, step: Any, initvals: Any, mode: str = "numba") -> Plan | None:
     """The compound plan for ``pm.sample``, or None when NUTS alone samples every variable
-    (the plain NUTS path)."""
+    (the plain NUTS path); ``mode`` compiles its log-densities (``"auto"``, ``"c"``,
+    ``"numba"``: see ``pm.sample``'s ``compile_kwargs``)."""
     from gnomon.ppl.sampling import NUTS
 
     steps = assign_step_methods(m, step)
@@ -246,9 +247,9 @@ def make_plan(m: Any, step: Any, initvals: Any) -> Plan | None:
     # Metropolis blocks evaluate a program without the gradient; without a NUTS step it is
     # the only program (one compile instead of two)
     fn_lp = (m.logp_dlogp_function(vars=m.value_vars, initvals=initvals, discrete=True,
-                                   gradient=False) if has_mh else None)
-    fn = (m.logp_dlogp_function(vars=m.value_vars, initvals=initvals, discrete=True)
-          if has_nuts else fn_lp)
+                                   gradient=False, mode=mode) if has_mh else None)
+    fn = (m.logp_dlogp_function(vars=m.value_vars, initvals=initvals, discrete=True,
+                                mode=mode) if has_nuts else fn_lp)
     start = {n: a for n, a in zip(fn.value_names, fn.offsets[:-1], strict=True)}
     size = dict(zip(fn.value_names, fn.sizes, strict=True))
     n = fn.n

@@ -238,7 +238,7 @@ def sample_jax_nuts(m: Any, *, nuts_sampler: str, draws: int, tune: int, chains:
                     "use the default sampler (nuts_sampler='pymc')")) from e
             return float(lp), np.asarray(g, dtype=np.float64)
 
-        starts = np.stack(_s._initial_points(fn, rngs, bool(jitter), fn.initial_q(), f))
+        starts = np.stack(_s._initial_points(fn, f, rngs, bool(jitter), fn.initial_q()))
         keys = [_key(jax, r) for r in rngs]
         cm = _chain_method(kw.get("chain_method"), chains, jax)
         runner = _run_numpyro if nuts_sampler == "numpyro" else _run_blackjax

@@ -38,6 +38,10 @@ from numba import njit
 
 from gnomon.errors import GnomonValueError, with_hint
 
+#: the ``grad_address`` argument of a log-density call that needs no gradient (the
+#: log-densities are ``f(q_address, grad_address) -> logp``, ``nuts.LOGP_SIG``)
+NO_GRAD = np.uint64(0)
+
 __all__ = ["BinaryGibbsMetropolis", "CategoricalGibbsMetropolis", "Metropolis", "Slice",
            "binary_gibbs_update", "categorical_gibbs_update", "metropolis_update",
            "slice_update"]
@@ -133,7 +137,7 @@ def metropolis_update(f_lp, q, lp_cur, idx, coord, row, tuning, rng, delta,
             i = idx[j]
             old = q[i]
             q[i] = old + delta[j]
-            lp_new, _g = f_lp(q)
+            lp_new = f_lp(q.ctypes.data, NO_GRAD)
             r = _log_ratio(lp_new, lp_cur)
             acc += math.exp(r) if r < 0.0 else 1.0
             if math.log(rng.random()) < r:
@@ -147,7 +151,7 @@ def metropolis_update(f_lp, q, lp_cur, idx, coord, row, tuning, rng, delta,
     else:
         for j in range(d):
             q[idx[j]] += delta[j]
-        lp_new, _g = f_lp(q)
+        lp_new = f_lp(q.ctypes.data, NO_GRAD)
         r = _log_ratio(lp_new, lp_cur)
         acc = math.exp(r) if r < 0.0 else 1.0
         if math.log(rng.random()) < r:
@@ -179,7 +183,7 @@ def binary_gibbs_update(f_lp, q, lp_cur, idx, row, transit_p, rng,
         if rng.random() < transit_p:
             old = q[i]
             q[i] = 1.0 - old
-            lp_new, _g = f_lp(q)
+            lp_new = f_lp(q.ctypes.data, NO_GRAD)
             if math.log(rng.random()) < _log_ratio(lp_new, lp_cur):
                 lp_cur = lp_new
             else:
@@ -211,7 +215,7 @@ def categorical_gibbs_update(f_lp, q, lp_cur, idx, coord, row, rng, order,
             if c >= cur:
                 c += 1
             q[i] = float(c)
-            lp_new, _g = f_lp(q)
+            lp_new = f_lp(q.ctypes.data, NO_GRAD)
             if math.log(rng.random()) < _log_ratio(lp_new, lp_cur):
                 lp_cur = lp_new
             else:
@@ -225,7 +229,7 @@ def categorical_gibbs_update(f_lp, q, lp_cur, idx, coord, row, rng, order,
                 lps[c] = lp_cur
             else:
                 q[i] = float(c)
-                lpc, _g = f_lp(q)
+                lpc = f_lp(q.ctypes.data, NO_GRAD)
                 lps[c] = lpc if not math.isnan(lpc) else -math.inf
             if lps[c] > m:
                 m = lps[c]
@@ -252,7 +256,7 @@ def categorical_gibbs_update(f_lp, q, lp_cur, idx, coord, row, rng, order,
             q[i] = float(cur)
             continue
         q[i] = float(c)
-        lp_new, _g = f_lp(q)
+        lp_new = f_lp(q.ctypes.data, NO_GRAD)
         lp_cur = lp_new
     return lp_cur
 
@@ -279,7 +283,7 @@ def slice_update(f_lp, q, lp_cur, idx, coord, row, tuning, rng,
         cnt = 0
         q[i] = lo
         # (a NaN log-density compares False: it ends stepping out as -inf does)
-        while y <= f_lp(q)[0]:
+        while y <= f_lp(q.ctypes.data, NO_GRAD):
             lo -= w
             q[i] = lo
             cnt += 1
@@ -289,7 +293,7 @@ def slice_update(f_lp, q, lp_cur, idx, coord, row, tuning, rng,
         n_out += cnt
         cnt = 0
         q[i] = hi
-        while y <= f_lp(q)[0]:
+        while y <= f_lp(q.ctypes.data, NO_GRAD):
             hi += w
             q[i] = hi
             cnt += 1
@@ -299,7 +303,8 @@ def slice_update(f_lp, q, lp_cur, idx, coord, row, tuning, rng,
         n_out += cnt
         cnt = 0
         q[i] = lo + rng.random() * (hi - lo)
-        lp_new = _log_ratio(f_lp(q)[0], 0.0)  # NaN -> -inf: not in the slice
+        # NaN -> -inf: not in the slice
+        lp_new = _log_ratio(f_lp(q.ctypes.data, NO_GRAD), 0.0)
         while y > lp_new:
             # shrink the interval towards x0, which is in the slice
             if q[i] > x0:
@@ -307,7 +312,7 @@ def slice_update(f_lp, q, lp_cur, idx, coord, row, tuning, rng,
             elif q[i] < x0:
                 lo = q[i]
             q[i] = lo + rng.random() * (hi - lo)
-            lp_new = _log_ratio(f_lp(q)[0], 0.0)
+            lp_new = _log_ratio(f_lp(q.ctypes.data, NO_GRAD), 0.0)
             cnt += 1
             if cnt > iter_limit:
                 raise RuntimeError("Slice: shrinkage exceeded iter_limit")

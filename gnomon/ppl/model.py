@@ -761,7 +761,10 @@ class Model:
             optimizer in PyMC's convention does not).
         mode : str or Mode
             ``'numba'`` (compiled, not tiered; ``.numba_fn`` is set when the program is
-            nopython), ``'numpy'`` or ``'jax'``.
+            nopython), ``'c'`` (compiled by the C compiler as one C function without Python,
+            :mod:`gnomon.ppl.c_logp`; an error when an op has no C lowering), ``'auto'``
+            (``'c'`` when possible, else ``'numba'``: what ``pm.sample`` uses), ``'numpy'``
+            or ``'jax'``.
         point : dict, optional
             Values of the variables not in ``vars`` (default: the initial point).
         discrete : bool
@@ -808,9 +811,15 @@ class LogpDlogpFunction:
         Length of ``q``.
     value_names : list of str
     shapes : list of tuple of int
+    route : str
+        How it was compiled: ``'c'``, ``'numba'``, or the mode's backend.
+    kernel_fn : numba first-class function or None
+        The log-density in the NUTS kernel's calling convention (routes ``'c'`` and
+        ``'numba'``).
     numba_fn : numba dispatcher or None
         ``numba_fn(q) -> (logp, grad)``, callable from ``@njit`` code without Python in
-        between (set for ``mode='numba'`` when the whole program compiled in nopython mode).
+        between (routes ``'c'`` and ``'numba'``, when the whole program compiled in nopython
+        mode).
     fixed : dict
         Values of the model's free variables that are not coordinates (discrete ones).
     """
@@ -865,21 +874,47 @@ class LogpDlogpFunction:
             if v not in wrt:
                 repl[v] = gt.constant(np.asarray(start[v.name], dtype=v.dtype))
         lp_q, g_q = graph_replace([gt.cast(lp, "float64"), flat], repl, strict=False)
-        m = Mode("numba", tiered="off") if mode == "numba" else mode
-        self.fn = _function([q], [lp_q, g_q], mode=m, on_unused_input="ignore",
-                                  no_default_updates=True)
-        self._numba_mode = mode == "numba"
+        self._c = _c_route(q, [lp_q, g_q], self.n, mode) if mode in ("auto", "c") else None
+        self.route = "c" if self._c is not None else (
+            "numba" if mode in ("auto", "numba") else str(getattr(mode, "backend", mode)))
+        self.fn: Any
+        if self._c is not None:
+            self.fn = self._c
+        else:
+            m = Mode("numba", tiered="off") if self.route == "numba" else mode
+            self.fn = _function([q], [lp_q, g_q], mode=m, on_unused_input="ignore",
+                                no_default_updates=True)
+        self._numba_mode = self.route == "numba"
         self._numba_fn: Any = UNSET
+        self._kernel_fn: Any = UNSET
         self._point_fns: dict[Any, Any] = {}
         self._batch_fn: Any = None
 
     @property
+    def kernel_fn(self) -> Any:
+        """The log-density in the NUTS kernel's calling convention
+        (:data:`gnomon.ppl.nuts.LOGP_SIG`: ``f(q_address, grad_address) -> logp``): the C
+        library's function (route ``'c'``, which reads the values ``Data`` holds when this is
+        read) or the Numba program bound on first use with the values of ``Data`` at that
+        time (route ``'numba'``, when the program is nopython); ``None`` otherwise."""
+        if self._c is not None:
+            self._c.refresh()  # the current values of Data
+        if self._kernel_fn is UNSET:
+            if self._c is not None:
+                self._kernel_fn = self._c.kernel
+            else:
+                self._kernel_fn = _numba_wrapper(self.fn, self.n) if self._numba_mode else None
+        return self._kernel_fn
+
+    @property
     def numba_fn(self) -> Any:
-        """``f(q) -> (logp, grad)`` callable from ``@njit`` code (``None`` unless
-        ``mode='numba'`` compiled the program in nopython mode); bound on first use, with the
-        values of ``Data`` at that time."""
+        """``f(q) -> (logp, grad)`` callable from ``@njit`` code (``None`` unless the route is
+        ``'c'`` or ``'numba'`` with a nopython program); compiled on first use."""
         if self._numba_fn is UNSET:
-            self._numba_fn = _numba_wrapper(self.fn) if self._numba_mode else None
+            from gnomon.ppl.sampling import tuple_logp
+
+            k = self.kernel_fn
+            self._numba_fn = None if k is None else tuple_logp(k, self.n)
         return self._numba_fn
 
     def __call__(self, q: np.ndarray) -> tuple[float, np.ndarray]:
@@ -1023,9 +1058,26 @@ class LogpDlogpFunction:
                 if deterministics or k in free}
 
 
-def _numba_wrapper(fn: Any) -> Any:
-    """``f(q) -> (logp, grad)``, an ``@njit`` function of the sampler's signature that calls
-    the compiled program of ``fn`` through its entry address
+def _c_route(q: Variable, outputs: list[Variable], n: int, mode: str) -> Any:
+    """The log-density compiled by the C compiler (:mod:`gnomon.ppl.c_logp`), or None for
+    ``mode="auto"`` when it cannot be (no compiler, an op without a C lowering)."""
+    from gnomon.errors import BackendUnavailableError, NotLoweredError
+    from gnomon.ppl.c_logp import build_c_logp
+
+    try:
+        return build_c_logp(q, outputs, n)
+    except (NotLoweredError, BackendUnavailableError, GnomonValueError) as e:
+        if mode == "auto":
+            return None
+        raise GnomonValueError(with_hint(
+            f"mode='c': the log-density cannot be compiled as C without Python: {e}",
+            "use mode='numba' (or 'auto', which falls back to Numba)")) from None
+
+
+def _numba_wrapper(fn: Any, n: int) -> Any:
+    """``f(q_address, grad_address) -> logp``, an ``@njit`` function of the NUTS kernel's
+    calling convention (:data:`gnomon.ppl.nuts.LOGP_SIG`) that calls the compiled program of
+    ``fn`` through its entry address
     (:func:`gnomon.ppl.sampling.bind_numba_program`) with the current values of the shared
     inputs (``Data``) and the program's constants frozen in; ``None`` when the program is not
     one nopython function. (A plain ``@njit`` wrapper calling the program would make Numba
@@ -1046,7 +1098,7 @@ def _numba_wrapper(fn: Any) -> Any:
     extra = [s.get_value(borrow=True) for s in fn.program.inputs[1:]]
     if any(not isinstance(e, np.ndarray | np.generic) for e in extra):
         return None  # a non-array shared input (a generator) cannot be frozen into the code
-    return bind_numba_program(prog, [*extra, *getattr(state, "constants", ())])
+    return bind_numba_program(prog, [*extra, *getattr(state, "constants", ())], n)
 
 
 # --- Data, Deterministic, Potential -------------------------------------------------------------

@@ -4,12 +4,16 @@ One chain runs in :func:`run_chain`, a ``nopython`` + ``nogil`` kernel compiled 
 (``cache=True``) that performs a range of iterations: momentum draw, trajectory doubling with
 leapfrog steps, multinomial sampling of the next state, and the warm-up adaptation
 (``gnomon/ppl/adaptation.py``). The log-density is an argument of first-class function type
-``f(q) -> (logp, gradient)`` (:data:`LOGP_TYPE`): the model's compiled log-density and gradient is
-called through a function pointer, with no Python per leapfrog step, and the kernel is not
-recompiled for a new model. The kernel is a driver loop over the iterations that calls the
-NUTS transition, the step-size search and the Metropolis-type blocks through function pointers
-too: each is compiled and cached once on its own, and none is linked into (and optimized again
-with) the driver, which keeps the one-time compile short (docs/ppl.md, "Its compile time").
+``f(q_address, grad_address) -> logp`` (:data:`LOGP_TYPE`, a plain C ABI: ``double f(const double
+*q, double *grad)``, the gradient written in place, not at all when ``grad_address`` is 0): the
+model's compiled log-density and gradient is called through a function pointer, with no Python per
+leapfrog step, and the kernel is not recompiled for a new model. The C ABI lets the same kernel
+call a log-density compiled by Numba or by the C compiler (``gnomon/ppl/c_logp.py``: a new model
+then needs no Numba compile at all), and no array crosses the call. The kernel is a driver loop
+over the iterations that calls the NUTS transition, the step-size search and the Metropolis-type
+blocks through function pointers too: each is compiled and cached once on its own, and none is
+linked into (and optimized again with) the driver, which keeps the one-time compile short
+(docs/ppl.md, "Its compile time").
 
 The metric is ``M^-1 = S (I + U diag(lam - 1) U^T) S`` (``adaptation.py``): diagonal (no columns
 in ``U``), dense or diagonal plus low-rank, applied in O(n k) per leapfrog step; a coordinate
@@ -47,6 +51,7 @@ import math
 
 import numpy as np
 from numba import njit, types
+from numba.extending import intrinsic
 
 from gnomon.ppl.adaptation import (
     ADAPT_STEP,
@@ -71,21 +76,38 @@ from gnomon.ppl.metropolis import (
     K_METROPOLIS,
     K_NUTS,
     K_SLICE,
+    NO_GRAD,
     binary_gibbs_update,
     categorical_gibbs_update,
     metropolis_update,
     slice_update,
 )
 
-__all__ = ["LOGP_SIG", "LOGP_TYPE", "STAT_NAMES", "run_chain"]
+__all__ = ["ARRAY_LOGP_SIG", "LOGP_SIG", "LOGP_TYPE", "STAT_NAMES", "as_f64_pointer", "run_chain"]
+
+@intrinsic
+def as_f64_pointer(typingctx, addr):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The integer address ``addr`` as a ``double *`` (for ``numba.carray``): how a compiled
+    log-density of the kernel's calling convention views ``q`` and the gradient."""
+    ptr = types.CPointer(types.float64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.inttoptr(args[0], context.get_value_type(ptr))
+
+    return ptr(addr), codegen
+
 
 _A = types.float64[::1]
 _A2 = types.float64[:, ::1]
 _A3 = types.float64[:, :, ::1]
 _GEN = types.NumPyRandomGeneratorType("NumPyRandomGeneratorType")
-#: the log-density's type: ``f(q) -> (logp, gradient)``
-LOGP_SIG = types.Tuple((types.float64, _A))(_A)
+#: the log-density's type: ``f(q_address, grad_address) -> logp`` (``double f(const double *q,
+#: double *grad)`` in C; the gradient is written only when ``grad_address`` is not 0)
+LOGP_SIG = types.float64(types.uintp, types.uintp)
 LOGP_TYPE = types.FunctionType(LOGP_SIG)
+#: a log-density written in Numba the convenient way, ``f(q) -> (logp, gradient)``
+#: (``LogpDlogpFunction.numba_fn``; ``sampling._kernel_logp`` adapts one for the kernel)
+ARRAY_LOGP_SIG = types.Tuple((types.float64, _A))(_A)
 
 #: scalar state of a chain (``sc``): the current log-density; adaptation.S_* use 1..6
 S_LOGP = 0
@@ -215,9 +237,8 @@ def _leapfrog(f, qx, px, gx, eps, minv, sd, u, lam, tk,
     _sharp(tx, px, minv, sd, u, lam, tk)
     for i in range(n):
         qx[i] += eps * tx[i]
-    lp, gr = f(qx)
+    lp = f(qx.ctypes.data, gx.ctypes.data)
     for i in range(n):
-        gx[i] = gr[i]
         px[i] += 0.5 * eps * gx[i]
     return lp
 
@@ -484,9 +505,7 @@ def _mh_block(f_lp, q, lp_mh, idx, coord, row, tuning, rng, mh_delta, mh_order, 
 @njit(cache=True, nogil=True)
 def _refresh(f, q, g, sc):  # type: ignore[no-untyped-def]  # pragma: no cover
     """The log-density and gradient of ``q`` into ``sc[S_LOGP]`` and ``g``."""
-    lp_new, gr = f(q)
-    sc[S_LOGP] = lp_new
-    _copy(g, gr)
+    sc[S_LOGP] = f(q.ctypes.data, g.ctypes.data)
 
 
 def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_q, out_stats,
@@ -553,7 +572,7 @@ def _run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out
             off = blocks[blk, B_OFF]
             ln = blocks[blk, B_LEN]
             if not lp_mh_ok:
-                lp_mh, _gr = f_lp(q)
+                lp_mh = f_lp(q.ctypes.data, NO_GRAD)
                 lp_mh_ok = True
             lp_mh = mh_block(f_lp, q, lp_mh, bidx[off:off + ln], bcoord[off:off + ln],
                              blocks[blk], tuning, rng, mh_delta, mh_order, mh_lps, bf[blk],
@@ -633,9 +652,10 @@ def run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_
 
     Every iteration runs the blocks of ``blocks`` in order: the NUTS transition (with the
     metric ``minv``, ``u``, ``lam`` and its adaptation) and Metropolis-type steps
-    (``gnomon/ppl/metropolis.py``) that evaluate ``f_lp``. ``f`` and ``f_lp`` are either Numba
-    functions of type :data:`LOGP_TYPE` (compiled kernel, no GIL) or Python callables with the
-    same signature (the same algorithm in Python). The first call compiles the kernel, or
+    (``gnomon/ppl/metropolis.py``) that evaluate ``f_lp``. ``f`` and ``f_lp`` are either compiled
+    functions of type :data:`LOGP_TYPE` (Numba functions or C function pointers as Numba's
+    ``WrapperAddressProtocol``: compiled kernel, no GIL) or Python callables with the same
+    signature (the same algorithm in Python). The first call compiles the kernel, or
     loads it from Numba's disk cache.
     """
     args = (f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_q, out_stats, rng,
@@ -661,7 +681,7 @@ def compiled_kernel():  # type: ignore[no-untyped-def]
 
 def _numba_callables() -> tuple[type, ...]:
     from numba.core.registry import CPUDispatcher
-    return (CPUDispatcher,)
+    return (CPUDispatcher, types.WrapperAddressProtocol)
 
 
 _NUMBA_CALLABLES = _numba_callables()

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from gnomon.errors import GnomonValueError, with_hint
+from gnomon.errors import GnomonRuntimeError, GnomonValueError, with_hint
 from gnomon.ppl import nuts as _nuts
 from gnomon.ppl.adaptation import metric_update_window, window_schedule
 
@@ -138,30 +138,60 @@ def _generators(random_seed: Any, chains: int) -> list[np.random.Generator]:
     return [np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(chains)]
 
 
-def _kernel_logp(numba_fn: Any) -> Any:
-    """The model's Numba ``numba_fn(q) -> (logp, grad)`` as the kernel's first-class function
-    argument: itself when its compiled signature is the kernel's (no compile: the kernel calls
-    it through a pointer), else a small converting wrapper. (Each ``@njit`` layer around the
-    program re-optimises the whole linked program, seconds for a big model: avoid one.)"""
-    from numba import njit
+def _kernel_logp(numba_fn: Any, n: int) -> Any:
+    """A Numba log-density as the kernel's first-class function argument
+    (:data:`gnomon.ppl.nuts.LOGP_SIG`, ``f(q_address, grad_address) -> logp``): itself when it
+    has that signature already (a bound program, a C function pointer), else a small wrapper
+    around ``numba_fn(q) -> (logp, grad)``."""
+    from numba import carray, njit, types
 
-    arg = _nuts.LOGP_SIG.args
-    try:
-        if arg not in numba_fn.overloads:  # (compile() refuses on an explicit signature)
-            numba_fn.compile(arg)
-        ret = numba_fn.overloads[arg].signature.return_type
-    except Exception:
-        ret = None
-    if ret == _nuts.LOGP_SIG.return_type:
+    if isinstance(numba_fn, types.WrapperAddressProtocol) or getattr(
+            numba_fn, "_gnomon_kernel", False):
         return numba_fn
+    arg = _nuts.LOGP_SIG.args
+    if arg in getattr(numba_fn, "overloads", {}):
+        return numba_fn
+    as_ptr = _nuts.as_f64_pointer
 
     @njit(_nuts.LOGP_SIG, nogil=True)
-    def f(q):  # type: ignore[no-untyped-def]  # pragma: no cover
+    def f(qa, ga):  # type: ignore[no-untyped-def]  # pragma: no cover
+        q = carray(as_ptr(qa), n)
         lp, grad = numba_fn(q)
-        g = np.empty(q.shape[0])
-        g[:] = grad
-        return float(lp), g
+        if ga != 0:
+            g = carray(as_ptr(ga), n)
+            for i in range(n):
+                g[i] = grad[i]
+        return float(lp)
 
+    f._gnomon_kernel = True
+    return f
+
+
+def tuple_logp(kernel_fn: Any, n: int) -> Any:
+    """``f(q) -> (logp, grad)``, a Numba function around a log-density of the kernel's type
+    (``LogpDlogpFunction.numba_fn``, for ``@njit`` code that wants arrays back).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numba import njit
+    >>> @njit
+    ... def prog(q, a):
+    ...     return np.array(-0.5 * np.sum((q - a) ** 2)), a - q
+    >>> f = tuple_logp(bind_numba_program(prog, [np.ones(2)], 2), 2)
+    >>> lp, g = f(np.zeros(2))
+    >>> float(lp), g.tolist()
+    (-1.0, [1.0, 1.0])
+    """
+    from numba import njit
+
+    @njit(_nuts.ARRAY_LOGP_SIG, nogil=True)
+    def f(q):  # type: ignore[no-untyped-def]  # pragma: no cover
+        g = np.empty(n)
+        lp = kernel_fn(q.ctypes.data, g.ctypes.data)
+        return lp, g
+
+    f._gnomon_kernel_fn = kernel_fn  # type: ignore[attr-defined]
     return f
 
 
@@ -171,14 +201,18 @@ _PROGRAM_FAILED = (
     "or LogpDlogpFunction.logp_dlogp(q) to see where it fails")
 
 
-def bind_numba_program(prog: Any, consts: Sequence[Any]) -> Any:
-    """``f(q) -> (logp, grad)`` of the sampler's type around a compiled Numba program
-    ``prog(q, *consts) -> (logp as a 0-d array, grad)``, compiled in a fraction of a second.
+def bind_numba_program(prog: Any, consts: Sequence[Any], n: int) -> Any:
+    """The log-density of the kernel's type (:data:`gnomon.ppl.nuts.LOGP_SIG`,
+    ``f(q_address, grad_address) -> logp``) around a compiled Numba program
+    ``prog(q, *consts) -> (logp as a 0-d array, grad)`` over vectors of length ``n``,
+    compiled in a fraction of a second.
 
     A plain ``@njit`` wrapper that calls ``prog`` makes Numba link the whole program into the
     wrapper and optimise and generate code for all of it again (seconds for a model). Here the
     wrapper calls the program's existing compiled entry point through its address (Numba's
-    wrapper address protocol), so only the wrapper itself is compiled.
+    wrapper address protocol), so only the wrapper itself is compiled. A failure inside the
+    program (Numba prints it as "Exception ignored") raises ``ValueError`` in the wrapper,
+    which stops the sampler.
 
     Parameters
     ----------
@@ -186,6 +220,8 @@ def bind_numba_program(prog: Any, consts: Sequence[Any]) -> Any:
         The program; compiled here for the argument types if it is not yet.
     consts : sequence of numpy.ndarray
         The arguments after ``q``, bound (frozen) into the wrapper.
+    n : int
+        Length of ``q``.
 
     Examples
     --------
@@ -194,20 +230,20 @@ def bind_numba_program(prog: Any, consts: Sequence[Any]) -> Any:
     >>> @njit
     ... def prog(q, a):
     ...     return np.array(-0.5 * np.sum((q - a) ** 2)), a - q
-    >>> f = bind_numba_program(prog, [np.ones(2)])
-    >>> lp, g = f(np.zeros(2))
-    >>> float(lp), g.tolist()
+    >>> f = bind_numba_program(prog, [np.ones(2)], 2)
+    >>> q, g = np.zeros(2), np.zeros(2)
+    >>> f(q.ctypes.data, g.ctypes.data), g.tolist()
     (-1.0, [1.0, 1.0])
     """
     import numba
-    from numba import njit
+    from numba import carray, njit
 
     args = [np.asarray(c) for c in consts]
     def frozen(a: Any) -> Any:  # an array global is read-only inside the wrapper
         t = numba.typeof(a)
         return t.copy(readonly=True) if isinstance(t, numba.types.Array) else t
 
-    argtys = (_nuts.LOGP_SIG.args[0], *(frozen(a) for a in args))
+    argtys = (numba.types.float64[::1], *(frozen(a) for a in args))
     cres = prog.overloads.get(argtys)
     if cres is None:
         prog.compile(argtys)
@@ -227,41 +263,52 @@ def bind_numba_program(prog: Any, consts: Sequence[Any]) -> Any:
         sig.return_type[0], numba.types.Array) else ""
     # an error inside the program cannot cross the entry point (Numba prints it as
     # "Exception ignored" and returns empty arrays): detect that and raise here
-    src = (f"def f(q):\n    out = entry(q{''.join(', ' + n for n in names)})\n"
-           "    if out[1].shape[0] != q.shape[0]:\n"
+    src = ("def f(qa, ga):\n"
+           "    q = carray(as_ptr(qa), N)\n"
+           f"    out = entry(q{''.join(', ' + n for n in names)})\n"
+           "    grad = out[1]\n"
+           "    if grad.shape[0] != N:\n"
            "        raise ValueError(MSG)\n"
-           f"    return float(out[0]{lp_item}), out[1]\n")
-    glb: dict[str, Any] = {"entry": _Entry(), "MSG": _PROGRAM_FAILED,
+           "    if ga != 0:\n"
+           "        g = carray(as_ptr(ga), N)\n"
+           "        for i in range(N):\n"
+           "            g[i] = grad[i]\n"
+           f"    return float(out[0]{lp_item})\n")
+    glb: dict[str, Any] = {"entry": _Entry(), "MSG": _PROGRAM_FAILED, "carray": carray,
+                           "N": int(n),
+                           "as_ptr": _nuts.as_f64_pointer,
                            **dict(zip(names, args, strict=True))}
     exec(compile(src, "<gnomon.ppl bound program>", "exec"), glb)
     f = njit(_nuts.LOGP_SIG, nogil=True)(glb["f"])
     f._gnomon_entry = glb["entry"]  # keep the entry object (and the program) alive
     f._gnomon_program = prog
+    f._gnomon_kernel = True
     return f
 
 
-def _model_numba_logp(fn: Any) -> Any:
-    """The model's log-density for the kernel: its compiled program bound with
-    :func:`bind_numba_program` (0.4-0.8 s) rather than ``fn.numba_fn``, whose ``@njit`` layer
-    recompiles the whole program on first use (2-3 s on eight schools and radon). Reads the
-    program the way ``model._numba_wrapper`` does; any surprise falls back to ``numba_fn``.
-    ``LogpDlogpFunction.numba_fn`` is built with :func:`bind_numba_program`: it is used as
-    it is (binding again would compile another wrapper, 0.3-0.5 s)."""
-    nfn = fn.numba_fn
-    if nfn is None or getattr(nfn, "_gnomon_program", None) is not None:
-        return nfn
-    from gnomon.ppl.model import _numba_wrapper
-
+def _model_kernel_logp(fn: Any) -> Any:
+    """The model's log-density for the kernel (``fn.kernel_fn``: the C library's function
+    pointer, or the compiled Numba program bound with :func:`bind_numba_program`), or None:
+    the Python loop."""
     try:
-        return _numba_wrapper(fn.fn) or nfn
+        return fn.kernel_fn
     except Exception:  # internals changed: the slower, always valid route
-        return nfn
+        return None
 
 
-def _python_logp(logp_dlogp: Any) -> Any:
-    def f(q: np.ndarray) -> tuple[float, np.ndarray]:
+def _python_logp(logp_dlogp: Any, n: int) -> Any:
+    """A Python log-density ``logp_dlogp(q) -> (logp, grad)`` with the kernel's calling
+    convention (addresses of ``q`` and of the gradient), for the kernel's Python loop."""
+    import ctypes
+
+    vec = ctypes.c_double * n
+
+    def f(qa: int, ga: int) -> float:
+        q = np.frombuffer(vec.from_address(int(qa)), dtype=np.float64).copy()
         lp, grad = logp_dlogp(q)
-        return float(lp), np.asarray(grad, dtype=np.float64)
+        if ga:
+            np.frombuffer(vec.from_address(int(ga)), dtype=np.float64)[:] = grad
+        return float(lp)
 
     return f
 
@@ -271,16 +318,20 @@ def _python_logp(logp_dlogp: Any) -> Any:
 class _Chain:
     """State of one chain between kernel calls."""
 
-    def __init__(self, f: Any, q0: np.ndarray, rng: np.random.Generator, cfg: np.ndarray,
-                 schedule: np.ndarray, step_size: float, *, f_lp: Any = None,
+    def __init__(self, f: Any, lp_grad: Any, q0: np.ndarray, rng: np.random.Generator,
+                 cfg: np.ndarray, schedule: np.ndarray, step_size: float, *, f_lp: Any = None,
                  rank: int = 0, frozen: np.ndarray | None = None,
-                 tables: tuple[np.ndarray, ...] | None = None, n_mh: int = 0) -> None:
+                 tables: tuple[np.ndarray, ...] | None = None, n_mh: int = 0,
+                 check: Any = None) -> None:
         n = q0.shape[0]
         self.f = f
+        # a C log-density cannot raise inside the kernel: it returns NaN and counts the
+        # failure; check() gives the message (the chain stops at the end of its chunk)
+        self.check = check
         self.f_lp = f if f_lp is None else f_lp
         self.q = np.ascontiguousarray(q0, dtype=np.float64).copy()
         self.sc = np.zeros(_nuts.N_SCALARS)
-        lp, g = f(self.q)
+        lp, g = lp_grad(self.q)  # (from Python: the kernel's f may be a bare C pointer)
         self.g = np.array(g, dtype=np.float64)
         self.sc[_nuts.S_LOGP] = lp
         self.sc[1] = math.log(step_size)  # adaptation.S_LOG_EPS
@@ -340,6 +391,12 @@ class _Chain:
                 stop = min(self.total, self.done + chunk)
                 t = time.perf_counter()
                 self.advance(stop)
+                failed = self.check() if self.check is not None else None
+                if failed:
+                    raise GnomonRuntimeError(with_hint(
+                        f"the model's compiled log-density failed during sampling: {failed}",
+                        "evaluate the model at the failing values with model.debug() or "
+                        "LogpDlogpFunction.logp_dlogp(q) to see where it fails"))
                 dt = time.perf_counter() - t
                 chunk = int(min(max(chunk * 0.2 / max(dt, 1e-4), 1), 4 * chunk + 1, 5000))
         except BaseException as e:
@@ -352,9 +409,19 @@ class _Chain:
         return int(d.sum()) if d.size else 0
 
 
-def _initial_points(fn: Any, rngs: list[np.random.Generator], jitter: bool,
-                    q_start: np.ndarray, f: Any,
-                    mask: np.ndarray | None = None) -> list[np.ndarray]:
+def _from_python(f: Any, n: int) -> Any:
+    """``q -> (logp, grad)`` from Python through the kernel's log-density ``f`` (the values
+    the kernel will see)."""
+    def lp_grad(q: np.ndarray) -> tuple[float, np.ndarray]:
+        q = np.ascontiguousarray(q, dtype=np.float64)
+        g = np.zeros(n)
+        return float(f(q.ctypes.data, g.ctypes.data)), g
+
+    return lp_grad
+
+
+def _initial_points(fn: Any, lp_grad: Any, rngs: list[np.random.Generator], jitter: bool,
+                    q_start: np.ndarray, mask: np.ndarray | None = None) -> list[np.ndarray]:
     """``jitter+adapt_diag``: the initial point plus Uniform(-1, 1) noise per coordinate
     (as PyMC; only where ``mask``, i.e. not on discrete coordinates), redrawn up to 10 times
     until the log-density and gradient are finite."""
@@ -366,7 +433,7 @@ def _initial_points(fn: Any, rngs: list[np.random.Generator], jitter: bool,
             q = q_start + rng.uniform(-1.0, 1.0, q_start.shape[0]) if jitter else q_start.copy()
             if jitter and mask is not None:
                 q = np.where(mask, q, q_start)
-            lp, g = f(q)
+            lp, g = lp_grad(q)
             if np.isfinite(lp) and np.all(np.isfinite(g)):
                 ok = True
                 break
@@ -431,8 +498,10 @@ def run_nuts(fn: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
     ----------
     fn : object
         With ``n`` (length of the flat vector), ``logp_dlogp(q) -> (logp, grad)``,
-        ``numba_fn`` (a Numba function ``f(q) -> (logp, grad)`` or None) and
-        ``initial_q()`` (as :meth:`gnomon.ppl.Model.logp_dlogp_function` returns).
+        ``numba_fn`` (a Numba function ``f(q) -> (logp, grad)`` or None), optionally
+        ``kernel_fn`` (the log-density in the kernel's calling convention,
+        :data:`gnomon.ppl.nuts.LOGP_SIG`, preferred over ``numba_fn``) and ``initial_q()`` (as
+        :meth:`gnomon.ppl.Model.logp_dlogp_function` returns).
     draws, tune, chains, cores, random_seed, target_accept, init, progressbar
         As in :func:`sample`.
     max_treedepth : int
@@ -443,7 +512,8 @@ def run_nuts(fn: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
         Force the compiled kernel (True) or the Python loop (False); default: compiled when
         ``fn.numba_fn`` is set.
     numba_fn : numba function, optional
-        Use this ``f(q) -> (logp, grad)`` instead of ``fn.numba_fn``.
+        Use this ``f(q) -> (logp, grad)`` (or a function of the kernel's calling convention)
+        instead of ``fn.kernel_fn`` / ``fn.numba_fn``.
     max_rank : int
         Most directions of the low-rank metric (``init="jitter+adapt_low_rank"``).
     plan : compound.Plan, optional
@@ -477,24 +547,27 @@ def run_nuts(fn: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
         raise GnomonValueError(with_hint(
             f"draws={draws}, tune={tune}, chains={chains}: need draws >= 0, tune >= 0, "
             "chains >= 1", "pass non-negative numbers of draws and tuning steps"))
-    nfn = fn.numba_fn if numba_fn is None else numba_fn
+    n = int(fn.n)
+    nfn = numba_fn
+    if nfn is None:
+        nfn = getattr(fn, "kernel_fn", None) or fn.numba_fn
     use_numba = (nfn is not None) if compiled is None else compiled
     if use_numba and nfn is None:
         raise GnomonValueError(with_hint(
-            "compiled=True but the log-density has no Numba function (numba_fn is None)",
+            "compiled=True but the log-density has no compiled function (numba_fn is None)",
             "leave compiled unset to use the Python loop"))
-    f = _kernel_logp(nfn) if use_numba else _python_logp(fn.logp_dlogp)
+    f = _kernel_logp(nfn, n) if use_numba else _python_logp(fn.logp_dlogp, n)
     f_lp = None
     if plan is not None and plan.fn_lp is not None:
-        f_lp = (_kernel_logp(plan.numba_lp) if use_numba and plan.numba_lp is not None
-                else _python_logp(plan.fn_lp.logp_dlogp))
+        f_lp = (_kernel_logp(plan.numba_lp, n) if use_numba and plan.numba_lp is not None
+                else _python_logp(plan.fn_lp.logp_dlogp, n))
         if use_numba and plan.numba_lp is None:
             f_lp = f  # (the gradient program; the log-density is the same)
-    n = int(fn.n)
     rngs = _generators(random_seed, chains)
     q0 = np.asarray(fn.initial_q() if q_start is None else q_start, dtype=np.float64)
     jitter = init.startswith("jitter+") or init == "auto"
-    starts = _initial_points(fn, rngs, jitter, q0, f,
+    lp_grad = _from_python(f, n) if callable(f) else fn.logp_dlogp
+    starts = _initial_points(fn, lp_grad, rngs, jitter, q0,
                              None if plan is None else ~plan.discrete)
     schedule = window_schedule(tune, draws)
     metric = _INIT_METRIC[init]
@@ -505,11 +578,17 @@ def run_nuts(fn: Any, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
     cfg[_nuts.C_METRIC] = metric
     cfg[_nuts.C_TUNE] = tune
     rank = (0, n, max(0, min(int(max_rank), n)))[metric]
-    extra: dict[str, Any] = {"rank": rank}
+    owners = {id(o): o for o in (getattr(f, "owner", None), getattr(f_lp, "owner", None))
+              if o is not None}
+    for o in owners.values():
+        o.reset()
+    checks = [o.failure for o in owners.values()]
+    extra: dict[str, Any] = {"rank": rank, "check": (lambda: next(
+        (m for m in (c() for c in checks) if m), None)) if checks else None}
     if plan is not None:
         extra.update(f_lp=f_lp, frozen=plan.frozen, tables=plan.tables, n_mh=plan.n_mh_cols)
     # Stan's first step size is 1; the window-start search refines it
-    cs = [_Chain(f, q, rng, cfg, schedule, 1.0, **extra)
+    cs = [_Chain(f, lp_grad, q, rng, cfg, schedule, 1.0, **extra)
           for q, rng in zip(starts, rngs, strict=True)]
     if use_numba:
         _nuts.compiled_kernel()  # compile (or load) once, before the threads start
@@ -688,7 +767,8 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
            return_inferencedata: bool = True, model: Any = None, max_treedepth: int = 10,
            discard_tuned_samples: bool = True, compute_convergence_checks: bool = True,
            idata_kwargs: Mapping[str, Any] | None = None, nuts_sampler: str = "pymc",
-           nuts_sampler_kwargs: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+           nuts_sampler_kwargs: Mapping[str, Any] | None = None,
+           compile_kwargs: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
     """Draw posterior samples of the model's free variables with NUTS (as PyMC's
     ``pm.sample``).
 
@@ -748,6 +828,12 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
         ``'vectorized'``), ``nuts_kwargs`` (passed to their NUTS kernel), ``jitter``,
         ``keep_untransformed``.
 
+    compile_kwargs : dict, optional
+        ``{"mode": ...}``: how the log-density and gradient are compiled for NUTS. ``"auto"``
+        (the default): with the C compiler when the machine has one and every op of the
+        rewritten graph has a C lowering (``gnomon/ppl/c_logp.py``: about 1 s for a new model,
+        no Numba compile), else with Numba. ``"c"`` or ``"numba"`` force one route.
+
     Returns
     -------
     arviz.InferenceData or dict
@@ -773,6 +859,7 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
         raise TypeError(with_hint(f"pm.sample() got unsupported keyword(s): {unknown}",
                                   "see help(pm.sample) for the arguments gnomon supports"))
     m = modelcontext(model)
+    mode = _compile_mode(compile_kwargs)
     plan = None
     nuts_step = NUTS()
     if step is not None or m.discrete_value_vars:
@@ -797,19 +884,19 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
             return_inferencedata=return_inferencedata, idata_kwargs=idata_kwargs,
             nuts_sampler_kwargs=nuts_sampler_kwargs)
     if step is not None or m.discrete_value_vars:
-        plan = make_plan(m, step, initvals)
+        plan = make_plan(m, step, initvals, mode=mode)
     if cores is None:
         cores = min(4, _default_cores())  # PyMC's default
     if chains is None:
         chains = max(2, cores)
     if plan is None:
-        fn = m.logp_dlogp_function(initvals=initvals)
+        fn = m.logp_dlogp_function(initvals=initvals, mode=mode)
     else:  # a compound step (gnomon/ppl/compound.py)
         fn = plan.fn
         _log.info("CompoundStep\n%s", plan.describe())
-    numba_fn = _model_numba_logp(fn)
+    numba_fn = _model_kernel_logp(fn)
     if plan is not None and plan.fn_lp is not None:
-        plan.numba_lp = numba_fn if plan.fn_lp is fn else _model_numba_logp(plan.fn_lp)
+        plan.numba_lp = numba_fn if plan.fn_lp is fn else _model_kernel_logp(plan.fn_lp)
     t0 = time.perf_counter()
     res = run_nuts(fn, draws=draws, tune=tune, chains=chains, cores=cores,
                    random_seed=random_seed, target_accept=target_accept,
@@ -827,6 +914,21 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
     except ImportError:
         return groups
     return _to_inferencedata(az, m, groups, res, idata_kwargs or {})
+
+
+def _compile_mode(compile_kwargs: Mapping[str, Any] | None) -> str:
+    """The log-density's compile route from ``pm.sample(compile_kwargs=...)``."""
+    kw = dict(compile_kwargs or {})
+    mode = kw.pop("mode", "auto")
+    if kw:
+        raise TypeError(with_hint(
+            f"pm.sample(compile_kwargs=...): unsupported key(s) {', '.join(sorted(kw))}",
+            "gnomon takes {'mode': 'auto' | 'c' | 'numba'} there"))
+    if mode not in ("auto", "c", "numba"):
+        raise GnomonValueError(with_hint(
+            f"pm.sample(compile_kwargs={{'mode': {mode!r}}}): NUTS runs a log-density "
+            "compiled with 'c' or 'numba'", "use 'auto' (the default), 'c' or 'numba'"))
+    return str(mode)
 
 
 def _groups(m: Any, fn: Any, res: NutsResult, var_names: Sequence[str] | None,

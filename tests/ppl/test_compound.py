@@ -18,7 +18,14 @@ from gnomon.errors import GnomonValueError
 from gnomon.ppl import nuts
 from gnomon.ppl.compound import assign_step_methods, make_plan
 from gnomon.ppl.metropolis import B_PROPORTIONAL
-from gnomon.ppl.sampling import _ess, _model_numba_logp, _split, run_nuts
+from gnomon.ppl.sampling import (
+    _ess,
+    _kernel_logp,
+    _model_kernel_logp,
+    _python_logp,
+    _split,
+    run_nuts,
+)
 
 KW = {"progressbar": False, "return_inferencedata": False, "compute_convergence_checks": False}
 
@@ -84,10 +91,10 @@ def test_bernoulli_switch_binary_gibbs_and_categorical() -> None:
                       step=pm.CategoricalGibbsMetropolis([c], proposal="proportional"), **KW)
     # the uniform proposal (PyMC's default) on the same compiled programs
     plan = make_plan(m, None, None)
-    plan.numba_lp = _model_numba_logp(plan.fn_lp)
+    plan.numba_lp = _model_kernel_logp(plan.fn_lp)
     assert plan.tables[0][2, B_PROPORTIONAL] == 0
     raw = run_nuts(plan.fn, draws=2000, tune=500, chains=2, random_seed=2, plan=plan,
-                   numba_fn=_model_numba_logp(plan.fn))
+                   numba_fn=_model_kernel_logp(plan.fn))
     uniform = plan.fn.unflatten_many(raw.draws)
     for post in (r["posterior"], uniform):
         _check_mean(post["z"], pz, math.sqrt(pz * (1 - pz)))
@@ -137,7 +144,7 @@ def test_unsupported_step_assignments() -> None:
         pm.sample(10, tune=10, step=pm.Metropolis([x], S=np.ones(3)), **KW)
 
 
-@njit(nuts.LOGP_SIG, cache=True)
+@njit(nuts.ARRAY_LOGP_SIG, cache=True)
 def _normal_given_count(q):  # type: ignore[no-untyped-def]
     # x | k ~ N(k, 1), k ~ Poisson(3): the kernel's type, discrete k stored as a float64
     x, k = q[0], q[1]
@@ -146,6 +153,14 @@ def _normal_given_count(q):  # type: ignore[no-untyped-def]
         return -np.inf, g
     g[0] = -(x - k)
     return -0.5 * (x - k) ** 2 + k * math.log(3.0) - math.lgamma(k + 1.0), g
+
+
+def _kernel_pair(f):  # type: ignore[no-untyped-def]
+    # (the kernel's log-density, the same as f(q) -> (lp, grad) for Python): compiled, or the
+    # Python fallback for a plain Python function
+    if hasattr(f, "py_func"):
+        return _kernel_logp(f, 2), f.py_func
+    return _python_logp(f, 2), f
 
 
 def _chain_tables() -> tuple[np.ndarray, ...]:
@@ -171,7 +186,7 @@ def test_chunked_kernel_calls_equal_one_call_and_python() -> None:
 
     def run(f, chunk):  # type: ignore[no-untyped-def]
         cfg = np.array([0.8, 10, 1000.0, 0, 60])
-        ch = _Chain(f, np.array([0.5, 2.0]), np.random.default_rng(11), cfg,
+        ch = _Chain(*_kernel_pair(f), np.array([0.5, 2.0]), np.random.default_rng(11), cfg,
                     window_schedule(60, 40), 1.0, frozen=np.array([False, True]),
                     tables=_chain_tables(), n_mh=3)
         for a in range(0, 100, chunk):
@@ -239,7 +254,7 @@ def test_slice_rejects_discrete_and_python_fallback_equals_kernel() -> None:
 
     def run(f):  # type: ignore[no-untyped-def]
         cfg = np.array([0.8, 10, 1000.0, 0, 40])
-        ch = _Chain(f, np.array([0.5, 2.0]), np.random.default_rng(3), cfg,
+        ch = _Chain(*_kernel_pair(f), np.array([0.5, 2.0]), np.random.default_rng(3), cfg,
                     window_schedule(40, 30), 1.0, frozen=np.array([False, True]),
                     tables=tables, n_mh=2)
         ch.advance(70)

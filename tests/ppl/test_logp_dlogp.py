@@ -27,9 +27,14 @@ def _reference(q):
             + st.norm(mu.sum() * p, s).logpdf([0.3, -0.1, 0.8]).sum())
 
 
-@pytest.mark.parametrize("mode", ["numpy", "numba"])
+@pytest.mark.parametrize("mode", ["numpy", "numba", "c"])
 def test_logp_dlogp_matches_scipy_and_finite_differences(mode):
     pytest.importorskip(mode) if mode == "numba" else None
+    if mode == "c":
+        from gnomon.ppl.c_logp import available
+
+        if not available():
+            pytest.skip("needs a C compiler")
     f = _model().logp_dlogp_function(mode=mode)
     assert f.n == 4 and f.value_names == ["mu", "s_log__", "p_logodds__"]
     assert f.shapes == [(2,), (), ()]

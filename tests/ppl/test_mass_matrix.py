@@ -28,7 +28,7 @@ from numba import njit
 from gnomon.ppl import nuts
 from gnomon.ppl.sampling import _ess, _split, run_nuts
 
-SIG = nuts.LOGP_SIG
+SIG = nuts.ARRAY_LOGP_SIG
 
 # 5-d: scales D and AR(1) correlations 0.95 ** |i - j| (smallest eigenvalue of R: 0.026)
 _D5 = np.array([1.0, 2.0, 0.5, 3.0, 1.0])
@@ -168,7 +168,7 @@ def test_low_rank_metric_finds_the_correlated_directions() -> None:
 def test_frozen_coordinates_stay_fixed() -> None:
     """A coordinate with inverse mass 0 (a compound step's non-NUTS coordinate) is never moved
     by NUTS, with every metric."""
-    from gnomon.ppl.sampling import _Chain
+    from gnomon.ppl.sampling import _Chain, _kernel_logp
 
     for metric, rank in ((0, 0), (1, 5), (2, 3)):
         cfg = np.zeros(nuts.N_SETTINGS)
@@ -181,7 +181,8 @@ def test_frozen_coordinates_stay_fixed() -> None:
 
         frozen = np.array([False, True, False, False, True])
         q0 = np.array([0.1, 0.7, -0.2, 0.3, -1.1])
-        ch = _Chain(gauss5, q0, np.random.default_rng(3), cfg, window_schedule(300, 100), 1.0,
+        ch = _Chain(_kernel_logp(gauss5, 5), gauss5.py_func, q0, np.random.default_rng(3), cfg,
+                    window_schedule(300, 100), 1.0,
                     rank=rank, frozen=frozen)
         ch.advance(400)
         assert np.all(ch.out_q[:, frozen] == q0[frozen])

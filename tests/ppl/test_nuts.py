@@ -23,7 +23,7 @@ from gnomon.ppl import nuts
 from gnomon.ppl.adaptation import COLLECT, FIND_STEP, TUNE_END, WINDOW_END, window_schedule
 from gnomon.ppl.sampling import bind_numba_program, ess_bulk, rhat, run_nuts
 
-SIG = nuts.LOGP_SIG
+SIG = nuts.ARRAY_LOGP_SIG
 
 
 @njit(SIG, cache=True)
@@ -328,8 +328,9 @@ def test_bound_program_error_is_raised() -> None:
             raise ValueError("bad parameter")
         return np.array(-0.5 * np.sum((q - a) ** 2)), a - q
 
-    f = bind_numba_program(prog, [np.zeros(2)])
-    lp, g = f(np.array([1.0, 0.5]))
+    f = bind_numba_program(prog, [np.zeros(2)], 2)
+    q, g = np.array([1.0, 0.5]), np.zeros(2)
+    lp = f(q.ctypes.data, g.ctypes.data)
     assert lp == -0.625 and g.tolist() == [-1.0, -0.5]
     t = SimpleNamespace(n=2, numba_fn=f, logp_dlogp=None, initial_q=lambda: np.zeros(2))
     with pytest.raises(ValueError, match=r"(?s)raised an error during sampling.*Hint"):

@@ -26,6 +26,7 @@ Command line::
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import hashlib
 import os
@@ -40,6 +41,7 @@ import threading
 import uuid
 import warnings
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +59,7 @@ FLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-fwrapv", "-fno-strict-aliasing
          "-fno-math-errno", "-w")
 
 _LOCK = threading.Lock()
-_MODULES: dict[str, ModuleType] = {}
+_MODULES: dict[str, Any] = {}
 _NAME_LOCKS: dict[str, threading.Lock] = {}
 _STORES: dict[tuple[str, str], diskcache.Store | None] = {}
 
@@ -194,6 +196,34 @@ _import = load_extension
 def load_module(source: str) -> ModuleType:
     """The extension module of generated ``source`` (its name written as ``GN_MODNAME``):
     from this process's memo, the signed disk cache, or compiled now."""
+    return _cached(source, _import)
+
+
+def _library_bytes(name: str, path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def load_library(source: str) -> ctypes.CDLL:
+    """A plain shared library (C functions called through ``ctypes`` or a function pointer,
+    no Python entry point) compiled from generated ``source`` (the machine code from this
+    process's memo, the signed disk cache, or compiled now, as :func:`load_module`).
+
+    Every call loads a **new copy** (from a private temporary file, removed once loaded): the
+    library's static variables belong to the caller alone (``gnomon/ppl/c_logp.py`` keeps the
+    addresses of its data there), where the dynamic loader would hand every caller of one
+    path the same copy."""
+    image = _cached(source, _library_bytes)
+    fd, path = tempfile.mkstemp(prefix="gnomon-lib-", suffix=".so")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(image)
+        return ctypes.CDLL(path)
+    finally:
+        diskcache.discard(path)
+
+
+def _cached(source: str, loader: Any) -> Any:
     name = module_name(source)
     with _LOCK:
         mod = _MODULES.get(name)
@@ -205,14 +235,15 @@ def load_module(source: str) -> ModuleType:
     with lock:
         mod = _MODULES.get(name)
         if mod is None:
-            mod = _load(name, source, store)
+            mod = _load(name, source, store, loader)
             with _LOCK:
                 _MODULES[name] = mod
         return mod
 
 
-def _load(name: str, source: str, store: diskcache.Store | None) -> ModuleType:
-    """Load ``name`` from the signed cache, or compile it (and store it signed)."""
+def _load(name: str, source: str, store: diskcache.Store | None, loader: Any) -> Any:
+    """Load ``name`` from the signed cache, or compile it (and store it signed), with
+    ``loader(name, path)``."""
     signed = os.path.join(store.directory, name + ".so.signed") if store else None
     payload = diskcache.read_signed(store, signed) if store and signed else None
     if payload is not None and store is not None:
@@ -220,7 +251,7 @@ def _load(name: str, source: str, store: diskcache.Store | None) -> ModuleType:
         tmp = os.path.join(store.directory, f".tmp-{uuid.uuid4().hex[:16]}-{name}.so")
         try:
             diskcache.write_atomic(tmp, payload)
-            mod = _import(name, tmp)
+            mod = loader(name, tmp)
         finally:
             diskcache.discard(tmp)
         with contextlib.suppress(OSError):  # evicted meanwhile by another process
@@ -239,7 +270,7 @@ def _load(name: str, source: str, store: diskcache.Store | None) -> ModuleType:
                     diskcache.write_failed(store, e, _warn, "C")
                 else:
                     _after_write(store, n, name)
-            mod = _import(name, so)
+            mod = loader(name, so)
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
     return mod

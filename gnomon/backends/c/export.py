@@ -164,16 +164,41 @@ def export_c(outputs: Any, directory: str | os.PathLike[str], name: str = "gnomo
     c_path = os.path.join(os.fspath(directory), f"{name}.c")
     h_path = os.path.join(os.fspath(directory), f"{name}.h")
     build = f"cc -O2 -std=c99 -fPIC -shared {name}.c -o lib{name}.so -lm"
+    header, source, ins, outs_t = _texts(f, p, name, build)
+    with open(h_path, "w") as fh:
+        fh.write(header)
+    with open(c_path, "w") as fc:
+        fc.write(source)
+    return ExportedC(c_path, h_path, name, ins, outs_t, build)
+
+
+def _texts(f: Any, p: Any, name: str, build: str) -> tuple[str, str, Any, Any]:
+    """``(header, source, inputs, outputs)`` of the exported program ``p`` of ``f``."""
+    program = f.program
     ins = tuple((str(v.name or ("rng" if _dtype(v) != getattr(v.type, "dtype", None)
                                 else f"input{k}")), _dtype(v), _shape(v))
                 for k, v in enumerate(program.inputs))
     outs_t = tuple((_dtype(o), _shape(o)) for o in program.outputs)
-    n_user = len(f.outputs)
-    with open(h_path, "w") as fh:
-        fh.write(_header(name, ins, outs_t, n_user, build, f))
-    with open(c_path, "w") as fc:
-        fc.write(_source(name, p, program))
-    return ExportedC(c_path, h_path, name, ins, outs_t, build)
+    header = _header(name, ins, outs_t, len(f.outputs), build, f)
+    return header, _source(name, p, program), ins, outs_t
+
+
+def standalone_source(f: Any, name: str) -> str:
+    """The C of :func:`export_c` for a Function built with ``mode="c"`` (inside
+    ``linker.batch()``, so never built as an extension module) as one text, the header
+    inlined: for callers that compile it themselves (:func:`gnomon.backends.c.cache.
+    load_library`) and call ``<name>_run`` / ``<name>_free`` through a pointer. Raises
+    :class:`gnomon.errors.NotLoweredError` when a node has no C lowering (exported code
+    cannot call Python), :class:`GnomonValueError` for a program that is not exportable."""
+    from gnomon.backends.c.codegen import generate, is_exportable_program
+
+    program = f.program
+    if not is_exportable_program(program) or any(
+            getattr(v.type, "ndim", 0) > MAX_NDIM for v in program.slot):
+        raise GnomonValueError(f"{name}: the program cannot be exported as C")
+    p = generate(program, "x", python=False)
+    header, source, _, _ = _texts(f, p, name, "")
+    return source.replace(f'#include "{name}.h"', header, 1)
 
 
 def _dtype(v: Any) -> str:
@@ -237,14 +262,16 @@ def _header(name: str, ins: Any, outs: Any, n_user: int, build: str, f: Any) -> 
     return "\n".join(lines)
 
 
-def _const_data(c: Any) -> str:
+def _const_data(c: Any, k: int) -> str:
     from gnomon.backends.c.dispatch import ctype
     from gnomon.backends.c.scalar import literal
 
     data = np.asarray(c.data)
     flat = data.reshape(-1)
     vals = ", ".join(literal(v, data.dtype.name) for v in flat) if flat.size else "0"
-    return f"static const {ctype(data.dtype.name)} gn_const_{id(c):x}[] = {{{vals}}};"
+    # named by slot, not by object: the same graph gives the same text in every process
+    # (the C cache's key is a hash of the text)
+    return f"static const {ctype(data.dtype.name)} gn_const_{k}[] = {{{vals}}};"
 
 
 def _source(name: str, p: Any, program: Any) -> str:
@@ -265,7 +292,7 @@ def _source(name: str, p: Any, program: Any) -> str:
     consts = [c for c in program.constants if c.data is not None]  # None: a draw's size
     if uses_rng:
         parts.insert(parts.index(body), RNG_RUNTIME)
-    parts += [_const_data(c) for c in consts]
+    parts += [_const_data(c, slot[c]) for c in consts]
     run = [f"int {name}_run(const gnomon_input *inputs, gnomon_output *outputs, char *err, "
            "size_t errlen) {",
            f"    gn_arr s[{ns + n_out}];",
@@ -302,7 +329,7 @@ def _source(name: str, p: Any, program: Any) -> str:
     for c in consts:
         data = np.asarray(c.data)
         k = slot[c]
-        run += [f"    s[{k}].nd = {data.ndim}; s[{k}].data = (char *)gn_const_{id(c):x};"]
+        run += [f"    s[{k}].nd = {data.ndim}; s[{k}].data = (char *)gn_const_{k};"]
         run += [f"    s[{k}].shape[{d}] = {n};" for d, n in enumerate(data.shape)]
         run.append(f"    gn_c_strides(&s[{k}], {data.dtype.itemsize});")
     run += ["    if (gn_prog_x(&ctx, s, NULL) < 0) goto fail;"]

@@ -1,0 +1,155 @@
+"""The C route of the sampler's log-density (``gnomon/ppl/c_logp.py``): a model's log-density
+and gradient compiled by the C compiler and called by the NUTS kernel through a C pointer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gnomon.ppl as pm
+import gnomon.tensor as gt
+from gnomon.errors import GnomonRuntimeError, GnomonValueError
+from gnomon.ppl import c_logp
+
+pytestmark = pytest.mark.skipif(not c_logp.available(), reason="needs a C compiler")
+
+KW = {"progressbar": False, "compute_convergence_checks": False,
+      "return_inferencedata": False}
+
+
+def _data_model(x: np.ndarray, y: np.ndarray) -> pm.Model:
+    with pm.Model() as m:
+        xd = pm.Data("x", x)
+        a = pm.Normal("a", 0.0, 2.0)
+        b = pm.Normal("b", 0.0, 2.0)
+        s = pm.HalfNormal("s", 1.0)
+        pm.Normal("y", a + b * xd, s, observed=y, shape=xd.shape)
+    return m
+
+
+def test_c_route_equals_the_reference_and_its_kernel_pointer() -> None:
+    """Route 'c' (with pm.Data bound by pointer) gives NumPy's log-density and gradient from
+    Python and through the kernel's function pointer (called from Numba code)."""
+    from numba import njit, types
+
+    from gnomon.ppl.nuts import LOGP_TYPE
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=7)
+    m = _data_model(x, 1.0 + 2.0 * x + rng.normal(size=7))
+    fc = m.logp_dlogp_function(mode="c")
+    ref = m.logp_dlogp_function(mode="numpy")
+    assert fc.route == "c" and ref.route == "numpy"
+
+    @njit(types.float64(LOGP_TYPE, types.float64[::1], types.float64[::1]))
+    def through_pointer(f, q, g):  # type: ignore[no-untyped-def]
+        return f(q.ctypes.data, g.ctypes.data)
+
+    kernel = fc.kernel_fn
+    assert LOGP_TYPE.signature == kernel.signature()  # the kernel's calling convention
+    for q in rng.normal(size=(4, fc.n)):
+        lp, g = fc.logp_dlogp(q)
+        lp_ref, g_ref = ref.logp_dlogp(q)
+        np.testing.assert_allclose(lp, lp_ref, rtol=1e-12)
+        np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-14)
+        g2 = np.zeros(fc.n)
+        assert through_pointer(kernel, q, g2) == lp
+        np.testing.assert_array_equal(g2, g)
+        lp3, g3 = fc.numba_fn(q)  # the (logp, grad) Numba view of the same pointer
+        assert lp3 == lp and np.array_equal(g3, g)
+
+
+def test_the_generated_c_is_the_same_text_for_the_same_graph() -> None:
+    """The disk cache's key is a hash of the C text: two builds of one model (different Python
+    objects) must give the same text, so a new process finds the library in the cache."""
+    from gnomon.backends.c import linker
+    from gnomon.backends.c.export import standalone_source
+    from gnomon.compile.function import function
+    from gnomon.compile.mode import Mode
+
+    def text() -> str:
+        q = gt.dvector("q")
+        w = gt.constant(np.array([0.5, -1.0, 2.0]))
+        lp = -0.5 * gt.sum((q - w) ** 2) + gt.sum(gt.log1p(gt.exp(q)))
+        with linker.batch():
+            f = function([q], [lp], mode=Mode("c"))
+        return standalone_source(f, "t")
+
+    assert text() == text()
+
+
+def test_sample_on_the_c_route_and_set_data() -> None:
+    """pm.sample's default route is C for a model whose ops all lower to C; the posterior of a
+    conjugate regression (known noise) is right, and after pm.set_data the sampler sees the new
+    data (the library is reused, the data pointers rebound)."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=30)
+    y = 0.5 + 1.5 * x + rng.normal(size=30)
+    with pm.Model() as m:
+        xd = pm.Data("x", x)
+        yd = pm.Data("y_obs", y)
+        b = pm.Normal("b", 0.0, 10.0)
+        pm.Normal("y", b * xd, 1.0, observed=yd, shape=xd.shape)
+
+    def posterior(xv: np.ndarray, yv: np.ndarray) -> tuple[float, float]:
+        prec = 1 / 100 + xv @ xv
+        return float(xv @ yv / prec), float(prec ** -0.5)
+
+    fn = m.logp_dlogp_function(mode="auto")
+    assert fn.route == "c"
+    with m:
+        r1 = pm.sample(600, tune=300, chains=2, random_seed=3, **KW)
+    x2 = rng.normal(size=45) * 2.0
+    y2 = -1.0 * x2 + rng.normal(size=45)
+    with m:
+        pm.set_data({"x": x2, "y_obs": y2})
+        r2 = pm.sample(600, tune=300, chains=2, random_seed=3, **KW)
+    for r, (mean, sd) in ((r1, posterior(x, y)), (r2, posterior(x2, y2))):
+        draws = np.asarray(r["posterior"]["b"])
+        assert abs(draws.mean() - mean) < 5 * sd / np.sqrt(300)
+        assert abs(draws.std() - sd) < 0.15 * sd
+
+
+def test_a_failing_evaluation_stops_sampling_with_the_message() -> None:
+    """A C log-density cannot raise inside the kernel: the failure (here an observed vector
+    longer than the Data it is paired with) is counted and sampling stops with C's message."""
+    with pm.Model() as m:
+        xd = pm.Data("x", np.ones(4))
+        b = pm.Normal("b", 0.0, 1.0)
+        pm.Normal("y", b * xd, 1.0, observed=np.ones(4))
+    fn = m.logp_dlogp_function(mode="c")
+    with m:
+        pm.set_data({"x": np.ones(3)})
+    with pytest.raises(GnomonRuntimeError, match=r"(?s)compiled log-density failed.*Hint"):
+        fn.logp_dlogp(np.zeros(1))
+    # inside the kernel: a chain started on good data, then the data made inconsistent
+    import threading
+
+    from gnomon.ppl.adaptation import window_schedule
+    from gnomon.ppl.sampling import _Chain
+
+    with m:
+        pm.set_data({"x": np.ones(4)})
+    k = fn.kernel_fn
+    k.owner.reset()
+    cfg = np.array([0.8, 10, 1000.0, 0, 20])
+    ch = _Chain(k, fn.logp_dlogp, np.zeros(1), np.random.default_rng(1), cfg,
+                window_schedule(20, 20), 1.0, check=k.owner.failure)
+    with m:
+        pm.set_data({"x": np.ones(3)})
+    assert fn.kernel_fn is k  # the same pointer, the new data bound
+    ch.run(threading.Event())
+    assert isinstance(ch.error, GnomonRuntimeError)
+    assert "failed during sampling: operands could not be broadcast" in str(ch.error)
+    assert "Hint" in str(ch.error) and ch.done < ch.total
+
+
+def test_mode_c_names_the_ops_without_a_c_lowering_and_auto_falls_back() -> None:
+    with pm.Model() as m:
+        x = pm.Normal("x", 0.0, 1.0, shape=3)
+        pm.Potential("p", -gt.sort(x)[0] ** 2)
+    with pytest.raises(GnomonValueError, match=r"(?s)mode='c'.*Sort.*Hint"):
+        m.logp_dlogp_function(mode="c")
+    with pytest.raises(GnomonValueError, match=r"(?s)compile_kwargs.*Hint"):
+        with m:
+            pm.sample(10, tune=10, compile_kwargs={"mode": "jax"}, **KW)
