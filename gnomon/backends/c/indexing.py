@@ -1,7 +1,11 @@
-"""Basic indexing in C: ``Subtensor`` (integers, slices and new axes, constant or given as
-inputs) as a strided view, with Python's rules for negative indices and slice bounds, and
-``IncSubtensor`` (``x[idx] += y`` or ``x[idx] = y`` on a copy of ``x``, ``y`` broadcast). An
-integer index out of bounds fails the call (the reference then raises its ``IndexError``)."""
+"""Indexing in C: ``Subtensor`` (integers, slices and new axes, constant or given as inputs)
+as a strided view, with Python's rules for negative indices and slice bounds, and
+``IncSubtensor`` (``x[idx] += y`` or ``x[idx] = y`` on a copy of ``x``, ``y`` broadcast);
+advanced indexing (``AdvancedSubtensor`` and ``AdvancedIncSubtensor``: integer arrays, integer
+scalars and boolean masks mixed with slices and new axes, NumPy's layout; see the section
+below) and ``Nonzero``. Nothing calls Python: the kernels serve ``gnomon.export_c`` too. An
+index out of bounds fails the call with NumPy's message (``mode="c"`` then replays the call on
+the reference, which raises its ``IndexError`` naming the node)."""
 
 from __future__ import annotations
 
