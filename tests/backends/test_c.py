@@ -429,7 +429,7 @@ def test_concurrent_compiles_of_one_module_leave_one_valid_entry(
     name = cache.module_name(src)
     store = cache._store()
     with ThreadPoolExecutor(2) as pool:
-        mods = list(pool.map(lambda _: cache._load(name, src, store), range(2)))
+        mods = list(pool.map(lambda _: cache._load(name, src, store, cache._import), range(2)))
     assert all(m.__name__ == name for m in mods)
     (entry,) = list((tmp_path / "cache" / "c").iterdir())  # no temporary file left
     payload = diskcache.read_signed(store, str(entry))
