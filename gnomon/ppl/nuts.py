@@ -48,6 +48,7 @@ callable; that path pays Python's cost at every array operation of every leapfro
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 from numba import njit, types
@@ -670,13 +671,28 @@ def run_chain(f, f_lp, q, g, sc, minv, u, lam, w_mean, w_m2, cfg, schedule, out_
 def compiled_kernel():  # type: ignore[no-untyped-def]
     """The compiled kernel (compiled on first use, or loaded from Numba's disk cache)."""
     global _compiled
-    if _compiled is None:
-        # the two functions passed by pointer, for their signatures (or from the cache)
-        _find_step_size.compile(_FIND_SIG.args)
-        _transition.compile(_TRANSITION_SIG.args)
-        _mh_block.compile(_MH_SIG.args)
-        _compiled = njit(_SIG, cache=True, nogil=True)(_run_chain)
+    with _KERNEL_LOCK:
+        if _compiled is None:
+            # the functions passed by pointer, for their signatures (or from the cache)
+            _find_step_size.compile(_FIND_SIG.args)
+            _transition.compile(_TRANSITION_SIG.args)
+            _mh_block.compile(_MH_SIG.args)
+            _compiled = njit(_SIG, cache=True, nogil=True)(_run_chain)
     return _compiled
+
+
+_KERNEL_LOCK = threading.Lock()
+
+
+def preload() -> None:
+    """Start loading (or compiling) the kernel in a background thread, once per process.
+
+    ``pm.sample`` calls it before it compiles the model: loading the kernel from Numba's disk
+    cache (about 0.5-1 s) then overlaps the C compiler's run on the model, which releases the
+    GIL; :func:`compiled_kernel` waits for it."""
+    if _compiled is None and not _KERNEL_LOCK.locked():
+        threading.Thread(target=compiled_kernel, daemon=True,
+                         name="gnomon-nuts-kernel").start()
 
 
 def _numba_callables() -> tuple[type, ...]:

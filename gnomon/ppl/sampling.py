@@ -860,6 +860,8 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
                                   "see help(pm.sample) for the arguments gnomon supports"))
     m = modelcontext(model)
     mode = _compile_mode(compile_kwargs)
+    if nuts_sampler in ("pymc", "gnomon"):
+        _nuts.preload()  # the kernel loads while the model compiles
     plan = None
     nuts_step = NUTS()
     if step is not None or m.discrete_value_vars:
