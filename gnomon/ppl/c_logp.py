@@ -151,9 +151,10 @@ class CLogp:
         self.refresh()
         g = np.empty(self.n)
         lp = ctypes.c_double()
-        err = ctypes.create_string_buffer(512)
-        rc = self._status(q.ctypes.data, g.ctypes.data, ctypes.byref(lp), err, 512)
-        if rc != 0:
+        if self._status(q.ctypes.data, g.ctypes.data, ctypes.byref(lp), None, 0) != 0:
+            # again for the message (an evaluation is deterministic)
+            err = ctypes.create_string_buffer(512)
+            self._status(q.ctypes.data, g.ctypes.data, ctypes.byref(lp), err, 512)
             raise GnomonRuntimeError(with_hint(
                 f"the model's compiled log-density failed: {err.value.decode(errors='replace')}",
                 "check the shapes of pm.Data values (pm.set_data) against the model; "

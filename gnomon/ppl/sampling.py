@@ -980,10 +980,19 @@ def _stats(raw: dict[str, np.ndarray], res: NutsResult | None = None,
 
 def _observed(m: Any) -> dict[str, np.ndarray]:
     out = {}
+    from gnomon.compile.shared import SharedVariable
+    from gnomon.graph.basic import Constant
+
     for rv in m.observed_RVs:
         data = m.rvs_to_data[rv]
         try:
-            out[rv.name] = np.asarray(data.eval())
+            # (no compile for the usual cases: an eval() compiles a function, 0.1 s each)
+            if isinstance(data, Constant):
+                out[rv.name] = np.asarray(data.data)
+            elif isinstance(data, SharedVariable):
+                out[rv.name] = np.array(data.get_value(borrow=True))
+            else:
+                out[rv.name] = np.asarray(data.eval(mode="numpy"))
         except Exception:
             continue
     return out
