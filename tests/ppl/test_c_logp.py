@@ -9,6 +9,7 @@ import pytest
 import gnomon.ppl as pm
 import gnomon.tensor as gt
 from gnomon.errors import GnomonRuntimeError, GnomonValueError
+from gnomon.gradient import grad as gnomon_grad
 from gnomon.ppl import c_logp
 
 pytestmark = pytest.mark.skipif(not c_logp.available(), reason="needs a C compiler")
@@ -153,3 +154,31 @@ def test_mode_c_names_the_ops_without_a_c_lowering_and_auto_falls_back() -> None
     with pytest.raises(GnomonValueError, match=r"(?s)compile_kwargs.*Hint"):
         with m:
             pm.sample(10, tune=10, compile_kwargs={"mode": "jax"}, **KW)
+
+
+def test_two_translation_units_give_the_one_unit_results() -> None:
+    """A library compiled as two translation units in parallel (the kernels split between
+    them) computes what the one-unit library does."""
+    from gnomon.backends.c import cache, linker
+    from gnomon.backends.c.export import standalone_source
+    from gnomon.compile.function import function
+    from gnomon.compile.mode import Mode
+
+    q = gt.dvector("q")
+    w = gt.constant(np.linspace(-1.0, 1.0, 6))
+    lp = gt.sum(-0.5 * (q - w) ** 2 * gt.exp(-q)) + gt.sum(gt.log1p(gt.exp(q[:3] * q[3:])))
+    (g,) = gnomon_grad(lp, [q])
+    with linker.batch():
+        f = function([q], [lp, g], mode=Mode("c"))
+    entry = c_logp._ENTRY.format(n=6, nsh=0, name="u")
+    one = standalone_source(f, "u", units=1)
+    two = standalone_source(f, "u", units=2)
+    assert cache.UNIT_SPLIT not in one and two.count(cache.UNIT_SPLIT) == 1
+    libs = [c_logp.CLogp(cache.load_library(src.replace(cache.UNIT_SPLIT, entry + "\n"
+                                                        + cache.UNIT_SPLIT, 1)
+                                            if cache.UNIT_SPLIT in src else src + entry), 6, [])
+            for src in (one, two)]
+    for x in np.random.default_rng(2).normal(size=(3, 6)):
+        (lp1, g1), (lp2, g2) = (lib(x) for lib in libs)
+        np.testing.assert_allclose(lp1, lp2, rtol=1e-14)
+        np.testing.assert_allclose(g1, g2, rtol=1e-14)
