@@ -10,7 +10,11 @@ same priors):
 
 Systems (a row for each one installed):
 
-* ``gnomon``: ``pm.sample`` (gnomon's compiled NUTS, chains in 2 threads);
+* ``gnomon``: ``pm.sample`` (gnomon's compiled NUTS, chains in 2 threads), the log-density
+  compiled by its default route (``compile_kwargs={"mode": "auto"}``: the C compiler when the
+  machine has one, ``gnomon/ppl/c_logp.py``);
+* ``gnomon-numba``: the same with the log-density compiled by Numba
+  (``compile_kwargs={"mode": "numba"}``);
 * ``gnomon-numpyro`` / ``gnomon-blackjax``: ``pm.sample(nuts_sampler=...)``, the model compiled
   with gnomon's JAX backend, sampled by NumPyro's / BlackJAX's NUTS;
 * ``pymc``: PyMC's ``pm.sample`` (its own NUTS, 2 processes);
@@ -29,6 +33,9 @@ happens inside the sampling call and counts there), and the **minimum bulk ESS**
 variables (ArviZ), divided by that wall time. Each system runs ``--runs`` times (default 2)
 in fresh processes with the same compilation caches, so the first run of a session shows cold
 caches (gnomon's sampler kernel compiles once per machine) and the later ones warm caches.
+``--fresh-cache`` gives every gnomon run an empty gnomon cache (``GNOMON_CACHE_DIR``), so each
+shows the cold compile of a model never seen before (the NUTS kernel, which does not depend on
+the model, stays in Numba's cache).
 
 **Two Python environments.** The gnomon rows run in this interpreter (gnomon's ``.venv``, with
 the numba gnomon is installed with); the peers (``pymc``, ``nutpie``, ``numpyro``) run in the
@@ -44,7 +51,8 @@ caches) <= 1 s.
 
 Run: ``./dev bench sampling_bench`` or ``.venv/bin/python bench/sampling_bench.py [--runs 2]
 [--draws 1000 --tune 1000] [--models eight_schools,radon]
-[--only gnomon,gnomon-numpyro,gnomon-blackjax,pymc,nutpie,numpyro] [--peers-python PATH]``
+[--only gnomon,gnomon-numba,gnomon-numpyro,gnomon-blackjax,pymc,nutpie,numpyro]
+[--peers-python PATH] [--fresh-cache]``
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -165,6 +174,8 @@ def child(system: str, model: str, seed: int, draws: int, tune: int) -> dict[str
         kw: dict[str, Any] = {}
         if system == "nutpie":
             kw["nuts_sampler"] = "nutpie"
+        elif system == "gnomon-numba":
+            kw["compile_kwargs"] = {"mode": "numba"}
         elif system.startswith("gnomon-"):
             kw["nuts_sampler"] = system.split("-")[1]
         with m:
@@ -186,8 +197,9 @@ def child(system: str, model: str, seed: int, draws: int, tune: int) -> dict[str
             "mu_mean": float(idata.posterior[FREE[model][0]].mean())}
 
 
-SYSTEMS = "gnomon,gnomon-numpyro,gnomon-blackjax,pymc,nutpie,numpyro"
-NEEDS = {"gnomon": ["gnomon"], "gnomon-numpyro": ["gnomon", "jax", "numpyro"],
+SYSTEMS = "gnomon,gnomon-numba,gnomon-numpyro,gnomon-blackjax,pymc,nutpie,numpyro"
+NEEDS = {"gnomon": ["gnomon"], "gnomon-numba": ["gnomon"],
+         "gnomon-numpyro": ["gnomon", "jax", "numpyro"],
          "gnomon-blackjax": ["gnomon", "jax", "blackjax"], "pymc": ["pymc"],
          "nutpie": ["pymc", "nutpie"], "numpyro": ["jax", "numpyro"]}
 
@@ -222,6 +234,8 @@ def measure(system: str, model: str, a: argparse.Namespace, python: str) -> list
         # two XLA host devices: the JAX systems' 2 chains run in parallel (pmap)
         env = {**os.environ, "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") +
                                            " --xla_force_host_platform_device_count=2").strip()}
+        if a.fresh_cache and system.startswith("gnomon"):
+            env["GNOMON_CACHE_DIR"] = tempfile.mkdtemp(prefix="gnomon-bench-cache-")
         p = subprocess.run([python, __file__, "--child", system, model, "--seed", str(r + 1),
                             "--draws", str(a.draws), "--tune", str(a.tune)],
                            capture_output=True, text=True, env=env)
@@ -277,6 +291,8 @@ def main() -> None:
     ap.add_argument("--peers-python", default=None,
                     help="interpreter with PyMC, nutpie and NumPyro (default: "
                          "$GNOMON_PEERS_PYTHON or .venv-peers/bin/python)")
+    ap.add_argument("--fresh-cache", action="store_true",
+                    help="an empty gnomon cache for every gnomon run (cold compiles)")
     ap.add_argument("--child", nargs=2, metavar=("SYSTEM", "MODEL"))
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
