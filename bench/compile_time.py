@@ -30,6 +30,11 @@ too) and ``pytensor`` (if importable; an optional bench dependency, gnomon never
 ``--gil`` measures, for eight-schools under ``tiered='async'``, how long the background compile
 takes with an idle and with a busy foreground, and the first tier's call time meanwhile.
 
+``--calls`` measures goal 3 instead: the time of a call of ``a + b`` on two float64 arrays
+(0-d and vectors of 10 and 1,000 elements), gnomon with its default checks and with
+``trust_input``, PyTensor's C backend (default and ``trust_input``), ``jax.jit`` and
+``np.add`` on the same arrays, CPU time of the calling thread, in one process, three rounds.
+
 ``--profile CASE`` runs one cold ``numba-final`` child of ``CASE`` under cProfile and prints
 where the time went, by component (rewrite, lowering, Numba's bytecode analysis and type
 inference, lowering to LLVM IR, LLVM optimisation and code generation, cache I/O).
@@ -335,6 +340,95 @@ def gil(repeat: int) -> None:
                       flush=True)
 
 
+# --- call overhead (goal 3) ---------------------------------------------------------------------
+
+CALL_SIZES = (0, 10, 1000)  # 0: 0-d arrays; else the length of two float64 vectors
+
+
+def calls(rounds: int, number: int, repeat: int) -> None:
+    """Goal 3: the time of a call of ``a + b`` on two float64 arrays (0-d, and vectors of
+    ``CALL_SIZES``), per call, CPU time of this thread (``time.thread_time_ns``, which the
+    machine's load inflates less than wall time), best of ``repeat`` x ``number`` calls, for
+    gnomon (default checks, ``trust_input``), PyTensor's C backend (``mode='FAST_RUN'``,
+    default and ``trust_input``), ``jax.jit`` (NumPy arguments, ``block_until_ready``) and
+    ``np.add`` on the same arrays (the floor), in one process, ``rounds`` times."""
+    import numpy as np
+
+    sys.path.insert(0, ROOT)
+    import gnomon
+    import gnomon.tensor as gt
+    from gnomon.compile import tiered
+
+    def best(fn: Any, n: int = number) -> float:
+        t = float("inf")
+        for _ in range(repeat):
+            t0 = time.thread_time_ns()
+            for _ in range(n):
+                fn()
+            t = min(t, (time.thread_time_ns() - t0) / n)
+        return t / 1000.0
+
+    peers: dict[str, Any] = {}
+    try:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        peers["jax"] = jax
+    except ImportError:
+        pass
+    try:
+        import pytensor
+        import pytensor.tensor as pt
+
+        peers["pytensor"] = (pytensor, pt)
+    except ImportError:
+        pass
+    cols = ["gnomon", "gnomon trust", "pytensor C", "pytensor C trust", "jax.jit", "np.add"]
+    fns: dict[int, dict[str, Any]] = {}
+    for n in CALL_SIZES:
+        rng = np.random.default_rng(n)
+        x, y = (np.asarray(rng.normal()), np.asarray(rng.normal())) if n == 0 else \
+            (rng.normal(size=n), rng.normal(size=n))
+        a, b = (gt.dscalar("a"), gt.dscalar("b")) if n == 0 else (gt.dvector("a"), gt.dvector("b"))
+        f = gnomon.function([a, b], a + b)  # the default: tiered, Numba
+        g = gnomon.function([a, b], a + b)
+        f(x, y), g(x, y)
+        tiered.wait(f), tiered.wait(g)
+        g.trust_input = True
+        f(x, y), g(x, y)
+        assert np.array_equal(f(x, y), x + y) and np.array_equal(g(x, y), x + y)
+        row = {"gnomon": lambda f=f, x=x, y=y: f(x, y),
+               "gnomon trust": lambda g=g, x=x, y=y: g(x, y),
+               "np.add": lambda x=x, y=y: np.add(x, y)}
+        if "pytensor" in peers:
+            ptn, pt = peers["pytensor"]
+            pa, pb = (pt.dscalar(), pt.dscalar()) if n == 0 else (pt.dvector(), pt.dvector())
+            pf = ptn.function([pa, pb], pa + pb, mode="FAST_RUN")
+            pg = ptn.function([pa, pb], pa + pb, mode="FAST_RUN")
+            pg.trust_input = True
+            row["pytensor C"] = lambda pf=pf, x=x, y=y: pf(x, y)
+            row["pytensor C trust"] = lambda pg=pg, x=x, y=y: pg(x, y)
+        if "jax" in peers:
+            jf = peers["jax"].jit(lambda p, q: p + q)
+            jf(x, y).block_until_ready()
+            row["jax.jit"] = lambda jf=jf, x=x, y=y: jf(x, y).block_until_ready()
+        fns[n] = row
+    print(f"call of a + b, us per call (thread CPU time, best of {repeat} x {number}; "
+          f"jax.jit {number // 10}):")
+    print(f"  {'arrays':<11}" + "".join(f"{c:>17}" for c in cols) + "   load")
+    for r in range(rounds):
+        for n, row in fns.items():
+            ts = {c: best(fn, number // 10 if c == "jax.jit" else number)
+                  for c, fn in row.items()}
+            what = "0-d" if n == 0 else f"{n}-vector"
+            print(f"  {what:<11}" + "".join(f"{fmt_us(ts.get(c)):>17}" for c in cols)
+                  + f"   {os.getloadavg()[0]:.1f}", flush=True)
+
+
+def fmt_us(t: float | None) -> str:
+    return "-" if t is None else f"{t:.2f}"
+
+
 def _available(backend: str) -> bool:
     mod = {"jax": "jax", "jax.jit": "jax", "pytensor": "pytensor"}.get(backend)
     if mod is None:
@@ -483,6 +577,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--profile", choices=CASES, help="profile one cold compile instead")
     p.add_argument("--gil", action="store_true",
                    help="measure the GIL's effect of a background compile instead")
+    p.add_argument("--calls", action="store_true",
+                   help="measure the call overhead of a + b (goal 3) instead, with the peers")
     a = p.parse_args(argv)
     import platform
 
@@ -493,6 +589,9 @@ def main(argv: list[str]) -> int:
         return 0
     if a.gil:
         gil(a.repeat)
+        return 0
+    if a.calls:
+        calls(rounds=max(a.repeat, 3), number=20000, repeat=15)
         return 0
     measure(a.cases, a.backends, a.repeat, a.timeout, a.final_timeout)
     return 0

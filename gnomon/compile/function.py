@@ -242,18 +242,23 @@ class Function:
             tests += [f"a{k}.flags.{name}" for name in flags]
         names = [f"a{k}" for k in range(self._n)]
         env.update({f"_c{j}": c for j, c in enumerate(e.extra)})
+        env["_M"] = _MISSING
         call = f"_entry({', '.join(names + [f'_c{j}' for j in range(len(e.extra))])})"
         ret = f"{call}[0]" if self._single else f"list({call})"
-        unpack = f"        {''.join(n + ', ' for n in names)}= args\n" if names else ""
-        cond = " and ".join(tests) or "True"
-        src = ("def call(*args, **kwargs):\n"
-               f"    if not kwargs and len(args) == {self._n}:\n{unpack}"
-               f"        if {cond}:\n"
-               "            try:\n"
-               f"                return {ret}\n"
-               "            except Exception:\n"
-               "                pass\n"
-               "    return _usual(*args, **kwargs)\n")
+        # Positional-only parameters with a default (a keyword argument named like one goes
+        # to ``kw``, and a call with fewer arguments binds), cheaper than unpacking ``*args``:
+        # the last one given means all are.
+        params = "".join(f"{n}=_M, " for n in names) + ("/, " if names else "")
+        given = [f"{names[-1]} is not _M"] if names else []
+        cond = " and ".join(["not rest", "not kw", *given, *tests])
+        src = (f"def call({params}*rest, **kw):\n"
+               f"    if {cond}:\n"
+               "        try:\n"
+               f"            return {ret}\n"
+               "        except Exception:\n"
+               "            pass\n"
+               f"    return _usual({''.join(f'*(() if {n} is _M else ({n},)), ' for n in names)}"
+               "*rest, **kw)\n")
         exec(compile(src, "<gnomon direct call>", "exec"), env)
         return env["call"]  # type: ignore[no-any-return]
 
