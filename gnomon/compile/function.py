@@ -154,12 +154,12 @@ class Function:
         self._entry: EntryPoint | None = None
         self._find_direct = (compiled.direct if self._plain and not shared_inputs else None)
         self._usual = _usual_call(weakref.ref(self))
-        self._call: Callable[..., Any] = self._usual
 
     # ``f(*args)`` is ``f._call(*args)``: the generated direct call once there is one (see
-    # _direct_call), else the usual path (_call_usual). A property whose getter is C code
-    # (attrgetter), so a call runs no Python frame of Function's own: ~0.1 us of the ~1 us
-    # of a trust_input call of ``a + b``.
+    # _direct_call; an attribute of the instance), else the usual path (the method
+    # ``_call_usual``). A property whose getter is C code (attrgetter), so a direct call runs
+    # no Python frame of Function's own: ~0.1 us of the ~1 us of a trust_input call of
+    # ``a + b``.
     __call__ = _CallSlot(operator.attrgetter("_call"),
                          doc="Call the function with one value per input, positionally or by "
                              "name (see the class docstring).")
@@ -174,7 +174,17 @@ class Function:
     @trust_input.setter
     def trust_input(self, value: bool) -> None:
         self._trust = bool(value)
-        self._call = self._direct_call() or self._usual
+        self._set_call()
+
+    def _set_call(self) -> None:
+        """``f._call``: the direct call for the current ``trust_input`` where there is one,
+        else the method ``_call_usual`` (not stored: a bound method of itself would make the
+        function a reference cycle, freed only by the garbage collector)."""
+        direct = self._direct_call()
+        if direct is not None:
+            self._call = direct
+        else:
+            self.__dict__.pop("_call", None)
 
     def _call_usual(self, *args: Any, **kwargs: Any) -> Any:
         """A call that the direct call does not take (or any call before there is one)."""
@@ -188,8 +198,9 @@ class Function:
                     f(a) for f, a in zip(self._checkers, args)]
             if self._plain and not self._shared:
                 results = self._execute(values)
-                if self._find_direct is not None:
-                    self._look_for_direct()
+                find = self._find_direct
+                if find is not None:
+                    self._look_for_direct(find)
                 return results[0] if self._single else results
             return self._call_values(values)
         n = self._n
@@ -206,15 +217,17 @@ class Function:
             values = [f(a) for f, a in zip(self._checkers, args)]
         return self._call_values(values)
 
-    def _look_for_direct(self) -> None:
-        """Ask the backend for its entry point (after a call made on the usual path, which
-        compiles what the entry point needs); stop asking once it has one."""
-        assert self._find_direct is not None
-        entry = self._find_direct()
+    _call: Callable[..., Any] = _call_usual
+
+    def _look_for_direct(self, find: Callable[[], EntryPoint | None]) -> None:
+        """Ask the backend for its entry point (``find``: ``CompiledProgram.direct``), after
+        a call made on the usual path, which compiles what the entry point needs; stop asking
+        once it has one. (Threads may do this at once: each finds the same.)"""
+        entry = find()
         if entry is not None:
             self._entry = entry
             self._find_direct = None
-            self._call = self._direct_call() or self._usual
+            self._set_call()
 
     def _direct_call(self) -> Callable[..., Any] | None:
         """``call(*args, **kwargs)``: the backend's entry point (``self._entry``) for the

@@ -7,6 +7,8 @@ everything else down the usual path, with the usual results and errors."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import numpy as np
@@ -197,6 +199,17 @@ def test_array_inputs_take_the_entry_point_behind_every_check() -> None:
     x32 = xv.astype("float32")
     _same(f(x32, mv), _ref(x32, mv))  # converted again
     assert len(usual) == 8
+    # the direct call holds no reference to the function: dropped, it is freed at once
+    # (no reference cycle left for the garbage collector)
+    ref = weakref.ref(f)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del f
+        assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def test_entry_point_of_a_tiered_function_after_the_switch() -> None:
