@@ -359,14 +359,21 @@ def calls(rounds: int, number: int, repeat: int) -> None:
     import gnomon.tensor as gt
     from gnomon.compile import tiered
 
-    def best(fn: Any, n: int = number) -> float:
-        t = float("inf")
+    def batch(fn: Any, n: int) -> float:
+        t0 = time.thread_time_ns()
+        for _ in range(n):
+            fn()
+        return (time.thread_time_ns() - t0) / n / 1000.0
+
+    def best(row: dict[str, Any]) -> dict[str, float]:
+        # the columns take turns, batch by batch, so that a busy moment of the shared
+        # machine slows all of them rather than one (the ratios stay fair)
+        ts = dict.fromkeys(row, float("inf"))
         for _ in range(repeat):
-            t0 = time.thread_time_ns()
-            for _ in range(n):
-                fn()
-            t = min(t, (time.thread_time_ns() - t0) / n)
-        return t / 1000.0
+            for c, fn in row.items():
+                n = number // 10 if c == "jax.jit" else number
+                ts[c] = min(ts[c], batch(fn, n))
+        return ts
 
     peers: dict[str, Any] = {}
     try:
@@ -413,13 +420,12 @@ def calls(rounds: int, number: int, repeat: int) -> None:
             jf(x, y).block_until_ready()
             row["jax.jit"] = lambda jf=jf, x=x, y=y: jf(x, y).block_until_ready()
         fns[n] = row
-    print(f"call of a + b, us per call (thread CPU time, best of {repeat} x {number}; "
-          f"jax.jit {number // 10}):")
+    print(f"call of a + b, us per call (thread CPU time, best of {repeat} x {number}, the "
+          f"columns taking turns; jax.jit {number // 10}):")
     print(f"  {'arrays':<11}" + "".join(f"{c:>17}" for c in cols) + "   load")
     for r in range(rounds):
         for n, row in fns.items():
-            ts = {c: best(fn, number // 10 if c == "jax.jit" else number)
-                  for c, fn in row.items()}
+            ts = best(row)
             what = "0-d" if n == 0 else f"{n}-vector"
             print(f"  {what:<11}" + "".join(f"{fmt_us(ts.get(c)):>17}" for c in cols)
                   + f"   {os.getloadavg()[0]:.1f}", flush=True)
