@@ -115,7 +115,9 @@ def elemwise_source(node: Apply, inplace: int | None = None) -> str:
     # an input with a static length-1 dimension is not full-shape unless nd == 0; such
     # inputs go through the strided loop (stride 0 on that dimension)
     full = [k for k in arrays if all(s != 1 for s in static[k])]
-    if len(full) == len(arrays):
+    # (a 0-d node has one element: the strided block below reads and writes it without the
+    # flat loop's checks and vector loop, which only cost the C compiler time)
+    if len(full) == len(arrays) and nd > 0:
         body.append(f"if ({' && '.join(contig) or '1'}) {{")
         body += ["    " + ln for ln in ptrs]
         # omp simd (with GNOMON_VECMATH): no dependence between iterations (an in-place
