@@ -135,7 +135,7 @@ def export_c(outputs: Any, directory: str | os.PathLike[str], name: str = "gnomo
 
             inputs = [v for v in graph_inputs(outs, include_constants=False)
                       if not isinstance(v, Constant | SharedVariable)]
-        with linker.batch():  # generated, never built: export needs only the program
+        with linker.export_only():  # export needs only the rewritten program
             f = function(list(inputs), outs, mode=Mode("c"), on_unused_input="ignore")
     program = f.program
     if not is_exportable_program(program):
@@ -184,7 +184,8 @@ def _header_of(f: Any, name: str, build: str) -> tuple[str, Any, Any]:
 
 def standalone_source(f: Any, name: str, units: int = 1) -> str:
     """The C of :func:`export_c` for a Function built with ``mode="c"`` (inside
-    ``linker.batch()``, so never built as an extension module) as one text, the header
+    ``linker.export_only()`` or ``linker.batch()``, so never built as an extension module)
+    as one text, the header
     inlined: for callers that compile it themselves (:func:`gnomon.backends.c.cache.
     load_library`) and call ``<name>_run`` / ``<name>_free`` through a pointer. Raises
     :class:`gnomon.errors.NotLoweredError` when a node has no C lowering (exported code

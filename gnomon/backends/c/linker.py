@@ -260,6 +260,27 @@ def batch() -> Iterator[None]:
         _BATCH.pending = prev
 
 
+@contextlib.contextmanager
+def export_only() -> Iterator[None]:
+    """Programs compiled inside (in this thread) are rewritten and scheduled but get no
+    extension-module code: for a caller that writes them as standalone C itself
+    (:func:`gnomon.backends.c.export.standalone_source`, the sampler's log-density in
+    ``gnomon/ppl/c_logp.py``), where that code was generated only to be dropped (radon's
+    log-density: about 15 ms). Calling such a function raises."""
+    prev = getattr(_BATCH, "export_only", False)
+    _BATCH.export_only = True
+    try:
+        yield
+    finally:
+        _BATCH.export_only = prev
+
+
+def _not_built(values: list[Any]) -> list[Any]:
+    raise GnomonRuntimeError(with_hint(
+        "this function was compiled inside gnomon.backends.c.linker.export_only(): it has "
+        "no extension-module code to run", "compile it again outside export_only()"))
+
+
 #: a batch of more programs than this is split into modules compiled in parallel
 _CHUNK = 64
 
@@ -295,6 +316,8 @@ def compile_program(program: Program) -> CompiledProgram:
     if not is_array_program(program):
         ref = reference(program)
         return CompiledProgram(run=ref.run, state=CProgram([], {}, reference_only=True))
+    if getattr(_BATCH, "export_only", False):
+        return CompiledProgram(run=_not_built, state=CProgram([], {}))
     p = generate(program, "p")
     box: list[Any] = []
     if pending is not None:
