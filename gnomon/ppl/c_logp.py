@@ -24,14 +24,17 @@ library counts failures and keeps the first message, and the sampler stops with 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from gnomon.errors import GnomonRuntimeError, with_hint
 
-__all__ = ["CLogp", "build_c_logp"]
+__all__ = ["CLogp", "build_c_logp", "overlapping"]
 
 _NAME = "gnlp"
 
@@ -209,6 +212,28 @@ def available() -> bool:
     return True
 
 
+def _probe_compiler() -> None:
+    from gnomon.backends.c import cache
+    from gnomon.errors import BackendUnavailableError
+
+    with contextlib.suppress(BackendUnavailableError):
+        cache.versions()
+
+
+@contextlib.contextmanager
+def overlapping(callback: Callable[[], None]) -> Iterator[None]:
+    """Around the compile of a model's log-density: the C compiler's version and target
+    (two compiler subprocesses, part of the cache key) are read in a background thread
+    meanwhile, and ``callback`` runs once the C compiler has started on the model
+    (:func:`gnomon.backends.c.cache.when_compiling`), not before: ``pm.sample`` loads the
+    NUTS kernel there, which would otherwise compete for the GIL with the code generation."""
+    from gnomon.backends.c import cache
+
+    threading.Thread(target=_probe_compiler, daemon=True, name="gnomon-cc-probe").start()
+    with cache.when_compiling(callback):
+        yield
+
+
 def build_c_logp(q: Any, outputs: list[Any], n: int) -> CLogp:
     """Compile ``outputs = [logp, grad]`` (graphs of the float64 vector ``q`` of length ``n``
     and of shared variables) with the C compiler.
@@ -224,7 +249,7 @@ def build_c_logp(q: Any, outputs: list[Any], n: int) -> CLogp:
     from gnomon.compile.mode import Mode
 
     cache.compiler()
-    with linker.batch():  # generated, never built as an extension module
+    with linker.export_only():  # rewritten and scheduled; the C is written below
         f = function([q], outputs, mode=Mode("c"), on_unused_input="ignore",
                      no_default_updates=True)
     # two translation units, compiled at once (a cold compile in about half the time on

@@ -15,6 +15,7 @@ not on the thread schedule or the number of cores.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import sys
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from gnomon.errors import GnomonRuntimeError, GnomonValueError, with_hint
+from gnomon.ppl import c_logp
 from gnomon.ppl import nuts as _nuts
 from gnomon.ppl.adaptation import metric_update_window, window_schedule
 
@@ -860,7 +862,8 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
                                   "see help(pm.sample) for the arguments gnomon supports"))
     m = modelcontext(model)
     mode = _compile_mode(compile_kwargs)
-    if nuts_sampler in ("pymc", "gnomon"):
+    native = nuts_sampler in ("pymc", "gnomon")
+    if native and mode == "numba":
         _nuts.preload()  # the kernel loads while the model compiles
     plan = None
     nuts_step = NUTS()
@@ -885,15 +888,19 @@ def sample(draws: int = 1000, *, tune: int = 1000, chains: int | None = None,
             compute_convergence_checks=compute_convergence_checks,
             return_inferencedata=return_inferencedata, idata_kwargs=idata_kwargs,
             nuts_sampler_kwargs=nuts_sampler_kwargs)
-    if step is not None or m.discrete_value_vars:
-        plan = make_plan(m, step, initvals, mode=mode)
+    # C route: the kernel loads once the C compiler runs (it releases the GIL); loading it
+    # earlier slowed the Python code generating the C by as much (c_logp.overlapping)
+    with c_logp.overlapping(_nuts.preload) if mode != "numba" else contextlib.nullcontext():
+        if step is not None or m.discrete_value_vars:
+            plan = make_plan(m, step, initvals, mode=mode)
+        if plan is None:
+            fn = m.logp_dlogp_function(initvals=initvals, mode=mode)
+    _nuts.preload()  # (a cache hit or the Numba route: now)
     if cores is None:
         cores = min(4, _default_cores())  # PyMC's default
     if chains is None:
         chains = max(2, cores)
-    if plan is None:
-        fn = m.logp_dlogp_function(initvals=initvals, mode=mode)
-    else:  # a compound step (gnomon/ppl/compound.py)
+    if plan is not None:  # a compound step (gnomon/ppl/compound.py)
         fn = plan.fn
         _log.info("CompoundStep\n%s", plan.describe())
     numba_fn = _model_kernel_logp(fn)

@@ -182,3 +182,42 @@ def test_two_translation_units_give_the_one_unit_results() -> None:
         (lp1, g1), (lp2, g2) = (lib(x) for lib in libs)
         np.testing.assert_allclose(lp1, lp2, rtol=1e-14)
         np.testing.assert_allclose(g1, g2, rtol=1e-14)
+
+
+def test_export_only_writes_the_batch_source_and_cannot_run() -> None:
+    """A function compiled inside ``linker.export_only()`` (no extension-module code, as the
+    sampler's C route compiles) exports the same C as one compiled inside ``batch()``, and
+    calling it raises instead of running nothing."""
+    from gnomon.backends.c import linker
+    from gnomon.backends.c.export import standalone_source
+    from gnomon.compile.function import function
+    from gnomon.compile.mode import Mode
+
+    q = gt.dvector("q")
+    lp = gt.sum(-0.5 * q ** 2 * gt.exp(-q)) + gt.log1p(gt.exp(q[0]))
+    (g,) = gnomon_grad(lp, [q])
+    with linker.export_only():
+        f = function([q], [lp, g], mode=Mode("c"))
+    with linker.batch():
+        f2 = function([q], [lp, g], mode=Mode("c"))
+    assert standalone_source(f, "u", units=2) == standalone_source(f2, "u", units=2)
+    with pytest.raises(GnomonRuntimeError, match="export_only"):
+        f(np.zeros(3))
+
+
+def test_when_compiling_runs_its_callback_once_the_compiler_starts() -> None:
+    """``cache.when_compiling``: the callback runs once when a compile starts the compiler
+    (where pm.sample starts loading the NUTS kernel), not for a library already loaded."""
+    import uuid
+
+    from gnomon.backends.c import cache
+
+    calls: list[int] = []
+    src = f"/* {uuid.uuid4().hex} */\ndouble gn_when_compiling(double x) {{ return 2 * x; }}\n"
+    with cache.when_compiling(lambda: calls.append(1)):
+        cache.load_library(src)
+        cache.load_library(src)  # this process's memo: no compiler
+    assert calls == [1]
+    with cache.when_compiling(lambda: calls.append(2)):
+        cache.load_library(src)
+    assert calls == [1]
