@@ -311,12 +311,13 @@ def _build(pending: _Pending) -> None:
 def compile_program(program: Program) -> CompiledProgram:
     """Compile ``program`` to ``run(values) -> outputs`` (see the module docstring)."""
     pending: _Pending | None = getattr(_BATCH, "pending", None)
-    if pending is None:
+    export = getattr(_BATCH, "export_only", False)
+    if pending is None and not export:
         cache.compiler()  # a clear error now if there is no C compiler (export needs none)
     if not is_array_program(program):
         ref = reference(program)
         return CompiledProgram(run=ref.run, state=CProgram([], {}, reference_only=True))
-    if getattr(_BATCH, "export_only", False):
+    if export:
         return CompiledProgram(run=_not_built, state=CProgram([], {}))
     p = generate(program, "p")
     box: list[Any] = []
