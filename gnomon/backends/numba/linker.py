@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numba.core.errors import NumbaError
 
-from gnomon.backends.numba import cache
+from gnomon.backends.numba import cache, release
 from gnomon.backends.numba.dispatch import numba_funcify
 from gnomon.backends.numba.elemwise import elemwise_source, kernel_constants
 from gnomon.backends.numba.scalar import HELPERS
@@ -60,8 +60,13 @@ _PRELUDE = ("import math\n\nimport numba\nimport numpy as np\n\n"
 MAX_WHOLE_NODES = 256
 MAX_WHOLE_ARGS = 128
 
-# In-process memo: kernel source -> compiled dispatcher
+# In-process memo: kernel source -> compiled dispatcher (entries leave when their module is
+# released: gnomon.backends.numba.release)
 _KERNELS: dict[str, Any] = {}
+_KERNEL_SOURCES: dict[str, str] = {}  # module name -> kernel source
+
+# gnomon's generated code skips Numba's per-function LLVM pre-pass (leaks, see release.py)
+release.skip_function_passes()
 
 
 def kernel_module_source(source: str) -> str:
@@ -75,13 +80,33 @@ def kernel_module_source(source: str) -> str:
     return _PRELUDE + helpers + "\n\n" + _DECORATOR + "\n" + source
 
 
-def compile_kernel(source: str) -> Any:
-    """The Numba dispatcher of a kernel source (from memory, the disk cache, or compiled)."""
+def compile_kernel(source: str, users: list[str] | None = None) -> Any:
+    """The Numba dispatcher of a kernel source (from memory, the disk cache, or compiled).
+
+    A compiled program passes ``users``: the kernel's module name is appended and its use
+    counted, so that the module is released once no program uses it
+    (:mod:`gnomon.backends.numba.release`); other callers' kernels are never released.
+    """
+    text = kernel_module_source(source)
+    name = cache.module_name(text)
+    if users is None:
+        release.pin(name)
+    else:
+        release.acquire(name)
+        users.append(name)
     k = _KERNELS.get(source)
     if k is None:
-        k = cache.load_module(kernel_module_source(source)).kernel
+        k = cache.load_module(text).kernel
         _KERNELS[source] = k
+        _KERNEL_SOURCES[name] = source
     return k
+
+
+def _forget_kernel(name: str) -> None:
+    """Drop the memo entry of a released kernel module."""
+    source = _KERNEL_SOURCES.pop(name, None)
+    if source is not None:
+        _KERNELS.pop(source, None)
 
 
 def lower_node(node: Apply, inplace: int | None = None) -> str:
@@ -100,6 +125,16 @@ def _can_inplace(node: Apply) -> bool:
 
 def compile_program(program: Program) -> CompiledProgram:
     """Compile ``program`` to ``run(values) -> outputs`` (see the module docstring)."""
+    release.collect()  # the code of programs dropped since the last compile
+    users: list[str] = []  # the generated modules this program uses (counted)
+    try:
+        return _compile_program(program, users)
+    except BaseException:
+        release.drop(users)
+        raise
+
+
+def _compile_program(program: Program, users: list[str]) -> CompiledProgram:
     slot = program.slot
     sources: list[str | None] = []
     for node in program.nodes:
@@ -154,7 +189,7 @@ def compile_program(program: Program) -> CompiledProgram:
             # named after the whole kernel module (helpers included): a cached program
             # refers to its kernels' modules by name
             kname = "k_" + cache.module_name(kernel_module_source(src))[len("gnomon_nb_"):]
-            namespace[kname] = compile_kernel(src)
+            namespace[kname] = compile_kernel(src, users)
         else:
             kname = f"py_{i}"
             namespace[kname] = _python_node(node)
@@ -171,13 +206,18 @@ def compile_program(program: Program) -> CompiledProgram:
     # A large program is a Python function calling the compiled kernels (see MAX_WHOLE_NODES)
     whole = nopython and len(steps) <= MAX_WHOLE_NODES and len(args) <= MAX_WHOLE_ARGS
 
-    def whole_program() -> Any:
+    def whole_program(counted: list[str] | None = None) -> Any:
         # kernel names are content hashes, so this text identifies the whole program
-        return cache.load_module(_PRELUDE + "\n\n" + _DECORATOR + "\n" + body,
-                                 namespace).program
+        text = _PRELUDE + "\n\n" + _DECORATOR + "\n" + body
+        if counted is None:  # compiled on demand (compile_whole): kept for the process
+            release.pin(cache.module_name(text))
+        else:
+            release.acquire(cache.module_name(text))
+            counted.append(cache.module_name(text))
+        return cache.load_module(text, namespace).program
 
     if whole:
-        prog = whole_program()
+        prog = whole_program(users)
     else:
         glb: dict[str, Any] = {"np": np, **namespace}
         exec(compile(body, f"<gnomon numba program {id(program):x}>", "exec"), glb)
@@ -224,12 +264,15 @@ def compile_program(program: Program) -> CompiledProgram:
     # Outputs are fresh arrays or copies made inside the compiled code (never views of inputs,
     # constants, shared storage or each other); Python fallbacks give no such guarantee.
     fallback = [n for n, s in zip(program.nodes, sources, strict=True) if s is None]
+    # the modules this program uses are given back when both the thunk and the state are gone
+    token = release.Users(users)
+    setattr(thunk, "_gnomon_users", token)  # noqa: B010 (an attribute mypy does not know)
     return CompiledProgram(run=thunk, outputs_never_alias=nopython, input_filter=input_filter,
                            direct=direct,
                            state=NumbaProgram(whole, dict(plan), fallback,
                                               prog if whole else None, consts_t, fused,
                                               whole_program if nopython and not whole
-                                              else None))
+                                              else None, token))
 
 
 def _entry_point(overloads: list[tuple[Any, Any]], in_types: list[tuple[np.dtype[Any], int] | None],
@@ -298,6 +341,9 @@ class NumbaProgram:
     #: its dispatcher (the NUTS loop asks for it: seconds of compile once, then no Python per
     #: leapfrog step); None otherwise
     compile_whole: Callable[[], Any] | None = None
+    #: the generated modules the program uses, counted while this object or the thunk lives
+    #: (:mod:`gnomon.backends.numba.release`)
+    users: Any = field(default=None, repr=False, compare=False)
 
 
 def _reference_fallback(program: Program, err: Exception) -> Callable[..., Any]:
