@@ -5,11 +5,26 @@ NumPy reference that answers a tiered function's first call (``gnomon/compile/ti
 Tests of tiering itself turn it on explicitly (``tests/compile/test_tiered.py``). The
 environment variable carries the setting to the subprocesses that tests start (examples, cache
 tests).
+
+BLAS runs on one thread: the suite runs one pytest worker per core, and OpenBLAS's helper
+threads busy-wait after each call on the tests' tiny matrices, taking CPU from the other
+worker (measured: the linear-algebra gradient checks used 3x the CPU with two threads).
 """
 
 import os
+import sys
 
-from gnomon.config import config
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # read when NumPy loads BLAS, here and in subprocesses
+if "numpy" in sys.modules:  # loaded before this file (a plugin): limit the running pool
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1, user_api="blas")
+    except ImportError:
+        pass
+
+from gnomon.config import config  # noqa: E402
 
 os.environ["GNOMON_TIERED"] = "off"
 config.tiered = "off"
