@@ -86,11 +86,12 @@ def test_dropped_distinct_functions_release_their_code(monkeypatch: pytest.Monke
                         if isinstance(d, Dispatcher) and d.py_func.__module__ == name)
 
     def release_dropped() -> None:  # (else done by the next compiles)
-        gc.collect()  # a dropped Function may sit in a reference cycle
-        release.collect()  # its modules are released: its dispatchers become garbage
-        gc.collect()  # (a kernel outlives its program by one collection)
-        gc.collect()
-        release.collect()  # their LLVM modules leave Numba's engine
+        # a dropped Function may sit in a reference cycle; once it is collected its modules
+        # are released, its dispatchers become garbage (a kernel one collection after its
+        # program) and the next collect() removes their LLVM modules from Numba's engine
+        for _ in range(4):
+            gc.collect()
+            release.collect()
 
     for k in range(2):  # Numba's own first compiles (its runtime, array helpers) stay
         build_and_drop(k)
