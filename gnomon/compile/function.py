@@ -204,7 +204,10 @@ class Function:
                 return results[0] if self._single else results
             return self._call_values(values)
         n = self._n
-        if kwargs or (len(args) < n and _MISSING not in self._defaults[len(args):]):
+        # (identity, not ``in``: ``in`` compares with ==, which an array default answers
+        # with an array)
+        if kwargs or (len(args) < n and not any(
+                d is _MISSING for d in self._defaults[len(args):])):
             args = self._bind_kwargs(args, kwargs)
         elif len(args) != n:
             raise GnomonTypeError(with_hint(

@@ -261,3 +261,13 @@ def test_entry_point_flags_follow_the_compiled_signature() -> None:
         assert flags(sig) is None, sig
     # the first signature that fits
     assert flags((types.Array(f64, 1, "A"), scal), (c_arr, scal))[0] == (("carray",), ())
+
+
+def test_array_defaults_fill_missing_arguments() -> None:
+    # In(x, value=array): a call leaving x out takes the default (the check of which
+    # arguments are missing compared array defaults with ==, which raised)
+    x, y = gt.dvector("x"), gt.dvector("y")
+    f = gnomon.function([x, In(y, value=np.ones(3))], x * y, mode="numpy")
+    np.testing.assert_array_equal(f(np.arange(3.0)), np.arange(3.0))
+    g = gnomon.function([In(x, value=np.arange(3.0))], x * 2, mode="numpy")
+    np.testing.assert_array_equal(g(), np.arange(3.0) * 2)
