@@ -35,6 +35,7 @@ module still runs the full ``-O3`` module pipeline, which simplifies every funct
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import weakref
@@ -44,6 +45,11 @@ from typing import Any
 
 #: idle modules kept loaded (most recently idle first out last); older ones are released
 IDLE_KEEP = 32
+#: ``GNOMON_NUMBA_RELEASE=0`` turns both mechanisms off (nothing is released, Numba's
+#: pre-pass runs): an escape hatch should a Numba version disagree with them (they reach into
+#: Numba's private ``CPUCodeLibrary`` and execution engine)
+ENABLED = os.environ.get("GNOMON_NUMBA_RELEASE", "1").strip().lower() not in (
+    "0", "off", "false", "no")
 
 _LOCK = threading.Lock()
 _USERS: dict[str, int] = {}  # module name -> live compiled programs using it
@@ -91,6 +97,10 @@ def collect(keep: int | None = None) -> int:
     """Account for the programs collected since the last call, release the idle modules
     beyond the ``keep`` (default :data:`IDLE_KEEP`) most recent, and unload the LLVM modules
     of released dispatchers that have died since; returns how many modules it released."""
+    if not ENABLED:
+        with _LOCK:
+            _PENDING.clear()
+        return 0
     keep = IDLE_KEEP if keep is None else keep
     out: list[str] = []
     with _LOCK:
@@ -179,7 +189,9 @@ def skip_function_passes() -> None:
     docstring). Numba's own and the user's functions are optimized as Numba does."""
     from numba.core.codegen import CPUCodeLibrary
 
-    orig = CPUCodeLibrary._optimize_functions
+    orig = getattr(CPUCodeLibrary, "_optimize_functions", None)
+    if not ENABLED or orig is None:  # (off, or a Numba without the method: nothing to skip)
+        return
     if getattr(orig, "_gnomon", False):
         return
 
