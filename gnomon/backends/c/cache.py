@@ -190,12 +190,21 @@ def when_compiling(callback: Callable[[], None]) -> Iterator[None]:
     ``pm.sample`` starts loading the NUTS kernel there: the compiler processes run without
     the GIL, where a load started earlier competed with the Python code generating the C
     (eight schools: 0.1 s later to the compiler)."""
-    prev = getattr(_HOOK, "callback", None)
-    _HOOK.callback = callback
+    with thread_setting(_HOOK, "callback", callback, None):
+        yield
+
+
+@contextlib.contextmanager
+def thread_setting(local: threading.local, attr: str, value: Any,
+                   default: Any) -> Iterator[None]:
+    """Set ``local.attr`` to ``value`` for the ``with`` block (this thread only), then back
+    to what it was (``default`` when unset)."""
+    prev = getattr(local, attr, default)
+    setattr(local, attr, value)
     try:
         yield
     finally:
-        _HOOK.callback = prev
+        setattr(local, attr, prev)
 
 
 def _compiler_started() -> None:

@@ -267,12 +267,8 @@ def export_only() -> Iterator[None]:
     (:func:`gnomon.backends.c.export.standalone_source`, the sampler's log-density in
     ``gnomon/ppl/c_logp.py``), where that code was generated only to be dropped (radon's
     log-density: about 15 ms). Calling such a function raises."""
-    prev = getattr(_BATCH, "export_only", False)
-    _BATCH.export_only = True
-    try:
+    with cache.thread_setting(_BATCH, "export_only", True, False):
         yield
-    finally:
-        _BATCH.export_only = prev
 
 
 def _not_built(values: list[Any]) -> list[Any]:
