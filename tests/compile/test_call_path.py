@@ -251,16 +251,19 @@ def test_entry_point_flags_follow_the_compiled_signature() -> None:
 
     assert flags((c_arr, scal, f64)) == ((("carray",), ()), (2.5,))
     ro = types.Array(f64, 1, "C", readonly=True)
-    assert flags((ro, scal)) == ((("c_contiguous", "aligned"), ()), (2.5,))
+    assert flags((ro, scal, f64)) == ((("c_contiguous", "aligned"), ()), (2.5,))
     una = types.Array(f64, 1, "C", aligned=False)
-    assert flags((una, scal)) == ((("c_contiguous",), ()), (2.5,))
+    assert flags((una, scal, f64)) == ((("c_contiguous",), ()), (2.5,))
     # strided or Fortran signatures, another dtype or rank, a scalar: not taken
-    for sig in [(types.Array(f64, 1, "A"), scal), (types.Array(f64, 1, "F"), scal),
-                (types.Array(types.float32, 1, "C"), scal), (types.Array(f64, 2, "C"), scal),
-                (c_arr, f64)]:
+    for sig in [(types.Array(f64, 1, "A"), scal, f64), (types.Array(f64, 1, "F"), scal, f64),
+                (types.Array(types.float32, 1, "C"), scal, f64),
+                (types.Array(f64, 2, "C"), scal, f64), (c_arr, f64, f64),
+                # compiled for another program's constants (int64, or none)
+                (c_arr, scal, types.int64), (c_arr, scal)]:
         assert flags(sig) is None, sig
     # the first signature that fits
-    assert flags((types.Array(f64, 1, "A"), scal), (c_arr, scal))[0] == (("carray",), ())
+    assert flags((types.Array(f64, 1, "A"), scal, f64), (c_arr, scal, types.int64),
+                 (c_arr, scal, f64))[0] == (("carray",), ())
 
 
 def test_array_defaults_fill_missing_arguments() -> None:
@@ -271,3 +274,17 @@ def test_array_defaults_fill_missing_arguments() -> None:
     np.testing.assert_array_equal(f(np.arange(3.0)), np.arange(3.0))
     g = gnomon.function([In(x, value=np.arange(3.0))], x * 2, mode="numpy")
     np.testing.assert_array_equal(g(), np.arange(3.0) * 2)
+
+
+def test_direct_call_never_takes_a_signature_compiled_for_other_constants() -> None:
+    """Programs that differ only in their constants share one Numba dispatcher (constants are
+    arguments); the direct call must not take a signature compiled for another program's
+    constants: int64 constants read through a float64 signature gave 5e-324 for 1 (and a
+    crash in the doctests)."""
+    pytest.importorskip("numba")
+    for _ in range(2):  # (the second call of each goes through the direct path)
+        first = gt.join(0, gt.constant([1.5, 2.5]), gt.constant([3.5]))
+        assert first.eval().tolist() == [1.5, 2.5, 3.5]
+        ints = gt.join(0, gt.constant([1, 2]), gt.constant([3]))
+        assert ints.eval().tolist() == [1, 2, 3]
+        assert ints.eval().tolist() == [1, 2, 3]

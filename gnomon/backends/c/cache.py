@@ -199,12 +199,13 @@ def thread_setting(local: threading.local, attr: str, value: Any,
                    default: Any) -> Iterator[None]:
     """Set ``local.attr`` to ``value`` for the ``with`` block (this thread only), then back
     to what it was (``default`` when unset)."""
-    prev = getattr(local, attr, default)
-    setattr(local, attr, value)
+    state = vars(local)  # (this thread's attributes)
+    prev = state.get(attr, default)
+    state[attr] = value
     try:
         yield
     finally:
-        setattr(local, attr, prev)
+        state[attr] = prev
 
 
 def _compiler_started() -> None:

@@ -279,12 +279,23 @@ def _entry_point(overloads: list[tuple[Any, Any]], in_types: list[tuple[np.dtype
                  consts: tuple[Any, ...]) -> EntryPoint | None:
     """The :class:`EntryPoint` of the first compiled signature (``(arg types, compile
     result)`` pairs) taking the program's inputs as C-contiguous arrays of their dtype and
-    rank, or None. Strided ('A') signatures are left to the dispatcher: their loops are slower
-    for contiguous arrays than a signature the dispatcher would compile for them."""
+    rank, and the program's constants as exactly the types the dispatcher gives them, or None.
+    Strided ('A') signatures are left to the dispatcher: their loops are slower for contiguous
+    arrays than a signature the dispatcher would compile for them.
+
+    The constants' types matter: programs that differ only in their constants share one
+    dispatcher (constants are arguments), so it may hold a signature compiled for another
+    program's constants (float64 where these are int64, another rank); calling that entry with
+    these constants would read them as the wrong type."""
+    import numba
     from numba.core import types
     from numba.np.numpy_support import as_dtype
 
+    const_types = tuple(numba.typeof(c) for c in consts)
+    n_in = len(in_types)
     for sig, cres in overloads:
+        if tuple(sig[n_in:]) != const_types:
+            continue
         flags: list[tuple[str, ...]] = []
         for ty, want in zip(sig, in_types):  # (the constants' types follow the inputs')
             if (want is None or not isinstance(ty, types.Array) or ty.layout != "C"
