@@ -176,11 +176,14 @@ def tuple_logp(kernel_fn: Any, n: int) -> Any:
     Examples
     --------
     >>> import numpy as np
-    >>> from numba import njit
-    >>> @njit
-    ... def prog(q, a):
-    ...     return np.array(-0.5 * np.sum((q - a) ** 2)), a - q
-    >>> f = tuple_logp(bind_numba_program(prog, [np.ones(2)], 2), 2)
+    >>> from numba import carray, njit
+    >>> from gnomon.ppl.nuts import LOGP_SIG, as_f64_pointer
+    >>> @njit(LOGP_SIG)
+    ... def k(qa, ga):  # log N(q | 1, I) up to a constant, in the kernel's convention
+    ...     q, g = carray(as_f64_pointer(qa), 2), carray(as_f64_pointer(ga), 2)
+    ...     g[:] = 1.0 - q
+    ...     return -0.5 * np.sum((q - 1.0) ** 2)
+    >>> f = tuple_logp(k, 2)
     >>> lp, g = f(np.zeros(2))
     >>> float(lp), g.tolist()
     (-1.0, [1.0, 1.0])
