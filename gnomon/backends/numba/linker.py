@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from numba.core.errors import NumbaError
 
+from gnomon.backends import native_call
 from gnomon.backends.numba import cache, release
 from gnomon.backends.numba.dispatch import numba_funcify
 from gnomon.backends.numba.elemwise import elemwise_source, kernel_constants
@@ -65,8 +66,10 @@ MAX_WHOLE_ARGS = 128
 _KERNELS: dict[str, Any] = {}
 _KERNEL_SOURCES: dict[str, str] = {}  # module name -> kernel source
 
-# gnomon's generated code skips Numba's per-function LLVM pre-pass (leaks, see release.py)
+# gnomon's generated code skips Numba's per-function LLVM pre-pass, and llvmlite's pass
+# pipelines are deleted once used (they leaked: see release.py)
 release.skip_function_passes()
+release.dispose_pass_managers()
 
 
 def kernel_module_source(source: str) -> str:
@@ -309,7 +312,7 @@ def _entry_point(overloads: list[tuple[Any, Any]], in_types: list[tuple[np.dtype
                 flags.append(("carray",))
         else:
             if len(flags) == len(in_types):
-                return EntryPoint(cres.entry_point, tuple(flags), consts)
+                return EntryPoint(cres.entry_point, tuple(flags), consts, native_call.caller)
     return None
 
 

@@ -25,12 +25,19 @@ names and libraries), so they never race a compile. Modules loaded outside
 ``compile_program`` (control flow bodies, the lazily compiled kernels of error replays, the
 on-demand whole programs of large models) are pinned: never released.
 
-Separately, :func:`skip_function_passes` removes most of what stays after a release: Numba
-runs LLVM's function simplification pipeline on each function of each IR module it adds to a
-library, with a new LLVM pass builder each time, and llvmlite leaks every pass builder's
-instrumentation callbacks (~1.5-90 KiB each, ~90 per gnomon function: 2.1 MiB of the 5.7 a
-function kept). For gnomon's generated code that pre-pass is skipped: the library's final
-module still runs the full ``-O3`` module pipeline, which simplifies every function again.
+Separately, two hooks on Numba's codegen remove most of what stays after a release:
+
+* :func:`dispose_pass_managers`: llvmlite 0.50 never deletes an LLVM pass pipeline (its
+  ``ModulePassManager``/``FunctionPassManager`` classes put ``ObjectRef`` first in their bases,
+  so the no-op ``ObjectRef._dispose`` hides ``NewPassManager._dispose``), and Numba builds a
+  new pipeline for every optimization run: each run leaked the pipeline and the buffers its
+  passes grew while running (measured: 44 KiB per function pass run, 72 KiB per ``-O3``
+  module pass run, 1.4 KiB of it the pass builder's instrumentation callbacks). The hook
+  makes the pipelines Numba's codegen builds delete themselves when Numba drops them.
+* :func:`skip_function_passes`: Numba runs LLVM's function simplification pipeline on each
+  function of each IR module it adds to a library (~90 runs per gnomon function). For
+  gnomon's generated code that pre-pass is skipped: the library's final module still runs
+  the full ``-O3`` module pipeline, which simplifies every function again.
 """
 
 from __future__ import annotations
@@ -45,9 +52,10 @@ from typing import Any
 
 #: idle modules kept loaded (most recently idle first out last); older ones are released
 IDLE_KEEP = 32
-#: ``GNOMON_NUMBA_RELEASE=0`` turns both mechanisms off (nothing is released, Numba's
-#: pre-pass runs): an escape hatch should a Numba version disagree with them (they reach into
-#: Numba's private ``CPUCodeLibrary`` and execution engine)
+#: ``GNOMON_NUMBA_RELEASE=0`` turns all three mechanisms off (nothing is released, Numba's
+#: pre-pass runs, llvmlite's pass pipelines are never deleted): an escape hatch should a
+#: Numba or llvmlite version disagree with them (they reach into Numba's private
+#: ``CPUCodeLibrary``, ``CPUCodegen`` and execution engine)
 ENABLED = os.environ.get("GNOMON_NUMBA_RELEASE", "1").strip().lower() not in (
     "0", "off", "false", "no")
 
@@ -204,3 +212,53 @@ def skip_function_passes() -> None:
 
     optimize_functions._gnomon = True  # type: ignore[attr-defined]
     CPUCodeLibrary._optimize_functions = optimize_functions  # type: ignore[method-assign]
+
+
+def _owning_class(cls: Any) -> type | None:
+    """A subclass of llvmlite's pass manager class ``cls`` whose disposal deletes the C++
+    pipeline (llvmlite's own ``NewPassManager._dispose``), or None where ``cls`` already
+    deletes it (a fixed llvmlite) or the layout is not the one this was written for."""
+    from llvmlite.binding import ffi, newpassmanagers
+
+    base = getattr(newpassmanagers, "NewPassManager", None)
+    if base is None or not issubclass(cls, base) or cls._dispose is not ffi.ObjectRef._dispose:
+        return None
+    return type(f"Owning{cls.__name__}", (cls,), {"_dispose": base._dispose,
+                                                   "__module__": __name__})
+
+
+def dispose_pass_managers() -> None:
+    """Make the LLVM pass pipelines Numba's codegen builds delete themselves when Numba drops
+    them (see the module docstring). The pipeline, the pass builder and the passes run are
+    Numba's, unchanged: only the end of the pipeline's life changes. Applies to all code
+    Numba compiles (its own, the user's, gnomon's): nothing reads a pipeline after Numba's
+    ``_optimize_*`` methods drop it."""
+    from llvmlite.binding import newpassmanagers
+    from numba.core.codegen import CPUCodegen
+
+    if not ENABLED or getattr(CPUCodegen._module_pass_manager, "_gnomon", False):
+        return
+    owning = {}
+    for cls in (newpassmanagers.ModulePassManager, newpassmanagers.FunctionPassManager):
+        sub = _owning_class(cls)
+        if sub is not None:
+            owning[cls] = sub
+    if not owning:
+        return
+
+    def wrap(orig: Any) -> Any:
+        def build(self: Any, **kwargs: Any) -> Any:
+            pm, pb = orig(self, **kwargs)
+            sub = owning.get(type(pm))
+            if sub is not None:  # (another class: leave it as it is)
+                pm.__class__ = sub
+            return pm, pb
+
+        build._gnomon = True  # type: ignore[attr-defined]
+        build.__wrapped__ = orig  # type: ignore[attr-defined]
+        return build
+
+    CPUCodegen._module_pass_manager = wrap(  # type: ignore[method-assign]
+        CPUCodegen._module_pass_manager)
+    CPUCodegen._function_pass_manager = wrap(  # type: ignore[method-assign]
+        CPUCodegen._function_pass_manager)
