@@ -82,6 +82,10 @@ class Config:
     #: ``'async'`` runs every call on the reference until the Numba program is ready;
     #: ``'off'`` always waits for the Numba program.
     tiered: str = "first"
+    #: run a compiled function's direct call (its entry point behind the argument checks) as a
+    #: small C object, compiled once per machine (``gnomon/backends/native_call.py``); off,
+    #: or without a C compiler, a generated Python function takes the same decisions.
+    native_call: bool = True
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in {f.name for f in fields(self)}:

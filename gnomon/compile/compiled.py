@@ -80,8 +80,14 @@ class EntryPoint:
         (``("carray",)``: C-contiguous, aligned and writeable), ``()`` for none.
     extra : tuple
         Values passed after the inputs (the program's constants).
+    native : callable or None
+        ``native(entry, usual, single, types)``: :class:`Function`'s direct call (the
+        entry point behind the argument tests, every other call to ``usual``) as a C object,
+        or None where the backend cannot make one (no C compiler); see
+        :func:`gnomon.backends.native_call.caller`. None: Function generates it in Python.
     """
 
     call: Callable[..., tuple[Any, ...]]
     flags: tuple[tuple[str, ...], ...]
     extra: tuple[Any, ...] = ()
+    native: Callable[..., Callable[..., Any] | None] | None = None

@@ -24,6 +24,7 @@ from gnomon.compile.maker import FunctionMaker
 from gnomon.compile.mode import Mode, get_mode
 from gnomon.compile.schedule import Program, schedule
 from gnomon.compile.shared import SharedVariable, TensorSharedVariable
+from gnomon.config import config
 from gnomon.errors import (
     GnomonTypeError,
     GnomonValueError,
@@ -145,7 +146,7 @@ class Function:
         # The common call in one generated check: every argument an ndarray of its input's
         # dtype, rank and static lengths, which the fast filter would return as it is.
         fast_filter = filt is input_filter and not any(sp.strict for sp in specs)
-        self._type_tests = _type_tests(inputs) if fast_filter else None
+        self._arg_types = _arg_types(inputs) if fast_filter else None
         self._fast_check = _fast_check(inputs, specs) if fast_filter else None
         # Calls of a plain function (no updates, shared inputs or copies) go straight to the
         # backend's entry point once it has one (CompiledProgram.direct), behind the checks
@@ -236,47 +237,28 @@ class Function:
         """``call(*args, **kwargs)``: the backend's entry point (``self._entry``) for the
         arguments that pass every check the usual path makes of an argument it passes on
         unchanged (an ndarray of the input's dtype, rank and static lengths; with
-        ``trust_input`` none) and the memory layout the entry point needs
+        ``trust_input`` an ndarray) and the memory layout the entry point needs
         (``EntryPoint.flags``); anything else takes the usual path, which converts it or
         says what is wrong. So does a call whose entry point raises: the usual path gives the
-        same error, with its explanation (programs have no side effects to repeat). One
-        generated function with the tests inlined: for ``a + b`` on two 10-vectors the
-        entry point takes ~0.7 us and the tests ~0.15 us, where the dispatcher's typing of
-        the arguments took ~0.9 us. None where there is no entry point (yet)."""
+        same error, with its explanation (programs have no side effects to repeat).
+
+        A C object where the backend offers one (``EntryPoint.native``: for ``a + b`` on two
+        10-vectors it adds ~0.03 us to the entry point's ~0.8 us), else a generated Python
+        function with the same decisions (:func:`_python_direct`, ~0.25 us). None where
+        there is no entry point (yet)."""
         e = self._entry
         if e is None:
             return None
-        tests: list[str] = []
-        env: dict[str, Any] = {"_entry": e.call, "_usual": self._usual}
+        types = None
         if not self._trust:
-            if self._type_tests is None:  # strict inputs, a backend's own filter
+            if self._arg_types is None:  # strict inputs, a backend's own filter
                 return None
-            type_tests, type_env = self._type_tests
-            tests += type_tests
-            env.update(type_env)
-        for k, flags in enumerate(e.flags):
-            tests += [f"a{k}.flags.{name}" for name in flags]
-        names = [f"a{k}" for k in range(self._n)]
-        env.update({f"_c{j}": c for j, c in enumerate(e.extra)})
-        env["_M"] = _MISSING
-        call = f"_entry({', '.join(names + [f'_c{j}' for j in range(len(e.extra))])})"
-        ret = f"{call}[0]" if self._single else f"list({call})"
-        # Positional-only parameters with a default (a keyword argument named like one goes
-        # to ``kw``, and a call with fewer arguments binds), cheaper than unpacking ``*args``:
-        # the last one given means all are.
-        params = "".join(f"{n}=_M, " for n in names) + ("/, " if names else "")
-        given = [f"{names[-1]} is not _M"] if names else []
-        cond = " and ".join(["not rest", "not kw", *given, *tests])
-        src = (f"def call({params}*rest, **kw):\n"
-               f"    if {cond}:\n"
-               "        try:\n"
-               f"            return {ret}\n"
-               "        except Exception:\n"
-               "            pass\n"
-               f"    return _usual({''.join(f'*(() if {n} is _M else ({n},)), ' for n in names)}"
-               "*rest, **kw)\n")
-        exec(compile(src, "<gnomon direct call>", "exec"), env)
-        return env["call"]  # type: ignore[no-any-return]
+            types = self._arg_types
+        if e.native is not None and config.native_call:
+            native = e.native(e, self._usual, self._single, types)
+            if native is not None:
+                return native
+        return _python_direct(e, self._usual, self._single, self._n, types)
 
     def _call_values(self, values: list[Any]) -> Any:
         """The call once the arguments are checked (``values``: one per input)."""
@@ -551,20 +533,75 @@ def _usual_call(ref: weakref.ref[Function]) -> Callable[..., Any]:
     return usual
 
 
-def _type_tests(inputs: Sequence[Variable]) -> tuple[list[str], dict[str, Any]] | None:
-    """The tests that argument ``a{k}`` is an ndarray that :func:`~gnomon.compile.filters.
-    input_filter` would accept as it is (same dtype object, rank and static lengths), as
-    Python expressions, and the names they use; None where an input is not an array type."""
-    env: dict[str, Any] = {"_nd": np.ndarray}
-    tests = []
-    for k, v in enumerate(inputs):
+#: (dtype, static shape) of an argument: an ndarray of exactly this dtype object and rank, with
+#: these lengths where they are not None
+ArgType = tuple[np.dtype[Any], tuple[int | None, ...]]
+
+
+def _arg_types(inputs: Sequence[Variable]) -> list[ArgType] | None:
+    """Per input, the dtype and static shape of the ndarrays that
+    :func:`~gnomon.compile.filters.input_filter` returns as they are; None where an input is
+    not an array type."""
+    found = []
+    for v in inputs:
         t: Any = v.type
         if not hasattr(t, "dtype"):
             return None
-        env[f"d{k}"] = np.dtype(t.dtype)
-        tests += [f"type(a{k}) is _nd", f"a{k}.dtype is d{k}", f"a{k}.ndim == {t.ndim}"]
-        tests += [f"a{k}.shape[{i}] == {s}" for i, s in enumerate(t.shape) if s is not None]
+        found.append((np.dtype(t.dtype), tuple(t.shape)))
+    return found
+
+
+def _type_tests(types: Sequence[ArgType]) -> tuple[list[str], dict[str, Any]]:
+    """The tests that argument ``a{k}`` is an ndarray of exactly the type ``types[k]`` (the
+    same dtype object, rank and static lengths), as Python expressions, and the names they
+    use."""
+    env: dict[str, Any] = {"_nd": np.ndarray}
+    tests = []
+    for k, (dtype, shape) in enumerate(types):
+        env[f"d{k}"] = dtype
+        tests += [f"type(a{k}) is _nd", f"a{k}.dtype is d{k}", f"a{k}.ndim == {len(shape)}"]
+        tests += [f"a{k}.shape[{i}] == {s}" for i, s in enumerate(shape) if s is not None]
     return tests, env
+
+
+def _python_direct(e: EntryPoint, usual: Callable[..., Any], single: bool, n: int,
+                   types: Sequence[ArgType] | None) -> Callable[..., Any]:
+    """``Function._direct_call`` as a generated Python function: the entry point ``e`` for
+    ``n`` positional arguments each an ndarray of its type in ``types`` (or, with ``types``
+    None, an ndarray or subclass) with the flags ``e.flags`` names, ``usual`` for any other
+    call, or when the entry point raises. The same decisions as the C object of
+    :func:`gnomon.backends.native_call.caller` (the fallback where there is none)."""
+    tests: list[str] = []
+    env: dict[str, Any] = {"_entry": e.call, "_usual": usual, "_nd": np.ndarray}
+    if types is not None:
+        type_tests, type_env = _type_tests(types)
+        tests += type_tests
+        env.update(type_env)
+    for k, flags in enumerate(e.flags):
+        if types is None:
+            tests.append(f"isinstance(a{k}, _nd)")
+        tests += [f"a{k}.flags.{name}" for name in flags]
+    names = [f"a{k}" for k in range(n)]
+    env.update({f"_c{j}": c for j, c in enumerate(e.extra)})
+    env["_M"] = _MISSING
+    call = f"_entry({', '.join(names + [f'_c{j}' for j in range(len(e.extra))])})"
+    ret = f"{call}[0]" if single else f"list({call})"
+    # Positional-only parameters with a default (a keyword argument named like one goes to
+    # ``kw``, and a call with fewer arguments binds), cheaper than unpacking ``*args``: the
+    # last one given means all are.
+    params = "".join(f"{a}=_M, " for a in names) + ("/, " if names else "")
+    given = [f"{names[-1]} is not _M"] if names else []
+    cond = " and ".join(["not rest", "not kw", *given, *tests])
+    src = (f"def call({params}*rest, **kw):\n"
+           f"    if {cond}:\n"
+           "        try:\n"
+           f"            return {ret}\n"
+           "        except Exception:\n"
+           "            pass\n"
+           f"    return _usual({''.join(f'*(() if {a} is _M else ({a},)), ' for a in names)}"
+           "*rest, **kw)\n")
+    exec(compile(src, "<gnomon direct call>", "exec"), env)
+    return env["call"]  # type: ignore[no-any-return]
 
 
 def _fast_check(inputs: Sequence[Variable], specs: Sequence[Any]) -> Callable[..., Any] | None:
@@ -573,11 +610,11 @@ def _fast_check(inputs: Sequence[Variable], specs: Sequence[Any]) -> Callable[..
     rank and static lengths), else None (the per-input checks then convert or explain).
     One generated function with the tests inlined: a call of ``a + b`` checks its two
     arguments in ~0.1 us instead of two checker calls with keyword arguments (~0.6 us)."""
-    found = _type_tests(inputs) if inputs and not any(
+    types = _arg_types(inputs) if inputs and not any(
         getattr(sp, "strict", False) for sp in specs) else None
-    if found is None:
+    if types is None:
         return None
-    tests, env = found
+    tests, env = _type_tests(types)
     names = ", ".join(f"a{k}" for k in range(len(inputs)))
     src = (f"def check(args):\n    ({names},) = args\n"
            f"    if {' and '.join(tests)}:\n        return [{names}]\n    return None\n")
@@ -686,7 +723,6 @@ def function(
     >>> float(f(1.5, 2.5))
     4.0
     """
-    from gnomon.config import config
 
     on_unused_input = on_unused_input or config.on_unused_input
     if on_unused_input not in ("raise", "warn", "ignore"):

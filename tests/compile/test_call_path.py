@@ -288,3 +288,270 @@ def test_direct_call_never_takes_a_signature_compiled_for_other_constants() -> N
         ints = gt.join(0, gt.constant([1, 2]), gt.constant([3]))
         assert ints.eval().tolist() == [1, 2, 3]
         assert ints.eval().tolist() == [1, 2, 3]
+
+
+# --- the direct call as a C object (gnomon/backends/native_call.py) -----------------------------
+
+
+def _native_module() -> Any:
+    from gnomon.backends import native_call
+
+    mod = native_call.module()
+    if mod is None:  # pragma: no cover - no C compiler or headers on this machine
+        pytest.skip(f"no native call here: {native_call.why_not()}")
+    return mod
+
+
+class _Raise:
+    """An entry point's exception (a marker in the fake entry's answers)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def _both_paths(flags: tuple[tuple[str, ...], ...], types: Any, single: bool,
+                extra: tuple[Any, ...] = ()) -> list[Any]:
+    """The C object and the generated Python function for one fake entry point, each with
+    its own log: ("entry", args) or ("usual", args, kwargs) per call it makes."""
+    from gnomon.backends import native_call
+    from gnomon.compile.compiled import EntryPoint
+    from gnomon.compile.function import _python_direct
+
+    pairs = []
+    for make in ("C", "python"):
+        log: list[Any] = []
+        answer: list[Any] = []  # what the entry returns next (default: a tuple of sums)
+
+        def entry(*args: Any, log: list[Any] = log, answer: list[Any] = answer) -> Any:
+            log.append(("entry", args))
+            if answer:
+                a = answer[0]
+                if isinstance(a, _Raise):
+                    raise a.exc
+                return a
+            return (len(args), "second")
+
+        def usual(*args: Any, log: list[Any] = log, **kwargs: Any) -> Any:
+            log.append(("usual", args, kwargs))
+            return "usual"
+
+        e = EntryPoint(entry, flags, extra)
+        call = (native_call.caller(e, usual, single, types) if make == "C"
+                else _python_direct(e, usual, single, len(flags), types))
+        assert call is not None
+        pairs.append((call, log, answer))
+    assert type(pairs[0][0]).__name__ == "NativeCall"
+    return pairs
+
+
+def _call_cases(x: np.ndarray, m: np.ndarray) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    ro = m.copy()
+    ro.flags.writeable = False
+
+    class Sub(np.ndarray):
+        pass
+
+    return [
+        ((x, m), {}),                               # contiguous, the inputs' types
+        ((np.zeros(6)[::2], m), {}),                # strided
+        ((x, np.asfortranarray(m)), {}),            # Fortran order
+        ((x, ro), {}),                              # read-only
+        ((x.astype("float32"), m), {}),             # another dtype
+        ((x.astype("int64"), m), {}),               # another dtype, same item size
+        ((x, np.zeros((2, 4))), {}),                # static length 3
+        ((x, np.zeros(3)), {}),                     # rank
+        ((x, m.view(Sub)), {}),                     # a subclass
+        ((list(x), m), {}),                         # not an array
+        ((x, 3.0), {}),                             # a Python float
+        ((x,), {"m": m}),                           # by keyword
+        ((x, m), {"extra": 1}),                     # an unknown keyword
+        ((x,), {}),                                 # too few
+        ((x, m, m), {}),                            # too many
+        ((), {}),                                   # none
+    ]
+
+
+@pytest.mark.parametrize("trust", [False, True])
+def test_native_call_takes_the_same_decisions_as_the_python_one(trust: bool) -> None:
+    _native_module()
+    x, m = np.arange(3.0), np.arange(6.0).reshape(2, 3)
+    types = None if trust else [(np.dtype("float64"), (None,)), (np.dtype("float64"), (None, 3))]
+    for single in (True, False):
+        (c, clog, cans), (p, plog, pans) = _both_paths((("carray",), ("carray",)), types,
+                                                       single, extra=(2.5, "k"))
+        for args, kwargs in _call_cases(x, m):
+            clog.clear()
+            plog.clear()
+            got_c, got_p = c(*args, **kwargs), p(*args, **kwargs)
+            assert got_c == got_p, (args, kwargs)
+            assert [e[0] for e in clog] == [e[0] for e in plog], (args, kwargs)
+            for ce, pe in zip(clog, plog, strict=True):  # the same arguments, as given
+                assert len(ce[1]) == len(pe[1]) and all(
+                    a is b for a, b in zip(ce[1], pe[1], strict=True)), (args, kwargs)
+                if ce[0] == "usual":
+                    assert ce[1] == args and ce[2].keys() == kwargs.keys()
+                else:  # the inputs, then the extra arguments
+                    assert ce[1][2:] == (2.5, "k")
+        # the decisions themselves, for the record (the Python function's are the C one's)
+        calls = [[e[0] for e in _log_of(c, clog, a, k)] for a, k in _call_cases(x, m)]
+        want = ([["entry"]] + [["usual"]] * 3 + ([["entry"]] * 5 if trust else [["usual"]] * 5)
+                + [["usual"]] * 7)
+        assert calls == want
+        # an exception from the entry point: the usual path; BaseExceptions pass through
+        for ans in (cans, pans):
+            ans[:] = [_Raise(ValueError("no"))]
+        for call, log in ((c, clog), (p, plog)):
+            log.clear()
+            assert call(x, m) == "usual" and [e[0] for e in log] == ["entry", "usual"]
+        for ans in (cans, pans):
+            ans[:] = [_Raise(KeyboardInterrupt())]
+        for call in (c, p):
+            with pytest.raises(KeyboardInterrupt):
+                call(x, m)
+        # what the entry returns: its first item, or a list of its items; a result that is
+        # not a sequence is an error on both paths: the usual path
+        for ans in (cans, pans):
+            ans[:] = [("a", "b")]
+        assert c(x, m) == p(x, m) == ("a" if single else ["a", "b"])
+        for ans in (cans, pans):
+            ans[:] = [7]
+        assert c(x, m) == p(x, m) == "usual"
+
+
+def _log_of(call: Any, log: list[Any], args: Any, kwargs: Any) -> list[Any]:
+    log.clear()
+    call(*args, **kwargs)
+    return list(log)
+
+
+def test_native_call_zero_d_and_many_arguments() -> None:
+    # 0-d inputs need no flags (any ndarray, no Python float); more arguments and extra
+    # arguments than the C object keeps on its stack (16)
+    _native_module()
+    s = np.array(1.5)
+    (c, clog, _), (p, plog, _) = _both_paths(((), ()), None, True)
+    for args in [(s, s), (s, 1.5), (np.zeros(3)[::2], s)]:
+        assert [e[0] for e in _log_of(c, clog, args, {})] == \
+            [e[0] for e in _log_of(p, plog, args, {})]
+    assert [e[0] for e in _log_of(c, clog, (s, 1.5), {})] == ["usual"]
+    n = 20
+    flags = (("carray",),) * n
+    types = [(np.dtype("float64"), (2,))] * n
+    (c, clog, _), (p, plog, _) = _both_paths(flags, types, False, extra=tuple(range(5)))
+    args = tuple(np.full(2, float(k)) for k in range(n))
+    assert c(*args) == p(*args) == [n + 5, "second"]
+    assert clog[-1][1] == (*args, *range(5))
+    bad = args[:-1] + (np.zeros(3),)
+    assert c(*bad) == p(*bad) == "usual"
+
+
+def test_native_call_keeps_no_references() -> None:
+    # reference counts of the arguments, the results and the callables do not grow (a
+    # leak in the C object), on the entry point's path and the usual one
+    import sys
+
+    from gnomon.backends import native_call
+    from gnomon.compile.compiled import EntryPoint
+
+    _native_module()
+    x, m, strided = np.arange(3.0), np.arange(6.0).reshape(2, 3), np.zeros(6)[::2]
+    result = np.ones(2)
+    out = (result, "second")
+    fail = [False]
+
+    def entry(*args: Any) -> Any:
+        if fail[0]:
+            raise ValueError("no")
+        return out
+
+    def usual(*args: Any, **kwargs: Any) -> Any:
+        return result
+
+    c = native_call.caller(EntryPoint(entry, (("carray",), ("carray",)), (2.5,)), usual,
+                           True, None)
+    objs = (x, m, strided, result, out, entry, usual)
+    before = [sys.getrefcount(o) for o in objs]
+    for _ in range(100):
+        assert c(x, m) is result and c(strided, m) is result and c(x, m=m) is result
+    fail[0] = True
+    for _ in range(100):
+        assert c(x, m) is result
+    assert [sys.getrefcount(o) for o in objs] == before
+
+
+def test_functions_take_the_native_call_and_fall_back_without_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from gnomon.backends import native_call
+    from gnomon.config import config
+
+    _native_module()
+    x, m, outs = _pair()
+    f = gnomon.function([x, m], outs, mode=gnomon.Mode("numba", tiered="off"))
+    xv, mv = np.arange(3.0), np.arange(6.0).reshape(2, 3)
+    for _ in range(2):
+        _same(f(xv, mv), _ref(xv, mv))
+    assert type(f._call).__name__ == "NativeCall" and f._call.typed
+    f.trust_input = True
+    assert type(f._call).__name__ == "NativeCall" and not f._call.typed
+    # config.native_call off, or no module (no compiler): the generated Python function
+    with config.change(native_call=False):
+        f.trust_input = False
+        assert type(f._call).__name__ == "function"
+        assert native_call.why_not() == "config.native_call is off (GNOMON_NATIVE_CALL=0)"
+    monkeypatch.setattr(native_call, "_STATE", {"error": "BackendUnavailableError: no cc"})
+    f.trust_input = True
+    assert type(f._call).__name__ == "function" and native_call.why_not() is not None
+    _same(f(xv, mv), _ref(xv, mv))
+
+
+def test_native_call_from_threads_and_a_dropped_function_is_freed() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _native_module()
+    x, m, outs = _pair()
+    f = gnomon.function([x, m], outs, mode=gnomon.Mode("numba", tiered="off"))
+    rng = np.random.default_rng(1313)
+    cases = [(rng.normal(size=3), rng.normal(size=(k, 3))) for k in range(1, 9)]
+    cases += [(rng.normal(size=6)[::2], rng.normal(size=(2, 3)))]  # the usual path
+    for a, b in cases:
+        _same(f(a, b), _ref(a, b))
+    assert type(f._call).__name__ == "NativeCall"
+
+    def work(seed: int, fn: Any = f) -> bool:
+        for j in range(100):
+            a, b = cases[(seed + j) % len(cases)]
+            got = fn(a, b)
+            want = _ref(a, b)
+            if not all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)):
+                return False
+        return True
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(8)))
+    del work  # (holds the function)
+    ref = weakref.ref(f)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del f
+        assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def test_portable_c_modules_need_no_compiler_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    # native_call's module is compiled without -march=native, and its cache key names no
+    # compiler or CPU: loading it runs no compiler (the probes cost ~50 ms a process)
+    from gnomon.backends.c import cache
+
+    src = "int x;"
+    assert cache.module_name(src, portable=True) != cache.module_name(src)
+
+    def probe() -> Any:
+        raise AssertionError("probed the compiler")
+
+    monkeypatch.setattr(cache, "native_flags", probe)
+    monkeypatch.setattr(cache, "compiler_id", probe)
+    assert cache.module_name(src, portable=True).startswith("gnomon_c_")
+    assert "-march=native" not in cache.PORTABLE_FLAGS

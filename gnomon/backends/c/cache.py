@@ -151,18 +151,27 @@ def include_dirs() -> list[str]:
     return [sysconfig.get_paths()["include"], np.get_include()]
 
 
-def versions() -> str:
+#: the flags of a *portable* module (:func:`load_module`'s ``portable``): no ``-march=native``,
+#: so its key needs no probe of the compiler (~50 ms a process)
+PORTABLE_FLAGS = ("-O2", "-std=c99", "-fPIC", "-shared", "-fwrapv", "-fno-strict-aliasing", "-w")
+
+
+def versions(portable: bool = False) -> str:
     import gnomon
 
     py = ".".join(map(str, sys.version_info[:3]))
+    if portable:  # (no compiler probes: the flags are fixed and target no particular CPU)
+        return (f"gen={GENERATOR_VERSION} gnomon={gnomon.__version__} numpy={np.__version__} "
+                f"python={py} flags={' '.join(PORTABLE_FLAGS)} machine={platform.machine()} "
+                f"libc={'-'.join(platform.libc_ver())}")
     return (f"gen={GENERATOR_VERSION} gnomon={gnomon.__version__} numpy={np.__version__} "
             f"python={py} cc={compiler_id()} flags={' '.join(all_flags())} "
             f"cpu={hashlib.sha256(native_flags()[1].encode()).hexdigest()[:16]} "
             f"libc={'-'.join(platform.libc_ver())}")
 
 
-def module_name(source: str) -> str:
-    h = hashlib.sha256((versions() + "\n" + source).encode()).hexdigest()[:32]
+def module_name(source: str, portable: bool = False) -> str:
+    h = hashlib.sha256((versions(portable) + "\n" + source).encode()).hexdigest()[:32]
     return f"gnomon_c_{h}"
 
 
@@ -215,13 +224,15 @@ def _compiler_started() -> None:
         callback()
 
 
-def compile_shared(source: str, directory: str, name: str, extra: tuple[str, ...] = ()) -> str:
+def compile_shared(source: str, directory: str, name: str, extra: tuple[str, ...] = (),
+                   cflags: tuple[str, ...] | None = None) -> str:
     """Compile ``source`` to ``directory/name.so``; GnomonRuntimeError with the compiler's
     output if it fails (a bug in gnomon's C generator).
 
     A source made of several translation units (separated by :data:`UNIT_SPLIT` lines) is
     compiled one compiler process per unit, all at once, then linked: the compile of a large
-    program takes about 1 / units of the time on as many free cores."""
+    program takes about 1 / units of the time on as many free cores. ``cflags``: instead of
+    :func:`all_flags` (one translation unit only)."""
     so_file = os.path.join(directory, name + ".so")
     units = source.split("\n" + UNIT_SPLIT + "\n")
     if len(units) == 1:
@@ -229,7 +240,8 @@ def compile_shared(source: str, directory: str, name: str, extra: tuple[str, ...
         with open(c_file, "w") as f:
             f.write(source)
         _compiler_started()
-        _run_compiler([*compiler(), *all_flags(), *extra, c_file, "-o", so_file, "-lm"])
+        _run_compiler([*compiler(), *(all_flags() if cflags is None else cflags), *extra, c_file,
+                       "-o", so_file, "-lm"])
         return so_file
     flags = [fl for fl in all_flags() if fl != "-shared"]
     procs = []
@@ -267,10 +279,13 @@ def _compiler_failed(cmd: list[str], stderr: str) -> None:
 _import = load_extension
 
 
-def load_module(source: str) -> ModuleType:
+def load_module(source: str, portable: bool = False) -> ModuleType:
     """The extension module of generated ``source`` (its name written as ``GN_MODNAME``):
-    from this process's memo, the signed disk cache, or compiled now."""
-    return _cached(source, _import)
+    from this process's memo, the signed disk cache, or compiled now. ``portable``: compiled
+    with :data:`PORTABLE_FLAGS` (for any CPU of this architecture), keyed without the
+    compiler's identity, so that a process loading it from the cache runs no compiler
+    probe (gnomon/backends/native_call.py)."""
+    return _cached(source, _import, portable)
 
 
 def _library_bytes(name: str, path: str) -> bytes:
@@ -297,8 +312,8 @@ def load_library(source: str) -> ctypes.CDLL:
         diskcache.discard(path)
 
 
-def _cached(source: str, loader: Any) -> Any:
-    name = module_name(source)
+def _cached(source: str, loader: Any, portable: bool = False) -> Any:
+    name = module_name(source, portable)
     with _LOCK:
         mod = _MODULES.get(name)
         if mod is not None:
@@ -309,13 +324,14 @@ def _cached(source: str, loader: Any) -> Any:
     with lock:
         mod = _MODULES.get(name)
         if mod is None:
-            mod = _load(name, source, store, loader)
+            mod = _load(name, source, store, loader, portable)
             with _LOCK:
                 _MODULES[name] = mod
         return mod
 
 
-def _load(name: str, source: str, store: diskcache.Store | None, loader: Any) -> Any:
+def _load(name: str, source: str, store: diskcache.Store | None, loader: Any,
+          portable: bool = False) -> Any:
     """Load ``name`` from the signed cache, or compile it (and store it signed), with
     ``loader(name, path)``."""
     signed = os.path.join(store.directory, name + ".so.signed") if store else None
@@ -334,7 +350,8 @@ def _load(name: str, source: str, store: diskcache.Store | None, loader: Any) ->
         tmpdir = tempfile.mkdtemp(prefix="gnomon-c-")
         try:
             so = compile_shared(source.replace(MODNAME, name), tmpdir, name,
-                                tuple(f"-I{d}" for d in include_dirs()))
+                                tuple(f"-I{d}" for d in include_dirs()),
+                                PORTABLE_FLAGS if portable else None)
             if store is not None and not store.broken and signed is not None:
                 with open(so, "rb") as f:
                     data = f.read()
