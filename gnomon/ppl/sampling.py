@@ -243,7 +243,11 @@ def bind_numba_program(prog: Any, consts: Sequence[Any], n: int) -> Any:
     import numba
     from numba import carray, njit
 
-    args = [np.asarray(c) for c in consts]
+    # NumPy scalars stay scalars: the program was compiled for them as such on its first call
+    # (gnomon's Numba linker passes scalar constants unboxed), and a 0-d array in their place
+    # would compile the whole program again for that signature (7.5 s of a 17 s cold compile
+    # of a four-parameter model)
+    args = [c if isinstance(c, np.generic | int | float) else np.asarray(c) for c in consts]
     def frozen(a: Any) -> Any:  # an array global is read-only inside the wrapper
         t = numba.typeof(a)
         return t.copy(readonly=True) if isinstance(t, numba.types.Array) else t

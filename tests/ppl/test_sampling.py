@@ -155,8 +155,12 @@ def test_bound_program_equals_logp_dlogp(noncentered) -> None:
     computes exactly what logp_dlogp does."""
     m, _ = noncentered
     fn = m.logp_dlogp_function(mode="numba")
+    fn.logp_dlogp(np.zeros(fn.n))  # compiles the program for the Python call's signature
     f = _model_kernel_logp(fn)
     assert f is not None and f is fn.kernel_fn and f._gnomon_program is not None
+    # binding reuses that signature (its scalar constants stay scalars): no second compile
+    # of the whole program
+    assert len(f._gnomon_program.overloads) == 1
     rng = np.random.default_rng(0)
     for _ in range(3):
         q = rng.normal(size=fn.n)
