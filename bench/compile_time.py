@@ -32,8 +32,10 @@ takes with an idle and with a busy foreground, and the first tier's call time me
 
 ``--calls`` measures goal 3 instead: the time of a call of ``a + b`` on two float64 arrays
 (0-d and vectors of 10 and 1,000 elements), gnomon with its default checks and with
-``trust_input``, PyTensor's C backend (default and ``trust_input``), ``jax.jit`` and
-``np.add`` on the same arrays, CPU time of the calling thread, in one process, three rounds.
+``trust_input`` (the direct call as a C object, and as the generated Python function that
+replaces it without a C compiler, "(py)"), PyTensor's C backend (default and
+``trust_input``), ``jax.jit`` and ``np.add`` on the same arrays, CPU time of the calling
+thread, in one process, three rounds.
 
 ``--profile CASE`` runs one cold ``numba-final`` child of ``CASE`` under cProfile and prints
 where the time went, by component (rewrite, lowering, Numba's bytecode analysis and type
@@ -357,6 +359,7 @@ def calls(rounds: int, number: int, repeat: int) -> None:
     sys.path.insert(0, ROOT)
     import gnomon
     import gnomon.tensor as gt
+    from gnomon.backends import native_call
     from gnomon.compile import tiered
 
     def batch(fn: Any, n: int) -> float:
@@ -390,23 +393,31 @@ def calls(rounds: int, number: int, repeat: int) -> None:
         peers["pytensor"] = (pytensor, pt)
     except ImportError:
         pass
-    cols = ["gnomon", "gnomon trust", "pytensor C", "pytensor C trust", "jax.jit", "np.add"]
+    cols = ["gnomon", "gnomon trust", "gnomon (py)", "gnomon trust (py)", "pytensor C",
+            "pytensor C trust", "jax.jit", "np.add"]
     fns: dict[int, dict[str, Any]] = {}
     for n in CALL_SIZES:
         rng = np.random.default_rng(n)
         x, y = (np.asarray(rng.normal()), np.asarray(rng.normal())) if n == 0 else \
             (rng.normal(size=n), rng.normal(size=n))
         a, b = (gt.dscalar("a"), gt.dscalar("b")) if n == 0 else (gt.dvector("a"), gt.dvector("b"))
-        f = gnomon.function([a, b], a + b)  # the default: tiered, Numba
-        g = gnomon.function([a, b], a + b)
-        f(x, y), g(x, y)
-        tiered.wait(f), tiered.wait(g)
-        g.trust_input = True
-        f(x, y), g(x, y)
-        assert np.array_equal(f(x, y), x + y) and np.array_equal(g(x, y), x + y)
-        row = {"gnomon": lambda f=f, x=x, y=y: f(x, y),
-               "gnomon trust": lambda g=g, x=x, y=y: g(x, y),
-               "np.add": lambda x=x, y=y: np.add(x, y)}
+        row = {}
+        # the direct call as a C object (the default), and as the generated Python function
+        # it replaces where there is no C compiler (config.native_call off)
+        for native, tag in ((True, ""), (False, " (py)")):
+            with gnomon.config.change(native_call=native):
+                f = gnomon.function([a, b], a + b)  # the default: tiered, Numba
+                g = gnomon.function([a, b], a + b)
+                f(x, y), g(x, y)
+                tiered.wait(f), tiered.wait(g)
+                g.trust_input = True
+                f(x, y), g(x, y)
+            assert np.array_equal(f(x, y), x + y) and np.array_equal(g(x, y), x + y)
+            if native and type(g._call).__name__ != "NativeCall":
+                print(f"  (no native call: {native_call.why_not()})")
+            row["gnomon" + tag] = lambda f=f, x=x, y=y: f(x, y)
+            row["gnomon trust" + tag] = lambda g=g, x=x, y=y: g(x, y)
+        row["np.add"] = lambda x=x, y=y: np.add(x, y)
         if "pytensor" in peers:
             ptn, pt = peers["pytensor"]
             pa, pb = (pt.dscalar(), pt.dscalar()) if n == 0 else (pt.dvector(), pt.dvector())
@@ -422,12 +433,12 @@ def calls(rounds: int, number: int, repeat: int) -> None:
         fns[n] = row
     print(f"call of a + b, us per call (thread CPU time, best of {repeat} x {number}, the "
           f"columns taking turns; jax.jit {number // 10}):")
-    print(f"  {'arrays':<11}" + "".join(f"{c:>17}" for c in cols) + "   load")
+    print(f"  {'arrays':<11}" + "".join(f"{c:>18}" for c in cols) + "   load")
     for r in range(rounds):
         for n, row in fns.items():
             ts = best(row)
             what = "0-d" if n == 0 else f"{n}-vector"
-            print(f"  {what:<11}" + "".join(f"{fmt_us(ts.get(c)):>17}" for c in cols)
+            print(f"  {what:<11}" + "".join(f"{fmt_us(ts.get(c)):>18}" for c in cols)
                   + f"   {os.getloadavg()[0]:.1f}", flush=True)
 
 

@@ -48,7 +48,7 @@ SOURCE = r"""
 typedef struct {
     int flags;              /* PyArray_FLAGS bits that must all be set */
     int ndim;               /* with the type tests: the rank */
-    PyArray_Descr *descr;   /* with the type tests: the dtype object (identity) */
+    PyArray_Descr *descr;   /* with the type tests: the dtype (this object, or an equal one) */
     npy_intp *lengths;      /* with the type tests: ndim static lengths, -1 for any */
 } gn_argspec;
 
@@ -84,8 +84,11 @@ gn_call_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject 
         PyArrayObject *arr = (PyArrayObject *)a;
         if (self->typed) {
             const npy_intp *dims;
-            if (Py_TYPE(a) != &PyArray_Type || PyArray_DESCR(arr) != s->descr
-                    || PyArray_NDIM(arr) != s->ndim)
+            if (Py_TYPE(a) != &PyArray_Type || PyArray_NDIM(arr) != s->ndim)
+                goto usual;
+            /* the dtype object, or an equal one (dtype.__eq__): arrays made by compiled code
+               loaded from a cache carry an unpickled copy of float64's */
+            if (PyArray_DESCR(arr) != s->descr && !PyArray_EquivTypes(PyArray_DESCR(arr), s->descr))
                 goto usual;
             dims = PyArray_DIMS(arr);
             for (i = 0; i < s->ndim; i++)
@@ -347,9 +350,10 @@ def caller(entry: Any, usual: Callable[..., Any], single: bool,
     **kwargs)`` takes every call the object does not run itself; ``single``: return the
     first output, else the list of outputs. ``types``: one ``(dtype, static shape)`` per
     argument (a length None where any), which each argument must have exactly (an ndarray,
-    not a subclass, of that dtype object, rank and lengths), or None for none of these tests
-    (``trust_input``: an ndarray or subclass, of the layout ``entry.flags`` names). The
-    decisions are those of ``gnomon.compile.function._python_direct``."""
+    not a subclass, of that dtype (the object, or one equal to it), rank and lengths), or
+    None for none of these tests (``trust_input``: an ndarray or subclass, of the layout
+    ``entry.flags`` names). The decisions are those of
+    ``gnomon.compile.function._python_direct``."""
     if not config.native_call:
         return None
     mod = module()

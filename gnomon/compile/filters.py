@@ -18,7 +18,10 @@ import numpy as np
 def input_filter(t: Any) -> Callable[..., Any]:
     """A fast input check for type ``t``: the common cases (an ndarray of the right dtype and
     rank, a Python float for a float scalar) are accepted with a few identity tests, anything
-    else goes to ``t.filter`` with its full conversion rules and error messages."""
+    else goes to ``t.filter`` with its full conversion rules and error messages. (A dtype
+    equal to the input's but another object, such as the unpickled copy of float64's that
+    arrays made by compiled code loaded from a cache carry, is accepted too, as ``t.filter``
+    would: ``==`` runs only when the identity test fails.)"""
     slow = t.filter
     if not hasattr(t, "dtype"):  # not an array type (a random generator)
         return slow  # type: ignore[no-any-return]
@@ -32,7 +35,8 @@ def input_filter(t: Any) -> Callable[..., Any]:
         def f(a: Any, name: str = "input", allow_downcast: bool = False) -> Any:
             tp = type(a)
             if tp is ndarray:
-                if a.dtype is dt and a.ndim == nd and all(a.shape[i] == s for i, s in static):
+                if ((a.dtype is dt or a.dtype == dt) and a.ndim == nd
+                        and all(a.shape[i] == s for i, s in static)):
                     return a
             elif tp is float and py_float:
                 return np.array(a, dtype=dt)
@@ -42,7 +46,7 @@ def input_filter(t: Any) -> Callable[..., Any]:
         def f(a: Any, name: str = "input", allow_downcast: bool = False) -> Any:
             tp = type(a)
             if tp is ndarray:
-                if a.dtype is dt and a.ndim == nd:
+                if (a.dtype is dt or a.dtype == dt) and a.ndim == nd:
                     return a
             elif tp is float and py_float:
                 return np.array(a, dtype=dt)

@@ -16,6 +16,7 @@ import pytest
 
 import gnomon
 import gnomon.tensor as gt
+from gnomon.compile.filters import input_filter
 from gnomon.compile.function import _fast_check
 from gnomon.compile.io import In
 from gnomon.tensor.type import TensorType
@@ -29,6 +30,11 @@ def test_fast_check_accepts_exactly_matching_ndarrays() -> None:
     a, k = np.zeros((2, 3)), np.array(4)
     got = check((a, k))
     assert got == [a, k] and got[0] is a
+    # an equal dtype that is another object (results of compiled code loaded from a cache):
+    # accepted as it is, as the full check would
+    same = a.view(_dtype_copy())
+    assert check((same, k))[0] is same  # type: ignore[index]
+    assert input_filter(x.type)(same) is same and x.type.filter(same) is same
     rejected = [
         (np.zeros((2, 4)), k),                    # static length 3
         (np.zeros((2, 3), "float32"), k),         # dtype
@@ -302,6 +308,16 @@ def _native_module() -> Any:
     return mod
 
 
+def _dtype_copy() -> np.dtype[Any]:
+    """float64's dtype as another object (what arrays made by compiled code loaded from a
+    cache carry: Numba unpickles the dtype it boxes its results with)."""
+    import pickle
+
+    d = pickle.loads(pickle.dumps(np.dtype("float64")))
+    assert d is not np.dtype("float64") and d == np.dtype("float64")
+    return d  # type: ignore[no-any-return]
+
+
 class _Raise:
     """An entry point's exception (a marker in the fake entry's answers)."""
 
@@ -353,11 +369,13 @@ def _call_cases(x: np.ndarray, m: np.ndarray) -> list[tuple[tuple[Any, ...], dic
 
     return [
         ((x, m), {}),                               # contiguous, the inputs' types
+        ((x.view(_dtype_copy()), m), {}),           # an equal dtype, another object
         ((np.zeros(6)[::2], m), {}),                # strided
         ((x, np.asfortranarray(m)), {}),            # Fortran order
         ((x, ro), {}),                              # read-only
         ((x.astype("float32"), m), {}),             # another dtype
         ((x.astype("int64"), m), {}),               # another dtype, same item size
+        ((x.astype(">f8"), m), {}),                 # another byte order (not equal)
         ((x, np.zeros((2, 4))), {}),                # static length 3
         ((x, np.zeros(3)), {}),                     # rank
         ((x, m.view(Sub)), {}),                     # a subclass
@@ -394,8 +412,8 @@ def test_native_call_takes_the_same_decisions_as_the_python_one(trust: bool) -> 
                     assert ce[1][2:] == (2.5, "k")
         # the decisions themselves, for the record (the Python function's are the C one's)
         calls = [[e[0] for e in _log_of(c, clog, a, k)] for a, k in _call_cases(x, m)]
-        want = ([["entry"]] + [["usual"]] * 3 + ([["entry"]] * 5 if trust else [["usual"]] * 5)
-                + [["usual"]] * 7)
+        want = ([["entry"]] * 2 + [["usual"]] * 3
+                + ([["entry"]] * 6 if trust else [["usual"]] * 6) + [["usual"]] * 7)
         assert calls == want
         # an exception from the entry point: the usual path; BaseExceptions pass through
         for ans in (cans, pans):
@@ -491,6 +509,9 @@ def test_functions_take_the_native_call_and_fall_back_without_it(
     for _ in range(2):
         _same(f(xv, mv), _ref(xv, mv))
     assert type(f._call).__name__ == "NativeCall" and f._call.typed
+    usual = _counting(f)
+    _same(f(xv.view(_dtype_copy()), mv), _ref(xv, mv))  # (an equal dtype: the entry point)
+    assert not usual
     f.trust_input = True
     assert type(f._call).__name__ == "NativeCall" and not f._call.typed
     # config.native_call off, or no module (no compiler): the generated Python function
@@ -512,7 +533,7 @@ def test_native_call_from_threads_and_a_dropped_function_is_freed() -> None:
     f = gnomon.function([x, m], outs, mode=gnomon.Mode("numba", tiered="off"))
     rng = np.random.default_rng(1313)
     cases = [(rng.normal(size=3), rng.normal(size=(k, 3))) for k in range(1, 9)]
-    cases += [(rng.normal(size=6)[::2], rng.normal(size=(2, 3)))]  # the usual path
+    cases += [(list(rng.normal(size=3)), rng.normal(size=(2, 3)))]  # the usual path
     for a, b in cases:
         _same(f(a, b), _ref(a, b))
     assert type(f._call).__name__ == "NativeCall"
