@@ -169,7 +169,9 @@ class Function:
     def trust_input(self) -> bool:
         """Skip input checks and conversions: faster calls, but a wrong value gives a wrong
         result or a crash, so only set it for values you have checked (ndarrays of the
-        inputs' dtypes, ranks and static lengths; any memory layout)."""
+        inputs' dtypes, ranks and static lengths; any memory layout). A value that is not an
+        ndarray is passed on unconverted: a Numba program cannot type it and falls back to
+        the NumPy reference backend for good (with a warning)."""
         return self._trust
 
     @trust_input.setter
