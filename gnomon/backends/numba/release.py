@@ -220,8 +220,11 @@ def _owning_class(cls: Any) -> type | None:
     deletes it (a fixed llvmlite) or the layout is not the one this was written for."""
     from llvmlite.binding import ffi, newpassmanagers
 
-    base = getattr(newpassmanagers, "NewPassManager", None)
-    if base is None or not issubclass(cls, base) or cls._dispose is not ffi.ObjectRef._dispose:
+    try:
+        base: Any = newpassmanagers.NewPassManager
+    except AttributeError:  # (an llvmlite laid out otherwise: leave it as it is)
+        return None
+    if not issubclass(cls, base) or cls._dispose is not ffi.ObjectRef._dispose:
         return None
     return type(f"Owning{cls.__name__}", (cls,), {"_dispose": base._dispose,
                                                    "__module__": __name__})
