@@ -319,6 +319,26 @@ def test_gradient_graphs_of_sort_and_searchsorted(axis: int) -> None:
     compare_backends(fn, [x, w], modes=["numba"])
 
 
+def test_sort_and_argsort_of_long_rows_follow_numpy() -> None:
+    """The merge sort of the kernels (sort.py) past its insertion-sorted runs of 16: lengths
+    that leave partial runs and odd merges, ties (argsort must be stable) and NaN (last)."""
+    x = gt.dvector("x")
+    i = gt.lvector("i")
+    f = gnomon.function([x, i], [gt.sort(x), gt.argsort(x), gt.sort(i), gt.argsort(i)],
+                        mode="numba")
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 16, 17, 33, 100, 257):
+        xv = rng.integers(-5, 5, n).astype("float64")  # ties
+        xv[rng.random(n) < 0.1] = np.nan
+        xv[::7] *= -0.0  # signed zeros equal to zeros
+        iv = rng.integers(-3, 3, n)
+        got = f(xv, iv)
+        np.testing.assert_array_equal(got[0], np.sort(xv))
+        np.testing.assert_array_equal(got[1], np.argsort(xv, kind="stable"))
+        np.testing.assert_array_equal(got[2], np.sort(iv))
+        np.testing.assert_array_equal(got[3], np.argsort(iv, kind="stable"))
+
+
 def test_indices_are_bounds_checked() -> None:
     x = gt.dmatrix("x")
     i = gt.lscalar("i")

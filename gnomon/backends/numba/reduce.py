@@ -77,23 +77,42 @@ def _(op: Sum, node: Apply) -> str:
 
 # --- rows form: reduced axes moved last and flattened, one row per output element --------
 
+def permuted_loops(nd: int, perm: Sequence[int], stmt: str) -> list[str]:
+    """Loops over ``x``'s indices ``i0, i1, ...`` nested in the order ``perm`` (outermost
+    first), running ``stmt`` (which may use ``p``, the running count, then incremented)
+    innermost: a walk of the permuted array in C order.
+
+    Explicit loops, not ``np.transpose(x, axes)``: typing Numba's ``transpose`` with an axes
+    tuple took 4.5-6 s of CPU the first time in each process (and the copy is the same loop).
+    """
+    lines = ["p = 0"]
+    lines += ["    " * k + f"for i{d} in range(x.shape[{d}]):" for k, d in enumerate(perm)]
+    lines += ["    " * nd + stmt, "    " * nd + "p += 1"]
+    return lines
+
+
 def _rows_prelude(nd: int, axes: Sequence[int], dtype: str | None) -> list[str]:
     """Lines making ``y``, a C-contiguous ``(R, C)`` copy/view of ``x`` with the reduced axes
-    flattened into columns, and ``R``, ``C`` (``kshape`` is the kept shape)."""
+    flattened into columns (cast to ``dtype`` unless it is None), and ``R``, ``C``."""
     axes = sorted(axes)
     kept = [d for d in range(nd) if d not in axes]
     perm = kept + axes
     lines = []
-    src = "x" if dtype is None else f"x.astype({ctor(dtype)})"
     if nd == 0:
+        src = "x" if dtype is None else f"x.astype({ctor(dtype)})"
         lines.append(f"y = np.ascontiguousarray({src}).reshape((1, 1))")
     else:
-        ptext = shape_tuple_text([str(p) for p in perm])
-        t = src if perm == list(range(nd)) else f"np.transpose({src}, {ptext})"
-        lines.append(f"xt = np.ascontiguousarray({t})")
         r = " * ".join(f"x.shape[{d}]" for d in kept) or "1"
         c = " * ".join(f"x.shape[{d}]" for d in axes) or "1"
-        lines.append(f"y = xt.reshape(({r}, {c}))")
+        if perm == list(range(nd)) and dtype is None:
+            lines.append(f"y = np.ascontiguousarray(x).reshape(({r}, {c}))")
+        else:  # transposed and/or cast: one copy in the order of y
+            t = "x.dtype" if dtype is None else ctor(dtype)
+            ix = ", ".join(f"i{d}" for d in range(nd))
+            val = f"x[{ix}]" if dtype is None else f"{ctor(dtype)}(x[{ix}])"
+            lines.append(f"yf = np.empty(({r}) * ({c}), {t})")
+            lines += permuted_loops(nd, perm, f"yf[p] = {val}")
+            lines.append(f"y = yf.reshape(({r}, {c}))")
     lines += ["R = y.shape[0]", "C = y.shape[1]"]
     return lines
 
@@ -114,14 +133,21 @@ def rows_reduce_source(nd: int, axes: Sequence[int], out_dtype: str, row: list[s
     return "def kernel(x):\n" + "\n".join(indent(body, 1)) + "\n"
 
 
-def rows_map_source(nd: int, axes: Sequence[int], out_dtype: str, row: list[str]) -> str:
-    """Kernel writing ``o[r, c]`` for each row of ``y``; the result has ``x``'s shape."""
+_SAME = "same"
+
+
+def rows_map_source(nd: int, axes: Sequence[int], out_dtype: str, row: list[str],
+                    in_dtype: str | None = _SAME, pre: Sequence[str] = ()) -> str:
+    """Kernel writing ``o[r, c]`` for each row of ``y``; the result has ``x``'s shape.
+
+    ``y`` is cast to ``in_dtype`` (default: ``out_dtype``; None: ``x``'s own dtype); the
+    statements ``pre`` run once before the loop over rows (buffers a row reuses)."""
     axes = sorted(axes)
     kept = [d for d in range(nd) if d not in axes]
     perm = kept + axes
-    inv = [perm.index(d) for d in range(nd)]
-    body = _rows_prelude(nd, axes, out_dtype)
+    body = _rows_prelude(nd, axes, out_dtype if in_dtype == _SAME else in_dtype)
     body.append(f"o = np.empty((R, C), {ctor(out_dtype)})")
+    body += list(pre)
     body.append("for r in range(R):")
     body += indent(row, 1)
     tshape = shape_tuple_text([f"x.shape[{d}]" for d in perm])
@@ -129,9 +155,13 @@ def rows_map_source(nd: int, axes: Sequence[int], out_dtype: str, row: list[str]
         body.append("return (o.reshape(()),)")
     elif perm == list(range(nd)):
         body.append(f"return (o.reshape({tshape}),)")
-    else:
-        body.append(f"return (np.ascontiguousarray(np.transpose(o.reshape({tshape}), "
-                    f"{shape_tuple_text([str(i) for i in inv])})),)")
+    else:  # back to x's axis order: one copy (explicit loops, see permuted_loops)
+        ix = ", ".join(f"i{d}" for d in range(nd))
+        body.append("of = o.reshape(R * C)")
+        body.append(f"out = np.empty({shape_tuple_text([f'x.shape[{d}]' for d in range(nd)])}, "
+                    f"{ctor(out_dtype)})")
+        body += permuted_loops(nd, perm, f"out[{ix}] = of[p]")
+        body.append("return (out,)")
     return "def kernel(x):\n" + "\n".join(indent(body, 1)) + "\n"
 
 
