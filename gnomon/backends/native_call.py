@@ -8,9 +8,10 @@ call (a failing test, another number of arguments, keyword arguments, an excepti
 entry point) to the usual path with the arguments as given. It generates that call as a
 Python function (``gnomon.compile.function._python_direct``); this module makes the same
 call as an object of a small C type, with vectorcall: for ``a + b`` on two float64
-10-vectors with ``trust_input`` the Python function spent ~0.25 us around the entry point's
-~0.8 us (the call of a Python function, ``a.flags`` building a flags object per argument),
-the C object ~0.03 us.
+10-vectors with ``trust_input`` the Python function ran ~3,000 instructions around the entry
+point's ~5,500 (the call of a Python function, ``a.flags`` building a flags object per
+argument), the C object ~500 (callgrind; 1.34-1.39 us and 1.00-1.05 us a call in one run,
+docs/compile-time.md).
 
 The C source is fixed (one type for every function; what differs between functions is data
 held by each object), compiled once per machine with the C backend's compiler and signed
