@@ -177,7 +177,9 @@ def _enumerated(op: MeasurableMarginalMixture, value: Variable, inputs: tuple[Va
         kz = _full(z, k)
         (out_k,) = graph_replace([out], {z: kz}, strict=False)
         terms.append(measured_logp(z, kz) + measure(rewrite_measurable(out_k), value))
-    return gt.logsumexp(gt.stack(terms), axis=0)
+    # (the terms stacked on a new last axis: a logsumexp over trailing axes has a C lowering,
+    # so such a model's log-density takes pm.sample's C route instead of compiling with Numba)
+    return gt.logsumexp(gt.stack(terms, axis=-1), axis=-1)
 
 
 @_logprob.register(MeasurableMarginalMixture)
@@ -526,7 +528,7 @@ def marginal_logp(rv_values: Mapping[Variable, Any], marginalize: Sequence[Varia
             values[z] = _full(z, k)
         terms = conditional_logp(values, check_parameters=check_parameters)
         totals.append(_total(list(terms.values())))
-    return gt.logsumexp(gt.stack(totals), axis=0)
+    return gt.logsumexp(gt.stack(totals, axis=-1), axis=-1)  # (last axis: see _enumerated)
 
 
 def _total(terms: list[Variable]) -> Variable:
@@ -564,6 +566,6 @@ def _marginal_batched(rv_values: Mapping[Variable, Any], z: Variable, check: boo
             elif k == support[0]:
                 rest.append(tl[i])
         per_k.append(acc)
-    total = gt.sum(gt.logsumexp(gt.stack(per_k), axis=0))
+    total = gt.sum(gt.logsumexp(gt.stack(per_k, axis=-1), axis=-1))  # (see _enumerated)
     return _total([total, *rest]) if rest else total
 
