@@ -23,6 +23,7 @@ Python function, which takes exactly the same decisions.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -318,21 +319,53 @@ PyInit_GN_MODNAME(void)
 
 _LOCK = threading.Lock()
 _STATE: dict[str, Any] = {}  # "module": the loaded module, or "error": why there is none
+_BUILD: dict[str, threading.Thread] = {}  # "thread": loading or compiling in the background
+
+#: How long :func:`caller` waits for the module when this process has not loaded it yet:
+#: enough to load it from the disk cache (2-6 ms), not to compile it (0.6-0.9 s of gcc once
+#: per machine, which a user's call should not wait for; the Python function serves until then).
+WAIT_S = 0.05
 
 
-def module() -> Any:
+def _load() -> None:
+    try:
+        from gnomon.backends.c import cache
+
+        mod = cache.load_module(SOURCE, portable=True)
+    except (GnomonError, OSError, ImportError) as e:
+        with _LOCK:
+            _STATE["error"] = f"{type(e).__name__}: {e}"
+        return
+    with _LOCK:
+        _STATE["module"] = mod
+
+
+def module(wait: bool = True) -> Any:
     """The compiled module (compiled once per machine, loaded once per process), or None
-    where it cannot be built (no C compiler, no headers); :func:`why_not` says why."""
+    where it cannot be built (no C compiler, no headers); :func:`why_not` says why.
+
+    ``wait=False``: load or build it in a background thread and wait at most
+    :data:`WAIT_S` for it; None while it is not there yet (the first process on a machine,
+    while gcc runs)."""
     with _LOCK:
         if "module" in _STATE or "error" in _STATE:
             return _STATE.get("module")
-        try:
-            from gnomon.backends.c import cache
-
-            _STATE["module"] = cache.load_module(SOURCE, portable=True)
-        except (GnomonError, OSError, ImportError) as e:
-            _STATE["error"] = f"{type(e).__name__}: {e}"
+        thread = _BUILD.get("thread")
+        if thread is None or not thread.is_alive():  # (none yet, or its answer was forgotten)
+            thread = _BUILD["thread"] = threading.Thread(
+                target=_load, name="gnomon-native-call", daemon=True)
+            thread.start()
+    thread.join(None if wait else WAIT_S)
+    with _LOCK:
         return _STATE.get("module")
+
+
+def _forget_build() -> None:
+    # A build thread does not exist in a child process: let the child start its own.
+    _BUILD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_build)
 
 
 def why_not() -> str | None:
@@ -357,7 +390,7 @@ def caller(entry: Any, usual: Callable[..., Any], single: bool,
     ``gnomon.compile.function._python_direct``."""
     if not config.native_call:
         return None
-    mod = module()
+    mod = module(wait=False)
     if mod is None:
         return None
     bits = []

@@ -527,6 +527,7 @@ def test_functions_take_the_native_call_and_fall_back_without_it(
 
     monkeypatch.setattr(native_call, "_STATE", {})
     monkeypatch.setattr(cache, "load_module", no_compiler)
+    native_call.module()  # (waits for the attempt: a call waits at most WAIT_S)
     f.trust_input = True
     assert type(f._call).__name__ == "function"
     assert "no C compiler (test)" in (native_call.why_not() or "")
@@ -584,3 +585,38 @@ def test_portable_c_modules_need_no_compiler_probe(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(cache, "compiler_id", probe)
     assert cache.module_name(src, portable=True).startswith("gnomon_c_")
     assert "-march=native" not in cache.PORTABLE_FLAGS
+
+
+def test_a_call_does_not_wait_for_the_native_module_to_compile(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first process on a machine compiles the module (gcc, ~0.6-0.9 s): a call asking for
+    # it meanwhile gets the Python function (None here) instead of waiting; once the build is
+    # done, the next caller gets the C object.
+    import threading
+
+    from gnomon.backends import native_call
+    from gnomon.backends.c import cache
+    from gnomon.compile.compiled import EntryPoint
+
+    real = _native_module()
+    release, started = threading.Event(), threading.Event()
+
+    def slow_compile(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait()
+        return real
+
+    monkeypatch.setattr(native_call, "_STATE", {})
+    monkeypatch.setattr(native_call, "_BUILD", {})
+    monkeypatch.setattr(native_call, "WAIT_S", 0.0)
+    monkeypatch.setattr(cache, "load_module", slow_compile)
+    entry = EntryPoint(lambda *a: (np.ones(1),), (("carray",),), ())
+    try:
+        assert native_call.caller(entry, lambda *a, **k: None, True, None) is None
+        assert started.wait(30) and native_call.why_not() is None
+    finally:
+        release.set()
+    assert native_call.module() is real
+    c = native_call.caller(entry, lambda *a, **k: None, True, None)
+    assert type(c).__name__ == "NativeCall"
+    np.testing.assert_array_equal(c(np.zeros(2)), np.ones(1))
