@@ -10,7 +10,7 @@ is BLAS-only). ``Einsum`` is one loop nest over its labels (see ``docs/backends.
 from __future__ import annotations
 
 from gnomon.backends.numba.batch import at, batch_loops, batch_shape
-from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
+from gnomon.backends.numba.dispatch import copy_loops, indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
@@ -49,7 +49,8 @@ def _batched_matmul(ra: int, rb: int, dt: str) -> str:
              "                s += A[i, p] * B[p, j]",
              "            C[i, j] = s",
              "else:",
-             "    C[:, :] = np.dot(np.ascontiguousarray(A), np.ascontiguousarray(B))"]
+             "    P = np.dot(np.ascontiguousarray(A), np.ascontiguousarray(B))",
+             *indent(copy_loops("C", "P", 2), 1)]
     body = ["n = a.shape[-2]", "k = a.shape[-1]", "m = b.shape[-1]",
             "if b.shape[-2] != k:\n        raise ValueError('matmul: the inner dimensions differ')",
             *lines, f"out = np.empty({batch_shape(nb, ['n', 'm'])}, np.{dt})",

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from gnomon.backends.numba import cache
-from gnomon.backends.numba.dispatch import numba_funcify
+from gnomon.backends.numba.dispatch import copy_loops, indent, numba_funcify
 from gnomon.control.ifelse import IfElse
 from gnomon.control.inner import InnerGraph
 from gnomon.control.opfromgraph import OpFromGraph
@@ -180,8 +180,14 @@ def _scan(op: Scan, node: Apply) -> str:
             body.append(f"    g{j} = b{j}")
             continue
         rows = str(max(lags[j] + 1, keep[j])) if keep[j] else f"{lags[j]} + n"
-        body += [f"    H{j} = np.empty(({rows},) + b{j}.shape[1:], {_dt(b.dtype)})",
-                 f"    H{j}[:{lags[j]}] = b{j}[b{j}.shape[0] - {lags[j]}:]"]
+        # the last lags[j] initial values, copied element by element (see copy_loops)
+        src = f"b{j}[b{j}.shape[0] - {lags[j]}:]"
+        body += [f"    if b{j}.shape[0] < {lags[j]}:",
+                 f"        raise ValueError('scan: recurrent output {j} has fewer initial "
+                 f"values than its taps need')",
+                 f"    H{j} = np.empty(({rows},) + b{j}.shape[1:], {_dt(b.dtype)})",
+                 f"    I{j} = {src}",
+                 *indent(copy_loops(f"H{j}", f"I{j}", b.ndim), 1)]
     nit_outs = node.outputs[nr:]
     empty_nit = []
     for o in nit_outs:

@@ -59,5 +59,20 @@ def shape_tuple_text(names: list[str]) -> str:
     return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
 
 
+def copy_loops(dst: str, src: str, nd: int) -> list[str]:
+    """Loops copying ``src`` (``nd`` dimensions) element by element into the same indices of
+    ``dst`` (at least as large).
+
+    Instead of ``dst[:, :] = src``: Numba's array-to-slice assignment formats its
+    shape-mismatch message at run time, and typing that string code took ~4 s of CPU the first
+    time in each process (the shapes here always match by construction).
+    """
+    if nd == 0:
+        return [f"{dst}[()] = {src}[()]"]
+    ix = ", ".join(f"c{d}_" for d in range(nd))
+    lines = ["    " * d + f"for c{d}_ in range({src}.shape[{d}]):" for d in range(nd)]
+    return [*lines, "    " * nd + f"{dst}[{ix}] = {src}[{ix}]"]
+
+
 def unused(*_: Any) -> None:  # pragma: no cover - keeps linters quiet in generated code
     return None

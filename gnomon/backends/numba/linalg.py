@@ -13,7 +13,7 @@ is re-run on the reference backend, so the error is the reference's.
 from __future__ import annotations
 
 from gnomon.backends.numba.batch import at, batch_loops, batch_shape
-from gnomon.backends.numba.dispatch import indent, numba_funcify, shape_tuple_text
+from gnomon.backends.numba.dispatch import copy_loops, indent, numba_funcify, shape_tuple_text
 from gnomon.backends.numba.scalar import ctor
 from gnomon.errors import NotLoweredError
 from gnomon.graph.basic import Apply
@@ -201,7 +201,8 @@ def _factor_kernel(node: Apply, outs: list[str], core: list[str], square: bool =
 def _(op: Eigh, node: Apply) -> str:
     # Numba's eigh reads the lower triangle (UPLO='L'), as NumPy's and the reference's
     return _factor_kernel(node, ["n", "n, n"], [
-        "if n > 0:", "    w, v = np.linalg.eigh(A)", "    O0[:] = w", "    O1[:, :] = v"],
+        "if n > 0:", "    w, v = np.linalg.eigh(A)", *indent(copy_loops("O0", "w", 1), 1),
+        *indent(copy_loops("O1", "v", 2), 1)],
         square=True)
 
 
@@ -209,13 +210,15 @@ def _(op: Eigh, node: Apply) -> str:
 def _(op: SVD, node: Apply) -> str:
     if not op.compute_uv:
         return _factor_kernel(node, ["k"], [
-            "if k > 0:", "    O0[:] = np.linalg.svd(A, False)[1]"])
+            "if k > 0:", "    s = np.linalg.svd(A, False)[1]",
+            *indent(copy_loops("O0", "s", 1), 1)])
     # NumPy gives identity factors for an empty matrix (the full ones of the non-empty side)
     us, vs = (["m, m", "n, n"] if op.full_matrices else ["m, k", "k, n"])
     return _factor_kernel(node, [us, "k", vs], [
         "if k > 0:",
         f"    u, s, vh = np.linalg.svd(A, {op.full_matrices})",
-        "    O0[:, :] = u", "    O1[:] = s", "    O2[:, :] = vh",
+        *indent(copy_loops("O0", "u", 2) + copy_loops("O1", "s", 1) + copy_loops("O2", "vh", 2),
+                1),
         "else:",
         "    for i in range(min(O0.shape[0], O0.shape[1])):", "        O0[i, i] = 1",
         "    for i in range(min(O2.shape[0], O2.shape[1])):", "        O2[i, i] = 1"])
@@ -224,7 +227,8 @@ def _(op: SVD, node: Apply) -> str:
 @numba_funcify.register(QR)
 def _(op: QR, node: Apply) -> str:
     return _factor_kernel(node, ["m, k", "k, n"], [
-        "if k > 0:", "    q, r = np.linalg.qr(A)", "    O0[:, :] = q", "    O1[:, :] = r"])
+        "if k > 0:", "    q, r = np.linalg.qr(A)",
+        *indent(copy_loops("O0", "q", 2) + copy_loops("O1", "r", 2), 1)])
 
 
 @numba_funcify.register(Pinv)
@@ -238,4 +242,5 @@ def _(op: Pinv, node: Apply) -> str:
         f"    cut = {rcond!r} * np.max(s)",
         "    for i in range(k):",
         "        s[i] = 1 / s[i] if s[i] > cut else 0",
-        "    O0[:, :] = np.dot(vh.T.copy(), (s.reshape(k, 1) * u.T))"])
+        "    P = np.dot(vh.T.copy(), (s.reshape(k, 1) * u.T))",
+        *indent(copy_loops("O0", "P", 2), 1)])
