@@ -224,7 +224,10 @@ def bind_numba_program(prog: Any, consts: Sequence[Any], n: int) -> Any:
     prog : numba dispatcher
         The program; compiled here for the argument types if it is not yet.
     consts : sequence of numpy.ndarray
-        The arguments after ``q``, bound (frozen) into the wrapper.
+        The arguments after ``q``, bound (frozen) into the wrapper: read-only arrays and
+        scalars as constants of its code, writable arrays (``Data``) as a private copy read
+        through its address, so that ``prog``'s signature is the one a call from Python with
+        the same arguments compiles.
     n : int
         Length of ``q``.
 
@@ -252,7 +255,15 @@ def bind_numba_program(prog: Any, consts: Sequence[Any], n: int) -> Any:
         t = numba.typeof(a)
         return t.copy(readonly=True) if isinstance(t, numba.types.Array) else t
 
-    argtys = (numba.types.float64[::1], *(frozen(a) for a in args))
+    # Writable arrays (the values of Data) are viewed from the address of a private copy (the
+    # values frozen just the same; the copy lives as long as the wrapper) rather than frozen
+    # as globals, which are read-only: the program's signature is then the one its calls
+    # from Python compile (they pass Data's writable arrays), and binding compiles nothing
+    # more (a read-only signature compiled the whole program again: 2.8 s for a small model)
+    copies = {i: np.array(a, order="C", copy=True) for i, a in enumerate(args)
+              if isinstance(a, np.ndarray) and a.ndim > 0 and a.flags.writeable}
+    argtys = (numba.types.float64[::1], *(numba.typeof(copies[i]) if i in copies
+                                          else frozen(a) for i, a in enumerate(args)))
     cres = prog.overloads.get(argtys)
     if cres is None:
         prog.compile(argtys)
@@ -267,13 +278,15 @@ def bind_numba_program(prog: Any, consts: Sequence[Any], n: int) -> Any:
         def signature(self) -> Any:
             return sig
 
-    names = [f"a{i}" for i in range(len(args))]
+    names = [f"v{i}" if i in copies else f"a{i}" for i in range(len(args))]
+    views = "".join(f"    v{i} = carray(P{i}(A{i}), S{i})\n" for i in copies)
     lp_item = ".item()" if getattr(sig.return_type[0], "ndim", 0) == 0 and isinstance(
         sig.return_type[0], numba.types.Array) else ""
     # an error inside the program cannot cross the entry point (Numba prints it as
     # "Exception ignored" and returns empty arrays): detect that and raise here
     src = ("def f(qa, ga):\n"
            "    q = carray(as_ptr(qa), N)\n"
+           + views +
            f"    out = entry(q{''.join(', ' + n for n in names)})\n"
            "    grad = out[1]\n"
            "    if grad.shape[0] != N:\n"
@@ -286,13 +299,39 @@ def bind_numba_program(prog: Any, consts: Sequence[Any], n: int) -> Any:
     glb: dict[str, Any] = {"entry": _Entry(), "MSG": _PROGRAM_FAILED, "carray": carray,
                            "N": int(n),
                            "as_ptr": _nuts.as_f64_pointer,
-                           **dict(zip(names, args, strict=True))}
+                           **{f"a{i}": a for i, a in enumerate(args) if i not in copies}}
+    for i, c in copies.items():
+        glb.update({f"P{i}": _as_pointer(c.dtype), f"A{i}": c.ctypes.data, f"S{i}": c.shape})
     exec(compile(src, "<gnomon.ppl bound program>", "exec"), glb)
     f = njit(_nuts.LOGP_SIG, nogil=True)(glb["f"])
     f._gnomon_entry = glb["entry"]  # keep the entry object (and the program) alive
+    f._gnomon_data = copies  # (the memory the wrapper's views read)
     f._gnomon_program = prog
     f._gnomon_kernel = True
     return f
+
+
+_POINTERS: dict[np.dtype, Any] = {}
+
+
+def _as_pointer(dtype: np.dtype) -> Any:
+    """An intrinsic viewing an integer address as a pointer to ``dtype`` (for ``carray``)."""
+    if dtype not in _POINTERS:
+        from numba import types
+        from numba.core.extending import intrinsic
+        from numba.np.numpy_support import from_dtype
+
+        ptr = types.CPointer(from_dtype(dtype))
+
+        @intrinsic
+        def as_pointer(typingctx, addr):  # type: ignore[no-untyped-def]  # pragma: no cover
+            def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+                return builder.inttoptr(args[0], context.get_value_type(ptr))
+
+            return ptr(addr), codegen
+
+        _POINTERS[dtype] = as_pointer
+    return _POINTERS[dtype]
 
 
 def _model_kernel_logp(fn: Any) -> Any:

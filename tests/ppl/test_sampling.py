@@ -12,7 +12,7 @@ import pytest
 
 import gnomon.ppl as pm
 from gnomon.errors import GnomonValueError
-from gnomon.ppl.sampling import NUTS, _model_kernel_logp, ess_bulk
+from gnomon.ppl.sampling import NUTS, ess_bulk
 
 Y8 = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
 S8 = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
@@ -147,25 +147,3 @@ def test_bad_step_and_discrete_variable(noncentered) -> None:
     with pm.Model(), pytest.raises(GnomonValueError, match=r"(?s)NUTS cannot.*'k'.*Hint"):
         k = pm.Poisson("k", 3.0)
         pm.sample(10, tune=10, step=pm.NUTS(vars=[k]))
-
-
-def test_bound_program_equals_logp_dlogp(noncentered) -> None:
-    """pm.sample binds the model's compiled program without a new @njit layer around it
-    (sampling._model_kernel_logp, LogpDlogpFunction.kernel_fn: the same bound function); it
-    computes exactly what logp_dlogp does."""
-    m, _ = noncentered
-    fn = m.logp_dlogp_function(mode="numba")
-    fn.logp_dlogp(np.zeros(fn.n))  # compiles the program for the Python call's signature
-    f = _model_kernel_logp(fn)
-    assert f is not None and f is fn.kernel_fn and f._gnomon_program is not None
-    # binding reuses that signature (its scalar constants stay scalars): no second compile
-    # of the whole program
-    assert len(f._gnomon_program.overloads) == 1
-    rng = np.random.default_rng(0)
-    for _ in range(3):
-        q = rng.normal(size=fn.n)
-        g = np.empty(fn.n)
-        lp = f(q.ctypes.data, g.ctypes.data)
-        lp2, g2 = fn.logp_dlogp(q)
-        assert lp == lp2
-        np.testing.assert_array_equal(g, g2)
