@@ -24,6 +24,16 @@ if "numpy" in sys.modules:  # loaded before this file (a plugin): limit the runn
     except ImportError:
         pass
 
+# XLA compiles without LLVM's optimization passes (--xla_backend_optimization_level=0): the
+# tests run each JAX program a few times on small arrays, so compiling is their cost (jax.random
+# samplers: 5-11 s each). Measured on the JAX tests of tests/random, tests/logprob and
+# tests/ppl, cold: 178.8 -> 119.5 s of CPU. The programs XLA is given are the same (gnomon's
+# lowering is what the tests check: the HLO passes run at every level, only LLVM optimizes
+# less; XLA keeps fast-math off either way).
+# Set before JAX creates its CPU client (at the first computation), here and in subprocesses;
+# an XLA_FLAGS of the user's own is left as it is.
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+
 from gnomon.config import config  # noqa: E402
 
 os.environ["GNOMON_TIERED"] = "off"
