@@ -141,6 +141,16 @@ def _ifelse(op: IfElse, node: Apply) -> str:
             f"    return _else({args})\n" + _footer(keys))
 
 
+def _store(pad: str, tag: str, row: str, val: str, nd: int, msg: str) -> list[str]:
+    """Statements storing the step result ``val`` (``nd`` dims) into the history row ``row``:
+    shapes checked (the reference stacks the results, so they must agree) and copied element
+    by element (see dispatch.copy_loops: no array-to-slice assignment)."""
+    v, w = f"V{tag}_", f"W{tag}_"
+    return [f"{pad}{v} = {val}", f"{pad}{w} = {row}",
+            f"{pad}if {v}.shape != {w}.shape:", f"{pad}    raise ValueError({msg!r})",
+            *(pad + ln for ln in copy_loops(w, v, nd))]
+
+
 @numba_funcify.register(Scan)
 def _scan(op: Scan, node: Apply) -> str:
     opaque = set(op.opaque_states)
@@ -227,16 +237,24 @@ def _scan(op: Scan, node: Apply) -> str:
             if j in opaque:
                 out.append(f"{indent}g{j} = r[{j}]")
                 continue
-            val = f"r[{j}][()]" if bufs[j].ndim == 1 else f"r[{j}]"
-            out.append(f"{indent}H{j}[{hrow(j, f'{lags[j]} + {t}')}] = {val}")
+            row = f"H{j}[{hrow(j, f'{lags[j]} + {t}')}]"
+            if bufs[j].ndim == 1:
+                out.append(f"{indent}{row} = r[{j}][()]")
+            else:
+                out += _store(indent, f"h{j}", row, f"r[{j}]", bufs[j].ndim - 1,
+                              f"scan: step output {j} has another shape than its state")
         for i, o in enumerate(nit_outs):
             k = keep[nr + i]
             if first:
                 rows = str(k) if k else "n"
                 out.append(f"{indent}N{i} = np.empty(({rows},) + r[{nr + i}].shape, "
                            f"{_dt(o.dtype)})")
-            val = f"r[{nr + i}][()]" if o.ndim == 1 else f"r[{nr + i}]"
-            out.append(f"{indent}N{i}[{f'({t}) % {k}' if k else t}] = {val}")
+            row = f"N{i}[{f'({t}) % {k}' if k else t}]"
+            if o.ndim == 1:
+                out.append(f"{indent}{row} = r[{nr + i}][()]")
+            else:
+                out += _store(indent, f"n{i}", row, f"r[{nr + i}]", o.ndim - 1,
+                              f"scan: step output {nr + i} changes shape between steps")
         return out
 
     body += step("0", True, "    ")
