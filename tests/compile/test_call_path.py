@@ -7,8 +7,10 @@ everything else down the usual path, with the usual results and errors."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,19 @@ from gnomon.compile.filters import input_filter
 from gnomon.compile.function import _fast_check
 from gnomon.compile.io import In
 from gnomon.tensor.type import TensorType
+
+
+@contextlib.contextmanager
+def _gc_off() -> Iterator[None]:
+    """The garbage collector off (a function freed inside was freed by reference counting:
+    no reference cycle)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def test_fast_check_accepts_exactly_matching_ndarrays() -> None:
@@ -208,14 +223,9 @@ def test_array_inputs_take_the_entry_point_behind_every_check() -> None:
     # the direct call holds no reference to the function: dropped, it is freed at once
     # (no reference cycle left for the garbage collector)
     ref = weakref.ref(f)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _gc_off():
         del f
         assert ref() is None
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def test_entry_point_of_a_tiered_function_after_the_switch() -> None:
@@ -560,14 +570,9 @@ def test_native_call_from_threads_and_a_dropped_function_is_freed() -> None:
         assert all(pool.map(work, range(8)))
     del work  # (holds the function)
     ref = weakref.ref(f)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _gc_off():
         del f
         assert ref() is None
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def test_portable_c_modules_need_no_compiler_probe(monkeypatch: pytest.MonkeyPatch) -> None:
