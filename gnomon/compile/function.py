@@ -612,7 +612,7 @@ def _python_direct(e: EntryPoint, usual: Callable[..., Any], single: bool, n: in
 
 def _fast_check(inputs: Sequence[Variable], specs: Sequence[Any]) -> Callable[..., Any] | None:
     """``check(args) -> list | None``: the arguments as a list when each is an ndarray that
-    :func:`~gnomon.compile.filters.input_filter` would accept as it is (same dtype object,
+    :func:`~gnomon.compile.filters.input_filter` would accept as it is (an equal dtype, the
     rank and static lengths), else None (the per-input checks then convert or explain).
     One generated function with the tests inlined: a call of ``a + b`` checks its two
     arguments in ~0.1 us instead of two checker calls with keyword arguments (~0.6 us)."""
